@@ -1,0 +1,53 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Targets follow docs/ARCHITECTURE.md: a pure core, wire formats, thin C adapters,
+// an engine that sees only ports, and an executable that wires them together.
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "Tally",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tally", targets: ["tally"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .target(name: "CLua", cSettings: [.unsafeFlags(["-I/usr/include/lua5.4"])],
+                linkerSettings: [.linkedLibrary("lua5.4")]),
+
+        .target(name: "TallyCore", swiftSettings: v5),
+        .target(name: "TallyWire", dependencies: ["TallyCore", "Yams"], swiftSettings: v5),
+        .target(name: "TallyKafka", dependencies: ["CRdKafka"], swiftSettings: v5),
+        .target(name: "TallyLMDB", dependencies: ["CLMDB"], swiftSettings: v5),
+        .target(name: "TallyScript", dependencies: ["TallyCore", "CLua"], swiftSettings: v5),
+        .target(name: "TallyEngine", dependencies: ["TallyCore", "TallyWire"], swiftSettings: v5),
+        .target(name: "TallyTestSupport", dependencies: ["TallyCore", "TallyWire", "TallyKafka"], swiftSettings: v5),
+        .executableTarget(name: "tally", dependencies: [
+            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
+        .executableTarget(name: "tally-bench", dependencies: [
+            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyTestSupport",
+        ], path: "tools/bench", swiftSettings: v5),
+
+        .testTarget(name: "TallyCoreTests", dependencies: [
+            "TallyCore", .product(name: "PropertyBased", package: "swift-property-based"),
+        ], swiftSettings: v5),
+        .testTarget(name: "TallyWireTests", dependencies: ["TallyCore", "TallyWire"],
+                    resources: [.copy("Fixtures")], swiftSettings: v5),
+        .testTarget(name: "TallyKafkaTests", dependencies: ["TallyKafka", "TallyTestSupport"], swiftSettings: v5),
+        .testTarget(name: "TallyLMDBTests", dependencies: ["TallyLMDB"], swiftSettings: v5),
+        .testTarget(name: "TallyScriptTests", dependencies: ["TallyScript", "TallyCore"], swiftSettings: v5),
+        .testTarget(name: "TallyEngineTests", dependencies: ["TallyEngine", "TallyCore", "TallyWire"], swiftSettings: v5),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyTestSupport",
+        ], swiftSettings: v5),
+    ]
+)
