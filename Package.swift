@@ -28,13 +28,17 @@ let package = Package(
         .target(name: "TallyLMDB", dependencies: ["CLMDB"], swiftSettings: v5),
         .target(name: "TallyScript", dependencies: ["TallyCore", "CLua"], swiftSettings: v5),
         .target(name: "TallyEngine", dependencies: ["TallyCore", "TallyWire"], swiftSettings: v5),
+        .target(name: "TallyRuntime", dependencies: [
+            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "Yams",
+        ], swiftSettings: v5),
         .target(name: "TallyTestSupport", dependencies: ["TallyCore", "TallyWire", "TallyKafka"], swiftSettings: v5),
         .executableTarget(name: "tally", dependencies: [
-            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine",
+            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "tally-bench", dependencies: [
-            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyTestSupport",
+            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyRuntime",
+            "TallyTestSupport",
         ], path: "tools/bench", swiftSettings: v5),
 
         .testTarget(name: "TallyCoreTests", dependencies: [
@@ -47,7 +51,7 @@ let package = Package(
         .testTarget(name: "TallyScriptTests", dependencies: ["TallyScript", "TallyCore"], swiftSettings: v5),
         .testTarget(name: "TallyEngineTests", dependencies: ["TallyEngine", "TallyCore", "TallyWire"], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyTestSupport",
+            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyTestSupport", "TallyRuntime", "tally",
         ], swiftSettings: v5),
     ]
 )

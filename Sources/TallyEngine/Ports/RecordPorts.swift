@@ -1,0 +1,32 @@
+/// One consumed input record. Its bytes are valid only during the callback
+/// that receives it (they point into librdkafka's message).
+public struct InputRecord {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var key: UnsafeRawBufferPointer?
+    public var value: UnsafeRawBufferPointer
+    public init(topic: String, partition: Int32, offset: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer) {
+        self.topic = topic; self.partition = partition; self.offset = offset; self.key = key; self.value = value
+    }
+}
+
+/// Where a partition's reading resumes.
+public struct PartitionPosition: Hashable, Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public init(topic: String, partition: Int32, offset: Int64) {
+        self.topic = topic; self.partition = partition; self.offset = offset
+    }
+}
+
+/// A message the engine wants sent: a frame or a dead letter. `token` is the
+/// outbox sequence number; the engine forgets the entry once it is acknowledged.
+public struct OutgoingMessage: Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var key: [UInt8]
+    public var value: [UInt8]
+    public var token: UInt64
+}
