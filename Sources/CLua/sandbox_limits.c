@@ -19,9 +19,19 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         sb->used -= old;
         return NULL;
     }
-    if (sb->enforcing && nsize > old && sb->used + (nsize - old) > sb->cap) {
-        sb->memoryRefused = 1;
-        return NULL; // Lua collects garbage and retries, then raises LUA_ERRMEM
+    if (sb->enforcing && nsize > old) {
+        int refuse = sb->used + (nsize - old) > sb->cap;
+        // Lua answers most refusals with a full collection and asks again for the same
+        // block. A refusal is final when the next request is not that retry or is refused
+        // too; final refusals are recorded because a script's pcall may swallow them.
+        if (sb->pendingRefusal != 0) {
+            if (refuse || nsize != sb->pendingRefusal) sb->memoryRefused = 1;
+            sb->pendingRefusal = 0;
+        }
+        if (refuse) {
+            sb->pendingRefusal = nsize;
+            return NULL;
+        }
     }
     void *block = realloc(ptr, nsize);
     if (block == NULL) return NULL;
@@ -83,6 +93,7 @@ void tally_sandbox_begin(lua_State *L, TallySandbox *sb, int64_t budget) {
     sb->fuel = budget;
     sb->budgetExceeded = 0;
     sb->memoryRefused = 0;
+    sb->pendingRefusal = 0;
     sb->errorLine = -1;
     sb->enforcing = 1;
     int64_t first = budget + 1 < sb->hookSlice ? budget + 1 : sb->hookSlice;

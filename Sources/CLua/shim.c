@@ -16,3 +16,7 @@ void tally_lua_pushcfunction(lua_State *L, lua_CFunction f) { lua_pushcfunction(
 int tally_luaL_dostring(lua_State *L, const char *s) { return luaL_dostring(L, s); }
 int tally_lua_upvalueindex(int i) { return lua_upvalueindex(i); }
 int tally_lua_registryindex(void) { return LUA_REGISTRYINDEX; }
+/// A full collection (lua_gc is variadic, which Swift cannot call).
+void tally_lua_collect(lua_State *L) { lua_gc(L, LUA_GCCOLLECT); }
+/// Switches the collector to generational mode, which suits many short-lived windows.
+void tally_lua_generational(lua_State *L) { lua_gc(L, LUA_GCGEN, 0, 0); }

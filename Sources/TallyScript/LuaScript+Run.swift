@@ -35,6 +35,7 @@ extension LuaScript {
     func run(pushInput: () -> Void) throws(ScriptError) -> ExactDecimal {
         let L = state
         lua_settop(L, 0)
+        collectIfCrowded()
         defer {
             tally_sandbox_end(L, sandbox)
             lua_settop(L, 0)
@@ -54,6 +55,15 @@ extension LuaScript {
         return price
     }
 
+    /// Garbage left by earlier windows must not make this one fail: some library paths
+    /// (string buffers) do not retry after a collection, so collect fully up front when
+    /// garbage could crowd the cap.
+    private func collectIfCrowded() {
+        if sandbox.pointee.used > limits.memoryCap / 4 {
+            tally_lua_collect(state)
+        }
+    }
+
     /// Turns a pcall status (and a limit hit that the script may have caught) into an error.
     private func check(_ status: Int32) throws(ScriptError) {
         let sb = sandbox.pointee
@@ -61,7 +71,7 @@ extension LuaScript {
             throw ScriptError(kind: .budgetExceeded, script: name, line: sb.errorLine > 0 ? Int(sb.errorLine) : nil,
                               message: "instruction budget of \(limits.instructionBudget) exceeded")
         }
-        if sb.memoryRefused != 0 || status == LUA_ERRMEM {
+        if sb.memoryRefused != 0 || sb.pendingRefusal != 0 || status == LUA_ERRMEM {
             throw ScriptError(kind: .memoryExceeded, script: name, line: sb.errorLine > 0 ? Int(sb.errorLine) : nil,
                               message: "memory cap of \(limits.memoryCap) bytes exceeded")
         }

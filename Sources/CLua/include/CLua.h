@@ -20,6 +20,8 @@ void tally_lua_pushcfunction(lua_State *L, lua_CFunction f);
 int tally_luaL_dostring(lua_State *L, const char *s);
 int tally_lua_upvalueindex(int i);
 int tally_lua_registryindex(void);
+void tally_lua_collect(lua_State *L);
+void tally_lua_generational(lua_State *L);
 
 // ---- Sandbox accounting (sandbox.c) ----
 
@@ -31,6 +33,7 @@ typedef struct TallySandbox {
     size_t cap;              // most bytes the state may hold while `enforcing`
     int enforcing;           // 1 while a script runs; host-side setup is never refused
     int memoryRefused;       // set when an allocation was refused during this call
+    size_t pendingRefusal;   // size of a block refused once, before Lua's emergency collection
     int64_t fuel;            // instructions (and charged library work) left in this call
     int hookCount;           // the count the hook is armed with (charged when it fires)
     int hookSlice;           // instructions between hook checks
