@@ -50,6 +50,7 @@ public final class LuaScript {
             sandbox.deallocate()
             throw ScriptError(kind: .compile, script: name, line: line, message: message)
         }
+        tally_lua_generational(L)
         chunkReference = luaL_ref(L, tally_lua_registryindex())
         try checkDefinesRate()
     }
