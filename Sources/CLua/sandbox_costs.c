@@ -144,7 +144,7 @@ static int sorted_pairs(lua_State *L) {
         lua_rawseti(L, 2, ++n);
     }
     tally_sandbox_charge(L, sort_cost(n) + n);
-    lua_pushvalue(L, lua_upvalueindex(1)); // table.sort
+    lua_pushvalue(L, lua_upvalueindex(1)); // the stable sort
     lua_pushvalue(L, 2);
     lua_pushcfunction(L, key_less);
     lua_call(L, 2, 0);

@@ -12,8 +12,13 @@ void tally_sandbox_out_of_fuel(lua_State *L, TallySandbox *sb);
 void tally_sandbox_charge(lua_State *L, int64_t cost);
 /// Replaces each named field of the table at `lib` with a closure that charges `model`.
 void tally_sandbox_wrap(lua_State *L, int lib, const char *const names[], int model);
-/// Pushes a closure for the deterministic `pairs` (sorted keys); needs table.sort on top.
+/// Pushes a closure for the deterministic `pairs` (sorted keys); needs the sort function on top.
 void tally_sandbox_push_sorted_pairs(lua_State *L);
+/// table.sort replacement: a stable merge sort (Lua's pivot is randomized by the clock).
+int tally_sandbox_stable_sort(lua_State *L);
+/// Installs address-free tostring and string.format, and a setmetatable refusing
+/// __gc and __mode, into the sandbox globals at `base` and the string library.
+void tally_sandbox_stabilize(lua_State *L, int base, int stringLib);
 
 enum {
     TALLY_COST_LINEAR = 0,   // sum of the lengths of string and table arguments

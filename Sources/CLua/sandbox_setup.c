@@ -87,6 +87,7 @@ static int setup(lua_State *L) {
     // string is modified in place: strings reach it through their metatable.
     luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 0);
     keep_only(L, -1, STRING_NAMES);
+    tally_sandbox_stabilize(L, base, -1);
     tally_sandbox_wrap(L, -1, STRING_PATTERN, TALLY_COST_PATTERN);
     tally_sandbox_wrap(L, -1, STRING_GMATCH, TALLY_COST_GMATCH);
     tally_sandbox_wrap(L, -1, STRING_FIND, TALLY_COST_FIND);
@@ -100,7 +101,9 @@ static int setup(lua_State *L) {
 
     luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 0);
     push_copy(L, -1, TABLE_NAMES);
-    lua_getfield(L, -1, "sort"); // the unwrapped sort, for pairs
+    lua_pushcfunction(L, tally_sandbox_stable_sort);
+    lua_setfield(L, -2, "sort");
+    lua_pushcfunction(L, tally_sandbox_stable_sort); // unwrapped, for pairs
     tally_sandbox_push_sorted_pairs(L);
     lua_setfield(L, base, "pairs");
     tally_sandbox_wrap(L, -1, TABLE_LINEAR, TALLY_COST_LINEAR);

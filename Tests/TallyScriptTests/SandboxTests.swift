@@ -74,3 +74,36 @@ import TallyCore
         #expect(try price(body) == "1")
     }
 }
+
+@Suite struct DeterminismTests {
+    @Test func addressesNeverReachAScript() throws {
+        #expect(try price("return tostring({}) == 'table' and tostring(print or rate) == 'function' and 1 or 0") == "1")
+        #expect(try price("return string.format('%s|%5.1f', {}, 1.25) == 'table|  1.2' and 1 or 0") == "1")
+        #expect(try failure("return string.format('%p', {})")?.kind == .runtime)
+        #expect(try price("return tostring(dec('1.50')) == '1.50' and 1 or 0") == "1")
+    }
+
+    @Test func finalizersAndWeakTablesAreRefused() throws {
+        let gc = try #require(try failure("setmetatable({}, {__gc = function() while true do end end}) return 1"))
+        #expect(gc.kind == .runtime && gc.message.contains("__gc"))
+        #expect(try failure("setmetatable({}, {__mode = 'k'}) return 1")?.message.contains("__mode") == true)
+        #expect(try price("local t = setmetatable({}, {__index = function() return 5 end}) return t.x") == "5")
+    }
+
+    @Test func sortIsStableForLargeArrays() throws {
+        // 500 records with only 3 distinct keys: Lua's own sort would shuffle ties per run.
+        let body = """
+        local rows = {}
+        for i = 1, 500 do rows[i] = {key = i % 3, id = i} end
+        table.sort(rows, function(a, b) return a.key < b.key end)
+        for i = 2, #rows do
+          local a, b = rows[i - 1], rows[i]
+          assert(a.key < b.key or (a.key == b.key and a.id < b.id), "unstable at " .. i)
+        end
+        local plain = {5, 3, 9, 1, 3}
+        table.sort(plain)
+        return table.concat(plain, ",") == "1,3,3,5,9" and rows[1].id or -1
+        """
+        #expect(try price(body) == "3")
+    }
+}
