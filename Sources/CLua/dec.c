@@ -94,7 +94,14 @@ static int dec_le(lua_State *L) { lua_pushboolean(L, compare(L) <= 0); return 1;
 static void push_text(lua_State *L, int idx) {
     TallyDec d;
     char text[TEXT_CAP];
-    if (!tally_dec_get(L, idx, &d)) { luaL_tolstring(L, idx, NULL); return; }
+    if (!tally_dec_get(L, idx, &d)) {
+        int type = lua_type(L, idx);
+        if (type != LUA_TSTRING && type != LUA_TNUMBER) {
+            luaL_error(L, "cannot concatenate a %s with a dec", luaL_typename(L, idx));
+        }
+        luaL_tolstring(L, idx, NULL);
+        return;
+    }
     size_t len = installedOps.format(&d, text, sizeof text);
     lua_pushlstring(L, text, len);
 }

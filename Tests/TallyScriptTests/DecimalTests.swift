@@ -24,7 +24,7 @@ import TallyCore
     }
 
     @Test(arguments: ["dec(0.1)", "dec('1') * 1.5", "dec('1') + '2'", "dec('abc')", "dec('1') / 0",
-                      "dec({})", "dec('1e1000')", "dec('123456789012345678901234567890') * dec('123456789012345678901234567890')"])
+                      "dec({})", "{} .. dec(1)", "dec('1e1000')", "dec('123456789012345678901234567890') * dec('123456789012345678901234567890')"])
     func invalidDecOperationsAreRuntimeErrors(expression: String) throws {
         let error = try #require(try failure("return \(expression)"))
         #expect(error.kind == .runtime)

@@ -67,6 +67,13 @@ import TallyCore
                               kind: .budgetExceeded)
     }
 
+    @Test func memoryStaysBoundedOverManyWindows() throws {
+        let s = try script("local t = {} for i = 1, 100 do t[i] = window.quantity * i end return t[100]")
+        for _ in 0..<5_000 { _ = try s.evaluate(sampleWindow()) }
+        #expect(s.memoryInUse < ScriptLimits.default.memoryCap / 2)
+        #expect(s.counts.succeeded == 5_000)
+    }
+
     @Test func memoryInUseIsReported() throws {
         let s = try script("return 1")
         #expect(s.memoryInUse > 0)
