@@ -1,1 +1,0 @@
-// Placeholder until the runtime's first file lands.
