@@ -46,7 +46,7 @@ public final class CeilometerDecoder {
     private func decodeRecord(_ record: UnsafeRawBufferPointer) throws(RecordDecodeError) {
         var scanner = JSONScanner(record)
         try requireObject(&scanner, what: "the record")
-        var message: JSONStringSpan?
+        var message: UnsafeRawBufferPointer?
         var messageKind: JSONValueKind?
         var version: JSONStringSpan?
         var hasPayload = false
@@ -57,7 +57,11 @@ public final class CeilometerDecoder {
                 switch Self.envelopeKeys.index.lookup(state.key(key, in: scanner)) {
                 case 0:
                     messageKind = try scanner.peekKind()
-                    if messageKind == .string { message = try scanner.readString() } else { try scanner.skipValue() }
+                    if messageKind == .string {
+                        message = try scanner.readStringUnescaping(into: messageScratch)
+                    } else {
+                        try scanner.skipValue()
+                    }
                 case 1:
                     if try scanner.peekKind() == .string { version = try scanner.readString() } else { try scanner.skipValue() }
                 case 2:
@@ -80,9 +84,7 @@ public final class CeilometerDecoder {
             return try decodeNotification(record, what: "record")
         }
         guard let message else { throw .envelope("oslo.message is \(messageKind.name), not a JSON string") }
-        let raw = scanner.bytes(message.range)
-        let text = message.hasEscapes ? JSONUnescaper.unescape(raw, into: messageScratch) : raw
-        try decodeNotification(text, what: "oslo.message")
+        try decodeNotification(message, what: "oslo.message")
     }
 
     /// Reads the notification object: checks `event_type`, then stages the samples

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A small, fixed set of object keys matched against raw bytes without allocating:
 /// keys are grouped by length, so a lookup compares bytes only with keys of the same
 /// length. This class owns the memory; hot loops use its `index`, a plain struct of
@@ -74,9 +68,26 @@ struct ByteKeyIndex {
         var i = bucketStart[bucket]
         let end = bucketStart[bucket + 1]
         while i < end {
-            if lengths[i] == n, n == 0 || memcmp(bytes + offsets[i], key.baseAddress!, n) == 0 { return values[i] }
+            if lengths[i] == n, n == 0 || bytesEqual(bytes + offsets[i], key.baseAddress!, n) { return values[i] }
             i += 1
         }
         return -1
     }
+}
+
+/// Compares `n` bytes a word at a time; keys are short, so this beats calling memcmp.
+@inline(__always)
+func bytesEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+    var i = 0
+    while i + 8 <= n {
+        if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+            return false
+        }
+        i += 8
+    }
+    while i < n {
+        if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+        i += 1
+    }
+    return true
 }

@@ -1,8 +1,9 @@
 /// A growable byte buffer that a decoder owns and reuses for every record, so that
 /// unescaping allocates only while it is still growing to the largest input seen.
 final class ScratchBuffer {
-    private(set) var base: UnsafeMutablePointer<UInt8>
-    private(set) var capacity: Int
+    // Unchecked exclusivity: private to one decoder, never accessed re-entrantly.
+    @exclusivity(unchecked) private(set) var base: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private(set) var capacity: Int
 
     init(capacity: Int = 4096) {
         self.capacity = capacity

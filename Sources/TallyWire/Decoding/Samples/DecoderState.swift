@@ -26,13 +26,15 @@ final class DecoderState {
     let falseText: Symbol
     let nullText: Symbol
 
+    // Exclusivity of the staging state is not checked at run time: a decoder is used by
+    // one thread and its callbacks cannot reach it.
     /// Samples of the current record; their `metadata` is fixed up at `flush`.
-    private(set) var staged: [DecodedSample] = []
-    private(set) var rejections: [SampleRejection] = []
+    @exclusivity(unchecked) private(set) var staged: [DecodedSample] = []
+    @exclusivity(unchecked) private(set) var rejections: [SampleRejection] = []
     /// `slotCount` slots per staged sample, in staging order, plus one area for the
     /// sample being read.
-    private var slotStorage: UnsafeMutablePointer<MetaValue>
-    private var slotCapacity: Int
+    @exclusivity(unchecked) private var slotStorage: UnsafeMutablePointer<MetaValue>
+    @exclusivity(unchecked) private var slotCapacity: Int
     /// For the sample being read: the rank of the alternative that filled each slot.
     let ranks: UnsafeMutablePointer<Int>
 
