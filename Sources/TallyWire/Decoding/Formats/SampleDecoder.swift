@@ -1,0 +1,82 @@
+import TallyCore
+
+/// The format of an input topic's record values.
+public enum InputFormat: String, Sendable, CaseIterable {
+    /// Ceilometer's oslo.messaging notifications (`metering.sample`).
+    case ceilometer
+    /// One native sample per record (`schemas/sample.schema.json`).
+    case native
+    /// CloudEvents 1.0 structured-mode JSON with a native sample as `data`.
+    case cloudEvents = "cloudevents"
+    /// Native or CloudEvents, decided per record (the default for `tally.samples`).
+    case nativeOrCloudEvents = "auto"
+}
+
+/// One decoder for any input format: the engine builds one per partition worker from
+/// the topic's configured format. With `.nativeOrCloudEvents` each record is sniffed
+/// (`SampleFormatSniffer`). All formats share one symbol table, plan and buffers.
+public final class SampleDecoder {
+    public let format: InputFormat
+    private let ceilometer: CeilometerDecoder
+    private let native: NativeSampleDecoder
+    private let cloudEvents: CloudEventsDecoder
+
+    public init(format: InputFormat, symbols: SymbolTable, plan: MetadataPlan = .empty) {
+        self.format = format
+        let state = DecoderState(symbols: symbols, plan: plan)
+        ceilometer = CeilometerDecoder(state: state)
+        native = NativeSampleDecoder(state: state)
+        cloudEvents = CloudEventsDecoder(state: state)
+    }
+
+    /// The symbol table samples are interned in.
+    public var symbols: SymbolTable { native.state.symbols }
+    /// The plan that defines `DecodedSample.metadata`'s slots.
+    public var plan: MetadataPlan { native.state.plan }
+
+    /// Decodes one record value. `emit` receives each good sample (its `metadata` is valid
+    /// only during the call); `reject` each refused sample with its index. A record-wide
+    /// failure throws and emits nothing.
+    @discardableResult
+    public func decode(_ record: UnsafeRawBufferPointer, emit: (DecodedSample) -> Void,
+                       reject: (SampleRejection) -> Void) throws(RecordDecodeError) -> RecordDecodeCounts {
+        switch format {
+        case .ceilometer: return try ceilometer.decode(record, emit: emit, reject: reject)
+        case .native: return try native.decode(record, emit: emit, reject: reject)
+        case .cloudEvents: return try cloudEvents.decode(record, emit: emit, reject: reject)
+        case .nativeOrCloudEvents:
+            if SampleFormatSniffer.isCloudEvent(record) {
+                return try cloudEvents.decode(record, emit: emit, reject: reject)
+            }
+            return try native.decode(record, emit: emit, reject: reject)
+        }
+    }
+}
+
+/// Tells CloudEvents from native samples on `tally.samples`: a CloudEvent is the only
+/// one with a top-level `specversion` key (CloudEvents requires it; the sample schema
+/// has no such field). Scans top-level keys only, skipping values, and stops at the
+/// first `specversion`. Anything that is not a JSON object counts as native, whose
+/// decoder then reports what is wrong with it.
+public enum SampleFormatSniffer {
+    public static func isCloudEvent(_ record: UnsafeRawBufferPointer) -> Bool {
+        var scanner = JSONScanner(record)
+        do throws(JSONSyntaxError) {
+            try scanner.beginObject()
+            var first = true
+            while let key = try scanner.nextMember(&first) {
+                let name = scanner.bytes(key.range)
+                if !key.hasEscapes, name.elementsEqual("specversion".utf8) { return true }
+                try scanner.skipValue()
+            }
+        } catch {
+            return false
+        }
+        return false
+    }
+
+    /// The format of one `tally.samples` record.
+    public static func detect(_ record: UnsafeRawBufferPointer) -> InputFormat {
+        isCloudEvent(record) ? .cloudEvents : .native
+    }
+}

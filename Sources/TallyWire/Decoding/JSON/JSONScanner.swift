@@ -1,0 +1,199 @@
+/// A malformed-JSON finding: what was wrong and at which byte of the scanned text.
+public struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
+    public var offset: Int
+    public var problem: String
+    public init(offset: Int, problem: String) { self.offset = offset; self.problem = problem }
+    public var description: String { "\(problem) at byte \(offset)" }
+}
+
+/// A strict, allocation-free JSON reader over borrowed bytes (RFC 8259, plus Python's
+/// `NaN`/`Infinity`/`-Infinity` number tokens, which `json.dumps` writes and decoders
+/// must then reject as non-finite volumes rather than as garbage).
+///
+/// The scanner is a cursor: callers walk objects with `beginObject`/`nextMember`,
+/// arrays with `beginArray`/`nextElement`, and read or skip each value. Strings come
+/// back as spans into the input; unescaping is separate (`JSONUnescaper`) and happens
+/// only when a span has escapes. The bytes must outlive the scanner.
+struct JSONScanner {
+    let base: UnsafePointer<UInt8>
+    let count: Int
+    var position = 0
+
+    /// Nesting limit, so hostile input cannot exhaust the stack in `skipValue`.
+    static let maxDepth = 256
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        // An empty buffer may have no base address; point at a static byte instead.
+        base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? JSONScanner.emptyBase
+        count = bytes.count
+    }
+
+    private static let emptyBase: UnsafePointer<UInt8> = {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return UnsafePointer(p)
+    }()
+
+    var isAtEnd: Bool { position >= count }
+
+    func bytes(_ span: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base + span.lowerBound, count: span.count)
+    }
+
+    func fail(_ problem: String, at offset: Int? = nil) -> JSONSyntaxError {
+        JSONSyntaxError(offset: offset ?? position, problem: problem)
+    }
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while position < count {
+            let c = base[position]
+            guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
+            position += 1
+        }
+    }
+
+    /// The next non-whitespace byte, not consumed.
+    @inline(__always)
+    mutating func peek() throws(JSONSyntaxError) -> UInt8 {
+        skipWhitespace()
+        guard position < count else { throw fail("unexpected end of input") }
+        return base[position]
+    }
+
+    @inline(__always)
+    mutating func expect(_ byte: UInt8, _ what: StaticString) throws(JSONSyntaxError) {
+        guard try peek() == byte else { throw fail("expected \(what), found \(describeByte())") }
+        position += 1
+    }
+
+    /// Requires that only whitespace remains.
+    mutating func expectEnd() throws(JSONSyntaxError) {
+        skipWhitespace()
+        guard position == count else { throw fail("unexpected \(describeByte()) after the top-level value") }
+    }
+
+    func describeByte() -> String {
+        guard position < count else { return "end of input" }
+        let c = base[position]
+        if c >= 0x21 && c < 0x7F { return "'\(Character(Unicode.Scalar(c)))'" }
+        return "byte 0x" + String(c, radix: 16)
+    }
+
+    // MARK: Containers
+
+    mutating func beginObject() throws(JSONSyntaxError) { try expect(UInt8(ascii: "{"), "'{'") }
+    mutating func beginArray() throws(JSONSyntaxError) { try expect(UInt8(ascii: "["), "'['") }
+
+    /// The next member's key, with the scanner left at its value; nil after the closing
+    /// brace. `first` must start true for each object.
+    @inline(__always)
+    mutating func nextMember(_ first: inout Bool) throws(JSONSyntaxError) -> JSONStringSpan? {
+        var c = try peek()
+        if c == UInt8(ascii: "}") {
+            position += 1
+            return nil
+        }
+        if !first {
+            guard c == UInt8(ascii: ",") else { throw fail("expected ',' or '}' in object, found \(describeByte())") }
+            position += 1
+            c = try peek()
+        }
+        guard c == UInt8(ascii: "\"") else { throw fail("expected a string key, found \(describeByte())") }
+        first = false
+        let key = try readString()
+        try expect(UInt8(ascii: ":"), "':' after object key")
+        skipWhitespace()
+        return key
+    }
+
+    /// True when another element follows (scanner at it); false after the closing bracket.
+    @inline(__always)
+    mutating func nextElement(_ first: inout Bool) throws(JSONSyntaxError) -> Bool {
+        let c = try peek()
+        if c == UInt8(ascii: "]") {
+            position += 1
+            return false
+        }
+        if !first {
+            guard c == UInt8(ascii: ",") else { throw fail("expected ',' or ']' in array, found \(describeByte())") }
+            position += 1
+            _ = try peek()
+        }
+        first = false
+        return true
+    }
+
+    // MARK: Values
+
+    /// What kind of value starts at the next non-whitespace byte.
+    mutating func peekKind() throws(JSONSyntaxError) -> JSONValueKind {
+        switch try peek() {
+        case UInt8(ascii: "\""): return .string
+        case UInt8(ascii: "{"): return .object
+        case UInt8(ascii: "["): return .array
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return .bool
+        case UInt8(ascii: "n"): return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "N"), UInt8(ascii: "I"):
+            return .number
+        default: throw fail("expected a JSON value, found \(describeByte())")
+        }
+    }
+
+    /// Consumes `true` or `false`.
+    mutating func readBool() throws(JSONSyntaxError) -> Bool {
+        if matchLiteral("true") { return true }
+        if matchLiteral("false") { return false }
+        throw fail("invalid literal")
+    }
+
+    mutating func readNull() throws(JSONSyntaxError) {
+        guard matchLiteral("null") else { throw fail("invalid literal") }
+    }
+
+    /// Consumes `literal` if the input continues with it.
+    mutating func matchLiteral(_ literal: StaticString) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        guard position + n <= count else { return false }
+        let p = literal.utf8Start
+        for i in 0..<n where base[position + i] != p[i] { return false }
+        position += n
+        return true
+    }
+
+    /// Skips one value of any kind, checking its syntax.
+    mutating func skipValue(depth: Int = 0) throws(JSONSyntaxError) {
+        switch try peekKind() {
+        case .string: _ = try readString()
+        case .number: _ = try readNumber()
+        case .bool: _ = try readBool()
+        case .null: try readNull()
+        case .object:
+            guard depth < JSONScanner.maxDepth else { throw fail("nesting deeper than \(JSONScanner.maxDepth)") }
+            try beginObject()
+            var first = true
+            while try nextMember(&first) != nil { try skipValue(depth: depth + 1) }
+        case .array:
+            guard depth < JSONScanner.maxDepth else { throw fail("nesting deeper than \(JSONScanner.maxDepth)") }
+            try beginArray()
+            var first = true
+            while try nextElement(&first) { try skipValue(depth: depth + 1) }
+        }
+    }
+}
+
+/// The kinds of JSON value, as seen from their first byte.
+enum JSONValueKind: Equatable {
+    case string, number, object, array, bool, null
+
+    var name: String {
+        switch self {
+        case .string: "a string"
+        case .number: "a number"
+        case .object: "an object"
+        case .array: "an array"
+        case .bool: "a boolean"
+        case .null: "null"
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import TallyCore
+
+extension DecoderState {
+    /// Reads one sample object at the scanner into a draft, filling `slots` from the
+    /// metadata plan. Problems with the sample's content are recorded in the draft (the
+    /// scanner still consumes the whole value, so the record's other samples stay
+    /// readable); only malformed JSON throws.
+    func readSample(_ scanner: inout JSONScanner, schema: SampleSchema, index: Int,
+                    slots: UnsafeMutablePointer<MetaValue>) throws(JSONSyntaxError) -> SampleDraft {
+        var draft = SampleDraft()
+        let kind = try scanner.peekKind()
+        guard kind == .object else {
+            draft.fail(.schemaViolation, "\(schema.label(index)) is \(kind.name), not an object")
+            try scanner.skipValue()
+            return draft
+        }
+        try scanner.beginObject()
+        var first = true
+        while let keySpan = try scanner.nextMember(&first) {
+            let key = key(keySpan, in: scanner)
+            if readsSampleFields {
+                let node = trie.child(of: PathTrie.sampleRoot, key: key)
+                if node >= 0 {
+                    // Read the value for the plan, then rewind so the schema reads it too.
+                    let start = scanner.position
+                    try capture(node: node, &scanner, into: slots)
+                    scanner.position = start
+                }
+            }
+            let fieldIndex = schema.fields.lookup(key)
+            guard fieldIndex >= 0, let field = SampleSchema.Field(rawValue: fieldIndex) else {
+                try scanner.skipValue()
+                continue
+            }
+            draft.seen |= 1 << UInt32(fieldIndex)
+            try readField(field, &scanner, into: &draft, schema: schema, index: index, slots: slots)
+        }
+        for field in SampleSchema.Field.allCases where schema.required & 1 << UInt32(field.rawValue) != 0 {
+            if !draft.has(field) {
+                draft.fail(.schemaViolation, "\(schema.label(index)) has no \(schema.name(field))")
+            }
+        }
+        return draft
+    }
+
+    private func readField(_ field: SampleSchema.Field, _ scanner: inout JSONScanner, into draft: inout SampleDraft,
+                           schema: SampleSchema, index: Int,
+                           slots: UnsafeMutablePointer<MetaValue>) throws(JSONSyntaxError) {
+        let kind = try scanner.peekKind()
+        func mistyped(_ expected: String) throws(JSONSyntaxError) {
+            draft.fail(.schemaViolation,
+                       "\(schema.label(index)).\(schema.name(field)) must be \(expected), found \(kind.name)")
+            try scanner.skipValue()
+        }
+        switch field {
+        case .id:
+            guard kind == .string else { return try mistyped("a string") }
+            draft.key = SampleKey.identity(of: text(try scanner.readString(), in: scanner))
+        case .metric, .unit, .resource:
+            guard kind == .string else { return try mistyped("a string") }
+            let symbol = intern(try scanner.readString(), in: scanner)
+            switch field {
+            case .metric: draft.metric = symbol
+            case .unit: draft.unit = symbol
+            default: draft.resource = symbol
+            }
+        case .project, .user:
+            var symbol = Symbol.none
+            if kind == .null {
+                try scanner.readNull()
+            } else {
+                guard kind == .string else { return try mistyped("a string or null") }
+                symbol = intern(try scanner.readString(), in: scanner)
+            }
+            if field == .project { draft.project = symbol } else { draft.user = symbol }
+        case .counterType:
+            guard kind == .string else { return try mistyped("a string") }
+            let name = text(try scanner.readString(), in: scanner)
+            guard let type = CounterType(name: name) else {
+                return draft.fail(.unsupportedCounterType, "\(schema.label(index)).\(schema.name(field)) is "
+                    + "'\(String(decoding: name, as: UTF8.self))', not gauge, delta or cumulative")
+            }
+            draft.counterType = type
+        case .volume:
+            try readVolume(kind, &scanner, into: &draft, label: "\(schema.label(index)).\(schema.name(field))")
+        case .timestamp:
+            guard kind == .string else { return try mistyped("an ISO 8601 string") }
+            let stamp = text(try scanner.readString(), in: scanner)
+            do throws(TimestampProblem) {
+                draft.timestamp = try TimestampParser.parse(stamp)
+            } catch {
+                draft.fail(.badTimestamp, "\(schema.label(index)).\(schema.name(field)) "
+                    + "'\(String(decoding: stamp, as: UTF8.self))': \(error)")
+            }
+        case .metadata:
+            if kind == .null { return try scanner.readNull() }
+            guard kind == .object else { return try mistyped("an object or null") }
+            if readsMetadata {
+                try extractObject(node: PathTrie.metadataRoot, &scanner, into: slots)
+            } else {
+                try scanner.skipValue()
+            }
+        }
+    }
+
+    private func readVolume(_ kind: JSONValueKind, _ scanner: inout JSONScanner, into draft: inout SampleDraft,
+                            label: @autoclosure () -> String) throws(JSONSyntaxError) {
+        let outcome: VolumeParser.Outcome
+        let token: UnsafeRawBufferPointer
+        switch kind {
+        case .number:
+            let number = try scanner.readNumber()
+            token = scanner.bytes(number.range)
+            outcome = VolumeParser.parse(number: token, isInteger: number.isInteger, isNonFinite: number.isNonFinite)
+        case .string:
+            token = text(try scanner.readString(), in: scanner)
+            outcome = VolumeParser.parse(text: token)
+        default:
+            draft.fail(.schemaViolation, "\(label()) must be a number or a decimal string, found \(kind.name)")
+            return try scanner.skipValue()
+        }
+        switch outcome {
+        case let .value(volume): draft.volume = volume
+        case .negative: draft.fail(.negativeVolume, "\(label()) is negative (\(String(decoding: token, as: UTF8.self)))")
+        case .nonFinite: draft.fail(.nonFiniteVolume, "\(label()) is \(String(decoding: token, as: UTF8.self))")
+        case .invalid:
+            draft.fail(.schemaViolation, "\(label()) '\(String(decoding: token, as: UTF8.self))' is not a decimal "
+                + "number of at most 38 significant digits")
+        }
+    }
+}
+
+extension CounterType {
+    /// `gauge`, `delta` or `cumulative`, exactly as Ceilometer spells them.
+    init?(name: UnsafeRawBufferPointer) {
+        if name.elementsEqual("cumulative".utf8) { self = .cumulative }
+        else if name.elementsEqual("gauge".utf8) { self = .gauge }
+        else if name.elementsEqual("delta".utf8) { self = .delta }
+        else { return nil }
+    }
+}

@@ -1,0 +1,126 @@
+import TallyCore
+
+/// What every decoder owns and reuses from record to record: the symbol table, the
+/// metadata plan, scratch buffers for unescaping, and the staging area where a record's
+/// samples wait until the whole record has been read.
+///
+/// Staging is what makes a record all-or-nothing: if its JSON turns out malformed after
+/// some samples were read (a truncated tail, say), nothing has been emitted yet, so the
+/// engine never folds part of a record it then dead-letters. Not thread-safe.
+final class DecoderState {
+    let symbols: SymbolTable
+    let plan: MetadataPlan
+    let trie: PathTrieView
+    let slotCount: Int
+    /// True when some plan path addresses the sample's top level (`@field`).
+    let readsSampleFields: Bool
+    /// True when some plan path goes into the metadata object.
+    let readsMetadata: Bool
+
+    /// For string values that need unescaping before they are interned.
+    let valueScratch = ScratchBuffer()
+    /// For object keys that need unescaping before they are matched.
+    let keyScratch = ScratchBuffer(capacity: 256)
+
+    let trueText: Symbol
+    let falseText: Symbol
+    let nullText: Symbol
+
+    // Exclusivity of the staging state is not checked at run time: a decoder is used by
+    // one thread and its callbacks cannot reach it.
+    /// Samples of the current record; their `metadata` is fixed up at `flush`.
+    @exclusivity(unchecked) private(set) var staged: [DecodedSample] = []
+    @exclusivity(unchecked) private(set) var rejections: [SampleRejection] = []
+    /// `slotCount` slots per staged sample, in staging order, plus one area for the
+    /// sample being read.
+    @exclusivity(unchecked) private var slotStorage: UnsafeMutablePointer<MetaValue>
+    @exclusivity(unchecked) private var slotCapacity: Int
+    /// For the sample being read: the rank of the alternative that filled each slot.
+    let ranks: UnsafeMutablePointer<Int>
+
+    init(symbols: SymbolTable, plan: MetadataPlan) {
+        self.symbols = symbols
+        self.plan = plan
+        trie = plan.trie.view
+        slotCount = plan.count
+        readsSampleFields = plan.keys.contains { $0.alternatives.contains { $0.root == .sample } }
+        readsMetadata = plan.keys.contains { $0.alternatives.contains { $0.root == .metadata } }
+        trueText = symbols.intern("true")
+        falseText = symbols.intern("false")
+        nullText = symbols.intern("null")
+        slotCapacity = max(1, slotCount) * 16
+        slotStorage = .allocate(capacity: slotCapacity)
+        ranks = .allocate(capacity: max(1, slotCount))
+        staged.reserveCapacity(16)
+    }
+
+    deinit {
+        slotStorage.deallocate()
+        ranks.deallocate()
+    }
+
+    /// Prepares the slots of the next sample (all absent) and returns them.
+    func beginSample() -> UnsafeMutablePointer<MetaValue> {
+        let needed = (staged.count + 1) * slotCount
+        if needed > slotCapacity {
+            let grown = UnsafeMutablePointer<MetaValue>.allocate(capacity: needed * 2)
+            grown.moveInitialize(from: slotStorage, count: staged.count * slotCount)
+            slotStorage.deallocate()
+            slotStorage = grown
+            slotCapacity = needed * 2
+        }
+        let slots = slotStorage + staged.count * slotCount
+        for i in 0..<slotCount {
+            slots[i] = .absent
+            ranks[i] = .max
+        }
+        return slots
+    }
+
+    /// Keeps the sample whose slots `beginSample` returned last.
+    func stage(_ sample: DecodedSample) { staged.append(sample) }
+
+    func stage(_ rejection: SampleRejection) { rejections.append(rejection) }
+
+    /// Hands the staged samples, then the rejections, to the callbacks and clears them.
+    func flush(emit: (DecodedSample) -> Void, reject: (SampleRejection) -> Void) -> RecordDecodeCounts {
+        let counts = RecordDecodeCounts(emitted: staged.count, rejected: rejections.count)
+        for i in staged.indices {
+            var sample = staged[i]
+            sample.metadata = UnsafeBufferPointer(start: slotStorage + i * slotCount, count: slotCount)
+            emit(sample)
+        }
+        for rejection in rejections { reject(rejection) }
+        discard()
+        return counts
+    }
+
+    /// Forgets the current record's staged samples (the record failed as a whole).
+    func discard() {
+        staged.removeAll(keepingCapacity: true)
+        rejections.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: Reading text
+
+    /// The bytes of a string value, unescaped into the value scratch if needed; valid
+    /// until the next call.
+    @inline(__always)
+    func text(_ span: JSONStringSpan, in scanner: JSONScanner) -> UnsafeRawBufferPointer {
+        let raw = scanner.bytes(span.range)
+        return span.hasEscapes ? JSONUnescaper.unescape(raw, into: valueScratch) : raw
+    }
+
+    /// Like `text(_:in:)` but with the key scratch, so a key stays readable while its
+    /// value is read.
+    @inline(__always)
+    func key(_ span: JSONStringSpan, in scanner: JSONScanner) -> UnsafeRawBufferPointer {
+        let raw = scanner.bytes(span.range)
+        return span.hasEscapes ? JSONUnescaper.unescape(raw, into: keyScratch) : raw
+    }
+
+    @inline(__always)
+    func intern(_ span: JSONStringSpan, in scanner: JSONScanner) -> Symbol {
+        symbols.intern(text(span, in: scanner))
+    }
+}
