@@ -1,64 +1,88 @@
-// PROVISIONAL: exact but unrounded arithmetic so that other targets can compile and
-// test against the API. The rating work replaces this file with the 28-digit,
-// ROUND_HALF_EVEN implementation; the signatures below are the contract.
-
+/// Arithmetic exactly like Python's `decimal` module in its default context: the exact
+/// result of each `+ - * /` is rounded half-even to 28 significant digits. CloudKitty
+/// prices with that context, so the same operations in the same order give its digits.
+/// Exponents beyond Int32 trap; Python's Emax/Emin (±999999) are never reached by prices.
 extension ExactDecimal {
-    @inlinable static func aligned(_ a: ExactDecimal, _ b: ExactDecimal) -> (Int128, Int128, Int32) {
-        if a.exponent == b.exponent { return (a.coefficient, b.coefficient, a.exponent) }
-        if a.exponent > b.exponent {
-            var c = a.coefficient
-            for _ in 0..<(a.exponent - b.exponent) { c *= 10 }
-            return (c, b.coefficient, b.exponent)
-        }
-        var c = b.coefficient
-        for _ in 0..<(b.exponent - a.exponent) { c *= 10 }
-        return (a.coefficient, c, a.exponent)
-    }
-
     public static func + (a: ExactDecimal, b: ExactDecimal) -> ExactDecimal {
-        let (x, y, e) = aligned(a, b)
-        return ExactDecimal(coefficient: x + y, exponent: e)
+        if a.exponent == b.exponent {
+            let (sum, overflow) = a.coefficient.addingReportingOverflow(b.coefficient)
+            if !overflow && sum.magnitude < precisionLimit {
+                return ExactDecimal(coefficient: sum, exponent: a.exponent)
+            }
+        }
+        return addSlow(a, b)
     }
 
     public static func - (a: ExactDecimal, b: ExactDecimal) -> ExactDecimal {
-        let (x, y, e) = aligned(a, b)
-        return ExactDecimal(coefficient: x - y, exponent: e)
+        a + ExactDecimal(coefficient: -b.coefficient, exponent: b.exponent)
     }
 
     public static func * (a: ExactDecimal, b: ExactDecimal) -> ExactDecimal {
-        ExactDecimal(coefficient: a.coefficient * b.coefficient, exponent: a.exponent + b.exponent)
+        let negative = (a.coefficient < 0) != (b.coefficient < 0)
+        let (high, low) = a.coefficient.magnitude.multipliedFullWidth(by: b.coefficient.magnitude)
+        let exponent = Int(a.exponent) + Int(b.exponent)
+        if high == 0 && low < precisionLimit {
+            return make(negative: negative && low != 0, magnitude: low, exponent: exponent)
+        }
+        return rounded(negative: negative, magnitude: Wide256(high: high, low: low), exponent: exponent)
     }
 
-    /// Division rounded to 28 significant digits (half-even in the final version).
+    /// The quotient rounded half-even to 28 significant digits. Traps on a zero divisor
+    /// (Python raises `DivisionByZero`); callers check `isZero` first.
     public func divided(by d: ExactDecimal) -> ExactDecimal {
-        precondition(d.coefficient != 0, "division by zero")
-        var n = coefficient
-        var e = exponent - d.exponent
-        for _ in 0..<18 { n *= 10; e -= 1 }
-        return ExactDecimal(coefficient: n / d.coefficient, exponent: e)
+        precondition(d.coefficient != 0, "ExactDecimal division by zero")
+        if coefficient == 0 { return .zero }
+        let negative = (coefficient < 0) != (d.coefficient < 0)
+        let n = coefficient.magnitude
+        let divisor = d.coefficient.magnitude
+        // Scale the dividend so the integer quotient has at least 29 digits (28 + guard);
+        // the remainder then only decides "exactly" versus "a bit more".
+        let scale = max(0, Self.precision + 1 + Pow10.digitCount(divisor) - Pow10.digitCount(n))
+        let dividend = Wide256(n).timesPowerOfTen(scale)
+        let (qHigh, rHigh) = dividend.high.quotientAndRemainder(dividingBy: divisor)
+        let (qLow, remainder) = divisor.dividingFullWidth((rHigh, dividend.low))
+        return Self.rounded(negative: negative, magnitude: Wide256(high: qHigh, low: qLow),
+                            exponent: Int(exponent) - Int(d.exponent) - scale, inexact: remainder != 0)
     }
 
+    /// Exact negation (no rounding: a value of up to 38 parsed digits keeps them all).
     public static prefix func - (a: ExactDecimal) -> ExactDecimal {
         ExactDecimal(coefficient: -a.coefficient, exponent: a.exponent)
     }
 
     public var isZero: Bool { coefficient == 0 }
     public var isNegative: Bool { coefficient < 0 }
-}
 
-extension ExactDecimal: Equatable, Comparable, Hashable {
-    /// Numeric equality: 1.0 == 1.00.
-    public static func == (a: ExactDecimal, b: ExactDecimal) -> Bool {
-        let (x, y, _) = aligned(a, b)
-        return x == y
-    }
-    public static func < (a: ExactDecimal, b: ExactDecimal) -> Bool {
-        let (x, y, _) = aligned(a, b)
-        return x < y
-    }
-    public func hash(into hasher: inout Hasher) {
-        let n = normalized()
-        hasher.combine(n.coefficient)
-        hasher.combine(n.exponent)
+    /// Addition when the quick same-exponent path does not apply: align in 256 bits and
+    /// round. A far smaller operand is first replaced by a one-digit stand-in just below
+    /// the guard digit (Python's `_normalize` trick): it changes only the sticky bit, so
+    /// the rounded result is the same while the alignment stays below 77 digits.
+    @usableFromInline
+    static func addSlow(_ a: ExactDecimal, _ b: ExactDecimal) -> ExactDecimal {
+        if a.coefficient == 0 && b.coefficient == 0 {
+            return ExactDecimal(coefficient: 0, exponent: min(a.exponent, b.exponent))
+        }
+        if a.coefficient == 0 { return b.roundedToPrecision() }
+        if b.coefficient == 0 { return a.roundedToPrecision() }
+        let (big, small) = a.exponent >= b.exponent ? (a, b) : (b, a)
+        let bigMagnitude = big.coefficient.magnitude
+        let bigExponent = Int(big.exponent)
+        let bigLeading = bigExponent + Pow10.digitCount(bigMagnitude) - 1
+        let standInPosition = min(bigExponent - 1, bigLeading - precision - 2)
+        var smallMagnitude = small.coefficient.magnitude
+        var smallExponent = Int(small.exponent)
+        if smallExponent + Pow10.digitCount(smallMagnitude) - 1 < standInPosition {
+            smallMagnitude = 1
+            smallExponent = standInPosition
+        }
+        let x = Wide256(bigMagnitude).timesPowerOfTen(bigExponent - smallExponent)
+        let y = Wide256(smallMagnitude)
+        let bigNegative = big.coefficient < 0
+        if bigNegative == (small.coefficient < 0) {
+            return rounded(negative: bigNegative, magnitude: x + y, exponent: smallExponent)
+        }
+        if x == y { return ExactDecimal(coefficient: 0, exponent: Int32(smallExponent)) }
+        if y < x { return rounded(negative: bigNegative, magnitude: x - y, exponent: smallExponent) }
+        return rounded(negative: !bigNegative, magnitude: y - x, exponent: smallExponent)
     }
 }

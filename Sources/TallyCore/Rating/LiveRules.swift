@@ -1,0 +1,116 @@
+/// The rules in force for one scope during one epoch (an interval between rule starts
+/// and ends), compiled for matching: global rules overlaid by that tenant's rules.
+
+struct CompiledMapping {
+    let id: String
+    let group: Int
+    let type: CostType
+    let cost: ExactDecimal
+}
+
+struct CompiledThreshold {
+    let id: String
+    let group: Int
+    let level: ExactDecimal
+    let type: CostType
+    let cost: ExactDecimal
+}
+
+struct CompiledField {
+    let name: String
+    let mappingsByValue: [String: [CompiledMapping]]
+    let thresholds: [CompiledThreshold]
+}
+
+/// One service's hashmap rules, groups numbered 0..<groupNames.count.
+final class ServiceIndex {
+    let groupNames: [String?]
+    let serviceMappings: [CompiledMapping]
+    let serviceThresholds: [CompiledThreshold]
+    let fields: [CompiledField]
+
+    init(groupNames: [String?], serviceMappings: [CompiledMapping], serviceThresholds: [CompiledThreshold],
+         fields: [CompiledField]) {
+        self.groupNames = groupNames; self.serviceMappings = serviceMappings
+        self.serviceThresholds = serviceThresholds; self.fields = fields
+    }
+}
+
+/// Everything in force for a (epoch, scope): hashmap services, tier rules, scripts.
+final class LiveRules {
+    let services: [String: ServiceIndex]
+    let tiers: [String: TierRule]
+    let scripts: [ScriptRule]
+
+    /// Compiles `rules` as in force at `time` for `scope` (nil: global rules only).
+    init(_ rules: RuleSet, at time: EventTime, scope: String?) {
+        func live<R>(_ items: [R], validity: (R) -> RuleValidity, tenant: (R) -> String?) -> [R] {
+            items.filter { validity($0).contains(time) && (tenant($0) == nil || tenant($0) == scope) }
+        }
+        let mappings = Self.overlay(live(rules.mappings, validity: \.validity, tenant: \.tenant), tenant: \.tenant) {
+            "\($0.service)\u{1F}\($0.field ?? "")\u{1F}\($0.value ?? "")\u{1F}\($0.group ?? "")"
+        }
+        let thresholds = Self.overlay(live(rules.thresholds, validity: \.validity, tenant: \.tenant), tenant: \.tenant) {
+            "\($0.service)\u{1F}\($0.field ?? "")\u{1F}\($0.level.canonicalText)\u{1F}\($0.group ?? "")"
+        }
+        var services: [String: ServiceIndex] = [:]
+        for declaration in rules.services {
+            services[declaration.name] = Self.compile(declaration, mappings: mappings, thresholds: thresholds)
+        }
+        self.services = services
+        var tiers: [String: TierRule] = [:]
+        for rule in Self.overlay(live(rules.tiers, validity: \.validity, tenant: \.tenant), tenant: \.tenant, key: \.service) {
+            tiers[rule.service] = rule
+        }
+        self.tiers = tiers
+        self.scripts = rules.scripts.filter { $0.validity.contains(time) }
+    }
+
+    /// Global rules, then each tenant rule replaces the global one with the same key
+    /// (in place, keeping its order) or is added after them.
+    static func overlay<R>(_ items: [R], tenant: (R) -> String?, key: (R) -> String) -> [R] {
+        var result = items.filter { tenant($0) == nil }
+        var position: [String: Int] = [:]
+        for (i, item) in result.enumerated() { position[key(item)] = i }
+        for item in items where tenant(item) != nil {
+            if let i = position[key(item)] { result[i] = item } else {
+                position[key(item)] = result.count
+                result.append(item)
+            }
+        }
+        return result
+    }
+
+    static func compile(_ service: ServiceDeclaration, mappings: [HashMapping], thresholds: [HashThreshold]) -> ServiceIndex? {
+        let ownMappings = mappings.filter { $0.service == service.name }
+        let ownThresholds = thresholds.filter { $0.service == service.name }
+        if ownMappings.isEmpty && ownThresholds.isEmpty { return nil }
+        var groupNames: [String?] = []
+        var groupIndex: [String?: Int] = [:]
+        func group(_ name: String?) -> Int {
+            if let i = groupIndex[name] { return i }
+            groupIndex[name] = groupNames.count
+            groupNames.append(name)
+            return groupNames.count - 1
+        }
+        func mapping(_ m: HashMapping) -> CompiledMapping {
+            CompiledMapping(id: m.id, group: group(m.group), type: m.type, cost: m.cost)
+        }
+        func threshold(_ t: HashThreshold) -> CompiledThreshold {
+            CompiledThreshold(id: t.id, group: group(t.group), level: t.level, type: t.type, cost: t.cost)
+        }
+        let serviceMappings = ownMappings.filter { $0.field == nil }.map(mapping)
+        let serviceThresholds = ownThresholds.filter { $0.field == nil }.map(threshold)
+        var fields: [CompiledField] = []
+        for name in service.fields {
+            var byValue: [String: [CompiledMapping]] = [:]
+            for m in ownMappings where m.field == name { byValue[m.value ?? "", default: []].append(mapping(m)) }
+            let fieldThresholds = ownThresholds.filter { $0.field == name }.map(threshold)
+            if !byValue.isEmpty || !fieldThresholds.isEmpty {
+                fields.append(CompiledField(name: name, mappingsByValue: byValue, thresholds: fieldThresholds))
+            }
+        }
+        return ServiceIndex(groupNames: groupNames, serviceMappings: serviceMappings,
+                            serviceThresholds: serviceThresholds, fields: fields)
+    }
+}

@@ -1,0 +1,144 @@
+/// Prices windows against one `RuleBook`: the rating pipeline.
+///
+/// Enabled modules run by priority, highest first (`RuleBook.moduleOrder`): hashmap and
+/// tiers add to the price they are given, a script sets it, noop passes it on. A module
+/// failure marks the window `failed` with the reason; it is never priced as zero.
+///
+/// Not thread-safe: it caches compiled rules per (epoch, scope). Give each worker
+/// thread its own `Rater` (creating one is cheap; compilation happens lazily).
+public final class Rater {
+    public let book: RuleBook
+    public let scriptEvaluator: ScriptEvaluator?
+    private let order: [RatingModuleKind]
+    /// Sorted instants where some rule starts or ends: the live set is constant between.
+    private let boundaries: [EventTime]
+    private let tenantsWithRules: Set<String>
+    private var cache: [CacheKey: LiveRules] = [:]
+    private var last: (epoch: Int, scope: String, rules: LiveRules)?
+
+    private struct CacheKey: Hashable { var epoch: Int; var tenant: String? }
+
+    public init(book: RuleBook, scriptEvaluator: ScriptEvaluator? = nil) {
+        self.book = book
+        self.scriptEvaluator = scriptEvaluator
+        self.order = book.moduleOrder
+        let r = book.rules
+        var instants: Set<EventTime> = []
+        var tenants: Set<String> = []
+        func note(_ v: RuleValidity, _ tenant: String?) {
+            instants.insert(v.start)
+            if let end = v.end { instants.insert(end) }
+            if let tenant { tenants.insert(tenant) }
+        }
+        r.mappings.forEach { note($0.validity, $0.tenant) }
+        r.thresholds.forEach { note($0.validity, $0.tenant) }
+        r.tiers.forEach { note($0.validity, $0.tenant) }
+        r.scripts.forEach { note($0.validity, nil) }
+        instants.remove(.distantPast)
+        boundaries = instants.sorted()
+        tenantsWithRules = tenants
+    }
+
+    /// Prices one closed window. `incomingPrice` is the price before the first module
+    /// (CloudKitty starts at 0). `tierUsage` supplies earlier windows of a tier cycle;
+    /// without it every window counts as its cycle's first. `explain: false` skips
+    /// building the per-group explanation (the price is the same).
+    public func rate(_ input: RatingInput, incomingPrice: ExactDecimal = .zero,
+                     tierUsage: TierUsageSource? = nil, explain: Bool = true) -> RatingResult {
+        let live = liveRules(at: input.windowStart, scope: input.scope)
+        var price = incomingPrice
+        var steps: [ModuleStep] = []
+        for module in order {
+            let before = price
+            switch module {
+            case .noop:
+                if explain { steps.append(ModuleStep(module: .noop, priceBefore: before, priceAfter: before, detail: .noop)) }
+            case .hashmap:
+                guard let index = live.services[input.service] else { continue }
+                switch HashmapModule.rate(index, input: input, incoming: price, explain: explain) {
+                case .priced(let p, let groups):
+                    price = p
+                    if explain { steps.append(ModuleStep(module: .hashmap, priceBefore: before, priceAfter: p, detail: .hashmap(groups ?? []))) }
+                case .failed(let reason):
+                    return Self.failure(module, reason, before, steps)
+                }
+            case .tiers:
+                guard let rule = live.tiers[input.service] else { continue }
+                let (p, step) = TiersModule.rate(rule, input: input, incoming: price, usage: tierUsage)
+                price = p
+                if explain { steps.append(ModuleStep(module: .tiers, priceBefore: before, priceAfter: p, detail: .tiers(step))) }
+            case .script:
+                if live.scripts.isEmpty { continue }
+                guard let evaluator = scriptEvaluator else {
+                    return Self.failure(module, "script rules are in force but no script evaluator is configured", before, steps)
+                }
+                for script in live.scripts {
+                    do { price = try evaluator.evaluate(script: script, input: input, currentPrice: price) } catch {
+                        return Self.failure(module, "script '\(script.id)' failed: \(error)", before, steps)
+                    }
+                }
+                if explain {
+                    steps.append(ModuleStep(module: .script, priceBefore: before, priceAfter: price, detail: .script(live.scripts.map(\.id))))
+                }
+            }
+        }
+        return RatingResult(price: price, status: .rated, explanation: Explanation(modules: steps))
+    }
+
+    /// CloudKitty's quote: prices one point outside any window stream. No tenant rules
+    /// apply unless `tenant` is given; tier schedules price it as a cycle's first window.
+    public func quote(service: String, quantity: ExactDecimal, description: RatingDescription,
+                      tenant: String? = nil, at time: EventTime, unit: String = "") -> RatingResult {
+        let input = RatingInput(service: service, scope: tenant ?? "", resource: "", quantity: quantity, unit: unit,
+                                windowStart: time, windowEnd: time, description: description)
+        return rate(input)  // scope "" has no tenant rules: validation refuses empty tenants
+    }
+
+    private static func failure(_ module: RatingModuleKind, _ reason: String, _ price: ExactDecimal,
+                                _ steps: [ModuleStep]) -> RatingResult {
+        let failed = ModuleStep(module: module, priceBefore: price, priceAfter: price, detail: .failed(reason))
+        return RatingResult(price: price, status: .failed(reason: "\(module.rawValue): \(reason)"),
+                            explanation: Explanation(modules: steps + [failed]))
+    }
+
+    /// The compiled rules for `scope` at `time`, compiled once per (epoch, tenant).
+    func liveRules(at time: EventTime, scope: String) -> LiveRules {
+        let epoch = epochIndex(of: time)
+        if let last, last.epoch == epoch, last.scope == scope { return last.rules }
+        let tenant: String? = tenantsWithRules.contains(scope) ? scope : nil
+        let key = CacheKey(epoch: epoch, tenant: tenant)
+        let rules: LiveRules
+        if let cached = cache[key] { rules = cached } else {
+            let representative = epoch == 0 ? EventTime.distantPast : boundaries[epoch - 1]
+            rules = LiveRules(book.rules, at: representative, scope: tenant)
+            cache[key] = rules
+        }
+        last = (epoch, scope, rules)
+        return rules
+    }
+
+    /// The number of boundaries at or before `time`.
+    private func epochIndex(of time: EventTime) -> Int {
+        var low = 0, high = boundaries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if boundaries[mid] <= time { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+}
+
+/// The tiers module: a window's share of its cycle's cumulative tiered price.
+enum TiersModule {
+    static func rate(_ rule: TierRule, input: RatingInput, incoming: ExactDecimal,
+                     usage: TierUsageSource?) -> (ExactDecimal, TierStep) {
+        let cycleStart = rule.cycle.cycleStart(containing: input.windowStart)
+        let prior = usage?.priorUsage(scope: input.scope, service: input.service, cycleStart: cycleStart,
+                                      before: input.windowStart) ?? .none
+        let before = rule.schedule.cumulativePrice(quantity: prior.quantity, windows: prior.windows)
+        let after = rule.schedule.cumulativePrice(quantity: prior.quantity + input.quantity, windows: prior.windows + 1)
+        let step = TierStep(id: rule.id, cycleStart: cycleStart, priorQuantity: prior.quantity, priorWindows: prior.windows,
+                            quantity: input.quantity, cumulativeBefore: before, cumulativeAfter: after)
+        return (incoming + (after - before), step)
+    }
+}
