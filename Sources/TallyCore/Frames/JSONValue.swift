@@ -100,9 +100,3 @@ extension JSONValue {
         out.append(UInt8(ascii: "\""))
     }
 }
-
-extension ExactDecimal {
-    /// The canonical text of a quantity or price: plain notation, trailing zeros
-    /// removed, no exponent, "0" for zero (docs/MONEY.md).
-    public var canonicalText: String { normalized().description }
-}
