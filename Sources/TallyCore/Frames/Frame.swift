@@ -31,8 +31,8 @@ public struct Frame: Sendable {
     public var projectId: String?
     public var userId: String?
     public var resourceId: String
-    public var groupby: [(String, JSONValue)]
-    public var metadata: [(String, JSONValue)]
+    public var groupby: [String: CanonicalJSON]
+    public var metadata: [String: CanonicalJSON]
     public var windowStart: EventTime
     public var windowEnd: EventTime
     public var quantity: ExactDecimal
@@ -41,7 +41,7 @@ public struct Frame: Sendable {
     public var previousPrice: ExactDecimal
     public var currency: String
     public var status: Status
-    public var rating: JSONValue
+    public var rating: CanonicalJSON
     public var ruleBookVersion: Int64?
     public var ruleBookHash: String?
     public var lineage: [LineageRange]
@@ -54,10 +54,10 @@ public struct Frame: Sendable {
     public var previousHash: String = ""
 
     public init(frameId: String, revision: Int, metric: String, service: String, scopeKind: String, scope: String,
-                projectId: String?, userId: String?, resourceId: String, groupby: [(String, JSONValue)],
-                metadata: [(String, JSONValue)], windowStart: EventTime, windowEnd: EventTime,
+                projectId: String?, userId: String?, resourceId: String, groupby: [String: CanonicalJSON],
+                metadata: [String: CanonicalJSON], windowStart: EventTime, windowEnd: EventTime,
                 quantity: ExactDecimal, unit: String, price: ExactDecimal, previousPrice: ExactDecimal,
-                currency: String, status: Status, rating: JSONValue, ruleBookVersion: Int64?, ruleBookHash: String?,
+                currency: String, status: Status, rating: CanonicalJSON, ruleBookVersion: Int64?, ruleBookHash: String?,
                 lineage: [LineageRange], sampleCount: Int64, sampleDigest: String, engineVersion: String,
                 outputPartition: Int32) {
         self.frameId = frameId; self.revision = revision; self.metric = metric; self.service = service
@@ -83,47 +83,47 @@ public struct Frame: Sendable {
     }
 
     /// Every member but the two hashes, as canonical JSON.
-    public var body: JSONValue {
-        var members: [(String, JSONValue)] = [
-            ("schema", .string(Frame.schemaName)),
-            ("frame_id", .string(frameId)),
-            ("revision", .int(Int64(revision))),
-            ("metric", .string(metric)),
-            ("service", .string(service)),
-            ("scope", .object([("kind", .string(scopeKind)), ("id", .string(scope))])),
-            ("project_id", projectId.map(JSONValue.string) ?? .null),
-            ("user_id", userId.map(JSONValue.string) ?? .null),
-            ("resource_id", .string(resourceId)),
-            ("groupby", .object(groupby)),
-            ("metadata", .object(metadata)),
-            ("window", .object([("start", .string(Timestamps.iso8601(windowStart))),
-                                ("end", .string(Timestamps.iso8601(windowEnd)))])),
-            ("quantity", .decimal(quantity)),
-            ("unit", .string(unit)),
-            ("price", .decimal(price)),
-            ("previous_price", .decimal(previousPrice)),
-            ("price_delta", .decimal(price - previousPrice)),
-            ("currency", .string(currency)),
-            ("rating", rating),
-            ("rule_book", .object([("version", ruleBookVersion.map(JSONValue.int) ?? .null),
-                                   ("hash", ruleBookHash.map(JSONValue.string) ?? .null)])),
-            ("lineage", .object([
-                ("ranges", .array(lineage.map { range in
-                    .object([("topic", .string(range.topic)), ("partition", .int(Int64(range.partition))),
-                             ("first_offset", .int(range.firstOffset)), ("last_offset", .int(range.lastOffset)),
-                             ("samples", .int(range.samples))])
-                })),
-                ("sample_count", .int(sampleCount)),
-                ("sample_digest", .string(sampleDigest)),
-            ])),
-            ("engine_version", .string(engineVersion)),
-            ("output_partition", .int(Int64(outputPartition))),
+    public var body: CanonicalJSON {
+        var members: [String: CanonicalJSON] = [
+            "schema": .string(Frame.schemaName),
+            "frame_id": .string(frameId),
+            "revision": .integer(Int64(revision)),
+            "metric": .string(metric),
+            "service": .string(service),
+            "scope": .object(["kind": .string(scopeKind), "id": .string(scope)]),
+            "project_id": projectId.map(CanonicalJSON.string) ?? .null,
+            "user_id": userId.map(CanonicalJSON.string) ?? .null,
+            "resource_id": .string(resourceId),
+            "groupby": .object(groupby),
+            "metadata": .object(metadata),
+            "window": .object(["start": .string(Timestamps.iso8601(windowStart)),
+                               "end": .string(Timestamps.iso8601(windowEnd))]),
+            "quantity": .decimal(quantity),
+            "unit": .string(unit),
+            "price": .decimal(price),
+            "previous_price": .decimal(previousPrice),
+            "price_delta": .decimal(price - previousPrice),
+            "currency": .string(currency),
+            "rating": rating,
+            "rule_book": .object(["version": ruleBookVersion.map(CanonicalJSON.integer) ?? .null,
+                                  "hash": ruleBookHash.map(CanonicalJSON.string) ?? .null]),
+            "lineage": .object([
+                "ranges": .array(lineage.map { range in
+                    .object(["topic": .string(range.topic), "partition": .integer(Int64(range.partition)),
+                             "first_offset": .integer(range.firstOffset), "last_offset": .integer(range.lastOffset),
+                             "samples": .integer(range.samples)])
+                }),
+                "sample_count": .integer(sampleCount),
+                "sample_digest": .string(sampleDigest),
+            ]),
+            "engine_version": .string(engineVersion),
+            "output_partition": .integer(Int64(outputPartition)),
         ]
         switch status {
-        case .rated: members.append(("status", .string("rated")))
+        case .rated: members["status"] = .string("rated")
         case let .ratingFailed(reason):
-            members.append(("status", .string("rating-failed")))
-            members.append(("rating_error", .string(reason)))
+            members["status"] = .string("rating-failed")
+            members["rating_error"] = .string(reason)
         }
         return .object(members)
     }
@@ -131,10 +131,11 @@ public struct Frame: Sendable {
     /// Computes the content hash, links the frame to `previousHash` and returns the
     /// record value: the canonical body plus `content_hash` and `previous_hash`.
     public mutating func seal(previousHash: String) -> [UInt8] {
-        guard case let .object(members) = body else { return [] }
-        contentHash = SHA256.hex(JSONValue.object(members).canonicalBytes)
+        guard case var .object(members) = body else { return [] }
+        contentHash = SHA256.hex(Array(CanonicalJSON.object(members).text.utf8))
         self.previousHash = previousHash
-        return JSONValue.object(members + [("content_hash", .string(contentHash)),
-                                           ("previous_hash", .string(previousHash))]).canonicalBytes
+        members["content_hash"] = .string(contentHash)
+        members["previous_hash"] = .string(previousHash)
+        return Array(CanonicalJSON.object(members).text.utf8)
     }
 }

@@ -1,0 +1,44 @@
+import TallyCore
+import TallyWire
+
+/// What the engine needs to know about its topics and output, independent of
+/// how the runtime talks to Kafka.
+public struct EngineSettings: Sendable {
+    public struct Input: Sendable, Equatable {
+        public var topic: String
+        public var format: InputFormat
+        public init(topic: String, format: InputFormat) { self.topic = topic; self.format = format }
+    }
+
+    public var inputs: [Input]
+    public var framesTopic: String
+    public var framesPartitions: Int32
+    public var deadLetterTopic: String
+    public var deadLetterPartitions: Int32
+    public var currency: String
+    public var engineVersion: String
+    /// How often (wall clock) closed windows and dedupe keys past retention are purged.
+    public var maintenanceInterval: TimeSpan
+
+    public init(inputs: [Input], framesTopic: String = "tally.frames", framesPartitions: Int32 = 3,
+                deadLetterTopic: String = "tally.deadletter", deadLetterPartitions: Int32 = 1,
+                currency: String = "EUR", engineVersion: String = TallyVersion.current,
+                maintenanceInterval: TimeSpan = .seconds(30)) {
+        self.inputs = inputs; self.framesTopic = framesTopic; self.framesPartitions = framesPartitions
+        self.deadLetterTopic = deadLetterTopic; self.deadLetterPartitions = deadLetterPartitions
+        self.currency = currency; self.engineVersion = engineVersion; self.maintenanceInterval = maintenanceInterval
+    }
+}
+
+public enum TallyVersion {
+    /// Goes into every frame: a change to rating or windowing semantics bumps it.
+    public static let current = "tally/0.1.0"
+}
+
+/// Prices a closed window. The rule book in force is the pricer's business; the
+/// engine records the version and hash it reports in the frame.
+public protocol WindowPricer: AnyObject {
+    func price(_ input: RatingInput, metric: MetricDefinition) -> RatingResult
+    var ruleBookVersion: Int64? { get }
+    var ruleBookHash: String? { get }
+}

@@ -1,0 +1,127 @@
+import TallyCore
+import TallyWire
+
+/// The metrics of the configuration compiled for the hot path: a metric is found
+/// from its interned name with one array read, and each groupby or metadata field
+/// knows where its value comes from in a `DecodedSample`.
+public final class MetricCatalog {
+    /// Where one field's value comes from, in the order its sources are tried.
+    enum ValueSource: Equatable {
+        case resource, project, user
+        case slot(Int)
+    }
+
+    struct Field {
+        var name: String
+        var sources: [ValueSource]
+    }
+
+    struct Compiled {
+        var definition: MetricDefinition
+        var name: Symbol
+        var groupby: [Field]
+        var metadata: [Field]
+        /// groupby fields other than id/project_id/user_id: they split windows.
+        var extraGroupby: [Int]
+    }
+
+    let config: MetricsConfig
+    let metrics: [Compiled]
+    public let plan: MetadataPlan
+    private let symbols: SymbolTable
+    /// Indexed by symbol raw value: metric index + 1, 0 unresolved, -1 unknown.
+    private var indexBySymbol: [Int32] = []
+
+    public var definitions: [MetricDefinition] { config.metrics }
+    public var timeZone: ZoneRules { config.timeZone }
+    public var idleTimeout: TimeSpan { config.idleTimeout }
+    public var maxFutureSkew: TimeSpan { config.maxFutureSkew }
+
+    public init(config: MetricsConfig, symbols: SymbolTable) throws {
+        self.config = config
+        self.symbols = symbols
+        var specs: [MetadataKeySpec] = []
+        var slotByName: [String: Int] = [:]
+        func compile(_ spec: FieldSpec) -> Field {
+            var sources: [ValueSource] = []
+            var paths: [String] = []
+            for source in spec.sources {
+                switch source {
+                case .resourceId: sources.append(.resource)
+                case .projectId: sources.append(.project)
+                case .userId: sources.append(.user)
+                case .metadata(let parts): paths.append(parts.joined(separator: "."))
+                }
+            }
+            if !paths.isEmpty {
+                // One plan key per distinct list of paths, shared by every metric using it.
+                let planName = paths.joined(separator: "|")
+                let slot = slotByName[planName] ?? {
+                    specs.append(MetadataKeySpec(planName, alternatives: paths))
+                    slotByName[planName] = specs.count - 1
+                    return specs.count - 1
+                }()
+                // Keep the configured order: metadata paths where they were listed.
+                var ordered: [ValueSource] = []
+                var inserted = false
+                for source in spec.sources {
+                    switch source {
+                    case .resourceId: ordered.append(.resource)
+                    case .projectId: ordered.append(.project)
+                    case .userId: ordered.append(.user)
+                    case .metadata: if !inserted { ordered.append(.slot(slot)); inserted = true }
+                    }
+                }
+                sources = ordered
+            }
+            return Field(name: spec.name, sources: sources)
+        }
+        var compiled: [Compiled] = []
+        for definition in config.metrics {
+            let groupby = definition.groupby.map(compile)
+            let extra = groupby.indices.filter { i in
+                !(groupby[i].sources.count == 1 && [.resource, .project, .user].contains(groupby[i].sources[0]))
+            }
+            compiled.append(Compiled(definition: definition, name: symbols.intern(definition.key),
+                                     groupby: groupby, metadata: definition.metadata.map(compile), extraGroupby: extra))
+        }
+        metrics = compiled
+        plan = try MetadataPlan(keys: specs)
+    }
+
+    /// The index of the metric named by `symbol`, or nil when it is not configured.
+    @inline(__always)
+    func index(of symbol: Symbol) -> Int? {
+        let raw = Int(symbol.raw)
+        if raw < indexBySymbol.count {
+            let v = indexBySymbol[raw]
+            if v > 0 { return Int(v - 1) }
+            if v < 0 { return nil }
+        }
+        return resolve(symbol)
+    }
+
+    private func resolve(_ symbol: Symbol) -> Int? {
+        let raw = Int(symbol.raw)
+        if raw >= indexBySymbol.count {
+            indexBySymbol.append(contentsOf: repeatElement(0, count: max(raw + 1 - indexBySymbol.count, 256)))
+        }
+        let found = metrics.firstIndex { $0.name == symbol }
+        indexBySymbol[raw] = found.map { Int32($0 + 1) } ?? -1
+        return found
+    }
+
+    /// The value of `field` in `sample`: the first source present.
+    @inline(__always)
+    static func value(of field: Field, in sample: DecodedSample) -> MetaValue {
+        for source in field.sources {
+            switch source {
+            case .resource: if !sample.resource.isNone { return MetaValue(kind: .string, text: sample.resource) }
+            case .project: if !sample.project.isNone { return MetaValue(kind: .string, text: sample.project) }
+            case .user: if !sample.user.isNone { return MetaValue(kind: .string, text: sample.user) }
+            case .slot(let i): if sample.metadata[i].kind != .absent { return sample.metadata[i] }
+            }
+        }
+        return .absent
+    }
+}

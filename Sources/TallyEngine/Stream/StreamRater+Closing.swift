@@ -1,0 +1,109 @@
+import TallyCore
+import TallyWire
+
+extension StreamRater {
+    /// Moves the closing clock: idle partitions advance with the wall clock, then
+    /// the clock becomes the minimum over partitions (never moving back). At the
+    /// end of a bounded input every window may close (`endOfInput`).
+    func advanceClock(wallNow: EventTime, endOfInput: Bool) {
+        for pid in clocks.keys { clocks[pid]!.advanceIfIdle(wallNow: wallNow, idleTimeout: catalog.idleTimeout) }
+        let minimum = clocks.values.compactMap(\.clock).min()
+        if endOfInput {
+            globalClock = EventTime(micros: .max)
+        } else if let minimum, globalClock.map({ $0 < minimum }) ?? true {
+            globalClock = minimum
+        }
+    }
+
+    /// Closes every window the clock has passed, pricing it into a frame.
+    func closeDueWindows() {
+        guard let clock = globalClock else { return }
+        for (_, key) in closeQueue.popDue(clock) {
+            guard let slot = index[key], let window = windows[slot], !window.closed else { continue }
+            close(slot)
+        }
+    }
+
+    private func close(_ slot: Int) {
+        var w = windows[slot]!
+        let metric = catalog.metrics[w.metric]
+        let definition = metric.definition
+        let quantity = definition.ratedQuantity(fromAggregate: w.accumulator.quantity)
+        let scope = symbols.string(w.key.scope)
+        let resource = symbols.string(w.key.resource)
+        let user = w.user.isNone ? nil : symbols.string(w.user)
+        let project = w.project.isNone ? nil : symbols.string(w.project)
+
+        // The description: metadata overlaid by the groupby values (groupby wins).
+        var description = RatingDescription()
+        for (i, field) in metric.metadata.enumerated() where w.metadata[i].kind != .absent {
+            description.set(field.name, kind: w.metadata[i].kind, text: symbols.string(w.metadata[i].text))
+        }
+        for (i, field) in metric.groupby.enumerated() where w.groupValues[i].kind != .absent {
+            description.set(field.name, kind: w.groupValues[i].kind, text: symbols.string(w.groupValues[i].text))
+        }
+        let input = RatingInput(service: definition.serviceName, scope: scope, user: user, resource: resource,
+                                quantity: quantity, unit: definition.unit, windowStart: w.bounds.start,
+                                windowEnd: w.bounds.end, description: description)
+        let result = pricer.price(input, metric: definition)
+        let status: Frame.Status
+        switch result.status {
+        case .rated: status = .rated
+        case .failed(let reason):
+            status = .ratingFailed(reason)
+            counters.windowsRatingFailed += 1
+        }
+        let groupby = metric.extraGroupby.map { (metric.groupby[$0].name, w.groupValues[$0]) }
+        let frameID = Frame.id(metric: definition.key, scopeKind: definition.scope.rawValue, scope: scope, resource: resource,
+                               groupby: groupby.map { ($0.0, json($0.1).text) }, windowStart: w.bounds.start)
+        let partition = Int32(bitPattern: StreamRater.fnv1a(scope) % UInt32(settings.framesPartitions))
+        var frame = Frame(
+            frameId: frameID, revision: Int(w.revision) + 1, metric: definition.key, service: definition.serviceName,
+            scopeKind: definition.scope.rawValue, scope: scope, projectId: project, userId: user, resourceId: resource,
+            groupby: Dictionary(groupby.map { ($0.0, json($0.1)) }, uniquingKeysWith: { a, _ in a }),
+            metadata: Dictionary(metric.metadata.indices.map { (metric.metadata[$0].name, json(w.metadata[$0])) },
+                                 uniquingKeysWith: { a, _ in a }),
+            windowStart: w.bounds.start, windowEnd: w.bounds.end, quantity: quantity, unit: definition.unit,
+            price: result.price, previousPrice: w.lastPrice, currency: settings.currency, status: status,
+            rating: result.explanation.json, ruleBookVersion: pricer.ruleBookVersion, ruleBookHash: pricer.ruleBookHash,
+            lineage: w.lineage.map {
+                Frame.LineageRange(topic: settings.inputs[Int($0.topic)].topic, partition: $0.partition,
+                                   firstOffset: $0.firstOffset, lastOffset: $0.lastOffset, samples: $0.samples)
+            },
+            sampleCount: w.accumulator.sampleCount, sampleDigest: StreamRater.digestHex(w.digestHigh, w.digestLow),
+            engineVersion: settings.engineVersion, outputPartition: partition)
+        let bytes = frame.seal(previousHash: chainHeads[Int(partition)])
+        chainHeads[Int(partition)] = frame.contentHash
+        enqueue(OutboxEntry(kind: .frame, topic: settings.framesTopic, partition: partition,
+                            key: Array(scope.utf8), value: bytes))
+        counters.framesEmitted += 1
+        if w.revision > 0 { counters.framesRevised += 1 }
+        w.revision += 1
+        w.lastPrice = result.price
+        w.closed = true
+        if !w.dirty { w.dirty = true; dirtySlots.append(slot) }
+        windows[slot] = w
+    }
+
+    /// A metadata or groupby value in a frame: strings as strings, booleans and
+    /// null as themselves, numbers and nested JSON as their original text.
+    func json(_ value: MetaValue) -> CanonicalJSON {
+        switch value.kind {
+        case .absent, .null: return .null
+        case .bool: return .bool(symbols.string(value.text) == "true")
+        default: return .string(symbols.string(value.text))
+        }
+    }
+
+    static func fnv1a(_ text: String) -> UInt32 {
+        var h: UInt32 = 0x811C_9DC5
+        for b in text.utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
+        return h
+    }
+
+    static func digestHex(_ high: UInt64, _ low: UInt64) -> String {
+        var bytes: [UInt8] = []
+        for v in [high, low] { for s in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(s))) } }
+        return Hex.encode(bytes)
+    }
+}

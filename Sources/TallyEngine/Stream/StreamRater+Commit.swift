@@ -1,0 +1,103 @@
+import TallyCore
+
+extension StreamRater {
+    enum MetaKey {
+        static let counters = Array("counters".utf8)
+        static let outboxSequence = Array("outbox_sequence".utf8)
+        static let globalClock = Array("global_clock".utf8)
+        static func chainHead(_ partition: Int) -> [UInt8] { Array("chain_head/\(partition)".utf8) }
+        static func clock(_ topic: String, _ partition: Int32) -> [UInt8] { Array("clock/\(topic)/\(partition)".utf8) }
+    }
+
+    static func offsetKey(_ topic: String, _ partition: Int32) -> [UInt8] {
+        var w = ByteWriter(); w.string(topic); w.i32(partition); return w.bytes
+    }
+
+    /// Ends a batch: advances the clock, closes due windows, and commits windows,
+    /// dedupe keys, symbols, offsets, clocks, the outbox and counters in one
+    /// transaction. Returns the messages to send now that they are durable.
+    public func commitBatch(wallNow: EventTime, endOfInput: Bool = false) throws -> [OutgoingMessage] {
+        if let failure = storeFailure { throw failure }
+        advanceClock(wallNow: wallNow, endOfInput: endOfInput)
+        closeDueWindows()
+        let due = lastMaintenance.map { wallNow - $0 >= settings.maintenanceInterval } ?? true
+        let topics = settings.inputs.map(\.topic)
+        try store.write { txn in
+            for slot in dirtySlots {
+                guard var w = windows[slot], w.dirty else { continue }
+                try txn.put(.windows, w.key.encoded, w.encoded(topics: topics), append: false)
+                w.dirty = false
+                windows[slot] = w
+            }
+            try dedupe.persist(into: txn)
+            var symbolError: Error?
+            symbols.forEachSymbol(after: persistedSymbols) { symbol, bytes in
+                guard symbolError == nil else { return }
+                var key = ByteWriter(capacity: 4); key.u32(symbol.raw)
+                do { try txn.put(.symbols, key.bytes, Array(bytes), append: true) } catch { symbolError = error }
+            }
+            if let symbolError { throw symbolError }
+            for (pid, next) in offsets {
+                var w = ByteWriter(); w.i64(next)
+                try txn.put(.offsets, StreamRater.offsetKey(topics[Int(pid.topic)], pid.partition), w.bytes, append: false)
+            }
+            for (pid, clock) in clocks {
+                guard let c = clock.clock else { continue }
+                var w = ByteWriter(); w.i64(c.micros); w.i64((clock.maxEventTime ?? c).micros)
+                try txn.put(.meta, MetaKey.clock(topics[Int(pid.topic)], pid.partition), w.bytes, append: false)
+            }
+            if let g = globalClock { var w = ByteWriter(); w.i64(g.micros); try txn.put(.meta, MetaKey.globalClock, w.bytes, append: false) }
+            for (sequence, entry) in newOutbox {
+                try txn.put(.outbox, OutboxEntry.key(sequence: sequence), entry.encoded(), append: true)
+            }
+            for sequence in acknowledged { try txn.delete(.outbox, OutboxEntry.key(sequence: sequence)) }
+            var seq = ByteWriter(); seq.u64(outboxSequence)
+            try txn.put(.meta, MetaKey.outboxSequence, seq.bytes, append: false)
+            for (p, head) in chainHeads.enumerated() { try txn.put(.meta, MetaKey.chainHead(p), Array(head.utf8), append: false) }
+            try txn.put(.meta, MetaKey.counters, counters.encoded(), append: false)
+            if due, let clock = globalClock { try purgeExpired(clock: clock, in: txn) }
+        }
+        if due { lastMaintenance = wallNow }
+        persistedSymbols = symbols.count
+        acknowledged.removeAll(keepingCapacity: true)
+        dirtySlots.removeAll(keepingCapacity: true)
+        // Closed windows are durable now; memory keeps only open ones.
+        for (key, slot) in index where windows[slot]?.closed == true {
+            index[key] = nil
+            windows[slot] = nil
+            freeSlots.append(slot)
+        }
+        let messages = newOutbox.map { sequence, entry in
+            OutgoingMessage(topic: entry.topic, partition: entry.partition, key: entry.key, value: entry.value, token: sequence)
+        }
+        newOutbox.removeAll(keepingCapacity: true)
+        return messages
+    }
+
+    /// The broker acknowledged `token`: its outbox entry is deleted with the next batch.
+    public func acknowledge(_ token: UInt64) {
+        acknowledged.append(token)
+        unacknowledged -= 1
+    }
+
+    /// Deletes closed windows and dedupe keys past every metric's retention.
+    private func purgeExpired(clock: EventTime, in txn: StateTransaction) throws {
+        let longest = TimeSpan(micros: catalog.metrics.map { $0.definition.retention.micros + $0.definition.grace.micros }.max() ?? 0)
+        guard clock.micros > Int64.min / 2, clock.micros < Int64.max / 2 else { return }
+        let horizon = clock - longest
+        var doomed: [[UInt8]] = []
+        try txn.scan(.windows, from: []) { k, v in
+            let key = try WindowKey(decoding: k)
+            guard key.start < horizon else { return false }
+            guard let m = catalog.index(of: key.metric) else { doomed.append(Array(k)); return true }
+            let definition = catalog.metrics[m].definition
+            var r = ByteReader(v, what: "window record")
+            _ = try r.u8()
+            let end = EventTime(micros: try r.i64())
+            if index[key] == nil, clock - (end + definition.grace) > definition.retention { doomed.append(Array(k)) }
+            return true
+        }
+        for k in doomed { try txn.delete(.windows, k) }
+        try dedupe.expire(before: horizon - .days(1), in: txn)
+    }
+}

@@ -1,0 +1,211 @@
+import TallyCore
+import TallyWire
+
+/// The streaming stage for one set of input partitions: folds decoded samples
+/// into windows, closes them by watermark, prices them and writes frames and
+/// dead letters to an outbox, all committed in one state transaction per batch.
+///
+/// Single-threaded by design (performance-notes.md): the run loop calls `fold`
+/// for each record of a batch, then `commitBatch`, then sends what that returned,
+/// then reports acknowledgements with `acknowledge`. Exactly-once: nothing a
+/// batch did exists outside memory until `commitBatch` commits it, and nothing
+/// is sent before that commit.
+public final class StreamRater {
+    struct PartitionID: Hashable, Comparable {
+        var topic: UInt16
+        var partition: Int32
+        static func < (a: PartitionID, b: PartitionID) -> Bool { (a.topic, a.partition) < (b.topic, b.partition) }
+    }
+
+    enum SampleOutcome { case folded, duplicate, rejected(DeadLetterReason, String) }
+
+    let settings: EngineSettings
+    let catalog: MetricCatalog
+    let pricer: WindowPricer
+    let store: StateStore
+    public let symbols: SymbolTable
+    let decoders: [SampleDecoder]
+    let topicIndex: [String: UInt16]
+
+    var windows: [WindowState?] = []
+    var freeSlots: [Int] = []
+    var index: [WindowKey: Int] = [:]
+    var closeQueue = CloseQueue()
+    var dirtySlots: [Int] = []
+
+    var clocks: [PartitionID: PartitionClock] = [:]
+    /// The closing clock: the minimum of the partition clocks, never moving back.
+    var globalClock: EventTime?
+    var dedupe = DedupeIndex()
+    var offsets: [PartitionID: Int64] = [:]
+    public internal(set) var counters = Counters()
+    var outboxSequence: UInt64 = 0
+    var newOutbox: [(UInt64, OutboxEntry)] = []
+    var acknowledged: [UInt64] = []
+    var unacknowledged = 0
+    var chainHeads: [String]
+    var persistedSymbols = 0
+    var lastMaintenance: EventTime?
+    var groupScratch: [UInt8] = []
+    var rejections: [SampleRejection] = []
+    var storeFailure: Error?
+
+    public init(settings: EngineSettings, metrics: MetricsConfig, pricer: WindowPricer, store: StateStore) throws {
+        self.settings = settings
+        self.pricer = pricer
+        self.store = store
+        let symbols = SymbolTable()
+        self.symbols = symbols
+        let catalog = try MetricCatalog(config: metrics, symbols: symbols)
+        self.catalog = catalog
+        decoders = settings.inputs.map { SampleDecoder(format: $0.format, symbols: symbols, plan: catalog.plan) }
+        var topics: [String: UInt16] = [:]
+        for (i, input) in settings.inputs.enumerated() { topics[input.topic] = UInt16(i) }
+        topicIndex = topics
+        chainHeads = Array(repeating: "", count: Int(settings.framesPartitions))
+    }
+
+    /// Windows held in memory (open, or closed in this batch).
+    public var openWindows: Int { index.count }
+    /// Messages written to the outbox and not yet acknowledged.
+    public var pendingMessages: Int { unacknowledged }
+
+    // MARK: Folding
+
+    /// Folds one record. The record's bytes are only read during the call.
+    public func fold(_ record: InputRecord, wallNow: EventTime) {
+        guard let topic = topicIndex[record.topic] else { return }
+        let pid = PartitionID(topic: topic, partition: record.partition)
+        if let next = offsets[pid], record.offset < next { return }  // already folded before a restart
+        offsets[pid] = record.offset + 1
+        counters.recordsIn += 1
+        var folded = 0, duplicates = 0
+        rejections.removeAll(keepingCapacity: true)
+        var recordError: RecordDecodeError?
+        do {
+            _ = try decoders[Int(topic)].decode(record.value, emit: { sample in
+                switch foldSample(sample, partition: pid, offset: record.offset, wallNow: wallNow) {
+                case .folded: folded += 1
+                case .duplicate: duplicates += 1
+                case .rejected(let reason, let detail):
+                    // The decoder emits good samples without their payload index; name the sample instead.
+                    let which = "sample \(symbols.string(sample.resource))@\(Timestamps.iso8601(sample.timestamp))"
+                    rejections.append(SampleRejection(reason: reason, sampleIndex: -1, detail: which + ": " + detail))
+                }
+            }, reject: { rejection in
+                rejections.append(rejection)
+            })
+        } catch {
+            recordError = error
+        }
+        if clocks[pid] == nil { clocks[pid] = PartitionClock() }
+        clocks[pid]!.noteActivity(wallTime: wallNow)
+        counters.samplesIn += UInt64(folded + duplicates + rejections.count)
+        counters.samplesFolded += UInt64(folded)
+        counters.samplesDuplicate += UInt64(duplicates)
+        counters.samplesDeadLettered += UInt64(rejections.count)
+        if recordError != nil || !rejections.isEmpty {
+            counters.recordsDeadLettered += 1
+            deadLetter(record, error: recordError, rejections: rejections)
+        } else if folded == 0 && duplicates > 0 {
+            counters.recordsDuplicate += 1
+        } else {
+            counters.recordsFolded += 1
+        }
+    }
+
+    func foldSample(_ sample: DecodedSample, partition pid: PartitionID, offset: Int64, wallNow: EventTime) -> SampleOutcome {
+        guard let m = catalog.index(of: sample.metric) else {
+            return .rejected(.unknownMetric, "metric '\(symbols.string(sample.metric))' is not in the metrics configuration")
+        }
+        let metric = catalog.metrics[m]
+        let definition = metric.definition
+        if PartitionClock.isFutureTimestamp(sample.timestamp, wallNow: wallNow, maxSkew: catalog.maxFutureSkew) {
+            return .rejected(.futureTimestamp, "timestamp \(Timestamps.iso8601(sample.timestamp)) is more than \(catalog.maxFutureSkew) ahead of the clock")
+        }
+        let scope = definition.scope == .userId ? sample.user : sample.project
+        if scope.isNone {
+            return .rejected(.schemaViolation, "\(definition.scope.rawValue) is missing or null, and metric '\(definition.key)' is rated per \(definition.scope.rawValue)")
+        }
+        let bounds = definition.period.window(containing: sample.timestamp)
+        var late = false
+        if let clock = globalClock, bounds.end + definition.grace <= clock {
+            if clock - (bounds.end + definition.grace) > definition.retention {
+                counters.samplesTooLate += 1
+                return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention)")
+            }
+            late = true
+        }
+        guard dedupe.insert(sample.key, at: sample.timestamp) else { return .duplicate }
+
+        let group = groupSymbol(metric, sample)
+        let key = WindowKey(start: bounds.start, metric: metric.name, scope: scope, resource: sample.resource, group: group)
+        let slot = self.slot(for: key, metric: m, bounds: bounds, sample: sample, late: late)
+        windows[slot]!.fold(sample, metric: metric, topic: pid.topic, partition: pid.partition, offset: offset)
+        if !windows[slot]!.dirty { windows[slot]!.dirty = true; dirtySlots.append(slot) }
+        if windows[slot]!.closed {
+            // A late sample reopens the window: it closes again at the end of this batch.
+            windows[slot]!.closed = false
+            counters.samplesLate += 1
+            closeQueue.push(bounds.end + definition.grace, key)
+        } else if late {
+            counters.samplesLate += 1
+        }
+        if clocks[pid] == nil { clocks[pid] = PartitionClock() }
+        clocks[pid]!.observe(eventTime: sample.timestamp, wallTime: wallNow)
+        return .folded
+    }
+
+    /// The interned tuple of the metric's extra groupby values (`.none` if it has none).
+    func groupSymbol(_ metric: MetricCatalog.Compiled, _ sample: DecodedSample) -> Symbol {
+        guard !metric.extraGroupby.isEmpty else { return .none }
+        groupScratch.removeAll(keepingCapacity: true)
+        for i in metric.extraGroupby {
+            let v = MetricCatalog.value(of: metric.groupby[i], in: sample)
+            groupScratch.append(v.kind.rawValue)
+            withUnsafeBytes(of: v.text.raw.bigEndian) { groupScratch.append(contentsOf: $0) }
+        }
+        return groupScratch.withUnsafeBytes { symbols.intern($0) }
+    }
+
+    /// The slot of window `key`: in memory, else (for a late sample) from the store, else new.
+    func slot(for key: WindowKey, metric m: Int, bounds: WindowBounds, sample: DecodedSample, late: Bool) -> Int {
+        if let slot = index[key] { return slot }
+        var state: WindowState?
+        if late {
+            // A read error must not pass for "no such window": it stops the batch at commit.
+            do { state = try loadWindow(key, metric: m) } catch { storeFailure = error }
+        }
+        if state == nil {
+            let definition = catalog.metrics[m].definition
+            state = WindowState(key: key, metric: m, bounds: bounds,
+                                accumulator: Accumulator(aggregation: definition.aggregation, window: bounds),
+                                groupValues: catalog.metrics[m].groupby.map { MetricCatalog.value(of: $0, in: sample) },
+                                metadata: Array(repeating: .absent, count: catalog.metrics[m].metadata.count))
+        }
+        let slot: Int
+        if let free = freeSlots.popLast() { slot = free; windows[slot] = state } else { slot = windows.count; windows.append(state) }
+        index[key] = slot
+        dirtySlots.append(slot)
+        windows[slot]!.dirty = true
+        if !windows[slot]!.closed { closeQueue.push(bounds.end + catalog.metrics[m].definition.grace, key) }
+        return slot
+    }
+}
+
+extension WindowState {
+    /// Folds one sample: the accumulator, the description if this sample is the
+    /// latest, the lineage and the digest.
+    mutating func fold(_ sample: DecodedSample, metric: MetricCatalog.Compiled, topic: UInt16, partition: Int32, offset: Int64) {
+        accumulator.fold(sample.volume, at: sample.timestamp, key: sample.key)
+        if describedAt < sample.timestamp || (describedAt == sample.timestamp && describedBy < sample.key) {
+            describedAt = sample.timestamp
+            describedBy = sample.key
+            project = sample.project
+            user = sample.user
+            for i in metric.metadata.indices { metadata[i] = MetricCatalog.value(of: metric.metadata[i], in: sample) }
+        }
+        note(topic: topic, partition: partition, offset: offset)
+        digest(sample.key)
+    }
+}

@@ -1,0 +1,123 @@
+import TallyCore
+
+/// Offsets of the records that fed a window, per input partition.
+struct LineageEntry: Equatable {
+    var topic: UInt16
+    var partition: Int32
+    var firstOffset: Int64
+    var lastOffset: Int64
+    var samples: Int64
+}
+
+/// A window in memory: its accumulator, its description (metadata of the sample
+/// with the latest event time) and what it has emitted so far.
+struct WindowState {
+    var key: WindowKey
+    var metric: Int
+    var bounds: WindowBounds
+    var accumulator: Accumulator
+    var project: Symbol = .none
+    var user: Symbol = .none
+    /// Event time of the sample that set `project`, `user` and `metadata`.
+    var describedAt = EventTime(micros: .min)
+    var describedBy = SampleKey(high: 0, low: 0)
+    var groupValues: [MetaValue]
+    var metadata: [MetaValue]
+    var lineage: [LineageEntry] = []
+    var digestHigh: UInt64 = 0
+    var digestLow: UInt64 = 0
+    /// Frames emitted so far for this window; the next one is `revision + 1`.
+    var revision: Int32 = 0
+    var lastPrice = ExactDecimal.zero
+    var closed = false
+    var dirty = true
+
+    /// Adds a sample's id to the order-independent digest (wrapping sum of a mix).
+    mutating func digest(_ key: SampleKey) {
+        let (h, l) = WindowState.mix(key)
+        let (low, carry) = digestLow.addingReportingOverflow(l)
+        digestLow = low
+        digestHigh = digestHigh &+ h &+ (carry ? 1 : 0)
+    }
+
+    static func mix(_ key: SampleKey) -> (UInt64, UInt64) {
+        func splitmix(_ x: UInt64) -> UInt64 {
+            var z = x &+ 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        return (splitmix(key.high ^ splitmix(key.low)), splitmix(key.low &+ splitmix(key.high)))
+    }
+
+    mutating func note(topic: UInt16, partition: Int32, offset: Int64) {
+        for i in lineage.indices where lineage[i].topic == topic && lineage[i].partition == partition {
+            lineage[i].firstOffset = min(lineage[i].firstOffset, offset)
+            lineage[i].lastOffset = max(lineage[i].lastOffset, offset)
+            lineage[i].samples += 1
+            return
+        }
+        lineage.append(LineageEntry(topic: topic, partition: partition, firstOffset: offset, lastOffset: offset, samples: 1))
+        lineage.sort { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+    }
+}
+
+extension WindowState {
+    private static let recordVersion: UInt8 = 1
+
+    /// The durable form; `topics` maps lineage topic indexes to names so the
+    /// record does not depend on the order of inputs in the configuration.
+    func encoded(topics: [String]) -> [UInt8] {
+        var w = ByteWriter(capacity: 128)
+        w.u8(WindowState.recordVersion)
+        w.i64(bounds.end.micros)
+        w.u32(project.raw); w.u32(user.raw)
+        w.i64(describedAt.micros); w.u64(describedBy.high); w.u64(describedBy.low)
+        w.u32(UInt32(groupValues.count)); for v in groupValues { w.u8(v.kind.rawValue); w.u32(v.text.raw) }
+        w.u32(UInt32(metadata.count)); for v in metadata { w.u8(v.kind.rawValue); w.u32(v.text.raw) }
+        w.u32(UInt32(lineage.count))
+        for l in lineage {
+            w.string(topics[Int(l.topic)]); w.i32(l.partition); w.i64(l.firstOffset); w.i64(l.lastOffset); w.i64(l.samples)
+        }
+        w.u64(digestHigh); w.u64(digestLow)
+        w.i32(revision)
+        w.i64(Int64(truncatingIfNeeded: lastPrice.coefficient >> 64)); w.u64(UInt64(truncatingIfNeeded: lastPrice.coefficient))
+        w.i32(lastPrice.exponent)
+        w.u8(closed ? 1 : 0)
+        var acc: [UInt8] = []
+        accumulator.encode(into: &acc)
+        w.bytes(acc)
+        return w.bytes
+    }
+
+    init(key: WindowKey, metric: Int, decoding bytes: UnsafeRawBufferPointer, topicIndex: (String) -> UInt16) throws {
+        var r = ByteReader(bytes, what: "window record")
+        guard try r.u8() == WindowState.recordVersion else { throw StateCorruption(detail: "window record: unknown version") }
+        self.key = key
+        self.metric = metric
+        bounds = WindowBounds(start: key.start, end: EventTime(micros: try r.i64()))
+        project = Symbol(raw: try r.u32()); user = Symbol(raw: try r.u32())
+        describedAt = EventTime(micros: try r.i64())
+        describedBy = SampleKey(high: try r.u64(), low: try r.u64())
+        func values(_ r: inout ByteReader) throws -> [MetaValue] {
+            try (0..<Int(try r.u32())).map { _ in
+                guard let kind = MetaKind(rawValue: try r.u8()) else { throw StateCorruption(detail: "window record: bad value kind") }
+                return MetaValue(kind: kind, text: Symbol(raw: try r.u32()))
+            }
+        }
+        groupValues = try values(&r)
+        metadata = try values(&r)
+        lineage = try (0..<Int(try r.u32())).map { _ in
+            LineageEntry(topic: topicIndex(try r.string()), partition: try r.i32(), firstOffset: try r.i64(),
+                         lastOffset: try r.i64(), samples: try r.i64())
+        }
+        digestHigh = try r.u64(); digestLow = try r.u64()
+        revision = try r.i32()
+        let high = try r.i64(), low = try r.u64()
+        lastPrice = ExactDecimal(coefficient: Int128(high) << 64 | Int128(low), exponent: try r.i32())
+        closed = try r.u8() == 1
+        let acc = try r.bytes()
+        accumulator = try Accumulator.decode(from: acc)
+        dirty = false
+    }
+}
