@@ -9,6 +9,9 @@ import TallyCore
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../schemas/examples").standardizedFileURL
 
+    /// 2026-11-02T00:00:00Z in microseconds (Python: datetime(2026, 11, 2, tzinfo=utc).timestamp()).
+    static let midnight: Int64 = 1_793_577_600_000_000
+
     static func example(_ name: String) throws -> [UInt8] {
         Array(try Data(contentsOf: examples.appendingPathComponent(name)))
     }
@@ -51,8 +54,7 @@ import TallyCore
         #expect(sample.metadata[1].text == metadata["display_name"] as? String)
         #expect(sample.metadata[2].kind == .int && sample.metadata[2].text == "10")
         #expect(sample.metadata[3].kind == .absent)
-        // 01:20:00.5 UTC on 2026-11-02.
-        #expect(sample.timestamp.micros == 1_793_582_400_000_000 + 500_000)
+        #expect(sample.timestamp.micros == Self.midnight + (80 * 60) * 1_000_000 + 500_000)  // 01:20:00.5
     }
 
     @Test func decimalStringVolumeAndNonUUIDIdentity() throws {
@@ -64,7 +66,7 @@ import TallyCore
         #expect(sample.key == SampleKey.identity(of: "usage-2026-11-02T03:00Z-gw-7"))
         #expect(sample.key != SampleKey.identity(of: "usage-2026-11-02T03:00Z-gw-8"))
         #expect(sample.metadata[3].text == "c2.highmem")
-        #expect(sample.timestamp.micros == 1_793_582_400_000_000 + 100 * 60 * 1_000_000)
+        #expect(sample.timestamp.micros == Self.midnight + 3 * 3600 * 1_000_000)
     }
 
     @Test(arguments: [InputFormat.cloudEvents, .nativeOrCloudEvents])
@@ -80,7 +82,7 @@ import TallyCore
         #expect(sample.metric == data["metric"] as? String)
         #expect(sample.volume.description == "1")
         // No data.timestamp, so the event's time (04:47:12.250Z) is used.
-        #expect(sample.timestamp.micros == 1_793_582_400_000_000 + (3 * 3600 + 27 * 60 + 12) * 1_000_000 + 250_000)
+        #expect(sample.timestamp.micros == Self.midnight + (4 * 3600 + 47 * 60 + 12) * 1_000_000 + 250_000)
         #expect(sample.metadata[3].text == "m1.large")
     }
 
