@@ -4,11 +4,19 @@
 /// Exponents beyond Int32 trap; Python's Emax/Emin (±999999) are never reached by prices.
 extension ExactDecimal {
     public static func + (a: ExactDecimal, b: ExactDecimal) -> ExactDecimal {
-        if a.exponent == b.exponent {
-            let (sum, overflow) = a.coefficient.addingReportingOverflow(b.coefficient)
-            if !overflow && sum.magnitude < precisionLimit {
-                return ExactDecimal(coefficient: sum, exponent: a.exponent)
-            }
+        // Fast path: align within Int128 and stay under 28 digits, so nothing rounds.
+        var x = a.coefficient, y = b.coefficient
+        let gap = Int(a.exponent) - Int(b.exponent)
+        if gap != 0 {
+            guard gap.magnitude <= 27 else { return addSlow(a, b) }
+            let scale = Int128(Pow10.u128[Int(gap.magnitude)])
+            let (scaled, overflow) = (gap > 0 ? x : y).multipliedReportingOverflow(by: scale)
+            guard !overflow else { return addSlow(a, b) }
+            if gap > 0 { x = scaled } else { y = scaled }
+        }
+        let (sum, overflow) = x.addingReportingOverflow(y)
+        if !overflow && sum.magnitude < precisionLimit {
+            return ExactDecimal(coefficient: sum, exponent: min(a.exponent, b.exponent))
         }
         return addSlow(a, b)
     }
@@ -19,8 +27,16 @@ extension ExactDecimal {
 
     public static func * (a: ExactDecimal, b: ExactDecimal) -> ExactDecimal {
         let negative = (a.coefficient < 0) != (b.coefficient < 0)
-        let (high, low) = a.coefficient.magnitude.multipliedFullWidth(by: b.coefficient.magnitude)
+        let ma = a.coefficient.magnitude, mb = b.coefficient.magnitude
         let exponent = Int(a.exponent) + Int(b.exponent)
+        if ma >> 64 == 0 && mb >> 64 == 0 {  // the common case: a 64×64→128-bit hardware multiply
+            let (h, l) = UInt64(truncatingIfNeeded: ma).multipliedFullWidth(by: UInt64(truncatingIfNeeded: mb))
+            let product = UInt128(h) << 64 | UInt128(l)
+            if product < precisionLimit {
+                return make(negative: negative && product != 0, magnitude: product, exponent: exponent)
+            }
+        }
+        let (high, low) = ma.multipliedFullWidth(by: mb)
         if high == 0 && low < precisionLimit {
             return make(negative: negative && low != 0, magnitude: low, exponent: exponent)
         }

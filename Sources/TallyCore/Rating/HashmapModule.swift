@@ -14,9 +14,8 @@ enum HashmapModule {
         var thresholdOnService = false
         var thresholdType = CostType.flat
         var thresholdCost = ExactDecimal.zero
-        /// Where the kept threshold is: field slot (−1: service thresholds) and index.
-        var thresholdField: Int32 = -1
-        var thresholdIndex: Int32 = 0
+        /// The kept threshold's rule number (ServiceIndex.ruleIDs).
+        var thresholdRule: Int32 = -1
     }
 
     enum Outcome {
@@ -29,54 +28,50 @@ enum HashmapModule {
         return withUnsafeTemporaryAllocation(of: Accumulator.self, capacity: groupCount) { groups in
             groups.initialize(repeating: Accumulator())
             var touchCount: Int32 = 0
-            var matched: [(group: Int, id: String)] = []
-            func touch(_ g: Int) {
+            var matched: [(group: Int32, rule: Int32)] = []
+            func touch(_ g32: Int32) {
+                let g = Int(g32)
                 if groups[g].touched < 0 { groups[g].touched = touchCount; touchCount += 1 }
             }
             func apply(_ m: CompiledMapping) {
                 touch(m.group)
+                let g = Int(m.group)
                 switch m.type {
-                case .flat: if m.cost > groups[m.group].flat { groups[m.group].flat = m.cost }
-                case .rate: groups[m.group].rate = groups[m.group].rate * m.cost
+                case .flat: if m.cost > groups[g].flat { groups[g].flat = m.cost }
+                case .rate: groups[g].rate = groups[g].rate * m.cost
                 }
-                if explain { matched.append((m.group, m.id)) }
+                if explain { matched.append((m.group, m.rule)) }
             }
-            func offer(_ t: CompiledThreshold, onService: Bool, field: Int32, index: Int32) {
+            func offer(_ t: CompiledThreshold, onService: Bool) {
                 touch(t.group)
-                if t.level > groups[t.group].thresholdLevel {
-                    groups[t.group].thresholdLevel = t.level
-                    groups[t.group].hasThreshold = true
-                    groups[t.group].thresholdOnService = onService
-                    groups[t.group].thresholdType = t.type
-                    groups[t.group].thresholdCost = t.cost
-                    groups[t.group].thresholdField = field
-                    groups[t.group].thresholdIndex = index
+                let g = Int(t.group)
+                if t.level > groups[g].thresholdLevel {
+                    groups[g].thresholdLevel = t.level
+                    groups[g].hasThreshold = true
+                    groups[g].thresholdOnService = onService
+                    groups[g].thresholdType = t.type
+                    groups[g].thresholdCost = t.cost
+                    groups[g].thresholdRule = t.rule
                 }
             }
 
             // 1. Service stage: every service mapping; thresholds with qty >= level.
             for m in index.serviceMappings { apply(m) }
-            for (i, t) in index.serviceThresholds.enumerated() where input.quantity >= t.level {
-                offer(t, onService: true, field: -1, index: Int32(i))
-            }
+            for t in index.serviceThresholds where input.quantity >= t.level { offer(t, onService: true) }
             // 2. Field stage, fields in declaration order, each present in the description.
-            let description = input.description
-            for (f, field) in index.fields.enumerated() {
-                guard let slot = description.index(of: field.name) else { continue }
-                let kind = description.kinds[slot]
-                let text = description.texts[slot]
-                if !field.mappingsByValue.isEmpty,
-                   let hits = field.mappingsByValue[PythonText.str(kind: kind, text: text)] {
-                    for m in hits { apply(m) }
+            for field in index.fields {
+                guard let slot = input.description.index(of: field.name) else { continue }
+                let kind = input.description.kinds[slot]
+                let text = input.description.texts[slot]
+                if !field.values.isEmpty, let run = field.run(for: PythonText.str(kind: kind, text: text)) {
+                    for i in run { apply(field.mappings[i]) }
                 }
                 if field.thresholds.isEmpty { continue }
                 guard let number = MetaNumber.parse(kind: kind, text: text) else {
                     return .failed("field '\(field.name)' of service '\(input.service)' has thresholds but its value "
                                    + "'\(text)' is not a number")
                 }
-                for (i, t) in field.thresholds.enumerated() where number.isAtLeast(t.level) {
-                    offer(t, onService: false, field: Int32(f), index: Int32(i))
-                }
+                for t in field.thresholds where number.isAtLeast(t.level) { offer(t, onService: false) }
             }
             // 3–4. Price per group, in first-touch order, added to the incoming price.
             var price = incoming
@@ -115,15 +110,15 @@ enum HashmapModule {
         return result
     }
 
-    static func step(_ acc: Accumulator, group g: Int, index: ServiceIndex, matched: [(group: Int, id: String)],
+    static func step(_ acc: Accumulator, group g: Int, index: ServiceIndex, matched: [(group: Int32, rule: Int32)],
                      quantity: ExactDecimal, result: ExactDecimal) -> GroupStep {
         var threshold: ThresholdStep?
         if acc.hasThreshold {
-            let t = acc.thresholdField < 0 ? index.serviceThresholds[Int(acc.thresholdIndex)]
-                : index.fields[Int(acc.thresholdField)].thresholds[Int(acc.thresholdIndex)]
-            threshold = ThresholdStep(id: t.id, onService: acc.thresholdOnService, level: t.level, type: t.type, cost: t.cost)
+            threshold = ThresholdStep(id: index.ruleIDs[Int(acc.thresholdRule)], onService: acc.thresholdOnService,
+                                      level: acc.thresholdLevel, type: acc.thresholdType, cost: acc.thresholdCost)
         }
-        return GroupStep(group: index.groupNames[g], mappings: matched.filter { $0.group == g }.map(\.id),
+        return GroupStep(group: index.groupNames[g],
+                         mappings: matched.filter { $0.group == g }.map { index.ruleIDs[Int($0.rule)] },
                          flat: acc.flat, rate: acc.rate, threshold: threshold, quantity: quantity, result: result)
     }
 }

@@ -1,37 +1,69 @@
 /// The rules in force for one scope during one epoch (an interval between rule starts
 /// and ends), compiled for matching: global rules overlaid by that tenant's rules.
 
+/// Rule data the per-window loop reads. Trivial (no references), so reading it costs
+/// no reference counting; the rule's id lives in `ServiceIndex.ruleIDs[rule]`.
 struct CompiledMapping {
-    let id: String
-    let group: Int
+    let rule: Int32
+    let group: Int32
     let type: CostType
     let cost: ExactDecimal
 }
 
 struct CompiledThreshold {
-    let id: String
-    let group: Int
+    let rule: Int32
+    let group: Int32
     let level: ExactDecimal
     let type: CostType
     let cost: ExactDecimal
 }
 
-struct CompiledField {
+/// A field's rules: the mappings of each value are a contiguous run of `mappings`.
+/// Small value sets are searched linearly (cheaper than hashing the text).
+final class CompiledField {
     let name: String
-    let mappingsByValue: [String: [CompiledMapping]]
+    let values: [String]
+    let runs: [Range<Int>]
+    let runByValue: [String: Int]
+    let mappings: [CompiledMapping]
     let thresholds: [CompiledThreshold]
+    static let linearSearchLimit = 8
+
+    init(name: String, byValue: [(String, [CompiledMapping])], thresholds: [CompiledThreshold]) {
+        self.name = name
+        var values: [String] = [], runs: [Range<Int>] = [], mappings: [CompiledMapping] = []
+        var runByValue: [String: Int] = [:]
+        for (value, list) in byValue {
+            runByValue[value] = runs.count
+            values.append(value)
+            runs.append(mappings.count..<(mappings.count + list.count))
+            mappings += list
+        }
+        self.values = values; self.runs = runs; self.runByValue = runByValue
+        self.mappings = mappings; self.thresholds = thresholds
+    }
+
+    /// The mappings for the value text, if any.
+    @inline(__always) func run(for text: String) -> Range<Int>? {
+        if values.count <= Self.linearSearchLimit {
+            for i in values.indices where values[i] == text { return runs[i] }
+            return nil
+        }
+        return runByValue[text].map { runs[$0] }
+    }
 }
 
 /// One service's hashmap rules, groups numbered 0..<groupNames.count.
 final class ServiceIndex {
     let groupNames: [String?]
+    let ruleIDs: [String]
     let serviceMappings: [CompiledMapping]
     let serviceThresholds: [CompiledThreshold]
     let fields: [CompiledField]
 
-    init(groupNames: [String?], serviceMappings: [CompiledMapping], serviceThresholds: [CompiledThreshold],
-         fields: [CompiledField]) {
-        self.groupNames = groupNames; self.serviceMappings = serviceMappings
+    init(groupNames: [String?], ruleIDs: [String], serviceMappings: [CompiledMapping],
+         serviceThresholds: [CompiledThreshold], fields: [CompiledField]) {
+        self.groupNames = groupNames; self.ruleIDs = ruleIDs; self.serviceMappings = serviceMappings
         self.serviceThresholds = serviceThresholds; self.fields = fields
     }
 }
@@ -86,31 +118,43 @@ final class LiveRules {
         let ownThresholds = thresholds.filter { $0.service == service.name }
         if ownMappings.isEmpty && ownThresholds.isEmpty { return nil }
         var groupNames: [String?] = []
-        var groupIndex: [String?: Int] = [:]
-        func group(_ name: String?) -> Int {
+        var groupIndex: [String?: Int32] = [:]
+        var ruleIDs: [String] = []
+        func group(_ name: String?) -> Int32 {
             if let i = groupIndex[name] { return i }
-            groupIndex[name] = groupNames.count
+            groupIndex[name] = Int32(groupNames.count)
             groupNames.append(name)
-            return groupNames.count - 1
+            return Int32(groupNames.count - 1)
+        }
+        func rule(_ id: String) -> Int32 {
+            ruleIDs.append(id)
+            return Int32(ruleIDs.count - 1)
         }
         func mapping(_ m: HashMapping) -> CompiledMapping {
-            CompiledMapping(id: m.id, group: group(m.group), type: m.type, cost: m.cost)
+            CompiledMapping(rule: rule(m.id), group: group(m.group), type: m.type, cost: m.cost)
         }
         func threshold(_ t: HashThreshold) -> CompiledThreshold {
-            CompiledThreshold(id: t.id, group: group(t.group), level: t.level, type: t.type, cost: t.cost)
+            CompiledThreshold(rule: rule(t.id), group: group(t.group), level: t.level, type: t.type, cost: t.cost)
         }
         let serviceMappings = ownMappings.filter { $0.field == nil }.map(mapping)
         let serviceThresholds = ownThresholds.filter { $0.field == nil }.map(threshold)
         var fields: [CompiledField] = []
         for name in service.fields {
-            var byValue: [String: [CompiledMapping]] = [:]
-            for m in ownMappings where m.field == name { byValue[m.value ?? "", default: []].append(mapping(m)) }
+            var byValue: [(String, [CompiledMapping])] = []
+            var position: [String: Int] = [:]
+            for m in ownMappings where m.field == name {
+                let value = m.value ?? ""
+                if let i = position[value] { byValue[i].1.append(mapping(m)) } else {
+                    position[value] = byValue.count
+                    byValue.append((value, [mapping(m)]))
+                }
+            }
             let fieldThresholds = ownThresholds.filter { $0.field == name }.map(threshold)
             if !byValue.isEmpty || !fieldThresholds.isEmpty {
-                fields.append(CompiledField(name: name, mappingsByValue: byValue, thresholds: fieldThresholds))
+                fields.append(CompiledField(name: name, byValue: byValue, thresholds: fieldThresholds))
             }
         }
-        return ServiceIndex(groupNames: groupNames, serviceMappings: serviceMappings,
+        return ServiceIndex(groupNames: groupNames, ruleIDs: ruleIDs, serviceMappings: serviceMappings,
                             serviceThresholds: serviceThresholds, fields: fields)
     }
 }

@@ -44,8 +44,10 @@ public enum MetaNumber: Sendable, Equatable {
         if i < end && (bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+")) {
             negative = bytes[i] == UInt8(ascii: "-"); i += 1
         }
-        let word = String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<end]), as: UTF8.self).lowercased()
-        if word == "inf" || word == "infinity" { return .infinity(negative: negative) }
+        if i < end && (bytes[i] | 0x20) == UInt8(ascii: "i") {
+            let word = String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<end]), as: UTF8.self).lowercased()
+            return word == "inf" || word == "infinity" ? .infinity(negative: negative) : nil
+        }
         var coefficient: Int128 = 0
         var kept = 0, dropped = 0, fraction = 0, digits = 0
         var inexact = false, seenPoint = false, previousWasDigit = false

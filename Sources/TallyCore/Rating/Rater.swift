@@ -13,8 +13,11 @@ public final class Rater {
     /// Sorted instants where some rule starts or ends: the live set is constant between.
     private let boundaries: [EventTime]
     private let tenantsWithRules: Set<String>
-    private var cache: [CacheKey: LiveRules] = [:]
-    private var last: (epoch: Int, scope: String, rules: LiveRules)?
+    /// Compiled rules per (epoch, tenant); tenants without rules share the global entry.
+    private var compiled: [CacheKey: LiveRules] = [:]
+    /// Per-scope shortcut for the epoch seen last: one hash lookup per window.
+    private var scopeEpoch = -1
+    private var byScope: [String: LiveRules] = [:]
 
     private struct CacheKey: Hashable { var epoch: Int; var tenant: String? }
 
@@ -54,7 +57,7 @@ public final class Rater {
             case .noop:
                 if explain { steps.append(ModuleStep(module: .noop, priceBefore: before, priceAfter: before, detail: .noop)) }
             case .hashmap:
-                guard let index = live.services[input.service] else { continue }
+                guard let index = serviceIndex(live, input.service) else { continue }
                 switch HashmapModule.rate(index, input: input, incoming: price, explain: explain) {
                 case .priced(let p, let groups):
                     price = p
@@ -104,18 +107,32 @@ public final class Rater {
     /// The compiled rules for `scope` at `time`, compiled once per (epoch, tenant).
     func liveRules(at time: EventTime, scope: String) -> LiveRules {
         let epoch = epochIndex(of: time)
-        if let last, last.epoch == epoch, last.scope == scope { return last.rules }
+        if epoch == scopeEpoch, let rules = byScope[scope] { return rules }
         let tenant: String? = tenantsWithRules.contains(scope) ? scope : nil
         let key = CacheKey(epoch: epoch, tenant: tenant)
         let rules: LiveRules
-        if let cached = cache[key] { rules = cached } else {
+        if let cached = compiled[key] { rules = cached } else {
             let representative = epoch == 0 ? EventTime.distantPast : boundaries[epoch - 1]
             rules = LiveRules(book.rules, at: representative, scope: tenant)
-            cache[key] = rules
+            compiled[key] = rules
         }
-        last = (epoch, scope, rules)
+        if epoch != scopeEpoch {
+            scopeEpoch = epoch
+            byScope.removeAll(keepingCapacity: true)
+        }
+        byScope[scope] = rules
         return rules
     }
+
+    /// The hashmap rules of `service`, remembering the last answer (windows of one
+    /// metric usually come in runs) to skip a hash lookup.
+    private func serviceIndex(_ live: LiveRules, _ service: String) -> ServiceIndex? {
+        if let last = lastService, last.rules === live, last.name == service { return last.index }
+        let index = live.services[service]
+        lastService = (live, service, index)
+        return index
+    }
+    private var lastService: (rules: LiveRules, name: String, index: ServiceIndex?)?
 
     /// The number of boundaries at or before `time`.
     private func epochIndex(of time: EventTime) -> Int {

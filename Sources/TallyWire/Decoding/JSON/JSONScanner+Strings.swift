@@ -10,21 +10,32 @@ extension JSONScanner {
     /// span. Control characters inside strings are rejected, as RFC 8259 requires.
     @inline(__always)
     mutating func readString() throws(JSONSyntaxError) -> JSONStringSpan {
-        guard try peek() == UInt8(ascii: "\"") else { throw fail("expected a string, found \(describeByte())") }
-        position += 1
+        _ = try peek()
+        guard atQuote() else { throw fail("expected a string, found \(describeByte())") }
+        let quoteWidth = quoteIsEscaped ? 2 : 1
+        position += quoteWidth
         let start = position
         var hasEscapes = false
         while true {
             skipPlainStringBytes()
-            guard position < count else { throw fail("unterminated string", at: start - 1) }
+            guard position < count else { throw fail("unterminated string", at: start - quoteWidth) }
             let c = base[position]
             if c == UInt8(ascii: "\"") {
+                guard !quoteIsEscaped else { throw fail("unescaped quote inside an escaped JSON text") }
                 position += 1
                 return JSONStringSpan(range: start..<(position - 1), hasEscapes: hasEscapes)
             }
             if c == UInt8(ascii: "\\") {
+                if quoteIsEscaped {
+                    if position + 1 < count, base[position + 1] == UInt8(ascii: "\"") {
+                        position += 2
+                        return JSONStringSpan(range: start..<(position - 2), hasEscapes: hasEscapes)
+                    }
+                    try skipDoubledEscape()
+                } else {
+                    try skipEscape()
+                }
                 hasEscapes = true
-                try skipEscape()
             } else {
                 throw fail("control character 0x\(String(c, radix: 16)) in string")
             }
@@ -73,6 +84,35 @@ extension JSONScanner {
             position += 6
         default:
             throw fail("invalid escape '\\\(Character(Unicode.Scalar(base[position + 1])))'")
+        }
+    }
+}
+
+extension JSONScanner {
+    /// Steps over an escape of the inner JSON as it looks once escaped again: `\\`
+    /// (the inner backslash), then the inner escape letter, which is itself `\"` or
+    /// `\\` for an inner `\"` or `\\`.
+    mutating func skipDoubledEscape() throws(JSONSyntaxError) {
+        guard position + 2 < count, base[position + 1] == UInt8(ascii: "\\") else {
+            throw fail("unsupported escape in an escaped JSON text")
+        }
+        position += 2
+        switch base[position] {
+        case UInt8(ascii: "\\"):
+            guard position + 1 < count, base[position + 1] == UInt8(ascii: "\"") || base[position + 1] == UInt8(ascii: "\\") else {
+                throw fail("invalid escape in an escaped JSON text")
+            }
+            position += 2
+        case UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            position += 1
+        case UInt8(ascii: "u"):
+            guard position + 5 <= count else { throw fail("truncated \\u escape") }
+            for i in 1..<5 where hexValue(base[position + i]) < 0 {
+                throw fail("invalid hex digit in \\u escape", at: position + i)
+            }
+            position += 5
+        default:
+            throw fail("invalid escape in an escaped JSON text")
         }
     }
 }

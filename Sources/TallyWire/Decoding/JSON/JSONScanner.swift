@@ -18,14 +18,28 @@ struct JSONScanner {
     let base: UnsafePointer<UInt8>
     let count: Int
     var position = 0
+    /// True when the scanned JSON is itself the contents of a JSON string that has not
+    /// been unescaped (Ceilometer's `oslo.message` read in place): its quotes are `\"`
+    /// and its escapes are escaped again. Only the escapes a JSON encoder must write
+    /// (`\"` and `\\`) are understood at the outer level; anything else is a syntax
+    /// error, and the caller falls back to unescaping first.
+    let quoteIsEscaped: Bool
 
     /// Nesting limit, so hostile input cannot exhaust the stack in `skipValue`.
     static let maxDepth = 256
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    init(_ bytes: UnsafeRawBufferPointer, quoteIsEscaped: Bool = false) {
         // An empty buffer may have no base address; point at a static byte instead.
         base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? JSONScanner.emptyBase
         count = bytes.count
+        self.quoteIsEscaped = quoteIsEscaped
+    }
+
+    /// Whether a string starts at `position` (`"`, or `\"` when quotes are escaped).
+    @inline(__always)
+    func atQuote() -> Bool {
+        guard quoteIsEscaped else { return base[position] == UInt8(ascii: "\"") }
+        return base[position] == UInt8(ascii: "\\") && position + 1 < count && base[position + 1] == UInt8(ascii: "\"")
     }
 
     private static let emptyBase: UnsafePointer<UInt8> = {
@@ -99,7 +113,7 @@ struct JSONScanner {
             position += 1
             c = try peek()
         }
-        guard c == UInt8(ascii: "\"") else { throw fail("expected a string key, found \(describeByte())") }
+        guard atQuote() else { throw fail("expected a string key, found \(describeByte())") }
         first = false
         let key = try readString()
         try expect(UInt8(ascii: ":"), "':' after object key")
@@ -127,9 +141,11 @@ struct JSONScanner {
     // MARK: Values
 
     /// What kind of value starts at the next non-whitespace byte.
+    @inline(__always)
     mutating func peekKind() throws(JSONSyntaxError) -> JSONValueKind {
         switch try peek() {
-        case UInt8(ascii: "\""): return .string
+        case UInt8(ascii: "\"") where !quoteIsEscaped: return .string
+        case UInt8(ascii: "\\") where atQuote(): return .string
         case UInt8(ascii: "{"): return .object
         case UInt8(ascii: "["): return .array
         case UInt8(ascii: "t"), UInt8(ascii: "f"): return .bool

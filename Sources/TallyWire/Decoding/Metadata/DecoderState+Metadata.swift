@@ -30,7 +30,7 @@ extension DecoderState {
             let start = scanner.position
             try extractObject(node: node, &scanner, into: slots)
             if wanted {
-                let raw = symbols.intern(scanner.bytes(start..<scanner.position))
+                let raw = symbols.intern(rawJSON(start..<scanner.position, in: scanner))
                 store(MetaValue(kind: .other, text: raw), targets: targets, in: slots)
             }
         } else if wanted {
@@ -69,7 +69,7 @@ extension DecoderState {
         case .object, .array:
             let start = scanner.position
             try scanner.skipValue()
-            return MetaValue(kind: .other, text: symbols.intern(scanner.bytes(start..<scanner.position)))
+            return MetaValue(kind: .other, text: symbols.intern(rawJSON(start..<scanner.position, in: scanner)))
         }
     }
 }

@@ -21,6 +21,8 @@ final class DecoderState {
     let valueScratch = ScratchBuffer()
     /// For object keys that need unescaping before they are matched.
     let keyScratch = ScratchBuffer(capacity: 256)
+    /// For the first of two unescapings when reading doubly-escaped JSON in place.
+    let outerScratch = ScratchBuffer(capacity: 256)
 
     let trueText: Symbol
     let falseText: Symbol
@@ -108,7 +110,7 @@ final class DecoderState {
     @inline(__always)
     func text(_ span: JSONStringSpan, in scanner: JSONScanner) -> UnsafeRawBufferPointer {
         let raw = scanner.bytes(span.range)
-        return span.hasEscapes ? JSONUnescaper.unescape(raw, into: valueScratch) : raw
+        return span.hasEscapes ? unescape(raw, in: scanner, into: valueScratch) : raw
     }
 
     /// Like `text(_:in:)` but with the key scratch, so a key stays readable while its
@@ -116,7 +118,20 @@ final class DecoderState {
     @inline(__always)
     func key(_ span: JSONStringSpan, in scanner: JSONScanner) -> UnsafeRawBufferPointer {
         let raw = scanner.bytes(span.range)
-        return span.hasEscapes ? JSONUnescaper.unescape(raw, into: keyScratch) : raw
+        return span.hasEscapes ? unescape(raw, in: scanner, into: keyScratch) : raw
+    }
+
+    /// String contents to text: one unescaping, or two when the scanner reads escaped JSON.
+    private func unescape(_ raw: UnsafeRawBufferPointer, in scanner: JSONScanner,
+                          into scratch: ScratchBuffer) -> UnsafeRawBufferPointer {
+        guard scanner.quoteIsEscaped else { return JSONUnescaper.unescape(raw, into: scratch) }
+        return JSONUnescaper.unescape(JSONUnescaper.unescape(raw, into: outerScratch), into: scratch)
+    }
+
+    /// Raw JSON text of a value (for `.other` metadata) as the once-unescaped JSON reads it.
+    func rawJSON(_ range: Range<Int>, in scanner: JSONScanner) -> UnsafeRawBufferPointer {
+        let raw = scanner.bytes(range)
+        return scanner.quoteIsEscaped ? JSONUnescaper.unescape(raw, into: outerScratch) : raw
     }
 
     @inline(__always)
