@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "TallyScript", dependencies: ["TallyCore", "CLua"], swiftSettings: v5),
         .target(name: "TallyEngine", dependencies: ["TallyCore", "TallyWire"], swiftSettings: v5),
         .target(name: "TallyRuntime", dependencies: [
-            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "Yams",
+            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "CLMDB", "Yams",
         ], swiftSettings: v5),
         .target(name: "TallyTestSupport", dependencies: ["TallyCore", "TallyWire", "TallyKafka"], swiftSettings: v5),
         .executableTarget(name: "tally", dependencies: [

@@ -9,6 +9,9 @@ struct CloseQueue {
 
     var count: Int { heap.count }
 
+    /// The latest closing time queued (a linear scan: used once, at the end of input).
+    var latestDue: EventTime? { heap.map(\.at).max() }
+
     mutating func push(_ at: EventTime, _ key: WindowKey) {
         heap.append((at, key))
         var i = heap.count - 1

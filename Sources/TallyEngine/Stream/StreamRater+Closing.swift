@@ -4,15 +4,14 @@ import TallyWire
 extension StreamRater {
     /// Moves the closing clock: idle partitions advance with the wall clock, then
     /// the clock becomes the minimum over partitions (never moving back). At the
-    /// end of a bounded input every window may close (`endOfInput`).
+    /// end of a bounded input the clock moves to the latest closing time of the
+    /// open windows, so every window closes and a sample arriving later for one of
+    /// them is late (a new revision), never a second revision 1.
     func advanceClock(wallNow: EventTime, endOfInput: Bool) {
         for pid in clocks.keys { clocks[pid]!.advanceIfIdle(wallNow: wallNow, idleTimeout: catalog.idleTimeout) }
-        let minimum = clocks.values.compactMap(\.clock).min()
-        if endOfInput {
-            globalClock = EventTime(micros: .max)
-        } else if let minimum, globalClock.map({ $0 < minimum }) ?? true {
-            globalClock = minimum
-        }
+        var target = clocks.values.compactMap(\.clock).min()
+        if endOfInput, let last = closeQueue.latestDue { target = max(target ?? last, last) }
+        if let target, globalClock.map({ $0 < target }) ?? true { globalClock = target }
     }
 
     /// Closes every window the clock has passed, pricing it into a frame.

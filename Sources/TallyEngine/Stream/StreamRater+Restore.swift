@@ -86,3 +86,12 @@ extension StreamRater {
         }
     }
 }
+
+extension StreamRater {
+    /// The next offset to read of every partition folded so far (for lag monitoring).
+    public var positions: [PartitionPosition] {
+        offsets.sorted { $0.key < $1.key }.map {
+            PartitionPosition(topic: settings.inputs[Int($0.key.topic)].topic, partition: $0.key.partition, offset: $0.value)
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import Foundation
+import TallyCore
+import TallyEngine
+import TallyScript
+import TallyWire
+
+/// Builds the pricer a configuration asks for: the rules file's rule book when
+/// there is one (its SHA-256 names it in frames), else flat prices per unit.
+public enum PricerFactory {
+    public static func make(rulesFile: String?) throws -> WindowPricer {
+        guard let rulesFile else { return FlatPricer() }
+        let book = try RulesetFile.load(contentsOf: rulesFile)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: rulesFile))
+        let rater = Rater(book: book, scriptEvaluator: LuaScriptEvaluator())
+        return RuleBookPricer(rater: rater, version: nil, hash: SHA256.hex(Array(bytes)))
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import TallyRuntime
+import TallyWire
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the rater until SIGTERM or SIGINT, then drain and exit.")
+
+    @Option(name: .long, help: "The service configuration file (docs/CONFIG.md).")
+    var config: String
+
+    @Flag(name: .long, help: "Stop once every input partition is read to its end and every frame is acknowledged; the end of input closes every window.")
+    var untilDrained = false
+
+    @Flag(name: .long, help: "Print progress every second on standard error.")
+    var progress = false
+
+    func run() throws {
+        let service: RaterService
+        do {
+            let settings = try ServiceConfig.load(path: config)
+            let metrics = try MetricsConfigLoader.load(contentsOf: settings.metricsFile)
+            service = try RaterService(config: settings, metrics: metrics,
+                                       pricer: try PricerFactory.make(rulesFile: settings.rulesFile))
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        StopSignal.install()
+        var options = RaterService.Options(untilDrained: untilDrained)
+        if progress {
+            options.progress = { counters, open in
+                FileHandle.standardError.write(Data("tally: \(counters.recordsIn) records, \(counters.samplesFolded) samples folded, \(open) open windows, \(counters.framesEmitted) frames\n".utf8))
+            }
+        }
+        let counters = try service.run(options: options) { StopSignal.isRequested }
+        print("tally: stopped cleanly")
+        for (name, value) in counters.rows { print("\(name) \(value)") }
+    }
+}

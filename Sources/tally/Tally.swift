@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Tally: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tally",
+        abstract: "An event-sourced streaming rater for cloud usage.",
+        subcommands: [RunCommand.self, DemoCommand.self, RateCommand.self, QuoteCommand.self])
+}

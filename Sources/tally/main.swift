@@ -1,1 +1,0 @@
-print("tally: not yet wired")
