@@ -182,6 +182,10 @@ public final class StreamRater {
                                 accumulator: Accumulator(aggregation: definition.aggregation, window: bounds),
                                 groupValues: catalog.metrics[m].groupby.map { MetricCatalog.value(of: $0, in: sample) },
                                 metadata: Array(repeating: .absent, count: catalog.metrics[m].metadata.count))
+            if definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage,
+               let previous = previousPoint(of: key, period: definition.period, metric: m) {
+                state!.accumulator.seedPrevious(previous.value, at: previous.time)
+            }
         }
         let slot: Int
         if let free = freeSlots.popLast() { slot = free; windows[slot] = state } else { slot = windows.count; windows.append(state) }
@@ -190,6 +194,17 @@ public final class StreamRater {
         windows[slot]!.dirty = true
         if !windows[slot]!.closed { closeQueue.push(bounds.end + catalog.metrics[m].definition.grace, key) }
         return slot
+    }
+}
+
+extension StreamRater {
+    /// The last point of the window before `key`'s (same metric, scope, resource and
+    /// group), which counter increases and time-weighted averages start from.
+    func previousPoint(of key: WindowKey, period: Period, metric m: Int) -> SamplePoint? {
+        var previous = key
+        previous.start = period.windowStart(containing: key.start - TimeSpan(micros: 1))
+        if let slot = index[previous] { return windows[slot]?.accumulator.lastPoint }
+        do { return try loadWindow(previous, metric: m)?.accumulator.lastPoint } catch { storeFailure = error; return nil }
     }
 }
 

@@ -1,0 +1,51 @@
+import TallyCore
+
+/// Writes samples the way Ceilometer's Kafka publisher does: an oslo.messaging
+/// envelope whose `oslo.message` is the notification as a JSON *string*, the
+/// notification's `payload` a list of samples (docs/INPUTS.md).
+public enum CeilometerEncoder {
+    public static func record(_ samples: ArraySlice<UsageSimulator.Sample>, messageID: String) -> [UInt8] {
+        var inner = "{\"message_id\": \"\(messageID)\", \"publisher_id\": \"telemetry.publisher.tally-sim\", "
+        inner += "\"event_type\": \"metering\", \"priority\": \"SAMPLE\", \"payload\": ["
+        for (i, s) in samples.enumerated() {
+            if i > 0 { inner += ", " }
+            inner += sampleJSON(s)
+        }
+        let stamp = samples.first.map { Timestamps.iso8601($0.timestamp) } ?? ""
+        inner += "], \"timestamp\": \"\(stamp.replacingOccurrences(of: "T", with: " ").dropLast())\", \"_context\": {}}"
+        return Array("{\"oslo.version\": \"2.0\", \"oslo.message\": \"\(escape(inner))\"}".utf8)
+    }
+
+    public static func sampleJSON(_ s: UsageSimulator.Sample) -> String {
+        let meta = s.metadata.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ")
+        // Polled samples carry a timestamp without a zone (UTC), as Ceilometer writes them.
+        let time = String(Timestamps.iso8601(s.timestamp).dropLast())
+        return "{\"source\": \"openstack\", \"counter_name\": \"\(s.metric)\", \"counter_type\": \"\(s.type)\", "
+            + "\"counter_unit\": \"\(s.unit)\", \"counter_volume\": \(s.volume), \"user_id\": \"\(s.user)\", "
+            + "\"user_name\": null, \"project_id\": \"\(s.project)\", \"project_name\": null, "
+            + "\"resource_id\": \"\(s.resource)\", \"timestamp\": \"\(time)\", \"resource_metadata\": {\(meta)}, "
+            + "\"message_id\": \"\(s.id)\", \"monotonic_time\": null, \"message_signature\": \"\"}"
+    }
+
+    /// JSON string escaping of ASCII text (quote and backslash).
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count + text.utf8.count / 8)
+        for ch in text.unicodeScalars {
+            switch ch {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            default: out.unicodeScalars.append(ch)
+            }
+        }
+        return out
+    }
+
+    /// Records of `perRecord` samples each, in order.
+    public static func records(_ samples: [UsageSimulator.Sample], perRecord: Int, seed: UInt64 = 11) -> [[UInt8]] {
+        var rng = SplitMix64(seed: seed)
+        return stride(from: 0, to: samples.count, by: perRecord).map {
+            record(samples[$0..<min($0 + perRecord, samples.count)], messageID: rng.uuid())
+        }
+    }
+}

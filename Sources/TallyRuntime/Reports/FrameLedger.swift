@@ -1,0 +1,70 @@
+import Foundation
+import TallyCore
+
+/// The latest revision of every frame read from the frames topic: what a
+/// billing system keeps. Resent duplicates (same id and revision) must be
+/// byte-identical; `conflicts` lists any that are not.
+public struct FrameLedger {
+    public struct Entry: Sendable {
+        public var frameId: String
+        public var revision: Int
+        public var scope: String
+        public var metric: String
+        public var service: String
+        public var resource: String
+        public var windowStart: String
+        public var quantity: ExactDecimal
+        public var unit: String
+        public var price: ExactDecimal
+        public var currency: String
+        public var status: String
+        public var bytes: [UInt8]
+    }
+
+    public private(set) var latest: [String: Entry] = [:]
+    public private(set) var framesRead = 0
+    public private(set) var duplicates = 0
+    public private(set) var conflicts: [String] = []
+    public private(set) var malformed = 0
+    private var seen: [String: [UInt8]] = [:]
+
+    public init() {}
+
+    public mutating func add(_ bytes: [UInt8]) {
+        framesRead += 1
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+              let id = object["frame_id"] as? String, let revision = object["revision"] as? Int,
+              let quantity = (object["quantity"] as? String).flatMap(ExactDecimal.init),
+              let price = (object["price"] as? String).flatMap(ExactDecimal.init) else {
+            malformed += 1
+            return
+        }
+        let revisionKey = "\(id)#\(revision)"
+        if let previous = seen[revisionKey] {
+            duplicates += 1
+            if previous != bytes { conflicts.append(revisionKey) }
+            return
+        }
+        seen[revisionKey] = bytes
+        if let current = latest[id], current.revision >= revision { return }
+        let scope = (object["scope"] as? [String: Any])?["id"] as? String ?? ""
+        let window = object["window"] as? [String: Any]
+        latest[id] = Entry(frameId: id, revision: revision, scope: scope, metric: object["metric"] as? String ?? "",
+                           service: object["service"] as? String ?? "", resource: object["resource_id"] as? String ?? "",
+                           windowStart: window?["start"] as? String ?? "", quantity: quantity,
+                           unit: object["unit"] as? String ?? "", price: price,
+                           currency: object["currency"] as? String ?? "", status: object["status"] as? String ?? "",
+                           bytes: bytes)
+    }
+
+    /// Totals of the latest revisions by `key` (e.g. scope, or scope and metric).
+    public func totals<K: Hashable>(by key: (Entry) -> K) -> [K: (quantity: ExactDecimal, price: ExactDecimal, frames: Int)] {
+        var out: [K: (quantity: ExactDecimal, price: ExactDecimal, frames: Int)] = [:]
+        for entry in latest.values {
+            let k = key(entry)
+            let t = out[k] ?? (.zero, .zero, 0)
+            out[k] = (t.quantity + entry.quantity, t.price + entry.price, t.frames + 1)
+        }
+        return out
+    }
+}
