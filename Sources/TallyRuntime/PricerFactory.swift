@@ -15,3 +15,8 @@ public enum PricerFactory {
         return RuleBookPricer(rater: rater, version: nil, hash: SHA256.hex(Array(bytes)))
     }
 }
+
+/// The script evaluator every command uses (so the executable need not import TallyScript).
+public enum LuaScriptEvaluatorFactory {
+    public static func make() -> ScriptEvaluator { LuaScriptEvaluator() }
+}

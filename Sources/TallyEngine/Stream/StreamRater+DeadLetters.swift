@@ -14,7 +14,8 @@ extension StreamRater {
         let body: CanonicalJSON = .object([
             "schema": .string(StreamRater.deadLetterSchema),
             "reason": .string(reason.rawValue),
-            "detail": .string(error?.detail ?? rejections.map(\.description).joined(separator: "; ")),
+            "detail": .string(error?.detail ?? rejections.map { $0.reason == reason ? $0.detail : $0.description }
+                .joined(separator: "; ")),
             "rejections": .array(rejections.map {
                 .object(["sample_index": .integer(Int64($0.sampleIndex)), "reason": .string($0.reason.rawValue),
                          "detail": .string($0.detail)])

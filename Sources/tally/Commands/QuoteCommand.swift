@@ -1,6 +1,50 @@
 import ArgumentParser
+import TallyCore
+import TallyRuntime
+import TallyWire
 
 struct QuoteCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "quote", abstract: "Not yet wired.")
-    func run() throws { throw ValidationError("not yet wired") }
+    static let configuration = CommandConfiguration(
+        commandName: "quote",
+        abstract: "Price a quantity of one metric against a rules file and explain the price (CloudKitty's quote).")
+
+    @Option(name: .long, help: "The ruleset file (docs/RATING.md).") var rules: String
+    @Option(name: .long, help: "The service: a metric's alt_name, else its key.") var metric: String
+    @Option(name: .long, help: "The quantity, a decimal.") var qty: String
+    @Option(name: .long, parsing: .singleValue, help: "A description value, key=value (repeatable). Numbers are matched as integers when they have no point.")
+    var meta: [String] = []
+    @Option(name: .long, help: "Apply this tenant's rules (none by default, as in CloudKitty).") var tenant: String?
+    @Option(name: .long, help: "The instant whose rules apply (ISO 8601; default now).") var at: String?
+    @Flag(name: .long, help: "Print the result as JSON.") var json = false
+
+    func run() throws {
+        guard let quantity = ExactDecimal(qty) else { throw ValidationError("--qty '\(qty)' is not a decimal number") }
+        var description = RatingDescription()
+        for pair in meta {
+            guard let eq = pair.firstIndex(of: "=") else { throw ValidationError("--meta '\(pair)' is not key=value") }
+            let key = String(pair[..<eq]), value = String(pair[pair.index(after: eq)...])
+            let kind: MetaKind = Int64(value) != nil ? .int : (ExactDecimal(value) != nil && value.contains(".") ? .float : .string)
+            description.set(key, kind: kind, text: value)
+        }
+        let time: EventTime
+        if let at {
+            do { time = try TimestampParser.parse(at) } catch { throw ValidationError("--at '\(at)': \(error)") }
+        } else {
+            time = WallClock.now()
+        }
+        let book: RuleBook
+        do { book = try RulesetFile.load(contentsOf: rules) } catch { throw ValidationError("\(error)") }
+        let result = Rater(book: book, scriptEvaluator: LuaScriptEvaluatorFactory.make())
+            .quote(service: metric, quantity: quantity, description: description, tenant: tenant, at: time)
+        if json {
+            var members: [String: CanonicalJSON] = ["price": .decimal(result.price), "explanation": result.explanation.json]
+            if case .failed(let reason) = result.status { members["error"] = .string(reason) }
+            print(CanonicalJSON.object(members).text)
+        } else {
+            print("price: \(result.price.canonicalText)")
+            if case .failed(let reason) = result.status { print("rating failed: \(reason)") }
+            for line in ExplanationText.lines(result.explanation) { print(line) }
+        }
+        if case .failed = result.status { throw ExitCode(3) }
+    }
 }
