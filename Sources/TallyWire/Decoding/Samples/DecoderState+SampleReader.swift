@@ -133,9 +133,13 @@ extension DecoderState {
 extension CounterType {
     /// `gauge`, `delta` or `cumulative`, exactly as Ceilometer spells them.
     init?(name: UnsafeRawBufferPointer) {
-        if name.elementsEqual("cumulative".utf8) { self = .cumulative }
-        else if name.elementsEqual("gauge".utf8) { self = .gauge }
-        else if name.elementsEqual("delta".utf8) { self = .delta }
+        func equals(_ literal: StaticString) -> Bool {
+            name.count == literal.utf8CodeUnitCount
+                && (name.count == 0 || bytesEqual(name.baseAddress!, literal.utf8Start, name.count))
+        }
+        if equals("cumulative") { self = .cumulative }
+        else if equals("gauge") { self = .gauge }
+        else if equals("delta") { self = .delta }
         else { return nil }
     }
 }
