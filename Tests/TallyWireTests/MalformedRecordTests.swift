@@ -78,6 +78,8 @@ import TallyCore
     @Test(arguments: [
         ([ "counter_name": "<omit>"], DeadLetterReason.schemaViolation, "payload[1] has no counter_name"),
         ([ "message_id": "<omit>"], .schemaViolation, "payload[1] has no message_id"),
+        ([ "counter_name": "\"\""], .schemaViolation, "payload[1].counter_name is empty"),
+        ([ "message_id": "\"\""], .schemaViolation, "payload[1].message_id is empty"),
         ([ "counter_name": "42"], .schemaViolation, "payload[1].counter_name must be a string, found a number"),
         ([ "resource_id": "null"], .schemaViolation, "payload[1].resource_id must be a string, found null"),
         ([ "project_id": "[1]"], .schemaViolation, "payload[1].project_id must be a string or null"),

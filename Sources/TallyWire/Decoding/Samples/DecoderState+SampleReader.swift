@@ -55,10 +55,16 @@ extension DecoderState {
         switch field {
         case .id:
             guard kind == .string else { return try mistyped("a string") }
-            draft.key = SampleKey.identity(of: text(try scanner.readString(), in: scanner))
+            let id = text(try scanner.readString(), in: scanner)
+            guard id.count > 0 else { return draft.fail(.schemaViolation, "\(schema.label(index)).\(schema.name(field)) is empty") }
+            draft.key = SampleKey.identity(of: id)
         case .metric, .unit, .resource:
             guard kind == .string else { return try mistyped("a string") }
-            let symbol = intern(try scanner.readString(), in: scanner)
+            let bytes = text(try scanner.readString(), in: scanner)
+            guard bytes.count > 0 || field == .unit else {
+                return draft.fail(.schemaViolation, "\(schema.label(index)).\(schema.name(field)) is empty")
+            }
+            let symbol = symbols.intern(bytes)
             switch field {
             case .metric: draft.metric = symbol
             case .unit: draft.unit = symbol
