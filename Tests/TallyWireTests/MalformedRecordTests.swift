@@ -52,6 +52,7 @@ import TallyCore
         (#"{"oslo.version": "2.0"}"#, "neither oslo.message nor payload"),
         (#"{"oslo.version": "2.0", "oslo.message": {"payload": []}}"#, "oslo.message is an object, not a JSON string"),
         (#"{"oslo.version": "1.0", "oslo.message": "{}"}"#, "oslo.version"),
+        (#"{"oslo.message": "{\"payload\": [1]}", "oslo.message": "{}"}"#, "oslo.message appears twice"),
         (#"{"oslo.version": "2.0", "oslo.message": "[1]"}"#, "oslo.message is an array"),
         (#"{"oslo.version": "2.0", "oslo.message": "{\"payload\": {\"counter_name\": \"cpu\"}}"}"#, "payload is an object, not a list"),
         (#"{"oslo.version": "2.0", "oslo.message": "{\"event_type\": \"metering\"}"}"#, "has no payload"),

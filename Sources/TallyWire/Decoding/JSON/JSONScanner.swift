@@ -58,11 +58,13 @@ struct JSONScanner {
         JSONSyntaxError(offset: offset ?? position, problem: problem)
     }
 
+    /// Skips spaces, tabs and line breaks; only spaces when reading escaped JSON in place,
+    /// where a raw tab or line break would be a control character inside a string.
     @inline(__always)
     mutating func skipWhitespace() {
         while position < count {
             let c = base[position]
-            guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
+            guard c == 0x20 || (c == 0x0A || c == 0x0D || c == 0x09) && !quoteIsEscaped else { return }
             position += 1
         }
     }
