@@ -170,6 +170,7 @@ struct JSONScanner {
     }
 
     /// Consumes `literal` if the input continues with it.
+    @inline(__always)
     mutating func matchLiteral(_ literal: StaticString) -> Bool {
         let n = literal.utf8CodeUnitCount
         guard position + n <= count else { return false }
@@ -179,22 +180,27 @@ struct JSONScanner {
         return true
     }
 
-    /// Skips one value of any kind, checking its syntax.
+    /// Skips one value of any kind, checking its syntax. Scalars are handled inline;
+    /// containers recurse through `skipContainer`.
+    @inline(__always)
     mutating func skipValue(depth: Int = 0) throws(JSONSyntaxError) {
         switch try peekKind() {
         case .string: _ = try readString()
         case .number: _ = try readNumber()
         case .bool: _ = try readBool()
         case .null: try readNull()
-        case .object:
-            guard depth < JSONScanner.maxDepth else { throw fail("nesting deeper than \(JSONScanner.maxDepth)") }
-            try beginObject()
-            var first = true
+        case .object, .array: try skipContainer(depth: depth)
+        }
+    }
+
+    private mutating func skipContainer(depth: Int) throws(JSONSyntaxError) {
+        guard depth < JSONScanner.maxDepth else { throw fail("nesting deeper than \(JSONScanner.maxDepth)") }
+        var first = true
+        if base[position] == UInt8(ascii: "{") {
+            position += 1
             while try nextMember(&first) != nil { try skipValue(depth: depth + 1) }
-        case .array:
-            guard depth < JSONScanner.maxDepth else { throw fail("nesting deeper than \(JSONScanner.maxDepth)") }
-            try beginArray()
-            var first = true
+        } else {
+            position += 1
             while try nextElement(&first) { try skipValue(depth: depth + 1) }
         }
     }
