@@ -1,9 +1,9 @@
 /// A malformed-JSON finding: what was wrong and at which byte of the scanned text.
-public struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
-    public var offset: Int
-    public var problem: String
-    public init(offset: Int, problem: String) { self.offset = offset; self.problem = problem }
-    public var description: String { "\(problem) at byte \(offset)" }
+struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
+    var offset: Int
+    var problem: String
+    init(offset: Int, problem: String) { self.offset = offset; self.problem = problem }
+    var description: String { "\(problem) at byte \(offset)" }
 }
 
 /// A strict, allocation-free JSON reader over borrowed bytes (RFC 8259, plus Python's
