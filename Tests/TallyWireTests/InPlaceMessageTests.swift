@@ -46,12 +46,15 @@ import TallyCore
             Ceilometer.envelope(Ceilometer.notification(payload: "[]").replacingOccurrences(of: "[]", with: "{}")),
             Ceilometer.envelope(String(Ceilometer.notification(payload: "[" + Ceilometer.sample() + "]").dropLast(2))),
             Ceilometer.record([Ceilometer.sample(["project_name": #""caf\u00e9 \"quoted\" back\\slash""#])]),
+            // A raw tab between tokens of the inner JSON is a control character in the outer string.
+            Ceilometer.record([Ceilometer.sample()]).replacingOccurrences(of: #", \"counter_type"#, with: ",\t\\\"counter_type"),
         ].map { Array($0.utf8) }
         let fast = Self.flatten(records, inPlace: true)
         let slow = Self.flatten(records, inPlace: false)
         #expect(fast.0 == slow.0)
         #expect(fast.1 == slow.1)
-        #expect(fast.1.count == 4)
+        #expect(fast.1.count == 5)
+        #expect(fast.1.last?.hasPrefix("malformed-json: record: control character 0x9") == true, "\(fast.1)")
     }
 
     @Test func unusualOuterEscapesFallBack() throws {

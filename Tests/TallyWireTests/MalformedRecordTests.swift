@@ -52,6 +52,7 @@ import TallyCore
         (#"{"oslo.version": "2.0"}"#, "neither oslo.message nor payload"),
         (#"{"oslo.version": "2.0", "oslo.message": {"payload": []}}"#, "oslo.message is an object, not a JSON string"),
         (#"{"oslo.version": "1.0", "oslo.message": "{}"}"#, "oslo.version"),
+        (#"{"oslo.message": "{\"payload\": [1]}", "oslo.message": "{}"}"#, "oslo.message appears twice"),
         (#"{"oslo.version": "2.0", "oslo.message": "[1]"}"#, "oslo.message is an array"),
         (#"{"oslo.version": "2.0", "oslo.message": "{\"payload\": {\"counter_name\": \"cpu\"}}"}"#, "payload is an object, not a list"),
         (#"{"oslo.version": "2.0", "oslo.message": "{\"event_type\": \"metering\"}"}"#, "has no payload"),
@@ -78,6 +79,8 @@ import TallyCore
     @Test(arguments: [
         ([ "counter_name": "<omit>"], DeadLetterReason.schemaViolation, "payload[1] has no counter_name"),
         ([ "message_id": "<omit>"], .schemaViolation, "payload[1] has no message_id"),
+        ([ "counter_name": "\"\""], .schemaViolation, "payload[1].counter_name is empty"),
+        ([ "message_id": "\"\""], .schemaViolation, "payload[1].message_id is empty"),
         ([ "counter_name": "42"], .schemaViolation, "payload[1].counter_name must be a string, found a number"),
         ([ "resource_id": "null"], .schemaViolation, "payload[1].resource_id must be a string, found null"),
         ([ "project_id": "[1]"], .schemaViolation, "payload[1].project_id must be a string or null"),

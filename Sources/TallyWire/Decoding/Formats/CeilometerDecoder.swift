@@ -55,6 +55,7 @@ public final class CeilometerDecoder {
         var messageKind: JSONValueKind?
         var version: JSONStringSpan?
         var hasPayload = false
+        var duplicateMessage = false
         do throws(JSONSyntaxError) {
             try scanner.beginObject()
             var first = true
@@ -70,7 +71,8 @@ public final class CeilometerDecoder {
                         message = try scanner.readStringUnescaping(into: messageScratch)
                     }
                 case 0:
-                    throw scanner.fail("oslo.message appears twice")
+                    duplicateMessage = true
+                    try scanner.skipValue()
                 case 1:
                     if try scanner.peekKind() == .string { version = try scanner.readString() } else { try scanner.skipValue() }
                 case 2:
@@ -85,6 +87,7 @@ public final class CeilometerDecoder {
             throw .malformed(error, in: "record")
         }
 
+        if duplicateMessage { throw .envelope("oslo.message appears twice") }
         if let version, !scanner.bytes(version.range).elementsEqual("2.0".utf8) {
             throw .envelope("oslo.version is '\(String(decoding: scanner.bytes(version.range), as: UTF8.self))', not '2.0'")
         }

@@ -10,8 +10,11 @@ extension JSONScanner {
     /// span. Control characters inside strings are rejected, as RFC 8259 requires.
     @inline(__always)
     mutating func readString() throws(JSONSyntaxError) -> JSONStringSpan {
-        _ = try peek()
-        guard atQuote() else { throw fail("expected a string, found \(describeByte())") }
+        // Callers have usually just peeked at the quote; only skip whitespace if not.
+        if position >= count || !atQuote() {
+            _ = try peek()
+            guard atQuote() else { throw fail("expected a string, found \(describeByte())") }
+        }
         let quoteWidth = quoteIsEscaped ? 2 : 1
         position += quoteWidth
         let start = position

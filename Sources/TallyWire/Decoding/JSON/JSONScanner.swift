@@ -1,9 +1,9 @@
 /// A malformed-JSON finding: what was wrong and at which byte of the scanned text.
-public struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
-    public var offset: Int
-    public var problem: String
-    public init(offset: Int, problem: String) { self.offset = offset; self.problem = problem }
-    public var description: String { "\(problem) at byte \(offset)" }
+struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
+    var offset: Int
+    var problem: String
+    init(offset: Int, problem: String) { self.offset = offset; self.problem = problem }
+    var description: String { "\(problem) at byte \(offset)" }
 }
 
 /// A strict, allocation-free JSON reader over borrowed bytes (RFC 8259, plus Python's
@@ -58,11 +58,13 @@ struct JSONScanner {
         JSONSyntaxError(offset: offset ?? position, problem: problem)
     }
 
+    /// Skips spaces, tabs and line breaks; only spaces when reading escaped JSON in place,
+    /// where a raw tab or line break would be a control character inside a string.
     @inline(__always)
     mutating func skipWhitespace() {
         while position < count {
             let c = base[position]
-            guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
+            guard c == 0x20 || (c == 0x0A || c == 0x0D || c == 0x09) && !quoteIsEscaped else { return }
             position += 1
         }
     }
@@ -168,6 +170,7 @@ struct JSONScanner {
     }
 
     /// Consumes `literal` if the input continues with it.
+    @inline(__always)
     mutating func matchLiteral(_ literal: StaticString) -> Bool {
         let n = literal.utf8CodeUnitCount
         guard position + n <= count else { return false }
@@ -177,22 +180,27 @@ struct JSONScanner {
         return true
     }
 
-    /// Skips one value of any kind, checking its syntax.
+    /// Skips one value of any kind, checking its syntax. Scalars are handled inline;
+    /// containers recurse through `skipContainer`.
+    @inline(__always)
     mutating func skipValue(depth: Int = 0) throws(JSONSyntaxError) {
         switch try peekKind() {
         case .string: _ = try readString()
         case .number: _ = try readNumber()
         case .bool: _ = try readBool()
         case .null: try readNull()
-        case .object:
-            guard depth < JSONScanner.maxDepth else { throw fail("nesting deeper than \(JSONScanner.maxDepth)") }
-            try beginObject()
-            var first = true
+        case .object, .array: try skipContainer(depth: depth)
+        }
+    }
+
+    private mutating func skipContainer(depth: Int) throws(JSONSyntaxError) {
+        guard depth < JSONScanner.maxDepth else { throw fail("nesting deeper than \(JSONScanner.maxDepth)") }
+        var first = true
+        if base[position] == UInt8(ascii: "{") {
+            position += 1
             while try nextMember(&first) != nil { try skipValue(depth: depth + 1) }
-        case .array:
-            guard depth < JSONScanner.maxDepth else { throw fail("nesting deeper than \(JSONScanner.maxDepth)") }
-            try beginArray()
-            var first = true
+        } else {
+            position += 1
             while try nextElement(&first) { try skipValue(depth: depth + 1) }
         }
     }

@@ -55,10 +55,16 @@ extension DecoderState {
         switch field {
         case .id:
             guard kind == .string else { return try mistyped("a string") }
-            draft.key = SampleKey.identity(of: text(try scanner.readString(), in: scanner))
+            let id = text(try scanner.readString(), in: scanner)
+            guard id.count > 0 else { return draft.fail(.schemaViolation, "\(schema.label(index)).\(schema.name(field)) is empty") }
+            draft.key = SampleKey.identity(of: id)
         case .metric, .unit, .resource:
             guard kind == .string else { return try mistyped("a string") }
-            let symbol = intern(try scanner.readString(), in: scanner)
+            let bytes = text(try scanner.readString(), in: scanner)
+            guard bytes.count > 0 || field == .unit else {
+                return draft.fail(.schemaViolation, "\(schema.label(index)).\(schema.name(field)) is empty")
+            }
+            let symbol = symbols.intern(bytes)
             switch field {
             case .metric: draft.metric = symbol
             case .unit: draft.unit = symbol
@@ -133,9 +139,13 @@ extension DecoderState {
 extension CounterType {
     /// `gauge`, `delta` or `cumulative`, exactly as Ceilometer spells them.
     init?(name: UnsafeRawBufferPointer) {
-        if name.elementsEqual("cumulative".utf8) { self = .cumulative }
-        else if name.elementsEqual("gauge".utf8) { self = .gauge }
-        else if name.elementsEqual("delta".utf8) { self = .delta }
+        func equals(_ literal: StaticString) -> Bool {
+            name.count == literal.utf8CodeUnitCount
+                && (name.count == 0 || bytesEqual(name.baseAddress!, literal.utf8Start, name.count))
+        }
+        if equals("cumulative") { self = .cumulative }
+        else if equals("gauge") { self = .gauge }
+        else if equals("delta") { self = .delta }
         else { return nil }
     }
 }

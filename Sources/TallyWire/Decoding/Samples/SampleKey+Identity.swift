@@ -15,22 +15,26 @@ extension SampleKey {
 
     /// The 128 bits of a UUID in text form, or nil if `text` is not one.
     static func uuid(_ text: UnsafeRawBufferPointer) -> SampleKey? {
-        let dashed = text.count == 36
-        guard dashed || text.count == 32 else { return nil }
-        var high: UInt64 = 0
-        var low: UInt64 = 0
+        let count = text.count
+        guard count == 36 || count == 32, let base = text.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            return nil
+        }
+        let dashed = count == 36
+        if dashed {
+            guard base[8] == UInt8(ascii: "-"), base[13] == UInt8(ascii: "-"), base[18] == UInt8(ascii: "-"),
+                  base[23] == UInt8(ascii: "-") else { return nil }
+        }
+        var words: (UInt64, UInt64) = (0, 0)
         var nibbles = 0
-        for (i, c) in text.enumerated() {
-            if dashed && (i == 8 || i == 13 || i == 18 || i == 23) {
-                guard c == UInt8(ascii: "-") else { return nil }
-                continue
-            }
-            let v = hexValue(c)
-            guard v >= 0 else { return nil }
-            if nibbles < 16 { high = high << 4 | UInt64(v) } else { low = low << 4 | UInt64(v) }
+        var valid = true
+        for i in 0..<count {
+            if dashed && (i == 8 || i == 13 || i == 18 || i == 23) { continue }
+            let v = hexValue(base[i])
+            valid = valid && v >= 0
+            if nibbles < 16 { words.0 = words.0 << 4 | UInt64(v & 0xF) } else { words.1 = words.1 << 4 | UInt64(v & 0xF) }
             nibbles += 1
         }
-        return SampleKey(high: high, low: low)
+        return valid ? SampleKey(high: words.0, low: words.1) : nil
     }
 
     /// Two independent 64-bit hashes of `bytes` (different seeds and multipliers), so a
