@@ -137,6 +137,9 @@ public final class StreamRater {
             late = true
         }
         guard dedupe.insert(sample.key, at: sample.timestamp) else { return .duplicate }
+        // A sample re-published with a new id but the same content (Ceilometer does this
+        // when a notification is delivered twice) is a duplicate too.
+        guard dedupe.insert(StreamRater.fingerprint(sample), at: sample.timestamp) else { return .duplicate }
 
         let group = groupSymbol(metric, sample)
         let key = WindowKey(start: bounds.start, metric: metric.name, scope: scope, resource: sample.resource, group: group)
@@ -154,6 +157,20 @@ public final class StreamRater {
         if clocks[pid] == nil { clocks[pid] = PartitionClock() }
         clocks[pid]!.observe(eventTime: sample.timestamp, wallTime: wallNow)
         return .folded
+    }
+
+    /// A content key: (metric, resource, project, user, timestamp, counter type, volume),
+    /// kept apart from id keys by a tag in the high bits' mix.
+    static func fingerprint(_ sample: DecodedSample) -> SampleKey {
+        let v = sample.volume.normalized()
+        let a = UInt64(sample.metric.raw) << 32 | UInt64(sample.resource.raw)
+        let b = UInt64(sample.project.raw) << 32 | UInt64(sample.user.raw)
+        let c = UInt64(bitPattern: sample.timestamp.micros) ^ UInt64(sample.counterType.rawValue) << 61
+        let d = UInt64(truncatingIfNeeded: v.coefficient) ^ UInt64(truncatingIfNeeded: v.coefficient >> 64) &* 31
+            ^ UInt64(bitPattern: Int64(v.exponent)) << 48
+        let (h1, l1) = WindowState.mix(SampleKey(high: a, low: b))
+        let (h2, l2) = WindowState.mix(SampleKey(high: c ^ 0xF1A6_E4B1_7C0D_E000, low: d))
+        return SampleKey(high: h1 ^ h2.rotateLeft(17), low: l1 ^ l2.rotateLeft(29))
     }
 
     /// The interned tuple of the metric's extra groupby values (`.none` if it has none).

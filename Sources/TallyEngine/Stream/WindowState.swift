@@ -121,3 +121,7 @@ extension WindowState {
         dirty = false
     }
 }
+
+extension UInt64 {
+    @inline(__always) func rotateLeft(_ n: UInt64) -> UInt64 { (self << n) | (self >> (64 - n)) }
+}
