@@ -14,6 +14,11 @@ enum DemoFiles {
         grace: PT10M
         groupby: [id, project_id, {name: flavor_name, from: [flavor_name, flavor.name, instance_type]}]
         metadata: [vcpus]
+      vcpus:
+        unit: vcpu-hour
+        aggregation: max
+        period: PT1H
+        grace: PT10M
       volume.size:
         unit: GiB-hour
         aggregation: max

@@ -1,6 +1,12 @@
 import ArgumentParser
+import TallyRuntime
 
 struct DemoCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Not yet wired.")
-    func run() throws { throw ValidationError("not yet wired") }
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Rate a day of simulated usage through an embedded broker and print a bill per project.")
+
+    func run() throws {
+        try Demo.run { print($0) }
+    }
 }

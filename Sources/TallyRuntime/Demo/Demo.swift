@@ -1,0 +1,96 @@
+import Foundation
+import TallyCore
+import TallyEngine
+import TallyKafka
+import TallyWire
+
+/// `tally demo`: a day of simulated usage for three projects through an embedded
+/// broker (librdkafka's mock cluster), rated with the demo price list, printed
+/// as a bill per project.
+public enum Demo {
+    public static func run(print say: (String) -> Void) throws {
+        let cluster = try KafkaMockCluster(brokers: 1)
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("tally-demo-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try DemoFiles.metrics.write(toFile: work + "/metrics.yaml", atomically: true, encoding: .utf8)
+        try DemoFiles.rules.write(toFile: work + "/rules.yaml", atomically: true, encoding: .utf8)
+
+        var config = ServiceConfig(bootstrapServers: cluster.bootstrapServers, statePath: work + "/state",
+                                   metricsFile: work + "/metrics.yaml", rulesFile: work + "/rules.yaml")
+        config.inputs = [.init(topic: "metering.sample", format: .ceilometer)]
+        config.createTopics = false  // the mock cluster has no CreateTopics
+        config.durableCommits = false
+        try cluster.createTopic("metering.sample", partitions: 3)
+        try cluster.createTopic(config.framesTopic, partitions: Int(config.framesPartitions))
+        try cluster.createTopic(config.deadLetterTopic, partitions: 1)
+
+        // Yesterday, midnight to midnight UTC.
+        let today = WallClock.now().micros / 86_400_000_000 * 86_400_000_000
+        let simulator = UsageSimulator(seed: 2026, start: EventTime(micros: today - 86_400_000_000), hours: 24)
+        let samples = simulator.samples()
+        var records = CeilometerEncoder.records(samples, perRecord: 10)
+        let bad = malformedRecords(from: samples)
+        for (i, record) in bad.enumerated() { records.insert(record, at: min(records.count, (i + 1) * records.count / (bad.count + 1))) }
+        records.insert(records[42], at: 43)  // a producer retry: the same record twice
+        say("tally demo: \(simulator.projects.count) projects, \(simulator.instances.count) instances, \(simulator.volumes.count) volumes, one day polled every \(simulator.pollMinutes) minutes")
+        say("  \(samples.count) samples in \(records.count) Ceilometer records (\(bad.count) malformed, 1 sent twice) → metering.sample")
+        try TopicIO.produce(records, topic: "metering.sample", bootstrapServers: cluster.bootstrapServers, partitions: 3)
+
+        let metrics = try MetricsConfigLoader.load(contentsOf: config.metricsFile)
+        let service = try RaterService(config: config, metrics: metrics, pricer: try PricerFactory.make(rulesFile: config.rulesFile))
+        let started = WallClock.monotonicMillis()
+        let counters = try service.run(options: .init(untilDrained: true)) { false }
+        say("  rated in \(WallClock.monotonicMillis() - started) ms: \(counters.samplesFolded) samples folded, \(counters.samplesDuplicate) duplicates, \(counters.samplesDeadLettered) dead-lettered, \(counters.framesEmitted) frames")
+        for (reason, n) in counters.deadLettersByReason.sorted(by: { $0.key < $1.key }) { say("    dead letter: \(reason) × \(n)") }
+
+        var ledger = FrameLedger()
+        for record in try TopicIO.readAll(topic: config.framesTopic, bootstrapServers: cluster.bootstrapServers) { ledger.add(record.value) }
+        let byMetric = ledger.totals { [$0.scope, $0.service, $0.unit] }
+        let byProject = ledger.totals { $0.scope }
+        say("")
+        for project in simulator.projects {
+            say("Bill for \(project.name) (\(project.id)), \(Timestamps.iso8601(simulator.start)) – 24 h")
+            var rows = [["service", "quantity", "unit", "windows", "cost (EUR)"]]
+            for (key, t) in byMetric.filter({ $0.key[0] == project.id }).sorted(by: { $0.key[1] < $1.key[1] }) {
+                rows.append([key[1], t.quantity.rounded(places: 4).canonicalText, key[2], "\(t.frames)", t.price.rounded(places: 4).canonicalText])
+            }
+            let total = byProject[project.id]?.price ?? .zero
+            rows.append(["total", "", "", "", total.rounded(places: 2).canonicalText])
+            say(TextTable.render(rows))
+            say("")
+        }
+    }
+
+    /// One of each kind of bad record: the good samples beside a bad one are still rated.
+    static func malformedRecords(from samples: [UsageSimulator.Sample]) -> [[UInt8]] {
+        var negative = Array(samples[0..<3]); negative[1].volume = "-5"; negative[1].id = "negative-volume-sample"
+        var unknown = samples[3]; unknown.metric = "disk.root.size"; unknown.id = "unknown-metric-sample"
+        let truncated = Array(CeilometerEncoder.record(samples[4..<6], messageID: "truncated").dropLast(40))
+        return [
+            CeilometerEncoder.record(negative[...], messageID: "has-a-negative-volume"),
+            CeilometerEncoder.record([unknown][...], messageID: "unknown-metric"),
+            truncated,
+            Array("{\"oslo.version\": \"2.0\", \"oslo.message\": 42}".utf8),
+        ]
+    }
+}
+
+extension ExactDecimal {
+    /// Rounded half-even to `places` decimal places, for display only.
+    func rounded(places: Int) -> ExactDecimal {
+        guard exponent < -Int32(places) else { return self }
+        let scaled = ExactDecimal(coefficient: coefficient, exponent: exponent + Int32(places))
+        let whole = scaled.integerPartHalfEven
+        return ExactDecimal(coefficient: whole, exponent: -Int32(places))
+    }
+
+    private var integerPartHalfEven: Int128 {
+        var divisor: Int128 = 1
+        for _ in 0..<(-exponent) { divisor *= 10 }
+        let (q, r) = coefficient.quotientAndRemainder(dividingBy: divisor)
+        let twice = r.magnitude * 2
+        if twice > divisor.magnitude || (twice == divisor.magnitude && q % 2 != 0) { return q + (coefficient < 0 ? -1 : 1) }
+        return q
+    }
+}
