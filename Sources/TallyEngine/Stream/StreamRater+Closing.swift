@@ -27,7 +27,15 @@ extension StreamRater {
         var w = windows[slot]!
         let metric = catalog.metrics[w.metric]
         let definition = metric.definition
-        let quantity = definition.ratedQuantity(fromAggregate: w.accumulator.quantity)
+        // Counter increases and time-weighted averages start from the previous window's
+        // last point. It is looked up when this window closes — the previous window has
+        // closed by then — so the result does not depend on how partitions interleave.
+        var accumulator = w.accumulator
+        if definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage,
+           let previous = previousPoint(of: w.key, period: definition.period, metric: w.metric) {
+            accumulator.seedPrevious(previous.value, at: previous.time)
+        }
+        let quantity = definition.ratedQuantity(fromAggregate: accumulator.quantity)
         let scope = symbols.string(w.key.scope)
         let resource = symbols.string(w.key.resource)
         let user = w.user.isNone ? nil : symbols.string(w.user)

@@ -199,10 +199,6 @@ public final class StreamRater {
                                 accumulator: Accumulator(aggregation: definition.aggregation, window: bounds),
                                 groupValues: catalog.metrics[m].groupby.map { MetricCatalog.value(of: $0, in: sample) },
                                 metadata: Array(repeating: .absent, count: catalog.metrics[m].metadata.count))
-            if definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage,
-               let previous = previousPoint(of: key, period: definition.period, metric: m) {
-                state!.accumulator.seedPrevious(previous.value, at: previous.time)
-            }
         }
         let slot: Int
         if let free = freeSlots.popLast() { slot = free; windows[slot] = state } else { slot = windows.count; windows.append(state) }
