@@ -26,12 +26,9 @@ extension ExactDecimal: Equatable, Comparable, Hashable {
         let mb = b.coefficient.magnitude
         if a.exponent == b.exponent { return ma == mb ? 0 : (ma < mb ? -1 : 1) }
         let gap = Int(a.exponent) - Int(b.exponent)
-        if gap.magnitude <= 38 {  // fast path: align without overflow
-            let (scaled, overflow) = (gap > 0 ? ma : mb).multipliedReportingOverflow(by: Pow10.u128[Int(gap.magnitude)])
-            if !overflow {
-                let x = gap > 0 ? scaled : ma, y = gap > 0 ? mb : scaled
-                return x == y ? 0 : (x < y ? -1 : 1)
-            }
+        if let scaled = Pow10.scale(gap > 0 ? ma : mb, by: Int(gap.magnitude)) {  // fast path: align in 128 bits
+            let x = gap > 0 ? scaled : ma, y = gap > 0 ? mb : scaled
+            return x == y ? 0 : (x < y ? -1 : 1)
         }
         // Leading-digit positions decide unless equal; then the exponent gap is at most
         // 37 and the aligned coefficient still fits in 38 digits.

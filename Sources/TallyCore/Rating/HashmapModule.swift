@@ -63,7 +63,7 @@ enum HashmapModule {
                 guard let slot = input.description.index(of: field.name) else { continue }
                 let kind = input.description.kinds[slot]
                 let text = input.description.texts[slot]
-                if !field.values.isEmpty, let run = field.run(for: PythonText.str(kind: kind, text: text)) {
+                if field.values.count > 0, let run = field.run(for: PythonText.str(kind: kind, text: text)) {
                     for i in run { apply(field.mappings[i]) }
                 }
                 if field.thresholds.isEmpty { continue }

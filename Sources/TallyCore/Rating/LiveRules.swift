@@ -19,37 +19,27 @@ struct CompiledThreshold {
 }
 
 /// A field's rules: the mappings of each value are a contiguous run of `mappings`.
-/// Small value sets are searched linearly (cheaper than hashing the text).
 final class CompiledField {
     let name: String
-    let values: [String]
+    let values: TextIndex
     let runs: [Range<Int>]
-    let runByValue: [String: Int]
     let mappings: [CompiledMapping]
     let thresholds: [CompiledThreshold]
-    static let linearSearchLimit = 8
 
     init(name: String, byValue: [(String, [CompiledMapping])], thresholds: [CompiledThreshold]) {
         self.name = name
-        var values: [String] = [], runs: [Range<Int>] = [], mappings: [CompiledMapping] = []
-        var runByValue: [String: Int] = [:]
-        for (value, list) in byValue {
-            runByValue[value] = runs.count
-            values.append(value)
+        var runs: [Range<Int>] = [], mappings: [CompiledMapping] = []
+        for (_, list) in byValue {
             runs.append(mappings.count..<(mappings.count + list.count))
             mappings += list
         }
-        self.values = values; self.runs = runs; self.runByValue = runByValue
-        self.mappings = mappings; self.thresholds = thresholds
+        self.values = TextIndex(byValue.map(\.0))
+        self.runs = runs; self.mappings = mappings; self.thresholds = thresholds
     }
 
     /// The mappings for the value text, if any.
     @inline(__always) func run(for text: String) -> Range<Int>? {
-        if values.count <= Self.linearSearchLimit {
-            for i in values.indices where values[i] == text { return runs[i] }
-            return nil
-        }
-        return runByValue[text].map { runs[$0] }
+        values.lookup(text).map { runs[$0] }
     }
 }
 
