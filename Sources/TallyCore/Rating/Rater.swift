@@ -18,7 +18,6 @@ public final class Rater {
     /// Per-scope shortcut for the epoch seen last: one hash lookup per window.
     private var scopeEpoch = -1
     private var byScope: [String: LiveRules] = [:]
-    private var lastScope: (name: String, rules: LiveRules)?
 
     private struct CacheKey: Hashable { var epoch: Int; var tenant: String? }
 
@@ -108,10 +107,7 @@ public final class Rater {
     /// The compiled rules for `scope` at `time`, compiled once per (epoch, tenant).
     func liveRules(at time: EventTime, scope: String) -> LiveRules {
         let epoch = epochIndex(of: time)
-        if epoch == scopeEpoch {
-            if let last = lastScope, last.name == scope { return last.rules }
-            if let rules = byScope[scope] { lastScope = (scope, rules); return rules }
-        }
+        if epoch == scopeEpoch, let rules = byScope[scope] { return rules }
         let tenant: String? = tenantsWithRules.contains(scope) ? scope : nil
         let key = CacheKey(epoch: epoch, tenant: tenant)
         let rules: LiveRules
@@ -123,10 +119,8 @@ public final class Rater {
         if epoch != scopeEpoch {
             scopeEpoch = epoch
             byScope.removeAll(keepingCapacity: true)
-            lastScope = nil
         }
         byScope[scope] = rules
-        lastScope = (scope, rules)
         return rules
     }
 
