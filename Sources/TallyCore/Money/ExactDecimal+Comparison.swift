@@ -11,7 +11,7 @@ extension ExactDecimal: Equatable, Comparable, Hashable {
     }
 
     /// −1, 0 or 1 as `a` is less than, equal to or greater than `b`.
-    public static func compare(_ a: ExactDecimal, _ b: ExactDecimal) -> Int {
+    @inline(__always) public static func compare(_ a: ExactDecimal, _ b: ExactDecimal) -> Int {
         let signA = a.coefficient.signum()
         let signB = b.coefficient.signum()
         if signA != signB { return signA < signB ? -1 : 1 }
@@ -20,7 +20,7 @@ extension ExactDecimal: Equatable, Comparable, Hashable {
         return signA > 0 ? magnitudeOrder : -magnitudeOrder
     }
 
-    @usableFromInline
+    @usableFromInline @inline(__always)
     static func compareMagnitudes(_ a: ExactDecimal, _ b: ExactDecimal) -> Int {
         let ma = a.coefficient.magnitude
         let mb = b.coefficient.magnitude

@@ -9,6 +9,7 @@ struct HashmapRun {
 
     init(index: ServiceIndex, groups: UnsafeMutableBufferPointer<HashmapModule.Accumulator>, explain: Bool) {
         self.index = index; self.groups = groups; self.explain = explain
+        if explain { matched.reserveCapacity(8) }
     }
 
     @inline(__always) mutating func touch(_ group: Int32) {
@@ -93,8 +94,9 @@ struct HashmapRun {
             threshold = ThresholdStep(id: index.ruleIDs[Int(acc.thresholdRule)], onService: acc.thresholdOnService,
                                       level: acc.thresholdLevel, type: acc.thresholdType, cost: acc.thresholdCost)
         }
-        return GroupStep(group: index.groupNames[g],
-                         mappings: matched.filter { $0.group == g }.map { index.ruleIDs[Int($0.rule)] },
+        var ids: [String] = []
+        for m in matched where m.group == g { ids.append(index.ruleIDs[Int(m.rule)]) }
+        return GroupStep(group: index.groupNames[g], mappings: ids,
                          flat: acc.flat, rate: acc.rate, threshold: threshold, quantity: quantity, result: result)
     }
 }
