@@ -8,10 +8,10 @@ extension ExactDecimal {
         var x = a.coefficient, y = b.coefficient
         let gap = Int(a.exponent) - Int(b.exponent)
         if gap != 0 {
-            guard gap.magnitude <= 27 else { return addSlow(a, b) }
-            let scale = Int128(Pow10.u128[Int(gap.magnitude)])
-            let (scaled, overflow) = (gap > 0 ? x : y).multipliedReportingOverflow(by: scale)
-            guard !overflow else { return addSlow(a, b) }
+            let shifted = gap > 0 ? x : y
+            guard gap.magnitude <= 27, let m = Pow10.scale(shifted.magnitude, by: Int(gap.magnitude)),
+                  m < precisionLimit else { return addSlow(a, b) }
+            let scaled = shifted < 0 ? -Int128(m) : Int128(m)
             if gap > 0 { x = scaled } else { y = scaled }
         }
         let (sum, overflow) = x.addingReportingOverflow(y)

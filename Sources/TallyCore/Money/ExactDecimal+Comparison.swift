@@ -11,7 +11,7 @@ extension ExactDecimal: Equatable, Comparable, Hashable {
     }
 
     /// −1, 0 or 1 as `a` is less than, equal to or greater than `b`.
-    public static func compare(_ a: ExactDecimal, _ b: ExactDecimal) -> Int {
+    @inline(__always) public static func compare(_ a: ExactDecimal, _ b: ExactDecimal) -> Int {
         let signA = a.coefficient.signum()
         let signB = b.coefficient.signum()
         if signA != signB { return signA < signB ? -1 : 1 }
@@ -20,18 +20,15 @@ extension ExactDecimal: Equatable, Comparable, Hashable {
         return signA > 0 ? magnitudeOrder : -magnitudeOrder
     }
 
-    @usableFromInline
+    @usableFromInline @inline(__always)
     static func compareMagnitudes(_ a: ExactDecimal, _ b: ExactDecimal) -> Int {
         let ma = a.coefficient.magnitude
         let mb = b.coefficient.magnitude
         if a.exponent == b.exponent { return ma == mb ? 0 : (ma < mb ? -1 : 1) }
         let gap = Int(a.exponent) - Int(b.exponent)
-        if gap.magnitude <= 38 {  // fast path: align without overflow
-            let (scaled, overflow) = (gap > 0 ? ma : mb).multipliedReportingOverflow(by: Pow10.u128[Int(gap.magnitude)])
-            if !overflow {
-                let x = gap > 0 ? scaled : ma, y = gap > 0 ? mb : scaled
-                return x == y ? 0 : (x < y ? -1 : 1)
-            }
+        if let scaled = Pow10.scale(gap > 0 ? ma : mb, by: Int(gap.magnitude)) {  // fast path: align in 128 bits
+            let x = gap > 0 ? scaled : ma, y = gap > 0 ? mb : scaled
+            return x == y ? 0 : (x < y ? -1 : 1)
         }
         // Leading-digit positions decide unless equal; then the exponent gap is at most
         // 37 and the aligned coefficient still fits in 38 digits.

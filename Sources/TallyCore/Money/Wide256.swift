@@ -72,15 +72,45 @@ struct Wide256: Equatable {
 /// Powers of ten used by rounding and alignment.
 @usableFromInline
 enum Pow10 {
-    /// 10^0 … 10^38.
-    @usableFromInline static let u128: [UInt128] = {
-        var table: [UInt128] = [1]
-        for _ in 1...38 { table.append(table.last! * 10) }
-        return table
-    }()
+    /// 10^0 … 10^38. Written out so the optimizer emits a constant table (no lazy init).
+    @usableFromInline static let u128: [UInt128] = [
+        1, 10, 100,
+        1000, 10000, 100000,
+        1000000, 10000000, 100000000,
+        1000000000, 10000000000, 100000000000,
+        1000000000000, 10000000000000, 100000000000000,
+        1000000000000000, 10000000000000000, 100000000000000000,
+        1000000000000000000, 10000000000000000000, 100000000000000000000,
+        1000000000000000000000, 10000000000000000000000, 100000000000000000000000,
+        1000000000000000000000000, 10000000000000000000000000, 100000000000000000000000000,
+        1000000000000000000000000000, 10000000000000000000000000000, 100000000000000000000000000000,
+        1000000000000000000000000000000, 10000000000000000000000000000000, 100000000000000000000000000000000,
+        1000000000000000000000000000000000, 10000000000000000000000000000000000, 100000000000000000000000000000000000,
+        1000000000000000000000000000000000000, 10000000000000000000000000000000000000, 100000000000000000000000000000000000000,
+    ]
 
     /// 10^0 … 10^77 as 256-bit values.
     static let wide: [Wide256] = (0...77).map { Wide256(1).timesPowerOfTen($0) }
+
+    /// 10^n for n in 0…19 as UInt64 (the 64-bit fast paths).
+    @usableFromInline static let u64: [UInt64] = [
+        1, 10, 100, 1000,
+        10000, 100000, 1000000, 10000000,
+        100000000, 1000000000, 10000000000, 100000000000,
+        1000000000000, 10000000000000, 100000000000000, 1000000000000000,
+        10000000000000000, 100000000000000000, 1000000000000000000, 10000000000000000000,
+    ]
+
+    /// `value × 10^n` when it fits in 128 bits, cheaply when `value` fits in 64 bits.
+    @inline(__always) static func scale(_ value: UInt128, by n: Int) -> UInt128? {
+        if value >> 64 == 0 && n <= 19 {
+            let (high, low) = UInt64(truncatingIfNeeded: value).multipliedFullWidth(by: u64[n])
+            return UInt128(high) << 64 | UInt128(low)
+        }
+        guard n <= 38 else { return nil }
+        let (product, overflow) = value.multipliedReportingOverflow(by: u128[n])
+        return overflow ? nil : product
+    }
 
     /// The number of decimal digits of `value` (1 for zero).
     @inlinable static func digitCount(_ value: UInt128) -> Int {

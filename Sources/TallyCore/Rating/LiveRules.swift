@@ -18,56 +18,6 @@ struct CompiledThreshold {
     let cost: ExactDecimal
 }
 
-/// A field's rules: the mappings of each value are a contiguous run of `mappings`.
-/// Small value sets are searched linearly (cheaper than hashing the text).
-final class CompiledField {
-    let name: String
-    let values: [String]
-    let runs: [Range<Int>]
-    let runByValue: [String: Int]
-    let mappings: [CompiledMapping]
-    let thresholds: [CompiledThreshold]
-    static let linearSearchLimit = 8
-
-    init(name: String, byValue: [(String, [CompiledMapping])], thresholds: [CompiledThreshold]) {
-        self.name = name
-        var values: [String] = [], runs: [Range<Int>] = [], mappings: [CompiledMapping] = []
-        var runByValue: [String: Int] = [:]
-        for (value, list) in byValue {
-            runByValue[value] = runs.count
-            values.append(value)
-            runs.append(mappings.count..<(mappings.count + list.count))
-            mappings += list
-        }
-        self.values = values; self.runs = runs; self.runByValue = runByValue
-        self.mappings = mappings; self.thresholds = thresholds
-    }
-
-    /// The mappings for the value text, if any.
-    @inline(__always) func run(for text: String) -> Range<Int>? {
-        if values.count <= Self.linearSearchLimit {
-            for i in values.indices where values[i] == text { return runs[i] }
-            return nil
-        }
-        return runByValue[text].map { runs[$0] }
-    }
-}
-
-/// One service's hashmap rules, groups numbered 0..<groupNames.count.
-final class ServiceIndex {
-    let groupNames: [String?]
-    let ruleIDs: [String]
-    let serviceMappings: [CompiledMapping]
-    let serviceThresholds: [CompiledThreshold]
-    let fields: [CompiledField]
-
-    init(groupNames: [String?], ruleIDs: [String], serviceMappings: [CompiledMapping],
-         serviceThresholds: [CompiledThreshold], fields: [CompiledField]) {
-        self.groupNames = groupNames; self.ruleIDs = ruleIDs; self.serviceMappings = serviceMappings
-        self.serviceThresholds = serviceThresholds; self.fields = fields
-    }
-}
-
 /// Everything in force for a (epoch, scope): hashmap services, tier rules, scripts.
 final class LiveRules {
     let services: [String: ServiceIndex]
@@ -136,9 +86,9 @@ final class LiveRules {
         func threshold(_ t: HashThreshold) -> CompiledThreshold {
             CompiledThreshold(rule: rule(t.id), group: group(t.group), level: t.level, type: t.type, cost: t.cost)
         }
-        let serviceMappings = ownMappings.filter { $0.field == nil }.map(mapping)
-        let serviceThresholds = ownThresholds.filter { $0.field == nil }.map(threshold)
-        var fields: [CompiledField] = []
+        var builder = ServiceIndex.Builder()
+        builder.serviceMappings = ownMappings.filter { $0.field == nil }.map(mapping)
+        builder.serviceThresholds = ownThresholds.filter { $0.field == nil }.map(threshold)
         for name in service.fields {
             var byValue: [(String, [CompiledMapping])] = []
             var position: [String: Int] = [:]
@@ -151,10 +101,9 @@ final class LiveRules {
             }
             let fieldThresholds = ownThresholds.filter { $0.field == name }.map(threshold)
             if !byValue.isEmpty || !fieldThresholds.isEmpty {
-                fields.append(CompiledField(name: name, byValue: byValue, thresholds: fieldThresholds))
+                builder.addField(name: name, byValue: byValue, thresholds: fieldThresholds)
             }
         }
-        return ServiceIndex(groupNames: groupNames, ruleIDs: ruleIDs, serviceMappings: serviceMappings,
-                            serviceThresholds: serviceThresholds, fields: fields)
+        return ServiceIndex(builder, groupNames: groupNames, ruleIDs: ruleIDs)
     }
 }

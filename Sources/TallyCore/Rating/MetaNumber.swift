@@ -19,17 +19,22 @@ public enum MetaNumber: Sendable, Equatable {
     /// Strings allow surrounding whitespace, `_` between digits, `inf`/`infinity`;
     /// integers are exact; floats are their exact binary value; booleans are 0 and 1.
     public static func parse(kind: MetaKind, text: String) -> MetaNumber? {
+        var text = text
+        return text.withUTF8 { parse(kind: kind, bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The same from the value's UTF-8 bytes.
+    public static func parse(kind: MetaKind, bytes: UnsafeRawBufferPointer) -> MetaNumber? {
         switch kind {
         case .null, .other, .absent: return nil
-        case .bool: return .finite(text == "true" ? .one : .zero, inexact: false)
+        case .bool: return .finite(bytes.count == 4 ? .one : .zero, inexact: false)
         case .float:
-            guard let d = Double(text), !d.isNaN else { return nil }
+            guard let d = Double(String(decoding: bytes, as: UTF8.self)), !d.isNaN else { return nil }
             if d.isInfinite { return .infinity(negative: d < 0) }
             let (value, inexact) = ExactDecimal.truncatedExactValue(of: d)!
             return .finite(value, inexact: inexact)
         case .int, .string:
-            var text = text
-            return text.withUTF8 { parsePythonDecimal($0) }
+            return parsePythonDecimal(bytes.assumingMemoryBound(to: UInt8.self))
         }
     }
 

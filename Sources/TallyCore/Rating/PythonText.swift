@@ -17,6 +17,22 @@ public enum PythonText {
         }
     }
 
+    /// Calls `body` with the bytes of `str(value)` (see `str(kind:text:)`), without
+    /// allocating except for floats.
+    @inline(__always)
+    static func withStr<R>(kind: MetaKind, value: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        func constant(_ s: StaticString) -> R { body(UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
+        switch kind {
+        case .string, .other, .absent: return body(value)
+        case .int: return value.count == 2 && value[0] == UInt8(ascii: "-") && value[1] == UInt8(ascii: "0") ? constant("0") : body(value)
+        case .bool: return value.count == 4 ? constant("True") : constant("False")
+        case .null: return constant("None")
+        case .float:
+            var text = str(kind: .float, text: String(decoding: value, as: UTF8.self))
+            return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        }
+    }
+
     /// Python's `repr(float)`: the shortest digits that round-trip, fixed notation when
     /// the decimal point position is in -4 < p <= 16, otherwise `d.ddde±XX`.
     public static func repr(_ value: Double) -> String {

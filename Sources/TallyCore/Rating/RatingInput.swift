@@ -1,38 +1,110 @@
 /// The description of a window as rating sees it: the metadata overlaid by the groupby
-/// values (groupby wins on a clash), as parallel arrays so the engine can build it once
-/// per closed window without a dictionary. Names are unique.
-public struct RatingDescription: Sendable, Hashable {
-    public private(set) var names: [String]
-    public private(set) var kinds: [MetaKind]
-    public private(set) var texts: [String]
+/// values (groupby wins on a clash). Names and value texts are kept back to back in one
+/// byte buffer, so the engine can refill one description per closed window without
+/// allocating a `String` per value, and matching compares bytes without reference
+/// counting. Names are unique; `set` replaces an existing name's value.
+public struct RatingDescription: Sendable {
+    @usableFromInline
+    struct Entry: Sendable {
+        var nameStart: Int32, nameEnd: Int32, valueStart: Int32, valueEnd: Int32
+        var kind: MetaKind
+    }
 
-    public init() { names = []; kinds = []; texts = [] }
+    @usableFromInline var bytes: [UInt8] = []
+    @usableFromInline var entries: [Entry] = []
+
+    public init() {}
 
     /// From (name, kind, text) triples; a later entry with an existing name replaces it,
     /// so pass metadata first and groupby values after.
     public init(_ entries: [(name: String, kind: MetaKind, text: String)]) {
-        self.init()
-        names.reserveCapacity(entries.count)
+        self.entries.reserveCapacity(entries.count)
         for e in entries { set(e.name, kind: e.kind, text: e.text) }
     }
 
-    /// Convenience for tests and quotes: JSON-like values given as strings are `.string`.
+    /// Convenience for tests and quotes: every value is a JSON string.
     public init(strings: [String: String]) {
         self.init(strings.sorted { $0.key < $1.key }.map { ($0.key, MetaKind.string, $0.value) })
     }
 
-    public mutating func set(_ name: String, kind: MetaKind, text: String) {
-        if let i = names.firstIndex(of: name) {
-            kinds[i] = kind; texts[i] = text
-        } else {
-            names.append(name); kinds.append(kind); texts.append(text)
-        }
+    public var count: Int { entries.count }
+    public func name(at i: Int) -> String { String(decoding: bytes[Int(entries[i].nameStart)..<Int(entries[i].nameEnd)], as: UTF8.self) }
+    public func kind(at i: Int) -> MetaKind { entries[i].kind }
+    /// The value's text: see `MetaValue` (string unescaped, number token, true/false, raw JSON).
+    public func text(at i: Int) -> String { String(decoding: bytes[Int(entries[i].valueStart)..<Int(entries[i].valueEnd)], as: UTF8.self) }
+
+    /// The slot of `name`, if present.
+    public func index(of name: String) -> Int? {
+        var name = name
+        return name.withUTF8 { n in bytes.withUnsafeBytes { b in Self.find(UnsafeRawBufferPointer(n), in: b, entries) } }
     }
 
-    /// The slot of `name`, if present (absent-kind values count as missing).
-    @inlinable public func index(of name: String) -> Int? {
-        for i in names.indices where names[i] == name { return kinds[i] == .absent ? nil : i }
+    public mutating func set(_ name: String, kind: MetaKind, text: String) {
+        var name = name, text = text
+        name.withUTF8 { n in text.withUTF8 { t in set(name: UnsafeRawBufferPointer(n), kind: kind, value: UnsafeRawBufferPointer(t)) } }
+    }
+
+    /// Sets a value from raw UTF-8 bytes (e.g. straight from a symbol table's arena).
+    public mutating func set(name: UnsafeRawBufferPointer, kind: MetaKind, value: UnsafeRawBufferPointer) {
+        let existing = bytes.withUnsafeBytes { Self.find(name, in: $0, entries) }
+        let valueStart = Int32(bytes.count)
+        bytes.append(contentsOf: value)
+        if let i = existing {
+            entries[i].valueStart = valueStart
+            entries[i].valueEnd = Int32(bytes.count)
+            entries[i].kind = kind
+            return
+        }
+        let nameStart = Int32(bytes.count)
+        bytes.append(contentsOf: name)
+        entries.append(Entry(nameStart: nameStart, nameEnd: Int32(bytes.count), valueStart: valueStart,
+                             valueEnd: nameStart, kind: kind))
+    }
+
+    /// Empties the description, keeping its storage for the next window.
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
+    }
+
+    /// The entry whose name equals `name`, absent values counting as missing.
+    @usableFromInline
+    static func find(_ name: UnsafeRawBufferPointer, in bytes: UnsafeRawBufferPointer, _ entries: [Entry]) -> Int? {
+        for (i, e) in entries.enumerated() where Int(e.nameEnd - e.nameStart) == name.count {
+            if e.kind != .absent && ByteText.equal(UnsafeRawBufferPointer(rebasing: bytes[Int(e.nameStart)..<Int(e.nameEnd)]), name) {
+                return i
+            }
+        }
         return nil
+    }
+}
+
+/// Byte-string helpers for matching without `String`.
+enum ByteText {
+    @inline(__always) static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        if a.count == 0 { return true }
+        return memcmpBytes(a.baseAddress!, b.baseAddress!, a.count)
+    }
+
+    @inline(__always) static func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+        var i = 0
+        while i + 8 <= n {
+            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i += 8
+        }
+        while i < n {
+            if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// FNV-1a, folded: fast for the short texts rule values are.
+    @inline(__always) static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return h ^ (h >> 29)
     }
 }
 
