@@ -20,13 +20,14 @@ public final class LuaScriptEvaluator: ScriptEvaluator {
         }
         var metadata: [String: ScriptValue] = [:]
         let d = input.description
-        for i in d.names.indices {
-            switch d.kinds[i] {
-            case .int: metadata[d.names[i]] = Int64(d.texts[i]).map(ScriptValue.integer) ?? ExactDecimal(d.texts[i]).map(ScriptValue.decimal)
-            case .float: metadata[d.names[i]] = ExactDecimal(d.texts[i]).map(ScriptValue.decimal)
-            case .bool: metadata[d.names[i]] = .bool(d.texts[i] == "true")
+        for i in 0..<d.count {
+            let name = d.name(at: i), text = d.text(at: i)
+            switch d.kind(at: i) {
+            case .int: metadata[name] = Int64(text).map(ScriptValue.integer) ?? ExactDecimal(text).map(ScriptValue.decimal)
+            case .float: metadata[name] = ExactDecimal(text).map(ScriptValue.decimal)
+            case .bool: metadata[name] = .bool(text == "true")
             case .null, .absent: break
-            case .string, .other: metadata[d.names[i]] = .string(d.texts[i])
+            case .string, .other: metadata[name] = .string(text)
             }
         }
         let window = ScriptWindow(metric: input.service, scope: input.scope, user: input.user ?? "", resource: input.resource,

@@ -1,7 +1,7 @@
 /// The demo's metrics and rules: a realistic small price list for the
 /// simulated cloud (docs/METRICS.md, docs/RATING.md).
-enum DemoFiles {
-    static let metrics = """
+public enum DemoFiles {
+    public static let metrics = """
     # Hourly windows; the flavour is part of an instance's window identity so a
     # resize splits the hour it happens in.
     time_zone: UTC
@@ -41,7 +41,7 @@ enum DemoFiles {
 
     """
 
-    static let rules = """
+    public static let rules = """
     version: 1
     modules:
       hashmap: {enabled: true, priority: 3}
