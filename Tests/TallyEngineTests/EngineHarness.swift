@@ -32,22 +32,28 @@ final class EngineHarness {
     var sent: [OutgoingMessage] = []
     var wallNow = EventTime(micros: 1_795_000_000_000_000)  // 2026-11-18, after the samples below
 
-    init(store: MemoryStateStore = MemoryStateStore()) throws {
+    let rules: String?
+
+    init(store: MemoryStateStore = MemoryStateStore(), rules: String? = nil) throws {
         self.store = store
-        rater = try EngineHarness.makeRater(store)
+        self.rules = rules
+        rater = try EngineHarness.makeRater(store, rules: rules)
         _ = try rater.restore(wallNow: wallNow)
     }
 
-    static func makeRater(_ store: StateStore) throws -> StreamRater {
+    static func makeRater(_ store: StateStore, rules: String?) throws -> StreamRater {
         let settings = EngineSettings(inputs: [.init(topic: "tally.samples", format: .nativeOrCloudEvents)],
                                       framesPartitions: 2, deadLetterPartitions: 1, currency: "EUR")
+        let pricer: WindowPricer = try rules.map {
+            RuleBookPricer(rater: Rater(book: try RulesetFile.load(yaml: $0)), version: nil, hash: nil)
+        } ?? FlatPricer()
         return try StreamRater(settings: settings, metrics: try MetricsConfigLoader.load(yaml: metricsYAML),
-                               pricer: FlatPricer(), store: store)
+                               pricer: pricer, store: store)
     }
 
     /// Simulates a crash: a new rater on the same store, with whatever was committed.
     func restart() throws -> [OutgoingMessage] {
-        rater = try EngineHarness.makeRater(store)
+        rater = try EngineHarness.makeRater(store, rules: rules)
         let (resend, positions) = try rater.restore(wallNow: wallNow)
         for p in positions { offsets[p.partition] = p.offset }
         return resend

@@ -1,1 +1,16 @@
-print("tally-bench: not yet written")
+import Foundation
+
+// tally-bench [e2e|decode|rating|script|all] [--records N]
+// Prints figures; asserts nothing (testing.md: benchmarks are not timed tests).
+let arguments = CommandLine.arguments.dropFirst()
+let which = arguments.first { !$0.hasPrefix("-") && Int($0) == nil } ?? "all"
+let records = arguments.firstIndex(of: "--records").flatMap { i in arguments.dropFirst(i - arguments.startIndex + 1).first.flatMap { Int($0) } } ?? 50_000
+let tallyBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tally").path
+
+if which == "decode" || which == "all" { print("== decode"); runDecodeBench() }
+if which == "rating" || which == "all" { print("== rating"); runRatingBench() }
+if which == "script" || which == "all" { print("== script"); runScriptBench() }
+if which == "e2e" || which == "all" {
+    print("== end to end (\(records) records × 10 samples)")
+    _ = (records, tallyBinary)
+}

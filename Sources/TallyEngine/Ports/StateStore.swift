@@ -13,6 +13,9 @@ public enum StateTable: Int, CaseIterable, Sendable {
     case symbols
     /// named values: counters, chain heads, sequence numbers.
     case meta
+    /// scope (4) + metric (4) + window start (8) + resource (4) + group (4) → the
+    /// closed window's rated quantity: cumulative usage for tiered pricing.
+    case tierUsage
 
     public var name: String {
         switch self {
@@ -22,6 +25,7 @@ public enum StateTable: Int, CaseIterable, Sendable {
         case .outbox: return "outbox"
         case .symbols: return "symbols"
         case .meta: return "meta"
+        case .tierUsage: return "tier_usage"
         }
     }
 }

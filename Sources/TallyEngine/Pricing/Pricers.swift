@@ -7,18 +7,20 @@ public final class RuleBookPricer: WindowPricer {
     public let rater: Rater
     public let ruleBookVersion: Int64?
     public let ruleBookHash: String?
-    let tierUsage: TierUsageSource?
+    private let tieredServices: Set<String>
 
-    public init(rater: Rater, version: Int64?, hash: String?, tierUsage: TierUsageSource? = nil) {
+    public init(rater: Rater, version: Int64?, hash: String?) {
         self.rater = rater
         self.ruleBookVersion = version
         self.ruleBookHash = hash
-        self.tierUsage = tierUsage
+        tieredServices = Set(rater.book.rules.tiers.map(\.service))
     }
 
-    public func price(_ input: RatingInput, metric: MetricDefinition) -> RatingResult {
-        rater.rate(input, incomingPrice: .zero, tierUsage: tierUsage)
+    public func price(_ input: RatingInput, metric: MetricDefinition, usage: TierUsageSource?) -> RatingResult {
+        rater.rate(input, incomingPrice: .zero, tierUsage: usage)
     }
+
+    public func usesCumulativeUsage(service: String) -> Bool { tieredServices.contains(service) }
 }
 
 /// Prices `quantity × price_per_unit` from the metrics file, for running without
@@ -28,7 +30,9 @@ public final class FlatPricer: WindowPricer {
     public var ruleBookVersion: Int64? { nil }
     public var ruleBookHash: String? { nil }
 
-    public func price(_ input: RatingInput, metric: MetricDefinition) -> RatingResult {
+    public func usesCumulativeUsage(service: String) -> Bool { false }
+
+    public func price(_ input: RatingInput, metric: MetricDefinition, usage: TierUsageSource?) -> RatingResult {
         let price = metric.pricePerUnit.map { input.quantity * $0 } ?? .zero
         return RatingResult(price: price, status: .rated, explanation: Explanation(modules: []))
     }

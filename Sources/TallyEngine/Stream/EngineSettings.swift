@@ -38,7 +38,11 @@ public enum TallyVersion {
 /// Prices a closed window. The rule book in force is the pricer's business; the
 /// engine records the version and hash it reports in the frame.
 public protocol WindowPricer: AnyObject {
-    func price(_ input: RatingInput, metric: MetricDefinition) -> RatingResult
+    /// `usage` gives the cumulative usage of earlier windows of the cycle (tiers).
+    func price(_ input: RatingInput, metric: MetricDefinition, usage: TierUsageSource?) -> RatingResult
+    /// Whether windows of `service` are priced on cumulative usage, so that a change to
+    /// one window's quantity can change the price of later windows of its cycle.
+    func usesCumulativeUsage(service: String) -> Bool
     var ruleBookVersion: Int64? { get }
     var ruleBookHash: String? { get }
 }

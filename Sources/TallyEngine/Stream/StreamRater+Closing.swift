@@ -14,12 +14,40 @@ extension StreamRater {
         if let target, globalClock.map({ $0 < target }) ?? true { globalClock = target }
     }
 
-    /// Closes every window the clock has passed, pricing it into a frame.
+    /// Closes every window the clock has passed, pricing it into a frame. Re-pricing
+    /// the later windows of a tier cycle queues them at the clock, hence the loop.
     func closeDueWindows() {
         guard let clock = globalClock else { return }
-        for (_, key) in closeQueue.popDue(clock) {
-            guard let slot = index[key], let window = windows[slot], !window.closed else { continue }
-            close(slot)
+        while true {
+            let due = closeQueue.popDue(clock)
+            if due.isEmpty { return }
+            for (_, key) in due {
+                guard let slot = index[key], let window = windows[slot], !window.closed else { continue }
+                close(slot)
+            }
+        }
+    }
+
+    /// The later windows of `key`'s cycle series must be priced again: reopen them
+    /// (from memory or the store) for closing in this batch.
+    private func repriceLaterWindows(after key: WindowKey, metric m: Int) {
+        guard let clock = globalClock else { return }
+        for later in tiers.windows(after: key) {
+            if let slot = index[later], windows[slot] != nil {
+                guard windows[slot]!.closed else { continue }  // still open: it will be priced when it closes
+                windows[slot]!.closed = false
+                windows[slot]!.repricing = true
+            } else {
+                let state: WindowState?
+                do { state = try loadWindow(later, metric: m) } catch { storeFailure = error; return }
+                guard var window = state else { continue }  // purged past retention: nothing to revise
+                window.closed = false
+                window.repricing = true
+                let slot: Int
+                if let free = freeSlots.popLast() { slot = free; windows[slot] = window } else { slot = windows.count; windows.append(window) }
+                index[later] = slot
+            }
+            closeQueue.push(clock, later)
         }
     }
 
@@ -52,7 +80,20 @@ extension StreamRater {
         let input = RatingInput(service: definition.serviceName, scope: scope, user: user, resource: resource,
                                 quantity: quantity, unit: definition.unit, windowStart: w.bounds.start,
                                 windowEnd: w.bounds.end, description: description)
-        let result = pricer.price(input, metric: definition)
+        let cumulative = pricer.usesCumulativeUsage(service: definition.serviceName)
+        if cumulative { tiers.current = w.key }
+        let result = pricer.price(input, metric: definition, usage: cumulative ? tiers : nil)
+        if cumulative, tiers.record(w.key, quantity: quantity) { repriceLaterWindows(after: w.key, metric: w.metric) }
+        if w.repricing {
+            w.repricing = false
+            // Re-priced only because an earlier window of its cycle changed: no revision if the price stands.
+            if result.price == w.lastPrice, case .rated = result.status {
+                w.closed = true
+                if !w.dirty { w.dirty = true; dirtySlots.append(slot) }
+                windows[slot] = w
+                return
+            }
+        }
         let status: Frame.Status
         switch result.status {
         case .rated: status = .rated

@@ -30,6 +30,7 @@ extension StreamRater {
                 windows[slot] = w
             }
             try dedupe.persist(into: txn)
+            try tiers.persist(into: txn)
             var symbolError: Error?
             symbols.forEachSymbol(after: persistedSymbols) { symbol, bytes in
                 guard symbolError == nil else { return }

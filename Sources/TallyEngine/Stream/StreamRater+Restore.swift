@@ -61,6 +61,7 @@ extension StreamRater {
                 return true
             }
             try dedupe.restore(from: txn)
+            try tiers.restore(from: txn)
             try txn.scan(.outbox, from: []) { k, v in
                 var r = ByteReader(k, what: "outbox key")
                 let sequence = try r.u64()

@@ -37,6 +37,7 @@ public final class StreamRater {
     /// The closing clock: the minimum of the partition clocks, never moving back.
     var globalClock: EventTime?
     var dedupe = DedupeIndex()
+    let tiers = TierLedger()
     var offsets: [PartitionID: Int64] = [:]
     public internal(set) var counters = Counters()
     var outboxSequence: UInt64 = 0

@@ -31,6 +31,8 @@ struct WindowState {
     var lastPrice = ExactDecimal.zero
     var closed = false
     var dirty = true
+    /// Reopened only to be priced again after an earlier window of its tier cycle changed.
+    var repricing = false
 
     /// Adds a sample's id to the order-independent digest (wrapping sum of a mix).
     mutating func digest(_ key: SampleKey) {

@@ -1,0 +1,111 @@
+import TallyCore
+
+/// The closed windows' quantities per (scope, metric), which the tiers module
+/// needs to price a window as its share of the billing cycle's cumulative usage.
+///
+/// Windows are ordered by (start, resource, group): two windows with the same
+/// start are still strictly ordered, so the shares of a cycle always add up to
+/// the tiered price of its total. Entries are persisted in `StateTable.tierUsage`
+/// with the batch that closes the window.
+final class TierLedger: TierUsageSource {
+    struct Series: Hashable { var scope: Symbol; var metric: Symbol }
+
+    struct Entry {
+        var start: Int64
+        var resource: UInt32
+        var group: UInt32
+        var quantity: ExactDecimal
+        func precedes(_ start: Int64, _ resource: UInt32, _ group: UInt32) -> Bool {
+            (self.start, self.resource, self.group) < (start, resource, group)
+        }
+    }
+
+    /// Entries sorted by (start, resource, group), with running totals.
+    private var series: [Series: (entries: [Entry], totals: [ExactDecimal])] = [:]
+    /// The window being priced: `priorUsage` counts the windows ordered before it.
+    var current: WindowKey?
+    private(set) var dirty: [(WindowKey, ExactDecimal)] = []
+
+    /// Usage of the windows of the current window's series with
+    /// `cycleStart ≤ start` that are ordered before the current window.
+    func priorUsage(scope: String, service: String, cycleStart: EventTime, before windowStart: EventTime) -> TierPriorUsage {
+        guard let key = current, let s = series[Series(scope: key.scope, metric: key.metric)] else { return .none }
+        let lower = s.entries.partitionIndex { !($0.start < cycleStart.micros) }
+        let upper = s.entries.partitionIndex { !$0.precedes(key.start.micros, key.resource.raw, key.group.raw) }
+        guard upper > lower else { return .none }
+        let quantity = s.totals[upper - 1] - (lower > 0 ? s.totals[lower - 1] : .zero)
+        return TierPriorUsage(quantity: quantity, windows: upper - lower)
+    }
+
+    /// Records (or replaces) the quantity of window `key`; returns true when it changed.
+    @discardableResult
+    func record(_ key: WindowKey, quantity: ExactDecimal, persist: Bool = true) -> Bool {
+        let id = Series(scope: key.scope, metric: key.metric)
+        var s = series[id] ?? ([], [])
+        let entry = Entry(start: key.start.micros, resource: key.resource.raw, group: key.group.raw, quantity: quantity)
+        let i = s.entries.partitionIndex { !$0.precedes(entry.start, entry.resource, entry.group) }
+        if i < s.entries.count, !s.entries[i].precedes(entry.start, entry.resource, entry.group),
+           s.entries[i].start == entry.start, s.entries[i].resource == entry.resource, s.entries[i].group == entry.group {
+            guard s.entries[i].quantity != quantity else { return false }
+            s.entries[i].quantity = quantity
+        } else {
+            s.entries.insert(entry, at: i)
+            s.totals.append(.zero)
+        }
+        for j in i..<s.entries.count { s.totals[j] = (j > 0 ? s.totals[j - 1] : .zero) + s.entries[j].quantity }
+        series[id] = s
+        if persist { dirty.append((key, quantity)) }
+        return true
+    }
+
+    /// The windows of `key`'s series ordered after it, from `cycleStart` on.
+    func windows(after key: WindowKey) -> [WindowKey] {
+        guard let s = series[Series(scope: key.scope, metric: key.metric)] else { return [] }
+        return s.entries.filter { !$0.precedes(key.start.micros, key.resource.raw, key.group.raw)
+            && !($0.start == key.start.micros && $0.resource == key.resource.raw && $0.group == key.group.raw) }
+            .map { WindowKey(start: EventTime(micros: $0.start), metric: key.metric, scope: key.scope,
+                             resource: Symbol(raw: $0.resource), group: Symbol(raw: $0.group)) }
+    }
+
+    static func storageKey(_ key: WindowKey) -> [UInt8] {
+        var w = ByteWriter(capacity: 24)
+        w.u32(key.scope.raw); w.u32(key.metric.raw); w.i64(key.start.micros); w.u32(key.resource.raw); w.u32(key.group.raw)
+        return w.bytes
+    }
+
+    func persist(into txn: StateTransaction) throws {
+        for (key, quantity) in dirty {
+            var w = ByteWriter(capacity: 24)
+            w.u64(UInt64(truncatingIfNeeded: quantity.coefficient >> 64)); w.u64(UInt64(truncatingIfNeeded: quantity.coefficient))
+            w.i32(quantity.exponent)
+            try txn.put(.tierUsage, TierLedger.storageKey(key), w.bytes, append: false)
+        }
+        dirty.removeAll(keepingCapacity: true)
+    }
+
+    func restore(from txn: StateTransaction) throws {
+        try txn.scan(.tierUsage, from: []) { k, v in
+            var kr = ByteReader(k, what: "tier usage key")
+            let scope = Symbol(raw: try kr.u32()), metric = Symbol(raw: try kr.u32())
+            let start = EventTime(micros: try kr.i64())
+            let key = WindowKey(start: start, metric: metric, scope: scope, resource: Symbol(raw: try kr.u32()),
+                                group: Symbol(raw: try kr.u32()))
+            var vr = ByteReader(v, what: "tier usage")
+            let high = Int128(Int64(bitPattern: try vr.u64())) << 64, low = Int128(try vr.u64())
+            record(key, quantity: ExactDecimal(coefficient: high | low, exponent: try vr.i32()), persist: false)
+            return true
+        }
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `belongs` (which must be false then true).
+    func partitionIndex(where belongs: (Element) -> Bool) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if belongs(self[mid]) { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
+}
