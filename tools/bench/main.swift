@@ -12,5 +12,5 @@ if which == "rating" || which == "all" { print("== rating"); runRatingBench() }
 if which == "script" || which == "all" { print("== script"); runScriptBench() }
 if which == "e2e" || which == "all" {
     print("== end to end (\(records) records × 10 samples)")
-    _ = (records, tallyBinary)
+    do { try runEndToEndBench(records: records, tallyBinary: tallyBinary) } catch { print("end-to-end benchmark failed: \(error)"); exit(1) }
 }

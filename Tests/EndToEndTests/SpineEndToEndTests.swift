@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+import TallyCore
+import TallyRuntime
+
+/// Samples in through a real broker process, `tally run` as a real process,
+/// frames and dead letters out: quantities and prices exact, bad records
+/// dead-lettered with their reasons while their neighbours are rated.
+@Suite(.serialized) struct SpineEndToEndTests {
+    @Test func samplesInFramesOutExactWithBadRecordsDeadLettered() throws {
+        let fixture = try EndToEndFixture()
+        let start = EventTime(micros: (WallClock.now().micros / 3_600_000_000 - 8) * 3_600_000_000)
+        let simulator = UsageSimulator(seed: 99, start: start, hours: 6, projects: 2, instancesPerProject: 2, volumesPerProject: 1)
+        let samples = simulator.samples()
+        var records = CeilometerEncoder.records(samples, perRecord: 10)
+
+        // Bad records, each beside good ones. The good neighbours are new instance
+        // samples one second after a real one: they change no maximum.
+        var neighbours = [samples[0], samples[0], samples[0]]
+        for i in 0..<3 {
+            neighbours[i].id = "neighbour-\(i)"
+            neighbours[i].timestamp = samples[0].timestamp + TimeSpan(micros: Int64(i + 1) * 1_000_000)
+        }
+        var negative = neighbours; negative[1].volume = "-1"; negative[1].id = "negative"
+        var unknown = samples[0]; unknown.metric = "disk.root.size"; unknown.id = "unknown"
+        var future = samples[0]; future.id = "future"; future.timestamp = WallClock.now() + TimeSpan.days(2)
+        let bad: [(bytes: [UInt8], reason: String)] = [
+            (CeilometerEncoder.record(negative[...], messageID: "m-negative"), "negative-volume"),
+            (CeilometerEncoder.record([unknown][...], messageID: "m-unknown"), "unknown-metric"),
+            (CeilometerEncoder.record([future][...], messageID: "m-future"), "future-timestamp"),
+            (Array(CeilometerEncoder.record(samples[5..<7], messageID: "m-cut").dropLast(30)), "malformed-json"),
+            (Array(#"{"oslo.version": "2.0", "oslo.message": 42}"#.utf8), "bad-envelope"),
+            (Array(#"{"oslo.version": "2.0", "oslo.message": "{\"event_type\": \"metering\", \"payload\": []}"}"#.utf8), "empty-payload"),
+        ]
+        for (i, b) in bad.enumerated() { records.insert(b.bytes, at: (i + 1) * 7) }
+        records.append(records[20])  // a producer retry: the same record again
+        try fixture.produce(records)
+
+        let run = try TallyProcess.run(["run", "--config", fixture.configPath, "--until-drained"])
+        #expect(run.status == 0, "tally run failed: \(run.output)")
+
+        let expected = ExpectedWindows(samples)
+        let ledger = try fixture.frames()
+        let problems = EndToEndFixture.compare(ledger, with: expected)
+        #expect(problems.isEmpty, "\(problems.prefix(10))")
+        #expect(ledger.conflicts.isEmpty)
+        #expect(ledger.latest.count == expected.quantities.count)
+
+        let letters = try fixture.deadLetters()
+        #expect(letters.compactMap { $0["reason"] as? String }.sorted() == bad.map(\.reason).sorted())
+        let counters = TallyProcess.counters(in: run.output)
+        #expect(counters["records_in"] == UInt64(records.count))
+        #expect(counters["records_in"] == (counters["records_folded"] ?? 0) + (counters["records_duplicate"] ?? 0)
+                + (counters["records_dead_lettered"] ?? 0))
+        #expect(counters["records_dead_lettered"] == UInt64(bad.count))
+        #expect(counters["samples_in"] == (counters["samples_folded"] ?? 0) + (counters["samples_duplicate"] ?? 0)
+                + (counters["samples_dead_lettered"] ?? 0))
+        // Every simulated sample folded once; the two good neighbours too; the retried record's ten are duplicates.
+        #expect(counters["samples_folded"] == UInt64(samples.count + 2))
+        #expect(counters["samples_duplicate"] == 10)
+        #expect(counters["frames_emitted"] == UInt64(ledger.latest.count))
+    }
+}

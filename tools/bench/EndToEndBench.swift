@@ -1,0 +1,107 @@
+import Foundation
+import Glibc
+import TallyCore
+import TallyKafka
+import TallyRuntime
+import TallyTestSupport
+
+/// The issue-2 benchmark: preload Ceilometer records (10 samples each) into a topic
+/// on the pinned noida-db broker, then, in the same run, time `tally run
+/// --until-drained` (its own process: first record consumed → last frame
+/// acknowledged, plus start-up) against `kcat -C -e` reading the same topic to
+/// /dev/null, and report their ratio, the rater's peak RSS and the LMDB size.
+func runEndToEndBench(records recordCount: Int, tallyBinary: String) throws {
+    let broker = try BrokerProcess.start()
+    defer { broker.stop() }
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent("tally-bench-\(getpid())")
+    try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: work) }
+
+    // About 2,200 samples per 10-minute poll; enough polls for the requested count.
+    let perPoll = 50 * 10 * 4 + 50 * 4
+    let hours = max(1, (recordCount * 10 / perPoll + 5) / 6)
+    let start = EventTime(micros: (WallClock.now().micros / 3_600_000_000 - Int64(hours) - 2) * 3_600_000_000)
+    let simulator = UsageSimulator(seed: 5, start: start, hours: hours, projects: 50, instancesPerProject: 10, volumesPerProject: 4)
+    let samples = Array(simulator.samples().prefix(recordCount * 10))
+    let records = CeilometerEncoder.records(samples, perRecord: 10)
+    let bytes = records.reduce(0) { $0 + $1.count }
+    let partitions: Int32 = 6
+    let admin = try KafkaAdmin(config: KafkaConfig(bootstrapServers: broker.bootstrapServers))
+    _ = try admin.createTopic("metering.sample", partitions: Int(partitions))
+    var t = WallClock.monotonicMillis()
+    try TopicIO.produce(records, topic: "metering.sample", bootstrapServers: broker.bootstrapServers, partitions: partitions)
+    print("preloaded \(records.count) records, \(samples.count) samples, \(bytes / 1_048_576) MiB in \(WallClock.monotonicMillis() - t) ms")
+
+    try DemoFiles.metrics.write(to: work.appendingPathComponent("metrics.yaml"), atomically: true, encoding: .utf8)
+    try DemoFiles.rules.write(to: work.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
+    try """
+    kafka:
+      bootstrap: \(broker.bootstrapServers)
+      inputs: [{topic: metering.sample, format: ceilometer}]
+      frames_partitions: 6
+    state: {path: state, durable: true}
+    metrics: metrics.yaml
+    rules: rules.yaml
+    engine: {batch_samples: 20000, batch_ms: 200}
+    """.write(to: work.appendingPathComponent("tally.yaml"), atomically: true, encoding: .utf8)
+
+    // kcat first, so both read a topic the broker has already served once.
+    t = WallClock.monotonicMillis()
+    let kcat = try spawnAndWait("/usr/bin/kcat", ["-C", "-e", "-q", "-b", broker.bootstrapServers, "-t", "metering.sample", "-o", "beginning"],
+                                stdout: "/dev/null")
+    let kcatMillis = WallClock.monotonicMillis() - t
+    guard kcat.status == 0 else { throw BenchError("kcat exited \(kcat.status)") }
+
+    t = WallClock.monotonicMillis()
+    let tally = try spawnAndWait(tallyBinary, ["run", "--config", work.appendingPathComponent("tally.yaml").path, "--until-drained"],
+                                 stdout: work.appendingPathComponent("tally.out").path)
+    let tallyMillis = WallClock.monotonicMillis() - t
+    let output = (try? String(contentsOf: work.appendingPathComponent("tally.out"), encoding: .utf8)) ?? ""
+    guard tally.status == 0 else { throw BenchError("tally exited \(tally.status): \(output)") }
+    let frames = output.split(separator: "\n").first { $0.hasPrefix("frames_emitted ") }.map { String($0.dropFirst(15)) } ?? "?"
+    let lmdb = directorySize(work.appendingPathComponent("state").path)
+
+    let tallyRate = Double(samples.count) / (Double(tallyMillis) / 1000)
+    let kcatRate = Double(samples.count) / (Double(kcatMillis) / 1000)
+    print("end to end (tally run --until-drained, release, durable LMDB commits):")
+    print(String(format: "  tally: %d samples in %.2f s = %.0f samples/s (%.0f records/s), %@ frames (%.0f frames/s)",
+                 samples.count, Double(tallyMillis) / 1000, tallyRate, tallyRate / 10, frames,
+                 (Double(frames) ?? 0) / (Double(tallyMillis) / 1000)))
+    print(String(format: "  kcat -C -e to /dev/null: %.2f s = %.0f samples/s", Double(kcatMillis) / 1000, kcatRate))
+    print(String(format: "  tally / kcat: %.2f", tallyRate / kcatRate))
+    print("  tally peak RSS: \(tally.maxRSSKiB / 1024) MiB; LMDB on disk: \(lmdb / 1_048_576) MiB")
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// Spawns a program with stdout (and stderr) to `stdout`, waits, and returns its
+/// exit status and peak RSS (from wait4's rusage, so only that process counts).
+func spawnAndWait(_ path: String, _ args: [String], stdout: String) throws -> (status: Int32, maxRSSKiB: Int) {
+    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    let argv = ([path] + args).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+    guard rc == 0 else { throw BenchError("cannot start \(path): \(String(cString: strerror(rc)))") }
+    var status: Int32 = 0
+    var usage = rusage()
+    _ = wait4(pid, &status, 0, &usage)
+    let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return (exit, usage.ru_maxrss)
+}
+
+func directorySize(_ path: String) -> Int {
+    guard let files = FileManager.default.enumerator(atPath: path) else { return 0 }
+    var total = 0
+    for case let file as String in files {
+        total += (try? FileManager.default.attributesOfItem(atPath: path + "/" + file)[.size] as? Int) ?? 0
+    }
+    return total
+}
