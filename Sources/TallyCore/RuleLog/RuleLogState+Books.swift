@@ -9,8 +9,8 @@ extension RuleLogState {
     public func ruleSet(at time: EventTime, asOf version: Int64? = nil) -> RuleSet {
         var set = RuleSet()
         var servicePosition: [String: Int] = [:]
-        for target in order {
-            guard let revision = items[target]?.revision(asOf: version), revision.everApplies,
+        for key in order {
+            guard let revision = items[key]?.revision(asOf: version), revision.everApplies,
                   revision.validity.contains(time) else { continue }
             switch revision.item {
             case .group(let name): set.groups.append(name)
@@ -77,18 +77,22 @@ extension RuleLogState {
         return (startIndex >= 0 ? instants[startIndex] : nil, later.map { instants[$0] })
     }
 
-    /// The revisions of an item (nil if no accepted event created it).
-    public func history(of target: RuleTarget) -> RuleItemHistory? { items[target] }
+    /// The incarnations of an item, oldest first, each with its revisions (empty if no
+    /// accepted event created it). A price change is one incarnation ending and the next
+    /// starting under the same id.
+    public func history(of target: RuleTarget) -> [RuleItemHistory] { incarnationKeys(target).compactMap { items[$0] } }
 
     /// The accepted events that touched the rule (mapping, threshold, tier or script)
     /// `id`, oldest first: for audit trails and traces.
     public func auditTrail(ruleID id: String) -> [RuleAuditEntry] {
         guard let kind = ruleKinds[id] else { return [] }
-        return items[.rule(kind, id)]?.audit ?? []
+        return auditTrail(of: .rule(kind, id))
     }
 
     /// The accepted events that touched `target`, oldest first.
-    public func auditTrail(of target: RuleTarget) -> [RuleAuditEntry] { items[target]?.audit ?? [] }
+    public func auditTrail(of target: RuleTarget) -> [RuleAuditEntry] {
+        history(of: target).flatMap(\.audit).sorted { $0.offset < $1.offset }
+    }
 
     /// The accepted module changes, oldest first.
     public var moduleAudit: [RuleAuditEntry] { moduleChanges.map(\.audit) }

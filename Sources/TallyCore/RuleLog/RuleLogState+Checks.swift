@@ -12,7 +12,7 @@ enum FoldEffect {
 }
 
 struct PendingRevision {
-    var target: RuleTarget
+    var key: ItemKey
     var item: RuleItem
     var validity: RuleValidity
     var deleted: Bool
@@ -86,13 +86,11 @@ extension RuleLogState {
         switch item {
         case .group(let name):
             if name.isEmpty { throw Rejection(.invalidRule, "a group name is empty") }
-            if items[.group(name)] != nil { throw Rejection(.duplicate, "group '\(name)' already exists (names are never reused)") }
+            try checkNewIncarnation(.group(name), v)
             return .create([item], v)
         case .service(let declaration):
             if declaration.name.isEmpty { throw Rejection(.invalidRule, "a service name is empty") }
-            if items[.service(declaration.name)] != nil {
-                throw Rejection(.duplicate, "service '\(declaration.name)' already exists (names are never reused)")
-            }
+            try checkNewIncarnation(.service(declaration.name), v)
             var seen: Set<String> = []
             for field in declaration.fields {
                 if field.isEmpty { throw Rejection(.invalidRule, "service '\(declaration.name)' has an empty field name") }
@@ -100,19 +98,20 @@ extension RuleLogState {
                     throw Rejection(.invalidRule, "service '\(declaration.name)' declares field '\(field)' twice")
                 }
             }
-            return .create([item] + declaration.fields.map { .field(service: declaration.name, name: $0) }, v)
+            let fields = declaration.fields.map { RuleItem.field(service: declaration.name, name: $0) }
+            for field in fields { try checkNewIncarnation(field.target, v) }
+            return .create([item] + fields, v)
         case .field(let service, let name):
             if name.isEmpty { throw Rejection(.invalidRule, "a field name is empty") }
             try requireDeclaration(.service(service), covering: v, .unknownService)
-            if items[.field(service: service, name: name)] != nil {
-                throw Rejection(.duplicate, "field '\(name)' of service '\(service)' already exists (names are never reused)")
-            }
+            try checkNewIncarnation(item.target, v)
             return .create([item], v)
         case .mapping, .threshold, .tier, .script:
             let id = Self.ruleID(item)
-            if let kind = ruleKinds[id] {
-                throw Rejection(.duplicate, "a \(kind.rawValue) with id '\(id)' already exists (ids are never reused, even after delete)")
+            if let kind = ruleKinds[id], kind != item.kind {
+                throw Rejection(.duplicate, "id '\(id)' belongs to a \(kind.rawValue); rule ids are unique across kinds")
             }
+            try checkNewIncarnation(item.target, v)
             try checkRule(item.with(validity: v), v, replacing: nil)
             return .create([item], v)
         }
@@ -123,18 +122,19 @@ extension RuleLogState {
             throw Rejection(.invalidEvent, "a \(item.kind.rawValue) has no content to update: end it and create another")
         }
         let id = Self.ruleID(item)
-        let current = try existing(item.target).current
+        let (key, history) = try existing(item.target)
+        let current = history.current
         if current.deleted { throw Rejection(.alreadyDeleted, "\(item.target) was deleted") }
         if current.validity.start <= e.recordedAt {
             throw Rejection(.alreadyStarted, "\(item.target) started at \(iso(current.validity.start)), before the change "
                 + "was recorded (\(iso(e.recordedAt))): only an end in the future may be set; end it and create a new rule")
         }
-        try checkRule(item.with(validity: v), v, replacing: id)
-        return .revise([PendingRevision(target: item.target, item: item.with(validity: v), validity: v, deleted: false)])
+        try checkRule(item.with(validity: v), v, replacing: key)
+        return .revise([PendingRevision(key: key, item: item.with(validity: v), validity: v, deleted: false)])
     }
 
     /// References, well-formedness and CloudKitty's uniqueness for a rule over `v`.
-    func checkRule(_ item: RuleItem, _ v: RuleValidity, replacing: String?) throws(Rejection) {
+    func checkRule(_ item: RuleItem, _ v: RuleValidity, replacing: ItemKey?) throws(Rejection) {
         var set = RuleSet()
         func attach(service: String, field: String?, group: String?) throws(Rejection) {
             try requireDeclaration(.service(service), covering: v, .unknownService)
@@ -157,9 +157,9 @@ extension RuleLogState {
         }
         guard let key = Self.clashKey(item) else { return }
         for other in clashIndex[key] ?? [] where other != replacing {
-            guard let kind = ruleKinds[other], let revision = items[.rule(kind, other)]?.current else { continue }
+            guard let revision = items[other]?.current else { continue }
             if revision.everApplies && revision.validity.overlaps(v) {
-                throw Rejection(.duplicate, "\(item.target) would be in force at the same time as \(kind.rawValue) '\(other)' "
+                throw Rejection(.duplicate, "\(item.target) would be in force at the same time as \(other.target) "
                     + "(\(describe(revision.validity))) with the same key; end that one first")
             }
         }
@@ -167,24 +167,46 @@ extension RuleLogState {
 
     /// The declaration must exist and be in effect over the whole of `v`.
     func requireDeclaration(_ target: RuleTarget, covering v: RuleValidity, _ code: Rejection.Code) throws(Rejection) {
-        guard let declared = items[target]?.current else { throw Rejection(code, "there is no \(target)") }
-        let d = declared.validity
-        let endsInside = d.end.map { end in v.end.map { $0 > end } ?? true } ?? false
-        if !declared.everApplies || d.start > v.start || endsInside {
-            throw Rejection(code, "\(target) is in effect \(describe(d)), which does not cover the rule's \(describe(v))")
+        let keys = incarnationKeys(target)
+        guard let last = keys.last else { throw Rejection(code, "there is no \(target)") }
+        for key in keys {
+            guard let declared = items[key]?.current, declared.everApplies else { continue }
+            let d = declared.validity
+            let endsInside = d.end.map { end in v.end.map { $0 > end } ?? true } ?? false
+            if d.start <= v.start && !endsInside { return }
         }
+        let latest = items[last]!.current.validity
+        throw Rejection(code, "\(target) is in effect \(describe(latest)), which does not cover the rule's \(describe(v))")
     }
 
-    func existing(_ target: RuleTarget) throws(Rejection) -> RuleItemHistory {
+    /// The latest incarnation of `target`.
+    func existing(_ target: RuleTarget) throws(Rejection) -> (ItemKey, RuleItemHistory) {
         if case .rule(let kind, let id) = target {
             guard let actual = ruleKinds[id] else { throw Rejection(.unknownRule, "there is no rule with id '\(id)'") }
             guard actual == kind else { throw Rejection(.unknownRule, "'\(id)' is a \(actual.rawValue), not a \(kind.rawValue)") }
         }
-        guard let history = items[target] else {
+        guard let key = latestKey(target), let history = items[key] else {
             let code: Rejection.Code = target.kind == .group ? .unknownGroup : target.kind == .service ? .unknownService : .unknownField
             throw Rejection(code, "there is no \(target)")
         }
-        return history
+        return (key, history)
+    }
+
+    func incarnationKeys(_ target: RuleTarget) -> [ItemKey] {
+        (0..<(incarnations[target] ?? 0)).map { ItemKey(target: target, incarnation: $0) }
+    }
+
+    func latestKey(_ target: RuleTarget) -> ItemKey? {
+        incarnations[target].map { ItemKey(target: target, incarnation: $0 - 1) }
+    }
+
+    /// A name or id may be created again, but never over one of its earlier incarnations.
+    func checkNewIncarnation(_ target: RuleTarget, _ v: RuleValidity) throws(Rejection) {
+        for key in incarnationKeys(target) {
+            guard let revision = items[key]?.current, revision.everApplies, revision.validity.overlaps(v) else { continue }
+            throw Rejection(.duplicate, "\(target) already exists \(describe(revision.validity)); "
+                + "it can be created again only from the end of that")
+        }
     }
 
     static func ruleID(_ item: RuleItem) -> String {

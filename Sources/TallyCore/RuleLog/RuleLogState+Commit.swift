@@ -5,7 +5,8 @@ extension RuleLogState {
     /// started) and marks the item deleted. Declarations may only end once no rule in
     /// force after `time` uses them; a service's fields end with it.
     func checkClose(_ target: RuleTarget, at time: EventTime, deleting: Bool, _ e: RuleEvent) throws(Rejection) -> FoldEffect {
-        let current = try existing(target).current
+        let (key, history) = try existing(target)
+        let current = history.current
         if current.deleted { throw Rejection(.alreadyDeleted, "\(target) was deleted") }
         if !deleting, let end = current.validity.end {
             throw Rejection(.endAlreadySet, "\(target) already ends at \(iso(end)); an end can be set only once")
@@ -14,35 +15,36 @@ extension RuleLogState {
             throw Rejection(.endBeforeStart, "\(target) starts at \(iso(current.validity.start)); an end at \(iso(time)) "
                 + "would not be after it (delete a rule to withdraw it before it starts)")
         }
-        var pending = [Self.closing(current, target, at: time, deleting: deleting)]
+        var pending = [Self.closing(current, key, at: time, deleting: deleting)]
         if case .service(let service) = target {
             for name in fieldsByService[service] ?? [] {
-                let field = RuleTarget.field(service: service, name: name)
-                guard let revision = items[field]?.current, !revision.deleted else { continue }
+                guard let field = latestKey(.field(service: service, name: name)), let revision = items[field]?.current,
+                      !revision.deleted, revision.validity.end.map({ $0 > time }) ?? true else { continue }
                 pending.append(Self.closing(revision, field, at: time, deleting: deleting))
             }
         }
         if target.kind.isDeclaration {
-            for closing in pending { try checkUnused(closing.target, after: closing.validity.end ?? time) }
+            for closing in pending { try checkUnused(closing.key.target, after: closing.validity.end ?? time) }
         }
         return .revise(pending)
     }
 
-    static func closing(_ current: RuleItemRevision, _ target: RuleTarget, at time: EventTime, deleting: Bool) -> PendingRevision {
+    static func closing(_ current: RuleItemRevision, _ key: ItemKey, at time: EventTime, deleting: Bool) -> PendingRevision {
         var v = current.validity
         if time <= v.start {
             v.end = v.start  // never applies
         } else {
             v.end = min(v.end ?? time, time)
         }
-        return PendingRevision(target: target, item: current.item.with(validity: v), validity: v, deleted: deleting)
+        return PendingRevision(key: key, item: current.item.with(validity: v), validity: v, deleted: deleting)
     }
 
     func checkUnused(_ declaration: RuleTarget, after end: EventTime) throws(Rejection) {
-        for id in (users[declaration] ?? []).sorted() {
-            guard let kind = ruleKinds[id], let rule = items[.rule(kind, id)]?.current, rule.everApplies else { continue }
+        let keys = (users[declaration] ?? []).sorted { $0.target.description < $1.target.description }
+        for key in keys {
+            guard let rule = items[key]?.current, rule.everApplies else { continue }
             if rule.validity.end.map({ $0 > end }) ?? true {
-                throw Rejection(.inUse, "\(kind.rawValue) '\(id)' uses \(declaration) \(describe(rule.validity)), "
+                throw Rejection(.inUse, "\(key.target) uses \(declaration) \(describe(rule.validity)), "
                     + "after \(iso(end)); end or delete it first")
             }
         }
@@ -57,38 +59,42 @@ extension RuleLogState {
             for item in created {
                 let dated = item.with(validity: validity)
                 let target = item.target
+                let key = ItemKey(target: target, incarnation: incarnations[target] ?? 0)
+                incarnations[target] = key.incarnation + 1
                 let revision = RuleItemRevision(offset: offset, item: dated, validity: validity, deleted: false)
-                items[target] = RuleItemHistory(revisions: [revision], audit: [audit])
-                order.append(target)
-                if case .field(let service, let name) = item { fieldsByService[service, default: []].append(name) }
+                items[key] = RuleItemHistory(revisions: [revision], audit: [audit])
+                order.append(key)
+                if case .field(let service, let name) = item, key.incarnation == 0 {
+                    fieldsByService[service, default: []].append(name)
+                }
                 if case .rule(let kind, let id) = target {
                     ruleKinds[id] = kind
-                    index(dated, id: id)
+                    index(dated, key)
                 }
             }
         case .revise(let pending):
             for p in pending {
-                if case .rule(_, let id) = p.target, let old = items[p.target]?.current.item {
-                    unindex(old, id: id)
-                    index(p.item, id: id)
+                if case .rule = p.key.target, let old = items[p.key]?.current.item {
+                    unindex(old, p.key)
+                    index(p.item, p.key)
                 }
-                items[p.target]!.revisions.append(RuleItemRevision(offset: offset, item: p.item, validity: p.validity,
-                                                                   deleted: p.deleted))
-                items[p.target]!.audit.append(audit)
+                items[p.key]!.revisions.append(RuleItemRevision(offset: offset, item: p.item, validity: p.validity,
+                                                                deleted: p.deleted))
+                items[p.key]!.audit.append(audit)
             }
         case .module(let change):
             moduleChanges.append(ModuleChangeRecord(offset: offset, start: event.start, change: change, audit: audit))
         }
     }
 
-    private mutating func index(_ item: RuleItem, id: String) {
-        if let key = Self.clashKey(item) { clashIndex[key, default: []].append(id) }
-        for declaration in Self.declarations(usedBy: item) { users[declaration, default: []].insert(id) }
+    private mutating func index(_ item: RuleItem, _ key: ItemKey) {
+        if let clash = Self.clashKey(item) { clashIndex[clash, default: []].append(key) }
+        for declaration in Self.declarations(usedBy: item) { users[declaration, default: []].insert(key) }
     }
 
-    private mutating func unindex(_ item: RuleItem, id: String) {
-        if let key = Self.clashKey(item) { clashIndex[key]?.removeAll { $0 == id } }
-        for declaration in Self.declarations(usedBy: item) { users[declaration]?.remove(id) }
+    private mutating func unindex(_ item: RuleItem, _ key: ItemKey) {
+        if let clash = Self.clashKey(item) { clashIndex[clash]?.removeAll { $0 == key } }
+        for declaration in Self.declarations(usedBy: item) { users[declaration]?.remove(key) }
     }
 
     static func declarations(usedBy item: RuleItem) -> [RuleTarget] {

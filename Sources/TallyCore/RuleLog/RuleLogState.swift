@@ -23,16 +23,20 @@ public struct RuleLogState: Sendable, Hashable {
     /// Every rejected event, in offset order.
     public internal(set) var rejected: [RejectedRuleEvent] = []
 
-    var items: [RuleTarget: RuleItemHistory] = [:]
-    /// Items in creation order: the order of the books built from the state.
-    var order: [RuleTarget] = []
+    /// Every incarnation of every item. An id or name can be created again once its
+    /// previous incarnation has ended (a price change: end, then create with the same id).
+    var items: [ItemKey: RuleItemHistory] = [:]
+    /// Number of incarnations per target.
+    var incarnations: [RuleTarget: Int] = [:]
+    /// Incarnations in creation order: the order of the books built from the state.
+    var order: [ItemKey] = []
     /// Rule id → its kind (ids are unique across mappings, thresholds, tiers, scripts).
     var ruleKinds: [String: RuleItemKind] = [:]
-    /// CloudKitty's uniqueness key (see `RuleLogState.clashKey`) → ids of rules with it.
-    var clashIndex: [String: [String]] = [:]
-    /// Declaration → ids of the mappings and thresholds that refer to it.
-    var users: [RuleTarget: Set<String>] = [:]
-    /// Service → its fields' names, in creation order.
+    /// CloudKitty's uniqueness key (see `RuleLogState.clashKey`) → rules with it.
+    var clashIndex: [String: [ItemKey]] = [:]
+    /// Declaration → the mappings and thresholds that refer to it.
+    var users: [RuleTarget: Set<ItemKey>] = [:]
+    /// Service → its fields' names, in first-creation order.
     var fieldsByService: [String: [String]] = [:]
     var moduleChanges: [ModuleChangeRecord] = []
     var eventIDs: Set<String> = []
@@ -103,6 +107,12 @@ public struct RuleLogState: Sendable, Hashable {
     }
 }
 
+/// One incarnation of an item.
+struct ItemKey: Sendable, Hashable {
+    var target: RuleTarget
+    var incarnation: Int
+}
+
 /// One version of an item: its content and validity from the event at `offset` on.
 public struct RuleItemRevision: Sendable, Hashable {
     public var offset: Int64
@@ -115,7 +125,7 @@ public struct RuleItemRevision: Sendable, Hashable {
     public var everApplies: Bool { validity.end.map { $0 > validity.start } ?? true }
 }
 
-/// Every accepted revision of one item, and the events behind them.
+/// Every accepted revision of one incarnation of an item, and the events behind them.
 public struct RuleItemHistory: Sendable, Hashable {
     public internal(set) var revisions: [RuleItemRevision]
     public internal(set) var audit: [RuleAuditEntry]
