@@ -156,12 +156,14 @@ extension RuleLogState {
             throw Rejection(.invalidRule, "\(error)")
         }
         guard let key = Self.clashKey(item) else { return }
-        for other in clashIndex[key] ?? [] where other != replacing {
-            guard let revision = items[other]?.current else { continue }
-            if revision.everApplies && revision.validity.overlaps(v) {
-                throw Rejection(.duplicate, "\(item.target) would be in force at the same time as \(other.target) "
-                    + "(\(describe(revision.validity))) with the same key; end that one first")
-            }
+        // The first clash in a fixed order, so every reader words the rejection alike.
+        let clashing = (clashIndex[key] ?? []).filter { other in
+            guard other != replacing, let revision = items[other]?.current else { return false }
+            return revision.everApplies && revision.validity.overlaps(v)
+        }
+        if let other = clashing.min(by: ItemKey.precedes), let revision = items[other]?.current {
+            throw Rejection(.duplicate, "\(item.target) would be in force at the same time as \(other.target) "
+                + "(\(describe(revision.validity))) with the same key; end that one first")
         }
     }
 
@@ -236,4 +238,12 @@ func iso(_ t: EventTime) -> String {
 
 func describe(_ v: RuleValidity) -> String {
     "from \(iso(v.start)) " + (v.end.map { "until \(iso($0))" } ?? "with no end")
+}
+
+extension ItemKey {
+    /// A fixed order (by name, then incarnation) for deterministic messages.
+    static func precedes(_ a: ItemKey, _ b: ItemKey) -> Bool {
+        let x = a.target.description, y = b.target.description
+        return x != y ? x < y : a.incarnation < b.incarnation
+    }
 }

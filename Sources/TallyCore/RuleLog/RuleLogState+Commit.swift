@@ -40,7 +40,7 @@ extension RuleLogState {
     }
 
     func checkUnused(_ declaration: RuleTarget, after end: EventTime) throws(Rejection) {
-        let keys = (users[declaration] ?? []).sorted { $0.target.description < $1.target.description }
+        let keys = (users[declaration] ?? []).sorted(by: ItemKey.precedes)
         for key in keys {
             guard let rule = items[key]?.current, rule.everApplies else { continue }
             if rule.validity.end.map({ $0 > end }) ?? true {
