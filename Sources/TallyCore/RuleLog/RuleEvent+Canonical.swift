@@ -14,6 +14,11 @@ extension RuleEvent {
         return .object(members)
     }
 
+    /// The canonical bytes, as published (`includingHash`) or hashed (without).
+    public func canonicalBytes(includingHash: Bool = true) -> [UInt8] {
+        canonicalJSON(includingHash: includingHash).utf8Bytes
+    }
+
     /// The canonical text (UTF-8 when published).
     public func canonicalText(includingHash: Bool = true) -> String {
         canonicalJSON(includingHash: includingHash).text

@@ -40,7 +40,7 @@ public struct RuleEvent: Sendable, Hashable {
     /// The hash this event's content calls for (independent of the stored `hash`).
     public func computedHash() -> String {
         var sha = SHA256()
-        sha.update(canonicalText(includingHash: false).utf8)
+        sha.update(canonicalJSON(includingHash: false).utf8Bytes)
         return sha.finalize().lowercaseHex
     }
 

@@ -5,7 +5,7 @@ import TallyCore
 public enum RuleEventCodec {
     /// The canonical bytes of the event, `hash` included.
     public static func encode(_ event: RuleEvent) -> [UInt8] {
-        Array(event.canonicalText(includingHash: true).utf8)
+        event.canonicalBytes(includingHash: true)
     }
 
     /// Reads an event. Unknown members, wrong types and malformed values are errors
