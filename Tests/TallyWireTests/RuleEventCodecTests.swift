@@ -81,6 +81,8 @@ struct RuleEventCodecTests {
             #expect(decoded == event, "change \(i)")
             #expect(decoded.hashIsValid)
             #expect(RuleEventCodec.encode(decoded) == bytes)
+            // The fast byte writer and the tree's text agree, escapes included.
+            #expect(bytes == Array(event.canonicalText().utf8))
         }
     }
 
