@@ -4,19 +4,35 @@
 extension RuleEvent {
     /// The event as a canonical JSON tree; without `hash` when `includingHash` is false.
     public func canonicalJSON(includingHash: Bool = true) -> CanonicalJSON {
-        var members: [String: CanonicalJSON] = [
-            "id": .string(id), "author": .string(author), "reason": .string(reason),
-            "recorded_at": .time(recordedAt), "start": .time(start), "force": .bool(force),
-            "change": change.canonicalJSON, "previous_hash": .string(previousHash),
-        ]
-        if let end { members["end"] = .time(end) }
-        if includingHash { members["hash"] = .string(hash) }
+        var members = topMembers(includingHash: includingHash).dictionary
+        members["change"] = change.canonicalJSON
         return .object(members)
     }
 
-    /// The canonical bytes, as published (`includingHash`) or hashed (without).
+    /// The canonical bytes, as published (`includingHash`) or hashed (without): the
+    /// UTF-8 of `canonicalJSON(includingHash:).text`, written without building the tree's
+    /// dictionaries (this runs for every event folded).
     public func canonicalBytes(includingHash: Bool = true) -> [UInt8] {
-        canonicalJSON(includingHash: includingHash).utf8Bytes
+        var members = topMembers(includingHash: includingHash)
+        members.nested["change"] = change.canonicalPairs
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        members.write(into: &out)
+        return out
+    }
+
+    private func topMembers(includingHash: Bool) -> CanonicalMembers {
+        var m = CanonicalMembers()
+        m["author"] = .string(author)
+        if let end { m["end"] = .time(end) }
+        m["force"] = .bool(force)
+        if includingHash { m["hash"] = .string(hash) }
+        m["id"] = .string(id)
+        m["previous_hash"] = .string(previousHash)
+        m["reason"] = .string(reason)
+        m["recorded_at"] = .time(recordedAt)
+        m["start"] = .time(start)
+        return m
     }
 
     /// The canonical text (UTF-8 when published).
@@ -32,8 +48,10 @@ extension CanonicalJSON {
 
 extension RuleChange {
     /// `{"op": …, "kind": …, …the item's members or the target's names…}`.
-    public var canonicalJSON: CanonicalJSON {
-        var members: [String: CanonicalJSON]
+    public var canonicalJSON: CanonicalJSON { .object(canonicalPairs.dictionary) }
+
+    var canonicalPairs: CanonicalMembers {
+        var members: CanonicalMembers
         switch self {
         case .create(let item), .update(let item): members = item.canonicalMembers
         case .end(let target), .delete(let target): members = target.canonicalMembers
@@ -43,12 +61,12 @@ extension RuleChange {
             members = ["kind": .string("module"), "module": .string(m.rawValue), "priority": .integer(Int64(priority))]
         }
         members["op"] = .string(operation)
-        return .object(members)
+        return members
     }
 }
 
 extension RuleTarget {
-    var canonicalMembers: [String: CanonicalJSON] {
+    var canonicalMembers: CanonicalMembers {
         switch self {
         case .group(let name): return ["kind": .string("group"), "name": .string(name)]
         case .service(let name): return ["kind": .string("service"), "name": .string(name)]
@@ -61,8 +79,8 @@ extension RuleTarget {
 
 extension RuleItem {
     /// The item's members, `kind` included; optional members are omitted when absent.
-    var canonicalMembers: [String: CanonicalJSON] {
-        var m: [String: CanonicalJSON] = ["kind": .string(kind.rawValue)]
+    var canonicalMembers: CanonicalMembers {
+        var m: CanonicalMembers = ["kind": .string(kind.rawValue)]
         func optional(_ key: String, _ value: String?) { if let value { m[key] = .string(value) } }
         switch self {
         case .group(let name): m["name"] = .string(name)

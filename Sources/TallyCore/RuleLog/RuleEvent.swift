@@ -40,7 +40,7 @@ public struct RuleEvent: Sendable, Hashable {
     /// The hash this event's content calls for (independent of the stored `hash`).
     public func computedHash() -> String {
         var sha = SHA256()
-        sha.update(canonicalJSON(includingHash: false).utf8Bytes)
+        sha.update(canonicalBytes(includingHash: false))
         return sha.finalize().lowercaseHex
     }
 

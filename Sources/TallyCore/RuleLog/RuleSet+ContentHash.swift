@@ -11,7 +11,7 @@ extension RuleSet {
             items.sorted { key($0).utf8.lexicographicallyPrecedes(key($1).utf8) }
         }
         func rule(_ item: RuleItem, _ validity: RuleValidity) -> CanonicalJSON {
-            var members = item.canonicalMembers
+            var members = item.canonicalMembers.dictionary
             members.removeValue(forKey: "kind")
             if validity.start != .distantPast { members["start"] = .time(validity.start) }
             if let end = validity.end { members["end"] = .time(end) }
