@@ -16,11 +16,21 @@ import Glibc
 /// ```swift
 /// let broker = try BrokerProcess.start()
 /// defer { broker.stop() }
-/// let config = KafkaConfig(bootstrapServers: broker.bootstrapServers)
+/// let config = broker.clientConfig
 /// ```
 public final class BrokerProcess {
     /// `127.0.0.1:PORT`.
     public let bootstrapServers: String
+
+    /// Client properties for this broker: `bootstrap.servers`, plus a large
+    /// `receive.message.max.bytes` because noida-db ignores the fetch size limits and may
+    /// answer one fetch with a whole topic (seen: 210 MB for 1M × 200 B records).
+    public var clientConfig: KafkaConfig { Self.clientConfig(bootstrapServers: bootstrapServers) }
+
+    /// `clientConfig` for any broker address (harmless for a real Kafka cluster).
+    public static func clientConfig(bootstrapServers: String) -> KafkaConfig {
+        KafkaConfig(["bootstrap.servers": bootstrapServers, "receive.message.max.bytes": "1073741824"])
+    }
     public let port: Int
     /// Temporary root holding `data/` and `broker.log`; removed by `stop()`.
     public let rootDirectory: String
@@ -56,7 +66,7 @@ public final class BrokerProcess {
         self.guardian = guardian
         guardian.executableURL = URL(fileURLWithPath: "/bin/sh")
         guardian.arguments = ["-c", Self.guardianScript, "tally-broker-guardian",
-                              binary, String(port), dataDirectory, rootDirectory + "/broker.log"]
+                              binary, String(port), dataDirectory, rootDirectory + "/broker.log", rootDirectory]
         let guardianInput = Pipe()
         self.guardianInput = guardianInput
         let guardianOutput = Pipe()
@@ -125,7 +135,8 @@ public final class BrokerProcess {
         throw BrokerProcessError.notReady(seconds: timeout, lastError: lastError.map { "\($0)" }, log: log)
     }
 
-    /// Starts the broker in the background, prints its pid, then waits for stdin to close.
+    /// Starts the broker in the background, prints its pid, waits for stdin to close, then
+    /// stops the broker and removes its directory.
     private static let guardianScript = """
         "$1" start --only kafka --kafka-port "$2" --host 127.0.0.1 --data-dir "$3" >"$4" 2>&1 </dev/null &
         broker=$!
@@ -133,6 +144,7 @@ public final class BrokerProcess {
         while read -r _line; do :; done
         kill -TERM "$broker" 2>/dev/null
         wait "$broker"
+        rm -rf "$5"
         """
 }
 

@@ -45,7 +45,7 @@ public enum KafkaTestIO {
     /// when `timeoutSeconds` passes first. Records are in (partition, offset) order.
     public static func consumeAll(topic: String, partitions: Int32, from offsets: [Int32: Int64] = [:],
                                   bootstrapServers: String, timeoutSeconds: Double = 30) throws -> [ConsumedRecord] {
-        let consumer = try KafkaConsumer(config: KafkaConfig(bootstrapServers: bootstrapServers),
+        let consumer = try KafkaConsumer(config: BrokerProcess.clientConfig(bootstrapServers: bootstrapServers),
                                          groupID: "tally-test-\(UUID().uuidString)", reportEndOfPartition: true)
         defer { consumer.close() }  // an idle consumer spins on noida-db: close promptly
         try consumer.assign((0..<partitions).map {

@@ -49,14 +49,10 @@ public final class ZoneRules: Sendable, Hashable, CustomStringConvertible {
         let window: Int64 = 18 * 3_600_000_000
         let before = offsets[transitionCount(atOrBefore: local - window)]
         let after = offsets[transitionCount(atOrBefore: local + window)]
-        var best: Int64?
-        for candidateOffset in [before, after] {
-            let instant = local - candidateOffset
-            if offsets[transitionCount(atOrBefore: instant)] == candidateOffset {
-                best = min(best ?? instant, instant)
-            }
-        }
-        if let best { return EventTime(micros: best) }
+        // No array literal here: this runs per sample for P1D and P1M periods.
+        let early = local - Swift.max(before, after), late = local - Swift.min(before, after)
+        if offsets[transitionCount(atOrBefore: early)] == local - early { return EventTime(micros: early) }
+        if offsets[transitionCount(atOrBefore: late)] == local - late { return EventTime(micros: late) }
         // In a gap: the jump is the first transition after `local - after`.
         let index = transitionCount(atOrBefore: local - after)
         return EventTime(micros: index < transitions.count ? transitions[index] : local - after)

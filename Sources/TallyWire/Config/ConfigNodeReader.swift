@@ -59,7 +59,7 @@ final class ConfigNodeReader {
                 report(field, at: node, "'\(text)' is not a number or a fraction a/b"); return nil
             }
             guard !denominator.isZero else { report(field, at: node, "'\(text)' divides by zero"); return nil }
-            return numerator.divided(by: denominator)
+            return exactQuotient(numerator, denominator) ?? numerator.divided(by: denominator)
         }
         guard let value = ExactDecimal(text) else {
             report(field, at: node, "'\(text)' is not a decimal number" + (allowFraction ? " or a fraction a/b" : ""))
@@ -89,6 +89,25 @@ final class ConfigNodeReader {
         case .scalar(let s): return node.null != nil ? "nothing" : "'\(s.string)'"
         }
     }
+}
+
+/// a / b exactly when the quotient is a terminating decimal (b's coefficient has no prime
+/// factor but 2 and 5, as in 1/1048576), else nil. CloudKitty turns fractions into a float
+/// first, which is exact for these denominators too, so both give the same digits.
+func exactQuotient(_ a: ExactDecimal, _ b: ExactDecimal) -> ExactDecimal? {
+    var rest = b.coefficient.magnitude, twos = 0, fives = 0
+    while rest % 2 == 0 { rest /= 2; twos += 1 }
+    while rest % 5 == 0 { rest /= 5; fives += 1 }
+    guard rest == 1 else { return nil }
+    // 1/b = 10^k / b × 10^-k, with 10^k / b = 2^(k-twos) × 5^(k-fives) an integer.
+    let k = max(twos, fives)
+    var multiplier: Int128 = 1
+    for _ in 0..<(k - twos) { multiplier *= 2 }
+    for _ in 0..<(k - fives) { multiplier *= 5 }
+    let (product, overflow) = a.coefficient.multipliedReportingOverflow(by: multiplier)
+    guard !overflow else { return nil }
+    let coefficient = b.coefficient < 0 ? -product : product
+    return ExactDecimal(coefficient: coefficient, exponent: a.exponent - b.exponent - Int32(k))
 }
 
 extension String {

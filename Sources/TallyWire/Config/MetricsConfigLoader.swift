@@ -34,8 +34,7 @@ public enum MetricsConfigLoader {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            throw MetricsConfigError(file: nil, problems: [.init(metric: nil, field: "(file)", line: nil, column: nil,
-                                                                  message: "not valid YAML: \(error)")])
+            throw MetricsConfigError(file: nil, problems: [yamlProblem(error)])
         }
         guard let root, let pairs = reader.mapping(root, field: "(file)") else {
             if root == nil { reader.report("metrics", at: nil, "the file is empty; it needs a 'metrics' mapping") }
@@ -82,6 +81,21 @@ public enum MetricsConfigLoader {
                                          idleTimeout: settings.idleTimeout, maxFutureSkew: settings.maxFutureSkew)
         else { throw MetricsConfigError(file: nil, problems: reader.problems) }
         return config
+    }
+
+    /// A YAML syntax error as a problem, with its position when Yams gives one.
+    static func yamlProblem(_ error: YamlError) -> MetricsConfigError.Problem {
+        switch error {
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return .init(metric: nil, field: duplicates.joined(separator: ", "), line: context.mark.line,
+                         column: context.mark.column, message: "duplicate key in the mapping that starts here")
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+             .composer(_, let problem, let mark, _):
+            return .init(metric: nil, field: "(file)", line: mark.line, column: mark.column,
+                         message: "not valid YAML: \(problem)")
+        default:
+            return .init(metric: nil, field: "(file)", line: nil, column: nil, message: "not valid YAML: \(error)")
+        }
     }
 
     struct Settings {

@@ -1,0 +1,71 @@
+/// One event of the rule log (`tally.rules`): who changed what, why, when it was
+/// recorded, when it takes effect, and its place in the hash chain.
+/// Format and hash: docs/RULE-LOG.md.
+public struct RuleEvent: Sendable, Hashable {
+    /// Unique per event (writers use a UUID).
+    public var id: String
+    public var author: String
+    public var reason: String
+    /// When the writer recorded the change: the "now" of CloudKitty's past-start rule,
+    /// so every reader folds the same way whatever its own clock says.
+    public var recordedAt: EventTime
+    /// When the change takes effect.
+    public var start: EventTime
+    /// For create and update: when the item stops applying (nil: open-ended).
+    public var end: EventTime?
+    /// The author's explicit consent to a start before `recordedAt`.
+    public var force: Bool
+    public var change: RuleChange
+    /// The chain head the writer saw: the previous chained event's hash, "" for the first.
+    public var previousHash: String
+    /// SHA-256 (lowercase hex) of the canonical encoding of every other member.
+    public var hash: String
+
+    /// An event; the payload's validity is set from `start`/`end`. `hash` stays as
+    /// given ("" by default): call `sealed(after:)` to chain and hash it.
+    public init(id: String, author: String, reason: String, recordedAt: EventTime, start: EventTime,
+                end: EventTime? = nil, force: Bool = false, change: RuleChange,
+                previousHash: String = "", hash: String = "") {
+        self.id = id; self.author = author; self.reason = reason; self.recordedAt = recordedAt
+        self.start = start; self.end = end; self.force = force
+        self.previousHash = previousHash; self.hash = hash
+        let validity = RuleValidity(start: start, end: end)
+        switch change {
+        case .create(let item): self.change = .create(item.with(validity: validity))
+        case .update(let item): self.change = .update(item.with(validity: validity))
+        default: self.change = change
+        }
+    }
+
+    /// The hash this event's content calls for (independent of the stored `hash`).
+    public func computedHash() -> String {
+        var sha = SHA256()
+        sha.update(canonicalBytes(includingHash: false))
+        return sha.finalize().lowercaseHex
+    }
+
+    /// Whether `hash` matches the content.
+    public var hashIsValid: Bool { hash == computedHash() }
+
+    /// This event linked after `previousHash` and hashed.
+    public func sealed(after previousHash: String) -> RuleEvent {
+        var event = self
+        event.previousHash = previousHash
+        event.hash = event.computedHash()
+        return event
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Lowercase hexadecimal, two digits per byte.
+    var lowercaseHex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(count * 2)
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,249 @@
+/// Validation of one event against the state before it: CloudKitty 23's rules for dated
+/// rules, references, well-formedness and uniqueness. Produces the effect to commit;
+/// changes nothing itself, so writers can ask "would this be rejected?".
+
+/// What an accepted event does to the state.
+enum FoldEffect {
+    /// New items (a service brings its fields), all in effect over `validity`.
+    case create([RuleItem], RuleValidity)
+    /// New revisions of existing items.
+    case revise([PendingRevision])
+    case module(RuleChange)
+}
+
+struct PendingRevision {
+    var key: ItemKey
+    var item: RuleItem
+    var validity: RuleValidity
+    var deleted: Bool
+}
+
+typealias Rejection = RuleEventRejection
+
+extension RuleLogState {
+    func check(_ e: RuleEvent) throws(Rejection) -> FoldEffect {
+        if e.id.isEmpty { throw Rejection(.invalidEvent, "the event id is empty") }
+        if e.author.isEmpty { throw Rejection(.invalidEvent, "event \(e.id) has no author") }
+        if e.reason.isEmpty { throw Rejection(.invalidEvent, "event \(e.id) has no reason") }
+        if eventIDs.contains(e.id) { throw Rejection(.duplicateEvent, "an event with id \(e.id) was already accepted") }
+        switch e.change {
+        case .create(let item):
+            let validity = try datedValidity(e)
+            return try checkCreate(item, validity)
+        case .update(let item):
+            let validity = try datedValidity(e)
+            return try checkUpdate(item, validity, e)
+        case .end(let target):
+            try checkClosingTime(e)
+            return try checkClose(target, at: e.start, deleting: false, e)
+        case .delete(let target):
+            try checkClosingTime(e)
+            return try checkClose(target, at: e.start, deleting: true, e)
+        case .enableModule, .disableModule, .setModulePriority:
+            try checkNoEnd(e)
+            try checkStart(e)
+            return .module(e.change)
+        }
+    }
+
+    // MARK: Times
+
+    /// The validity a create or update gives, after the past-start and order checks.
+    func datedValidity(_ e: RuleEvent) throws(Rejection) -> RuleValidity {
+        try checkStart(e)
+        if let end = e.end, end <= e.start {
+            throw Rejection(.endBeforeStart, "end \(iso(end)) is not after start \(iso(e.start))")
+        }
+        return RuleValidity(start: e.start, end: e.end)
+    }
+
+    func checkStart(_ e: RuleEvent) throws(Rejection) {
+        if e.start < e.recordedAt && !e.force {
+            throw Rejection(.pastStartWithoutForce, "start \(iso(e.start)) is before the change was recorded "
+                + "(\(iso(e.recordedAt))); set force to change the past on purpose")
+        }
+    }
+
+    func checkNoEnd(_ e: RuleEvent) throws(Rejection) {
+        if let end = e.end {
+            throw Rejection(.invalidEvent, "'end' (\(iso(end))) is not allowed on a \(e.change.operation) change: "
+                + "it takes effect at 'start'")
+        }
+    }
+
+    /// End and delete act at `start`, which must not be in the past (force or not).
+    func checkClosingTime(_ e: RuleEvent) throws(Rejection) {
+        try checkNoEnd(e)
+        if e.start < e.recordedAt {
+            throw Rejection(.endInPast, "\(e.change.target.map(String.init(describing:)) ?? "the item") would end at "
+                + "\(iso(e.start)), before the change was recorded (\(iso(e.recordedAt))): only an end in the future may be set")
+        }
+    }
+
+    // MARK: Create and update
+
+    func checkCreate(_ item: RuleItem, _ v: RuleValidity) throws(Rejection) -> FoldEffect {
+        switch item {
+        case .group(let name):
+            if name.isEmpty { throw Rejection(.invalidRule, "a group name is empty") }
+            try checkNewIncarnation(.group(name), v)
+            return .create([item], v)
+        case .service(let declaration):
+            if declaration.name.isEmpty { throw Rejection(.invalidRule, "a service name is empty") }
+            try checkNewIncarnation(.service(declaration.name), v)
+            var seen: Set<String> = []
+            for field in declaration.fields {
+                if field.isEmpty { throw Rejection(.invalidRule, "service '\(declaration.name)' has an empty field name") }
+                if !seen.insert(field).inserted {
+                    throw Rejection(.invalidRule, "service '\(declaration.name)' declares field '\(field)' twice")
+                }
+            }
+            let fields = declaration.fields.map { RuleItem.field(service: declaration.name, name: $0) }
+            for field in fields { try checkNewIncarnation(field.target, v) }
+            return .create([item] + fields, v)
+        case .field(let service, let name):
+            if name.isEmpty { throw Rejection(.invalidRule, "a field name is empty") }
+            try requireDeclaration(.service(service), covering: v, .unknownService)
+            try checkNewIncarnation(item.target, v)
+            return .create([item], v)
+        case .mapping, .threshold, .tier, .script:
+            let id = Self.ruleID(item)
+            if let kind = ruleKinds[id], kind != item.kind {
+                throw Rejection(.duplicate, "id '\(id)' belongs to a \(kind.rawValue); rule ids are unique across kinds")
+            }
+            try checkNewIncarnation(item.target, v)
+            try checkRule(item.with(validity: v), v, replacing: nil)
+            return .create([item], v)
+        }
+    }
+
+    func checkUpdate(_ item: RuleItem, _ v: RuleValidity, _ e: RuleEvent) throws(Rejection) -> FoldEffect {
+        guard !item.kind.isDeclaration else {
+            throw Rejection(.invalidEvent, "a \(item.kind.rawValue) has no content to update: end it and create another")
+        }
+        let id = Self.ruleID(item)
+        let (key, history) = try existing(item.target)
+        let current = history.current
+        if current.deleted { throw Rejection(.alreadyDeleted, "\(item.target) was deleted") }
+        if current.validity.start <= e.recordedAt {
+            throw Rejection(.alreadyStarted, "\(item.target) started at \(iso(current.validity.start)), before the change "
+                + "was recorded (\(iso(e.recordedAt))): only an end in the future may be set; end it and create a new rule")
+        }
+        try checkRule(item.with(validity: v), v, replacing: key)
+        return .revise([PendingRevision(key: key, item: item.with(validity: v), validity: v, deleted: false)])
+    }
+
+    /// References, well-formedness and CloudKitty's uniqueness for a rule over `v`.
+    func checkRule(_ item: RuleItem, _ v: RuleValidity, replacing: ItemKey?) throws(Rejection) {
+        var set = RuleSet()
+        func attach(service: String, field: String?, group: String?) throws(Rejection) {
+            try requireDeclaration(.service(service), covering: v, .unknownService)
+            if let field { try requireDeclaration(.field(service: service, name: field), covering: v, .unknownField) }
+            if let group { try requireDeclaration(.group(group), covering: v, .unknownGroup) }
+            set.services = [ServiceDeclaration(name: service, fields: field.map { [$0] } ?? [])]
+            set.groups = group.map { [$0] } ?? []
+        }
+        switch item {
+        case .mapping(let m): try attach(service: m.service, field: m.field, group: m.group); set.mappings = [m]
+        case .threshold(let t): try attach(service: t.service, field: t.field, group: t.group); set.thresholds = [t]
+        case .tier(let t): set.tiers = [t]
+        case .script(let s): set.scripts = [s]
+        case .group, .service, .field: return
+        }
+        do { _ = try RuleBook(validating: set) } catch let invalid as RuleSetValidationError {
+            throw Rejection(.invalidRule, invalid.problems.map(\.message).joined(separator: "; "))
+        } catch {
+            throw Rejection(.invalidRule, "\(error)")
+        }
+        guard let key = Self.clashKey(item) else { return }
+        // The first clash in a fixed order, so every reader words the rejection alike.
+        let clashing = (clashIndex[key] ?? []).filter { other in
+            guard other != replacing, let revision = items[other]?.current else { return false }
+            return revision.everApplies && revision.validity.overlaps(v)
+        }
+        if let other = clashing.min(by: ItemKey.precedes), let revision = items[other]?.current {
+            throw Rejection(.duplicate, "\(item.target) would be in force at the same time as \(other.target) "
+                + "(\(describe(revision.validity))) with the same key; end that one first")
+        }
+    }
+
+    /// The declaration must exist and be in effect over the whole of `v`.
+    func requireDeclaration(_ target: RuleTarget, covering v: RuleValidity, _ code: Rejection.Code) throws(Rejection) {
+        let keys = incarnationKeys(target)
+        guard let last = keys.last else { throw Rejection(code, "there is no \(target)") }
+        for key in keys {
+            guard let declared = items[key]?.current, declared.everApplies else { continue }
+            let d = declared.validity
+            let endsInside = d.end.map { end in v.end.map { $0 > end } ?? true } ?? false
+            if d.start <= v.start && !endsInside { return }
+        }
+        let latest = items[last]!.current.validity
+        throw Rejection(code, "\(target) is in effect \(describe(latest)), which does not cover the rule's \(describe(v))")
+    }
+
+    /// The latest incarnation of `target`.
+    func existing(_ target: RuleTarget) throws(Rejection) -> (ItemKey, RuleItemHistory) {
+        if case .rule(let kind, let id) = target {
+            guard let actual = ruleKinds[id] else { throw Rejection(.unknownRule, "there is no rule with id '\(id)'") }
+            guard actual == kind else { throw Rejection(.unknownRule, "'\(id)' is a \(actual.rawValue), not a \(kind.rawValue)") }
+        }
+        guard let key = latestKey(target), let history = items[key] else {
+            let code: Rejection.Code = target.kind == .group ? .unknownGroup : target.kind == .service ? .unknownService : .unknownField
+            throw Rejection(code, "there is no \(target)")
+        }
+        return (key, history)
+    }
+
+    func incarnationKeys(_ target: RuleTarget) -> [ItemKey] {
+        (0..<(incarnations[target] ?? 0)).map { ItemKey(target: target, incarnation: $0) }
+    }
+
+    func latestKey(_ target: RuleTarget) -> ItemKey? {
+        incarnations[target].map { ItemKey(target: target, incarnation: $0 - 1) }
+    }
+
+    /// A name or id may be created again, but never over one of its earlier incarnations.
+    func checkNewIncarnation(_ target: RuleTarget, _ v: RuleValidity) throws(Rejection) {
+        for key in incarnationKeys(target) {
+            guard let revision = items[key]?.current, revision.everApplies, revision.validity.overlaps(v) else { continue }
+            throw Rejection(.duplicate, "\(target) already exists \(describe(revision.validity)); "
+                + "it can be created again only from the end of that")
+        }
+    }
+
+    static func ruleID(_ item: RuleItem) -> String {
+        if case .rule(_, let id) = item.target { return id }
+        return ""
+    }
+
+    /// CloudKitty's uniqueness key (its 409): same as `RuleSetChecker.checkLiveDuplicates`.
+    static func clashKey(_ item: RuleItem) -> String? {
+        let sep = "\u{1F}"
+        switch item {
+        case .mapping(let m) where m.field == nil:
+            return ["m", m.service, m.group ?? "", m.tenant ?? ""].joined(separator: sep)
+        case .mapping(let m):
+            return ["v", m.service, m.field ?? "", m.value ?? "", m.group ?? "", m.tenant ?? ""].joined(separator: sep)
+        case .threshold(let t):
+            return ["t", t.service, t.field ?? "", t.level.canonicalText, t.group ?? "", t.tenant ?? ""].joined(separator: sep)
+        case .tier(let t): return ["r", t.service, t.tenant ?? ""].joined(separator: sep)
+        default: return nil
+        }
+    }
+}
+
+func iso(_ t: EventTime) -> String {
+    t == .distantPast ? "the beginning" : t == .distantFuture ? "the end of time" : Timestamps.iso8601(t)
+}
+
+func describe(_ v: RuleValidity) -> String {
+    "from \(iso(v.start)) " + (v.end.map { "until \(iso($0))" } ?? "with no end")
+}
+
+extension ItemKey {
+    /// A fixed order (by name, then incarnation) for deterministic messages.
+    static func precedes(_ a: ItemKey, _ b: ItemKey) -> Bool {
+        let x = a.target.description, y = b.target.description
+        return x != y ? x < y : a.incarnation < b.incarnation
+    }
+}

@@ -1,0 +1,113 @@
+/// Ending and deleting items, and committing accepted effects to the state.
+
+extension RuleLogState {
+    /// `end` sets the end once; `delete` ends at `time` (or withdraws a rule that has not
+    /// started) and marks the item deleted. Declarations may only end once no rule in
+    /// force after `time` uses them; a service's fields end with it.
+    func checkClose(_ target: RuleTarget, at time: EventTime, deleting: Bool, _ e: RuleEvent) throws(Rejection) -> FoldEffect {
+        let (key, history) = try existing(target)
+        let current = history.current
+        if current.deleted { throw Rejection(.alreadyDeleted, "\(target) was deleted") }
+        if !deleting, let end = current.validity.end {
+            throw Rejection(.endAlreadySet, "\(target) already ends at \(iso(end)); an end can be set only once")
+        }
+        if !deleting && time <= current.validity.start {
+            throw Rejection(.endBeforeStart, "\(target) starts at \(iso(current.validity.start)); an end at \(iso(time)) "
+                + "would not be after it (delete a rule to withdraw it before it starts)")
+        }
+        var pending = [Self.closing(current, key, at: time, deleting: deleting)]
+        if case .service(let service) = target {
+            for name in fieldsByService[service] ?? [] {
+                guard let field = latestKey(.field(service: service, name: name)), let revision = items[field]?.current,
+                      !revision.deleted, revision.validity.end.map({ $0 > time }) ?? true else { continue }
+                pending.append(Self.closing(revision, field, at: time, deleting: deleting))
+            }
+        }
+        if target.kind.isDeclaration {
+            for closing in pending { try checkUnused(closing.key.target, after: closing.validity.end ?? time) }
+        }
+        return .revise(pending)
+    }
+
+    static func closing(_ current: RuleItemRevision, _ key: ItemKey, at time: EventTime, deleting: Bool) -> PendingRevision {
+        var v = current.validity
+        if time <= v.start {
+            v.end = v.start  // never applies
+        } else {
+            v.end = min(v.end ?? time, time)
+        }
+        return PendingRevision(key: key, item: current.item.with(validity: v), validity: v, deleted: deleting)
+    }
+
+    func checkUnused(_ declaration: RuleTarget, after end: EventTime) throws(Rejection) {
+        let keys = (users[declaration] ?? []).sorted(by: ItemKey.precedes)
+        for key in keys {
+            guard let rule = items[key]?.current, rule.everApplies else { continue }
+            if rule.validity.end.map({ $0 > end }) ?? true {
+                throw Rejection(.inUse, "\(key.target) uses \(declaration) \(describe(rule.validity)), "
+                    + "after \(iso(end)); end or delete it first")
+            }
+        }
+    }
+
+    // MARK: Commit
+
+    mutating func commit(_ effect: FoldEffect, event: RuleEvent, offset: Int64) {
+        let audit = RuleAuditEntry(event, offset: offset)
+        switch effect {
+        case .create(let created, let validity):
+            for item in created {
+                let dated = item.with(validity: validity)
+                let target = item.target
+                let key = ItemKey(target: target, incarnation: incarnations[target] ?? 0)
+                incarnations[target] = key.incarnation + 1
+                let revision = RuleItemRevision(offset: offset, item: dated, validity: validity, deleted: false)
+                items[key] = RuleItemHistory(revisions: [revision], audit: [audit])
+                order.append(key)
+                if case .field(let service, let name) = item, key.incarnation == 0 {
+                    fieldsByService[service, default: []].append(name)
+                }
+                if case .rule(let kind, let id) = target {
+                    ruleKinds[id] = kind
+                    index(dated, key)
+                }
+            }
+        case .revise(let pending):
+            for p in pending {
+                if case .rule = p.key.target, let old = items[p.key]?.current.item {
+                    unindex(old, p.key)
+                    index(p.item, p.key)
+                }
+                items[p.key]!.revisions.append(RuleItemRevision(offset: offset, item: p.item, validity: p.validity,
+                                                                deleted: p.deleted))
+                items[p.key]!.audit.append(audit)
+            }
+        case .module(let change):
+            moduleChanges.append(ModuleChangeRecord(offset: offset, start: event.start, change: change, audit: audit))
+        }
+    }
+
+    private mutating func index(_ item: RuleItem, _ key: ItemKey) {
+        if let clash = Self.clashKey(item) { clashIndex[clash, default: []].append(key) }
+        for declaration in Self.declarations(usedBy: item) { users[declaration, default: []].insert(key) }
+    }
+
+    private mutating func unindex(_ item: RuleItem, _ key: ItemKey) {
+        if let clash = Self.clashKey(item) { clashIndex[clash]?.removeAll { $0 == key } }
+        for declaration in Self.declarations(usedBy: item) { users[declaration]?.remove(key) }
+    }
+
+    static func declarations(usedBy item: RuleItem) -> [RuleTarget] {
+        func refs(_ service: String, _ field: String?, _ group: String?) -> [RuleTarget] {
+            var out: [RuleTarget] = [.service(service)]
+            if let field { out.append(.field(service: service, name: field)) }
+            if let group { out.append(.group(group)) }
+            return out
+        }
+        switch item {
+        case .mapping(let m): return refs(m.service, m.field, m.group)
+        case .threshold(let t): return refs(t.service, t.field, t.group)
+        default: return []
+        }
+    }
+}

@@ -1,0 +1,148 @@
+/// The fold of the rule log: feed events in offset order with `apply`, then ask for the
+/// rule book in effect at a time, as known after a version. Pure and deterministic:
+/// "now" is each event's `recordedAt`, never the wall clock, so every reader that folds
+/// the same log reaches the same state. Rules: docs/RULE-LOG.md.
+///
+/// Chain head: the hash of the last *chained* event. An event is chained when its own
+/// hash is valid and its `previousHash` is the head; it is then accepted, or rejected by
+/// validation, and either way becomes the new head (it is stored, so the chain must go
+/// through it). Events with a bad hash or a stale `previousHash` are rejected and are
+/// not part of the chain: the head stays where it was.
+///
+/// Version: the offset of the last accepted event (nil before any). Rejected events
+/// change nothing in the rule book, so they do not change its version.
+public struct RuleLogState: Sendable, Hashable {
+    /// Hash of the last chained event; "" before any.
+    public internal(set) var head: String = ""
+    /// Offset of the last accepted event.
+    public internal(set) var version: Int64?
+    /// Offset of the last event folded, whatever its outcome.
+    public internal(set) var lastOffset: Int64?
+    /// Number of accepted events.
+    public internal(set) var acceptedCount = 0
+    /// Every rejected event, in offset order.
+    public internal(set) var rejected: [RejectedRuleEvent] = []
+
+    /// Every incarnation of every item. An id or name can be created again once its
+    /// previous incarnation has ended (a price change: end, then create with the same id).
+    var items: [ItemKey: RuleItemHistory] = [:]
+    /// Number of incarnations per target.
+    var incarnations: [RuleTarget: Int] = [:]
+    /// Incarnations in creation order: the order of the books built from the state.
+    var order: [ItemKey] = []
+    /// Rule id → its kind (ids are unique across mappings, thresholds, tiers, scripts).
+    var ruleKinds: [String: RuleItemKind] = [:]
+    /// CloudKitty's uniqueness key (see `RuleLogState.clashKey`) → rules with it.
+    var clashIndex: [String: [ItemKey]] = [:]
+    /// Declaration → the mappings and thresholds that refer to it.
+    var users: [RuleTarget: Set<ItemKey>] = [:]
+    /// Service → its fields' names, in first-creation order.
+    var fieldsByService: [String: [String]] = [:]
+    var moduleChanges: [ModuleChangeRecord] = []
+    var eventIDs: Set<String> = []
+
+    public init() {}
+
+    /// Folds the event stored at `offset`. Offsets must increase; an offset at or
+    /// before `lastOffset` is a redelivery and returns `.alreadyFolded`.
+    @discardableResult
+    public mutating func apply(_ event: RuleEvent, offset: Int64) -> RuleEventOutcome {
+        if let last = lastOffset, offset <= last { return .alreadyFolded }
+        lastOffset = offset
+        let effect: FoldEffect
+        do throws(RuleEventRejection) {
+            try checkChain(event)
+        } catch {
+            return record(error, event: event, offset: offset)
+        }
+        head = event.hash
+        do throws(RuleEventRejection) {
+            effect = try check(event)
+        } catch {
+            return record(error, event: event, offset: offset)
+        }
+        commit(effect, event: event, offset: offset)
+        eventIDs.insert(event.id)
+        version = offset
+        acceptedCount += 1
+        return .accepted
+    }
+
+    /// The rejection a reader would record for `event` if it came next, or nil when it
+    /// would be accepted. Changes nothing (writers call it before publishing).
+    public func rejection(of event: RuleEvent) -> RuleEventRejection? {
+        do throws(RuleEventRejection) {
+            try checkChain(event)
+            _ = try check(event)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// Records `offset` as not parseable at all (the bytes are not an event): rejected
+    /// as `invalid-event`, not chained.
+    @discardableResult
+    public mutating func recordUndecodable(offset: Int64, problem: String) -> RuleEventOutcome {
+        if let last = lastOffset, offset <= last { return .alreadyFolded }
+        lastOffset = offset
+        let rejection = RuleEventRejection(.invalidEvent, "not a rule event: \(problem)")
+        rejected.append(RejectedRuleEvent(offset: offset, eventID: "", rejection: rejection))
+        return .rejected(rejection)
+    }
+
+    private mutating func record(_ rejection: RuleEventRejection, event: RuleEvent, offset: Int64) -> RuleEventOutcome {
+        rejected.append(RejectedRuleEvent(offset: offset, eventID: event.id, rejection: rejection))
+        return .rejected(rejection)
+    }
+
+    func checkChain(_ event: RuleEvent) throws(RuleEventRejection) {
+        let computed = event.computedHash()
+        guard event.hash == computed else {
+            throw RuleEventRejection(.badHash, "stored hash \(event.hash.isEmpty ? "(empty)" : event.hash) is not the content's hash \(computed)")
+        }
+        guard event.previousHash == head else {
+            throw RuleEventRejection(.staleHead, "previous_hash \(event.previousHash.isEmpty ? "(empty)" : event.previousHash) is not the chain head \(head.isEmpty ? "(empty)" : head): another change was published first; re-read the log and retry")
+        }
+    }
+}
+
+/// One incarnation of an item.
+struct ItemKey: Sendable, Hashable {
+    var target: RuleTarget
+    var incarnation: Int
+}
+
+/// One version of an item: its content and validity from the event at `offset` on.
+public struct RuleItemRevision: Sendable, Hashable {
+    public var offset: Int64
+    /// The content, with `validity` applied for rules.
+    public var item: RuleItem
+    public var validity: RuleValidity
+    public var deleted: Bool
+
+    /// Whether the item applies at any instant (a rule deleted before it started never does).
+    public var everApplies: Bool { validity.end.map { $0 > validity.start } ?? true }
+}
+
+/// Every accepted revision of one incarnation of an item, and the events behind them.
+public struct RuleItemHistory: Sendable, Hashable {
+    public internal(set) var revisions: [RuleItemRevision]
+    public internal(set) var audit: [RuleAuditEntry]
+
+    public var current: RuleItemRevision { revisions[revisions.count - 1] }
+
+    /// The revision in force after `version` (nil: the latest); nil if created later.
+    public func revision(asOf version: Int64?) -> RuleItemRevision? {
+        guard let version else { return current }
+        return revisions.last { $0.offset <= version }
+    }
+}
+
+/// A module change and when it takes effect.
+struct ModuleChangeRecord: Sendable, Hashable {
+    var offset: Int64
+    var start: EventTime
+    var change: RuleChange
+    var audit: RuleAuditEntry
+}

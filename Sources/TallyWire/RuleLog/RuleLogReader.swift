@@ -1,0 +1,67 @@
+import TallyCore
+
+/// The fold fed with stored bytes, one record at a time, as read from `tally.rules`.
+/// Bytes that are not an event are recorded as rejected (`invalid-event`) and are not
+/// chained; everything else goes to `RuleLogState.apply`.
+public struct RuleLogReader: Sendable {
+    public var state: RuleLogState
+
+    /// Starts empty, or from a snapshot's state.
+    public init(state: RuleLogState = RuleLogState()) { self.state = state }
+
+    @discardableResult
+    public mutating func apply(bytes: [UInt8], offset: Int64) -> RuleEventOutcome {
+        let event: RuleEvent
+        do throws(RuleEventDecodingError) { event = try RuleEventCodec.decode(bytes) } catch {
+            return state.recordUndecodable(offset: offset, problem: error.description)
+        }
+        return state.apply(event, offset: offset)
+    }
+}
+
+/// Checking a stored log (`tally rules verify`).
+public enum RuleLogVerification {
+    /// Recomputes every event's hash from its bytes, checks that the bytes are the
+    /// canonical encoding, that each event links to the chain head (or, for a racing
+    /// writer's event, to an earlier head) and that offsets have no gap. Reports the
+    /// first problem with its offset. `expectedHead` also catches a truncated tail.
+    public static func verify(events: [(offset: Int64, bytes: [UInt8])], firstOffset: Int64 = 0,
+                              expectedHead: String? = nil) -> ChainReport {
+        var verifier = RuleChainVerifier(firstOffset: firstOffset)
+        for (offset, bytes) in events {
+            do throws(RuleEventDecodingError) {
+                let event = try RuleEventCodec.decode(bytes)
+                let problem = RuleEventCodec.isCanonical(bytes, of: event) ? nil
+                    : "event \(event.id): the stored bytes are not the canonical encoding of the event"
+                verifier.check(offset: offset, event: event, problem: problem)
+            } catch {
+                verifier.check(offset: offset, event: nil, problem: error.description)
+            }
+        }
+        return verifier.report(expectedHead: expectedHead)
+    }
+}
+
+/// What a writer publishes: the bytes of each event in order, and the head readers
+/// will reach once all are folded (compare with the state after reading them back).
+public struct RuleLogPublication: Sendable {
+    public var events: [RuleEvent]
+    public var records: [[UInt8]]
+    public var expectedHead: String
+
+    /// Prepares `changes` on `state` and checks them as every reader would; throws the
+    /// first rejection (nothing must be published then).
+    public init(changes: [PlannedRuleChange], author: String, reason: String, force: Bool = false, now: EventTime,
+                state: RuleLogState, newID: ((Int) -> String)? = nil) throws(RuleEventRejection) {
+        let events = RuleLogWriter.prepare(changes: changes, author: author, reason: reason, force: force, now: now,
+                                           head: state.head, newID: newID)
+        let check = RuleLogWriter.check(events, against: state)
+        if let rejected = check.firstRejection {
+            throw RuleEventRejection(rejected.rejection.code,
+                                     "change \(rejected.index + 1) of \(events.count) (\(changes[rejected.index])): \(rejected.rejection.message)")
+        }
+        self.events = events
+        self.records = events.map(RuleEventCodec.encode)
+        self.expectedHead = check.expectedHead
+    }
+}

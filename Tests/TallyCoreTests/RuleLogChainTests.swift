@@ -1,0 +1,160 @@
+import Testing
+@testable import TallyCore
+
+/// Snapshots, racing writers, the writer's check, the chain verifier and the diff.
+struct RuleLogChainTests {
+    /// A log with every kind of change, one rejection and a racing writer's event.
+    static func busyLog() -> RL.Log {
+        var log = RL.baseLog()
+        log.add(.create(.mapping(RL.mapping("base", cost: "0.10", group: "g"))), recorded: 1, start: 1)
+        log.add(.create(.threshold(HashThreshold(id: "big", service: "compute", level: RL.d("100"), type: .rate,
+                                                 cost: RL.d("0.9")))), recorded: 1, start: 1)
+        log.add(.create(.tier(TierRule(id: "egress", service: "net", schedule: TierSchedule(mode: .package, packageSize: RL.d("10"),
+                                                                                            packagePrice: RL.d("2")),
+                                       cycle: .fixed(seconds: 86_400)))), recorded: 1, start: 2)
+        log.add(.create(.script(ScriptRule(id: "s", source: "return price"))), recorded: 1, start: 30, end: 40)
+        log.add(.create(.group("g")), recorded: 2, start: 2)                       // rejected: duplicate
+        let stale = RL.event(.create(.group("raced")), recorded: 2, start: 3, head: log.events[1].hash)
+        log.append(stale)                                                          // rejected: stale-head
+        log.add(.end(.rule(.mapping, "base")), recorded: 3, start: 10)
+        log.add(.create(.mapping(RL.mapping("base", cost: "0.12", group: "g", tenant: "acme"))), recorded: 3, start: 10)
+        log.add(.setModulePriority(.script, 9), recorded: 3, start: 4)
+        log.add(.create(.field(service: "compute", name: "disk")), recorded: 3, start: 4)
+        log.add(.delete(.rule(.script, "s")), recorded: 4, start: 4)
+        return log
+    }
+
+    @Test func snapshotPlusTailEqualsFullRefold() throws {
+        let full = Self.busyLog()
+        #expect(full.state.rejected.map(\.rejection.code) == [.duplicate, .staleHead])
+        for cut in [0, 3, 7, 8, full.events.count] {
+            var partial = RuleLogState()
+            for (i, e) in full.events.prefix(cut).enumerated() { partial.apply(e, offset: Int64(i)) }
+            var restored = try RuleLogState(decoding: partial.encode())
+            #expect(restored.encode() == partial.encode())
+            for (i, e) in full.events.enumerated().dropFirst(cut) { restored.apply(e, offset: Int64(i)) }
+            #expect(restored.encode() == full.state.encode(), "cut at \(cut)")
+            #expect(restored.head == full.state.head && restored.version == full.state.version)
+            for h in [0, 5, 10, 35] {
+                #expect(restored.ruleSet(at: RL.hour(Int64(h))) == full.state.ruleSet(at: RL.hour(Int64(h))))
+            }
+            // The restored indexes still refuse what the original refuses.
+            let clash = RL.event(.create(.mapping(RL.mapping("other", cost: "1", group: "g", tenant: "acme"))),
+                                 recorded: 5, start: 12, head: restored.head)
+            #expect(restored.rejection(of: clash)?.code == .duplicate)
+        }
+    }
+
+    @Test func corruptSnapshotsAreRefused() {
+        let bytes = Self.busyLog().state.encode()
+        #expect(throws: RuleLogSnapshotError.self) { try RuleLogState(decoding: Array(bytes.dropLast(3))) }
+        #expect(throws: RuleLogSnapshotError.self) { try RuleLogState(decoding: Array("TRLX".utf8) + bytes.dropFirst(4)) }
+        #expect(throws: RuleLogSnapshotError.self) { try RuleLogState(decoding: bytes + [0]) }
+    }
+
+    @Test func aRacingWritersEventIsRejectedIdenticallyByEveryReader() {
+        var log = RL.baseLog()
+        let head = log.state.head
+        let first = RL.event(.create(.mapping(RL.mapping("a", cost: "1"))), recorded: 1, start: 2, id: "w1", head: head)
+        let second = RL.event(.create(.mapping(RL.mapping("b", cost: "2", field: "flavor", value: "x"))),
+                              recorded: 1, start: 2, id: "w2", head: head)
+        #expect(log.state.rejection(of: first) == nil && log.state.rejection(of: second) == nil)
+        log.append(first)
+        log.append(second)
+        var reader = RuleLogState()
+        for (i, e) in log.events.enumerated() { reader.apply(e, offset: Int64(i)) }
+        #expect(reader.encode() == log.state.encode())
+        #expect(reader.rejected.map(\.eventID) == ["w2"])
+        #expect(reader.rejected.first?.rejection.code == .staleHead)
+        #expect(reader.head == first.hash)
+        #expect(reader.ruleSet(at: RL.hour(3)).mappings.map(\.id) == ["a"])
+    }
+
+    @Test func theWriterReportsARejectionBeforePublishing() {
+        let log = RL.baseLog()
+        let good = RuleLogWriter.prepare(changes: [.create(.mapping(RL.mapping("a", cost: "1")))], author: "bob",
+                                         reason: "new price", start: RL.hour(5), now: RL.hour(1), head: log.state.head)
+        let check = RuleLogWriter.check(good, against: log.state)
+        #expect(check.wouldBeAccepted)
+        #expect(check.expectedHead == good[0].hash && good[0].previousHash == log.state.head)
+        let past = RuleLogWriter.prepare(changes: [.create(.mapping(RL.mapping("a", cost: "1")))], author: "bob",
+                                         reason: "oops", start: RL.hour(0), now: RL.hour(1), head: log.state.head)
+        #expect(RuleLogWriter.check(past, against: log.state).firstRejection?.rejection.code == .pastStartWithoutForce)
+        let forced = RuleLogWriter.prepare(changes: [.create(.mapping(RL.mapping("a", cost: "1")))], author: "bob",
+                                           reason: "correction", start: RL.hour(0), force: true, now: RL.hour(1),
+                                           head: log.state.head)
+        #expect(RuleLogWriter.check(forced, against: log.state).wouldBeAccepted)
+        // Prepared against an old head: a reader would call it stale.
+        let stale = RuleLogWriter.prepare(changes: [.create(.group("h"))], author: "bob", reason: "r", start: RL.hour(5),
+                                          now: RL.hour(1), head: log.events[0].hash)
+        #expect(RuleLogWriter.check(stale, against: log.state).firstRejection?.rejection.code == .staleHead)
+    }
+
+    @Test func verifierFindsAlteredRemovedAndReorderedEvents() {
+        let events = Self.busyLog().events
+        func verify(_ list: [(Int64, RuleEvent)]) -> ChainReport {
+            var v = RuleChainVerifier()
+            for (offset, e) in list { v.check(offset: offset, event: e) }
+            return v.report()
+        }
+        let intact = verify(events.enumerated().map { (Int64($0.offset), $0.element) })
+        #expect(intact.isIntact)
+        #expect(intact.staleCount == 1 && intact.chainedCount == events.count - 1)
+        for i in events.indices {
+            var altered = events
+            altered[i].reason += "!"
+            let problem = verify(altered.enumerated().map { (Int64($0.offset), $0.element) }).firstProblem
+            #expect(problem?.kind == .altered && problem?.offset == Int64(i))
+            // Removed, offsets kept: a gap. Removed and renumbered: a broken link (unless
+            // it was the racing writer's event, which no one links to, or the last one).
+            var removed = events.enumerated().map { (Int64($0.offset), $0.element) }
+            removed.remove(at: i)
+            if i < events.count - 1 { #expect(verify(removed).firstProblem?.kind == .gap) }
+            let renumbered = removed.enumerated().map { (Int64($0.offset), $0.element.1) }
+            let isStale = events[i].id.contains("raced")
+            if i < events.count - 1 && !isStale {
+                #expect(verify(renumbered).firstProblem?.kind == .brokenLink, "removing \(i)")
+            }
+        }
+        for i in 0..<(events.count - 1) where !events[i].id.contains("raced") && !events[i + 1].id.contains("raced") {
+            var swapped = events
+            swapped.swapAt(i, i + 1)
+            #expect(verify(swapped.enumerated().map { (Int64($0.offset), $0.element) }).firstProblem?.kind == .brokenLink,
+                    "swapping \(i)")
+        }
+        // Removing the last event is caught only against a known head.
+        var truncated = RuleChainVerifier()
+        for (i, e) in events.dropLast().enumerated() { truncated.check(offset: Int64(i), event: e) }
+        #expect(truncated.report().isIntact)
+        #expect(truncated.report(expectedHead: events.last!.hash).firstProblem?.kind == .brokenLink)
+    }
+
+    @Test func diffTurnsTheCurrentBookIntoTheTarget() throws {
+        var log = Self.busyLog()
+        let now = RL.hour(20)
+        var target = log.state.currentRules(at: now)
+        target.mappings = target.mappings.map { m in
+            var m = m
+            if m.id == "base" { m.cost = RL.d("0.15"); m.validity = .always }
+            return m
+        }
+        target.thresholds = []
+        target.groups.append("premium")
+        target.mappings.append(RL.mapping("premium-tiny", cost: "3", field: "disk", value: "ssd", group: "premium"))
+        target.modules[.noop] = ModuleSetting(enabled: true, priority: 0)
+        let changes = RuleLogDiff.changes(from: log.state.currentRules(at: now), to: target, at: now)
+        #expect(changes.map(\.change.operation) == ["create", "delete", "end", "create", "create", "enable"])
+        let events = RuleLogWriter.prepare(changes: changes, author: "ops", reason: "apply file", now: now, head: log.state.head)
+        #expect(RuleLogWriter.check(events, against: log.state).wouldBeAccepted)
+        for e in events { #expect(log.append(e) == .accepted) }
+        let after = log.state.ruleSet(at: now)
+        #expect(after.contentHash == log.state.currentRules(at: now).contentHash)
+        #expect(Set(after.mappings.map(\.id)) == ["base", "premium-tiny"])
+        #expect(after.mappings.first { $0.id == "base" }?.cost == RL.d("0.15"))
+        // The old price still holds before the change, and nothing is left to do.
+        #expect(log.state.ruleSet(at: RL.hour(15)).mappings.first { $0.id == "base" }?.cost == RL.d("0.12"))
+        var again = target
+        again.mappings = again.mappings.map { var m = $0; m.validity = .always; return m }
+        #expect(RuleLogDiff.changes(from: log.state.currentRules(at: RL.hour(21)), to: again, at: RL.hour(21)).isEmpty)
+    }
+}
