@@ -58,6 +58,9 @@ public final class RaterService {
         var consumerConfig = KafkaConfig(config.kafkaProperties)
         consumerConfig["bootstrap.servers"] = config.bootstrapServers
         consumerConfig["session.timeout.ms"] = consumerConfig["session.timeout.ms"] ?? "6000"
+        // Some brokers answer a fetch with more than fetch.max.bytes (noida-db does); a
+        // response above this limit would fail the connection forever.
+        consumerConfig["receive.message.max.bytes"] = consumerConfig["receive.message.max.bytes"] ?? "1073741824"
         let consumer = try KafkaConsumer(config: consumerConfig, groupID: "tally-rater", reportEndOfPartition: true)
         defer { consumer.close() }
         var adminConfig = KafkaConfig(config.kafkaProperties)
@@ -74,6 +77,7 @@ public final class RaterService {
             }
         }
         try consumer.assign(assignment)
+        rater.assign(assignment.map { ($0.topic, $0.partition) })
 
         let batch = KafkaRecordBatch(capacity: 4096)
         var batchStart = WallClock.monotonicMillis()
@@ -92,7 +96,10 @@ public final class RaterService {
                     rater.fold(InputRecord(topic: topic, partition: record.partition, offset: record.offset,
                                            key: record.key, value: record.value), wallNow: wallNow)
                 }
-                for end in batch.partitionEnds { atEnd["\(end.topic)/\(end.partition)"] = true }
+                for end in batch.partitionEnds {
+                    atEnd["\(end.topic)/\(end.partition)"] = true
+                    rater.reachedEnd(topic: end.topic, partition: end.partition)
+                }
                 for error in batch.errors where error.isFatal { throw error }
                 batch.release()
             }

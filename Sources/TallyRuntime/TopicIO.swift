@@ -40,7 +40,9 @@ public enum TopicIO {
         var remaining = Set<Int32>()
         for p in 0..<Int32(count) where try admin.watermarks(topic: topic, partition: p).high > 0 { remaining.insert(p) }
         guard !remaining.isEmpty else { return [] }
-        let consumer = try KafkaConsumer(config: KafkaConfig(bootstrapServers: bootstrapServers),
+        var config = KafkaConfig(bootstrapServers: bootstrapServers)
+        config["receive.message.max.bytes"] = "1073741824"  // brokers may exceed fetch.max.bytes
+        let consumer = try KafkaConsumer(config: config,
                                          groupID: "tally-reader", reportEndOfPartition: true)
         defer { consumer.close() }  // an idle consumer spins on some brokers: close promptly
         try consumer.assign(remaining.sorted().map { (topic, $0, KafkaOffset.beginning) })

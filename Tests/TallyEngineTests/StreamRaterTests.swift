@@ -118,3 +118,20 @@ import TallyEngine
         #expect(try run() == first)
     }
 }
+
+@Suite struct PartitionClockTests {
+    typealias H = EngineHarness
+
+    @Test func assignedPartitionsHoldTheClockUntilTheyDeliverThenWindowsClose() throws {
+        let h = try EngineHarness()
+        h.rater.assign([("tally.samples", 0), ("tally.samples", 1)])
+        try h.feed([H.sample(id: "a", volume: "1", at: "2026-11-02T00:10:00Z"),
+                    H.sample(id: "b", volume: "1", at: "2026-11-02T02:10:00Z")], partition: 0)
+        #expect(h.frames().isEmpty)  // partition 1 has not delivered: it may hold 00:xx samples
+        try h.feed([H.sample(id: "c", volume: "2", at: "2026-11-02T00:20:00Z"),
+                    H.sample(id: "d", volume: "1", at: "2026-11-02T02:00:00Z")], partition: 1)
+        let frames = h.frames()
+        #expect(frames.count == 1)
+        #expect(frames.first?["quantity"] as? String == "3")
+    }
+}

@@ -11,7 +11,10 @@ public struct DedupeIndex {
 
     public var count: Int { seen.count }
 
+    public func contains(_ key: SampleKey) -> Bool { seen.contains(key) }
+
     /// Records `key`; false if it was already seen (a duplicate).
+    @discardableResult
     public mutating func insert(_ key: SampleKey, at time: EventTime) -> Bool {
         guard seen.insert(key).inserted else { return false }
         pending.append((time, key))

@@ -8,8 +8,16 @@ extension StreamRater {
     /// open windows, so every window closes and a sample arriving later for one of
     /// them is late (a new revision), never a second revision 1.
     func advanceClock(wallNow: EventTime, endOfInput: Bool) {
-        for pid in clocks.keys { clocks[pid]!.advanceIfIdle(wallNow: wallNow, idleTimeout: catalog.idleTimeout) }
+        // Only a partition read to its end can be idle: one that is behind is lagging,
+        // and its old samples must still count.
+        for pid in clocks.keys where caughtUp.contains(pid) {
+            clocks[pid]!.advanceIfIdle(wallNow: wallNow, idleTimeout: catalog.idleTimeout)
+        }
         var target = clocks.values.compactMap(\.clock).min()
+        // An assigned partition that has delivered nothing and is not at its end may
+        // still hold old samples: it holds the clock back.
+        let waiting = clocks.contains { pid, clock in clock.clock == nil && assigned.contains(pid) && !caughtUp.contains(pid) }
+        if waiting { target = nil }
         if endOfInput, let last = closeQueue.latestDue { target = max(target ?? last, last) }
         if let target, globalClock.map({ $0 < target }) ?? true { globalClock = target }
     }

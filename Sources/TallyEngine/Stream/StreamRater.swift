@@ -34,6 +34,9 @@ public final class StreamRater {
     var dirtySlots: [Int] = []
 
     var clocks: [PartitionID: PartitionClock] = [:]
+    /// The partitions declared by `assign`, and those read to their current end.
+    var assigned = Set<PartitionID>()
+    var caughtUp = Set<PartitionID>()
     /// The closing clock: the minimum of the partition clocks, never moving back.
     var globalClock: EventTime?
     var dedupe = DedupeIndex()
@@ -71,6 +74,24 @@ public final class StreamRater {
     /// Messages written to the outbox and not yet acknowledged.
     public var pendingMessages: Int { unacknowledged }
 
+    /// Declares the partitions the rater reads: until each has delivered a sample or
+    /// been read to its end, the closing clock does not move.
+    public func assign(_ partitions: [(topic: String, partition: Int32)]) {
+        for p in partitions {
+            guard let topic = topicIndex[p.topic] else { continue }
+            let pid = PartitionID(topic: topic, partition: p.partition)
+            assigned.insert(pid)
+            if clocks[pid] == nil { clocks[pid] = PartitionClock() }
+        }
+    }
+
+    /// The partition was read to its current end (it may become idle); the next record
+    /// from it clears this.
+    public func reachedEnd(topic: String, partition: Int32) {
+        guard let t = topicIndex[topic] else { return }
+        caughtUp.insert(PartitionID(topic: t, partition: partition))
+    }
+
     // MARK: Folding
 
     /// Folds one record. The record's bytes are only read during the call.
@@ -78,6 +99,7 @@ public final class StreamRater {
         guard let topic = topicIndex[record.topic] else { return }
         let pid = PartitionID(topic: topic, partition: record.partition)
         if let next = offsets[pid], record.offset < next { return }  // already folded before a restart
+        caughtUp.remove(pid)
         offsets[pid] = record.offset + 1
         counters.recordsIn += 1
         var folded = 0, duplicates = 0
@@ -128,6 +150,12 @@ public final class StreamRater {
         if scope.isNone {
             return .rejected(.schemaViolation, "\(definition.scope.rawValue) is missing or null, and metric '\(definition.key)' is rated per \(definition.scope.rawValue)")
         }
+        // A duplicate is recognised before anything else, so a copy of a sample folded
+        // long ago counts as a duplicate rather than as too late. A sample re-published
+        // with a new id but the same content (Ceilometer does this when a notification is
+        // delivered twice) is a duplicate too.
+        let fingerprint = StreamRater.fingerprint(sample)
+        if dedupe.contains(sample.key) || dedupe.contains(fingerprint) { return .duplicate }
         let bounds = definition.period.window(containing: sample.timestamp)
         var late = false
         if let clock = globalClock, bounds.end + definition.grace <= clock {
@@ -137,10 +165,8 @@ public final class StreamRater {
             }
             late = true
         }
-        guard dedupe.insert(sample.key, at: sample.timestamp) else { return .duplicate }
-        // A sample re-published with a new id but the same content (Ceilometer does this
-        // when a notification is delivered twice) is a duplicate too.
-        guard dedupe.insert(StreamRater.fingerprint(sample), at: sample.timestamp) else { return .duplicate }
+        dedupe.insert(sample.key, at: sample.timestamp)
+        dedupe.insert(fingerprint, at: sample.timestamp)
 
         let group = groupSymbol(metric, sample)
         let key = WindowKey(start: bounds.start, metric: metric.name, scope: scope, resource: sample.resource, group: group)
