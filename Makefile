@@ -17,7 +17,8 @@ test: setup
 	$(SWIFT) test --skip-build
 
 bench: setup
-	$(SWIFT) build -c release --product tally --product tally-bench
+	$(SWIFT) build -c release --product tally
+	$(SWIFT) build -c release --product tally-bench
 	.build/release/tally-bench
 
 clean:

@@ -47,8 +47,8 @@ func runEndToEndBench(records recordCount: Int, tallyBinary: String) throws {
 
     // kcat first, so both read a topic the broker has already served once.
     t = WallClock.monotonicMillis()
-    let kcat = try spawnAndWait("/usr/bin/kcat", ["-C", "-e", "-q", "-b", broker.bootstrapServers, "-t", "metering.sample", "-o", "beginning"],
-                                stdout: "/dev/null")
+    let kcat = try spawnAndWait("/usr/bin/kcat", ["-C", "-e", "-q", "-X", "receive.message.max.bytes=1073741824", "-b", broker.bootstrapServers, "-t", "metering.sample", "-o", "beginning"],
+                                stdout: "/dev/null")  // same fetch-size allowance as the rater (noida-db exceeds fetch.max.bytes)
     let kcatMillis = WallClock.monotonicMillis() - t
     guard kcat.status == 0 else { throw BenchError("kcat exited \(kcat.status)") }
 

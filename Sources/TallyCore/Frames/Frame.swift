@@ -130,12 +130,30 @@ public struct Frame: Sendable {
 
     /// Computes the content hash, links the frame to `previousHash` and returns the
     /// record value: the canonical body plus `content_hash` and `previous_hash`.
+    /// The body is encoded once; the two hash members are spliced in at their
+    /// canonical places (`content_hash` sorts first, `previous_hash` just before
+    /// `previous_price`).
     public mutating func seal(previousHash: String) -> [UInt8] {
-        guard case var .object(members) = body else { return [] }
-        contentHash = SHA256.hex(Array(CanonicalJSON.object(members).text.utf8))
+        guard case let .object(members) = body else { return [] }
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(2048)
+        var splice = 0
+        for (i, key) in CanonicalJSON.sortedKeys(members).enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            if key == "previous_price" { splice = bytes.count }
+            CanonicalJSON.string(key).write(into: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            members[key]!.write(into: &bytes)
+        }
+        bytes.append(UInt8(ascii: "}"))
+        contentHash = SHA256.hex(bytes)
         self.previousHash = previousHash
-        members["content_hash"] = .string(contentHash)
-        members["previous_hash"] = .string(previousHash)
-        return Array(CanonicalJSON.object(members).text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 180)
+        out.append(contentsOf: "{\"content_hash\":\"\(contentHash)\",".utf8)
+        out.append(contentsOf: bytes[1..<splice])
+        out.append(contentsOf: "\"previous_hash\":\"\(previousHash)\",".utf8)
+        out.append(contentsOf: bytes[splice...])
+        return out
     }
 }

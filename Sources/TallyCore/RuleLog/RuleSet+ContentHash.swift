@@ -39,7 +39,7 @@ extension RuleSet {
     /// SHA-256 (lowercase hex) of the UTF-8 of `canonicalJSON.text`.
     public var contentHash: String {
         var sha = SHA256()
-        sha.update(canonicalJSON.utf8Bytes)
+        sha.update(canonicalJSON.bytes)
         return sha.finalize().lowercaseHex
     }
 }
