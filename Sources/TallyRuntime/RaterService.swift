@@ -22,6 +22,8 @@ public final class RaterService {
     private let producer: KafkaProducer
     private var unacknowledged: [UInt64: OutgoingMessage] = [:]
     private var topicHandles: [String: KafkaTopicHandle] = [:]
+    /// Milliseconds spent in each phase of the loop, printed by `tally run` at exit.
+    public private(set) var timing: [String: Int64] = [:]
 
     public init(config: ServiceConfig, metrics: MetricsConfig, pricer: WindowPricer) throws {
         self.config = config
@@ -88,7 +90,11 @@ public final class RaterService {
         while true {
             let stopping = shouldStop()
             if !stopping && !drained {
+                var t0 = WallClock.monotonicMillis()
                 try consumer.poll(into: batch, timeoutMs: 50)
+                var t1 = WallClock.monotonicMillis()
+                timing["poll", default: 0] += t1 - t0
+                t0 = t1
                 let wallNow = WallClock.now()
                 for record in batch {
                     let topic = record.topic
@@ -102,13 +108,20 @@ public final class RaterService {
                 }
                 for error in batch.errors where error.isFatal { throw error }
                 batch.release()
+                t1 = WallClock.monotonicMillis()
+                timing["fold", default: 0] += t1 - t0
             }
             let now = WallClock.monotonicMillis()
             let batchFull = rater.counters.samplesIn - samplesAtBatchStart >= UInt64(config.batchSamples)
             let allAtEnd = !atEnd.isEmpty && atEnd.values.allSatisfy { $0 }
             if batchFull || now - batchStart >= Int64(config.batchMillis) || stopping || allAtEnd {
                 let endOfInput = options.untilDrained && allAtEnd
-                try send(try rater.commitBatch(wallNow: WallClock.now(), endOfInput: endOfInput))
+                let t0 = WallClock.monotonicMillis()
+                let messages = try rater.commitBatch(wallNow: WallClock.now(), endOfInput: endOfInput)
+                let t1 = WallClock.monotonicMillis()
+                try send(messages)
+                timing["commit", default: 0] += t1 - t0
+                timing["send", default: 0] += WallClock.monotonicMillis() - t1
                 batchStart = now
                 samplesAtBatchStart = rater.counters.samplesIn
                 if endOfInput { drained = true }
@@ -125,7 +138,9 @@ public final class RaterService {
                 lastProgress = now
             }
             if stopping || drained {
+                let t0 = WallClock.monotonicMillis()
                 try producer.flush(timeoutMs: 30_000) { try handle($0) }
+                timing["flush", default: 0] += WallClock.monotonicMillis() - t0
                 if unacknowledged.isEmpty {
                     _ = try rater.commitBatch(wallNow: WallClock.now(), endOfInput: false)  // deletes acked outbox entries
                     return rater.counters

@@ -10,7 +10,7 @@ import TallyTestSupport
 /// --until-drained` (its own process: first record consumed → last frame
 /// acknowledged, plus start-up) against `kcat -C -e` reading the same topic to
 /// /dev/null, and report their ratio, the rater's peak RSS and the LMDB size.
-func runEndToEndBench(records recordCount: Int, tallyBinary: String) throws {
+func runEndToEndBench(records recordCount: Int, tallyBinary: String, durable: Bool = true, batchSamples: Int = 200_000) throws {
     let broker = try BrokerProcess.start()
     defer { broker.stop() }
     let work = FileManager.default.temporaryDirectory.appendingPathComponent("tally-bench-\(getpid())")
@@ -39,10 +39,10 @@ func runEndToEndBench(records recordCount: Int, tallyBinary: String) throws {
       bootstrap: \(broker.bootstrapServers)
       inputs: [{topic: metering.sample, format: ceilometer}]
       frames_partitions: 6
-    state: {path: state, durable: true}
+    state: {path: state, durable: \(durable)}
     metrics: metrics.yaml
     rules: rules.yaml
-    engine: {batch_samples: 20000, batch_ms: 200}
+    engine: {batch_samples: \(batchSamples), batch_ms: 2000}
     """.write(to: work.appendingPathComponent("tally.yaml"), atomically: true, encoding: .utf8)
 
     // kcat first, so both read a topic the broker has already served once.
@@ -63,12 +63,13 @@ func runEndToEndBench(records recordCount: Int, tallyBinary: String) throws {
 
     let tallyRate = Double(samples.count) / (Double(tallyMillis) / 1000)
     let kcatRate = Double(samples.count) / (Double(kcatMillis) / 1000)
-    print("end to end (tally run --until-drained, release, durable LMDB commits):")
+    print("end to end (tally run --until-drained, release, \(durable ? "durable" : "no-sync") LMDB commits, batches of \(batchSamples) samples):")
     print(String(format: "  tally: %d samples in %.2f s = %.0f samples/s (%.0f records/s), %@ frames (%.0f frames/s)",
                  samples.count, Double(tallyMillis) / 1000, tallyRate, tallyRate / 10, frames,
                  (Double(frames) ?? 0) / (Double(tallyMillis) / 1000)))
     print(String(format: "  kcat -C -e to /dev/null: %.2f s = %.0f samples/s", Double(kcatMillis) / 1000, kcatRate))
     print(String(format: "  tally / kcat: %.2f", tallyRate / kcatRate))
+    print("  tally " + (output.split(separator: "\n").first { $0.hasPrefix("timing_ms") } ?? ""))
     print("  tally peak RSS: \(tally.maxRSSKiB / 1024) MiB; LMDB on disk: \(lmdb / 1_048_576) MiB")
 }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-// tally-bench [e2e|decode|rating|script|all] [--records N]
+// tally-bench [e2e|decode|rating|script|rulelog|adapters|all] [--records N] [--no-sync]
 // Prints figures; asserts nothing (testing.md: benchmarks are not timed tests).
 let arguments = CommandLine.arguments.dropFirst()
 let which = arguments.first { !$0.hasPrefix("-") && Int($0) == nil } ?? "all"
@@ -12,5 +12,8 @@ if which == "rating" || which == "all" { print("== rating"); runRatingBench() }
 if which == "script" || which == "all" { print("== script"); runScriptBench() }
 if which == "e2e" || which == "all" {
     print("== end to end (\(records) records × 10 samples)")
-    do { try runEndToEndBench(records: records, tallyBinary: tallyBinary) } catch { print("end-to-end benchmark failed: \(error)"); exit(1) }
+    let durable = !arguments.contains("--no-sync")
+    do { try runEndToEndBench(records: records, tallyBinary: tallyBinary, durable: durable) } catch {
+        print("end-to-end benchmark failed: \(error)"); exit(1)
+    }
 }

@@ -5,7 +5,7 @@ public enum StateTable: Int, CaseIterable, Sendable {
     case offsets
     /// window key (24 bytes, window-major) → encoded `WindowRecord`.
     case windows
-    /// event time (8) + sample key (16) → empty. Persisted dedupe keys.
+    /// batch sequence (8) → latest event time (8) + the batch's sample keys (16 each).
     case dedupe
     /// sequence number (8, big-endian) → encoded `OutboxEntry`. Sent after commit.
     case outbox

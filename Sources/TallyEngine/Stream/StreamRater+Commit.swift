@@ -19,7 +19,11 @@ extension StreamRater {
     public func commitBatch(wallNow: EventTime, endOfInput: Bool = false) throws -> [OutgoingMessage] {
         if let failure = storeFailure { throw failure }
         advanceClock(wallNow: wallNow, endOfInput: endOfInput)
+        var started = monotonicNanos()
         closeDueWindows()
+        phaseNanos["close", default: 0] += monotonicNanos() - started
+        started = monotonicNanos()
+        defer { phaseNanos["store", default: 0] += monotonicNanos() - started }
         let due = lastMaintenance.map { wallNow - $0 >= settings.maintenanceInterval } ?? true
         let topics = settings.inputs.map(\.topic)
         try store.write { txn in

@@ -53,6 +53,8 @@ public final class StreamRater {
     var groupScratch: [UInt8] = []
     var rejections: [SampleRejection] = []
     var storeFailure: Error?
+    /// Nanoseconds spent closing windows and writing state, for `tally run`'s timing line.
+    public internal(set) var phaseNanos: [String: UInt64] = [:]
 
     public init(settings: EngineSettings, metrics: MetricsConfig, pricer: WindowPricer, store: StateStore) throws {
         self.settings = settings
