@@ -1,6 +1,6 @@
 import Foundation
 
-// tally-bench [e2e|decode|rating|script|rulelog|adapters|all] [--records N] [--no-sync]
+// tally-bench [e2e|fold|decode|rating|script|rulelog|adapters|all] [--records N] [--no-sync]
 // Prints figures; asserts nothing (testing.md: benchmarks are not timed tests).
 let arguments = CommandLine.arguments.dropFirst()
 let which = arguments.first { !$0.hasPrefix("-") && Int($0) == nil } ?? "all"
@@ -10,6 +10,10 @@ let tallyBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPat
 if which == "decode" || which == "all" { print("== decode"); runDecodeBench() }
 if which == "rating" || which == "all" { print("== rating"); runRatingBench() }
 if which == "script" || which == "all" { print("== script"); runScriptBench() }
+if which == "fold" || which == "all" {
+    print("== engine alone (\(records) records × 10 samples)")
+    do { try runFoldBench(records: records) } catch { print("fold benchmark failed: \(error)"); exit(1) }
+}
 if which == "e2e" || which == "all" {
     print("== end to end (\(records) records × 10 samples)")
     let durable = !arguments.contains("--no-sync")

@@ -130,22 +130,12 @@ public struct Frame: Sendable {
 
     /// Computes the content hash, links the frame to `previousHash` and returns the
     /// record value: the canonical body plus `content_hash` and `previous_hash`.
-    /// The body is encoded once; the two hash members are spliced in at their
-    /// canonical places (`content_hash` sorts first, `previous_hash` just before
-    /// `previous_price`).
+    /// The body is written once, member by member in canonical order (no tree, no
+    /// sorting per frame); the two hash members are spliced in at their canonical
+    /// places (`content_hash` sorts first, `previous_hash` just before `previous_price`).
     public mutating func seal(previousHash: String) -> [UInt8] {
-        guard case let .object(members) = body else { return [] }
-        var bytes: [UInt8] = [UInt8(ascii: "{")]
-        bytes.reserveCapacity(2048)
         var splice = 0
-        for (i, key) in CanonicalJSON.sortedKeys(members).enumerated() {
-            if i > 0 { bytes.append(UInt8(ascii: ",")) }
-            if key == "previous_price" { splice = bytes.count }
-            CanonicalJSON.string(key).write(into: &bytes)
-            bytes.append(UInt8(ascii: ":"))
-            members[key]!.write(into: &bytes)
-        }
-        bytes.append(UInt8(ascii: "}"))
+        let bytes = canonicalBody(splicePoint: &splice)
         contentHash = SHA256.hex(bytes)
         self.previousHash = previousHash
         var out: [UInt8] = []
@@ -156,4 +146,100 @@ public struct Frame: Sendable {
         out.append(contentsOf: bytes[splice...])
         return out
     }
+
+    /// The canonical encoding of `body`, written directly; `splicePoint` receives the
+    /// offset of the `previous_price` member.
+    func canonicalBody(splicePoint: inout Int) -> [UInt8] {
+        var w = CanonicalWriter()
+        w.open()
+        w.member("currency") { $0.string(currency) }
+        w.member("engine_version") { $0.string(engineVersion) }
+        w.member("frame_id") { $0.string(frameId) }
+        w.member("groupby") { $0.json(.object(groupby)) }
+        w.member("lineage") { w in
+            w.open()
+            w.member("ranges") { w in
+                w.bytes.append(UInt8(ascii: "["))
+                for (i, r) in lineage.enumerated() {
+                    if i > 0 { w.bytes.append(UInt8(ascii: ",")) }
+                    w.open()
+                    w.member("first_offset") { $0.integer(r.firstOffset) }
+                    w.member("last_offset") { $0.integer(r.lastOffset) }
+                    w.member("partition") { $0.integer(Int64(r.partition)) }
+                    w.member("samples") { $0.integer(r.samples) }
+                    w.member("topic") { $0.string(r.topic) }
+                    w.close()
+                }
+                w.bytes.append(UInt8(ascii: "]"))
+            }
+            w.member("sample_count") { $0.integer(sampleCount) }
+            w.member("sample_digest") { $0.string(sampleDigest) }
+            w.close()
+        }
+        w.member("metadata") { $0.json(.object(metadata)) }
+        w.member("metric") { $0.string(metric) }
+        w.member("output_partition") { $0.integer(Int64(outputPartition)) }
+        splicePoint = w.bytes.count + 1
+        w.member("previous_price") { $0.string(previousPrice.canonicalText) }
+        w.member("price") { $0.string(price.canonicalText) }
+        w.member("price_delta") { $0.string((price - previousPrice).canonicalText) }
+        w.member("project_id") { w in if let p = projectId { w.string(p) } else { w.null() } }
+        w.member("quantity") { $0.string(quantity.canonicalText) }
+        w.member("rating") { $0.json(rating) }
+        if case let .ratingFailed(reason) = status { w.member("rating_error") { $0.string(reason) } }
+        w.member("resource_id") { $0.string(resourceId) }
+        w.member("revision") { $0.integer(Int64(revision)) }
+        w.member("rule_book") { w in
+            w.open()
+            w.member("hash") { w in if let h = ruleBookHash { w.string(h) } else { w.null() } }
+            w.member("version") { w in if let v = ruleBookVersion { w.integer(v) } else { w.null() } }
+            w.close()
+        }
+        w.member("schema") { $0.string(Frame.schemaName) }
+        w.member("scope") { w in
+            w.open()
+            w.member("id") { $0.string(scope) }
+            w.member("kind") { $0.string(scopeKind) }
+            w.close()
+        }
+        w.member("service") { $0.string(service) }
+        w.member("status") { w in
+            if case .rated = status { w.string("rated") } else { w.string("rating-failed") }
+        }
+        w.member("unit") { $0.string(unit) }
+        w.member("user_id") { w in if let u = userId { w.string(u) } else { w.null() } }
+        w.member("window") { w in
+            w.open()
+            w.member("end") { $0.string(Timestamps.iso8601(windowEnd)) }
+            w.member("start") { $0.string(Timestamps.iso8601(windowStart)) }
+            w.close()
+        }
+        w.close()
+        return w.bytes
+    }
+}
+
+/// Writes canonical JSON member by member; the caller supplies keys in canonical
+/// order (a test checks the frame's order against `CanonicalJSON`'s sort).
+struct CanonicalWriter {
+    var bytes: [UInt8] = []
+    private var first: [Bool] = []
+
+    init() { bytes.reserveCapacity(2048) }
+
+    mutating func open() { bytes.append(UInt8(ascii: "{")); first.append(true) }
+    mutating func close() { bytes.append(UInt8(ascii: "}")); first.removeLast() }
+
+    mutating func member(_ key: StaticString, _ value: (inout CanonicalWriter) -> Void) {
+        if first[first.count - 1] { first[first.count - 1] = false } else { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: "\":".utf8)
+        value(&self)
+    }
+
+    mutating func string(_ s: String) { CanonicalJSON.writeString(s, into: &bytes) }
+    mutating func integer(_ i: Int64) { CanonicalJSON.writeInteger(i, into: &bytes) }
+    mutating func null() { bytes.append(contentsOf: "null".utf8) }
+    mutating func json(_ value: CanonicalJSON) { value.write(into: &bytes) }
 }

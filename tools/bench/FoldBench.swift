@@ -1,0 +1,46 @@
+import Foundation
+import TallyCore
+import TallyEngine
+import TallyRuntime
+import TallyWire
+
+/// The engine alone, without a broker: the same Ceilometer records the end-to-end
+/// benchmark uses, folded, closed, priced and committed to LMDB (no-sync) by a
+/// StreamRater in this process. Separates the engine's cost from Kafka's.
+func runFoldBench(records recordCount: Int) throws {
+    let hours = max(1, (recordCount * 10 / 2200 + 5) / 6)
+    let start = EventTime(micros: (WallClock.now().micros / 3_600_000_000 - Int64(hours) - 2) * 3_600_000_000)
+    let simulator = UsageSimulator(seed: 5, start: start, hours: hours, projects: 50, instancesPerProject: 10, volumesPerProject: 4)
+    let samples = Array(simulator.samples().prefix(recordCount * 10))
+    let records = CeilometerEncoder.records(samples, perRecord: 10)
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-fold-bench-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let store = try LMDBStateStore(path: dir, mapSizeMiB: 8192, durable: false)
+    let book = try RulesetFile.load(yaml: DemoFiles.rules)
+    let rater = try StreamRater(settings: EngineSettings(inputs: [.init(topic: "metering.sample", format: .ceilometer)]),
+                                metrics: try MetricsConfigLoader.load(yaml: DemoFiles.metrics),
+                                pricer: RuleBookPricer(rater: Rater(book: book), version: nil, hash: nil), store: store)
+    _ = try rater.restore(wallNow: WallClock.now())
+    let wallNow = WallClock.now()
+    var frames = 0
+    let t0 = WallClock.monotonicMillis()
+    var foldMillis: Int64 = 0
+    for (i, record) in records.enumerated() {
+        let f0 = WallClock.monotonicMillis()
+        record.withUnsafeBytes { bytes in
+            rater.fold(InputRecord(topic: "metering.sample", partition: 0, offset: Int64(i), key: nil, value: bytes), wallNow: wallNow)
+        }
+        foldMillis += WallClock.monotonicMillis() - f0
+        if i % 5000 == 4999 || i == records.count - 1 {
+            let out = try rater.commitBatch(wallNow: wallNow, endOfInput: i == records.count - 1)
+            frames += out.count
+            for m in out { rater.acknowledge(m.token) }
+        }
+    }
+    let total = Double(WallClock.monotonicMillis() - t0) / 1000
+    print(String(format: "engine alone (decode, fold, close, price, frames, LMDB no-sync): %d samples in %.2f s = %.0f samples/s; %d frames",
+                 samples.count, total, Double(samples.count) / total, frames))
+    let phases = rater.phaseNanos.map { "\($0.key)=\($0.value / 1_000_000)" }.sorted().joined(separator: " ")
+    print("  phases (ms): decode+fold=\(foldMillis) \(phases)")
+}
