@@ -10,6 +10,8 @@ let tallyBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPat
 if which == "decode" || which == "all" { print("== decode"); runDecodeBench() }
 if which == "rating" || which == "all" { print("== rating"); runRatingBench() }
 if which == "script" || which == "all" { print("== script"); runScriptBench() }
+if which == "rulelog" || which == "all" { print("== rule log"); runRuleLogBench() }
+if which == "adapters" { print("== adapters (needs the broker; 1M × 200 B)"); runAdapterBench() }
 if which == "fold" || which == "all" {
     print("== engine alone (\(records) records × 10 samples)")
     do { try runFoldBench(records: records) } catch { print("fold benchmark failed: \(error)"); exit(1) }
