@@ -15,6 +15,12 @@ final class EngineHarness {
         grace: PT5M
         retention: PT2H
         price_per_unit: "0.5"
+      bytes_out:
+        unit: B
+        aggregation: increase
+        period: PT1H
+        grace: PT5M
+        retention: PT6H
       instance:
         unit: instance
         aggregation: max

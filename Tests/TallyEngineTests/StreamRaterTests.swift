@@ -135,3 +135,44 @@ import TallyEngine
         #expect(frames.first?["quantity"] as? String == "3")
     }
 }
+
+@Suite struct CounterIncreaseTests {
+    typealias H = EngineHarness
+
+    static func latest(_ h: EngineHarness) -> [String: (revision: Int, quantity: String)] {
+        var out: [String: (revision: Int, quantity: String)] = [:]
+        for f in h.frames() where f["metric"] as? String == "bytes_out" {
+            let start = (f["window"] as! [String: Any])["start"] as! String, rev = f["revision"] as! Int
+            if (out[start]?.revision ?? 0) < rev { out[start] = (rev, f["quantity"] as! String) }
+        }
+        return out
+    }
+
+    @Test func increaseCountsTheRiseBetweenWindowsOnceAndHandlesResets() throws {
+        let h = try EngineHarness()
+        try h.feed([H.sample(id: "1", metric: "bytes_out", volume: "100", at: "2026-11-02T00:10:00Z"),
+                    H.sample(id: "2", metric: "bytes_out", volume: "160", at: "2026-11-02T00:50:00Z"),
+                    H.sample(id: "3", metric: "bytes_out", volume: "200", at: "2026-11-02T01:10:00Z"),
+                    H.sample(id: "4", metric: "bytes_out", volume: "30", at: "2026-11-02T01:40:00Z")],  // reset
+                   endOfInput: true)
+        let q = CounterIncreaseTests.latest(h)
+        #expect(q["2026-11-02T00:00:00Z"]?.quantity == "60")
+        #expect(q["2026-11-02T01:00:00Z"]?.quantity == "70")  // 160 → 200, then a restart to 30
+    }
+
+    @Test func aLateLastPointRevisesTheNextWindowsBaseline() throws {
+        let h = try EngineHarness()
+        try h.feed([H.sample(id: "1", metric: "bytes_out", volume: "100", at: "2026-11-02T00:10:00Z"),
+                    H.sample(id: "2", metric: "bytes_out", volume: "160", at: "2026-11-02T00:30:00Z"),
+                    H.sample(id: "3", metric: "bytes_out", volume: "200", at: "2026-11-02T01:10:00Z"),
+                    H.sample(id: "4", metric: "bytes_out", volume: "260", at: "2026-11-02T02:10:00Z")])
+        #expect(CounterIncreaseTests.latest(h)["2026-11-02T01:00:00Z"]?.quantity == "40")
+        // A late 00:50 reading of 190: hour 0 rises to 90 and hour 1 starts from 190.
+        try h.feed([H.sample(id: "late", metric: "bytes_out", volume: "190", at: "2026-11-02T00:50:00Z")])
+        let q = CounterIncreaseTests.latest(h)
+        #expect(q["2026-11-02T00:00:00Z"]?.quantity == "90")
+        #expect(q["2026-11-02T00:00:00Z"]?.revision == 2)
+        #expect(q["2026-11-02T01:00:00Z"]?.quantity == "10")
+        #expect(q["2026-11-02T01:00:00Z"]?.revision == 2)
+    }
+}

@@ -39,24 +39,30 @@ extension StreamRater {
     /// The later windows of `key`'s cycle series must be priced again: reopen them
     /// (from memory or the store) for closing in this batch.
     private func repriceLaterWindows(after key: WindowKey, metric m: Int) {
+        for later in tiers.windows(after: key) { reopen(later, metric: m, repricing: true) }
+    }
+
+    /// Reopens the closed window `key` (from memory or the store) so that it closes
+    /// again in this batch. `repricing`: only its price may have changed, so it is
+    /// revised only if the price did. A window still open, or purged past its
+    /// retention, is left alone.
+    private func reopen(_ key: WindowKey, metric m: Int, repricing: Bool) {
         guard let clock = globalClock else { return }
-        for later in tiers.windows(after: key) {
-            if let slot = index[later], windows[slot] != nil {
-                guard windows[slot]!.closed else { continue }  // still open: it will be priced when it closes
-                windows[slot]!.closed = false
-                windows[slot]!.repricing = true
-            } else {
-                let state: WindowState?
-                do { state = try loadWindow(later, metric: m) } catch { storeFailure = error; return }
-                guard var window = state else { continue }  // purged past retention: nothing to revise
-                window.closed = false
-                window.repricing = true
-                let slot: Int
-                if let free = freeSlots.popLast() { slot = free; windows[slot] = window } else { slot = windows.count; windows.append(window) }
-                index[later] = slot
-            }
-            closeQueue.push(clock, later)
+        if let slot = index[key], windows[slot] != nil {
+            guard windows[slot]!.closed else { return }
+            windows[slot]!.closed = false
+            windows[slot]!.repricing = repricing
+        } else {
+            let state: WindowState?
+            do { state = try loadWindow(key, metric: m) } catch { storeFailure = error; return }
+            guard var window = state else { return }
+            window.closed = false
+            window.repricing = repricing
+            let slot: Int
+            if let free = freeSlots.popLast() { slot = free; windows[slot] = window } else { slot = windows.count; windows.append(window) }
+            index[key] = slot
         }
+        closeQueue.push(clock, key)
     }
 
     private func close(_ slot: Int) {
@@ -92,6 +98,13 @@ extension StreamRater {
         if cumulative { tiers.current = w.key }
         let result = pricer.price(input, metric: definition, usage: cumulative ? tiers : nil)
         if cumulative, tiers.record(w.key, quantity: quantity) { repriceLaterWindows(after: w.key, metric: w.metric) }
+        if w.lastPointChanged {
+            // A late sample moved this window's last point, which the next window starts from.
+            w.lastPointChanged = false
+            var next = w.key
+            next.start = w.bounds.end
+            reopen(next, metric: w.metric, repricing: false)
+        }
         if w.repricing {
             w.repricing = false
             // Re-priced only because an earlier window of its cycle changed: no revision if the price stands.

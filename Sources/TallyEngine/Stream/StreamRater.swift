@@ -173,7 +173,13 @@ public final class StreamRater {
         let group = groupSymbol(metric, sample)
         let key = WindowKey(start: bounds.start, metric: metric.name, scope: scope, resource: sample.resource, group: group)
         let slot = self.slot(for: key, metric: m, bounds: bounds, sample: sample, late: late)
+        let reopening = windows[slot]!.closed
+        let lastBefore = reopening ? windows[slot]!.accumulator.lastPoint : nil
         windows[slot]!.fold(sample, metric: metric, topic: pid.topic, partition: pid.partition, offset: offset)
+        if reopening, definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage,
+           windows[slot]!.accumulator.lastPoint != lastBefore {
+            windows[slot]!.lastPointChanged = true
+        }
         if !windows[slot]!.dirty { windows[slot]!.dirty = true; dirtySlots.append(slot) }
         if windows[slot]!.closed {
             // A late sample reopens the window: it closes again at the end of this batch.

@@ -33,6 +33,8 @@ struct WindowState {
     var dirty = true
     /// Reopened only to be priced again after an earlier window of its tier cycle changed.
     var repricing = false
+    /// A late sample moved the last point, which the next window is seeded from.
+    var lastPointChanged = false
 
     /// Adds a sample's id to the order-independent digest (wrapping sum of a mix).
     mutating func digest(_ key: SampleKey) {
