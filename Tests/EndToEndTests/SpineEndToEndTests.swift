@@ -61,4 +61,38 @@ import TallyRuntime
         #expect(counters["samples_duplicate"] == 10)
         #expect(counters["frames_emitted"] == UInt64(ledger.latest.count))
     }
+
+    @Test func aLateSampleRevisesItsWindowAndOneBeyondRetentionIsDeadLettered() throws {
+        let fixture = try EndToEndFixture()
+        let start = EventTime(micros: (WallClock.now().micros / 3_600_000_000 - 6) * 3_600_000_000)
+        let simulator = UsageSimulator(seed: 7, start: start, hours: 3, projects: 1, instancesPerProject: 1, volumesPerProject: 1)
+        let samples = simulator.samples()
+        try fixture.produce(CeilometerEncoder.records(samples, perRecord: 10))
+        let first = try TallyProcess.run(["run", "--config", fixture.configPath, "--until-drained"])
+        #expect(first.status == 0, "\(first.output)")
+
+        // The volume grew to 999 GiB for a moment in the first hour (late, within the
+        // 2-day retention); and a reading from four days ago arrives (beyond it).
+        let volume = samples.first { $0.metric == "volume.size" }!
+        var late = volume
+        late.id = "late-volume"; late.volume = "999"; late.timestamp = volume.timestamp + TimeSpan.minutes(5)
+        var ancient = volume
+        ancient.id = "ancient-volume"; ancient.timestamp = volume.timestamp - TimeSpan.days(4)
+        try fixture.produce([CeilometerEncoder.record([late][...], messageID: "m-late"),
+                             CeilometerEncoder.record([ancient][...], messageID: "m-ancient")])
+        let second = try TallyProcess.run(["run", "--config", fixture.configPath, "--until-drained"])
+        #expect(second.status == 0, "\(second.output)")
+
+        let ledger = try fixture.frames()
+        let revised = ledger.latest.values.filter { $0.metric == "volume.size" && $0.revision == 2 }
+        #expect(revised.count == 1)
+        #expect(revised.first?.quantity.canonicalText == "999")
+        #expect(revised.first?.windowStart == Timestamps.iso8601(EventTime(micros: volume.timestamp.micros / 3_600_000_000 * 3_600_000_000)))
+        let letters = try fixture.deadLetters()
+        #expect(letters.compactMap { $0["reason"] as? String } == ["too-late"])
+        let counters = TallyProcess.counters(in: second.output)
+        #expect(counters["samples_late"] == 1)
+        #expect(counters["samples_too_late"] == 1)
+        #expect(counters["frames_revised"] == 1)
+    }
 }

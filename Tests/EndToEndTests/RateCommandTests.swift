@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+/// `tally rate` and `tally quote` as a user runs them, on the files in Fixtures/.
+@Suite struct RateCommandTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static func path(_ name: String) -> String { fixtures.appendingPathComponent(name).path }
+
+    static func frames(_ output: String) -> [[String: Any]] {
+        output.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    @Test func ratesSampleFilesAsTheRaterWould() throws {
+        let run = try TallyProcess.run(["rate", "--metrics", Self.path("metrics.yaml"), "--rules", Self.path("rules.yaml"),
+                                        "--format", "json", Self.path("samples.jsonl")])
+        #expect(run.status == 0, "\(run.output)")
+        let frames = Self.frames(run.output)
+        let byKey = Dictionary(frames.map { f -> (String, String) in
+            let start = (f["window"] as? [String: Any])?["start"] as? String ?? ""
+            return ("\(f["metric"] as? String ?? "") \(start)", "\(f["quantity"] as? String ?? "") \(f["price"] as? String ?? "")")
+        }, uniquingKeysWith: { a, _ in a })
+        #expect(byKey["instance 2026-11-02T00:00:00Z"] == "1 0.025")
+        #expect(byKey["instance 2026-11-02T01:00:00Z"] == "1 0.1")
+        #expect(byKey["volume.size 2026-11-02T00:00:00Z"] == "50 0.02")
+        // 15 GiB of egress, the first 10 free each month, then 0.08 per GiB.
+        #expect(byKey["network.outgoing.bytes 2026-11-02T00:00:00Z"] == "15 0.4")
+        #expect(frames.count == 4)
+    }
+
+    @Test func badLinesAreNamedByFileAndLineAndExitTwo() throws {
+        let run = try TallyProcess.run(["rate", "--metrics", Self.path("metrics.yaml"), Self.path("bad-samples.jsonl")])
+        #expect(run.status == 2)
+        #expect(run.output.contains("bad-samples.jsonl:3: negative-volume"))
+        #expect(run.output.contains("bad-samples.jsonl:4: bad-timestamp"))
+        #expect(run.output.contains("bad-samples.jsonl:5: malformed-json"))
+        #expect(run.output.contains("instance"))  // the good lines are still rated and printed
+    }
+
+    @Test func quotePricesAndExplains() throws {
+        let run = try TallyProcess.run(["quote", "--rules", Self.path("rules.yaml"), "--metric", "instance", "--qty", "24",
+                                        "--meta", "flavor_name=m1.large", "--at", "2026-11-02T00:00:00Z"])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains("price: 2.4"))
+        #expect(run.output.contains("m1-large"))
+        let unknown = try TallyProcess.run(["quote", "--rules", Self.path("rules.yaml"), "--metric", "instance", "--qty", "x"])
+        #expect(unknown.status != 0)
+        #expect(unknown.output.contains("not a decimal"))
+    }
+}
