@@ -33,7 +33,9 @@ struct QuoteCommand: ParsableCommand {
             time = WallClock.now()
         }
         let book: RuleBook
-        do { book = try RulesetFile.load(contentsOf: rules) } catch { throw ValidationError("\(error)") }
+        do { book = try RulesetFile.load(yaml: try readUserFile(rules, what: "rules file"), file: rules) } catch let f as CommandFailure {
+            throw f
+        } catch { throw CommandFailure("\(error)") }
         let result = Rater(book: book, scriptEvaluator: LuaScriptEvaluatorFactory.make())
             .quote(service: metric, quantity: quantity, description: description, tenant: tenant, at: time)
         if json {

@@ -21,23 +21,22 @@ struct RateCommand: ParsableCommand {
         guard !samples.isEmpty else { throw ValidationError("give at least one sample file (or - for standard input)") }
         let result: OfflineRating
         do {
+            _ = try readUserFile(metrics, what: "metrics file")
             let config = try MetricsConfigLoader.load(contentsOf: metrics)
             let files = try samples.map { path -> (name: String, lines: [String]) in
                 let text: String
                 if path == "-" {
                     text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
                 } else {
-                    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                        throw ValidationError("\(path): cannot read (\(error.localizedDescription))")
-                    }
+                    text = try readUserFile(path, what: "sample file")
                 }
                 return (path == "-" ? "<stdin>" : path, text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
             }
             result = try OfflineRating(metrics: config, pricer: try PricerFactory.make(rulesFile: rules), files: files)
-        } catch let error as ValidationError {
-            throw error
+        } catch let failure as CommandFailure {
+            throw failure
         } catch {
-            throw ValidationError("\(error)")
+            throw CommandFailure("\(error)")
         }
         switch format {
         case .json: for frame in result.frames { print(String(decoding: frame, as: UTF8.self)) }

@@ -20,12 +20,16 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let service: RaterService
         do {
+            _ = try readUserFile(config, what: "configuration file")
             let settings = try ServiceConfig.load(path: config)
+            _ = try readUserFile(settings.metricsFile, what: "metrics file")
             let metrics = try MetricsConfigLoader.load(contentsOf: settings.metricsFile)
             service = try RaterService(config: settings, metrics: metrics,
                                        pricer: try PricerFactory.make(rulesFile: settings.rulesFile))
+        } catch let failure as CommandFailure {
+            throw failure
         } catch {
-            throw ValidationError("\(error)")
+            throw CommandFailure("\(error)")
         }
         StopSignal.install()
         var options = RaterService.Options(untilDrained: untilDrained)
