@@ -98,6 +98,9 @@ extension StreamRater {
         if cumulative { tiers.current = w.key }
         let result = pricer.price(input, metric: definition, usage: cumulative ? tiers : nil)
         if cumulative, tiers.record(w.key, quantity: quantity) { repriceLaterWindows(after: w.key, metric: w.metric) }
+        if definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage {
+            closedLastPoints[w.key] = w.accumulator.lastPoint
+        }
         if w.lastPointChanged {
             // A late sample moved this window's last point, which the next window starts from.
             w.lastPointChanged = false

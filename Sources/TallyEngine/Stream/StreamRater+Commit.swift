@@ -103,6 +103,11 @@ extension StreamRater {
             return true
         }
         for k in doomed { try txn.delete(.windows, k) }
+        // Only the window just before a closing one is needed; older points are read
+        // from the store on the rare late revision.
+        let longestWindow = catalog.metrics.map { $0.definition.period.window(containing: clock).length.micros }.max() ?? 0
+        let recent = clock - TimeSpan(micros: 3 * longestWindow)
+        closedLastPoints = closedLastPoints.filter { $0.key.start >= recent }
         try dedupe.expire(before: horizon - .days(1), in: txn)
     }
 }

@@ -41,6 +41,9 @@ public final class StreamRater {
     var globalClock: EventTime?
     var dedupe = DedupeIndex()
     let tiers = TierLedger()
+    /// Last points of recently closed increase/time-weighted windows: the next window
+    /// starts from them, and this saves a store read per closing window.
+    var closedLastPoints: [WindowKey: SamplePoint] = [:]
     var offsets: [PartitionID: Int64] = [:]
     public internal(set) var counters = Counters()
     var outboxSequence: UInt64 = 0
@@ -252,6 +255,7 @@ extension StreamRater {
         var previous = key
         previous.start = period.windowStart(containing: key.start - TimeSpan(micros: 1))
         if let slot = index[previous] { return windows[slot]?.accumulator.lastPoint }
+        if let point = closedLastPoints[previous] { return point }
         do { return try loadWindow(previous, metric: m)?.accumulator.lastPoint } catch { storeFailure = error; return nil }
     }
 }
