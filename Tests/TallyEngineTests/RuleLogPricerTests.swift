@@ -65,7 +65,9 @@ import TallyWire
     @Test func followsTheLogAndDropsCachedBooks() throws {
         let pricer = RuleLogPricer()
         let window = Self.window(at: EventTime(micros: Self.t0.micros + 5 * Self.hour))
+        // No rule book yet: price_per_unit from the metrics file (none here: zero), no book named.
         #expect(pricer.price(window, metric: Self.metric, usage: nil).price == .zero)
+        #expect(pricer.ruleBookIdentity(forWindowStarting: window.windowStart) == (nil, nil))
         try Self.publish(Self.rules(cost: "0.025"), at: Self.t0, now: Self.t0, into: pricer)
         #expect(pricer.price(window, metric: Self.metric, usage: nil).price == ExactDecimal("0.025")!)
         try Self.publish(Self.rules(cost: "0.025", tiered: true), at: Self.t0, now: Self.t0, into: pricer)

@@ -9,6 +9,9 @@ import TallyWire
 /// A `Rater` is built per rule-book epoch (the interval between two change instants,
 /// where the book is constant) and kept until the next accepted event, so pricing a
 /// window is a lookup, not a fold. Not thread-safe, like `Rater`.
+///
+/// Until the log has an accepted event there is no rule book: windows are priced like
+/// `FlatPricer` (`price_per_unit` from the metrics file) and frames name no book.
 public final class RuleLogPricer: WindowPricer {
     /// One epoch's book and the rater built on it.
     private struct Epoch {
@@ -28,6 +31,7 @@ public final class RuleLogPricer: WindowPricer {
     private let makeEvaluator: () -> ScriptEvaluator?
     private var epochs: [Epoch] = []
     private var tieredServices: Set<String>
+    private let flat = FlatPricer()
 
     /// `state`: the log folded so far (empty, or from a snapshot or a full read);
     /// `scriptEvaluator` makes the evaluator each epoch's `Rater` uses for scripts.
@@ -45,6 +49,7 @@ public final class RuleLogPricer: WindowPricer {
     /// take `ruleBookIdentity(forWindowStarting:)`. This is the book at the latest
     /// change instant, for status displays.
     public var ruleBookHash: String? {
+        guard reader.state.version != nil else { return nil }
         let latest = reader.state.changeInstants().last ?? .distantPast
         return epoch(containing: latest).hash
     }
@@ -62,10 +67,12 @@ public final class RuleLogPricer: WindowPricer {
     }
 
     public func ruleBookIdentity(forWindowStarting windowStart: EventTime) -> (version: Int64?, hash: String?) {
-        (reader.state.version, epoch(containing: windowStart).hash)
+        guard reader.state.version != nil else { return (nil, nil) }
+        return (reader.state.version, epoch(containing: windowStart).hash)
     }
 
     public func price(_ input: RatingInput, metric: MetricDefinition, usage: TierUsageSource?) -> RatingResult {
+        guard reader.state.version != nil else { return flat.price(input, metric: metric, usage: usage) }
         let epoch = epoch(containing: input.windowStart)
         guard let rater = epoch.rater else {
             return RatingResult(price: .zero, status: .failed(reason: epoch.failure ?? "no rule book"),

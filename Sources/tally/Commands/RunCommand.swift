@@ -23,7 +23,7 @@ struct RunCommand: ParsableCommand {
             let settings = try ServiceConfig.load(path: config)
             let metrics = try MetricsConfigLoader.load(contentsOf: settings.metricsFile)
             service = try RaterService(config: settings, metrics: metrics,
-                                       pricer: try PricerFactory.make(rulesFile: settings.rulesFile))
+                                       pricer: try PricerFactory.make(config: settings))
         } catch {
             throw ValidationError("\(error)")
         }
