@@ -24,7 +24,9 @@ struct RulesApplyCommand: ParsableCommand {
         }
         let client = try options.client()
         let state = try client.readState()
-        let changes = RuleLogDiff.changes(from: state.currentRules(at: time), to: target, at: time)
+        // Rules in the file that have ended by --at are history (a past price that was
+        // changed): the log cannot change them, and the current rules no longer list them.
+        let changes = RuleLogDiff.changes(from: state.currentRules(at: time), to: target.removingRulesEnded(by: time), at: time)
         guard !changes.isEmpty else {
             print("tally rules: the rules already match \(file); nothing to publish")
             return
@@ -45,5 +47,18 @@ struct RulesApplyCommand: ParsableCommand {
             return
         }
         try RulesCLI.publish(changes, authorship: authorship, force: force, client: client, state: state)
+    }
+}
+
+extension RuleSet {
+    /// The same rules without those whose validity ends at or before `time`.
+    func removingRulesEnded(by time: EventTime) -> RuleSet {
+        func live(_ validity: RuleValidity) -> Bool { validity.end.map { $0 > time } ?? true }
+        var copy = self
+        copy.mappings.removeAll { !live($0.validity) }
+        copy.thresholds.removeAll { !live($0.validity) }
+        copy.tiers.removeAll { !live($0.validity) }
+        copy.scripts.removeAll { !live($0.validity) }
+        return copy
     }
 }
