@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TallyCore
+import TallyKafka
 import TallyRuntime
 import TallyWire
 
@@ -21,11 +22,9 @@ import TallyWire
                 + "- {id: m1-small-2026, value: m1.small, type: flat, cost: 0.05, group: compute, start: \(Timestamps.iso8601(change))}")
     }
 
-    @Test func backdatedPriceChangePricesWindowsByTheirStartAndVerifyCatchesAnAlteredEvent() throws {
-        let fixture = try EndToEndFixture()
-        let dir = fixture.directory
-        // The same service without a rules file: pricing follows tally.rules.
-        let config = dir.appendingPathComponent("tally-log.yaml").path
+    /// The fixture's service configuration without a rules file: pricing follows tally.rules.
+    static func writeConfigWithoutRulesFile(_ fixture: EndToEndFixture, state: String) throws -> String {
+        let config = fixture.directory.appendingPathComponent("tally-\(state).yaml").path
         try """
         kafka:
           bootstrap: \(fixture.broker.bootstrapServers)
@@ -34,9 +33,16 @@ import TallyWire
           input_partitions: 3
           frames_partitions: 3
         state:
-          path: state-log
+          path: \(state)
         metrics: metrics.yaml
         """.write(toFile: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
+    @Test func backdatedPriceChangePricesWindowsByTheirStartAndVerifyCatchesAnAlteredEvent() throws {
+        let fixture = try EndToEndFixture()
+        let dir = fixture.directory
+        let config = try Self.writeConfigWithoutRulesFile(fixture, state: "state-log")
 
         let start = EventTime(micros: (WallClock.now().micros / Self.hour - 8) * Self.hour)
         let change = EventTime(micros: start.micros + 3 * Self.hour)
@@ -121,5 +127,57 @@ import TallyWire
         let broken = try TallyProcess.run(["rules", "verify", "--config", config])
         #expect(broken.status != 0, "\(broken.output)")
         #expect(broken.output.contains("offset \(events.count): altered"), "\(broken.output)")
+    }
+
+    /// A running rater started on an empty log picks up rules published while it runs:
+    /// the windows it closes afterwards are priced with them and name their version.
+    @Test func aRunningRaterFollowsRulesPublishedAfterItStarted() throws {
+        let fixture = try EndToEndFixture()
+        let config = try Self.writeConfigWithoutRulesFile(fixture, state: "state-live")
+        let log = fixture.directory.appendingPathComponent("run.log")
+        let process = try TallyProcess.start(["run", "--config", config], log: log)
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        let admin = try KafkaAdmin(config: KafkaConfig(bootstrapServers: fixture.broker.bootstrapServers))
+        let deadline = Date().addingTimeInterval(60)
+        // The rater creates the rules topic before it assigns it: then it is following.
+        while try admin.partitionCount(of: "tally.rules") == nil, Date() < deadline, process.isRunning { usleep(100_000) }
+        #expect(try admin.partitionCount(of: "tally.rules") == 1)
+
+        let start = EventTime(micros: (WallClock.now().micros / Self.hour - 8) * Self.hour)
+        let rulesPath = fixture.directory.appendingPathComponent("rules.yaml").path
+        let applied = try TallyProcess.run(["rules", "apply", rulesPath, "--config", config, "--force",
+                                            "--at", Timestamps.iso8601(EventTime(micros: start.micros - Self.hour)),
+                                            "--author", "bob@example.com", "--reason", "first price list"])
+        #expect(applied.status == 0, "\(applied.output)")
+        let version = try RuleLogClient(bootstrapServers: fixture.broker.bootstrapServers).readState().version
+        #expect(version != nil)
+
+        let samples = UsageSimulator(seed: 11, start: start, hours: 6, projects: 1, instancesPerProject: 2,
+                                     volumesPerProject: 1).samples()
+        try fixture.produce(CeilometerEncoder.records(samples, perRecord: 10))
+        let expected = ExpectedWindows(samples)
+        // Windows of the first four hours close on the watermark; wait for their frames.
+        let closedBefore = start.micros / Self.hour + 4
+        let wanted = expected.quantities.keys.filter { $0.metric == "instance" && $0.hour < closedBefore }.count
+        var instanceFrames: [FrameLedger.Entry] = []
+        while Date() < deadline, process.isRunning {
+            instanceFrames = try fixture.frames().latest.values.filter {
+                $0.metric == "instance" && ((try? TimestampParserForTests.micros($0.windowStart)) ?? .max) / Self.hour < closedBefore
+            }
+            if instanceFrames.count >= wanted { break }
+            usleep(200_000)
+        }
+        process.terminate()
+        process.waitUntilExit()
+        #expect(wanted > 0 && instanceFrames.count == wanted,
+                "\(instanceFrames.count) of \(wanted) frames; \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        for entry in instanceFrames {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(entry.bytes)) as? [String: Any])
+            let flavor = (object["groupby"] as? [String: Any])?["flavor_name"] as? String
+            let key = ExpectedWindows.Key(metric: entry.metric, resource: entry.resource,
+                                          hour: try TimestampParserForTests.micros(entry.windowStart) / Self.hour, flavor: flavor)
+            #expect(Decimal(string: entry.price.canonicalText) == expected.prices[key], "\(key): \(entry.price.canonicalText)")
+            #expect(((object["rule_book"] as? [String: Any])?["version"] as? NSNumber)?.int64Value == version)
+        }
     }
 }
