@@ -16,6 +16,17 @@ public enum PricerFactory {
     }
 }
 
+extension PricerFactory {
+    /// The pricer `tally run` uses: the rules file's fixed book when the configuration
+    /// names one, else the rule log (`kafka.rules_topic`) read whole now; `RaterService`
+    /// keeps following it.
+    public static func make(config: ServiceConfig) throws -> WindowPricer {
+        if let rulesFile = config.rulesFile { return try make(rulesFile: rulesFile) }
+        let state = try RuleLogClient(config: config).readState()
+        return RuleLogPricer(state: state, scriptEvaluator: { LuaScriptEvaluator() })
+    }
+}
+
 /// The script evaluator every command uses (so the executable need not import TallyScript).
 public enum LuaScriptEvaluatorFactory {
     public static func make() -> ScriptEvaluator { LuaScriptEvaluator() }

@@ -22,11 +22,14 @@ public final class RaterService {
     private let producer: KafkaProducer
     private var unacknowledged: [UInt64: OutgoingMessage] = [:]
     private var topicHandles: [String: KafkaTopicHandle] = [:]
+    /// Set when pricing follows the rule log: its events are fed to it between batches.
+    private let ruleLog: RuleLogPricer?
     /// Milliseconds spent in each phase of the loop, printed by `tally run` at exit.
     public private(set) var timing: [String: Int64] = [:]
 
     public init(config: ServiceConfig, metrics: MetricsConfig, pricer: WindowPricer) throws {
         self.config = config
+        ruleLog = pricer as? RuleLogPricer
         try FileManager.default.createDirectory(atPath: config.statePath, withIntermediateDirectories: true)
         store = try LMDBStateStore(path: config.statePath, mapSizeMiB: config.mapSizeMiB, durable: config.durableCommits)
         let settings = EngineSettings(
@@ -48,6 +51,7 @@ public final class RaterService {
         for input in config.inputs { _ = try admin.createTopic(input.topic, partitions: Int(config.inputPartitions)) }
         _ = try admin.createTopic(config.framesTopic, partitions: Int(config.framesPartitions))
         _ = try admin.createTopic(config.deadLetterTopic, partitions: 1)
+        if ruleLog != nil { try RuleLogClient(config: config).ensureTopic() }
     }
 
     /// Runs until `shouldStop()` says so (checked between batches), or until drained.
@@ -78,8 +82,15 @@ public final class RaterService {
                 atEnd["\(input.topic)/\(p)"] = false
             }
         }
-        try consumer.assign(assignment)
         rater.assign(assignment.map { ($0.topic, $0.partition) })
+        // The rule log's one partition, after what the pricer has folded: rule changes
+        // take effect for the windows closed after them, without a restart. It is not an
+        // input: it neither holds the clock nor counts for "drained".
+        if let ruleLog, try admin.partitionCount(of: config.rulesTopic) != nil {
+            let next = ruleLog.state.lastOffset.map { KafkaOffset.exact($0 + 1) } ?? .beginning
+            assignment.append((config.rulesTopic, 0, next))
+        }
+        try consumer.assign(assignment)
 
         let batch = KafkaRecordBatch(capacity: 4096)
         var batchStart = WallClock.monotonicMillis()
@@ -98,11 +109,15 @@ public final class RaterService {
                 let wallNow = WallClock.now()
                 for record in batch {
                     let topic = record.topic
+                    if let ruleLog, topic == config.rulesTopic {
+                        ruleLog.apply(eventBytes: Array(record.value), offset: record.offset)
+                        continue
+                    }
                     atEnd["\(topic)/\(record.partition)"] = false
                     rater.fold(InputRecord(topic: topic, partition: record.partition, offset: record.offset,
                                            key: record.key, value: record.value), wallNow: wallNow)
                 }
-                for end in batch.partitionEnds {
+                for end in batch.partitionEnds where !(ruleLog != nil && end.topic == config.rulesTopic) {
                     atEnd["\(end.topic)/\(end.partition)"] = true
                     rater.reachedEnd(topic: end.topic, partition: end.partition)
                 }

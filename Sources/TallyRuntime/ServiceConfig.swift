@@ -14,6 +14,8 @@ public struct ServiceConfig: Sendable {
     public var inputs: [Input]
     public var framesTopic: String
     public var deadLetterTopic: String
+    /// The rule log (one partition); the rater follows it when `rulesFile` is nil.
+    public var rulesTopic: String
     public var framesPartitions: Int32
     public var inputPartitions: Int32
     public var createTopics: Bool
@@ -32,6 +34,7 @@ public struct ServiceConfig: Sendable {
         inputs = [Input(topic: "metering.sample", format: .ceilometer), Input(topic: "tally.samples", format: .auto)]
         framesTopic = "tally.frames"
         deadLetterTopic = "tally.deadletter"
+        rulesTopic = "tally.rules"
         framesPartitions = 3
         inputPartitions = 3
         createTopics = true
@@ -96,6 +99,7 @@ extension ServiceConfig {
         }
         config.framesTopic = try kafka.string("frames_topic") ?? config.framesTopic
         config.deadLetterTopic = try kafka.string("deadletter_topic") ?? config.deadLetterTopic
+        config.rulesTopic = try kafka.string("rules_topic") ?? config.rulesTopic
         config.framesPartitions = Int32(try kafka.int("frames_partitions") ?? Int(config.framesPartitions))
         config.inputPartitions = Int32(try kafka.int("input_partitions") ?? Int(config.inputPartitions))
         config.createTopics = try kafka.bool("create_topics") ?? true

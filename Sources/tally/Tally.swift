@@ -5,5 +5,5 @@ struct Tally: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tally",
         abstract: "An event-sourced streaming rater for cloud usage.",
-        subcommands: [RunCommand.self, DemoCommand.self, RateCommand.self, QuoteCommand.self])
+        subcommands: [RunCommand.self, DemoCommand.self, RateCommand.self, QuoteCommand.self, RulesCommand.self])
 }

@@ -45,4 +45,14 @@ public protocol WindowPricer: AnyObject {
     func usesCumulativeUsage(service: String) -> Bool
     var ruleBookVersion: Int64? { get }
     var ruleBookHash: String? { get }
+    /// The version and hash of the book that prices a window starting at `windowStart`
+    /// (what the frame records). Pricers whose book changes over time (the rule log)
+    /// answer per window; the default is the fixed `ruleBookVersion`/`ruleBookHash`.
+    func ruleBookIdentity(forWindowStarting windowStart: EventTime) -> (version: Int64?, hash: String?)
+}
+
+extension WindowPricer {
+    public func ruleBookIdentity(forWindowStarting windowStart: EventTime) -> (version: Int64?, hash: String?) {
+        (ruleBookVersion, ruleBookHash)
+    }
 }

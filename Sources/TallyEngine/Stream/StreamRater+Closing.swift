@@ -125,6 +125,7 @@ extension StreamRater {
             status = .ratingFailed(reason)
             counters.windowsRatingFailed += 1
         }
+        let book = pricer.ruleBookIdentity(forWindowStarting: w.bounds.start)
         let groupby = metric.extraGroupby.map { (metric.groupby[$0].name, w.groupValues[$0]) }
         let frameID = Frame.id(metric: definition.key, scopeKind: definition.scope.rawValue, scope: scope, resource: resource,
                                groupby: groupby.map { ($0.0, json($0.1).text) }, windowStart: w.bounds.start)
@@ -137,7 +138,7 @@ extension StreamRater {
                                  uniquingKeysWith: { a, _ in a }),
             windowStart: w.bounds.start, windowEnd: w.bounds.end, quantity: quantity, unit: definition.unit,
             price: result.price, previousPrice: w.lastPrice, currency: settings.currency, status: status,
-            rating: result.explanation.json, ruleBookVersion: pricer.ruleBookVersion, ruleBookHash: pricer.ruleBookHash,
+            rating: result.explanation.json, ruleBookVersion: book.version, ruleBookHash: book.hash,
             lineage: w.lineage.map {
                 Frame.LineageRange(topic: settings.inputs[Int($0.topic)].topic, partition: $0.partition,
                                    firstOffset: $0.firstOffset, lastOffset: $0.lastOffset, samples: $0.samples)

@@ -38,7 +38,7 @@ public enum Demo {
         try TopicIO.produce(records, topic: "metering.sample", bootstrapServers: cluster.bootstrapServers, partitions: 3)
 
         let metrics = try MetricsConfigLoader.load(contentsOf: config.metricsFile)
-        let service = try RaterService(config: config, metrics: metrics, pricer: try PricerFactory.make(rulesFile: config.rulesFile))
+        let service = try RaterService(config: config, metrics: metrics, pricer: try PricerFactory.make(config: config))
         let started = WallClock.monotonicMillis()
         let counters = try service.run(options: .init(untilDrained: true)) { false }
         say("  rated in \(WallClock.monotonicMillis() - started) ms: \(counters.samplesFolded) samples folded, \(counters.samplesDuplicate) duplicates, \(counters.samplesDeadLettered) dead-lettered, \(counters.framesEmitted) frames")

@@ -1,0 +1,70 @@
+import ArgumentParser
+import TallyCore
+import TallyRuntime
+import TallyWire
+
+/// `tally rules`: the rule log on `tally.rules` (docs/RULE-LOG.md).
+struct RulesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules",
+        abstract: "Read, change and verify the rule log (docs/RULE-LOG.md).",
+        subcommands: [RulesLogCommand.self, RulesShowCommand.self, RulesApplyCommand.self, RulesEndCommand.self,
+                      RulesVerifyCommand.self])
+}
+
+/// The option every `tally rules` subcommand takes.
+struct RulesConfigOption: ParsableArguments {
+    @Option(name: .long, help: "The service configuration file: kafka.bootstrap and kafka.rules_topic (default tally.rules).")
+    var config: String
+
+    func client() throws -> RuleLogClient {
+        do { return RuleLogClient(config: try ServiceConfig.load(path: config)) } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+}
+
+/// Who and why, required for every change.
+struct RulesAuthorship: ParsableArguments {
+    @Option(name: .long, help: "Who makes the change (recorded in every event).") var author: String
+    @Option(name: .long, help: "Why (recorded in every event).") var reason: String
+
+    func validate() throws {
+        guard !author.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--author must not be empty") }
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--reason must not be empty") }
+    }
+}
+
+enum RulesCLI {
+    /// An ISO 8601 instant from an option, or now.
+    static func time(_ text: String?, option: String) throws -> EventTime {
+        guard let text else { return WallClock.now() }
+        do { return try TimestampParser.parse(text) } catch {
+            throw ValidationError("\(option) '\(text)' is not an ISO 8601 time (e.g. 2026-07-01T00:00:00Z): \(error)")
+        }
+    }
+
+    /// Prepares, publishes and reports; exits non-zero unless every event was accepted.
+    static func publish(_ changes: [PlannedRuleChange], authorship: RulesAuthorship, force: Bool,
+                        client: RuleLogClient, state: RuleLogState) throws {
+        let publication: RuleLogPublication
+        do {
+            publication = try RuleLogPublication(changes: changes, author: authorship.author, reason: authorship.reason,
+                                                 force: force, now: WallClock.now(), state: state)
+        } catch {
+            print("tally rules: nothing published; readers would reject \(error)")
+            throw ExitCode(1)
+        }
+        let outcomes = try client.publish(publication)
+        var allAccepted = true
+        for (change, outcome) in zip(changes, outcomes) {
+            print("\(change): \(outcome)")
+            allAccepted = allAccepted && outcome.isAccepted
+        }
+        if outcomes.contains(where: { if case .retry = $0 { return true } else { return false } }) {
+            print("tally rules: another writer published first; run the command again to apply on top of its changes")
+        }
+        guard allAccepted else { throw ExitCode(1) }
+        print("tally rules: \(outcomes.count) event(s) accepted")
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import TallyCore
+import TallyRuntime
+
+/// `tally rules show`: the rule book in effect at a time, as known after a version.
+struct RulesShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Print the rule book in effect at a time: a readable tree, then its canonical JSON (what its hash covers).")
+
+    @OptionGroup var options: RulesConfigOption
+    @Option(name: .long, help: "The instant (ISO 8601; default now).") var at: String?
+    @Option(name: .long, help: "As known after this version (a rule-log offset; default: everything).") var version: Int64?
+
+    func run() throws {
+        let time = try RulesCLI.time(at, option: "--at")
+        let state = try options.client().readState()
+        if let version, let last = state.lastOffset, version > last {
+            throw ValidationError("--version \(version) is after the last event (offset \(last))")
+        }
+        let book = try state.ruleBook(at: time, asOf: version)
+        print("rule book at \(Timestamps.iso8601(time)), version \((version ?? state.version).map(String.init) ?? "none"), hash \(book.contentHash)")
+        let tree = book.rules.canonicalJSON
+        if case .object(let sections) = tree {
+            for name in CanonicalJSON.sortedKeys(sections) { Self.printTree(name, sections[name]!, indent: "") }
+        }
+        print("canonical: \(tree.text)")
+    }
+
+    /// One line per scalar or flat object, nested lists indented.
+    static func printTree(_ label: String, _ node: CanonicalJSON, indent: String) {
+        switch node {
+        case .array(let items):
+            print("\(indent)\(label): \(items.isEmpty ? "(none)" : "")")
+            for item in items { printTree("-", item, indent: indent + "  ") }
+        case .object(let members):
+            let flat = members.values.allSatisfy { if case .array = $0 { return false }; if case .object = $0 { return false }; return true }
+            if flat {
+                let pairs = CanonicalJSON.sortedKeys(members).map { "\($0)=\(scalar(members[$0]!))" }
+                print("\(indent)\(label) \(pairs.joined(separator: " "))")
+            } else {
+                print("\(indent)\(label)")
+                for key in CanonicalJSON.sortedKeys(members) { printTree(key, members[key]!, indent: indent + "  ") }
+            }
+        default:
+            print("\(indent)\(label) \(scalar(node))")
+        }
+    }
+
+    static func scalar(_ node: CanonicalJSON) -> String {
+        if case .string(let s) = node { return s }
+        return node.text
+    }
+}
