@@ -49,3 +49,14 @@ import Testing
         #expect(unknown.output.contains("not a decimal"))
     }
 }
+
+/// The README's first command ends in `tally demo`: it must run on its own and print a bill.
+@Suite struct DemoCommandTests {
+    @Test func demoRatesADayAndPrintsABillPerProject() throws {
+        let run = try TallyProcess.run(["demo"])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.components(separatedBy: "Bill for ").count == 4)
+        #expect(run.output.contains("rule events accepted"))
+        #expect(run.output.contains("dead letter: negative-volume × 1"))
+    }
+}

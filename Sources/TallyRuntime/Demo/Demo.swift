@@ -16,14 +16,16 @@ public enum Demo {
         try DemoFiles.metrics.write(toFile: work + "/metrics.yaml", atomically: true, encoding: .utf8)
         try DemoFiles.rules.write(toFile: work + "/rules.yaml", atomically: true, encoding: .utf8)
 
+        // No rules file: the rater reads its rules from the rule log, seeded below.
         var config = ServiceConfig(bootstrapServers: cluster.bootstrapServers, statePath: work + "/state",
-                                   metricsFile: work + "/metrics.yaml", rulesFile: work + "/rules.yaml")
+                                   metricsFile: work + "/metrics.yaml", rulesFile: nil)
         config.inputs = [.init(topic: "metering.sample", format: .ceilometer)]
         config.createTopics = false  // the mock cluster has no CreateTopics
         config.durableCommits = false
         try cluster.createTopic("metering.sample", partitions: 3)
         try cluster.createTopic(config.framesTopic, partitions: Int(config.framesPartitions))
         try cluster.createTopic(config.deadLetterTopic, partitions: 1)
+        try cluster.createTopic(config.rulesTopic, partitions: 1)
 
         // Yesterday, midnight to midnight UTC.
         let today = WallClock.now().micros / 86_400_000_000 * 86_400_000_000
@@ -36,6 +38,13 @@ public enum Demo {
         say("tally demo: \(simulator.projects.count) projects, \(simulator.instances.count) instances, \(simulator.volumes.count) volumes, one day polled every \(simulator.pollMinutes) minutes")
         say("  \(samples.count) samples in \(records.count) Ceilometer records (\(bad.count) malformed, 1 sent twice) → metering.sample")
         try TopicIO.produce(records, topic: "metering.sample", bootstrapServers: cluster.bootstrapServers, partitions: 3)
+
+        // The price list enters as events on the rule log, backdated (with force) to
+        // the start of the simulated day: the log is the only source of the rules.
+        let seeded = try RuleLogClient(config: config).apply(
+            try RulesetFile.parse(yaml: DemoFiles.rules), at: simulator.start, author: "tally-demo",
+            reason: "demo price list", force: true, now: WallClock.now())
+        say("  price list published to \(config.rulesTopic): \(seeded.filter(\.isAccepted).count) of \(seeded.count) rule events accepted")
 
         let metrics = try MetricsConfigLoader.load(contentsOf: config.metricsFile)
         let service = try RaterService(config: config, metrics: metrics, pricer: try PricerFactory.make(config: config))

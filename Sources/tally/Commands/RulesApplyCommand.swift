@@ -49,16 +49,3 @@ struct RulesApplyCommand: ParsableCommand {
         try RulesCLI.publish(changes, authorship: authorship, force: force, client: client, state: state)
     }
 }
-
-extension RuleSet {
-    /// The same rules without those whose validity ends at or before `time`.
-    func removingRulesEnded(by time: EventTime) -> RuleSet {
-        func live(_ validity: RuleValidity) -> Bool { validity.end.map { $0 > time } ?? true }
-        var copy = self
-        copy.mappings.removeAll { !live($0.validity) }
-        copy.thresholds.removeAll { !live($0.validity) }
-        copy.tiers.removeAll { !live($0.validity) }
-        copy.scripts.removeAll { !live($0.validity) }
-        return copy
-    }
-}
