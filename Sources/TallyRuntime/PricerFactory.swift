@@ -17,12 +17,23 @@ public enum PricerFactory {
 }
 
 extension PricerFactory {
-    /// The pricer `tally run` uses: the rules file's fixed book when the configuration
-    /// names one, else the rule log (`kafka.rules_topic`) read whole now; `RaterService`
-    /// keeps following it.
-    public static func make(config: ServiceConfig) throws -> WindowPricer {
-        if let rulesFile = config.rulesFile { return try make(rulesFile: rulesFile) }
-        let state = try RuleLogClient(config: config).readState()
+    /// The pricer `tally run` uses: the rule log (`kafka.rules_topic`), read whole
+    /// now and followed live by `RaterService`. The log is the only source of rules:
+    /// a `rules:` file in the configuration only seeds an empty log (a fresh
+    /// installation), published as events the way `tally rules apply` would, in
+    /// force from the epoch so that it prices whatever history is rated next.
+    public static func make(config: ServiceConfig, now: EventTime = WallClock.now(),
+                            log: (String) -> Void = { _ in }) throws -> WindowPricer {
+        let client = RuleLogClient(config: config)
+        var state = try client.readState()
+        if let rulesFile = config.rulesFile, state.acceptedCount == 0 {
+            try client.ensureTopic()
+            let rules = try RulesetFile.parse(yaml: try String(contentsOfFile: rulesFile, encoding: .utf8), file: rulesFile)
+            let outcomes = try client.apply(rules, at: EventTime(micros: 0), author: "tally-seed",
+                                            reason: "seeded from \(rulesFile)", force: true, now: now)
+            log("tally: rule log seeded from \(rulesFile): \(outcomes.filter(\.isAccepted).count) of \(outcomes.count) events accepted")
+            state = try client.readState()
+        }
         return RuleLogPricer(state: state, scriptEvaluator: { LuaScriptEvaluator() })
     }
 }

@@ -25,7 +25,7 @@ struct RunCommand: ParsableCommand {
             _ = try readUserFile(settings.metricsFile, what: "metrics file")
             let metrics = try MetricsConfigLoader.load(contentsOf: settings.metricsFile)
             service = try RaterService(config: settings, metrics: metrics,
-                                       pricer: try PricerFactory.make(config: settings))
+                                       pricer: try PricerFactory.make(config: settings) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
         } catch let failure as CommandFailure {
             throw failure
         } catch {
