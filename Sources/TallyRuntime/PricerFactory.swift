@@ -22,20 +22,37 @@ extension PricerFactory {
     /// a `rules:` file in the configuration only seeds an empty log (a fresh
     /// installation), published as events the way `tally rules apply` would, in
     /// force from the epoch so that it prices whatever history is rated next.
-    public static func make(config: ServiceConfig, now: EventTime = WallClock.now(),
+    ///
+    /// With a `store`, start-up folds only the events after the snapshot of the fold
+    /// kept in the store's `meta` table, and writes the new snapshot back.
+    public static func make(config: ServiceConfig, store: StateStore? = nil, now: EventTime = WallClock.now(),
                             log: (String) -> Void = { _ in }) throws -> WindowPricer {
         let client = RuleLogClient(config: config)
-        var state = try client.readState()
+        let started = WallClock.monotonicMillis()
+        let snapshot = try store.flatMap { store in
+            try store.read { txn in try txn.get(.meta, snapshotKey) }.map { try RuleLogState(decoding: $0) }
+        }
+        var (state, outcomes) = RuleLogClient.fold(try client.readEvents(after: snapshot?.lastOffset),
+                                                   into: RuleLogReader(state: snapshot ?? RuleLogState()))
         if let rulesFile = config.rulesFile, state.acceptedCount == 0 {
             try client.ensureTopic()
             let rules = try RulesetFile.parse(yaml: try String(contentsOfFile: rulesFile, encoding: .utf8), file: rulesFile)
-            let outcomes = try client.apply(rules, at: EventTime(micros: 0), author: "tally-seed",
-                                            reason: "seeded from \(rulesFile)", force: true, now: now)
-            log("tally: rule log seeded from \(rulesFile): \(outcomes.filter(\.isAccepted).count) of \(outcomes.count) events accepted")
-            state = try client.readState()
+            let seeded = try client.apply(rules, at: EventTime(micros: 0), author: "tally-seed",
+                                          reason: "seeded from \(rulesFile)", force: true, now: now)
+            log("tally: rule log seeded from \(rulesFile): \(seeded.filter(\.isAccepted).count) of \(seeded.count) events accepted")
+            (state, outcomes) = RuleLogClient.fold(try client.readEvents(after: state.lastOffset), into: RuleLogReader(state: state))
         }
+        if let store, !outcomes.isEmpty {
+            let bytes = state.encode()
+            try store.write { txn in try txn.put(.meta, snapshotKey, bytes, append: false) }
+        }
+        log("tally: rule log at version \(state.version.map(String.init) ?? "none"): \(outcomes.count) event(s) folded after "
+            + (snapshot.map { "a snapshot to offset \($0.lastOffset ?? -1)" } ?? "no snapshot")
+            + " in \(WallClock.monotonicMillis() - started) ms")
         return RuleLogPricer(state: state, scriptEvaluator: { LuaScriptEvaluator() })
     }
+
+    static let snapshotKey = Array("rule_log_snapshot".utf8)
 }
 
 /// The script evaluator every command uses (so the executable need not import TallyScript).

@@ -27,11 +27,17 @@ public final class RaterService {
     /// Milliseconds spent in each phase of the loop, printed by `tally run` at exit.
     public private(set) var timing: [String: Int64] = [:]
 
-    public init(config: ServiceConfig, metrics: MetricsConfig, pricer: WindowPricer) throws {
+    public convenience init(config: ServiceConfig, metrics: MetricsConfig, pricer: WindowPricer) throws {
+        try self.init(config: config, metrics: metrics) { _ in pricer }
+    }
+
+    /// `makePricer` gets the opened state store (the rule log's snapshot lives there).
+    public init(config: ServiceConfig, metrics: MetricsConfig, makePricer: (StateStore) throws -> WindowPricer) throws {
         self.config = config
-        ruleLog = pricer as? RuleLogPricer
         try FileManager.default.createDirectory(atPath: config.statePath, withIntermediateDirectories: true)
         store = try LMDBStateStore(path: config.statePath, mapSizeMiB: config.mapSizeMiB, durable: config.durableCommits)
+        let pricer = try makePricer(store)
+        ruleLog = pricer as? RuleLogPricer
         let settings = EngineSettings(
             inputs: config.inputs.map { EngineSettings.Input(topic: $0.topic, format: $0.format.inputFormat) },
             framesTopic: config.framesTopic, framesPartitions: config.framesPartitions,

@@ -51,9 +51,11 @@ public struct RuleLogClient: Sendable {
         try admin.createTopic(topic, partitions: 1, config: ["retention.ms": "-1"])
     }
 
-    /// Every stored record in offset order (empty when the topic does not exist).
-    public func readEvents() throws -> [StoredEvent] {
-        try TopicIO.readAll(topic: topic, bootstrapServers: bootstrapServers).compactMap { record in
+    /// Every stored record in offset order (empty when the topic does not exist), or
+    /// those after `offset`.
+    public func readEvents(after offset: Int64? = nil) throws -> [StoredEvent] {
+        let from: [Int32: Int64] = offset.map { [0: $0 + 1] } ?? [:]
+        return try TopicIO.readAll(topic: topic, bootstrapServers: bootstrapServers, from: from).compactMap { record in
             record.partition == 0 ? (record.offset, record.value) : nil
         }
     }

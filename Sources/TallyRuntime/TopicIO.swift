@@ -34,18 +34,20 @@ public enum TopicIO {
     }
 
     /// Every record of `topic`, read from the beginning to the current end of each partition.
-    public static func readAll(topic: String, bootstrapServers: String, timeoutMs: Int64 = 60_000) throws -> [Record] {
+    /// `from` gives a partition's first offset to read (default: its beginning).
+    public static func readAll(topic: String, bootstrapServers: String, from: [Int32: Int64] = [:],
+                               timeoutMs: Int64 = 60_000) throws -> [Record] {
         let admin = try KafkaAdmin(config: KafkaConfig(bootstrapServers: bootstrapServers))
         guard let count = try admin.partitionCount(of: topic), count > 0 else { return [] }
         var remaining = Set<Int32>()
-        for p in 0..<Int32(count) where try admin.watermarks(topic: topic, partition: p).high > 0 { remaining.insert(p) }
+        for p in 0..<Int32(count) where try admin.watermarks(topic: topic, partition: p).high > (from[p] ?? 0) { remaining.insert(p) }
         guard !remaining.isEmpty else { return [] }
         var config = KafkaConfig(bootstrapServers: bootstrapServers)
         config["receive.message.max.bytes"] = "1073741824"  // brokers may exceed fetch.max.bytes
         let consumer = try KafkaConsumer(config: config,
                                          groupID: "tally-reader", reportEndOfPartition: true)
         defer { consumer.close() }  // an idle consumer spins on some brokers: close promptly
-        try consumer.assign(remaining.sorted().map { (topic, $0, KafkaOffset.beginning) })
+        try consumer.assign(remaining.sorted().map { (topic, $0, from[$0].map(KafkaOffset.exact) ?? .beginning) })
         let batch = KafkaRecordBatch(capacity: 4096)
         var records: [Record] = []
         let deadline = WallClock.monotonicMillis() + timeoutMs

@@ -47,7 +47,7 @@ public enum Demo {
         say("  price list published to \(config.rulesTopic): \(seeded.filter(\.isAccepted).count) of \(seeded.count) rule events accepted")
 
         let metrics = try MetricsConfigLoader.load(contentsOf: config.metricsFile)
-        let service = try RaterService(config: config, metrics: metrics, pricer: try PricerFactory.make(config: config))
+        let service = try RaterService(config: config, metrics: metrics) { try PricerFactory.make(config: config, store: $0) }
         let started = WallClock.monotonicMillis()
         let counters = try service.run(options: .init(untilDrained: true)) { false }
         say("  rated in \(WallClock.monotonicMillis() - started) ms: \(counters.samplesFolded) samples folded, \(counters.samplesDuplicate) duplicates, \(counters.samplesDeadLettered) dead-lettered, \(counters.framesEmitted) frames")

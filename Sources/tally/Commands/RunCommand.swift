@@ -24,8 +24,9 @@ struct RunCommand: ParsableCommand {
             let settings = try ServiceConfig.load(path: config)
             _ = try readUserFile(settings.metricsFile, what: "metrics file")
             let metrics = try MetricsConfigLoader.load(contentsOf: settings.metricsFile)
-            service = try RaterService(config: settings, metrics: metrics,
-                                       pricer: try PricerFactory.make(config: settings) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+            service = try RaterService(config: settings, metrics: metrics) { store in
+                try PricerFactory.make(config: settings, store: store) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+            }
         } catch let failure as CommandFailure {
             throw failure
         } catch {
