@@ -1,4 +1,4 @@
-/// Renders event times as ISO 8601 UTC without Foundation (civil-from-days).
+/// Renders event times as ISO 8601 UTC without Foundation.
 public enum Timestamps {
     /// `2026-11-02T00:00:00Z`, with `.ffffff` only when there are microseconds.
     /// Written into a small byte buffer: frames render two of these each.
@@ -10,7 +10,7 @@ public enum Timestamps {
         var days = seconds / 86_400
         var secondOfDay = seconds % 86_400
         if secondOfDay < 0 { secondOfDay += 86_400; days -= 1 }
-        let (y, m, d) = civil(fromDays: days)
+        let (y, m, d) = CivilCalendar.date(ofDay: days)
         guard (0...9999).contains(y) else {
             return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(secondOfDay / 3600, 2) + ":"
                 + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2) + (fraction != 0 ? "." + pad(fraction, 6) : "") + "Z"
@@ -29,30 +29,6 @@ public enum Timestamps {
             char("Z")
             return String(decoding: UnsafeBufferPointer(rebasing: b[0..<i]), as: UTF8.self)
         }
-    }
-
-    /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
-    public static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
-
-    /// (year, month, day) → days since 1970-01-01.
-    public static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = month > 2 ? month - 3 : month + 9
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 
     private static func pad(_ v: Int64, _ width: Int) -> String {

@@ -71,32 +71,7 @@ public enum BillingCycle: Sendable, Hashable {
             let local = t.micros + offsetMicros
             let microsPerDay = 86_400 * EventTime.microsPerSecond
             let day = local >= 0 ? local / microsPerDay : (local - microsPerDay + 1) / microsPerDay
-            let (year, month, _) = CivilDate.fromDays(day)
-            return EventTime(micros: CivilDate.days(year: year, month: month, day: 1) * microsPerDay - offsetMicros)
+            return EventTime(micros: CivilCalendar.firstDayOfMonth(containing: day) * microsPerDay - offsetMicros)
         }
-    }
-}
-
-/// Proleptic Gregorian conversions between days since 1970-01-01 and (y, m, d).
-enum CivilDate {
-    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func fromDays(_ days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
