@@ -13,7 +13,11 @@ public enum CeilometerEncoder {
         }
         let stamp = samples.first.map { Timestamps.iso8601($0.timestamp) } ?? ""
         inner += "], \"timestamp\": \"\(stamp.replacingOccurrences(of: "T", with: " ").dropLast())\", \"_context\": {}}"
-        return Array("{\"oslo.version\": \"2.0\", \"oslo.message\": \"\(escape(inner))\"}".utf8)
+        var out = Array("{\"oslo.version\": \"2.0\", \"oslo.message\": \"".utf8)
+        out.reserveCapacity(inner.utf8.count + inner.utf8.count / 6 + 48)
+        escape(inner, into: &out)
+        out.append(contentsOf: "\"}".utf8)
+        return out
     }
 
     public static func sampleJSON(_ s: UsageSimulator.Sample) -> String {
@@ -27,18 +31,12 @@ public enum CeilometerEncoder {
             + "\"message_id\": \"\(s.id)\", \"monotonic_time\": null, \"message_signature\": \"\"}"
     }
 
-    /// JSON string escaping of ASCII text (quote and backslash).
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count + text.utf8.count / 8)
-        for ch in text.unicodeScalars {
-            switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default: out.unicodeScalars.append(ch)
-            }
+    /// JSON string escaping of ASCII text (quote and backslash), as bytes.
+    static func escape(_ text: String, into out: inout [UInt8]) {
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+            out.append(byte)
         }
-        return out
     }
 
     /// Records of `perRecord` samples each, in order.
