@@ -143,7 +143,7 @@ extension StreamRater {
                 Frame.LineageRange(topic: settings.inputs[Int($0.topic)].topic, partition: $0.partition,
                                    firstOffset: $0.firstOffset, lastOffset: $0.lastOffset, samples: $0.samples)
             },
-            sampleCount: w.accumulator.sampleCount, sampleDigest: StreamRater.digestHex(w.digestHigh, w.digestLow),
+            sampleCount: w.accumulator.sampleCount, sampleDigest: w.digest.hex,
             engineVersion: settings.engineVersion, outputPartition: partition)
         let bytes = frame.seal(previousHash: chainHeads[Int(partition)])
         chainHeads[Int(partition)] = frame.contentHash
@@ -172,11 +172,5 @@ extension StreamRater {
         var h: UInt32 = 0x811C_9DC5
         for b in text.utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
         return h
-    }
-
-    static func digestHex(_ high: UInt64, _ low: UInt64) -> String {
-        var bytes: [UInt8] = []
-        for v in [high, low] { for s in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(s))) } }
-        return Hex.encode(bytes)
     }
 }

@@ -206,8 +206,8 @@ public final class StreamRater {
         let c = UInt64(bitPattern: sample.timestamp.micros) ^ UInt64(sample.counterType.rawValue) << 61
         let d = UInt64(truncatingIfNeeded: v.coefficient) ^ UInt64(truncatingIfNeeded: v.coefficient >> 64) &* 31
             ^ UInt64(bitPattern: Int64(v.exponent)) << 48
-        let (h1, l1) = WindowState.mix(SampleKey(high: a, low: b))
-        let (h2, l2) = WindowState.mix(SampleKey(high: c ^ 0xF1A6_E4B1_7C0D_E000, low: d))
+        let (h1, l1) = SampleDigest.mix(SampleKey(high: a, low: b))
+        let (h2, l2) = SampleDigest.mix(SampleKey(high: c ^ 0xF1A6_E4B1_7C0D_E000, low: d))
         return SampleKey(high: h1 ^ h2.rotateLeft(17), low: l1 ^ l2.rotateLeft(29))
     }
 
@@ -273,6 +273,6 @@ extension WindowState {
             for i in metric.metadata.indices { metadata[i] = MetricCatalog.value(of: metric.metadata[i], in: sample) }
         }
         note(topic: topic, partition: partition, offset: offset)
-        digest(sample.key)
+        digest.add(sample.key)
     }
 }

@@ -24,8 +24,7 @@ struct WindowState {
     var groupValues: [MetaValue]
     var metadata: [MetaValue]
     var lineage: [LineageEntry] = []
-    var digestHigh: UInt64 = 0
-    var digestLow: UInt64 = 0
+    var digest = SampleDigest()
     /// Frames emitted so far for this window; the next one is `revision + 1`.
     var revision: Int32 = 0
     var lastPrice = ExactDecimal.zero
@@ -35,24 +34,6 @@ struct WindowState {
     var repricing = false
     /// A late sample moved the last point, which the next window is seeded from.
     var lastPointChanged = false
-
-    /// Adds a sample's id to the order-independent digest (wrapping sum of a mix).
-    mutating func digest(_ key: SampleKey) {
-        let (h, l) = WindowState.mix(key)
-        let (low, carry) = digestLow.addingReportingOverflow(l)
-        digestLow = low
-        digestHigh = digestHigh &+ h &+ (carry ? 1 : 0)
-    }
-
-    static func mix(_ key: SampleKey) -> (UInt64, UInt64) {
-        func splitmix(_ x: UInt64) -> UInt64 {
-            var z = x &+ 0x9E37_79B9_7F4A_7C15
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        return (splitmix(key.high ^ splitmix(key.low)), splitmix(key.low &+ splitmix(key.high)))
-    }
 
     mutating func note(topic: UInt16, partition: Int32, offset: Int64) {
         for i in lineage.indices where lineage[i].topic == topic && lineage[i].partition == partition {
@@ -83,7 +64,7 @@ extension WindowState {
         for l in lineage {
             w.string(topics[Int(l.topic)]); w.i32(l.partition); w.i64(l.firstOffset); w.i64(l.lastOffset); w.i64(l.samples)
         }
-        w.u64(digestHigh); w.u64(digestLow)
+        w.u64(digest.high); w.u64(digest.low)
         w.i32(revision)
         w.i64(Int64(truncatingIfNeeded: lastPrice.coefficient >> 64)); w.u64(UInt64(truncatingIfNeeded: lastPrice.coefficient))
         w.i32(lastPrice.exponent)
@@ -115,7 +96,7 @@ extension WindowState {
             LineageEntry(topic: topicIndex(try r.string()), partition: try r.i32(), firstOffset: try r.i64(),
                          lastOffset: try r.i64(), samples: try r.i64())
         }
-        digestHigh = try r.u64(); digestLow = try r.u64()
+        digest = SampleDigest(high: try r.u64(), low: try r.u64())
         revision = try r.i32()
         let high = try r.i64(), low = try r.u64()
         lastPrice = ExactDecimal(coefficient: Int128(high) << 64 | Int128(low), exponent: try r.i32())

@@ -150,45 +150,6 @@ public struct TraceError: Error, Sendable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// The lineage's order-independent digest of sample keys (docs/FRAMES.md, "Lineage"):
-/// the 128-bit wrapping sum of a 128-bit SplitMix64-based mix of each key.
-public enum SampleDigest {
-    public static func hex(_ keys: [SampleKey]) -> String {
-        var high: UInt64 = 0, low: UInt64 = 0
-        for key in keys {
-            let (h, l) = mix(key)
-            let (sum, carry) = low.addingReportingOverflow(l)
-            low = sum
-            high = high &+ h &+ (carry ? 1 : 0)
-        }
-        return hex64(high) + hex64(low)
-    }
-
-    static func mix(_ key: SampleKey) -> (UInt64, UInt64) {
-        func splitmix(_ x: UInt64) -> UInt64 {
-            var z = x &+ 0x9E37_79B9_7F4A_7C15
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        return (splitmix(key.high ^ splitmix(key.low)), splitmix(key.low &+ splitmix(key.high)))
-    }
-
-    static func hex64(_ v: UInt64) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
-    }
-
-    /// A key as 8-4-4-4-12 lowercase hex.
-    public static func uuidText(_ key: SampleKey) -> String {
-        let h = hex64(key.high) + hex64(key.low)
-        let cuts = [8, 12, 16, 20]
-        var out = ""
-        for (i, c) in h.enumerated() { if cuts.contains(i) { out.append("-") }; out.append(c) }
-        return out
-    }
-}
-
 extension FrameTrace {
     /// Whether the samples read back are exactly the frame's: same count, same digest.
     public var lineageMatches: Bool {
