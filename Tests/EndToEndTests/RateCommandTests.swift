@@ -60,3 +60,24 @@ import Testing
         #expect(run.output.contains("dead letter: negative-volume × 1"))
     }
 }
+
+/// Every frame carries exactly the members schemas/frame.schema.json declares, all
+/// the required ones among them.
+@Suite struct FrameSchemaTests {
+    @Test func framesMatchTheSchemasMembers() throws {
+        let root = RateCommandTests.fixtures.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let schema = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("schemas/frame.schema.json"))) as! [String: Any]
+        let required = Set(schema["required"] as! [String])
+        let declared = Set((schema["properties"] as! [String: Any]).keys)
+        let run = try TallyProcess.run(["rate", "--metrics", RateCommandTests.path("metrics.yaml"), "--rules",
+                                        RateCommandTests.path("rules.yaml"), "--format", "json", RateCommandTests.path("samples.jsonl")])
+        let frames = RateCommandTests.frames(run.output)
+        #expect(!frames.isEmpty)
+        for frame in frames {
+            let keys = Set(frame.keys)
+            #expect(required.isSubset(of: keys), "missing \(required.subtracting(keys))")
+            #expect(keys.isSubset(of: declared), "undeclared \(keys.subtracting(declared))")
+            #expect(frame["rating"] is [Any])
+        }
+    }
+}
