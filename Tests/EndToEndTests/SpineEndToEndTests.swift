@@ -60,6 +60,8 @@ import TallyRuntime
         #expect(counters["samples_folded"] == UInt64(samples.count + 2))
         #expect(counters["samples_duplicate"] == 10)
         #expect(counters["frames_emitted"] == UInt64(ledger.latest.count))
+        #expect(counters["open_windows"] == 0)  // drained: the end of input closed every window
+        #expect(counters["pending_messages"] == 0)
     }
 
     @Test func aLateSampleRevisesItsWindowAndOneBeyondRetentionIsDeadLettered() throws {

@@ -42,6 +42,8 @@ struct RunCommand: ParsableCommand {
         let counters = try service.run(options: options) { StopSignal.isRequested }
         print("tally: stopped cleanly")
         for (name, value) in counters.rows { print("\(name) \(value)") }
+        print("open_windows \(service.rater.openWindows)")
+        print("pending_messages \(service.rater.pendingMessages)")
         var timing = service.timing
         for (phase, nanos) in service.rater.phaseNanos { timing["commit." + phase] = Int64(nanos / 1_000_000) }
         print("timing_ms " + timing.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
