@@ -101,4 +101,36 @@ import TallyRuntime
         #expect(counters["samples_too_late"] == 1)
         #expect(counters["frames_revised"] == 1)
     }
+
+    @Test func sigtermDrainsAndExitsCleanly() throws {
+        let fixture = try EndToEndFixture()
+        let start = EventTime(micros: (WallClock.now().micros / 3_600_000_000 - 8) * 3_600_000_000)
+        let simulator = UsageSimulator(seed: 3, start: start, hours: 6, projects: 2, instancesPerProject: 2, volumesPerProject: 1)
+        try fixture.produce(CeilometerEncoder.records(simulator.samples(), perRecord: 10))
+        let log = fixture.directory.appendingPathComponent("run.log")
+        let process = try TallyProcess.start(["run", "--config", fixture.configPath, "--progress"], log: log)
+        // Wait until the rater has emitted frames (its progress line says so), then stop it.
+        let deadline = Date().addingTimeInterval(120)
+        func output() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+        while process.isRunning && Date() < deadline
+            && !output().split(separator: "\n").contains(where: {
+                $0.hasPrefix("tally: ") && $0.hasSuffix(" frames") && (Int($0.split(separator: " ").dropLast().last ?? "") ?? 0) > 0
+            }) {
+            usleep(20_000)
+        }
+        #expect(process.isRunning)
+        process.terminate()  // SIGTERM
+        let stopDeadline = Date().addingTimeInterval(60)
+        while process.isRunning && Date() < stopDeadline { usleep(20_000) }
+        #expect(!process.isRunning, "tally did not stop within 60 s of SIGTERM")
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let counters = TallyProcess.counters(in: output())
+        #expect(output().contains("tally: stopped cleanly"))
+        #expect(counters["pending_messages"] == 0)
+        #expect((counters["frames_emitted"] ?? 0) > 0)
+        #expect(counters["records_in"] == (counters["records_folded"] ?? 0) + (counters["records_duplicate"] ?? 0)
+                + (counters["records_dead_lettered"] ?? 0))
+    }
 }
