@@ -5,5 +5,6 @@ struct Tally: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tally",
         abstract: "An event-sourced streaming rater for cloud usage.",
-        subcommands: [RunCommand.self, DemoCommand.self, RateCommand.self, QuoteCommand.self, RulesCommand.self])
+        subcommands: [RunCommand.self, DemoCommand.self, RateCommand.self, QuoteCommand.self, RulesCommand.self,
+                      ReplayCommand.self, VerifyCommand.self])
 }
