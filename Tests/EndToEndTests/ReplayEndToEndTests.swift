@@ -7,7 +7,8 @@ import TallyWire
 
 /// Replay, correction and verification end to end, with a real broker and the
 /// `tally` binary: an unchanged replay is an empty diff and `verify` reproduces every
-/// frame; a candidate price list gives exactly the per-scope differences the emitted
+/// frame, also after the rule log moves on (each frame names its version); a candidate
+/// price list gives exactly the per-scope differences the emitted
 /// frames imply, `--apply` corrects them once; a forged frame fails `verify`.
 @Suite(.serialized) struct ReplayEndToEndTests {
     static let hour: Int64 = 3_600_000_000
@@ -53,6 +54,28 @@ import TallyWire
         let verify = try TallyProcess.run(["verify"] + range)
         #expect(verify.status == 0, "\(verify.output)")
         #expect(verify.output.contains("\(ledger.latest.count) of \(ledger.latest.count) frame(s) reproduced"), "\(verify.output)")
+
+        // A later, backdated price change on the rule log: the current book now prices
+        // m1.small differently, but every frame names the version it was rated with,
+        // and that version still reproduces it.
+        let version = try #require(ledger.latest.values.first.flatMap { entry -> Int64? in
+            let object = try? JSONSerialization.jsonObject(with: Data(entry.bytes)) as? [String: Any]
+            return ((object?["rule_book"] as? [String: Any])?["version"] as? NSNumber)?.int64Value
+        })
+        let repriced = fixture.directory.appendingPathComponent("repriced.yaml").path
+        // (a past end cannot be set, so the change adds a price: vcpus, free until now)
+        try (EndToEndFixture.rules + "  vcpus:\n    mappings:\n      - {id: vcpu-base, type: flat, cost: 0.01, group: compute}\n")
+            .write(toFile: repriced, atomically: true, encoding: .utf8)
+        let change = try TallyProcess.run(["rules", "apply", repriced, "--config", fixture.configPath, "--force",
+                                           "--at", Timestamps.iso8601(start - TimeSpan.hours(1)),
+                                           "--author", "ops@example.com", "--reason", "vcpus priced"])
+        #expect(change.status == 0 && change.output.contains("accepted at offset"), "\(change.output)")
+        let current = try TallyProcess.run(["replay"] + range + ["--format", "json"])
+        #expect(try Self.json(current.output)["changed"] as? Int ?? 0 > 0, "\(current.output)")
+        let asRated = try TallyProcess.run(["replay"] + range + ["--format", "json", "--rules", "version:\(version)"])
+        #expect(try Self.json(asRated.output)["changed"] as? Int == 0, "\(asRated.output)")
+        let stillGood = try TallyProcess.run(["verify"] + range)
+        #expect(stillGood.status == 0, "\(stillGood.output)")
 
         // A forged copy of one frame: another price, hashes recomputed so that only a
         // replay can tell; same frame id and revision, on the frame's own partition.
