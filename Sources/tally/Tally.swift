@@ -6,5 +6,5 @@ struct Tally: ParsableCommand {
         commandName: "tally",
         abstract: "An event-sourced streaming rater for cloud usage.",
         subcommands: [RunCommand.self, DemoCommand.self, RateCommand.self, QuoteCommand.self, RulesCommand.self,
-                      ReportCommand.self, TraceCommand.self])
+                      ReportCommand.self, TraceCommand.self, ReplayCommand.self, VerifyCommand.self])
 }

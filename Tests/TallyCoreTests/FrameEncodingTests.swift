@@ -19,8 +19,10 @@ import Testing
               sampleCount: 3, sampleDigest: "00ff", engineVersion: "tally/test", outputPartition: 2)
     }
 
-    @Test(arguments: [false, true]) func directEncodingEqualsTheCanonicalTree(failed: Bool) throws {
+    @Test(arguments: [(false, false), (true, false), (false, true)])
+    func directEncodingEqualsTheCanonicalTree(failed: Bool, corrected: Bool) throws {
         var frame = FrameEncodingTests.frame(failed: failed)
+        if corrected { frame.correction = .init(replayId: "0123", author: "ana", reason: "price \"fix\"") }
         var splice = 0
         let direct = frame.canonicalBody(splicePoint: &splice)
         #expect(direct == frame.body.bytes)
@@ -30,5 +32,15 @@ import Testing
         members["previous_hash"] = .string("prev")
         #expect(sealed == CanonicalJSON.object(members).bytes)
         #expect(frame.contentHash == SHA256.hex(direct))
+    }
+
+    @Test func aCorrectionChangesTheHashOnlyWhenPresent() {
+        var plain = FrameEncodingTests.frame(failed: false)
+        var corrected = plain
+        corrected.correction = .init(replayId: "ab", author: "a", reason: "r")
+        _ = plain.seal(previousHash: "")
+        let sealed = corrected.seal(previousHash: "")
+        #expect(plain.contentHash != corrected.contentHash)
+        #expect(String(decoding: sealed, as: UTF8.self).contains(#","correction":{"author":"a","reason":"r","replay_id":"ab"},"currency""#))
     }
 }

@@ -17,6 +17,21 @@ public struct Frame: Sendable {
         }
     }
 
+    /// What made a correction revision (`tally replay --apply`): the replay's
+    /// deterministic id, who applied it and why. Absent on frames the rater emits.
+    public struct Correction: Equatable, Sendable {
+        public var replayId: String
+        public var author: String
+        public var reason: String
+        public init(replayId: String, author: String, reason: String) {
+            self.replayId = replayId; self.author = author; self.reason = reason
+        }
+
+        public var json: CanonicalJSON {
+            .object(["replay_id": .string(replayId), "author": .string(author), "reason": .string(reason)])
+        }
+    }
+
     public enum Status: Equatable, Sendable {
         case rated
         case ratingFailed(String)
@@ -49,6 +64,9 @@ public struct Frame: Sendable {
     public var sampleDigest: String
     public var engineVersion: String
     public var outputPartition: Int32
+    /// Only on correction revisions; written only when present, so the hashes of
+    /// ordinary frames do not change.
+    public var correction: Correction?
     /// Set by `sealed(previousHash:)`.
     public var contentHash: String = ""
     public var previousHash: String = ""
@@ -119,6 +137,7 @@ public struct Frame: Sendable {
             "engine_version": .string(engineVersion),
             "output_partition": .integer(Int64(outputPartition)),
         ]
+        if let correction { members["correction"] = correction.json }
         switch status {
         case .rated: members["status"] = .string("rated")
         case let .ratingFailed(reason):
@@ -152,6 +171,8 @@ public struct Frame: Sendable {
     func canonicalBody(splicePoint: inout Int) -> [UInt8] {
         var w = CanonicalWriter()
         w.open()
+        // "correction" sorts after "content_hash" (spliced in front) and before "currency".
+        if let correction { w.member("correction") { $0.json(correction.json) } }
         w.member("currency") { $0.string(currency) }
         w.member("engine_version") { $0.string(engineVersion) }
         w.member("frame_id") { $0.string(frameId) }

@@ -1,0 +1,47 @@
+import TallyCore
+import TallyEngine
+import TallyWire
+
+/// `tally replay`: re-rates a time range from the input topics in scratch state with
+/// chosen rules and compares the result with the latest emitted frames; `apply` emits
+/// correction revisions for the windows whose price changed.
+public struct Replay {
+    public let config: ServiceConfig
+    public let request: ReplayRequest
+    public let emitted: EmittedFrames
+    public let diff: ReplayDiff
+    /// The rules' identity that goes into the replay id (log version, or file hash).
+    public let rulesIdentity: String
+
+    /// Reads the input topics, the rule log and the frames topic, replays and diffs.
+    public init(config: ServiceConfig, metrics: MetricsConfig, request: ReplayRequest) throws {
+        let engine = ReplayEngine(config: config, metrics: metrics, inputs: try ReplayEngine.readInputs(config: config))
+        let (pricer, identity) = try ReplayRuleSource(config: config).pricer(for: request.rules)
+        try self.init(config: config, request: request, emitted: try EmittedFrames.read(config: config),
+                      replayed: try engine.run(pricer: pricer), rulesIdentity: identity)
+    }
+
+    public init(config: ServiceConfig, request: ReplayRequest, emitted: EmittedFrames, replayed: [String: FrameRecord],
+                rulesIdentity: String) throws {
+        self.config = config
+        self.request = request
+        self.emitted = emitted
+        self.rulesIdentity = rulesIdentity
+        diff = ReplayDiff(request: request, emitted: emitted.latest, replayed: replayed, currency: config.currency)
+    }
+
+    public func replayId(author: String, reason: String) -> String {
+        request.replayId(rulesIdentity: rulesIdentity, author: author, reason: reason)
+    }
+
+    /// Emits a correction revision for every changed window that was emitted before and
+    /// returns them. A second apply of the same replay finds the latest revisions equal
+    /// to the replay and emits nothing.
+    @discardableResult
+    public func apply(author: String, reason: String) throws -> [ReplayCorrections.Correction] {
+        let corrections = try ReplayCorrections.build(diff: diff, emitted: emitted, replayId: replayId(author: author, reason: reason),
+                                                      author: author, reason: reason)
+        try ReplayCorrections.publish(corrections, config: config)
+        return corrections
+    }
+}

@@ -1,0 +1,71 @@
+import TallyCore
+
+/// A replay's result next to what was emitted: per frame and per scope.
+public struct ReplayDiff: Sendable {
+    /// One window of the range: the latest emitted revision and the replayed frame.
+    public struct FrameChange: Sendable {
+        public var frameId: String
+        public var scope: String
+        public var metric: String
+        public var resource: String
+        public var windowStart: String
+        /// nil: the replay closed a window that was never emitted.
+        public var old: FrameRecord?
+        /// nil: an emitted window the replay did not produce.
+        public var new: FrameRecord?
+
+        public var oldPrice: ExactDecimal { old?.price ?? .zero }
+        public var newPrice: ExactDecimal { new?.price ?? .zero }
+        public var oldQuantity: ExactDecimal { old?.quantity ?? .zero }
+        public var newQuantity: ExactDecimal { new?.quantity ?? .zero }
+        /// Whether the bill would change: the price or the quantity differs, or one side is missing.
+        public var differs: Bool { old == nil || new == nil || oldPrice != newPrice || oldQuantity != newQuantity }
+    }
+
+    public struct ScopeTotal: Sendable {
+        public var scope: String
+        public var oldTotal: ExactDecimal
+        public var newTotal: ExactDecimal
+        public var frames: Int
+        public var changedFrames: Int
+        public var difference: ExactDecimal { newTotal - oldTotal }
+    }
+
+    /// Every window of the range, by scope, metric, window start, frame id.
+    public var frames: [FrameChange]
+    public var currency: String
+
+    public init(request: ReplayRequest, emitted: [String: FrameRecord], replayed: [String: FrameRecord], currency: String) {
+        self.currency = currency
+        var changes: [String: FrameChange] = [:]
+        for f in emitted.values where request.selects(f) {
+            changes[f.frameId] = FrameChange(frameId: f.frameId, scope: f.scope, metric: f.metric, resource: f.resource,
+                                             windowStart: f.windowStartText, old: f, new: nil)
+        }
+        for f in replayed.values where request.selects(f) {
+            changes[f.frameId, default: FrameChange(frameId: f.frameId, scope: f.scope, metric: f.metric, resource: f.resource,
+                                                    windowStart: f.windowStartText, old: nil, new: nil)].new = f
+        }
+        frames = changes.values.sorted {
+            ($0.scope, $0.metric, $0.windowStart, $0.resource, $0.frameId) < ($1.scope, $1.metric, $1.windowStart, $1.resource, $1.frameId)
+        }
+    }
+
+    public var changed: [FrameChange] { frames.filter(\.differs) }
+
+    /// Old total, new total and difference per scope, by scope.
+    public var scopes: [ScopeTotal] {
+        var out: [String: ScopeTotal] = [:]
+        for f in frames {
+            var t = out[f.scope] ?? ScopeTotal(scope: f.scope, oldTotal: .zero, newTotal: .zero, frames: 0, changedFrames: 0)
+            t.oldTotal = t.oldTotal + f.oldPrice
+            t.newTotal = t.newTotal + f.newPrice
+            t.frames += 1
+            if f.differs { t.changedFrames += 1 }
+            out[f.scope] = t
+        }
+        return out.values.sorted { $0.scope < $1.scope }
+    }
+
+    public var isEmpty: Bool { changed.isEmpty }
+}

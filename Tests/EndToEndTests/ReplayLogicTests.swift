@@ -1,0 +1,83 @@
+import Testing
+import TallyCore
+@testable import TallyRuntime
+
+/// The broker-free parts of replay: the frames topic's chain check (resends tolerated,
+/// altered copies and broken links caught) and how corrections are built and chained.
+@Suite struct ReplayLogicTests {
+    static func frame(_ resource: String, price: String, revision: Int = 1, previousPrice: String = "0",
+                      partition: Int32 = 0) -> Frame {
+        let start = EventTime(micros: 1_764_000_000_000_000)
+        return Frame(frameId: Frame.id(metric: "instance", scopeKind: "project_id", scope: "p1", resource: resource,
+                                       groupby: [], windowStart: start),
+                     revision: revision, metric: "instance", service: "instance", scopeKind: "project_id", scope: "p1",
+                     projectId: "p1", userId: nil, resourceId: resource, groupby: [:], metadata: [:],
+                     windowStart: start, windowEnd: start + TimeSpan.hours(1), quantity: ExactDecimal(1),
+                     unit: "instance", price: ExactDecimal(price)!, previousPrice: ExactDecimal(previousPrice)!,
+                     currency: "EUR", status: .rated, rating: .object([:]), ruleBookVersion: 3, ruleBookHash: "h",
+                     lineage: [], sampleCount: 1, sampleDigest: "00", engineVersion: "tally/test", outputPartition: partition)
+    }
+
+    /// Seals `frames` in order on partition 0, as the rater would, and returns their record values.
+    static func chained(_ frames: [Frame]) -> [[UInt8]] {
+        var head = ""
+        return frames.map { f in
+            var f = f
+            let bytes = f.seal(previousHash: head)
+            head = f.contentHash
+            return bytes
+        }
+    }
+
+    static func topic(_ values: [[UInt8]]) -> EmittedFrames {
+        EmittedFrames(records: values.enumerated().map { TopicIO.Record(partition: 0, offset: Int64($0.offset), key: nil, value: $0.element) })
+    }
+
+    @Test func aByteIdenticalResendKeepsTheChainButAnAlteredCopyOrABrokenLinkDoesNot() throws {
+        let values = Self.chained([Self.frame("a", price: "1"), Self.frame("b", price: "2"), Self.frame("c", price: "3")])
+        // After a crash the outbox is resent exactly: a, b again, then c.
+        #expect(Self.topic([values[0], values[1], values[0], values[1], values[2]]).chainBreaks().isEmpty)
+        // c without b: its previous_hash names b, the frame before it is a.
+        let gap = Self.topic([values[0], values[2]]).chainBreaks()
+        #expect(gap.count == 1 && gap.first?.offset == 1)
+        // A different copy of b's revision 1, sealed properly after a.
+        var forged = Self.frame("b", price: "20")
+        var a = Self.frame("a", price: "1"); _ = a.seal(previousHash: "")
+        let forgedBytes = forged.seal(previousHash: a.contentHash)
+        let breaks = Self.topic([values[0], values[1], forgedBytes]).chainBreaks()
+        #expect(breaks.contains { $0.offset == 2 && $0.detail.contains("different copy") })
+    }
+
+    @Test func correctionsAreTheNextRevisionChainedAfterTheTopicAndNameTheReplay() throws {
+        let emitted = Self.topic(Self.chained([Self.frame("a", price: "1"), Self.frame("b", price: "2", revision: 2, previousPrice: "1.5")]))
+        let replayed = Dictionary(uniqueKeysWithValues: Self.chained([Self.frame("a", price: "2"), Self.frame("b", price: "2.5")]).map {
+            let f = try! FrameRecord(bytes: $0)
+            return (f.frameId, f)
+        })
+        let request = ReplayRequest(from: EventTime(micros: 0), to: EventTime(micros: Int64.max))
+        let diff = ReplayDiff(request: request, emitted: emitted.latest, replayed: replayed, currency: "EUR")
+        #expect(diff.scopes.map(\.difference) == [ExactDecimal("1.5")!])
+        let id = request.replayId(rulesIdentity: "file@x", author: "ana", reason: "fix")
+        #expect(id == request.replayId(rulesIdentity: "file@x", author: "ana", reason: "fix"))
+        #expect(id != request.replayId(rulesIdentity: "file@x", author: "bob", reason: "fix"))
+
+        let corrections = try ReplayCorrections.build(diff: diff, emitted: emitted, replayId: id, author: "ana", reason: "fix")
+        #expect(corrections.map(\.revision).sorted() == [2, 3])
+        var head = emitted.lastHash[0]!
+        for c in corrections {
+            let f = try FrameRecord(bytes: c.value)
+            #expect(f.previousHash == head)
+            #expect(f.computedContentHash == f.contentHash)
+            #expect(f.isCorrection)
+            #expect(f.members["correction"] == Frame.Correction(replayId: id, author: "ana", reason: "fix").json)
+            head = f.contentHash
+        }
+        let b = try FrameRecord(bytes: corrections.first { $0.revision == 3 }!.value)
+        #expect(b.members["previous_price"] == .string("2") && b.members["price_delta"] == .string("0.5"))
+        // Once applied, the same replay finds nothing to correct.
+        let after = Self.topic(Self.chained([Self.frame("a", price: "1"), Self.frame("b", price: "2", revision: 2, previousPrice: "1.5")])
+                               + corrections.map(\.value))
+        #expect(ReplayDiff(request: request, emitted: after.latest, replayed: replayed, currency: "EUR").isEmpty)
+        #expect(after.chainBreaks().isEmpty)
+    }
+}
