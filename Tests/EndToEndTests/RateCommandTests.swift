@@ -58,6 +58,13 @@ import Testing
         #expect(run.output.components(separatedBy: "Bill for ").count == 4)
         #expect(run.output.contains("rule events accepted"))
         #expect(run.output.contains("dead letter: negative-volume × 1"))
+        // The audit story: a backdated change, a dry-run diff, corrections applied once, a trace.
+        #expect(run.output.contains("published backdated with --force: accepted"))
+        #expect(run.output.range(of: #"applied \(tally replay --apply\): [1-9][0-9]* correction revisions emitted"#,
+                                 options: .regularExpression) != nil)
+        #expect(run.output.contains("applied again: 0 corrections"))
+        #expect(run.output.contains("digest matches"))
+        #expect(run.output.contains("m1-small-amendment"))
     }
 }
 

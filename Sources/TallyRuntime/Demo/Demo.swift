@@ -69,6 +69,41 @@ public enum Demo {
             say(TextTable.render(rows))
             say("")
         }
+        try priceChangeAfterTheFact(config: config, metrics: metrics, simulator: simulator, say: say)
+    }
+
+    /// The audit story: m1.small turns out to have cost more from noon; the change is
+    /// published backdated (with force), replayed as a dry run, applied as correction
+    /// revisions, and one corrected charge is traced back to its samples and rules.
+    static func priceChangeAfterTheFact(config: ServiceConfig, metrics: MetricsConfig, simulator: UsageSimulator,
+                                        say: (String) -> Void) throws {
+        let noon = simulator.start + TimeSpan.hours(12)
+        // CloudKitty 23's rules forbid ending a started rule in the past, so a change
+        // after the fact is a new rule: a surcharge group for m1.small from noon.
+        var rules = try RulesetFile.parse(yaml: DemoFiles.rules)
+        rules.groups.append("amendment")
+        rules.mappings.append(HashMapping(id: "m1-small-amendment", service: "instance", field: "flavor_name", value: "m1.small",
+                                          type: .flat, cost: ExactDecimal("0.005")!, group: "amendment",
+                                          validity: RuleValidity(start: noon)))
+        say("Price change, after the fact: m1.small costs 0.005 more per hour (0.03) from \(Timestamps.iso8601(noon))")
+        let outcomes = try RuleLogClient(config: config).apply(rules, at: noon, author: "finance@example.com",
+                                                               reason: "contract amendment 2026-17", force: true, now: WallClock.now())
+        say("  published backdated with --force: " + outcomes.map(\.description).joined(separator: "; "))
+
+        let request = ReplayRequest(from: simulator.start, to: simulator.start + TimeSpan.hours(Int64(simulator.hours)))
+        let replay = try Replay(config: config, metrics: metrics, request: request)
+        say("  dry run (tally replay), per project:")
+        say(ReplayReport.render(replay.diff, format: .table, detail: false))
+        let corrections = try replay.apply(author: "finance@example.com", reason: "contract amendment 2026-17")
+        say("  applied (tally replay --apply): \(corrections.count) correction revisions emitted, replay \(replay.replayId(author: "finance@example.com", reason: "contract amendment 2026-17"))")
+        let again = try Replay(config: config, metrics: metrics, request: request).apply(author: "finance@example.com",
+                                                                                          reason: "contract amendment 2026-17")
+        say("  applied again: \(again.count) corrections (nothing left to correct)")
+        if let corrected = corrections.first {
+            say("")
+            say("Trace of one corrected charge (tally trace \(corrected.frameId)):")
+            say(try FrameTrace.collect(frameID: corrected.frameId, config: config).text())
+        }
     }
 
     /// One of each kind of bad record: the good samples beside a bad one are still rated.

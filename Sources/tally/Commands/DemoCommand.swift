@@ -7,6 +7,6 @@ struct DemoCommand: ParsableCommand {
         abstract: "Rate a day of simulated usage through an embedded broker and print a bill per project.")
 
     func run() throws {
-        try Demo.run { print($0) }
+        do { try Demo.run { print($0) } } catch { throw CommandFailure("demo failed: \(String(reflecting: error))") }
     }
 }
