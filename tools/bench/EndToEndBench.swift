@@ -61,6 +61,16 @@ func runEndToEndBench(records recordCount: Int, tallyBinary: String, durable: Bo
     let frames = output.split(separator: "\n").first { $0.hasPrefix("frames_emitted ") }.map { String($0.dropFirst(15)) } ?? "?"
     let lmdb = directorySize(work.appendingPathComponent("state").path)
 
+    // Replay of the same range, as its own process, while nothing else runs.
+    let rangeEnd = start + TimeSpan.hours(Int64(hours) + 1)
+    t = WallClock.monotonicMillis()
+    let replay = try spawnAndWait(tallyBinary, ["replay", "--config", work.appendingPathComponent("tally.yaml").path,
+                                                "--from", Timestamps.iso8601(start), "--to", Timestamps.iso8601(rangeEnd),
+                                                "--format", "json"], stdout: work.appendingPathComponent("replay.out").path)
+    let replayMillis = WallClock.monotonicMillis() - t
+    let replayOutput = (try? String(contentsOf: work.appendingPathComponent("replay.out"), encoding: .utf8)) ?? ""
+    guard replay.status == 0 else { throw BenchError("replay exited \(replay.status): \(replayOutput.suffix(2000))") }
+
     let tallyRate = Double(samples.count) / (Double(tallyMillis) / 1000)
     let kcatRate = Double(samples.count) / (Double(kcatMillis) / 1000)
     print("end to end (tally run --until-drained, release, \(durable ? "durable" : "no-sync") LMDB commits, batches of \(batchSamples) samples):")
@@ -70,6 +80,9 @@ func runEndToEndBench(records recordCount: Int, tallyBinary: String, durable: Bo
     print(String(format: "  kcat -C -e to /dev/null: %.2f s = %.0f samples/s", Double(kcatMillis) / 1000, kcatRate))
     print(String(format: "  tally / kcat: %.2f", tallyRate / kcatRate))
     print("  tally " + (output.split(separator: "\n").first { $0.hasPrefix("timing_ms") } ?? ""))
+    let replayRate = Double(samples.count) / (Double(replayMillis) / 1000)
+    print(String(format: "  tally replay of the same range (reads the topics, re-rates in scratch state, diffs): %.2f s = %.0f samples/s = %.0f%% of live ingest; peak RSS %d MiB",
+                 Double(replayMillis) / 1000, replayRate, 100 * replayRate / tallyRate, replay.maxRSSKiB / 1024))
     print("  tally peak RSS: \(tally.maxRSSKiB / 1024) MiB; LMDB on disk: \(lmdb / 1_048_576) MiB")
 }
 
