@@ -15,6 +15,9 @@ struct RulesApplyCommand: ParsableCommand {
     @Option(name: .long, help: "When the changes take effect (ISO 8601; default now).") var at: String?
     @Flag(name: .long, help: "Print the events that would be published; publish nothing.") var dryRun = false
     @Flag(name: .long, help: "Agree to changes that start before now (ends can never be set in the past).") var force = false
+    @Option(name: .long, help: "With --dry-run: also replay windows starting from this time (ISO 8601) with the changed rules and show the price impact per scope.")
+    var impactFrom: String?
+    @Option(name: .long, help: "End of the --impact-from period (default now).") var impactTo: String?
 
     func run() throws {
         let time = try RulesCLI.time(at, option: "--at")
@@ -44,6 +47,14 @@ struct RulesApplyCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             print("tally rules: dry run: \(events.count) event(s) would be accepted; nothing published")
+            if let impactFrom {
+                let request = ReplayRequest(from: try RulesCLI.time(impactFrom, option: "--impact-from"),
+                                            to: try RulesCLI.time(impactTo, option: "--impact-to"))
+                let config = try ServiceConfig.load(path: options.config)
+                let impact = try RuleChangeImpact.compute(config: config, afterChanges: check.resultingState, request: request)
+                print("price impact on windows from \(Timestamps.iso8601(request.from)) to \(Timestamps.iso8601(request.to)):")
+                print(ReplayReport.render(impact.diff, format: .table, detail: false))
+            }
             return
         }
         try RulesCLI.publish(changes, authorship: authorship, force: force, client: client, state: state)

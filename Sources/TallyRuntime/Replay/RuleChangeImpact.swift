@@ -1,0 +1,18 @@
+import TallyCore
+import TallyEngine
+import TallyScript
+import TallyWire
+
+/// What a rule change not yet published would have cost: a replay of a period
+/// priced with the rule log as it would be after the change, diffed against the
+/// frames emitted (`tally rules apply FILE --dry-run --impact-from T`).
+public enum RuleChangeImpact {
+    public static func compute(config: ServiceConfig, afterChanges state: RuleLogState,
+                               request: ReplayRequest) throws -> Replay {
+        let metrics = try MetricsConfigLoader.load(contentsOf: config.metricsFile)
+        let engine = ReplayEngine(config: config, metrics: metrics, inputs: try ReplayEngine.readInputs(config: config))
+        let pricer = RuleLogPricer(state: state, scriptEvaluator: { LuaScriptEvaluator() })
+        return try Replay(config: config, request: request, emitted: try EmittedFrames.read(config: config),
+                          replayed: try engine.run(pricer: pricer), rulesIdentity: "candidate@\(state.head)")
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import TallyCore
+import TallyRuntime
+
+/// `tally rules apply FILE --dry-run --impact-from T`: the price impact of a change
+/// not yet published, per scope, computed by replaying the period with the rule log
+/// as it would be after the change — and nothing is published.
+@Suite(.serialized) struct RuleImpactTests {
+    @Test func dryRunShowsThePriceImpactPerScopeAndPublishesNothing() throws {
+        let fixture = try EndToEndFixture()
+        let start = EventTime(micros: (WallClock.now().micros / 3_600_000_000 - 6) * 3_600_000_000)
+        let simulator = UsageSimulator(seed: 21, start: start, hours: 3, projects: 2, instancesPerProject: 2, volumesPerProject: 1)
+        try fixture.produce(CeilometerEncoder.records(simulator.samples(), perRecord: 10))
+        let run = try TallyProcess.run(["run", "--config", fixture.configPath, "--until-drained"])
+        #expect(run.status == 0, "\(run.output)")
+
+        // The candidate: the same price list plus a 0.005 surcharge on m1.small from `start`.
+        let candidate = fixture.directory.appendingPathComponent("candidate.yaml")
+        try """
+        version: 1
+        groups: [compute, storage, amendment]
+        services:
+          instance:
+            fields:
+              flavor_name:
+                mappings:
+                  - {id: m1-small, value: m1.small, type: flat, cost: 0.025, group: compute}
+                  - {id: m1-medium, value: m1.medium, type: flat, cost: 0.05, group: compute}
+                  - {id: m1-large, value: m1.large, type: flat, cost: 0.10, group: compute}
+                  - {id: m1-small-surcharge, value: m1.small, type: flat, cost: 0.005, group: amendment, start: \(Timestamps.iso8601(start))}
+          volume.size:
+            fields:
+              volume_type:
+                mappings:
+                  - {id: ssd-gold, value: SSD_gold, type: flat, cost: 0.0004, group: storage}
+                  - {id: ssd-silver, value: SSD_silver, type: flat, cost: 0.0003, group: storage}
+                  - {id: hdd-bronze, value: HDD_bronze, type: flat, cost: 0.0001, group: storage}
+
+        """.write(to: candidate, atomically: true, encoding: .utf8)
+
+        let logBefore = try TallyProcess.run(["rules", "log", "--config", fixture.configPath])
+        let dry = try TallyProcess.run(["rules", "apply", candidate.path, "--config", fixture.configPath, "--dry-run", "--force",
+                                        "--at", Timestamps.iso8601(start), "--author", "test", "--reason", "impact",
+                                        "--impact-from", Timestamps.iso8601(start),
+                                        "--impact-to", Timestamps.iso8601(start + TimeSpan.hours(4))])
+        #expect(dry.status == 0, "\(dry.output)")
+        #expect(dry.output.contains("price impact on windows from"))
+
+        // Expected, from the frames: every m1.small instance-hour costs 0.005 more.
+        var expected: [String: Decimal] = [:]
+        for entry in try fixture.frames().latest.values where entry.metric == "instance" {
+            let object = try JSONSerialization.jsonObject(with: Data(entry.bytes)) as! [String: Any]
+            if (object["groupby"] as? [String: Any])?["flavor_name"] as? String == "m1.small" {
+                expected[entry.scope, default: 0] += Decimal(string: "0.005")!
+            }
+        }
+        #expect(!expected.isEmpty)
+        for (scope, difference) in expected {
+            let row = dry.output.split(separator: "\n").first { $0.hasPrefix(scope) }
+            #expect(row.map { $0.split(separator: " ").last.map(String.init) } == "\(difference)", "\(dry.output)")
+        }
+        // Nothing was published.
+        let logAfter = try TallyProcess.run(["rules", "log", "--config", fixture.configPath])
+        #expect(logAfter.output == logBefore.output)
+    }
+}
