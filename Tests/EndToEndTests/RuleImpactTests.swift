@@ -60,6 +60,19 @@ import TallyRuntime
             let row = dry.output.split(separator: "\n").first { $0.hasPrefix(scope) }
             #expect(row.map { $0.split(separator: " ").last.map(String.init) } == "\(difference)", "\(dry.output)")
         }
+        // A dry-run replay can also write its frames to a shadow topic.
+        let shadow = try TallyProcess.run(["replay", "--config", fixture.configPath, "--from", Timestamps.iso8601(start),
+                                           "--to", Timestamps.iso8601(start + TimeSpan.hours(4)), "--shadow-topic", "tally.shadow"])
+        #expect(shadow.status == 0, "\(shadow.output)")
+        let shadowFrames = try TopicIO.readAll(topic: "tally.shadow", bootstrapServers: fixture.broker.bootstrapServers)
+        var shadowLedger = FrameLedger()
+        for r in shadowFrames { shadowLedger.add(r.value) }
+        let emitted = try fixture.frames().latest.values.filter {
+            $0.windowStart >= Timestamps.iso8601(start) && $0.windowStart < Timestamps.iso8601(start + TimeSpan.hours(4))
+        }
+        #expect(shadowFrames.count == emitted.count)
+        #expect(Set(shadowLedger.latest.keys) == Set(emitted.map(\.frameId)))
+
         // Nothing was published.
         let logAfter = try TallyProcess.run(["rules", "log", "--config", fixture.configPath])
         #expect(logAfter.output == logBefore.output)

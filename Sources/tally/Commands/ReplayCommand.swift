@@ -48,6 +48,8 @@ struct ReplayCommand: ParsableCommand {
     @Flag(name: .long, help: "Emit correction revisions to the frames topic (needs --author and --reason).") var apply = false
     @Option(name: .long, help: "Who applies the replay (recorded in each correction).") var author: String?
     @Option(name: .long, help: "Why (recorded in each correction).") var reason: String?
+    @Option(name: .long, help: "Also write every replayed frame of the range to this topic (a shadow of the frames topic, for a billing system to compare); never the frames topic itself.")
+    var shadowTopic: String?
 
     func validate() throws {
         if apply && (author?.isEmpty ?? true || reason?.isEmpty ?? true) {
@@ -69,6 +71,13 @@ struct ReplayCommand: ParsableCommand {
             }
             print(ReplayReport.render(replay.diff, format: format, detail: detail, replayId: replayId, corrections: emittedCount))
             if let replayId, format == .table { print("replay \(replayId)") }
+            if let shadowTopic {
+                guard shadowTopic != config.framesTopic else { throw CommandFailure("--shadow-topic must not be the frames topic") }
+                let frames = replay.diff.frames.compactMap { $0.new }
+                try TopicIO.produce(frames.map(\.bytes), keys: frames.map { Array($0.scope.utf8) }, topic: shadowTopic,
+                                    bootstrapServers: config.bootstrapServers)
+                FileHandle.standardError.write(Data("tally replay: \(frames.count) replayed frame(s) written to \(shadowTopic)\n".utf8))
+            }
         } catch let failure as CommandFailure {
             throw failure
         } catch {
