@@ -28,6 +28,9 @@ public struct ServiceConfig: Sendable {
     public var currency: String
     public var batchSamples: Int
     public var batchMillis: Int
+    /// Replays read the input topics whole instead of from offsets_for_times (for brokers
+    /// without it, such as librdkafka's mock cluster). `replay.whole_topics` in the file.
+    public var replayReadsWholeTopics = false
 
     public init(bootstrapServers: String, statePath: String, metricsFile: String, rulesFile: String? = nil) {
         self.bootstrapServers = bootstrapServers
@@ -109,6 +112,7 @@ extension ServiceConfig {
         config.currency = try rating.string("currency") ?? config.currency
         config.batchSamples = try engine.int("batch_samples") ?? config.batchSamples
         config.batchMillis = try engine.int("batch_ms") ?? config.batchMillis
+        config.replayReadsWholeTopics = try reader.map("replay").bool("whole_topics") ?? false
         if let b = environment["TALLY_BOOTSTRAP"], !b.isEmpty { config.bootstrapServers = b }
         if let s = environment["TALLY_STATE"], !s.isEmpty { config.statePath = s }
         guard config.framesPartitions > 0, config.inputPartitions > 0 else {

@@ -22,6 +22,7 @@ public enum Demo {
         config.inputs = [.init(topic: "metering.sample", format: .ceilometer)]
         config.createTopics = false  // the mock cluster has no CreateTopics
         config.durableCommits = false
+        config.replayReadsWholeTopics = true  // the mock cluster has no offsets_for_times
         try cluster.createTopic("metering.sample", partitions: 3)
         try cluster.createTopic(config.framesTopic, partitions: Int(config.framesPartitions))
         try cluster.createTopic(config.deadLetterTopic, partitions: 1)

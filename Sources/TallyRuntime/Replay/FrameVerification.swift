@@ -28,7 +28,7 @@ public struct FrameVerification {
     public var passed: Bool { problems.isEmpty }
 
     public init(config: ServiceConfig, metrics: MetricsConfig, request: ReplayRequest) throws {
-        let engine = ReplayEngine(config: config, metrics: metrics, inputs: try ReplayEngine.readInputs(config: config))
+        let engine = ReplayEngine(config: config, metrics: metrics, inputs: try ReplayEngine.readInputs(config: config, metrics: metrics, since: request.from))
         try self.init(request: request, emitted: try EmittedFrames.read(config: config),
                       rules: try ReplayRuleSource(config: config)) { try engine.run(pricer: $0) }
     }

@@ -1,4 +1,5 @@
 import TallyCore
+import TallyKafka
 import TallyEngine
 import TallyWire
 
@@ -25,18 +26,43 @@ public struct ReplayEngine {
         self.config = config; self.metrics = metrics; self.inputs = inputs
     }
 
-    /// Reads every configured input topic whole. Windows are at most a period long and
-    /// samples may arrive late up to a metric's retention, so the records that feed a
-    /// window of [from, to) can sit anywhere in a topic; reading it all is the simple
-    /// correct choice (docs/REPLAY.md).
-    public static func readInputs(config: ServiceConfig) throws -> [Input] {
+    /// Reads the configured input topics from where records of windows starting at
+    /// `since` (or just before: the previous window seeds counters) can begin: the first
+    /// offset whose record timestamp is at least `since − longest period − max future
+    /// skew − 1 h`, found with offsets_for_times. A record is stamped when produced, and
+    /// a sample cannot be produced before its own time minus the allowed skew, so nothing
+    /// earlier can belong to those windows (late samples come later, not earlier). Without
+    /// `since`, or where the broker has no offsets_for_times (librdkafka's mock cluster),
+    /// the topics are read whole (docs/REPLAY.md).
+    public static func readInputs(config: ServiceConfig, metrics: MetricsConfig? = nil, since: EventTime? = nil) throws -> [Input] {
+        var lowerBoundMs: Int64?
+        if let since, let metrics, !config.replayReadsWholeTopics {
+            let longest = metrics.metrics.map { $0.period.window(containing: since).length.micros }.max() ?? 0
+            let bound = since.micros - longest - metrics.maxFutureSkew.micros - 3_600_000_000
+            lowerBoundMs = bound / 1000
+        }
         var out: [Input] = []
         for input in config.inputs {
-            for r in try TopicIO.readAll(topic: input.topic, bootstrapServers: config.bootstrapServers) {
+            var from: [Int32: Int64] = [:]
+            if let lowerBoundMs {
+                from = (try? startOffsets(topic: input.topic, config: config, timestampMs: lowerBoundMs)) ?? [:]
+            }
+            for r in try TopicIO.readAll(topic: input.topic, bootstrapServers: config.bootstrapServers, from: from) {
                 out.append(Input(topic: input.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value))
             }
         }
         return out
+    }
+
+    /// Each partition's first offset stamped at or after `timestampMs` (its end when none is).
+    static func startOffsets(topic: String, config: ServiceConfig, timestampMs: Int64) throws -> [Int32: Int64] {
+        let admin = try KafkaAdmin(config: KafkaConfig(bootstrapServers: config.bootstrapServers))
+        guard let count = try admin.partitionCount(of: topic), count > 0 else { return [:] }
+        var request: [Int32: Int64] = [:]
+        for p in 0..<Int32(count) { request[p] = timestampMs }
+        var offsets = try admin.offsetsForTimes(topic: topic, timestampsMs: request)
+        for (p, offset) in offsets where offset < 0 { offsets[p] = try admin.watermarks(topic: topic, partition: p).high }
+        return offsets
     }
 
     /// Folds every record (each partition in offset order), closes every window at the
