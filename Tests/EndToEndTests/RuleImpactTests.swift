@@ -17,27 +17,13 @@ import TallyRuntime
 
         // The candidate: the same price list plus a 0.005 surcharge on m1.small from `start`.
         let candidate = fixture.directory.appendingPathComponent("candidate.yaml")
-        try """
-        version: 1
-        groups: [compute, storage, amendment]
-        services:
-          instance:
-            fields:
-              flavor_name:
-                mappings:
-                  - {id: m1-small, value: m1.small, type: flat, cost: 0.025, group: compute}
-                  - {id: m1-medium, value: m1.medium, type: flat, cost: 0.05, group: compute}
-                  - {id: m1-large, value: m1.large, type: flat, cost: 0.10, group: compute}
-                  - {id: m1-small-surcharge, value: m1.small, type: flat, cost: 0.005, group: amendment, start: \(Timestamps.iso8601(start))}
-          volume.size:
-            fields:
-              volume_type:
-                mappings:
-                  - {id: ssd-gold, value: SSD_gold, type: flat, cost: 0.0004, group: storage}
-                  - {id: ssd-silver, value: SSD_silver, type: flat, cost: 0.0003, group: storage}
-                  - {id: hdd-bronze, value: HDD_bronze, type: flat, cost: 0.0001, group: storage}
-
-        """.write(to: candidate, atomically: true, encoding: .utf8)
+        let large = "- {id: m1-large, value: m1.large, type: flat, cost: 0.10, group: compute}"
+        let surcharge = "- {id: m1-small-surcharge, value: m1.small, type: flat, cost: 0.005, group: amendment, start: \(Timestamps.iso8601(start))}"
+        let candidateText = EndToEndFixture.rules
+            .replacingOccurrences(of: "groups: [compute, storage]", with: "groups: [compute, storage, amendment]")
+            .replacingOccurrences(of: large, with: large + "\n          " + surcharge)
+        #expect(candidateText.contains(surcharge))
+        try candidateText.write(to: candidate, atomically: true, encoding: .utf8)
 
         let logBefore = try TallyProcess.run(["rules", "log", "--config", fixture.configPath])
         let dry = try TallyProcess.run(["rules", "apply", candidate.path, "--config", fixture.configPath, "--dry-run", "--force",
