@@ -12,6 +12,8 @@ public struct KafkaHeader: Sendable {
 
 /// A topic resolved once by `KafkaProducer.topic(_:)`, so producing does not look the
 /// name up per message. Valid as long as the producer that made it.
+// @unchecked: it wraps an rd_kafka_topic_t pointer, which librdkafka documents as
+// thread-safe and which lives as long as its producer.
 public struct KafkaTopicHandle: @unchecked Sendable {
     public let name: String
     let pointer: OpaquePointer

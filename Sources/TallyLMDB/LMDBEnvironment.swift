@@ -7,6 +7,8 @@ import CLMDB
 /// be handed to another thread, but used by one at a time). A write transaction belongs to
 /// the thread that began it; LMDB allows one writer at a time per environment, and a thread
 /// that begins a second write transaction while holding one deadlocks.
+// @unchecked: the MDB_env handle is safe to share (see above); the rules for
+// transactions are documented, not enforced by the type system.
 public final class LMDBEnvironment: @unchecked Sendable {
     /// Environment flags beyond the ones the adapter always sets.
     public struct Flags: OptionSet, Sendable {
