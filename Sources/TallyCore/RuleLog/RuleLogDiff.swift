@@ -138,24 +138,13 @@ extension RuleLogState {
     /// that is not deleted and not ended by `time` (rules keep their validity, so rules
     /// scheduled to start later are included), with the modules in effect at `time`.
     public func currentRules(at time: EventTime) -> RuleSet {
-        var set = RuleSet()
-        var servicePosition: [String: Int] = [:]
+        var builder = RuleSetBuilder()
         for key in order where latestKey(key.target) == key {
             guard let revision = items[key]?.current, !revision.deleted, revision.everApplies,
                   revision.validity.end.map({ $0 > time }) ?? true else { continue }
-            switch revision.item {
-            case .group(let name): set.groups.append(name)
-            case .service(let declaration):
-                servicePosition[declaration.name] = set.services.count
-                set.services.append(ServiceDeclaration(name: declaration.name))
-            case .field(let service, let name):
-                if let i = servicePosition[service] { set.services[i].fields.append(name) }
-            case .mapping(let m): set.mappings.append(m)
-            case .threshold(let t): set.thresholds.append(t)
-            case .tier(let t): set.tiers.append(t)
-            case .script(let s): set.scripts.append(s)
-            }
+            builder.add(revision.item)
         }
+        var set = builder.set
         set.modules = moduleSettings(at: time)
         return set
     }

@@ -7,24 +7,13 @@ extension RuleLogState {
     /// book prices every window whose start lies in the same epoch (`epoch(containing:)`).
     /// Items come in creation order; only modules that some event changed are listed.
     public func ruleSet(at time: EventTime, asOf version: Int64? = nil) -> RuleSet {
-        var set = RuleSet()
-        var servicePosition: [String: Int] = [:]
+        var builder = RuleSetBuilder()
         for key in order {
             guard let revision = items[key]?.revision(asOf: version), revision.everApplies,
                   revision.validity.contains(time) else { continue }
-            switch revision.item {
-            case .group(let name): set.groups.append(name)
-            case .service(let declaration):
-                servicePosition[declaration.name] = set.services.count
-                set.services.append(ServiceDeclaration(name: declaration.name))
-            case .field(let service, let name):
-                if let i = servicePosition[service] { set.services[i].fields.append(name) }
-            case .mapping(let m): set.mappings.append(m)
-            case .threshold(let t): set.thresholds.append(t)
-            case .tier(let t): set.tiers.append(t)
-            case .script(let s): set.scripts.append(s)
-            }
+            builder.add(revision.item)
         }
+        var set = builder.set
         set.modules = moduleSettings(at: time, asOf: version)
         return set
     }

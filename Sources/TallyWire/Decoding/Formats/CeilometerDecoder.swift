@@ -38,13 +38,7 @@ public final class CeilometerDecoder {
     @discardableResult
     public func decode(_ record: UnsafeRawBufferPointer, emit: (DecodedSample) -> Void,
                        reject: (SampleRejection) -> Void) throws(RecordDecodeError) -> RecordDecodeCounts {
-        do throws(RecordDecodeError) {
-            try decodeRecord(record)
-        } catch {
-            state.discard()
-            throw error
-        }
-        return state.flush(emit: emit, reject: reject)
+        try state.decodeRecord(emit: emit, reject: reject) { () throws(RecordDecodeError) in try decodeRecord(record) }
     }
 
     private func decodeRecord(_ record: UnsafeRawBufferPointer) throws(RecordDecodeError) {

@@ -24,13 +24,7 @@ public final class CloudEventsDecoder {
     @discardableResult
     public func decode(_ record: UnsafeRawBufferPointer, emit: (DecodedSample) -> Void,
                        reject: (SampleRejection) -> Void) throws(RecordDecodeError) -> RecordDecodeCounts {
-        do throws(RecordDecodeError) {
-            try decodeEvent(record)
-        } catch {
-            state.discard()
-            throw error
-        }
-        return state.flush(emit: emit, reject: reject)
+        try state.decodeRecord(emit: emit, reject: reject) { () throws(RecordDecodeError) in try decodeEvent(record) }
     }
 
     private func decodeEvent(_ record: UnsafeRawBufferPointer) throws(RecordDecodeError) {

@@ -85,6 +85,19 @@ final class DecoderState {
     func stage(_ rejection: SampleRejection) { rejections.append(rejection) }
 
     /// Hands the staged samples, then the rejections, to the callbacks and clears them.
+    /// Runs `read`, which stages a record's samples; a record that throws stages
+    /// nothing (all or nothing), otherwise the staged samples go to `emit`/`reject`.
+    func decodeRecord(emit: (DecodedSample) -> Void, reject: (SampleRejection) -> Void,
+                      _ read: () throws(RecordDecodeError) -> Void) throws(RecordDecodeError) -> RecordDecodeCounts {
+        do throws(RecordDecodeError) {
+            try read()
+        } catch {
+            discard()
+            throw error
+        }
+        return flush(emit: emit, reject: reject)
+    }
+
     func flush(emit: (DecodedSample) -> Void, reject: (SampleRejection) -> Void) -> RecordDecodeCounts {
         let counts = RecordDecodeCounts(emitted: staged.count, rejected: rejections.count)
         for i in staged.indices {
