@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what Tally needs on a fresh Debian 12 machine with Swift, and nothing
-# that is already there: the C libraries (librdkafka, LMDB, Lua 5.4), kcat for the
+# that is already there: the C libraries (librdkafka, LMDB, Lua 5.4, libcrypto), kcat for the
 # benchmark's reference reader, and the pinned test broker (noida-db 0.2.3).
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need=()
-for pkg in librdkafka-dev liblmdb-dev liblua5.4-dev kcat pkg-config; do
+for pkg in librdkafka-dev liblmdb-dev liblua5.4-dev libssl-dev kcat pkg-config; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
