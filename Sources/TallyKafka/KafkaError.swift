@@ -17,9 +17,12 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
     /// The client instance is unusable (e.g. idempotent producer lost its guarantees):
     /// destroy it and start again from the last durable state.
     public let isFatal: Bool
+    /// The partition (and offset) a consumer error is about, when librdkafka names one:
+    /// e.g. an offset out of range concerns exactly one partition.
+    public var partition: KafkaTopicPartitionOffset?
 
     public init(code: Int32, message: String? = nil, context: String,
-                isRetriable: Bool? = nil, isFatal: Bool = false) {
+                isRetriable: Bool? = nil, isFatal: Bool = false, partition: KafkaTopicPartitionOffset? = nil) {
         let err = rd_kafka_resp_err_t(rawValue: code)
         self.code = code
         self.name = String(cString: rd_kafka_err2name(err))
@@ -27,6 +30,7 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
         self.context = context
         self.isRetriable = isRetriable ?? KafkaError.retriableCodes.contains(code)
         self.isFatal = isFatal
+        self.partition = partition
     }
 
     init(_ err: rd_kafka_resp_err_t, context: String) {
@@ -47,6 +51,16 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
 
     /// The producer's local queue is full: `poll` to serve delivery reports, then retry.
     public var isQueueFull: Bool { code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue }
+    /// The offset asked for is not in the partition (below its oldest retained record or
+    /// beyond its end): the broker's `OFFSET_OUT_OF_RANGE`, or librdkafka's report that
+    /// `auto.offset.reset=error` stopped the partition instead of moving it.
+    public var isOffsetOutOfRange: Bool {
+        code == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE.rawValue || code == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET.rawValue
+    }
+    /// The client can no longer reach any broker (or the one it needs).
+    public var isTransport: Bool {
+        code == RD_KAFKA_RESP_ERR__TRANSPORT.rawValue || code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN.rawValue
+    }
     /// A local timeout expired (`flush`, metadata, admin requests).
     public var isTimedOut: Bool { code == RD_KAFKA_RESP_ERR__TIMED_OUT.rawValue }
     /// The topic or partition does not exist (yet).

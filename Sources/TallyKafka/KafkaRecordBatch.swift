@@ -69,8 +69,11 @@ public final class KafkaRecordBatch: RandomAccessCollection {
                 partitionEnds.append(KafkaPartitionEnd(topic: topic, partition: m.partition, offset: m.offset))
             } else {
                 let detail = String(cString: rd_kafka_message_errstr(message))
+                let partition = m.rkt == nil || m.partition < 0
+                    ? nil : KafkaTopicPartitionOffset(topic: topic, partition: m.partition, offset: m.offset)
                 errors.append(KafkaError(code: m.err.rawValue, message: detail,
-                                         context: "consume \(topic)[\(m.partition)] at offset \(m.offset)"))
+                                         context: "consume \(topic)[\(m.partition)] at offset \(m.offset)",
+                                         isFatal: m.err == RD_KAFKA_RESP_ERR__FATAL, partition: partition))
             }
             rd_kafka_message_destroy(message)
         }

@@ -13,6 +13,8 @@ public final class RaterService {
         public var untilDrained = false
         /// Called about every second with progress.
         public var progress: ((Counters, Int) -> Void)?
+        /// Where operational decisions and consumer problems are reported (offset resets…).
+        public var log: (String) -> Void = { _ in }
         public init(untilDrained: Bool = false) { self.untilDrained = untilDrained }
     }
 
@@ -23,9 +25,14 @@ public final class RaterService {
     private var unacknowledged: [UInt64: OutgoingMessage] = [:]
     private var topicHandles: [String: KafkaTopicHandle] = [:]
     /// Set when pricing follows the rule log: its events are fed to it between batches.
-    private let ruleLog: RuleLogPricer?
+    let ruleLog: RuleLogPricer?
     /// Milliseconds spent in each phase of the loop, printed by `tally run` at exit.
     public private(set) var timing: [String: Int64] = [:]
+    /// Input partitions resumed by `on_offset_reset` this run; consumer errors seen
+    /// (other than those), each kind logged once per partition.
+    public internal(set) var offsetResets = 0
+    public internal(set) var consumerErrors = 0
+    var reportedConsumerErrors = Set<String>()
 
     public convenience init(config: ServiceConfig, metrics: MetricsConfig, pricer: WindowPricer) throws {
         try self.init(config: config, metrics: metrics) { _ in pricer }
@@ -127,7 +134,7 @@ public final class RaterService {
                     atEnd["\(end.topic)/\(end.partition)"] = true
                     rater.reachedEnd(topic: end.topic, partition: end.partition)
                 }
-                for error in batch.errors where error.isFatal { throw error }
+                try handleConsumerErrors(batch.errors, consumer: consumer, admin: admin, assignment: &assignment, log: options.log)
                 batch.release()
                 t1 = WallClock.monotonicMillis()
                 timing["fold", default: 0] += t1 - t0

@@ -28,6 +28,9 @@ public struct ServiceConfig: Sendable {
     public var currency: String
     public var batchSamples: Int
     public var batchMillis: Int
+    /// What to do with an input partition whose stored offset is not on the broker
+    /// (`kafka.on_offset_reset`): stop with an error (the default), or resume it.
+    public var onOffsetReset: OffsetResetPolicy = .fail
     /// Replays read the input topics whole instead of from offsets_for_times (for brokers
     /// without it, such as librdkafka's mock cluster). `replay.whole_topics` in the file.
     public var replayReadsWholeTopics = false
@@ -51,6 +54,17 @@ public struct ServiceConfig: Sendable {
         batchSamples = 10_000
         batchMillis = 100
     }
+}
+
+/// The operator's decision for an input partition whose stored offset the broker no
+/// longer has (the topic was recreated, or retention deleted records not yet read).
+public enum OffsetResetPolicy: String, Sendable, CaseIterable {
+    /// Stop with an error naming the partition and both offsets; nothing is skipped.
+    case fail
+    /// Resume at the oldest record the partition still has.
+    case earliest
+    /// Resume at the partition's end: only records produced from now on are rated.
+    case latest
 }
 
 public struct ConfigError: Error, CustomStringConvertible {
@@ -106,6 +120,12 @@ extension ServiceConfig {
         config.framesPartitions = Int32(try kafka.int("frames_partitions") ?? Int(config.framesPartitions))
         config.inputPartitions = Int32(try kafka.int("input_partitions") ?? Int(config.inputPartitions))
         config.createTopics = try kafka.bool("create_topics") ?? true
+        if let policy = try kafka.string("on_offset_reset") {
+            guard let value = OffsetResetPolicy(rawValue: policy) else {
+                throw ConfigError(file: path, detail: "kafka.on_offset_reset: '\(policy)' is not one of fail, earliest, latest")
+            }
+            config.onOffsetReset = value
+        }
         config.kafkaProperties = try kafka.map("properties").mapping.mapValues { "\($0)" }
         config.mapSizeMiB = try state.int("map_size_mib") ?? config.mapSizeMiB
         config.durableCommits = try state.bool("durable") ?? true

@@ -34,6 +34,7 @@ struct RunCommand: ParsableCommand {
         }
         StopSignal.install()
         var options = RaterService.Options(untilDrained: untilDrained)
+        options.log = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         if progress {
             options.progress = { counters, open in
                 FileHandle.standardError.write(Data("tally: \(counters.recordsIn) records, \(counters.samplesFolded) samples folded, \(open) open windows, \(counters.framesEmitted) frames\n".utf8))
@@ -43,6 +44,8 @@ struct RunCommand: ParsableCommand {
         print("tally: stopped cleanly")
         for (name, value) in counters.rows { print("\(name) \(value)") }
         print("open_windows \(service.rater.openWindows)")
+        print("offset_resets \(service.offsetResets)")
+        print("consumer_errors \(service.consumerErrors)")
         print("pending_messages \(service.rater.pendingMessages)")
         var timing = service.timing
         for (phase, nanos) in service.rater.phaseNanos { timing["commit." + phase] = Int64(nanos / 1_000_000) }
