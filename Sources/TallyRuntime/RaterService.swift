@@ -21,6 +21,8 @@ public final class RaterService {
     public let config: ServiceConfig
     public let rater: StreamRater
     public let store: LMDBStateStore
+    /// Held while the service exists: a second rater on the same state refuses to start.
+    private let stateLock: StateDirectoryLock
     private let producer: KafkaProducer
     private var unacknowledged: [UInt64: OutgoingMessage] = [:]
     private var topicHandles: [String: KafkaTopicHandle] = [:]
@@ -42,6 +44,7 @@ public final class RaterService {
     public init(config: ServiceConfig, metrics: MetricsConfig, makePricer: (StateStore) throws -> WindowPricer) throws {
         self.config = config
         try FileManager.default.createDirectory(atPath: config.statePath, withIntermediateDirectories: true)
+        stateLock = try StateDirectoryLock(directory: config.statePath)
         store = try LMDBStateStore(path: config.statePath, mapSizeMiB: config.mapSizeMiB, durable: config.durableCommits)
         let pricer = try makePricer(store)
         ruleLog = pricer as? RuleLogPricer
