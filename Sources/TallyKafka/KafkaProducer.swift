@@ -101,5 +101,21 @@ public final class KafkaProducer {
         return KafkaError(code: err.rawValue, message: errorString(buffer), context: "producer", isFatal: true)
     }
 
+    /// Drops every message still queued or in flight (their reports, `_PURGE_*`, are
+    /// discarded): for abandoning a producer whose fatal error made it unusable, so that
+    /// destroying it does not wait on them. The caller resends from its own outbox.
+    public func abandonOutstanding() {
+        _ = rd_kafka_purge(client, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+        rd_kafka_poll(client, 0)
+        collector.drain { _ in }
+    }
+
+    /// Raises a fabricated fatal error (librdkafka's `rd_kafka_test_fatal_error`), as an
+    /// idempotent producer does on e.g. `OUT_OF_ORDER_SEQUENCE_NUMBER`: for tests of the
+    /// recovery path, which a real broker cannot be made to take reliably.
+    public func injectFatalErrorForTesting(reason: String) {
+        _ = rd_kafka_test_fatal_error(client, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, reason)
+    }
+
     var handle: OpaquePointer { client }
 }

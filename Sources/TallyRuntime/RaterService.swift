@@ -23,9 +23,8 @@ public final class RaterService {
     public let store: LMDBStateStore
     /// Held while the service exists: a second rater on the same state refuses to start.
     private let stateLock: StateDirectoryLock
-    private let producer: KafkaProducer
-    private var unacknowledged: [UInt64: OutgoingMessage] = [:]
-    private var topicHandles: [String: KafkaTopicHandle] = [:]
+    /// Sends the outbox; replaces the producer after a fatal error (OutboxSender.swift).
+    private var sender: OutboxSender!
     /// Set when pricing follows the rule log: its events are fed to it between batches.
     let ruleLog: RuleLogPricer?
     /// Milliseconds spent in each phase of the loop, printed by `tally run` at exit.
@@ -55,8 +54,16 @@ public final class RaterService {
         rater = try StreamRater(settings: settings, metrics: metrics, pricer: pricer, store: store)
         var producerConfig = KafkaConfig(config.kafkaProperties)
         producerConfig["bootstrap.servers"] = config.bootstrapServers
-        producer = try KafkaProducer(config: producerConfig, idempotent: true)
+        let rater = rater
+        sender = try OutboxSender(makeProducer: { try KafkaProducer(config: producerConfig, idempotent: true) },
+                                  log: { [weak self] in self?.log($0) }, onAcknowledged: { rater.acknowledge($0) })
     }
+
+    /// Where the sender reports; set from `Options.log` for the length of `run`.
+    private var log: (String) -> Void = { _ in }
+
+    /// Producers replaced after a fatal error during this run.
+    public var producerRecoveries: Int { sender.recoveries }
 
     /// Creates the topics Tally uses when they are missing (if allowed).
     public func ensureTopics() throws {
@@ -73,6 +80,7 @@ public final class RaterService {
     /// Runs until `shouldStop()` says so (checked between batches), or until drained.
     /// Returns the counters at the end.
     public func run(options: Options = Options(), shouldStop: () -> Bool) throws -> Counters {
+        log = options.log
         try ensureTopics()
         let (resend, positions) = try rater.restore(wallNow: WallClock.now())
         try send(resend)
@@ -114,6 +122,7 @@ public final class RaterService {
         var lastProgress = batchStart
         var lastGroupCommit = batchStart
         var drained = false
+        var stopDeadline: Int64?
         while true {
             let stopping = shouldStop()
             if !stopping && !drained {
@@ -157,7 +166,7 @@ public final class RaterService {
                 samplesAtBatchStart = rater.counters.samplesIn
                 if endOfInput { drained = true }
             }
-            _ = try producer.poll(timeoutMs: 0) { try handle($0) }
+            try sender.poll(timeoutMs: 0)
             if now - lastGroupCommit >= 5000 {
                 try? consumer.commitAsync(rater.positions.map {
                     KafkaTopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: $0.offset)
@@ -170,51 +179,24 @@ public final class RaterService {
             }
             if stopping || drained {
                 let t0 = WallClock.monotonicMillis()
-                try producer.flush(timeoutMs: 30_000) { try handle($0) }
+                let deadline = stopDeadline ?? t0 + Int64(config.stopTimeoutMs)
+                stopDeadline = deadline
+                let allAcknowledged = try sender.flush(timeoutMs: Int32(max(0, min(deadline - t0, 1_000))))
                 timing["flush", default: 0] += WallClock.monotonicMillis() - t0
-                if unacknowledged.isEmpty {
+                if allAcknowledged || WallClock.monotonicMillis() >= deadline {
                     _ = try rater.commitBatch(wallNow: WallClock.now(), endOfInput: false)  // deletes acked outbox entries
+                    if !allAcknowledged { throw unsentAtStop() }
                     return rater.counters
                 }
             }
         }
     }
 
-    private func send(_ messages: [OutgoingMessage]) throws {
-        for message in messages {
-            unacknowledged[message.token] = message
-            try produce(message)
-        }
-    }
+    private func send(_ messages: [OutgoingMessage]) throws { try sender.send(messages) }
 
-    private func produce(_ message: OutgoingMessage) throws {
-        let handle = try topicHandles[message.topic] ?? {
-            let h = try producer.topic(message.topic)
-            topicHandles[message.topic] = h
-            return h
-        }()
-        while true {
-            do {
-                try producer.produce(to: handle, partition: message.partition, key: message.key, value: message.value,
-                                     token: message.token)
-                return
-            } catch let error as KafkaError where error.isQueueFull {
-                _ = try producer.poll(timeoutMs: 10) { try self.handle($0) }
-            }
-        }
-    }
-
-    /// A delivery report: retire the outbox entry, or send it again after a
-    /// retriable failure (the outbox keeps it until acknowledged either way).
-    private func handle(_ report: KafkaDeliveryReport) throws {
-        guard let message = unacknowledged[report.token] else { return }
-        if let error = report.error {
-            if error.isFatal { throw error }
-            try produce(message)
-            return
-        }
-        unacknowledged[report.token] = nil
-        rater.acknowledge(report.token)
+    private func unsentAtStop() -> UnsentOutboxError {
+        UnsentOutboxError(unacknowledged: sender.unacknowledged.count, broker: config.bootstrapServers,
+                          statePath: config.statePath, waitedMs: config.stopTimeoutMs)
     }
 }
 

@@ -28,6 +28,9 @@ public struct ServiceConfig: Sendable {
     public var currency: String
     public var batchSamples: Int
     public var batchMillis: Int
+    /// How long a stopping rater waits for the broker to acknowledge the outbox
+    /// (`engine.stop_timeout_ms`) before it exits non-zero, leaving the rest in the outbox.
+    public var stopTimeoutMs = 30_000
     /// What to do with an input partition whose stored offset is not on the broker
     /// (`kafka.on_offset_reset`): stop with an error (the default), or resume it.
     public var onOffsetReset: OffsetResetPolicy = .fail
@@ -132,6 +135,7 @@ extension ServiceConfig {
         config.currency = try rating.string("currency") ?? config.currency
         config.batchSamples = try engine.int("batch_samples") ?? config.batchSamples
         config.batchMillis = try engine.int("batch_ms") ?? config.batchMillis
+        config.stopTimeoutMs = try engine.int("stop_timeout_ms") ?? config.stopTimeoutMs
         config.replayReadsWholeTopics = try reader.map("replay").bool("whole_topics") ?? false
         if let b = environment["TALLY_BOOTSTRAP"], !b.isEmpty { config.bootstrapServers = b }
         if let s = environment["TALLY_STATE"], !s.isEmpty { config.statePath = s }

@@ -29,4 +29,8 @@ public struct OutgoingMessage: Sendable {
     public var key: [UInt8]
     public var value: [UInt8]
     public var token: UInt64
+
+    public init(topic: String, partition: Int32, key: [UInt8], value: [UInt8], token: UInt64) {
+        self.topic = topic; self.partition = partition; self.key = key; self.value = value; self.token = token
+    }
 }
