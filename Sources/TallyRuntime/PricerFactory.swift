@@ -36,7 +36,7 @@ extension PricerFactory {
                                                    into: RuleLogReader(state: snapshot ?? RuleLogState()))
         if let rulesFile = config.rulesFile, state.acceptedCount == 0 {
             try client.ensureTopic()
-            let rules = try RulesetFile.parse(yaml: try String(contentsOfFile: rulesFile, encoding: .utf8), file: rulesFile)
+            let rules = try RulesetFile.parse(yaml: try UserFile.text(rulesFile, what: "rules file"), file: rulesFile)
             let seeded = try client.apply(rules, at: EventTime(micros: 0), author: "tally-seed",
                                           reason: "seeded from \(rulesFile)", force: true, now: now)
             log("tally: rule log seeded from \(rulesFile): \(seeded.filter(\.isAccepted).count) of \(seeded.count) events accepted")

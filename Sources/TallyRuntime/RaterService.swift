@@ -81,7 +81,7 @@ public final class RaterService {
     /// Returns the counters at the end.
     public func run(options: Options = Options(), shouldStop: () -> Bool) throws -> Counters {
         log = options.log
-        try ensureTopics()
+        try atBroker("creating missing topics") { try ensureTopics() }
         let (resend, positions) = try rater.restore(wallNow: WallClock.now())
         try send(resend)
 
@@ -99,7 +99,7 @@ public final class RaterService {
         var assignment: [(topic: String, partition: Int32, offset: KafkaOffset)] = []
         var atEnd: [String: Bool] = [:]
         for input in config.inputs {
-            let count = try admin.partitionCount(of: input.topic) ?? 0
+            let count = try atBroker("reading the partitions of \(input.topic)") { try admin.partitionCount(of: input.topic) } ?? 0
             for p in 0..<Int32(count) {
                 let stored = positions.first { $0.topic == input.topic && $0.partition == p }
                 assignment.append((input.topic, p, stored.map { .exact($0.offset) } ?? .beginning))

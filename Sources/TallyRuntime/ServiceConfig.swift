@@ -1,11 +1,12 @@
 import Foundation
+import TallyWire
 import Yams
 
 /// The rater's configuration file (`tally run --config FILE`, docs/CONFIG.md).
 /// Paths inside it are relative to the file's directory.
 public struct ServiceConfig: Sendable {
     public struct Input: Sendable, Equatable {
-        public enum Format: String, Sendable { case ceilometer, native, cloudevents, auto }
+        public enum Format: String, Sendable, CaseIterable { case ceilometer, native, cloudevents, auto }
         public var topic: String
         public var format: Format
     }
@@ -79,108 +80,125 @@ public struct ConfigError: Error, CustomStringConvertible {
 extension ServiceConfig {
     /// Loads and checks a configuration file; `TALLY_BOOTSTRAP` and `TALLY_STATE`
     /// in the environment override the broker list and the state directory.
+    /// Unknown keys and out-of-range values are errors naming `file:line:column` (a typo
+    /// such as `bootstrp:` or `stat:` would otherwise fall back to a default silently).
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServiceConfig {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ConfigError(file: path, detail: "cannot read the file (\(error.localizedDescription))")
+        do { text = try UserFile.text(path, what: "configuration file") } catch let error as UserFileError {
+            throw ConfigError(file: path, detail: "the configuration file \(error.reason)")
         }
         let base = (path as NSString).deletingLastPathComponent
         func resolve(_ p: String) -> String { p.hasPrefix("/") || base.isEmpty ? p : base + "/" + p }
-        guard let root = try Yams.load(yaml: text) as? [String: Any] else {
-            throw ConfigError(file: path, detail: "the top level must be a mapping")
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
+            throw ConfigError(file: path, detail: Self.describe(error))
         }
-        let reader = YAMLFields(file: path, map: root, context: "")
-        let kafka = try reader.map("kafka")
-        let state = try reader.map("state")
-        let engine = try reader.map("engine")
-        let rating = try reader.map("rating")
+        guard let root else { throw ConfigError(file: path, detail: "the file is empty") }
+        let document = YAMLCursor(node: root, path: "", file: path)
+        let top = try ConfigSection(document, keys: topKeys)
+        let kafka = try top.section("kafka", keys: kafkaKeys)
+        let state = try top.section("state", keys: stateKeys)
+        let engine = try top.section("engine", keys: engineKeys)
+        let rating = try top.section("rating", keys: ratingKeys)
+        let replay = try top.section("replay", keys: replayKeys)
 
-        guard let metrics = try reader.string("metrics") else {
-            throw ConfigError(file: path, detail: "`metrics` (the metrics file) is required")
+        guard let metrics = try top["metrics"]?.nonEmptyString() else {
+            throw document.error("`metrics` (the metrics file) is required")
         }
         var config = ServiceConfig(
-            bootstrapServers: try kafka.string("bootstrap") ?? "127.0.0.1:9092",
-            statePath: resolve(try state.string("path") ?? "tally-state"),
+            bootstrapServers: try kafka["bootstrap"]?.nonEmptyString() ?? "127.0.0.1:9092",
+            statePath: resolve(try state["path"]?.nonEmptyString() ?? "tally-state"),
             metricsFile: resolve(metrics),
-            rulesFile: try reader.string("rules").map(resolve))
-        if let inputs = try kafka.list("inputs") {
-            config.inputs = try inputs.enumerated().map { i, item in
-                guard let m = item as? [String: Any] else {
-                    throw ConfigError(file: path, detail: "kafka.inputs[\(i)] must be a mapping with topic and format")
-                }
-                let f = YAMLFields(file: path, map: m, context: "kafka.inputs[\(i)].")
-                guard let topic = try f.string("topic") else { throw ConfigError(file: path, detail: "kafka.inputs[\(i)].topic is required") }
-                let formatName = try f.string("format") ?? "auto"
-                guard let format = Input.Format(rawValue: formatName) else {
-                    throw ConfigError(file: path, detail: "kafka.inputs[\(i)].format: unknown format '\(formatName)' (ceilometer, native, cloudevents, auto)")
-                }
+            rulesFile: try top["rules"].map { resolve(try $0.nonEmptyString()) })
+        if let inputs = kafka["inputs"] {
+            config.inputs = try inputs.sequence().map { item in
+                let f = try ConfigSection(item, keys: inputKeys)
+                guard let topic = try f["topic"]?.nonEmptyString() else { throw item.error("`topic` is required") }
+                let format = try f["format"]?.choice(Input.Format.self) ?? .auto
                 return Input(topic: topic, format: format)
             }
+            guard !config.inputs.isEmpty else { throw inputs.error("at least one input topic is required") }
         }
-        config.framesTopic = try kafka.string("frames_topic") ?? config.framesTopic
-        config.deadLetterTopic = try kafka.string("deadletter_topic") ?? config.deadLetterTopic
-        config.rulesTopic = try kafka.string("rules_topic") ?? config.rulesTopic
-        config.framesPartitions = Int32(try kafka.int("frames_partitions") ?? Int(config.framesPartitions))
-        config.inputPartitions = Int32(try kafka.int("input_partitions") ?? Int(config.inputPartitions))
-        config.createTopics = try kafka.bool("create_topics") ?? true
-        if let policy = try kafka.string("on_offset_reset") {
-            guard let value = OffsetResetPolicy(rawValue: policy) else {
-                throw ConfigError(file: path, detail: "kafka.on_offset_reset: '\(policy)' is not one of fail, earliest, latest")
-            }
-            config.onOffsetReset = value
+        config.framesTopic = try kafka["frames_topic"]?.nonEmptyString() ?? config.framesTopic
+        config.deadLetterTopic = try kafka["deadletter_topic"]?.nonEmptyString() ?? config.deadLetterTopic
+        config.rulesTopic = try kafka["rules_topic"]?.nonEmptyString() ?? config.rulesTopic
+        config.framesPartitions = Int32(try kafka["frames_partitions"]?.integer(in: 1...10_000) ?? Int(config.framesPartitions))
+        config.inputPartitions = Int32(try kafka["input_partitions"]?.integer(in: 1...10_000) ?? Int(config.inputPartitions))
+        config.createTopics = try kafka["create_topics"]?.bool() ?? true
+        config.onOffsetReset = try kafka["on_offset_reset"]?.choice(OffsetResetPolicy.self) ?? .fail
+        if let properties = kafka["properties"], !properties.isNull {
+            for (key, value) in try properties.mapping() { config.kafkaProperties[key] = try value.string() }
         }
-        config.kafkaProperties = try kafka.map("properties").mapping.mapValues { "\($0)" }
-        config.mapSizeMiB = try state.int("map_size_mib") ?? config.mapSizeMiB
-        config.durableCommits = try state.bool("durable") ?? true
-        config.currency = try rating.string("currency") ?? config.currency
-        config.batchSamples = try engine.int("batch_samples") ?? config.batchSamples
-        config.batchMillis = try engine.int("batch_ms") ?? config.batchMillis
-        config.stopTimeoutMs = try engine.int("stop_timeout_ms") ?? config.stopTimeoutMs
-        config.replayReadsWholeTopics = try reader.map("replay").bool("whole_topics") ?? false
+        config.mapSizeMiB = try state["map_size_mib"]?.integer(in: 1...(1 << 24)) ?? config.mapSizeMiB
+        config.durableCommits = try state["durable"]?.bool() ?? true
+        config.currency = try rating["currency"]?.nonEmptyString() ?? config.currency
+        config.batchSamples = try engine["batch_samples"]?.integer(in: 1...10_000_000) ?? config.batchSamples
+        config.batchMillis = try engine["batch_ms"]?.integer(in: 1...3_600_000) ?? config.batchMillis
+        config.stopTimeoutMs = try engine["stop_timeout_ms"]?.integer(in: 0...3_600_000) ?? config.stopTimeoutMs
+        config.replayReadsWholeTopics = try replay["whole_topics"]?.bool() ?? false
         if let b = environment["TALLY_BOOTSTRAP"], !b.isEmpty { config.bootstrapServers = b }
         if let s = environment["TALLY_STATE"], !s.isEmpty { config.statePath = s }
-        guard config.framesPartitions > 0, config.inputPartitions > 0 else {
-            throw ConfigError(file: path, detail: "kafka.frames_partitions and kafka.input_partitions must be positive")
-        }
         return config
+    }
+
+    // Every key the file may hold, per section: anything else is a typo.
+    static let topKeys: Set<String> = ["kafka", "state", "metrics", "rules", "rating", "engine", "replay"]
+    static let kafkaKeys: Set<String> = ["bootstrap", "inputs", "frames_topic", "deadletter_topic", "rules_topic",
+                                         "frames_partitions", "input_partitions", "create_topics", "properties",
+                                         "on_offset_reset"]
+    static let inputKeys: Set<String> = ["topic", "format"]
+    static let stateKeys: Set<String> = ["path", "map_size_mib", "durable"]
+    static let ratingKeys: Set<String> = ["currency"]
+    static let engineKeys: Set<String> = ["batch_samples", "batch_ms", "stop_timeout_ms"]
+    static let replayKeys: Set<String> = ["whole_topics"]
+
+    /// A YAML syntax error with the file, line and column Yams reports.
+    static func describe(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+             .composer(_, let problem, let mark, _):
+            return "line \(mark.line), column \(mark.column): not valid YAML: \(problem)"
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return "line \(context.mark.line), column \(context.mark.column): duplicate key \(duplicates.joined(separator: ", "))"
+        default:
+            return "not valid YAML: \(error)"
+        }
     }
 }
 
-/// Typed access to a YAML mapping with errors that name the key.
-struct YAMLFields {
-    let file: String
-    let mapping: [String: Any]
-    let context: String
+/// One mapping of the configuration with its allowed keys checked; an absent or empty
+/// (`kafka:` with nothing under it) section reads as empty.
+struct ConfigSection {
+    private var members: [String: YAMLCursor] = [:]
 
-    init(file: String, map: [String: Any], context: String) { self.file = file; self.mapping = map; self.context = context }
+    init(_ cursor: YAMLCursor, keys: Set<String>) throws {
+        guard !cursor.isNull else { return }
+        for (key, value) in try cursor.mapping(allowed: keys) { members[key] = value }
+    }
 
-    private func fail(_ key: String, _ expected: String) -> ConfigError {
-        ConfigError(file: file, detail: "\(context)\(key) must be \(expected), got '\(mapping[key].map { "\($0)" } ?? "")'")
+    /// The member's value; an explicit null (`rules: ~`) reads as absent.
+    subscript(key: String) -> YAMLCursor? { members[key].flatMap { $0.isNull ? nil : $0 } }
+
+    func section(_ key: String, keys: Set<String>) throws -> ConfigSection {
+        guard let cursor = members[key] else { return ConfigSection() }
+        return try ConfigSection(cursor, keys: keys)
     }
-    func string(_ key: String) throws -> String? {
-        guard let v = mapping[key] else { return nil }
-        if let s = v as? String { return s }
-        if v is Int || v is Double { return "\(v)" }
-        throw fail(key, "a string")
+
+    private init() {}
+}
+
+extension YAMLCursor {
+    func nonEmptyString() throws -> String {
+        let text = try string()
+        guard !text.isEmpty else { throw error("must not be empty") }
+        return text
     }
-    func int(_ key: String) throws -> Int? {
-        guard let v = mapping[key] else { return nil }
-        guard let i = v as? Int else { throw fail(key, "an integer") }
-        return i
-    }
-    func bool(_ key: String) throws -> Bool? {
-        guard let v = mapping[key] else { return nil }
-        guard let b = v as? Bool else { throw fail(key, "true or false") }
-        return b
-    }
-    func list(_ key: String) throws -> [Any]? {
-        guard let v = mapping[key] else { return nil }
-        guard let l = v as? [Any] else { throw fail(key, "a list") }
-        return l
-    }
-    func map(_ key: String) throws -> YAMLFields {
-        guard let v = mapping[key] else { return YAMLFields(file: file, map: [:], context: context + key + ".") }
-        guard let m = v as? [String: Any] else { throw fail(key, "a mapping") }
-        return YAMLFields(file: file, map: m, context: context + key + ".")
+
+    func integer(in range: ClosedRange<Int>) throws -> Int {
+        let value = try integer()
+        guard range.contains(value) else {
+            throw error("\(value) is out of range (\(range.lowerBound)…\(range.upperBound))")
+        }
+        return value
     }
 }

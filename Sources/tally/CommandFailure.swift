@@ -6,11 +6,11 @@ struct CommandFailure: Error, CustomStringConvertible {
 }
 
 import Foundation
+import TallyWire
 
 /// Reads a file the user named, with an error that says which and why.
 func readUserFile(_ path: String, what: String) throws -> String {
-    guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure("\(what) '\(path)' does not exist") }
-    do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
-        throw CommandFailure("\(what) '\(path)' cannot be read: \(error.localizedDescription)")
+    do { return try UserFile.text(path, what: what) } catch let error as UserFileError {
+        throw CommandFailure(error.description)
     }
 }

@@ -65,8 +65,11 @@ public struct ReplayRuleSource {
             return (RuleLogPricer(state: state, scriptEvaluator: { LuaScriptEvaluator() }), "log@\(v)")
         case .file(let path):
             let bytes: Data
-            do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-                throw ReplayError("cannot read the ruleset file \(path): \(error.localizedDescription)")
+            do {
+                _ = try UserFile.text(path, what: "ruleset file")  // a plain reason when it is missing or unreadable
+                bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            } catch let error as UserFileError {
+                throw ReplayError("\(error)")
             }
             return (try PricerFactory.make(rulesFile: path), "file@" + SHA256.hex(Array(bytes)))
         }

@@ -19,7 +19,7 @@ public enum MetricsConfigLoader {
     /// Reads and validates the file at `path`.
     /// - Throws: `MetricsConfigError` listing every problem, or the file-reading error.
     public static func load(contentsOf path: String) throws -> MetricsConfig {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let text = try UserFile.text(path, what: "metrics file")
         do { return try load(yaml: text) } catch var error as MetricsConfigError {
             error.file = path
             throw error

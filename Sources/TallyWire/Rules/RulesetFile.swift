@@ -9,8 +9,8 @@ public enum RulesetFile {
     /// Reads, parses and validates the file at `path`.
     public static func load(contentsOf path: String) throws -> RuleBook {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw RulesetFileError(problems: [.init(location: path, path: "(file)", message: "cannot read: \(error)")])
+        do { text = try UserFile.text(path, what: "rules file") } catch let error as UserFileError {
+            throw RulesetFileError(problems: [.init(location: path, path: "(file)", message: "the rules file \(error.reason)")])
         }
         return try load(yaml: text, file: path)
     }

@@ -1,28 +1,36 @@
 import TallyCore
 import Yams
 
-/// A YAML node with its document path, so every error says where it happened.
-struct YAMLCursor {
-    let node: Node
-    let path: String
-    let file: String
+/// A YAML node with its document path, so every error says where it happened. Shared by
+/// the ruleset file and the service configuration (`package`): one unknown-key policy.
+package struct YAMLCursor {
+    package let node: Node
+    package let path: String
+    package let file: String
 
-    var location: String { node.mark.map { "\(file):\($0.line):\($0.column)" } ?? file }
+    package init(node: Node, path: String, file: String) {
+        self.node = node
+        self.path = path
+        self.file = file
+    }
 
-    func error(_ message: String) -> RulesetFileError {
+    package var location: String { node.mark.map { "\(file):\($0.line):\($0.column)" } ?? file }
+
+    package func error(_ message: String) -> RulesetFileError {
         RulesetFileError(problems: [.init(location: location, path: path.isEmpty ? "(document)" : path, message: message)])
     }
 
     /// The members of a mapping; rejects keys outside `allowed` (typos would otherwise
     /// silently drop a rule's setting).
-    func mapping(allowed: Set<String>? = nil) throws -> [(key: String, value: YAMLCursor)] {
+    package func mapping(allowed: Set<String>? = nil) throws -> [(key: String, value: YAMLCursor)] {
         guard let mapping = node.mapping else { throw error("expected a mapping") }
         var result: [(key: String, value: YAMLCursor)] = []
         for (key, value) in mapping {
             guard let name = key.scalar?.string else { throw error("mapping keys must be plain strings") }
             let child = YAMLCursor(node: value, path: path.isEmpty ? name : "\(path).\(name)", file: file)
             if let allowed, !allowed.contains(name) {
-                throw child.error("unknown key '\(name)' (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+                // Located at the key itself: the value may start lines later.
+                throw YAMLCursor(node: key, path: child.path, file: file).error("unknown key '\(name)' (expected one of: \(allowed.sorted().joined(separator: ", ")))")
             }
             result.append((name, child))
         }
@@ -30,35 +38,35 @@ struct YAMLCursor {
     }
 
     /// A YAML null: an unquoted `~`, `null` or nothing (the YAML core schema's spellings).
-    var isNull: Bool {
+    package var isNull: Bool {
         guard let scalar = node.scalar, scalar.style == .plain else { return false }
         return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
     }
 
-    func sequence() throws -> [YAMLCursor] {
+    package func sequence() throws -> [YAMLCursor] {
         guard let sequence = node.sequence else { throw error("expected a list") }
         return sequence.enumerated().map { YAMLCursor(node: $0.element, path: "\(path)[\($0.offset)]", file: file) }
     }
 
-    func string() throws -> String {
+    package func string() throws -> String {
         guard let scalar = node.scalar else { throw error("expected a scalar value") }
         return scalar.string
     }
 
     /// A decimal from the scalar's text (never through a binary float).
-    func decimal() throws -> ExactDecimal {
+    package func decimal() throws -> ExactDecimal {
         let text = try string()
         guard let value = ExactDecimal(text) else { throw error("'\(text)' is not a decimal number") }
         return value
     }
 
-    func integer() throws -> Int {
+    package func integer() throws -> Int {
         let text = try string()
         guard let value = Int(text) else { throw error("'\(text)' is not an integer") }
         return value
     }
 
-    func bool() throws -> Bool {
+    package func bool() throws -> Bool {
         switch try string().lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
@@ -66,7 +74,7 @@ struct YAMLCursor {
         }
     }
 
-    func time() throws -> EventTime {
+    package func time() throws -> EventTime {
         let text = try string()
         guard let value = RulesetTimestamp.parse(text) else {
             throw error("'\(text)' is not an ISO 8601 time (e.g. 2025-01-01T00:00:00Z or 2025-01-01)")
@@ -74,7 +82,7 @@ struct YAMLCursor {
         return value
     }
 
-    func choice<T: RawRepresentable>(_ type: T.Type) throws -> T where T.RawValue == String, T: CaseIterable {
+    package func choice<T: RawRepresentable>(_ type: T.Type) throws -> T where T.RawValue == String, T: CaseIterable {
         let text = try string()
         guard let value = T(rawValue: text) else {
             throw error("'\(text)' is not one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -22,7 +22,7 @@ struct RulesApplyCommand: ParsableCommand {
     func run() throws {
         let time = try RulesCLI.time(at, option: "--at")
         let target: RuleSet
-        do { target = try RulesetFile.parse(yaml: try String(contentsOfFile: file, encoding: .utf8), file: file) } catch {
+        do { target = try RulesetFile.parse(yaml: try UserFile.text(file, what: "rules file"), file: file) } catch {
             throw ValidationError("\(error)")
         }
         let client = try options.client()
