@@ -1,4 +1,5 @@
 import CRdKafka
+import Synchronization
 
 /// Owns the consumer's `rd_kafka_t` and its queue; shared with batches that hold messages
 /// so the handle is destroyed only after the last message is freed.
@@ -12,9 +13,15 @@ final class ConsumerClient {
         queue = rd_kafka_queue_get_consumer(handle)
     }
 
+    /// Set when a close did not finish in time: destroying must not try again (it would
+    /// wait for the unresponsive broker without a bound).
+    var skipConsumerCloseOnDestroy = false
+    /// Clients whose close timed out, kept from destruction until the process exits.
+    static let lingering = Mutex<[ConsumerClient]>([])
+
     deinit {
         rd_kafka_queue_destroy(queue)
-        rd_kafka_destroy(handle)
+        rd_kafka_destroy_flags(handle, skipConsumerCloseOnDestroy ? Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE) : 0)
     }
 }
 
@@ -104,9 +111,31 @@ public final class KafkaConsumer {
 
     /// Stops fetching and leaves the group. Idempotent. Batches still holding records keep
     /// the underlying handle alive until they are released.
-    public func close() {
+    ///
+    /// Waits at most `timeoutMs`: `rd_kafka_consumer_close` waits for the group coordinator
+    /// without a bound, so a stop with the broker down (or stopped) would hang. Offsets
+    /// live in the caller's store, so an unfinished close loses nothing.
+    public func close(timeoutMs: Int32 = 5_000) {
         guard !isClosed else { return }
         isClosed = true
-        rd_kafka_consumer_close(client.handle)
+        let closeQueue = rd_kafka_queue_new(client.handle)
+        defer { rd_kafka_queue_destroy(closeQueue) }
+        if let error = rd_kafka_consumer_close_queue(client.handle, closeQueue) {
+            rd_kafka_error_destroy(error)
+            client.skipConsumerCloseOnDestroy = true
+            return
+        }
+        var waited: Int32 = 0
+        while rd_kafka_consumer_closed(client.handle) == 0 && waited < timeoutMs {
+            if let event = rd_kafka_queue_poll(closeQueue, 50) { rd_kafka_event_destroy(event) }
+            waited += 50
+        }
+        if rd_kafka_consumer_closed(client.handle) == 0 {
+            // Destroying the client now would join librdkafka's threads, which wait for the
+            // unresponsive broker (bounded only by socket.timeout.ms, 60 s): leave it to the
+            // process's exit instead. Rare (a stop with the broker gone), so the leak is bounded.
+            client.skipConsumerCloseOnDestroy = true
+            ConsumerClient.lingering.withLock { $0.append(client) }
+        }
     }
 }

@@ -16,8 +16,12 @@ public struct BrokerSetupError: Error, CustomStringConvertible {
 extension RaterService {
     /// Runs one set-up step that talks to the broker, naming the broker if it fails.
     func atBroker<T>(_ doing: String, _ body: () throws -> T) throws -> T {
+        try Self.atBroker(config.bootstrapServers, doing, body)
+    }
+
+    static func atBroker<T>(_ address: String, _ doing: String, _ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as KafkaError {
-            throw BrokerSetupError(address: config.bootstrapServers, doing: doing, underlying: error)
+            throw BrokerSetupError(address: address, doing: doing, underlying: error)
         }
     }
 }

@@ -44,8 +44,9 @@ public final class RaterService {
         self.config = config
         try FileManager.default.createDirectory(atPath: config.statePath, withIntermediateDirectories: true)
         stateLock = try StateDirectoryLock(directory: config.statePath)
-        store = try LMDBStateStore(path: config.statePath, mapSizeMiB: config.mapSizeMiB, durable: config.durableCommits)
-        let pricer = try makePricer(store)
+        let store = try LMDBStateStore(path: config.statePath, mapSizeMiB: config.mapSizeMiB, durable: config.durableCommits)
+        self.store = store
+        let pricer = try Self.atBroker(config.bootstrapServers, "reading the rule log \(config.rulesTopic)") { try makePricer(store) }
         ruleLog = pricer as? RuleLogPricer
         let settings = EngineSettings(
             inputs: config.inputs.map { EngineSettings.Input(topic: $0.topic, format: $0.format.inputFormat) },

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TallyEngine
 import TallyRuntime
 import TallyWire
 
@@ -40,7 +41,16 @@ struct RunCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("tally: \(counters.recordsIn) records, \(counters.samplesFolded) samples folded, \(open) open windows, \(counters.framesEmitted) frames\n".utf8))
             }
         }
-        let counters = try service.run(options: options) { StopSignal.isRequested }
+        let counters: Counters
+        do {
+            counters = try service.run(options: options) { StopSignal.isRequested }
+        } catch {
+            // Exit at once: releasing the service would destroy its Kafka clients, which
+            // waits for an unresponsive broker (up to socket.timeout.ms) — what matters is
+            // durable already (state and outbox are committed in LMDB).
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
         print("tally: stopped cleanly")
         for (name, value) in counters.rows { print("\(name) \(value)") }
         print("open_windows \(service.rater.openWindows)")
