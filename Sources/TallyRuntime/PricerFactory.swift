@@ -41,6 +41,9 @@ extension PricerFactory {
                                           reason: "seeded from \(rulesFile)", force: true, now: now)
             log("tally: rule log seeded from \(rulesFile): \(seeded.filter(\.isAccepted).count) of \(seeded.count) events accepted")
             (state, outcomes) = RuleLogClient.fold(try client.readEvents(after: state.lastOffset), into: RuleLogReader(state: state))
+        } else if let rulesFile = config.rulesFile,
+                  let notice = try RuleSeedCheck.notice(rulesFile: rulesFile, state: state, now: now) {
+            log(notice)
         }
         if let store, !outcomes.isEmpty {
             let bytes = state.encode()
