@@ -56,6 +56,7 @@ struct RunCommand: ParsableCommand {
         print("open_windows \(service.rater.openWindows)")
         print("offset_resets \(service.offsetResets)")
         print("consumer_errors \(service.consumerErrors)")
+        print("producer_recoveries \(service.producerRecoveries)")
         print("pending_messages \(service.rater.pendingMessages)")
         var timing = service.timing
         for (phase, nanos) in service.rater.phaseNanos { timing["commit." + phase] = Int64(nanos / 1_000_000) }
