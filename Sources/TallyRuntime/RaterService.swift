@@ -24,7 +24,9 @@ public final class RaterService {
     /// Held while the service exists: a second rater on the same state refuses to start.
     private let stateLock: StateDirectoryLock
     /// Sends the outbox; replaces the producer after a fatal error (OutboxSender.swift).
-    private var sender: OutboxSender!
+    private let sender: OutboxSender
+    /// Where the sender reports: `Options.log` for the length of `run`.
+    private let senderLog = LogRelay()
     /// Set when pricing follows the rule log: its events are fed to it between batches.
     let ruleLog: RuleLogPricer?
     /// Milliseconds spent in each phase of the loop, printed by `tally run` at exit.
@@ -57,11 +59,8 @@ public final class RaterService {
         producerConfig["bootstrap.servers"] = config.bootstrapServers
         let rater = rater
         sender = try OutboxSender(makeProducer: { try KafkaProducer(config: producerConfig, idempotent: true) },
-                                  log: { [weak self] in self?.log($0) }, onAcknowledged: { rater.acknowledge($0) })
+                                  log: { [senderLog] in senderLog.sink($0) }, onAcknowledged: { rater.acknowledge($0) })
     }
-
-    /// Where the sender reports; set from `Options.log` for the length of `run`.
-    private var log: (String) -> Void = { _ in }
 
     /// Producers replaced after a fatal error during this run.
     public var producerRecoveries: Int { sender.recoveries }
@@ -81,7 +80,7 @@ public final class RaterService {
     /// Runs until `shouldStop()` says so (checked between batches), or until drained.
     /// Returns the counters at the end.
     public func run(options: Options = Options(), shouldStop: () -> Bool) throws -> Counters {
-        log = options.log
+        senderLog.sink = options.log
         try atBroker("creating missing topics") { try ensureTopics() }
         let (resend, positions) = try rater.restore(wallNow: WallClock.now())
         try send(resend)
@@ -199,6 +198,12 @@ public final class RaterService {
         UnsentOutboxError(unacknowledged: sender.unacknowledged.count, broker: config.bootstrapServers,
                           statePath: config.statePath, waitedMs: config.stopTimeoutMs)
     }
+}
+
+/// A log destination chosen after construction (the sender is made in `init`, the
+/// log comes with `run`'s options).
+final class LogRelay {
+    var sink: (String) -> Void = { _ in }
 }
 
 extension ServiceConfig.Input.Format {
