@@ -16,6 +16,8 @@ public struct ServiceConfig: Sendable {
     public var deadLetterTopic: String
     /// The rule log (one partition); the rater follows it when `rulesFile` is nil.
     public var rulesTopic: String
+    /// Correction commands from `tally replay --apply` and the rater's receipts (one partition).
+    public var correctionsTopic = "tally.corrections"
     public var framesPartitions: Int32
     public var inputPartitions: Int32
     public var createTopics: Bool
@@ -103,6 +105,7 @@ extension ServiceConfig {
         config.framesTopic = try kafka.string("frames_topic") ?? config.framesTopic
         config.deadLetterTopic = try kafka.string("deadletter_topic") ?? config.deadLetterTopic
         config.rulesTopic = try kafka.string("rules_topic") ?? config.rulesTopic
+        config.correctionsTopic = try kafka.string("corrections_topic") ?? config.correctionsTopic
         config.framesPartitions = Int32(try kafka.int("frames_partitions") ?? Int(config.framesPartitions))
         config.inputPartitions = Int32(try kafka.int("input_partitions") ?? Int(config.inputPartitions))
         config.createTopics = try kafka.bool("create_topics") ?? true
