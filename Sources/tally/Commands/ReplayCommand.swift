@@ -68,6 +68,11 @@ struct ReplayCommand: ParsableCommand {
             var outcome: ReplayCorrections.Outcome?
             var replayId: String?
             if apply, let author, let reason {
+                if case .file = choice {
+                    FileHandle.standardError.write(Data(("tally replay: warning: these rules are not on the rule log; the rater "
+                        + "prices any later revision of a corrected window (a late sample) with the rule log again. Publish the "
+                        + "change with `tally rules apply` and replay with --rules current to keep it (docs/REPLAY.md)\n").utf8))
+                }
                 replayId = replay.replayId(author: author, reason: reason)
                 outcome = try replay.apply(author: author, reason: reason, waitSeconds: max(0, wait))
             }
