@@ -3,6 +3,7 @@ import Testing
 import TallyCore
 import TallyKafka
 import TallyRuntime
+import TallyTestSupport
 import TallyWire
 
 /// One writer per frames partition (issue 8 item 2), with a real broker and the `tally`
@@ -117,5 +118,103 @@ import TallyWire
             .reduce(ExactDecimal.zero) { $0 + $1.price }
         let price = rows.first.flatMap { ($0["price"] as? String) ?? ($0["price"] as? NSNumber)?.stringValue }.flatMap(ExactDecimal.init)
         #expect(price == billed, "\(report.output)")
+    }
+
+    /// A record value for `members` as the next link of `partition`'s chain, with the
+    /// content hash recomputed: only the revision and correction checks can tell.
+    static func forge(_ members: [String: CanonicalJSON], after records: [TopicIO.Record], partition: Int32) throws -> [UInt8] {
+        let last = try #require(records.last { $0.partition == partition })
+        guard case let .object(lastMembers) = try CanonicalJSONParser.parse(last.value), case let .string(head)? = lastMembers["content_hash"] else {
+            throw CocoaError(.formatting)
+        }
+        var body = members
+        body["content_hash"] = nil; body["previous_hash"] = nil
+        var out = body
+        out["content_hash"] = .string(SHA256.hex(CanonicalJSON.object(body).bytes))
+        out["previous_hash"] = .string(head)
+        return CanonicalJSON.object(out).bytes
+    }
+
+    static func members(_ bytes: [UInt8]) throws -> [String: CanonicalJSON] {
+        guard case let .object(m) = try CanonicalJSONParser.parse(bytes) else { throw CocoaError(.formatting) }
+        return m
+    }
+
+    @Test func verifyChecksCorrectionsAndEveryRevisionAndShowsTheDifferenceInFull() throws {
+        let (fixture, start) = try ReplayEndToEndTests.ratedFixture(seed: 37)
+        let range = ["--config", fixture.configPath, "--from", Timestamps.iso8601(start),
+                     "--to", Timestamps.iso8601(start + TimeSpan.hours(6))]
+        let repriced = fixture.directory.appendingPathComponent("repriced.yaml").path
+        try (EndToEndFixture.rules + "  vcpus:\n    mappings:\n      - {id: vcpu-base, type: flat, cost: 0.01, group: compute}\n")
+            .write(toFile: repriced, atomically: true, encoding: .utf8)
+        let change = try TallyProcess.run(["rules", "apply", repriced, "--config", fixture.configPath, "--force",
+                                           "--at", Timestamps.iso8601(start - TimeSpan.hours(1)),
+                                           "--author", "ops@example.com", "--reason", "vcpus priced"])
+        try #require(change.status == 0, "\(change.output)")
+        let apply = try TallyProcess.run(["replay"] + range + ["--format", "json", "--apply", "--author", "ops@example.com",
+                                                               "--reason", "vcpus priced", "--wait", "0"])
+        try #require(apply.status == 0, "\(apply.output)")
+        let run = try TallyProcess.run(["run", "--config", fixture.configPath, "--until-drained"])
+        try #require(run.status == 0, "\(run.output)")
+        let good = try TallyProcess.run(["verify"] + range)
+        #expect(good.status == 0, "\(good.output)")
+        let ledger = try fixture.frames()
+        let corrections = ledger.latest.values.filter { Self.object($0.bytes)["correction"] != nil }
+        try #require(!corrections.isEmpty)
+        #expect(good.output.contains("\(corrections.count) correction(s) checked"), "\(good.output)")
+
+        let bootstrap = fixture.broker.bootstrapServers
+        var records = try TopicIO.readAll(topic: "tally.frames", bootstrapServers: bootstrap)
+        func append(_ members: [String: CanonicalJSON], _ partition: Int32) throws {
+            try KafkaTestIO.produce([try Self.forge(members, after: records, partition: partition)], to: "tally.frames",
+                                    partition: partition, bootstrapServers: bootstrap)
+            records = try TopicIO.readAll(topic: "tally.frames", bootstrapServers: bootstrap)
+        }
+        func partition(of entry: FrameLedger.Entry) -> Int32 { Int32(Self.object(entry.bytes)["output_partition"] as? Int ?? -1) }
+
+        // 1. A correction copied as the next revision with its price changed.
+        let copied = try #require(corrections.sorted { $0.frameId < $1.frameId }.first)
+        var copy = try Self.members(copied.bytes)
+        copy["revision"] = .integer(Int64(copied.revision + 1))
+        copy["previous_price"] = .decimal(copied.price)
+        copy["price"] = .decimal(copied.price + ExactDecimal("1")!)
+        copy["price_delta"] = .decimal(ExactDecimal("1")!)
+        try append(copy, partition(of: copied))
+
+        // 2. An invented correction zeroing an instance charge, naming the real replay.
+        let zeroed = try #require(ledger.latest.values.filter { $0.metric == "instance" && $0.price > .zero }
+            .sorted { $0.frameId < $1.frameId }.first)
+        var invented = try Self.members(zeroed.bytes)
+        invented["revision"] = .integer(Int64(zeroed.revision + 1))
+        invented["previous_price"] = .decimal(zeroed.price)
+        invented["price"] = .decimal(.zero)
+        invented["price_delta"] = .decimal(.zero - zeroed.price)
+        invented["correction"] = copy["correction"]
+        try append(invented, partition(of: zeroed))
+
+        // 3. A rated revision with another sample digest (a lineage member deep inside).
+        let relined = try #require(ledger.latest.values.filter { $0.metric == "volume.size" }.sorted { $0.frameId < $1.frameId }.first)
+        var other = try Self.members(relined.bytes)
+        guard case var .object(lineage)? = other["lineage"] else { Issue.record("no lineage"); return }
+        let forgedDigest = String(repeating: "ab", count: 16)
+        let realDigest = { if case let .string(d)? = lineage["sample_digest"] { return d } else { return "" } }()
+        lineage["sample_digest"] = .string(forgedDigest)
+        other["lineage"] = .object(lineage)
+        other["revision"] = .integer(Int64(relined.revision + 1))
+        other["previous_price"] = .decimal(relined.price)
+        other["price_delta"] = .decimal(.zero)
+        try append(other, partition(of: relined))
+
+        let bad = try TallyProcess.run(["verify"] + range)
+        #expect(bad.status == 1, "\(bad.output)")
+        let lines = bad.output.split(separator: "\n").map(String.init)
+        #expect(!lines.contains { $0.hasPrefix("CHAIN BROKEN") }, "the forgeries are chained properly: \(bad.output)")
+        #expect(lines.contains { $0.hasPrefix("CORRECTION: frame \(copied.frameId) revision \(copied.revision + 1)") }, "\(bad.output)")
+        #expect(lines.contains { $0.contains("frame \(zeroed.frameId) revision \(zeroed.revision + 1)") }, "\(bad.output)")
+        let digestLine = lines.first { $0.hasPrefix("NOT REPRODUCED: frame \(relined.frameId) revision \(relined.revision + 1)") }
+        #expect(digestLine?.contains(forgedDigest) == true && digestLine?.contains(realDigest) == true,
+                "both digests in full: \(digestLine ?? bad.output)")
+        let summary = try #require(lines.last { $0.hasPrefix("tally verify:") })
+        #expect(summary.contains("FAILED") && !summary.contains("reproduced with"), "\(summary)")
     }
 }

@@ -8,16 +8,34 @@ import TallyWire
 public struct FrameVerification {
     /// A frame that did not reproduce, or a break of the chain.
     public struct Problem: Sendable, CustomStringConvertible {
+        public enum Kind: String, Sendable {
+            /// The frame does not reproduce from the input and the rules it names.
+            case notReproduced = "NOT REPRODUCED"
+            /// The partition's hash chain is broken there.
+            case chain = "CHAIN BROKEN"
+            /// The revision sequence does not add up (numbering, previous price, delta).
+            case revisions = "REVISIONS"
+            /// A correction the rater did not emit for its command, or with other content.
+            case correction = "CORRECTION"
+            /// Not a readable frame.
+            case unreadable = "UNREADABLE"
+        }
+        public var kind: Kind
         public var frameId: String
         public var revision: Int
         public var place: String
         public var detail: String
         public var description: String { "frame \(frameId) revision \(revision) (\(place)): \(detail)" }
+        /// The finding as `verify` prints it: its kind, then the description.
+        public var line: String { "\(kind.rawValue): \(description)" }
     }
 
-    /// Frames of the range checked against the replay, and how many reproduced.
+    /// Frame ids of the range checked against the replay, and how many had no problem
+    /// at all (reproduced, intact chain, consistent revisions and corrections).
     public private(set) var checked = 0
     public private(set) var reproduced = 0
+    /// Correction revisions checked against their command, receipt and replay.
+    public private(set) var correctionsChecked = 0
     /// Windows the replay closed that have no emitted frame yet (a live rater may still
     /// hold them open): reported, not failures.
     public private(set) var notYetEmitted: [String] = []
@@ -30,11 +48,14 @@ public struct FrameVerification {
     public init(config: ServiceConfig, metrics: MetricsConfig, request: ReplayRequest) throws {
         let engine = ReplayEngine(config: config, metrics: metrics, inputs: try ReplayEngine.readInputs(config: config, metrics: metrics, since: request.from))
         try self.init(request: request, emitted: try EmittedFrames.read(config: config),
-                      rules: try ReplayRuleSource(config: config)) { try engine.run(pricer: $0) }
+                      rules: try ReplayRuleSource(config: config), corrections: try CorrectionsLog.read(config: config)) {
+            try engine.run(pricer: $0)
+        }
     }
 
     /// `replay` runs the engine with a pricer (once per rule-book version named).
     public init(request: ReplayRequest, emitted: EmittedFrames, rules: ReplayRuleSource,
+                corrections: CorrectionsLog = CorrectionsLog(records: []),
                 replay: (WindowPricer) throws -> [String: FrameRecord]) throws {
         let rated = emitted.latestRated.filter { request.selects($0.value[0]) }
         let byVersion = Dictionary(grouping: rated.values, by: { $0[0].ruleBookVersion })
@@ -46,7 +67,7 @@ public struct FrameVerification {
                 // A version the log cannot reproduce fails its frames, not the whole check.
                 for copies in byVersion[version]! {
                     checked += 1
-                    problems.append(Problem(frameId: copies[0].frameId, revision: copies[0].revision,
+                    problems.append(Problem(kind: .notReproduced, frameId: copies[0].frameId, revision: copies[0].revision,
                                             place: "partition \(copies[0].partition ?? -1) offset \(copies[0].offset ?? -1)",
                                             detail: "cannot rebuild the rule book it names: \(error)"))
                 }
@@ -56,39 +77,47 @@ public struct FrameVerification {
             for copies in byVersion[version]! {
                 checked += 1
                 replayedIds.insert(copies[0].frameId)
-                var allGood = true
                 for copy in copies {
                     if let detail = Self.mismatch(emitted: copy, replayed: replayed[copy.frameId]) {
-                        allGood = false
-                        problems.append(Problem(frameId: copy.frameId, revision: copy.revision,
+                        problems.append(Problem(kind: .notReproduced, frameId: copy.frameId, revision: copy.revision,
                                                 place: "partition \(copy.partition ?? -1) offset \(copy.offset ?? -1)", detail: detail))
                     }
                 }
-                if allGood { reproduced += 1 }
             }
             for f in replayed.values where request.selects(f) && version == nil && emitted.latest[f.frameId] == nil {
                 notYetEmitted.append(f.frameId)
             }
         }
         for b in emitted.chainBreaks() {
-            problems.append(Problem(frameId: b.frameId, revision: b.revision, place: "partition \(b.partition) offset \(b.offset)",
-                                    detail: "hash chain: \(b.detail)"))
+            problems.append(Problem(kind: .chain, frameId: b.frameId, revision: b.revision, place: "partition \(b.partition) offset \(b.offset)",
+                                    detail: b.detail))
         }
         for m in emitted.malformed {
-            problems.append(Problem(frameId: "?", revision: 0, place: m, detail: "not a readable frame"))
+            problems.append(Problem(kind: .unreadable, frameId: "?", revision: 0, place: m, detail: "not a readable frame"))
         }
+        let sequences = RevisionAudit.sequences(emitted)
+        problems += RevisionAudit.sequenceProblems(sequences, request: request)
+        let audited = try RevisionAudit.correctionProblems(sequences, corrections: corrections, request: request, rules: rules, replay: replay)
+        correctionsChecked = audited.checked
+        problems += audited.problems
+        // A frame counts as verified only if nothing at all is wrong with it.
+        let troubled = Set(problems.map(\.frameId))
+        reproduced = rated.keys.filter { !troubled.contains($0) }.count
     }
 
     /// Why `emitted` does not reproduce from `replayed` (nil when it does). The
     /// revision and the previous price record emission history, not input and rules:
     /// they are taken from the emitted frame before hashing.
-    static func mismatch(emitted: FrameRecord, replayed: FrameRecord?) -> String? {
+    /// Members that record emission history, not input and rules.
+    static let historyKeys = ["revision", "previous_price", "price_delta"]
+
+    static func mismatch(emitted: FrameRecord, replayed: FrameRecord?, keeping history: [String] = historyKeys) -> String? {
         guard let replayed else { return "the replay produced no such window" }
         if emitted.computedContentHash != emitted.contentHash {
             return "content_hash \(emitted.contentHash) is not the hash of the frame's own body (\(emitted.computedContentHash)): altered after sealing"
         }
         var expected = replayed.body
-        for key in ["revision", "previous_price", "price_delta"] { expected[key] = emitted.members[key] }
+        for key in history { expected[key] = emitted.members[key] }
         let hash = SHA256.hex(CanonicalJSON.object(expected).bytes)
         guard hash != emitted.contentHash else { return nil }
         let body = emitted.body
@@ -101,8 +130,10 @@ public struct FrameVerification {
            a["sample_count"] == b["sample_count"], a["sample_digest"] == b["sample_digest"] {
             return nil
         }
-        let shown = differing.prefix(4).map { key in
-            "\(key): emitted \(body[key].map { String($0.text.prefix(80)) } ?? "absent"), replay \(expected[key].map { String($0.text.prefix(80)) } ?? "absent")"
+        // In full: the differing part of a member (a digest, a price deep in the
+        // explanation) can be anywhere in it.
+        let shown = differing.map { key in
+            "\(key): emitted \(body[key]?.text ?? "absent"), replay \(expected[key]?.text ?? "absent")"
         }
         return "content_hash \(emitted.contentHash), replay gives \(hash); differs in " + shown.joined(separator: "; ")
     }

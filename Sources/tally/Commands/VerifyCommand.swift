@@ -17,10 +17,26 @@ struct VerifyCommand: ParsableCommand {
         do { result = try FrameVerification(config: config, metrics: metrics, request: request) } catch {
             throw CommandFailure("tally verify: \(error)")
         }
-        for problem in result.problems { print("NOT REPRODUCED: \(problem)") }
-        let versions = result.versions.map { $0.map(String.init) ?? "current" }.joined(separator: ", ")
-        print("tally verify: \(result.reproduced) of \(result.checked) frame(s) reproduced with rule-book version(s) [\(versions)]; "
-              + "\(result.problems.count) problem(s); \(result.notYetEmitted.count) window(s) not yet emitted")
+        for problem in result.problems { print(problem.line) }
+        print(VerifySummary.text(result))
         if !result.passed { throw ExitCode(1) }
+    }
+}
+
+/// The last line of `tally verify`: a pass says how much reproduced; a failure leads
+/// with FAILED and the count of each kind of finding, never "N of N reproduced".
+enum VerifySummary {
+    static func text(_ result: FrameVerification) -> String {
+        let versions = result.versions.map { $0.map(String.init) ?? "current" }.joined(separator: ", ")
+        let tail = "\(result.correctionsChecked) correction(s) checked; \(result.notYetEmitted.count) window(s) not yet emitted"
+        if result.passed {
+            return "tally verify: \(result.reproduced) of \(result.checked) frame(s) reproduced with rule-book version(s) [\(versions)]; "
+                + "0 problem(s); " + tail
+        }
+        var kinds: [String: Int] = [:]
+        for p in result.problems { kinds[p.kind.rawValue, default: 0] += 1 }
+        let counted = kinds.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        return "tally verify: FAILED: \(result.problems.count) problem(s) (\(counted)); only \(result.reproduced) of \(result.checked) "
+            + "frame(s) of the range are without a problem; " + tail
     }
 }
