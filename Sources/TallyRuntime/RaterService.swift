@@ -43,6 +43,7 @@ public final class RaterService {
             framesTopic: config.framesTopic, framesPartitions: config.framesPartitions,
             deadLetterTopic: config.deadLetterTopic, deadLetterPartitions: 1, currency: config.currency)
         settings.correctionsTopic = config.correctionsTopic
+        settings.checkpointsTopic = config.checkpointsTopic
         rater = try StreamRater(settings: settings, metrics: metrics, pricer: pricer, store: store)
         var producerConfig = KafkaConfig(config.kafkaProperties)
         producerConfig["bootstrap.servers"] = config.bootstrapServers
@@ -59,6 +60,7 @@ public final class RaterService {
         _ = try admin.createTopic(config.framesTopic, partitions: Int(config.framesPartitions))
         _ = try admin.createTopic(config.deadLetterTopic, partitions: 1)
         _ = try admin.createTopic(config.correctionsTopic, partitions: 1)
+        _ = try admin.createTopic(config.checkpointsTopic, partitions: 1)
         if ruleLog != nil { try RuleLogClient(config: config).ensureTopic() }
     }
 

@@ -18,6 +18,8 @@ public struct ServiceConfig: Sendable {
     public var rulesTopic: String
     /// Correction commands from `tally replay --apply` and the rater's receipts (one partition).
     public var correctionsTopic = "tally.corrections"
+    /// The rater's checkpoints of each frames partition's count and head hash (one partition).
+    public var checkpointsTopic = "tally.checkpoints"
     public var framesPartitions: Int32
     public var inputPartitions: Int32
     public var createTopics: Bool
@@ -106,6 +108,7 @@ extension ServiceConfig {
         config.deadLetterTopic = try kafka.string("deadletter_topic") ?? config.deadLetterTopic
         config.rulesTopic = try kafka.string("rules_topic") ?? config.rulesTopic
         config.correctionsTopic = try kafka.string("corrections_topic") ?? config.correctionsTopic
+        config.checkpointsTopic = try kafka.string("checkpoints_topic") ?? config.checkpointsTopic
         config.framesPartitions = Int32(try kafka.int("frames_partitions") ?? Int(config.framesPartitions))
         config.inputPartitions = Int32(try kafka.int("input_partitions") ?? Int(config.inputPartitions))
         config.createTopics = try kafka.bool("create_topics") ?? true

@@ -22,6 +22,7 @@ extension StreamRater {
         var started = monotonicNanos()
         closeDueWindows()
         phaseNanos["close", default: 0] += monotonicNanos() - started
+        try checkpointChains()
         started = monotonicNanos()
         defer { phaseNanos["store", default: 0] += monotonicNanos() - started }
         let due = lastMaintenance.map { wallNow - $0 >= settings.maintenanceInterval } ?? true

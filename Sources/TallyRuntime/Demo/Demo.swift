@@ -28,6 +28,7 @@ public enum Demo {
         try cluster.createTopic(config.deadLetterTopic, partitions: 1)
         try cluster.createTopic(config.rulesTopic, partitions: 1)
         try cluster.createTopic(config.correctionsTopic, partitions: 1)
+        try cluster.createTopic(config.checkpointsTopic, partitions: 1)
 
         // Yesterday, midnight to midnight UTC.
         let today = WallClock.now().micros / 86_400_000_000 * 86_400_000_000

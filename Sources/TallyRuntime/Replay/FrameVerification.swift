@@ -19,6 +19,10 @@ public struct FrameVerification {
             case correction = "CORRECTION"
             /// Not a readable frame.
             case unreadable = "UNREADABLE"
+            /// A window of the input that the rater's clock has closed has no frame at all.
+            case missing = "MISSING"
+            /// A frames partition holds less than its anchor (a checkpoint, --expected-head) says.
+            case tailLost = "TAIL LOST"
         }
         public var kind: Kind
         public var frameId: String
@@ -45,22 +49,26 @@ public struct FrameVerification {
 
     public var passed: Bool { problems.isEmpty }
 
-    public init(config: ServiceConfig, metrics: MetricsConfig, request: ReplayRequest) throws {
+    public init(config: ServiceConfig, metrics: MetricsConfig, request: ReplayRequest,
+                expectedHeads: [StreamRater.ChainAnchor] = []) throws {
         let engine = ReplayEngine(config: config, metrics: metrics, inputs: try ReplayEngine.readInputs(config: config, metrics: metrics, since: request.from))
         try self.init(request: request, emitted: try EmittedFrames.read(config: config),
-                      rules: try ReplayRuleSource(config: config), corrections: try CorrectionsLog.read(config: config)) {
+                      rules: try ReplayRuleSource(config: config), corrections: try CorrectionsLog.read(config: config),
+                      anchors: Anchors(checkpoint: try FramesCheckpoint.read(config: config), expected: expectedHeads,
+                                       graces: Dictionary(metrics.metrics.map { ($0.key, $0.grace) }, uniquingKeysWith: { a, _ in a }))) {
             try engine.run(pricer: $0)
         }
     }
 
     /// `replay` runs the engine with a pricer (once per rule-book version named).
     public init(request: ReplayRequest, emitted: EmittedFrames, rules: ReplayRuleSource,
-                corrections: CorrectionsLog = CorrectionsLog(records: []),
+                corrections: CorrectionsLog = CorrectionsLog(records: []), anchors: Anchors = Anchors(),
                 replay: (WindowPricer) throws -> [String: FrameRecord]) throws {
         let rated = emitted.latestRated.filter { request.selects($0.value[0]) }
         let byVersion = Dictionary(grouping: rated.values, by: { $0[0].ruleBookVersion })
         versions = byVersion.keys.sorted { ($0 ?? -1) < ($1 ?? -1) }
         var replayedIds = Set<String>()
+        var anyReplay: [String: FrameRecord]?
         for version in versions {
             let pricer: WindowPricer
             do { pricer = try rules.pricer(for: version.map(ReplayRules.version) ?? .current).pricer } catch {
@@ -74,6 +82,7 @@ public struct FrameVerification {
                 continue
             }
             let replayed = try replay(pricer)
+            if anyReplay == nil { anyReplay = replayed }
             for copies in byVersion[version]! {
                 checked += 1
                 replayedIds.insert(copies[0].frameId)
@@ -84,10 +93,12 @@ public struct FrameVerification {
                     }
                 }
             }
-            for f in replayed.values where request.selects(f) && version == nil && emitted.latest[f.frameId] == nil {
-                notYetEmitted.append(f.frameId)
-            }
         }
+        // Every window of the input needs a frame: any replay has them all (rules change
+        // prices, not windows); with no frame to name a version, the current book.
+        let windows = try anyReplay ?? replay(try rules.pricer(for: .current).pricer)
+        problems += anchors.missingWindows(windows, emitted: emitted, request: request, notYetEmitted: &notYetEmitted)
+        problems += anchors.tailProblems(emitted)
         for b in emitted.chainBreaks() {
             problems.append(Problem(kind: .chain, frameId: b.frameId, revision: b.revision, place: "partition \(b.partition) offset \(b.offset)",
                                     detail: b.detail))
@@ -136,5 +147,62 @@ public struct FrameVerification {
             "\(key): emitted \(body[key]?.text ?? "absent"), replay \(expected[key]?.text ?? "absent")"
         }
         return "content_hash \(emitted.contentHash), replay gives \(hash); differs in " + shown.joined(separator: "; ")
+    }
+}
+
+extension FrameVerification {
+    /// What anchors the frames chains for verify: the rater's latest checkpoint, the
+    /// operator's `--expected-head`s, and each metric's grace (a window is closed once the
+    /// clock passes its end plus grace).
+    public struct Anchors {
+        public var checkpoint: FramesCheckpoint?
+        public var unreadable: [String] = []
+        public var expected: [StreamRater.ChainAnchor] = []
+        public var graces: [String: TimeSpan] = [:]
+
+        public init(checkpoint: (FramesCheckpoint?, [String]) = (nil, []), expected: [StreamRater.ChainAnchor] = [],
+                    graces: [String: TimeSpan] = [:]) {
+            self.checkpoint = checkpoint.0; unreadable = checkpoint.1; self.expected = expected; self.graces = graces
+        }
+
+        /// Windows of the range the replay produced with no frame at all: a failure when
+        /// the rater's checkpointed clock has passed their closing time, or when the frames
+        /// topic holds no frame and no checkpoint (nothing was emitted); otherwise the
+        /// rater may still hold them open, and they are counted.
+        func missingWindows(_ replayed: [String: FrameRecord], emitted: EmittedFrames, request: ReplayRequest,
+                            notYetEmitted: inout [String]) -> [Problem] {
+            let latest = emitted.latest
+            var problems: [Problem] = []
+            for f in replayed.values.sorted(by: { $0.frameId < $1.frameId }) where request.selects(f) && latest[f.frameId] == nil {
+                let place = "window \(f.windowStartText) \(f.metric) scope \(f.scope) resource \(f.resource)"
+                var closes: EventTime?
+                if case let .string(end)? = f.nested("window", "end"), let e = try? TimestampParser.parse(end) {
+                    closes = e + (graces[f.metric] ?? TimeSpan(micros: 0))
+                }
+                if let clock = checkpoint?.clock, let closes, closes <= clock {
+                    problems.append(Problem(kind: .missing, frameId: f.frameId, revision: 0, place: place,
+                                            detail: "no frame, but the rater's clock (\(Timestamps.iso8601(clock)), checkpoint at offset "
+                                                + "\(checkpoint!.offset)) passed its closing time \(Timestamps.iso8601(closes))"))
+                } else if checkpoint == nil && emitted.records.isEmpty {
+                    problems.append(Problem(kind: .missing, frameId: f.frameId, revision: 0, place: place,
+                                            detail: "no frame: the frames topic holds no frame and there is no checkpoint"))
+                } else {
+                    notYetEmitted.append(f.frameId)
+                }
+            }
+            return problems
+        }
+
+        /// Each anchor (the checkpoint's, then the operator's) against the partitions' chains.
+        func tailProblems(_ emitted: EmittedFrames) -> [Problem] {
+            var problems = unreadable.map { Problem(kind: .unreadable, frameId: "-", revision: 0, place: "checkpoints", detail: $0) }
+            for a in checkpoint?.anchors ?? [] {
+                if let p = emitted.anchorProblem(a, source: "the rater's checkpoint at offset \(checkpoint!.offset)") { problems.append(p) }
+            }
+            for a in expected {
+                if let p = emitted.anchorProblem(a, source: "--expected-head") { problems.append(p) }
+            }
+            return problems
+        }
     }
 }
