@@ -14,7 +14,8 @@ extension StreamRater {
         static func count(_ partition: Int) -> [UInt8] { Array("chain_count/\(partition)".utf8) }
     }
 
-    /// One frames partition's anchor: frames emitted on it and the last one's content hash.
+    /// One frames partition's anchor: frames emitted on it (-1: unknown, state from before
+    /// counts were kept) and the last one's content hash.
     public struct ChainAnchor: Sendable, Equatable {
         public var partition: Int32
         public var count: Int64
@@ -33,7 +34,9 @@ extension StreamRater {
     func loadedChainCounts() throws -> [Int64] {
         if let chainCounts { return chainCounts }
         let loaded = try store.read { txn in
-            try chainHeads.indices.map { p in try txn.get(.meta, CheckpointKey.count(p)).map(Self.int64) ?? 0 }
+            // State from a version without counts: a partition with frames has an unknown
+            // count (-1); its checkpoints then anchor the head alone.
+            try chainHeads.indices.map { p in try txn.get(.meta, CheckpointKey.count(p)).map(Self.int64) ?? (chainHeads[p].isEmpty ? 0 : -1) }
         }
         chainCounts = loaded
         return loaded
@@ -45,7 +48,7 @@ extension StreamRater {
         var counts = try loadedChainCounts()
         var changed = false
         for (_, entry) in newOutbox where entry.kind == .frame && entry.topic == settings.framesTopic {
-            counts[Int(entry.partition)] += 1
+            if counts[Int(entry.partition)] >= 0 { counts[Int(entry.partition)] += 1 }
             changed = true
         }
         guard changed else { return }

@@ -43,7 +43,7 @@ extension StreamRater.ChainAnchor {
     /// Parses `PARTITION:COUNT:HASH` (`tally verify --expected-head`).
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 3, let p = Int32(parts[0]), let c = Int64(parts[1]), c >= 0 else {
+        guard parts.count == 3, let p = Int32(parts[0]), let c = Int64(parts[1]), c >= -1 else {
             throw ReplayError("--expected-head \(text): expected PARTITION:COUNT:HASH, as `tally run` prints it on a frames_head line")
         }
         self.init(partition: p, count: c, head: String(parts[2]))
@@ -69,9 +69,15 @@ extension EmittedFrames {
     /// What is wrong with the frames topic's tail given an anchor: fewer links than the
     /// anchor counts (the tail is lost), or another frame where the anchor's head should be.
     func anchorProblem(_ anchor: StreamRater.ChainAnchor, source: String) -> FrameVerification.Problem? {
-        guard anchor.count > 0 else { return nil }
         let links = chainLinks[anchor.partition] ?? []
         let place = "frames partition \(anchor.partition)"
+        if anchor.count < 0 {
+            // Count unknown: the head must still be on the partition.
+            guard !anchor.head.isEmpty, !links.contains(where: { $0.contentHash == anchor.head }) else { return nil }
+            return .init(kind: .tailLost, frameId: "-", revision: 0, place: place,
+                         detail: "the head \(anchor.head) that \(source) records is not on the partition: its tail is lost")
+        }
+        guard anchor.count > 0 else { return nil }
         if links.count < anchor.count {
             return .init(kind: .tailLost, frameId: "-", revision: 0, place: place,
                          detail: "holds \(links.count) frame(s) but \(source) records \(anchor.count) ending with \(anchor.head): "
