@@ -57,12 +57,14 @@ import TallyWire
         let vcpuFrames = before.latest.values.filter { $0.metric == "vcpus" }
         try #require(!vcpuFrames.isEmpty)
 
-        // Two operators apply at the same time, for different reasons (two replay ids).
-        let logs = (0..<2).map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("tally-apply-\(UUID().uuidString).log") }
+        // Three applies at the same time: two operators with different reasons (two replay
+        // ids), and the first one's command run twice (the same replay id).
+        let reasons = ["vcpus priced, take 0", "vcpus priced, take 1", "vcpus priced, take 0"]
+        let logs = (0..<3).map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("tally-apply-\(UUID().uuidString).log") }
         defer { for l in logs { try? FileManager.default.removeItem(at: l) } }
-        let applies = try (0..<2).map { i in
-            try TallyProcess.start(["replay"] + range + ["--format", "json", "--apply", "--author", "ops\(i)@example.com",
-                                                         "--reason", "vcpus priced, take \(i)", "--wait", "120"], log: logs[i])
+        let applies = try (0..<3).map { i in
+            try TallyProcess.start(["replay"] + range + ["--format", "json", "--apply", "--author", "ops@example.com",
+                                                         "--reason", reasons[i], "--wait", "120"], log: logs[i])
         }
         for p in applies { p.waitUntilExit() }
         let outputs = logs.map { (try? String(contentsOf: $0, encoding: .utf8)) ?? "" }
@@ -70,9 +72,13 @@ import TallyWire
         let results = try outputs.map { try ReplayEndToEndTests.json($0) }
         for r in results { #expect(r["corrections_status"] as? String == "executed", "\(r)") }
         let emitted = results.map { $0["corrections_emitted"] as? Int ?? -1 }
-        // Whichever ran second found the windows already corrected (nothing to do) or
-        // skipped them as revised since its replay: never a second correction.
-        #expect(emitted.sorted() == [0, vcpuFrames.count], "\(outputs)")
+        // Whichever replay id ran second found the windows already corrected (nothing to
+        // do) or skipped them as revised since its replay: never a second correction.
+        #expect([emitted[0], emitted[1]].sorted() == [0, vcpuFrames.count], "\(outputs)")
+        // The same replay applied twice at once is one command, executed once: both see
+        // its receipt, or the later one found nothing left to correct.
+        #expect(results[0]["replay_id"] as? String == results[2]["replay_id"] as? String)
+        #expect(emitted[2] == emitted[0] || emitted[2] == 0, "\(outputs)")
 
         var after = try fixture.frames()
         #expect(after.conflicts.isEmpty, "\(after.conflicts)")
