@@ -78,4 +78,18 @@ import TallyEngine
         }
         #expect(parsed == commands[0])
     }
+
+    @Test func everyRevisionMustFollowTheOneBeforeIt() throws {
+        let good = Self.topic(Self.chained([Self.frame("a", price: "1"), Self.frame("a", price: "3", revision: 2, previousPrice: "1")]))
+        let request = ReplayRequest(from: EventTime(micros: 0), to: EventTime(micros: Int64.max))
+        #expect(RevisionAudit.sequenceProblems(RevisionAudit.sequences(good), request: request).isEmpty)
+        // A skipped revision number, and a previous price that is not the price before it.
+        let bad = Self.topic(Self.chained([Self.frame("a", price: "1"), Self.frame("a", price: "3", revision: 3, previousPrice: "1"),
+                                           Self.frame("b", price: "1"), Self.frame("b", price: "0", revision: 2, previousPrice: "5")]))
+        let problems = RevisionAudit.sequenceProblems(RevisionAudit.sequences(bad), request: request)
+        #expect(problems.count == 2, "\(problems)")
+        #expect(problems.allSatisfy { $0.kind == .revisions })
+        #expect(problems.contains { $0.revision == 3 && $0.detail.contains("revision 2 was due") })
+        #expect(problems.contains { $0.revision == 2 && $0.detail.contains("previous_price 5") })
+    }
 }

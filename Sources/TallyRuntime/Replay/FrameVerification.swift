@@ -67,7 +67,6 @@ public struct FrameVerification {
         let rated = emitted.latestRated.filter { request.selects($0.value[0]) }
         let byVersion = Dictionary(grouping: rated.values, by: { $0[0].ruleBookVersion })
         versions = byVersion.keys.sorted { ($0 ?? -1) < ($1 ?? -1) }
-        var replayedIds = Set<String>()
         var anyReplay: [String: FrameRecord]?
         for version in versions {
             let pricer: WindowPricer
@@ -85,7 +84,6 @@ public struct FrameVerification {
             if anyReplay == nil { anyReplay = replayed }
             for copies in byVersion[version]! {
                 checked += 1
-                replayedIds.insert(copies[0].frameId)
                 for copy in copies {
                     if let detail = Self.mismatch(emitted: copy, replayed: replayed[copy.frameId]) {
                         problems.append(Problem(kind: .notReproduced, frameId: copy.frameId, revision: copy.revision,
