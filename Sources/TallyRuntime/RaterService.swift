@@ -50,10 +50,12 @@ public final class RaterService {
         self.store = store
         let pricer = try Self.atBroker(config.bootstrapServers, "reading the rule log \(config.rulesTopic)") { try makePricer(store) }
         ruleLog = pricer as? RuleLogPricer
-        let settings = EngineSettings(
+        var settings = EngineSettings(
             inputs: config.inputs.map { EngineSettings.Input(topic: $0.topic, format: $0.format.inputFormat) },
             framesTopic: config.framesTopic, framesPartitions: config.framesPartitions,
             deadLetterTopic: config.deadLetterTopic, deadLetterPartitions: 1, currency: config.currency)
+        settings.correctionsTopic = config.correctionsTopic
+        settings.checkpointsTopic = config.checkpointsTopic
         rater = try StreamRater(settings: settings, metrics: metrics, pricer: pricer, store: store)
         var producerConfig = KafkaConfig(config.kafkaProperties)
         producerConfig["bootstrap.servers"] = config.bootstrapServers
@@ -74,6 +76,8 @@ public final class RaterService {
         for input in config.inputs { _ = try admin.createTopic(input.topic, partitions: Int(config.inputPartitions)) }
         _ = try admin.createTopic(config.framesTopic, partitions: Int(config.framesPartitions))
         _ = try admin.createTopic(config.deadLetterTopic, partitions: 1)
+        _ = try admin.createTopic(config.correctionsTopic, partitions: 1)
+        _ = try admin.createTopic(config.checkpointsTopic, partitions: 1)
         if ruleLog != nil { try RuleLogClient(config: config).ensureTopic() }
     }
 
@@ -114,6 +118,13 @@ public final class RaterService {
             let next = ruleLog.state.lastOffset.map { KafkaOffset.exact($0 + 1) } ?? .beginning
             assignment.append((config.rulesTopic, 0, next))
         }
+        // Correction commands (`tally replay --apply`), after the last one read: this
+        // rater is the only writer of the frames topic, so it executes them. A drained
+        // run reads them to their end too.
+        if try admin.partitionCount(of: config.correctionsTopic) != nil {
+            assignment.append((config.correctionsTopic, 0, .exact(try rater.correctionsNextOffset())))
+            atEnd["\(config.correctionsTopic)/0"] = false
+        }
         try consumer.assign(assignment)
 
         let batch = KafkaRecordBatch(capacity: 4096)
@@ -139,6 +150,10 @@ public final class RaterService {
                         continue
                     }
                     atEnd["\(topic)/\(record.partition)"] = false
+                    if topic == config.correctionsTopic {
+                        try receiveCorrection(Array(record.value), offset: record.offset)
+                        continue
+                    }
                     rater.fold(InputRecord(topic: topic, partition: record.partition, offset: record.offset,
                                            key: record.key, value: record.value), wallNow: wallNow)
                 }
@@ -213,6 +228,21 @@ extension ServiceConfig.Input.Format {
         case .native: return .native
         case .cloudevents: return .cloudEvents
         case .auto: return .nativeOrCloudEvents
+        }
+    }
+}
+
+extension RaterService {
+    /// Executes a correction command read from the corrections topic, and says what it did
+    /// on stderr (a command the rater cannot read is reported and passed over).
+    fileprivate func receiveCorrection(_ bytes: [UInt8], offset: Int64) throws {
+        switch try rater.receiveCorrection(bytes, offset: offset) {
+        case .passedOver: break
+        case .malformed(let why):
+            FileHandle.standardError.write(Data("tally run: \(config.correctionsTopic) offset \(offset) passed over: \(why)\n".utf8))
+        case .executed(let receipt):
+            FileHandle.standardError.write(Data(("tally run: replay \(receipt.replayId) part \(receipt.part + 1)/\(receipt.parts): "
+                + "\(receipt.corrected.count) correction(s), \(receipt.skipped.count) skipped\n").utf8))
         }
     }
 }

@@ -17,6 +17,10 @@ public struct ServiceConfig: Sendable {
     public var deadLetterTopic: String
     /// The rule log (one partition); the rater follows it when `rulesFile` is nil.
     public var rulesTopic: String
+    /// Correction commands from `tally replay --apply` and the rater's receipts (one partition).
+    public var correctionsTopic = "tally.corrections"
+    /// The rater's checkpoints of each frames partition's count and head hash (one partition).
+    public var checkpointsTopic = "tally.checkpoints"
     public var framesPartitions: Int32
     public var inputPartitions: Int32
     public var createTopics: Bool
@@ -122,6 +126,8 @@ extension ServiceConfig {
         config.framesTopic = try kafka["frames_topic"]?.nonEmptyString() ?? config.framesTopic
         config.deadLetterTopic = try kafka["deadletter_topic"]?.nonEmptyString() ?? config.deadLetterTopic
         config.rulesTopic = try kafka["rules_topic"]?.nonEmptyString() ?? config.rulesTopic
+        config.correctionsTopic = try kafka["corrections_topic"]?.nonEmptyString() ?? config.correctionsTopic
+        config.checkpointsTopic = try kafka["checkpoints_topic"]?.nonEmptyString() ?? config.checkpointsTopic
         config.framesPartitions = Int32(try kafka["frames_partitions"]?.integer(in: 1...10_000) ?? Int(config.framesPartitions))
         config.inputPartitions = Int32(try kafka["input_partitions"]?.integer(in: 1...10_000) ?? Int(config.inputPartitions))
         config.createTopics = try kafka["create_topics"]?.bool() ?? true
@@ -145,7 +151,7 @@ extension ServiceConfig {
     static let topKeys: Set<String> = ["kafka", "state", "metrics", "rules", "rating", "engine", "replay"]
     static let kafkaKeys: Set<String> = ["bootstrap", "inputs", "frames_topic", "deadletter_topic", "rules_topic",
                                          "frames_partitions", "input_partitions", "create_topics", "properties",
-                                         "on_offset_reset"]
+                                         "on_offset_reset", "corrections_topic", "checkpoints_topic"]
     static let inputKeys: Set<String> = ["topic", "format"]
     static let stateKeys: Set<String> = ["path", "map_size_mib", "durable"]
     static let ratingKeys: Set<String> = ["currency"]

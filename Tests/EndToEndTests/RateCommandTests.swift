@@ -60,7 +60,10 @@ import Testing
         #expect(run.output.contains("dead letter: negative-volume × 1"))
         // The audit story: a backdated change, a dry-run diff, corrections applied once, a trace.
         #expect(run.output.contains("published backdated with --force: accepted"))
-        #expect(run.output.range(of: #"applied \(tally replay --apply\): [1-9][0-9]* correction revisions emitted"#,
+        // Apply queues a command; the rater, the only writer of the frames topic, executes it.
+        #expect(run.output.range(of: #"applied \(tally replay --apply\): [1-9][0-9]* corrections queued"#,
+                                 options: .regularExpression) != nil)
+        #expect(run.output.range(of: #"the rater executed it: [1-9][0-9]* correction revisions emitted, 0 skipped"#,
                                  options: .regularExpression) != nil)
         #expect(run.output.contains("applied again: 0 corrections"))
         #expect(run.output.contains("digest matches"))

@@ -144,11 +144,18 @@ import TallyWire
         }
         #expect(try Self.frameRecords(fixture).count == before.framesRead, "a dry run emits nothing")
 
-        let apply = try TallyProcess.run(args + ["--apply", "--author", "ops@example.com", "--reason", "m1.small repriced"])
+        // No rater runs: apply queues the command (the rater is the only writer of the
+        // frames topic) and the next run executes it.
+        let apply = try TallyProcess.run(args + ["--apply", "--author", "ops@example.com", "--reason", "m1.small repriced", "--wait", "0"])
         #expect(apply.status == 0, "\(apply.output)")
         let applied = try Self.json(apply.output)
-        #expect(applied["corrections_emitted"] as? Int == doubled.count)
+        #expect(applied["corrections_requested"] as? Int == doubled.count)
+        #expect(applied["corrections_status"] as? String == "queued")
         let replayId = try #require(applied["replay_id"] as? String)
+        #expect(try Self.frameRecords(fixture).count == before.framesRead, "apply itself writes no frame")
+        let run = try TallyProcess.run(["run", "--config", fixture.configPath, "--until-drained"])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains("replay \(replayId) part 1/1: \(doubled.count) correction(s), 0 skipped"), "\(run.output)")
 
         let after = try fixture.frames()
         #expect(after.conflicts.isEmpty)

@@ -1,9 +1,10 @@
 import Testing
 import TallyCore
+import TallyEngine
 @testable import TallyRuntime
 
 /// The broker-free parts of replay: the frames topic's chain check (resends tolerated,
-/// altered copies and broken links caught) and how corrections are built and chained.
+/// altered copies and broken links caught) and how correction commands are built.
 @Suite struct ReplayLogicTests {
     static func frame(_ resource: String, price: String, revision: Int = 1, previousPrice: String = "0",
                       partition: Int32 = 0) -> Frame {
@@ -48,7 +49,7 @@ import TallyCore
         #expect(breaks.contains { $0.offset == 2 && $0.detail.contains("different copy") })
     }
 
-    @Test func correctionsAreTheNextRevisionChainedAfterTheTopicAndNameTheReplay() throws {
+    @Test func applyBuildsACommandWithTheReplayedContentAndTheComparedRevision() throws {
         let emitted = Self.topic(Self.chained([Self.frame("a", price: "1"), Self.frame("b", price: "2", revision: 2, previousPrice: "1.5")]))
         let replayed = Dictionary(uniqueKeysWithValues: Self.chained([Self.frame("a", price: "2"), Self.frame("b", price: "2.5")]).map {
             let f = try! FrameRecord(bytes: $0)
@@ -61,23 +62,34 @@ import TallyCore
         #expect(id == request.replayId(rulesIdentity: "file@x", author: "ana", reason: "fix"))
         #expect(id != request.replayId(rulesIdentity: "file@x", author: "bob", reason: "fix"))
 
-        let corrections = try ReplayCorrections.build(diff: diff, emitted: emitted, replayId: id, author: "ana", reason: "fix")
-        #expect(corrections.map(\.revision).sorted() == [2, 3])
-        var head = emitted.lastHash[0]!
-        for c in corrections {
-            let f = try FrameRecord(bytes: c.value)
-            #expect(f.previousHash == head)
-            #expect(f.computedContentHash == f.contentHash)
-            #expect(f.isCorrection)
-            #expect(f.members["correction"] == Frame.Correction(replayId: id, author: "ana", reason: "fix").json)
-            head = f.contentHash
+        // Apply asks the rater for the corrections: the replayed content and the revision
+        // the replay compared against; history members are the rater's to set.
+        let commands = ReplayCorrections.commands(diff: diff, request: request, replayId: id, author: "ana", reason: "fix",
+                                                  rulesIdentity: "file@x", ruleset: "groups: []")
+        #expect(commands.count == 1 && commands[0].parts == 1)
+        let items = Dictionary(uniqueKeysWithValues: commands[0].items.map { ($0.frameId, $0) })
+        #expect(items.values.map(\.baseRevision).sorted() == [1, 2])
+        for item in items.values {
+            #expect(item.body["revision"] == nil && item.body["previous_price"] == nil && item.body["content_hash"] == nil)
+            #expect(item.body["price"] == replayed[item.frameId]!.members["price"])
         }
-        let b = try FrameRecord(bytes: corrections.first { $0.revision == 3 }!.value)
-        #expect(b.members["previous_price"] == .string("2") && b.members["price_delta"] == .string("0.5"))
-        // Once applied, the same replay finds nothing to correct.
-        let after = Self.topic(Self.chained([Self.frame("a", price: "1"), Self.frame("b", price: "2", revision: 2, previousPrice: "1.5")])
-                               + corrections.map(\.value))
-        #expect(ReplayDiff(request: request, emitted: after.latest, replayed: replayed, currency: "EUR").isEmpty)
-        #expect(after.chainBreaks().isEmpty)
+        guard case .command(let parsed) = try CorrectionsRecord(bytes: commands[0].bytes, offset: 0) else {
+            Issue.record("the command does not read back"); return
+        }
+        #expect(parsed == commands[0])
+    }
+
+    @Test func everyRevisionMustFollowTheOneBeforeIt() throws {
+        let good = Self.topic(Self.chained([Self.frame("a", price: "1"), Self.frame("a", price: "3", revision: 2, previousPrice: "1")]))
+        let request = ReplayRequest(from: EventTime(micros: 0), to: EventTime(micros: Int64.max))
+        #expect(RevisionAudit.sequenceProblems(RevisionAudit.sequences(good), request: request).isEmpty)
+        // A skipped revision number, and a previous price that is not the price before it.
+        let bad = Self.topic(Self.chained([Self.frame("a", price: "1"), Self.frame("a", price: "3", revision: 3, previousPrice: "1"),
+                                           Self.frame("b", price: "1"), Self.frame("b", price: "0", revision: 2, previousPrice: "5")]))
+        let problems = RevisionAudit.sequenceProblems(RevisionAudit.sequences(bad), request: request)
+        #expect(problems.count == 2, "\(problems)")
+        #expect(problems.allSatisfy { $0.kind == .revisions })
+        #expect(problems.contains { $0.revision == 3 && $0.detail.contains("revision 2 was due") })
+        #expect(problems.contains { $0.revision == 2 && $0.detail.contains("previous_price 5") })
     }
 }

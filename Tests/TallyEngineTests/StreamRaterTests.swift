@@ -99,7 +99,8 @@ import TallyEngine
                                    value: UnsafeRawBufferPointer(raw)), wallNow: h.wallNow)
         }
         let sent = try rater.commitBatch(wallNow: h.wallNow, endOfInput: true)  // never acknowledged
-        #expect(sent.count == 1)
+        #expect(sent.filter { $0.topic == "tally.frames" }.count == 1)
+        #expect(sent.last?.topic == "tally.checkpoints", "the chains' checkpoint follows the batch's frames")
         let resent = try h.restart()
         #expect(resent.map(\.value) == sent.map(\.value))
         #expect(resent.map(\.token) == sent.map(\.token))

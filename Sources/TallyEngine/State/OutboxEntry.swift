@@ -1,7 +1,7 @@
 /// A record waiting in the outbox: written in the batch transaction that
 /// produced it, sent after that commit, deleted after the broker's ack.
 public struct OutboxEntry: Equatable, Sendable {
-    public enum Kind: UInt8, Sendable { case frame = 1, deadLetter = 2 }
+    public enum Kind: UInt8, Sendable { case frame = 1, deadLetter = 2, correctionReceipt = 3, checkpoint = 4 }
     public var kind: Kind
     public var topic: String
     public var partition: Int32

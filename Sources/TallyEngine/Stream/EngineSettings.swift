@@ -15,6 +15,10 @@ public struct EngineSettings: Sendable {
     public var framesPartitions: Int32
     public var deadLetterTopic: String
     public var deadLetterPartitions: Int32
+    /// Correction commands in, receipts out (one partition; docs/REPLAY.md).
+    public var correctionsTopic = "tally.corrections"
+    /// Checkpoints of the frames chains (one partition; docs/REPLAY.md).
+    public var checkpointsTopic = "tally.checkpoints"
     public var currency: String
     public var engineVersion: String
     /// How often (wall clock) closed windows and dedupe keys past retention are purged.

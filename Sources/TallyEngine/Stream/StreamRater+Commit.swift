@@ -22,6 +22,7 @@ extension StreamRater {
         var started = monotonicNanos()
         closeDueWindows()
         phaseNanos["close", default: 0] += monotonicNanos() - started
+        try checkpointChains()
         started = monotonicNanos()
         defer { phaseNanos["store", default: 0] += monotonicNanos() - started }
         let due = lastMaintenance.map { wallNow - $0 >= settings.maintenanceInterval } ?? true
@@ -60,10 +61,12 @@ extension StreamRater {
             try txn.put(.meta, MetaKey.outboxSequence, seq.bytes, append: false)
             for (p, head) in chainHeads.enumerated() { try txn.put(.meta, MetaKey.chainHead(p), Array(head.utf8), append: false) }
             try txn.put(.meta, MetaKey.counters, counters.encoded(), append: false)
+            for (key, value) in pendingMetaWrites { try txn.put(.meta, key, value, append: false) }
             if due, let clock = globalClock { try purgeExpired(clock: clock, in: txn) }
         }
         if due { lastMaintenance = wallNow }
         persistedSymbols = symbols.count
+        pendingMetaWrites.removeAll()
         acknowledged.removeAll(keepingCapacity: true)
         dirtySlots.removeAll(keepingCapacity: true)
         // Closed windows are durable now; memory keeps only open ones.

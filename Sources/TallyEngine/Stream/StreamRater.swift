@@ -56,6 +56,10 @@ public final class StreamRater {
     var groupScratch: [UInt8] = []
     var rejections: [SampleRejection] = []
     var storeFailure: Error?
+    /// Meta entries written by the next commit (executed corrections, their topic offset).
+    var pendingMetaWrites: [([UInt8], [UInt8])] = []
+    /// Frames emitted per frames partition (loaded from the store on first use).
+    var chainCounts: [Int64]?
     /// Nanoseconds spent closing windows and writing state, for `tally run`'s timing line.
     public internal(set) var phaseNanos: [String: UInt64] = [:]
 

@@ -27,6 +27,8 @@ public enum Demo {
         try cluster.createTopic(config.framesTopic, partitions: Int(config.framesPartitions))
         try cluster.createTopic(config.deadLetterTopic, partitions: 1)
         try cluster.createTopic(config.rulesTopic, partitions: 1)
+        try cluster.createTopic(config.correctionsTopic, partitions: 1)
+        try cluster.createTopic(config.checkpointsTopic, partitions: 1)
 
         // Yesterday, midnight to midnight UTC.
         let today = WallClock.now().micros / 86_400_000_000 * 86_400_000_000
@@ -48,9 +50,13 @@ public enum Demo {
         say("  price list published to \(config.rulesTopic): \(seeded.filter(\.isAccepted).count) of \(seeded.count) rule events accepted")
 
         let metrics = try MetricsConfigLoader.load(contentsOf: config.metricsFile)
-        let service = try RaterService(config: config, metrics: metrics) { try PricerFactory.make(config: config, store: $0) }
+        // One rater at a time on the state directory: each run opens it, drains, closes it.
+        let rateUntilDrained = {
+            let service = try RaterService(config: config, metrics: metrics) { try PricerFactory.make(config: config, store: $0) }
+            return try service.run(options: .init(untilDrained: true)) { false }
+        }
         let started = WallClock.monotonicMillis()
-        let counters = try service.run(options: .init(untilDrained: true)) { false }
+        let counters = try rateUntilDrained()
         say("  rated in \(WallClock.monotonicMillis() - started) ms: \(counters.samplesFolded) samples folded, \(counters.samplesDuplicate) duplicates, \(counters.samplesDeadLettered) dead-lettered, \(counters.framesEmitted) frames")
         for (reason, n) in counters.deadLettersByReason.sorted(by: { $0.key < $1.key }) { say("    dead letter: \(reason) × \(n)") }
 
@@ -70,14 +76,16 @@ public enum Demo {
             say(TextTable.render(rows))
             say("")
         }
-        try priceChangeAfterTheFact(config: config, metrics: metrics, simulator: simulator, say: say)
+        try priceChangeAfterTheFact(config: config, metrics: metrics, simulator: simulator, rate: { _ = try rateUntilDrained() },
+                                    say: say)
     }
 
     /// The audit story: m1.small turns out to have cost more from noon; the change is
     /// published backdated (with force), replayed as a dry run, applied as correction
-    /// revisions, and one corrected charge is traced back to its samples and rules.
+    /// revisions by the rater (the only writer of the frames topic), and one corrected
+    /// charge is traced back to its samples and rules. `rate` runs the rater until drained.
     static func priceChangeAfterTheFact(config: ServiceConfig, metrics: MetricsConfig, simulator: UsageSimulator,
-                                        say: (String) -> Void) throws {
+                                        rate: () throws -> Void, say: (String) -> Void) throws {
         let noon = simulator.start + TimeSpan.hours(12)
         // CloudKitty 23's rules forbid ending a started rule in the past, so a change
         // after the fact is a new rule: a surcharge group for m1.small from noon.
@@ -95,15 +103,20 @@ public enum Demo {
         let replay = try Replay(config: config, metrics: metrics, request: request)
         say("  dry run (tally replay), per project:")
         say(ReplayReport.render(replay.diff, format: .table, detail: false))
-        let corrections = try replay.apply(author: "finance@example.com", reason: "contract amendment 2026-17")
-        say("  applied (tally replay --apply): \(corrections.count) correction revisions emitted, replay \(replay.replayId(author: "finance@example.com", reason: "contract amendment 2026-17"))")
+        // No rater is running now: the command is queued, and the next run executes it.
+        let queued = try replay.apply(author: "finance@example.com", reason: "contract amendment 2026-17", waitSeconds: 0)
+        say("  applied (tally replay --apply): \(queued.requested) corrections queued on \(config.correctionsTopic) as replay \(queued.replayId)")
+        try rate()
+        let receipts = try CorrectionsLog.read(config: config).receipts(of: queued.replayId)
+        let corrected = receipts.flatMap { $0.corrected.keys }.sorted()
+        say("  the rater executed it: \(corrected.count) correction revisions emitted, \(receipts.flatMap(\.skipped).count) skipped")
         let again = try Replay(config: config, metrics: metrics, request: request).apply(author: "finance@example.com",
-                                                                                          reason: "contract amendment 2026-17")
-        say("  applied again: \(again.count) corrections (nothing left to correct)")
-        if let corrected = corrections.first {
+                                                                                          reason: "contract amendment 2026-17", waitSeconds: 0)
+        say("  applied again: \(again.requested) corrections (nothing left to correct)")
+        if let frameId = corrected.first {
             say("")
-            say("Trace of one corrected charge (tally trace \(corrected.frameId)):")
-            say(try FrameTrace.collect(frameID: corrected.frameId, config: config).text())
+            say("Trace of one corrected charge (tally trace \(frameId)):")
+            say(try FrameTrace.collect(frameID: frameId, config: config).text())
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import TallyCore
 import TallyEngine
 import TallyWire
@@ -34,14 +35,20 @@ public struct Replay {
         request.replayId(rulesIdentity: rulesIdentity, author: author, reason: reason)
     }
 
-    /// Emits a correction revision for every changed window that was emitted before and
-    /// returns them. A second apply of the same replay finds the latest revisions equal
-    /// to the replay and emits nothing.
-    @discardableResult
-    public func apply(author: String, reason: String) throws -> [ReplayCorrections.Correction] {
-        let corrections = try ReplayCorrections.build(diff: diff, emitted: emitted, replayId: replayId(author: author, reason: reason),
-                                                      author: author, reason: reason)
-        try ReplayCorrections.publish(corrections, config: config)
-        return corrections
+    /// Publishes the corrections as a command for the rater (the only writer of the
+    /// frames topic) and waits up to `waitSeconds` for it to execute them. Applying the
+    /// same replay again finds the latest revisions equal to the replay: nothing to do.
+    public func apply(author: String, reason: String, waitSeconds: Int = 60) throws -> ReplayCorrections.Outcome {
+        var ruleset: String?
+        if case .file(let path) = request.rules {
+            // Named in the command, so that verify can rebuild the book the corrections were priced with.
+            do { ruleset = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ReplayError("cannot read the ruleset file \(path): \(error.localizedDescription)")
+            }
+        }
+        let id = replayId(author: author, reason: reason)
+        let commands = ReplayCorrections.commands(diff: diff, request: request, replayId: id, author: author, reason: reason,
+                                                  rulesIdentity: rulesIdentity, ruleset: ruleset)
+        return try ReplayCorrections.apply(commands, replayId: id, config: config, waitSeconds: waitSeconds)
     }
 }

@@ -1,63 +1,127 @@
+import Foundation
 import TallyCore
+import TallyEngine
 import TallyKafka
 
-/// Builds and publishes the correction revisions of an applied replay.
+/// `tally replay --apply`: publishes the replay's corrections as a command on the
+/// corrections topic, for the rater to execute (it is the only writer of the frames
+/// topic), and waits for the rater's receipts.
 public enum ReplayCorrections {
-    /// One correction revision ready to send.
-    public struct Correction: Sendable {
-        public var frameId: String
-        public var revision: Int
-        public var scope: String
-        public var partition: Int32
-        public var value: [UInt8]
-    }
+    /// Frames per command record: a part stays far below a broker's message limit.
+    public static let framesPerPart = 100
 
-    /// For each window whose price or quantity changed and that was emitted before, the
-    /// replayed frame as the next revision after the latest emitted one: `previous_price`
-    /// is the emitted latest price, `price_delta` the change to the bill, and `correction`
-    /// names the replay. Frames are chained per output partition after the last record
-    /// `emitted` holds on it, in the diff's order.
-    public static func build(diff: ReplayDiff, emitted: EmittedFrames, replayId: String, author: String,
-                             reason: String) throws -> [Correction] {
-        var head = emitted.lastHash
-        var out: [Correction] = []
-        for change in diff.changed {
-            guard let old = change.old, let new = change.new, let oldPrice = old.price, let newPrice = new.price,
-                  let partition = new.outputPartition else { continue }
-            var body = new.body
-            body["revision"] = .integer(Int64(old.revision + 1))
-            body["previous_price"] = .decimal(oldPrice)
-            body["price_delta"] = .decimal(newPrice - oldPrice)
-            body["correction"] = Frame.Correction(replayId: replayId, author: author, reason: reason).json
-            let sealed = FrameRecord.seal(body, previousHash: head[partition] ?? "")
-            head[partition] = sealed.contentHash
-            out.append(Correction(frameId: change.frameId, revision: old.revision + 1, scope: change.scope,
-                                  partition: partition, value: sealed.bytes))
+    /// What an apply did.
+    public struct Outcome: Sendable {
+        public var replayId: String
+        /// Frames the command asks to correct (the changed windows that were emitted).
+        public var requested: Int
+        /// The rater's receipts, one per part, once it has executed every part (nil: queued).
+        public var receipts: [CorrectionReceipt]?
+        /// False when a command with this replay id was already on the topic (not published again).
+        public var published: Bool
+
+        public var emitted: Int? { receipts.map { $0.reduce(0) { $0 + $1.corrected.count } } }
+        public var skipped: [CorrectionReceipt.Skipped] { receipts?.flatMap(\.skipped) ?? [] }
+        /// frame id → the correction revision the rater emitted.
+        public var corrected: [String: Int] {
+            var out: [String: Int] = [:]
+            for r in receipts ?? [] { out.merge(r.corrected) { a, _ in a } }
+            return out
         }
-        return out
     }
 
-    /// Sends the corrections to the frames topic, each to its output partition keyed by
-    /// its scope id (as the rater does), in order, and waits for every acknowledgement.
-    public static func publish(_ corrections: [Correction], config: ServiceConfig) throws {
-        guard !corrections.isEmpty else { return }
-        var producerConfig = KafkaConfig(config.kafkaProperties)
-        producerConfig["bootstrap.servers"] = config.bootstrapServers
-        let producer = try KafkaProducer(config: producerConfig, idempotent: true)
-        let topic = try producer.topic(config.framesTopic)
-        var failure: KafkaError?
-        let onDelivery: (KafkaDeliveryReport) -> Void = { if let e = $0.error, failure == nil { failure = e } }
-        for (i, c) in corrections.enumerated() {
-            while true {
-                do {
-                    try producer.produce(to: topic, partition: c.partition, key: Array(c.scope.utf8), value: c.value, token: UInt64(i))
-                    break
-                } catch let error as KafkaError where error.isQueueFull {
-                    producer.poll(timeoutMs: 10, onDelivery)
+    /// The command parts for every window that changed and was emitted before: the
+    /// replayed frame's content, and the revision the replay compared against.
+    public static func commands(diff: ReplayDiff, request: ReplayRequest, replayId: String, author: String, reason: String,
+                                rulesIdentity: String, ruleset: String?) -> [CorrectionCommand] {
+        let items = diff.changed.compactMap { change -> CorrectionCommand.Item? in
+            guard let old = change.old, let new = change.new, new.price != nil else { return nil }
+            return CorrectionCommand.Item(frameId: change.frameId, baseRevision: old.revision, body: new.body)
+        }
+        guard !items.isEmpty else { return [] }
+        let chunks = stride(from: 0, to: items.count, by: framesPerPart).map { Array(items[$0..<min($0 + framesPerPart, items.count)]) }
+        return chunks.enumerated().map { i, chunk in
+            CorrectionCommand(replayId: replayId, part: i, parts: chunks.count, author: author, reason: reason,
+                              rules: rulesIdentity, ruleset: ruleset, from: Timestamps.iso8601(request.from),
+                              to: Timestamps.iso8601(request.to), items: chunk)
+        }
+    }
+
+    /// Publishes `commands` (unless this replay id is on the topic already: concurrent or
+    /// repeated applies of the same replay publish it once, and the rater executes each
+    /// part once anyway), then waits up to `waitSeconds` for the rater's receipts.
+    public static func apply(_ commands: [CorrectionCommand], replayId: String, config: ServiceConfig,
+                             waitSeconds: Int) throws -> Outcome {
+        let requested = commands.reduce(0) { $0 + $1.items.count }
+        var outcome = Outcome(replayId: replayId, requested: requested, receipts: nil, published: false)
+        guard !commands.isEmpty else { outcome.receipts = []; return outcome }
+        try ensureTopic(config: config)
+        let log = try CorrectionsLog.read(config: config)
+        if log.commands.contains(where: { $0.command.replayId == replayId }) == false {
+            try TopicIO.produce(commands.map(\.bytes), keys: commands.map { _ in Array(replayId.utf8) },
+                                topic: config.correctionsTopic, bootstrapServers: config.bootstrapServers)
+            outcome.published = true
+        }
+        outcome.receipts = try awaitReceipts(replayId: replayId, parts: commands.count, config: config, waitSeconds: waitSeconds)
+        return outcome
+    }
+
+    /// The receipts of every part of `replayId`, polling the topic until they are all there
+    /// or `waitSeconds` have passed (nil then: the command stays queued for the rater).
+    static func awaitReceipts(replayId: String, parts: Int, config: ServiceConfig, waitSeconds: Int) throws -> [CorrectionReceipt]? {
+        let deadline = WallClock.monotonicMillis() + Int64(waitSeconds) * 1000
+        while true {
+            let receipts = try CorrectionsLog.read(config: config).receipts(of: replayId)
+            if receipts.count >= parts { return receipts.sorted { $0.part < $1.part } }
+            if WallClock.monotonicMillis() >= deadline { return nil }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+    }
+
+    /// Creates the corrections topic (one partition) when missing and allowed, as the rater does.
+    static func ensureTopic(config: ServiceConfig) throws {
+        guard config.createTopics else { return }
+        var adminConfig = KafkaConfig(config.kafkaProperties)
+        adminConfig["bootstrap.servers"] = config.bootstrapServers
+        _ = try KafkaAdmin(config: adminConfig).createTopic(config.correctionsTopic, partitions: 1)
+    }
+}
+
+/// The corrections topic read back whole: commands and the rater's receipts.
+public struct CorrectionsLog: Sendable {
+    public var commands: [(offset: Int64, command: CorrectionCommand)] = []
+    public var receipts: [(offset: Int64, receipt: CorrectionReceipt)] = []
+    /// Records that are neither, by offset.
+    public var malformed: [String] = []
+
+    public init(records: [TopicIO.Record]) {
+        for r in records {
+            do {
+                switch try CorrectionsRecord(bytes: r.value, offset: r.offset) {
+                case .command(let c): commands.append((r.offset, c))
+                case .receipt(let receipt): receipts.append((r.offset, receipt))
                 }
+            } catch {
+                malformed.append("\(error)")
             }
         }
-        try producer.flush(timeoutMs: 60_000, onDelivery)
-        if let failure { throw failure }
+    }
+
+    public static func read(config: ServiceConfig) throws -> CorrectionsLog {
+        CorrectionsLog(records: try TopicIO.readAll(topic: config.correctionsTopic, bootstrapServers: config.bootstrapServers))
+    }
+
+    /// One receipt per executed part of `replayId` (the rater writes one per part).
+    public func receipts(of replayId: String) -> [CorrectionReceipt] {
+        var byPart: [Int: CorrectionReceipt] = [:]
+        for (_, r) in receipts where r.replayId == replayId && byPart[r.part] == nil { byPart[r.part] = r }
+        return Array(byPart.values)
+    }
+
+    /// The command a receipt answers (by its offset), or the first part `part` of `replayId`.
+    public func command(replayId: String, part: Int) -> CorrectionCommand? {
+        let executedAt = receipts.first { $0.receipt.replayId == replayId && $0.receipt.part == part }?.receipt.commandOffset
+        if let executedAt, let c = commands.first(where: { $0.offset == executedAt }) { return c.command }
+        return commands.first { $0.command.replayId == replayId && $0.command.part == part }?.command
     }
 }

@@ -6,7 +6,7 @@ public enum ReplayReport {
     public enum Format: String, Sendable, CaseIterable { case table, json, csv }
 
     public static func render(_ diff: ReplayDiff, format: Format, detail: Bool, replayId: String? = nil,
-                              corrections: Int? = nil) -> String {
+                              corrections: ReplayCorrections.Outcome? = nil) -> String {
         switch format {
         case .table: return table(diff, detail: detail, corrections: corrections)
         case .csv: return csv(diff, detail: detail)
@@ -14,7 +14,7 @@ public enum ReplayReport {
         }
     }
 
-    static func table(_ diff: ReplayDiff, detail: Bool, corrections: Int?) -> String {
+    static func table(_ diff: ReplayDiff, detail: Bool, corrections: ReplayCorrections.Outcome?) -> String {
         var rows = [["scope", "frames", "changed", "old total", "new total", "difference"]]
         for s in diff.scopes {
             rows.append([s.scope, String(s.frames), String(s.changedFrames), s.oldTotal.canonicalText,
@@ -31,7 +31,16 @@ public enum ReplayReport {
             out += "\n\n" + align(lines)
         }
         out += "\n\n\(diff.frames.count) window(s), \(diff.changed.count) changed (\(diff.currency))"
-        if let corrections { out += "; \(corrections) correction revision(s) emitted" }
+        if let corrections {
+            if let emitted = corrections.emitted {
+                out += "; \(emitted) correction revision(s) emitted by the rater"
+                if !corrections.skipped.isEmpty { out += ", \(corrections.skipped.count) skipped:" }
+                for s in corrections.skipped { out += "\n  skipped \(s.frameId): \(s.reason)" }
+            } else {
+                out += "; \(corrections.requested) correction(s) QUEUED: no rater has executed them yet; the running rater "
+                    + "(or the next one to start) emits them"
+            }
+        }
         return out
     }
 
@@ -56,7 +65,7 @@ public enum ReplayReport {
         return out.joined(separator: "\n")
     }
 
-    static func json(_ diff: ReplayDiff, detail: Bool, replayId: String?, corrections: Int?) -> CanonicalJSON {
+    static func json(_ diff: ReplayDiff, detail: Bool, replayId: String?, corrections: ReplayCorrections.Outcome?) -> CanonicalJSON {
         var members: [String: CanonicalJSON] = [
             "currency": .string(diff.currency),
             "windows": .integer(Int64(diff.frames.count)),
@@ -67,7 +76,14 @@ public enum ReplayReport {
             }),
         ]
         if let replayId { members["replay_id"] = .string(replayId) }
-        if let corrections { members["corrections_emitted"] = .integer(Int64(corrections)) }
+        if let corrections {
+            members["corrections_requested"] = .integer(Int64(corrections.requested))
+            members["corrections_status"] = .string(corrections.receipts == nil ? "queued" : "executed")
+            if let emitted = corrections.emitted { members["corrections_emitted"] = .integer(Int64(emitted)) }
+            members["corrections_skipped"] = .array(corrections.skipped.map {
+                .object(["frame_id": .string($0.frameId), "reason": .string($0.reason)])
+            })
+        }
         if detail {
             members["frames"] = .array(diff.changed.map { f in
                 .object(["frame_id": .string(f.frameId), "scope": .string(f.scope), "metric": .string(f.metric),

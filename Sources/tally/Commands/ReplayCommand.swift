@@ -38,7 +38,7 @@ struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Re-rate a time range from the input topics with chosen rules and compare with the emitted frames.",
-        discussion: "A dry run by default: prints old total, new total and difference per scope. With --apply, emits a correction revision for every emitted window whose price changed, naming the replay (docs/REPLAY.md). Never touches the live state or offsets.")
+        discussion: "A dry run by default: prints old total, new total and difference per scope. With --apply, publishes a correction command on the corrections topic; the rater (the only writer of the frames topic) emits a correction revision for every emitted window whose price changed, naming the replay, and apply waits for it (--wait) or says the command is queued (docs/REPLAY.md). Never touches the live state or offsets.")
 
     @OptionGroup var range: ReplayRangeOptions
     @Option(name: .long, help: "current (the rule log now), version:V (the log as of offset V) or a candidate ruleset FILE.")
@@ -48,6 +48,8 @@ struct ReplayCommand: ParsableCommand {
     @Flag(name: .long, help: "Emit correction revisions to the frames topic (needs --author and --reason).") var apply = false
     @Option(name: .long, help: "Who applies the replay (recorded in each correction).") var author: String?
     @Option(name: .long, help: "Why (recorded in each correction).") var reason: String?
+    @Option(name: .long, help: "With --apply: seconds to wait for the rater to execute the corrections (0: only queue them).")
+    var wait: Int = 60
     @Option(name: .long, help: "Also write every replayed frame of the range to this topic (a shadow of the frames topic, for a billing system to compare); never the frames topic itself.")
     var shadowTopic: String?
 
@@ -63,14 +65,23 @@ struct ReplayCommand: ParsableCommand {
         let (config, metrics, request) = try range.load(rules: choice)
         do {
             let replay = try Replay(config: config, metrics: metrics, request: request)
-            var emittedCount: Int?
+            var outcome: ReplayCorrections.Outcome?
             var replayId: String?
             if apply, let author, let reason {
+                if case .file = choice {
+                    FileHandle.standardError.write(Data(("tally replay: warning: these rules are not on the rule log; the rater "
+                        + "prices any later revision of a corrected window (a late sample) with the rule log again. Publish the "
+                        + "change with `tally rules apply` and replay with --rules current to keep it (docs/REPLAY.md)\n").utf8))
+                }
                 replayId = replay.replayId(author: author, reason: reason)
-                emittedCount = try replay.apply(author: author, reason: reason).count
+                outcome = try replay.apply(author: author, reason: reason, waitSeconds: max(0, wait))
             }
-            print(ReplayReport.render(replay.diff, format: format, detail: detail, replayId: replayId, corrections: emittedCount))
+            print(ReplayReport.render(replay.diff, format: format, detail: detail, replayId: replayId, corrections: outcome))
             if let replayId, format == .table { print("replay \(replayId)") }
+            if let outcome, outcome.receipts == nil, wait > 0 {
+                FileHandle.standardError.write(Data(("tally replay: the rater did not execute replay \(outcome.replayId) within \(wait) s; "
+                    + "it stays queued on \(config.correctionsTopic) and runs when a rater reads it\n").utf8))
+            }
             if let shadowTopic {
                 guard shadowTopic != config.framesTopic else { throw CommandFailure("--shadow-topic must not be the frames topic") }
                 let frames = replay.diff.frames.compactMap { $0.new }

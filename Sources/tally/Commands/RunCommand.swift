@@ -58,6 +58,8 @@ struct RunCommand: ParsableCommand {
         print("consumer_errors \(service.consumerErrors)")
         print("producer_recoveries \(service.producerRecoveries)")
         print("pending_messages \(service.rater.pendingMessages)")
+        // The anchors of the frames chains, for `tally verify --expected-head`.
+        for anchor in try service.rater.chainAnchors() { print("frames_head \(anchor.text)") }
         var timing = service.timing
         for (phase, nanos) in service.rater.phaseNanos { timing["commit." + phase] = Int64(nanos / 1_000_000) }
         print("timing_ms " + timing.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))

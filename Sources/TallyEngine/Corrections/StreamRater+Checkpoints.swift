@@ -1,0 +1,71 @@
+import TallyCore
+
+/// Anchoring the frames chains: the rater keeps, per frames partition, how many frames
+/// it has emitted and the content hash of the last one (the chain head) in LMDB, and
+/// with every batch that emitted frames it writes a checkpoint record naming them and
+/// its closing clock, through the same outbox, in the same transaction. A frames
+/// partition that lost its tail then holds fewer frames than a checkpoint (or an
+/// operator's `verify --expected-head`) says, and a window the clock has closed must
+/// have a frame (docs/REPLAY.md).
+extension StreamRater {
+    public static let checkpointSchema = "tally.checkpoint/1"
+
+    enum CheckpointKey {
+        static func count(_ partition: Int) -> [UInt8] { Array("chain_count/\(partition)".utf8) }
+    }
+
+    /// One frames partition's anchor: frames emitted on it (-1: unknown, state from before
+    /// counts were kept) and the last one's content hash.
+    public struct ChainAnchor: Sendable, Equatable {
+        public var partition: Int32
+        public var count: Int64
+        public var head: String
+        public init(partition: Int32, count: Int64, head: String) { self.partition = partition; self.count = count; self.head = head }
+        /// `PARTITION:COUNT:HASH`, as `tally verify --expected-head` takes it.
+        public var text: String { "\(partition):\(count):\(head)" }
+    }
+
+    /// The anchors as of the last commit (what the frames topic must hold once the outbox is sent).
+    public func chainAnchors() throws -> [ChainAnchor] {
+        let counts = try loadedChainCounts()
+        return chainHeads.indices.map { ChainAnchor(partition: Int32($0), count: counts[$0], head: chainHeads[$0]) }
+    }
+
+    func loadedChainCounts() throws -> [Int64] {
+        if let chainCounts { return chainCounts }
+        let loaded = try store.read { txn in
+            // State from a version without counts: a partition with frames has an unknown
+            // count (-1); its checkpoints then anchor the head alone.
+            try chainHeads.indices.map { p in try txn.get(.meta, CheckpointKey.count(p)).map(Self.int64) ?? (chainHeads[p].isEmpty ? 0 : -1) }
+        }
+        chainCounts = loaded
+        return loaded
+    }
+
+    /// Counts the frames this batch put in the outbox per partition and, if there were
+    /// any, queues a checkpoint after them. Called by `commitBatch` before it writes.
+    func checkpointChains() throws {
+        var counts = try loadedChainCounts()
+        var changed = false
+        for (_, entry) in newOutbox where entry.kind == .frame && entry.topic == settings.framesTopic {
+            if counts[Int(entry.partition)] >= 0 { counts[Int(entry.partition)] += 1 }
+            changed = true
+        }
+        guard changed else { return }
+        chainCounts = counts
+        for p in counts.indices {
+            var w = ByteWriter(); w.i64(counts[p])
+            pendingMetaWrites.append((CheckpointKey.count(p), w.bytes))
+        }
+        let record: CanonicalJSON = .object([
+            "schema": .string(Self.checkpointSchema),
+            "frames_topic": .string(settings.framesTopic),
+            "clock": globalClock.map { .string(Timestamps.iso8601($0)) } ?? .null,
+            "partitions": .array(counts.indices.map {
+                .object(["partition": .integer(Int64($0)), "count": .integer(counts[$0]), "head": .string(chainHeads[$0])])
+            }),
+        ])
+        enqueue(OutboxEntry(kind: .checkpoint, topic: settings.checkpointsTopic, partition: 0,
+                            key: Array(settings.framesTopic.utf8), value: record.bytes))
+    }
+}
