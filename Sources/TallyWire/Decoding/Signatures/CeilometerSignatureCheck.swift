@@ -1,0 +1,247 @@
+/// Recomputes a Ceilometer sample's `message_signature` from its JSON and compares.
+///
+/// What Ceilometer signs (`ceilometer.publisher.utils.compute_signature`, fed by
+/// `ceilometer.utils.recursive_keypairs`): the sample dict flattened with its keys
+/// sorted, nested dicts becoming `outer:inner` names (an empty dict contributes
+/// nothing), the top-level `message_signature` left out; for each remaining pair,
+/// `str(name)` then `str(value)` as UTF-8 go into an HMAC-SHA256 keyed with the
+/// telemetry secret, and the signature is its lowercase hex digest. `str(value)` is
+/// Python's: text as is, `None`, `True`/`False`, numbers as `repr` wrote them into the
+/// JSON (so the token itself; non-finite ones as `nan`/`inf`/`-inf`), and a list as
+/// `str` of `decode_unicode(list)`: its strings turned into bytes, so `[b'golden']`,
+/// and dicts inside it with sorted keys, `{b'k': b'v'}`.
+///
+/// The message is assembled in buffers the check owns and reuses (no allocation once
+/// they have grown to the largest sample), then handed to the authenticator in one call.
+final class CeilometerSignatureCheck {
+    enum Verdict: Equatable { case good, missing, notAString, mismatch }
+
+    private struct Member {
+        var keyStart: Int
+        var keyLength: Int
+        var value: Int
+    }
+
+    private let authenticator: MessageAuthenticator
+    // Reused per sample; only ever appended to and truncated.
+    private var message: [UInt8] = []
+    private var keyBytes: [UInt8] = []
+    private var members: [Member] = []
+    private var prefix: [UInt8] = []
+    private var signature: [UInt8] = []
+    private var sawSignature = false
+    private var signatureIsString = false
+    private let digest = UnsafeMutablePointer<UInt8>.allocate(capacity: 32)
+
+    init(authenticator: MessageAuthenticator) {
+        self.authenticator = authenticator
+        message.reserveCapacity(4096)
+        keyBytes.reserveCapacity(1024)
+        members.reserveCapacity(128)
+        prefix.reserveCapacity(256)
+        signature.reserveCapacity(128)
+    }
+
+    deinit { digest.deallocate() }
+
+    /// Checks the sample object starting at byte `start` of the scanner's text (JSON
+    /// that the decoder has already read, so it is well-formed).
+    func verify(sampleAt start: Int, in scanner: JSONScanner, state: DecoderState) -> Verdict {
+        message.removeAll(keepingCapacity: true)
+        keyBytes.removeAll(keepingCapacity: true)
+        members.removeAll(keepingCapacity: true)
+        prefix.removeAll(keepingCapacity: true)
+        signature.removeAll(keepingCapacity: true)
+        sawSignature = false
+        signatureIsString = false
+        var s = scanner
+        s.keys = nil  // already checked on the first pass
+        s.position = start
+        do throws(JSONSyntaxError) {
+            try flatten(&s, state: state, top: true)
+        } catch {
+            return .mismatch
+        }
+        guard sawSignature else { return .missing }
+        guard signatureIsString else { return .notAString }
+        message.withUnsafeBytes { authenticator.authenticate($0, into: digest) }
+        guard signature.count == 64 else { return .mismatch }
+        var difference: UInt8 = 0  // compare every byte: no early exit to time
+        for i in 0..<32 {
+            difference |= signature[2 * i] ^ Self.hexDigits[Int(digest[i] >> 4)]
+            difference |= signature[2 * i + 1] ^ Self.hexDigits[Int(digest[i] & 0xF)]
+        }
+        return difference == 0 ? .good : .mismatch
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    private static let signatureKey: StaticString = "message_signature"
+
+    /// `recursive_keypairs` over the object at the scanner, writing name/value pairs.
+    private func flatten(_ s: inout JSONScanner, state: DecoderState, top: Bool) throws(JSONSyntaxError) {
+        try s.beginObject()
+        let frame = members.count, keyMark = keyBytes.count
+        var first = true
+        while let keySpan = try s.nextMember(&first) {
+            let key = state.key(keySpan, in: s)
+            if top && Self.equals(key, Self.signatureKey) {
+                sawSignature = true
+                if try s.peekKind() == .string {
+                    signatureIsString = true
+                    signature.append(contentsOf: state.text(try s.readString(), in: s))
+                } else {
+                    try s.skipValue()
+                }
+                continue
+            }
+            members.append(Member(keyStart: keyBytes.count, keyLength: key.count, value: s.position))
+            keyBytes.append(contentsOf: key)
+            try s.skipValue()
+        }
+        sortMembers(frame..<members.count)
+        for m in frame..<members.count {
+            let member = members[m]
+            s.position = member.value
+            let keyRange = member.keyStart..<(member.keyStart + member.keyLength)
+            if try s.peekKind() == .object {
+                let mark = prefix.count
+                prefix.append(contentsOf: keyBytes[keyRange])
+                prefix.append(UInt8(ascii: ":"))
+                try flatten(&s, state: state, top: false)
+                prefix.removeLast(prefix.count - mark)
+            } else {
+                message.append(contentsOf: prefix)
+                message.append(contentsOf: keyBytes[keyRange])
+                try appendStr(&s, state: state)
+            }
+        }
+        members.removeLast(members.count - frame)
+        keyBytes.removeLast(keyBytes.count - keyMark)
+    }
+
+    /// Python's `str(value)` of a non-dict value.
+    private func appendStr(_ s: inout JSONScanner, state: DecoderState) throws(JSONSyntaxError) {
+        switch try s.peekKind() {
+        case .string: message.append(contentsOf: state.text(try s.readString(), in: s))
+        case .array: try appendRepr(&s, state: state)
+        default: try appendScalar(&s)
+        }
+    }
+
+    /// Python's `repr` of `decode_unicode(value)`, for list elements.
+    private func appendRepr(_ s: inout JSONScanner, state: DecoderState) throws(JSONSyntaxError) {
+        switch try s.peekKind() {
+        case .string:
+            appendBytesRepr(state.text(try s.readString(), in: s))
+        case .array:
+            try s.beginArray()
+            message.append(UInt8(ascii: "["))
+            var first = true, separated = false
+            while try s.nextElement(&first) {
+                if separated { append(", ") }
+                separated = true
+                try appendRepr(&s, state: state)
+            }
+            message.append(UInt8(ascii: "]"))
+        case .object:
+            // decode_unicode rebuilds the dict in sorted key order, keys as bytes.
+            try s.beginObject()
+            let frame = members.count, keyMark = keyBytes.count
+            var first = true
+            while let keySpan = try s.nextMember(&first) {
+                let key = state.key(keySpan, in: s)
+                members.append(Member(keyStart: keyBytes.count, keyLength: key.count, value: s.position))
+                keyBytes.append(contentsOf: key)
+                try s.skipValue()
+            }
+            let end = s.position
+            sortMembers(frame..<members.count)
+            message.append(UInt8(ascii: "{"))
+            for m in frame..<members.count {
+                if m > frame { append(", ") }
+                let member = members[m]
+                keyBytes.withUnsafeBytes { keys in
+                    appendBytesRepr(UnsafeRawBufferPointer(rebasing: keys[member.keyStart..<(member.keyStart + member.keyLength)]))
+                }
+                append(": ")
+                s.position = member.value
+                try appendRepr(&s, state: state)
+            }
+            message.append(UInt8(ascii: "}"))
+            s.position = end
+            members.removeLast(members.count - frame)
+            keyBytes.removeLast(keyBytes.count - keyMark)
+        default:
+            try appendScalar(&s)
+        }
+    }
+
+    /// Numbers as their token (Python wrote it with `repr`), `True`, `False`, `None`.
+    private func appendScalar(_ s: inout JSONScanner) throws(JSONSyntaxError) {
+        switch try s.peekKind() {
+        case .number:
+            let number = try s.readNumber()
+            let token = s.bytes(number.range)
+            if number.isNonFinite {
+                append(token.first == UInt8(ascii: "N") ? "nan" : token.first == UInt8(ascii: "-") ? "-inf" : "inf")
+            } else {
+                message.append(contentsOf: token)
+            }
+        case .bool: append(try s.readBool() ? "True" : "False")
+        case .null:
+            try s.readNull()
+            append("None")
+        default:
+            try s.skipValue()
+        }
+    }
+
+    /// Python's `repr(bytes)`: `b'…'` (or `b"…"` when the text has `'` and no `"`), with
+    /// `\\`, the quote, `\t`, `\n`, `\r` escaped and other bytes outside 0x20–0x7E as `\xhh`.
+    private func appendBytesRepr(_ text: UnsafeRawBufferPointer) {
+        let quote: UInt8 = text.contains(UInt8(ascii: "'")) && !text.contains(UInt8(ascii: "\""))
+            ? UInt8(ascii: "\"") : UInt8(ascii: "'")
+        message.append(UInt8(ascii: "b"))
+        message.append(quote)
+        for b in text {
+            switch b {
+            case quote, UInt8(ascii: "\\"):
+                message.append(UInt8(ascii: "\\"))
+                message.append(b)
+            case 0x09: append("\\t")
+            case 0x0A: append("\\n")
+            case 0x0D: append("\\r")
+            case 0x20..<0x7F: message.append(b)
+            default:
+                append("\\x")
+                message.append(Self.hexDigits[Int(b >> 4)])
+                message.append(Self.hexDigits[Int(b & 0xF)])
+            }
+        }
+        message.append(quote)
+    }
+
+    @inline(__always)
+    private func append(_ literal: StaticString) {
+        message.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    /// Sorts members by key bytes: UTF-8 order is code point order, which is how
+    /// Python sorts `str` keys.
+    private func sortMembers(_ range: Range<Int>) {
+        guard range.count > 1 else { return }
+        keyBytes.withUnsafeBufferPointer { keys in
+            members[range].sort { a, b in
+                let n = min(a.keyLength, b.keyLength)
+                for i in 0..<n where keys[a.keyStart + i] != keys[b.keyStart + i] {
+                    return keys[a.keyStart + i] < keys[b.keyStart + i]
+                }
+                return a.keyLength < b.keyLength
+            }
+        }
+    }
+
+    private static func equals(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+        bytes.count == literal.utf8CodeUnitCount && bytesEqual(bytes.baseAddress!, literal.utf8Start, bytes.count)
+    }
+}
