@@ -39,7 +39,7 @@ public final class RaterService {
         let pricer = try makePricer(store)
         ruleLog = pricer as? RuleLogPricer
         let settings = EngineSettings(
-            inputs: config.inputs.map { EngineSettings.Input(topic: $0.topic, format: $0.format.inputFormat) },
+            inputs: try config.inputs.map { try $0.engineInput() },
             framesTopic: config.framesTopic, framesPartitions: config.framesPartitions,
             deadLetterTopic: config.deadLetterTopic, deadLetterPartitions: 1, currency: config.currency)
         rater = try StreamRater(settings: settings, metrics: metrics, pricer: pricer, store: store)

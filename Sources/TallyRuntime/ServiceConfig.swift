@@ -1,4 +1,5 @@
 import Foundation
+import TallyEngine
 import Yams
 
 /// The rater's configuration file (`tally run --config FILE`, docs/CONFIG.md).
@@ -8,6 +9,27 @@ public struct ServiceConfig: Sendable {
         public enum Format: String, Sendable { case ceilometer, native, cloudevents, auto }
         public var topic: String
         public var format: Format
+        /// Where the telemetry secret that signs Ceilometer samples is read from; nil:
+        /// signatures are not checked. Only the place is kept here, never the secret.
+        public var signatureSecret: SecretSource?
+        /// Notification priorities accepted on a Ceilometer input (empty: any).
+        public var priorities: [String] = ["SAMPLE"]
+        /// `dead-letter`, `count` or `ignore` (docs/INPUTS.md).
+        public var unknownMeters: UnknownMeterPolicy = .deadLetter
+
+        public init(topic: String, format: Format) { self.topic = topic; self.format = format }
+    }
+
+    /// A secret kept outside the configuration file.
+    public enum SecretSource: Sendable, Equatable, CustomStringConvertible {
+        case file(String)
+        case environment(String)
+        public var description: String {
+            switch self {
+            case .file(let path): "the file '\(path)'"
+            case .environment(let name): "the environment variable \(name)"
+            }
+        }
     }
 
     public var bootstrapServers: String
@@ -97,7 +119,9 @@ extension ServiceConfig {
                 guard let format = Input.Format(rawValue: formatName) else {
                     throw ConfigError(file: path, detail: "kafka.inputs[\(i)].format: unknown format '\(formatName)' (ceilometer, native, cloudevents, auto)")
                 }
-                return Input(topic: topic, format: format)
+                var input = Input(topic: topic, format: format)
+                try input.readPolicies(f, file: path, context: "kafka.inputs[\(i)]", resolve: resolve, environment: environment)
+                return input
             }
         }
         config.framesTopic = try kafka.string("frames_topic") ?? config.framesTopic

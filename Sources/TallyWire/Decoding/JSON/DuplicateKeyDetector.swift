@@ -4,94 +4,157 @@
 ///
 /// A decoder owns one detector and hands it to its scanners, which report every
 /// object they enter and leave and every key they read, at any depth (skipped values
-/// included). Keys are kept in an open-addressing table tagged with the object they
-/// belong to and stamped with the record, so a check costs one hash and one probe,
-/// nothing is cleared between records, and memory is allocated only while the table
-/// grows to the largest record seen. Not thread-safe.
+/// included). The keys of the open objects live on a stack of 64-bit fingerprints
+/// (an object's keys are contiguous: a nested object's are popped when it closes).
+/// A new key is compared with its object's earlier fingerprints, a short linear scan
+/// for the 10–30 keys of a Ceilometer object; an object that grows past
+/// `linearLimit` keys moves to an open-addressing table, so a hostile object with
+/// 100,000 keys costs one probe per key, not a scan. Equal fingerprints are confirmed
+/// byte for byte. Memory is allocated only while the stacks and the table grow to
+/// the largest record seen. Not thread-safe.
 final class DuplicateKeyDetector {
-    private struct Entry {
-        var stamp: UInt32 = 0
-        var object: UInt32 = 0
-        var hash: UInt64 = 0
-        var start: Int = 0
-        var length: Int = 0
-        var hasEscapes = false
+    static let linearLimit = 32
+
+    private struct KeyRef {
+        var start: Int
+        var length: Int
+        var hasEscapes: Bool
     }
 
-    @exclusivity(unchecked) private var table: UnsafeMutablePointer<Entry>
-    @exclusivity(unchecked) private var capacity: Int
-    @exclusivity(unchecked) private var used = 0
+    private struct Frame {
+        var start: Int  // of its keys on the stack
+        var serial: UInt32
+        var hashed: Bool  // its keys (beyond the linear limit) are in the table
+    }
+
+    private struct Slot {
+        var stamp: UInt32 = 0
+        var object: UInt32 = 0
+        var key: Int = 0
+        var fingerprint: UInt64 = 0
+    }
+
+    @exclusivity(unchecked) private var fingerprints: UnsafeMutablePointer<UInt64>
+    @exclusivity(unchecked) private var refs: UnsafeMutablePointer<KeyRef>
+    @exclusivity(unchecked) private var stackCapacity: Int
+    @exclusivity(unchecked) private var top = 0
+    @exclusivity(unchecked) private var frames: [Frame] = []
+    @exclusivity(unchecked) private var lastSerial: UInt32 = 0
+    @exclusivity(unchecked) private var table: UnsafeMutablePointer<Slot>
+    @exclusivity(unchecked) private var tableCapacity: Int
+    @exclusivity(unchecked) private var tableUsed = 0
     @exclusivity(unchecked) private var stamp: UInt32 = 1
-    /// The objects being read, innermost last; each has a serial unique in the record.
-    @exclusivity(unchecked) private var objects: [UInt32] = []
-    @exclusivity(unchecked) private var lastObject: UInt32 = 0
     /// Unescaping buffers: for the key at hand and for the earlier key it is compared to,
     /// each with a buffer for the first of two unescapings (JSON read in place).
     private let current = ScratchBuffer(capacity: 256), currentOuter = ScratchBuffer(capacity: 256)
     private let earlier = ScratchBuffer(capacity: 256), earlierOuter = ScratchBuffer(capacity: 256)
 
-    init(capacity: Int = 1024) {
-        self.capacity = capacity
-        table = .allocate(capacity: capacity)
-        table.initialize(repeating: Entry(), count: capacity)
-        objects.reserveCapacity(64)
+    init() {
+        stackCapacity = 256
+        fingerprints = .allocate(capacity: stackCapacity)
+        refs = .allocate(capacity: stackCapacity)
+        tableCapacity = 256
+        table = .allocate(capacity: tableCapacity)
+        table.initialize(repeating: Slot(), count: tableCapacity)
+        frames.reserveCapacity(64)
     }
 
-    deinit { table.deallocate() }
+    deinit {
+        fingerprints.deallocate()
+        refs.deallocate()
+        table.deallocate()
+    }
 
     /// Forgets everything: called at the start of each record.
     func reset() {
+        top = 0
+        frames.removeAll(keepingCapacity: true)
+        lastSerial = 0
+        guard tableUsed > 0 else { return }
+        tableUsed = 0
         stamp &+= 1
         if stamp == 0 {  // wrapped: old stamps could match again
-            table.update(repeating: Entry(), count: capacity)
+            table.update(repeating: Slot(), count: tableCapacity)
             stamp = 1
         }
-        used = 0
-        objects.removeAll(keepingCapacity: true)
-        lastObject = 0
     }
 
     /// How many objects are open; with `unwind(to:)`, lets a reader abandon a
     /// speculative parse (the in-place `oslo.message` read) without confusing the rest.
-    var depth: Int { objects.count }
+    var depth: Int { frames.count }
 
     func unwind(to depth: Int) {
-        if objects.count > depth { objects.removeLast(objects.count - depth) }
+        guard frames.count > depth else { return }
+        top = frames[depth].start
+        frames.removeLast(frames.count - depth)
     }
 
     @inline(__always)
     func enterObject() {
-        lastObject &+= 1
-        objects.append(lastObject)
+        lastSerial &+= 1
+        frames.append(Frame(start: top, serial: lastSerial, hashed: false))
     }
 
     @inline(__always)
     func leaveObject() {
-        if !objects.isEmpty { objects.removeLast() }
+        guard let frame = frames.popLast() else { return }
+        top = frame.start
     }
 
     /// Records `key` as a member of the innermost open object; throws if it has it already.
     @inline(__always)
     func note(_ key: JSONStringSpan, in scanner: JSONScanner) throws(JSONSyntaxError) {
-        guard let object = objects.last else { return }
-        if used * 2 >= capacity { grow() }
-        let text = self.text(key.range, key.hasEscapes, scanner, current, currentOuter)
-        let hash = Self.hash(text)
-        var i = Int(truncatingIfNeeded: hash) & (capacity - 1)
-        while table[i].stamp == stamp {
-            let e = table[i]
-            if e.object == object, e.hash == hash {
-                let other = self.text(e.start..<(e.start + e.length), e.hasEscapes, scanner, earlier, earlierOuter)
-                if other.count == text.count, text.count == 0 || bytesEqual(other.baseAddress!, text.baseAddress!, text.count) {
-                    let name = String(decoding: text.prefix(80), as: UTF8.self)
-                    throw scanner.fail("duplicate key '\(name)' in an object", at: key.range.lowerBound - (scanner.quoteIsEscaped ? 2 : 1))
-                }
+        guard !frames.isEmpty else { return }
+        let text = key.hasEscapes ? self.text(key.range, true, scanner, current, currentOuter) : scanner.bytes(key.range)
+        let fingerprint = Self.fingerprint(text)
+        let f = frames.count - 1
+        if frames[f].hashed {
+            try probe(fingerprint, text, key, object: frames[f].serial, insertingAt: top, scanner)
+        } else {
+            for j in frames[f].start..<top where fingerprints[j] == fingerprint {
+                try confirm(j, text, key, scanner)
             }
-            i = (i + 1) & (capacity - 1)
+            if top - frames[f].start >= Self.linearLimit {
+                frames[f].hashed = true
+                for j in frames[f].start..<top {
+                    try probe(fingerprints[j], nil, key, object: frames[f].serial, insertingAt: j, scanner)
+                }
+                try probe(fingerprint, nil, key, object: frames[f].serial, insertingAt: top, scanner)
+            }
         }
-        table[i] = Entry(stamp: stamp, object: object, hash: hash, start: key.range.lowerBound,
-                         length: key.range.count, hasEscapes: key.hasEscapes)
-        used += 1
+        if top == stackCapacity { growStack() }
+        fingerprints[top] = fingerprint
+        refs[top] = KeyRef(start: key.range.lowerBound, length: key.range.count, hasEscapes: key.hasEscapes)
+        top += 1
+    }
+
+    /// Throws if the key at stack index `j` has the same text.
+    private func confirm(_ j: Int, _ text: UnsafeRawBufferPointer, _ key: JSONStringSpan,
+                         _ scanner: JSONScanner) throws(JSONSyntaxError) {
+        let e = refs[j]
+        let other = self.text(e.start..<(e.start + e.length), e.hasEscapes, scanner, earlier, earlierOuter)
+        guard other.count == text.count, text.count == 0 || bytesEqual(other.baseAddress!, text.baseAddress!, text.count) else {
+            return
+        }
+        let name = String(decoding: text.prefix(80), as: UTF8.self)
+        throw scanner.fail("duplicate key '\(name)' in an object", at: key.range.lowerBound - (scanner.quoteIsEscaped ? 2 : 1))
+    }
+
+    /// Looks the fingerprint up among the object's hashed keys (confirming a match when
+    /// `text` is given) and inserts stack index `index` for it.
+    private func probe(_ fingerprint: UInt64, _ text: UnsafeRawBufferPointer?, _ key: JSONStringSpan, object: UInt32,
+                       insertingAt index: Int, _ scanner: JSONScanner) throws(JSONSyntaxError) {
+        if (tableUsed + 1) * 2 > tableCapacity { growTable() }
+        let mask = tableCapacity - 1
+        var i = Int(truncatingIfNeeded: fingerprint ^ fingerprint >> 32) & mask
+        while table[i].stamp == stamp {
+            if let text, table[i].object == object, table[i].fingerprint == fingerprint {
+                try confirm(table[i].key, text, key, scanner)
+            }
+            i = (i + 1) & mask
+        }
+        table[i] = Slot(stamp: stamp, object: object, key: index, fingerprint: fingerprint)
+        tableUsed += 1
     }
 
     private func text(_ range: Range<Int>, _ hasEscapes: Bool, _ scanner: JSONScanner,
@@ -102,23 +165,51 @@ final class DuplicateKeyDetector {
         return JSONUnescaper.unescape(JSONUnescaper.unescape(raw, into: outer), into: scratch)
     }
 
-    /// FNV-1a: keys are short, and a collision only costs a byte comparison.
+    /// A 64-bit fingerprint of a key's text from its length and its first and last eight
+    /// bytes (two loads, not a loop); equal fingerprints are confirmed byte for byte, so
+    /// a collision costs a comparison, never a wrong verdict.
     @inline(__always)
-    private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-        return h
+    private static func fingerprint(_ text: UnsafeRawBufferPointer) -> UInt64 {
+        let n = text.count
+        var h = UInt64(n) &* 0xFF51_AFD7_ED55_8CCD
+        if n >= 8 {
+            let p = text.baseAddress!
+            h ^= p.loadUnaligned(as: UInt64.self) &* 0xC2B2_AE3D_27D4_EB4F
+            let last = (p + (n - 8)).loadUnaligned(as: UInt64.self)
+            h ^= (last << 29 | last >> 35) &* 0x1656_67B1_9E37_79F9
+        } else {
+            var w: UInt64 = 0
+            for b in text { w = w << 8 | UInt64(b) }
+            h ^= w &* 0xC2B2_AE3D_27D4_EB4F
+        }
+        h ^= h >> 31
+        h &*= 0x9FB2_1C65_1E98_DF25
+        return h ^ h >> 29
+    }
+
+    private func growStack() {
+        let grown = stackCapacity * 2
+        let f = UnsafeMutablePointer<UInt64>.allocate(capacity: grown)
+        f.moveInitialize(from: fingerprints, count: top)
+        fingerprints.deallocate()
+        fingerprints = f
+        let r = UnsafeMutablePointer<KeyRef>.allocate(capacity: grown)
+        r.moveInitialize(from: refs, count: top)
+        refs.deallocate()
+        refs = r
+        stackCapacity = grown
     }
 
     /// Doubles the table, keeping this record's entries.
-    private func grow() {
-        let oldTable = table, oldCapacity = capacity
-        capacity *= 2
-        table = .allocate(capacity: capacity)
-        table.initialize(repeating: Entry(), count: capacity)
+    private func growTable() {
+        let oldTable = table, oldCapacity = tableCapacity
+        tableCapacity *= 2
+        table = .allocate(capacity: tableCapacity)
+        table.initialize(repeating: Slot(), count: tableCapacity)
         for j in 0..<oldCapacity where oldTable[j].stamp == stamp {
-            var i = Int(truncatingIfNeeded: oldTable[j].hash) & (capacity - 1)
-            while table[i].stamp == stamp { i = (i + 1) & (capacity - 1) }
+            let f = oldTable[j].fingerprint
+            var i = Int(truncatingIfNeeded: f ^ f >> 32) & (tableCapacity - 1)
+            while table[i].stamp == stamp { i = (i + 1) & (tableCapacity - 1) }
             table[i] = oldTable[j]
         }
         oldTable.deallocate()

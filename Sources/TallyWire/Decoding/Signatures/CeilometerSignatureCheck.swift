@@ -23,14 +23,15 @@ final class CeilometerSignatureCheck {
     }
 
     private let authenticator: MessageAuthenticator
-    // Reused per sample; only ever appended to and truncated.
-    private var message: [UInt8] = []
-    private var keyBytes: [UInt8] = []
-    private var members: [Member] = []
-    private var prefix: [UInt8] = []
-    private var signature: [UInt8] = []
-    private var sawSignature = false
-    private var signatureIsString = false
+    // Reused per sample; only ever appended to and truncated. Exclusivity is not
+    // checked at run time: one decoder's thread uses them, never re-entrantly.
+    @exclusivity(unchecked) private var message: [UInt8] = []
+    @exclusivity(unchecked) private var keyBytes: [UInt8] = []
+    @exclusivity(unchecked) private var members: [Member] = []
+    @exclusivity(unchecked) private var prefix: [UInt8] = []
+    @exclusivity(unchecked) private var signature: [UInt8] = []
+    @exclusivity(unchecked) private var sawSignature = false
+    @exclusivity(unchecked) private var signatureIsString = false
     private let digest = UnsafeMutablePointer<UInt8>.allocate(capacity: 32)
 
     init(authenticator: MessageAuthenticator) {
@@ -47,6 +48,28 @@ final class CeilometerSignatureCheck {
     /// Checks the sample object starting at byte `start` of the scanner's text (JSON
     /// that the decoder has already read, so it is well-formed).
     func verify(sampleAt start: Int, in scanner: JSONScanner, state: DecoderState) -> Verdict {
+        guard computeDigest(sampleAt: start, in: scanner, state: state) else { return .mismatch }
+        guard sawSignature else { return .missing }
+        guard signatureIsString else { return .notAString }
+        guard signature.count == 64 else { return .mismatch }
+        var difference: UInt8 = 0  // compare every byte: no early exit to time
+        for i in 0..<32 {
+            difference |= signature[2 * i] ^ Self.hexDigits[Int(digest[i] >> 4)]
+            difference |= signature[2 * i + 1] ^ Self.hexDigits[Int(digest[i] & 0xF)]
+        }
+        return difference == 0 ? .good : .mismatch
+    }
+
+    /// The signature Ceilometer would give the sample at `start`, in lowercase hex.
+    func signature(ofSampleAt start: Int, in scanner: JSONScanner, state: DecoderState) -> String? {
+        guard computeDigest(sampleAt: start, in: scanner, state: state) else { return nil }
+        return String(decoding: (0..<64).map { Self.hexDigits[Int(($0 & 1 == 0 ? digest[$0 / 2] >> 4 : digest[$0 / 2] & 0xF))] },
+                      as: UTF8.self)
+    }
+
+    /// Builds the signed message of the sample at `start` and its MAC into `digest`;
+    /// false if the text is not a JSON object.
+    private func computeDigest(sampleAt start: Int, in scanner: JSONScanner, state: DecoderState) -> Bool {
         message.removeAll(keepingCapacity: true)
         keyBytes.removeAll(keepingCapacity: true)
         members.removeAll(keepingCapacity: true)
@@ -58,20 +81,13 @@ final class CeilometerSignatureCheck {
         s.keys = nil  // already checked on the first pass
         s.position = start
         do throws(JSONSyntaxError) {
+            guard try s.peekKind() == .object else { return false }
             try flatten(&s, state: state, top: true)
         } catch {
-            return .mismatch
+            return false
         }
-        guard sawSignature else { return .missing }
-        guard signatureIsString else { return .notAString }
         message.withUnsafeBytes { authenticator.authenticate($0, into: digest) }
-        guard signature.count == 64 else { return .mismatch }
-        var difference: UInt8 = 0  // compare every byte: no early exit to time
-        for i in 0..<32 {
-            difference |= signature[2 * i] ^ Self.hexDigits[Int(digest[i] >> 4)]
-            difference |= signature[2 * i + 1] ^ Self.hexDigits[Int(digest[i] & 0xF)]
-        }
-        return difference == 0 ? .good : .mismatch
+        return true
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

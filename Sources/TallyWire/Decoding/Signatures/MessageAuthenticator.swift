@@ -9,7 +9,9 @@ public protocol MessageAuthenticator: AnyObject {
 }
 
 /// Per-input decoding policy (`kafka.inputs[]` in the service configuration).
-public struct DecoderOptions {
+/// Sendable because engine settings carry it; the authenticator in it is used only by
+/// the one decoder built from it, on the rater's thread.
+public struct DecoderOptions: @unchecked Sendable, Equatable {
     /// When set, every Ceilometer sample must carry a `message_signature` that this
     /// authenticator (keyed with the telemetry secret) reproduces; others are
     /// `bad-signature`.
@@ -22,5 +24,9 @@ public struct DecoderOptions {
     public init(signatures: MessageAuthenticator? = nil, acceptedPriorities: [String] = ["SAMPLE"]) {
         self.signatures = signatures
         self.acceptedPriorities = acceptedPriorities
+    }
+
+    public static func == (a: DecoderOptions, b: DecoderOptions) -> Bool {
+        a.signatures === b.signatures && a.acceptedPriorities == b.acceptedPriorities
     }
 }

@@ -1,0 +1,69 @@
+import Foundation
+import TallyCrypto
+import TallyEngine
+import TallyWire
+
+/// The per-input keys of `kafka.inputs[]` that decide what is refused (docs/INPUTS.md,
+/// docs/CONFIG.md): `signature_secret`, `priorities`, `unknown_meters`.
+extension ServiceConfig.Input {
+    static let policyKeys = ["signature_secret", "priorities", "unknown_meters"]
+
+    mutating func readPolicies(_ f: YAMLFields, file: String, context: String, resolve: (String) -> String,
+                               environment: [String: String]) throws {
+        if let raw = f.mapping["signature_secret"] {
+            guard let source = raw as? [String: Any], source.count == 1,
+                  let (kind, value) = source.first, let name = value as? String, !name.isEmpty,
+                  kind == "file" || kind == "env" else {
+                // Never echo the value: someone may have pasted the secret itself here.
+                throw ConfigError(file: file, detail: "\(context).signature_secret must be {file: PATH} or {env: VARIABLE} "
+                    + "(the secret itself does not belong in the configuration file)")
+            }
+            signatureSecret = kind == "file" ? .file(resolve(name)) : .environment(name)
+            _ = try ServiceConfig.Input.readSecret(signatureSecret!, environment: environment, context: "\(file): \(context)")
+        }
+        if let list = try f.list("priorities") {
+            priorities = try list.enumerated().map { j, item in
+                guard let name = item as? String, !name.isEmpty else {
+                    throw ConfigError(file: file, detail: "\(context).priorities[\(j)] must be a non-empty string (Ceilometer sends SAMPLE)")
+                }
+                return name
+            }
+        }
+        if let policy = try f.string("unknown_meters") {
+            guard let value = UnknownMeterPolicy(rawValue: policy) else {
+                throw ConfigError(file: file, detail: "\(context).unknown_meters: '\(policy)' is not one of dead-letter, count, ignore")
+            }
+            unknownMeters = value
+        }
+    }
+
+    /// The secret's bytes: a file's contents without one trailing line break, or an
+    /// environment variable's value. Errors name the place, never the contents.
+    public static func readSecret(_ source: ServiceConfig.SecretSource, environment: [String: String] = ProcessInfo.processInfo.environment,
+                                  context: String) throws -> [UInt8] {
+        var bytes: [UInt8]
+        switch source {
+        case .file(let path):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigError(file: context, detail: "signature secret: cannot read \(source)")
+            }
+            bytes = Array(data)
+            if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+            if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        case .environment(let name):
+            bytes = Array((environment[name] ?? "").utf8)
+        }
+        guard !bytes.isEmpty else { throw ConfigError(file: context, detail: "signature secret: \(source) is empty or missing") }
+        return bytes
+    }
+
+    /// The engine's view of this input, with a signature checker keyed with the secret.
+    public func engineInput(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> EngineSettings.Input {
+        var decoding = DecoderOptions(acceptedPriorities: priorities)
+        if let signatureSecret {
+            let key = try ServiceConfig.Input.readSecret(signatureSecret, environment: environment, context: "input \(topic)")
+            decoding.signatures = try HMACSHA256(key: key)
+        }
+        return EngineSettings.Input(topic: topic, format: format.inputFormat, decoding: decoding, unknownMeters: unknownMeters)
+    }
+}
