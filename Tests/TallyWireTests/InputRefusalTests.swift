@@ -110,6 +110,18 @@ import TallyCore
         #expect(error.detail.contains("invalid UTF-8") && error.detail.hasSuffix("at byte \(native.count - bad.count - 3)"), "\(error.detail)")
     }
 
+    @Test func loneSurrogateEscapesAreRefusedAndPairsKept() throws {
+        for inPlace in [true, false] {
+            let lone = Self.ceilometer(Array(Ceilometer.record([Ceilometer.sample(["resource_id": #""vm-\ud800""#])]).utf8),
+                                       inPlace: inPlace)
+            #expect(lone.error?.reason == .malformedJSON)
+            #expect(lone.error?.detail.contains("lone UTF-16 high surrogate") == true, "\(String(describing: lone.error))")
+            let pair = Self.ceilometer(Array(Ceilometer.record([Ceilometer.sample(["resource_id": #""vm-\ud83d\ude00""#])]).utf8),
+                                       inPlace: inPlace)
+            #expect(pair.samples.first?.resource == "vm-😀")
+        }
+    }
+
     @Test func wellFormedUTF8IsKept() throws {
         let text = "équipe-données 東京 😀 \u{10FFFF}"
         let outcome = Self.ceilometer(Array(Ceilometer.record([Ceilometer.sample(["resource_id": "\"\(text)\""])]).utf8))

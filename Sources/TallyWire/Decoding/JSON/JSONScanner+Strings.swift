@@ -117,7 +117,10 @@ extension JSONScanner {
         position = start + length
     }
 
-    /// Validates one escape sequence at a backslash and steps over it.
+    /// Validates one escape sequence at a backslash and steps over it. A `\u` escape of
+    /// a UTF-16 high surrogate must be followed by one of a low surrogate, and both are
+    /// stepped over; a lone surrogate is refused, as invalid UTF-8 is: it cannot be
+    /// text (Python would fail to encode it), and U+FFFD would bill text nobody sent.
     mutating func skipEscape() throws(JSONSyntaxError) {
         guard position + 1 < count else { throw fail("unterminated escape") }
         switch base[position + 1] {
@@ -128,6 +131,17 @@ extension JSONScanner {
             guard position + 6 <= count else { throw fail("truncated \\u escape") }
             for i in 2..<6 where hexValue(base[position + i]) < 0 {
                 throw fail("invalid hex digit in \\u escape", at: position + i)
+            }
+            let unit = JSONUnescaper.hex4(base + position + 2)
+            if unit >= 0xDC00 && unit < 0xE000 { throw fail("lone UTF-16 low surrogate in a \\u escape") }
+            if unit >= 0xD800 && unit < 0xDC00 {
+                let low = position + 6
+                guard low + 6 <= count, base[low] == UInt8(ascii: "\\"), base[low + 1] == UInt8(ascii: "u"),
+                      (2..<6).allSatisfy({ hexValue(base[low + $0]) >= 0 }),
+                      (0xDC00..<0xE000).contains(JSONUnescaper.hex4(base + low + 2)) else {
+                    throw fail("lone UTF-16 high surrogate in a \\u escape")
+                }
+                position += 6
             }
             position += 6
         default:
@@ -157,6 +171,10 @@ extension JSONScanner {
             guard position + 5 <= count else { throw fail("truncated \\u escape") }
             for i in 1..<5 where hexValue(base[position + i]) < 0 {
                 throw fail("invalid hex digit in \\u escape", at: position + i)
+            }
+            // Surrogates (emoji, or a lone one to refuse) are left to the unescaping path.
+            if (0xD800..<0xE000).contains(JSONUnescaper.hex4(base + position + 1)) {
+                throw fail("surrogate escape in an escaped JSON text")
             }
             position += 5
         default:
