@@ -54,6 +54,22 @@ import TallyCore
         }
     }
 
+    /// Objects past the linear-scan limit move to the hash table: a repeat is still found
+    /// wherever it is, and many distinct keys (siblings sharing names) are fine.
+    @Test(arguments: [5, 31, 32, 33, 100, 20_000])
+    func largeObjectsAreCheckedToo(keys: Int) {
+        let members = (0..<keys).map { "\"k\($0)\": \($0)" }
+        let distinct = "{" + members.joined(separator: ", ") + "}"
+        let siblings = "{\"a\": \(distinct), \"b\": \(distinct)}"
+        let ok = Self.ceilometer(Array(Ceilometer.record([Ceilometer.sample(metadata: siblings)]).utf8))
+        #expect(ok.error == nil, "\(String(describing: ok.error))")
+        for repeated in Set([0, keys / 2, keys - 1]) {
+            let bad = "{" + (members + ["\"k\(repeated)\": -1"]).joined(separator: ", ") + "}"
+            let outcome = Self.ceilometer(Array(Ceilometer.record([Ceilometer.sample(metadata: bad)]).utf8))
+            #expect(outcome.error?.detail.contains("duplicate key 'k\(repeated)'") == true, "\(keys) keys, k\(repeated)")
+        }
+    }
+
     @Test func theSameKeyInDifferentObjectsIsFine() {
         let metadata = #"{"name": "a", "flavor": {"name": "m1.small", "id": "1"}, "image": {"name": "cirros", "id": "2"}}"#
         let outcome = Self.ceilometer(Array(Ceilometer.record([Ceilometer.sample(metadata: metadata),

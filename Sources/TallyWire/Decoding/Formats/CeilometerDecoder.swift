@@ -186,12 +186,17 @@ public final class CeilometerDecoder {
     /// notifications that happen to be on the topic (or forged ones), not usage.
     private func checkPriority(_ summary: NotificationSummary, in scanner: JSONScanner) throws(RecordDecodeError) {
         guard !state.acceptedPriorities.isEmpty, let kind = summary.priorityKind else { return }
-        let accepted = state.acceptedPriorities.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ")
+        var accepted: String {
+            state.acceptedPriorities.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ")
+        }
         guard let span = summary.priority else {
             throw RecordDecodeError(reason: .unexpectedPriority, detail: "priority is \(kind.name), not a string (accepted: \(accepted))")
         }
         let name = state.text(span, in: scanner)
-        if state.acceptedPriorities.contains(where: { $0.elementsEqual(name) }) { return }
+        for priority in state.acceptedPriorities where priority.count == name.count
+            && (name.count == 0 || bytesEqual(name.baseAddress!, priority.withUnsafeBytes { $0.baseAddress! }, name.count)) {
+            return
+        }
         throw RecordDecodeError(reason: .unexpectedPriority,
                                 detail: "priority is '\(String(decoding: name.prefix(64), as: UTF8.self))', not \(accepted)")
     }

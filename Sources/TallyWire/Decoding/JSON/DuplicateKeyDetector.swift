@@ -25,6 +25,9 @@ final class DuplicateKeyDetector {
         var start: Int  // of its keys on the stack
         var serial: UInt32
         var hashed: Bool  // its keys (beyond the linear limit) are in the table
+        /// One bit per key, chosen by its fingerprint: a key whose bit is clear is new
+        /// without a scan, which is most keys of most objects.
+        var seen: UInt64 = 0
     }
 
     private struct Slot {
@@ -111,9 +114,13 @@ final class DuplicateKeyDetector {
         if frames[f].hashed {
             try probe(fingerprint, text, key, object: frames[f].serial, insertingAt: top, scanner)
         } else {
-            for j in frames[f].start..<top where fingerprints[j] == fingerprint {
-                try confirm(j, text, key, scanner)
+            let bit: UInt64 = 1 << (fingerprint >> 58)
+            if frames[f].seen & bit != 0 {
+                for j in frames[f].start..<top where fingerprints[j] == fingerprint {
+                    try confirm(j, text, key, scanner)
+                }
             }
+            frames[f].seen |= bit
             if top - frames[f].start >= Self.linearLimit {
                 frames[f].hashed = true
                 for j in frames[f].start..<top {

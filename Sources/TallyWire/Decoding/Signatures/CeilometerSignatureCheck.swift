@@ -19,7 +19,12 @@ final class CeilometerSignatureCheck {
     private struct Member {
         var keyStart: Int
         var keyLength: Int
+        /// Where the value starts; for strings and numbers, the span read on the first
+        /// pass, so that writing the pairs in sorted order does not scan them again.
         var value: Int
+        var kind: JSONValueKind = .null
+        var span: Range<Int> = 0..<0
+        var hasEscapes = false
     }
 
     private let authenticator: MessageAuthenticator
@@ -110,37 +115,60 @@ final class CeilometerSignatureCheck {
                 }
                 continue
             }
-            members.append(Member(keyStart: keyBytes.count, keyLength: key.count, value: s.position))
+            var member = Member(keyStart: keyBytes.count, keyLength: key.count, value: s.position)
             keyBytes.append(contentsOf: key)
-            try s.skipValue()
+            member.kind = try s.peekKind()
+            switch member.kind {
+            case .string:
+                let span = try s.readString()
+                member.span = span.range
+                member.hasEscapes = span.hasEscapes
+            case .number:
+                member.span = try s.readNumber().range
+            default:
+                try s.skipValue()
+            }
+            members.append(member)
         }
+        let end = s.position
         sortMembers(frame..<members.count)
         for m in frame..<members.count {
             let member = members[m]
-            s.position = member.value
             let keyRange = member.keyStart..<(member.keyStart + member.keyLength)
-            if try s.peekKind() == .object {
+            if member.kind == .object {
                 let mark = prefix.count
                 prefix.append(contentsOf: keyBytes[keyRange])
                 prefix.append(UInt8(ascii: ":"))
+                s.position = member.value
                 try flatten(&s, state: state, top: false)
                 prefix.removeLast(prefix.count - mark)
-            } else {
-                message.append(contentsOf: prefix)
-                message.append(contentsOf: keyBytes[keyRange])
-                try appendStr(&s, state: state)
+                continue
+            }
+            message.append(contentsOf: prefix)
+            message.append(contentsOf: keyBytes[keyRange])
+            switch member.kind {
+            case .string: message.append(contentsOf: state.text(JSONStringSpan(range: member.span, hasEscapes: member.hasEscapes), in: s))
+            case .number: appendNumber(s.bytes(member.span))
+            case .bool: append(s.bytes(member.value..<(member.value + 1)).first == UInt8(ascii: "t") ? "True" : "False")
+            case .null: append("None")
+            default:
+                s.position = member.value
+                try appendRepr(&s, state: state)
             }
         }
+        s.position = end
         members.removeLast(members.count - frame)
         keyBytes.removeLast(keyBytes.count - keyMark)
     }
 
-    /// Python's `str(value)` of a non-dict value.
-    private func appendStr(_ s: inout JSONScanner, state: DecoderState) throws(JSONSyntaxError) {
-        switch try s.peekKind() {
-        case .string: message.append(contentsOf: state.text(try s.readString(), in: s))
-        case .array: try appendRepr(&s, state: state)
-        default: try appendScalar(&s)
+    /// A number as Python's `str` gives it: the token (written by `repr`), or `nan`,
+    /// `inf`, `-inf` for the spellings `json.dumps` uses for non-finite floats.
+    private func appendNumber(_ token: UnsafeRawBufferPointer) {
+        switch token.first {
+        case UInt8(ascii: "N"): append("nan")
+        case UInt8(ascii: "I"): append("inf")
+        case UInt8(ascii: "-") where token.count > 1 && token[1] == UInt8(ascii: "I"): append("-inf")
+        default: message.append(contentsOf: token)
         }
     }
 
@@ -196,13 +224,7 @@ final class CeilometerSignatureCheck {
     private func appendScalar(_ s: inout JSONScanner) throws(JSONSyntaxError) {
         switch try s.peekKind() {
         case .number:
-            let number = try s.readNumber()
-            let token = s.bytes(number.range)
-            if number.isNonFinite {
-                append(token.first == UInt8(ascii: "N") ? "nan" : token.first == UInt8(ascii: "-") ? "-inf" : "inf")
-            } else {
-                message.append(contentsOf: token)
-            }
+            appendNumber(s.bytes(try s.readNumber().range))
         case .bool: append(try s.readBool() ? "True" : "False")
         case .null:
             try s.readNull()
