@@ -18,6 +18,11 @@ extension ServiceConfig.Input {
                 throw ConfigError(file: file, detail: "\(context).signature_secret must be {file: PATH} or {env: VARIABLE} "
                     + "(the secret itself does not belong in the configuration file)")
             }
+            guard format == .ceilometer else {
+                // Only Ceilometer samples carry signatures: native samples would pass unchecked.
+                throw ConfigError(file: file, detail: "\(context).signature_secret needs format ceilometer "
+                    + "(native samples and CloudEvents carry no signature)")
+            }
             signatureSecret = kind == "file" ? .file(resolve(name)) : .environment(name)
             _ = try ServiceConfig.Input.readSecret(signatureSecret!, environment: environment, context: "\(file): \(context)")
         }

@@ -14,7 +14,7 @@ struct RateCommand: ParsableCommand {
     @Option(name: .long, help: "The metrics file (docs/METRICS.md).") var metrics: String
     @Option(name: .long, help: "The ruleset file (docs/RATING.md); without it, flat prices per unit.") var rules: String?
     @Option(name: .long, help: "table or json (one frame per line).") var format: OutputFormat = .table
-    @Option(name: .long, help: "Check Ceilometer signatures with the telemetry secret in this file (as kafka.inputs[].signature_secret {file}).")
+    @Option(name: .long, help: "Check Ceilometer signatures with the telemetry secret in this file (as kafka.inputs[].signature_secret {file}); native and CloudEvents lines carry none and are not checked.")
     var signatureSecretFile: String?
     @Option(name: .long, help: "Check Ceilometer signatures with the telemetry secret in this environment variable.")
     var signatureSecretEnv: String?
