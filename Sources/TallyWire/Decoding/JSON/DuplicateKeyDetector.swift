@@ -41,7 +41,10 @@ final class DuplicateKeyDetector {
     @exclusivity(unchecked) private var refs: UnsafeMutablePointer<KeyRef>
     @exclusivity(unchecked) private var stackCapacity: Int
     @exclusivity(unchecked) private var top = 0
-    @exclusivity(unchecked) private var frames: [Frame] = []
+    /// The open objects, innermost last (a plain buffer: no copy-on-write checks per key).
+    @exclusivity(unchecked) private var frames: UnsafeMutablePointer<Frame>
+    @exclusivity(unchecked) private var frameCount = 0
+    @exclusivity(unchecked) private var frameCapacity = 64
     @exclusivity(unchecked) private var lastSerial: UInt32 = 0
     @exclusivity(unchecked) private var table: UnsafeMutablePointer<Slot>
     @exclusivity(unchecked) private var tableCapacity: Int
@@ -59,19 +62,20 @@ final class DuplicateKeyDetector {
         tableCapacity = 256
         table = .allocate(capacity: tableCapacity)
         table.initialize(repeating: Slot(), count: tableCapacity)
-        frames.reserveCapacity(64)
+        frames = .allocate(capacity: frameCapacity)
     }
 
     deinit {
         fingerprints.deallocate()
         refs.deallocate()
         table.deallocate()
+        frames.deallocate()
     }
 
     /// Forgets everything: called at the start of each record.
     func reset() {
         top = 0
-        frames.removeAll(keepingCapacity: true)
+        frameCount = 0
         lastSerial = 0
         guard tableUsed > 0 else { return }
         tableUsed = 0
@@ -84,33 +88,60 @@ final class DuplicateKeyDetector {
 
     /// How many objects are open; with `unwind(to:)`, lets a reader abandon a
     /// speculative parse (the in-place `oslo.message` read) without confusing the rest.
-    var depth: Int { frames.count }
+    var depth: Int { frameCount }
 
     func unwind(to depth: Int) {
-        guard frames.count > depth else { return }
+        guard frameCount > depth else { return }
         top = frames[depth].start
-        frames.removeLast(frames.count - depth)
+        frameCount = depth
     }
 
     @inline(__always)
     func enterObject() {
         lastSerial &+= 1
-        frames.append(Frame(start: top, serial: lastSerial, hashed: false))
+        if frameCount == frameCapacity { growFrames() }
+        (frames + frameCount).initialize(to: Frame(start: top, serial: lastSerial, hashed: false))
+        frameCount += 1
     }
 
     @inline(__always)
     func leaveObject() {
-        guard let frame = frames.popLast() else { return }
-        top = frame.start
+        guard frameCount > 0 else { return }
+        frameCount -= 1
+        top = frames[frameCount].start
     }
 
     /// Records `key` as a member of the innermost open object; throws if it has it already.
+    /// The common case (a raw key whose bit in its object's mask is clear) is a few
+    /// loads and stores; everything else is in `noteSlowly`.
     @inline(__always)
     func note(_ key: JSONStringSpan, in scanner: JSONScanner) throws(JSONSyntaxError) {
-        guard !frames.isEmpty else { return }
+        let f = frameCount - 1
+        guard f >= 0 else { return }
+        if key.hasEscapes || frames[f].hashed || top == stackCapacity {
+            return try noteSlowly(key, in: scanner)
+        }
+        let fingerprint = Self.fingerprint(scanner.bytes(key.range))
+        let bit: UInt64 = 1 << (fingerprint >> 58)
+        if frames[f].seen & bit != 0 || top - frames[f].start >= Self.linearLimit {
+            return try noteSlowly(key, in: scanner)
+        }
+        frames[f].seen |= bit
+        push(fingerprint, key)
+    }
+
+    @inline(__always)
+    private func push(_ fingerprint: UInt64, _ key: JSONStringSpan) {
+        fingerprints[top] = fingerprint
+        refs[top] = KeyRef(start: key.range.lowerBound, length: key.range.count, hasEscapes: key.hasEscapes)
+        top += 1
+    }
+
+    @inline(never)
+    private func noteSlowly(_ key: JSONStringSpan, in scanner: JSONScanner) throws(JSONSyntaxError) {
         let text = key.hasEscapes ? self.text(key.range, true, scanner, current, currentOuter) : scanner.bytes(key.range)
         let fingerprint = Self.fingerprint(text)
-        let f = frames.count - 1
+        let f = frameCount - 1
         if frames[f].hashed {
             try probe(fingerprint, text, key, object: frames[f].serial, insertingAt: top, scanner)
         } else {
@@ -130,9 +161,7 @@ final class DuplicateKeyDetector {
             }
         }
         if top == stackCapacity { growStack() }
-        fingerprints[top] = fingerprint
-        refs[top] = KeyRef(start: key.range.lowerBound, length: key.range.count, hasEscapes: key.hasEscapes)
-        top += 1
+        push(fingerprint, key)
     }
 
     /// Throws if the key at stack index `j` has the same text.
@@ -192,6 +221,14 @@ final class DuplicateKeyDetector {
         h ^= h >> 31
         h &*= 0x9FB2_1C65_1E98_DF25
         return h ^ h >> 29
+    }
+
+    private func growFrames() {
+        let grown = UnsafeMutablePointer<Frame>.allocate(capacity: frameCapacity * 2)
+        grown.moveInitialize(from: frames, count: frameCount)
+        frames.deallocate()
+        frames = grown
+        frameCapacity *= 2
     }
 
     private func growStack() {
