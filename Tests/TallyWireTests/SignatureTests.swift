@@ -83,6 +83,23 @@ import TallyCrypto
         #expect(forged.rejections.map(\.reason) == [.badSignature])
     }
 
+    /// A sample signed here, with an object past the insertion-sort size, verifies; the
+    /// same object with two values swapped does not (so the keys really are sorted).
+    @Test func largeObjectsSignAndVerify() throws {
+        let mac = try HMACSHA256(key: Self.secret)
+        let keys = (0..<200).map { "k\(($0 * 7919) % 200)" }  // not in order
+        let metadata = "{" + keys.enumerated().map { "\"\($1)\": \($0)" }.joined(separator: ", ") + "}"
+        let sample = Ceilometer.sample(["message_signature": "<omit>"], metadata: metadata)
+        let signature = try #require(CeilometerSigner(authenticator: mac).signature(ofSample: Array(sample.utf8)))
+        let signed = String(sample.dropLast()) + ", \"message_signature\": \"\(signature)\"}"
+        let (decoder, symbols) = try Self.decoder()
+        #expect(Self.decode(Array(Ceilometer.record([signed]).utf8), decoder, symbols).samples.count == 1)
+        let swapped = signed.replacingOccurrences(of: "\"\(keys[0])\": 0,", with: "\"\(keys[0])\": 1,")
+            .replacingOccurrences(of: "\"\(keys[1])\": 1,", with: "\"\(keys[1])\": 0,")
+        #expect(swapped != signed)
+        #expect(Self.decode(Array(Ceilometer.record([swapped]).utf8), decoder, symbols).rejections.map(\.reason) == [.badSignature])
+    }
+
     @Test func withoutASecretNothingIsChecked() {
         let outcome = decodeCeilometer(Ceilometer.record([Ceilometer.sample(["message_signature": "<omit>"])]))
         #expect(outcome.rejections.isEmpty)

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 /// Recomputes a Ceilometer sample's `message_signature` from its JSON and compares.
 ///
 /// What Ceilometer signs (`ceilometer.publisher.utils.compute_signature`, fed by
@@ -265,16 +271,44 @@ final class CeilometerSignatureCheck {
     }
 
     /// Sorts members by key bytes: UTF-8 order is code point order, which is how
-    /// Python sorts `str` keys.
+    /// Python sorts `str` keys. In place and without allocating (the standard library's
+    /// stable sort takes a buffer for more than 20 elements): insertion sort for the
+    /// usual few dozen keys, heapsort beyond, so a hostile object cannot make it quadratic.
+    /// Keys within an object are distinct (repeats are refused first), so stability is moot.
     private func sortMembers(_ range: Range<Int>) {
         guard range.count > 1 else { return }
         keyBytes.withUnsafeBufferPointer { keys in
-            members[range].sort { a, b in
-                let n = min(a.keyLength, b.keyLength)
-                for i in 0..<n where keys[a.keyStart + i] != keys[b.keyStart + i] {
-                    return keys[a.keyStart + i] < keys[b.keyStart + i]
+            members.withUnsafeMutableBufferPointer { all in
+                let m = UnsafeMutableBufferPointer(rebasing: all[range])
+                func less(_ a: Member, _ b: Member) -> Bool {
+                    let n = min(a.keyLength, b.keyLength)
+                    let order = n == 0 ? 0 : memcmp(keys.baseAddress! + a.keyStart, keys.baseAddress! + b.keyStart, n)
+                    return order != 0 ? order < 0 : a.keyLength < b.keyLength
                 }
-                return a.keyLength < b.keyLength
+                if m.count <= 48 {
+                    for i in 1..<m.count {
+                        let x = m[i]
+                        var j = i
+                        while j > 0 && less(x, m[j - 1]) { m[j] = m[j - 1]; j -= 1 }
+                        m[j] = x
+                    }
+                    return
+                }
+                func siftDown(_ start: Int, _ end: Int) {
+                    var root = start
+                    while 2 * root + 1 < end {
+                        var child = 2 * root + 1
+                        if child + 1 < end && less(m[child], m[child + 1]) { child += 1 }
+                        guard less(m[root], m[child]) else { return }
+                        m.swapAt(root, child)
+                        root = child
+                    }
+                }
+                for start in stride(from: m.count / 2 - 1, through: 0, by: -1) { siftDown(start, m.count) }
+                for end in stride(from: m.count - 1, to: 0, by: -1) {
+                    m.swapAt(0, end)
+                    siftDown(0, end)
+                }
             }
         }
     }
