@@ -26,11 +26,12 @@ let package = Package(
         .target(name: "TallyCore", swiftSettings: v5),
         .target(name: "TallyWire", dependencies: ["TallyCore", "Yams"], swiftSettings: v5),
         .target(name: "TallyKafka", dependencies: ["CRdKafka"], swiftSettings: v5),
+        .target(name: "TallyCrypto", dependencies: ["CCrypto", "TallyWire"], swiftSettings: v5),
         .target(name: "TallyLMDB", dependencies: ["CLMDB"], swiftSettings: v5),
         .target(name: "TallyScript", dependencies: ["TallyCore", "CLua"], swiftSettings: v5),
         .target(name: "TallyEngine", dependencies: ["TallyCore", "TallyWire"], swiftSettings: v5),
         .target(name: "TallyRuntime", dependencies: [
-            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "CLMDB", "Yams",
+            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyCrypto", "CLMDB", "Yams",
         ], swiftSettings: v5),
         .target(name: "TallyTestSupport", dependencies: ["TallyCore", "TallyWire", "TallyKafka"], swiftSettings: v5),
         .executableTarget(name: "tally", dependencies: [
@@ -39,20 +40,20 @@ let package = Package(
         ], swiftSettings: v5),
         .executableTarget(name: "tally-bench", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyRuntime",
-            "TallyTestSupport",
+            "TallyTestSupport", "TallyCrypto",
         ], path: "tools/bench", swiftSettings: v5),
 
         .testTarget(name: "TallyCoreTests", dependencies: [
             "TallyCore", .product(name: "PropertyBased", package: "swift-property-based"),
         ], swiftSettings: v5),
-        .testTarget(name: "TallyWireTests", dependencies: ["TallyCore", "TallyWire"],
+        .testTarget(name: "TallyWireTests", dependencies: ["TallyCore", "TallyWire", "TallyCrypto"],
                     resources: [.copy("Fixtures")], swiftSettings: v5),
         .testTarget(name: "TallyKafkaTests", dependencies: ["TallyKafka", "TallyTestSupport"], swiftSettings: v5),
         .testTarget(name: "TallyLMDBTests", dependencies: ["TallyLMDB"], swiftSettings: v5),
         .testTarget(name: "TallyScriptTests", dependencies: ["TallyScript", "TallyCore"], swiftSettings: v5),
         .testTarget(name: "TallyEngineTests", dependencies: ["TallyEngine", "TallyCore", "TallyWire"], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyTestSupport", "TallyRuntime", "tally",
+            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyTestSupport", "TallyRuntime", "TallyCrypto", "tally",
         ], swiftSettings: v5),
     ]
 )

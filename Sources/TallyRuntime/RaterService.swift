@@ -51,7 +51,7 @@ public final class RaterService {
         let pricer = try Self.atBroker(config.bootstrapServers, "reading the rule log \(config.rulesTopic)") { try makePricer(store) }
         ruleLog = pricer as? RuleLogPricer
         var settings = EngineSettings(
-            inputs: config.inputs.map { EngineSettings.Input(topic: $0.topic, format: $0.format.inputFormat) },
+            inputs: try config.inputs.map { try $0.engineInput() },
             framesTopic: config.framesTopic, framesPartitions: config.framesPartitions,
             deadLetterTopic: config.deadLetterTopic, deadLetterPartitions: 1, currency: config.currency)
         settings.correctionsTopic = config.correctionsTopic

@@ -1,4 +1,5 @@
 import Foundation
+import TallyEngine
 import TallyWire
 import Yams
 
@@ -9,6 +10,27 @@ public struct ServiceConfig: Sendable {
         public enum Format: String, Sendable, CaseIterable { case ceilometer, native, cloudevents, auto }
         public var topic: String
         public var format: Format
+        /// Where the telemetry secret that signs Ceilometer samples is read from; nil:
+        /// signatures are not checked. Only the place is kept here, never the secret.
+        public var signatureSecret: SecretSource?
+        /// Notification priorities accepted on a Ceilometer input (empty: any).
+        public var priorities: [String] = ["SAMPLE"]
+        /// `dead-letter`, `count` or `ignore` (docs/INPUTS.md).
+        public var unknownMeters: UnknownMeterPolicy = .deadLetter
+
+        public init(topic: String, format: Format) { self.topic = topic; self.format = format }
+    }
+
+    /// A secret kept outside the configuration file.
+    public enum SecretSource: Sendable, Equatable, CustomStringConvertible {
+        case file(String)
+        case environment(String)
+        public var description: String {
+            switch self {
+            case .file(let path): "the file '\(path)'"
+            case .environment(let name): "the environment variable \(name)"
+            }
+        }
     }
 
     public var bootstrapServers: String
@@ -119,7 +141,9 @@ extension ServiceConfig {
                 let f = try ConfigSection(item, keys: inputKeys)
                 guard let topic = try f["topic"]?.nonEmptyString() else { throw item.error("`topic` is required") }
                 let format = try f["format"]?.choice(Input.Format.self) ?? .auto
-                return Input(topic: topic, format: format)
+                var input = Input(topic: topic, format: format)
+                try input.readPolicies(f, item: item, resolve: resolve, environment: environment)
+                return input
             }
             guard !config.inputs.isEmpty else { throw inputs.error("at least one input topic is required") }
         }
@@ -152,7 +176,7 @@ extension ServiceConfig {
     static let kafkaKeys: Set<String> = ["bootstrap", "inputs", "frames_topic", "deadletter_topic", "rules_topic",
                                          "frames_partitions", "input_partitions", "create_topics", "properties",
                                          "on_offset_reset", "corrections_topic", "checkpoints_topic"]
-    static let inputKeys: Set<String> = ["topic", "format"]
+    static let inputKeys: Set<String> = ["topic", "format", "signature_secret", "priorities", "unknown_meters"]
     static let stateKeys: Set<String> = ["path", "map_size_mib", "durable"]
     static let ratingKeys: Set<String> = ["currency"]
     static let engineKeys: Set<String> = ["batch_samples", "batch_ms", "stop_timeout_ms"]

@@ -67,15 +67,27 @@ import Testing
         (#""\ud83d\ude00 smile""#, "😀 smile"),
         (#""quote \" backslash \\ slash \/ tab \t nl \n""#, "quote \" backslash \\ slash / tab \t nl \n"),
         (#""\u0041\u00df\u6771\uD834\uDD1E""#, "Aß東𝄞"),
-        (#""lone \ud800 high""#, "lone \u{FFFD} high"),
-        (#""lone \udc00 low""#, "lone \u{FFFD} low"),
-        (#""high then bmp \ud800\u0041""#, "high then bmp \u{FFFD}A"),
         (#""a long string without escapes that spans several words""#, "a long string without escapes that spans several words"),
     ])
     func unescapesToUTF8(literal: String, expected: String) throws {
         let (separate, fused) = try Self.unescape(literal)
         #expect(separate == expected)
         #expect(fused == expected)
+    }
+
+    /// Issue 14 item 4: a lone surrogate used to become U+FFFD and be billed; it is refused now.
+    @Test(arguments: [#""lone \ud800 high""#, #""lone \udc00 low""#, #""high then bmp \ud800\u0041""#,
+                      #""high at the end \ud83d""#, #""two highs \ud83d\ud83d""#])
+    func loneSurrogatesAreRefused(literal: String) throws {
+        let bytes = Array(literal.utf8)
+        try bytes.withUnsafeBytes { raw in
+            var scanner = JSONScanner(raw)
+            #expect(throws: JSONSyntaxError.self) { _ = try scanner.readString() }
+            var fused = JSONScanner(raw)
+            #expect(throws: JSONSyntaxError.self) { _ = try fused.readStringUnescaping(into: ScratchBuffer(capacity: 1)) }
+            var other = JSONScanner(raw)
+            do throws(JSONSyntaxError) { _ = try other.readString() } catch { #expect(error.problem.contains("lone UTF-16"), "\(error)") }
+        }
     }
 
     @Test func numberTokensKeepTheirSpelling() throws {

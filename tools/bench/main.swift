@@ -7,7 +7,7 @@ let which = arguments.first { !$0.hasPrefix("-") && Int($0) == nil } ?? "all"
 let records = arguments.firstIndex(of: "--records").flatMap { i in arguments.dropFirst(i - arguments.startIndex + 1).first.flatMap { Int($0) } } ?? 50_000
 let tallyBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tally").path
 
-if which == "decode" || which == "all" { print("== decode"); runDecodeBench() }
+if which == "decode" || which == "all" { print("== decode"); runDecodeBench(); runSignatureBench() }
 if which == "rating" || which == "all" { print("== rating"); runRatingBench() }
 if which == "script" || which == "all" { print("== script"); runScriptBench() }
 if which == "rulelog" || which == "all" { print("== rule log"); runRuleLogBench() }

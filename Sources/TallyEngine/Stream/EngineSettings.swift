@@ -7,7 +7,14 @@ public struct EngineSettings: Sendable {
     public struct Input: Sendable, Equatable {
         public var topic: String
         public var format: InputFormat
-        public init(topic: String, format: InputFormat) { self.topic = topic; self.format = format }
+        /// Signature checking and accepted notification priorities (docs/INPUTS.md).
+        public var decoding: DecoderOptions
+        /// What to do with samples of meters the metrics file does not configure.
+        public var unknownMeters: UnknownMeterPolicy
+        public init(topic: String, format: InputFormat, decoding: DecoderOptions = DecoderOptions(),
+                    unknownMeters: UnknownMeterPolicy = .deadLetter) {
+            self.topic = topic; self.format = format; self.decoding = decoding; self.unknownMeters = unknownMeters
+        }
     }
 
     public var inputs: [Input]
@@ -32,6 +39,19 @@ public struct EngineSettings: Sendable {
         self.deadLetterTopic = deadLetterTopic; self.deadLetterPartitions = deadLetterPartitions
         self.currency = currency; self.engineVersion = engineVersion; self.maintenanceInterval = maintenanceInterval
     }
+}
+
+/// What happens to a sample whose meter is not in the metrics file (issue 9 item 8:
+/// Ceilometer publishes dozens of meters nobody rates, and dead-lettering each of
+/// them made the dead-letter topic outgrow the input).
+public enum UnknownMeterPolicy: String, Sendable, CaseIterable {
+    /// Dead-lettered as `unknown-metric`, with the record (the default).
+    case deadLetter = "dead-letter"
+    /// Not dead-lettered; counted in `samples_unknown_meter` and per meter in
+    /// `unknown_meters{metric="…"}`.
+    case count
+    /// Not dead-lettered; counted in `samples_unknown_meter` only.
+    case ignore
 }
 
 public enum TallyVersion {

@@ -65,6 +65,17 @@ extension StreamRater {
             : String(text.prefix(DeadLetterLimits.detailCharacters)) + "… (\(text.utf8.count) bytes)"
     }
 
+    /// Counts one sample of an unconfigured meter under its name. The name is made
+    /// into a String once per meter, not per sample.
+    func countUnknownMeter(_ metric: Symbol) {
+        let name: String
+        if let known = unknownMeterNames[metric] { name = known } else {
+            name = symbols.string(metric)
+            unknownMeterNames[metric] = name
+        }
+        counters.unknownMeters[name, default: 0] += 1
+    }
+
     func enqueue(_ entry: OutboxEntry) {
         outboxSequence += 1
         newOutbox.append((outboxSequence, entry))

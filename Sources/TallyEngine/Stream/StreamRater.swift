@@ -55,6 +55,7 @@ public final class StreamRater {
     var lastMaintenance: EventTime?
     var groupScratch: [UInt8] = []
     var rejections: [SampleRejection] = []
+    var unknownMeterNames: [Symbol: String] = [:]
     var storeFailure: Error?
     /// Meta entries written by the next commit (executed corrections, their topic offset).
     var pendingMetaWrites: [([UInt8], [UInt8])] = []
@@ -71,7 +72,9 @@ public final class StreamRater {
         self.symbols = symbols
         let catalog = try MetricCatalog(config: metrics, symbols: symbols)
         self.catalog = catalog
-        decoders = settings.inputs.map { SampleDecoder(format: $0.format, symbols: symbols, plan: catalog.plan) }
+        decoders = settings.inputs.map {
+            SampleDecoder(format: $0.format, symbols: symbols, plan: catalog.plan, options: $0.decoding)
+        }
         var topics: [String: UInt16] = [:]
         for (i, input) in settings.inputs.enumerated() { topics[input.topic] = UInt16(i) }
         topicIndex = topics
@@ -111,11 +114,18 @@ public final class StreamRater {
         caughtUp.remove(pid)
         offsets[pid] = record.offset + 1
         counters.recordsIn += 1
-        var folded = 0, duplicates = 0
+        var folded = 0, duplicates = 0, unknown = 0
+        let unknownMeters = settings.inputs[Int(topic)].unknownMeters
         rejections.removeAll(keepingCapacity: true)
         var recordError: RecordDecodeError?
         do {
             _ = try decoders[Int(topic)].decode(record.value, emit: { sample in
+                if unknownMeters != .deadLetter, catalog.index(of: sample.metric) == nil {
+                    // Decided before foldSample, which would build a dead letter's detail text.
+                    unknown += 1
+                    if unknownMeters == .count { countUnknownMeter(sample.metric) }
+                    return
+                }
                 switch foldSample(sample, partition: pid, offset: record.offset, wallNow: wallNow) {
                 case .folded: folded += 1
                 case .duplicate: duplicates += 1
@@ -132,13 +142,16 @@ public final class StreamRater {
         }
         if clocks[pid] == nil { clocks[pid] = PartitionClock() }
         clocks[pid]!.noteActivity(wallTime: wallNow)
-        counters.samplesIn += UInt64(folded + duplicates + rejections.count)
+        counters.samplesIn += UInt64(folded + duplicates + unknown + rejections.count)
+        counters.samplesUnknownMeter += UInt64(unknown)
         counters.samplesFolded += UInt64(folded)
         counters.samplesDuplicate += UInt64(duplicates)
         counters.samplesDeadLettered += UInt64(rejections.count)
         if recordError != nil || !rejections.isEmpty {
             counters.recordsDeadLettered += 1
             deadLetter(record, error: recordError, rejections: rejections)
+        } else if folded == 0 && unknown > 0 {
+            counters.recordsUnknownMeter += 1
         } else if folded == 0 && duplicates > 0 {
             counters.recordsDuplicate += 1
         } else {

@@ -71,7 +71,7 @@ public struct ReplayEngine {
     /// sample is judged late by the replay's own clock.
     public func run(pricer: WindowPricer, wallNow: EventTime = WallClock.now()) throws -> [String: FrameRecord] {
         let settings = EngineSettings(
-            inputs: config.inputs.map { EngineSettings.Input(topic: $0.topic, format: $0.format.inputFormat) },
+            inputs: try config.inputs.map { try $0.engineInput() },
             framesTopic: config.framesTopic, framesPartitions: config.framesPartitions,
             deadLetterTopic: config.deadLetterTopic, deadLetterPartitions: 1, currency: config.currency)
         let rater = try StreamRater(settings: settings, metrics: metrics, pricer: pricer, store: MemoryStateStore())

@@ -1,7 +1,7 @@
 /// Why a record (or one sample in it) is dead-lettered. The raw values are the
 /// machine-readable reasons written to `tally.deadletter` and used as metric labels.
 ///
-/// The decoders produce the first eight; the engine decides the others.
+/// The decoders produce the first ten; the engine decides the others.
 public enum DeadLetterReason: String, Sendable, CaseIterable, Codable {
     /// The bytes are not JSON (truncated, garbage, empty), or an embedded JSON text
     /// (Ceilometer's `oslo.message`) is not.
@@ -20,6 +20,12 @@ public enum DeadLetterReason: String, Sendable, CaseIterable, Codable {
     case unsupportedCounterType = "unsupported-counter-type"
     /// A Ceilometer notification whose `payload` list is empty.
     case emptyPayload = "empty-payload"
+    /// A Ceilometer sample whose `message_signature` is missing or does not match the
+    /// input's telemetry secret (only when a secret is configured).
+    case badSignature = "bad-signature"
+    /// A Ceilometer notification whose `priority` is not one the input accepts
+    /// (`SAMPLE`, what Ceilometer's sample publisher sends, unless configured).
+    case unexpectedPriority = "unexpected-priority"
     /// Decided by the engine: the metric is not configured.
     case unknownMetric = "unknown-metric"
     /// Decided by the engine: the sample's window is past retention.

@@ -49,7 +49,8 @@ final class EndToEndFixture {
 
     """
 
-    init(extraConfig: String = "") throws {
+    /// `inputPolicies`: extra keys of the `metering.sample` input (`signature_secret`, …), as flow-map members.
+    init(extraConfig: String = "", inputPolicies: String = "") throws {
         broker = try BrokerProcess.start()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -59,7 +60,7 @@ final class EndToEndFixture {
         kafka:
           bootstrap: \(broker.bootstrapServers)
           inputs:
-            - {topic: metering.sample, format: ceilometer}
+            - {topic: metering.sample, format: ceilometer\(inputPolicies.isEmpty ? "" : ", " + inputPolicies)}
           input_partitions: 3
           frames_partitions: 3
         state:

@@ -21,13 +21,13 @@ public final class CeilometerDecoder {
     var readsMessageInPlace = true
 
     private static let envelopeKeys = ByteKeyTable(["oslo.message", "oslo.version", "payload"])
-    private static let notificationKeys = ByteKeyTable(["payload", "event_type"])
+    private static let notificationKeys = ByteKeyTable(["payload", "event_type", "priority"])
 
     /// - Parameters:
     ///   - symbols: where strings are interned; the engine reads symbols back from it.
     ///   - plan: the metadata keys to extract into `DecodedSample.metadata`.
-    public convenience init(symbols: SymbolTable, plan: MetadataPlan = .empty) {
-        self.init(state: DecoderState(symbols: symbols, plan: plan))
+    public convenience init(symbols: SymbolTable, plan: MetadataPlan = .empty, options: DecoderOptions = DecoderOptions()) {
+        self.init(state: DecoderState(symbols: symbols, plan: plan, options: options))
     }
 
     init(state: DecoderState) { self.state = state }
@@ -42,20 +42,19 @@ public final class CeilometerDecoder {
     }
 
     private func decodeRecord(_ record: UnsafeRawBufferPointer) throws(RecordDecodeError) {
-        var scanner = JSONScanner(record)
+        var scanner = JSONScanner(record, keys: state.duplicateKeys)
         try requireObject(&scanner, what: "the record")
         var message: UnsafeRawBufferPointer?
         var messageDecoded = false
         var messageKind: JSONValueKind?
         var version: JSONStringSpan?
         var hasPayload = false
-        var duplicateMessage = false
         do throws(JSONSyntaxError) {
             try scanner.beginObject()
             var first = true
             while let key = try scanner.nextMember(&first) {
                 switch Self.envelopeKeys.index.lookup(state.key(key, in: scanner)) {
-                case 0 where messageKind == nil:
+                case 0:  // a second oslo.message is a duplicate key, refused by the scanner
                     messageKind = try scanner.peekKind()
                     if messageKind != .string {
                         try scanner.skipValue()
@@ -64,9 +63,6 @@ public final class CeilometerDecoder {
                     } else {
                         message = try scanner.readStringUnescaping(into: messageScratch)
                     }
-                case 0:
-                    duplicateMessage = true
-                    try scanner.skipValue()
                 case 1:
                     if try scanner.peekKind() == .string { version = try scanner.readString() } else { try scanner.skipValue() }
                 case 2:
@@ -81,7 +77,6 @@ public final class CeilometerDecoder {
             throw .malformed(error, in: "record")
         }
 
-        if duplicateMessage { throw .envelope("oslo.message appears twice") }
         if let version, !scanner.bytes(version.range).elementsEqual("2.0".utf8) {
             throw .envelope("oslo.version is '\(String(decoding: scanner.bytes(version.range), as: UTF8.self))', not '2.0'")
         }
@@ -102,19 +97,22 @@ public final class CeilometerDecoder {
     /// produces the precise error.
     private func readMessageInPlace(_ scanner: inout JSONScanner) -> Bool {
         let start = scanner.position
-        var inner = JSONScanner(scanner.bytes(0..<scanner.count), quoteIsEscaped: true)
+        let depth = state.duplicateKeys.depth
+        var inner = JSONScanner(scanner.bytes(0..<scanner.count), quoteIsEscaped: true, keys: state.duplicateKeys)
         inner.position = start + 1
         do throws(JSONSyntaxError) {
             guard try inner.peekKind() == .object else { return false }
             let summary = try readNotification(&inner)
             guard try inner.peek() == UInt8(ascii: "\""), (try? checkNotification(summary, in: inner, what: "")) != nil else {
                 state.discard()
+                state.duplicateKeys.unwind(to: depth)
                 return false
             }
             scanner.position = inner.position + 1
             return true
         } catch {
             state.discard()
+            state.duplicateKeys.unwind(to: depth)
             return false
         }
     }
@@ -122,7 +120,7 @@ public final class CeilometerDecoder {
     /// Decodes a notification given as JSON text: the unescaped `oslo.message`, or the
     /// record itself when it came without the envelope.
     private func decodeNotification(_ text: UnsafeRawBufferPointer, what: String) throws(RecordDecodeError) {
-        var scanner = JSONScanner(text)
+        var scanner = JSONScanner(text, keys: state.duplicateKeys)
         try requireObject(&scanner, what: what)
         let summary: NotificationSummary
         do throws(JSONSyntaxError) {
@@ -139,6 +137,8 @@ public final class CeilometerDecoder {
         var payloadCount: Int?
         var payloadKind = JSONValueKind.array
         var eventType: JSONStringSpan?
+        var priority: JSONStringSpan?
+        var priorityKind: JSONValueKind?
     }
 
     /// Reads the notification object at the scanner, staging the samples of `payload`.
@@ -157,6 +157,9 @@ public final class CeilometerDecoder {
                 }
             case 1:
                 if try scanner.peekKind() == .string { summary.eventType = try scanner.readString() } else { try scanner.skipValue() }
+            case 2:
+                summary.priorityKind = try scanner.peekKind()
+                if summary.priorityKind == .string { summary.priority = try scanner.readString() } else { try scanner.skipValue() }
             default:
                 try scanner.skipValue()
             }
@@ -172,9 +175,30 @@ public final class CeilometerDecoder {
                 throw .envelope("event_type is '\(String(decoding: name, as: UTF8.self))', not 'metering'")
             }
         }
+        try checkPriority(summary, in: scanner)
         guard summary.payloadKind == .array else { throw .envelope("payload is \(summary.payloadKind.name), not a list") }
         guard let payloadCount = summary.payloadCount else { throw .envelope("\(what) has no payload") }
         guard payloadCount > 0 else { throw RecordDecodeError(reason: .emptyPayload, detail: "payload is an empty list") }
+    }
+
+    /// A notification's `priority`, when it has one, must be one the input accepts:
+    /// oslo.messaging's `Notifier.sample` sends `SAMPLE`; `INFO`, `ERROR`, … are other
+    /// notifications that happen to be on the topic (or forged ones), not usage.
+    private func checkPriority(_ summary: NotificationSummary, in scanner: JSONScanner) throws(RecordDecodeError) {
+        guard !state.acceptedPriorities.isEmpty, let kind = summary.priorityKind else { return }
+        var accepted: String {
+            state.acceptedPriorities.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ")
+        }
+        guard let span = summary.priority else {
+            throw RecordDecodeError(reason: .unexpectedPriority, detail: "priority is \(kind.name), not a string (accepted: \(accepted))")
+        }
+        let name = state.text(span, in: scanner)
+        for priority in state.acceptedPriorities where priority.count == name.count
+            && (name.count == 0 || bytesEqual(name.baseAddress!, priority.withUnsafeBytes { $0.baseAddress! }, name.count)) {
+            return
+        }
+        throw RecordDecodeError(reason: .unexpectedPriority,
+                                detail: "priority is '\(String(decoding: name.prefix(64), as: UTF8.self))', not \(accepted)")
     }
 
     /// Stages each sample of the payload list at the scanner; returns how many there were.
@@ -184,7 +208,19 @@ public final class CeilometerDecoder {
         var index = 0
         while try scanner.nextElement(&first) {
             let slots = state.beginSample()
-            let draft = try state.readSample(&scanner, schema: .ceilometer, index: index, slots: slots)
+            let start = scanner.position
+            var draft = try state.readSample(&scanner, schema: .ceilometer, index: index, slots: slots)
+            if let check = state.signatureCheck, scanner.bytes(start..<(start + 1)).first == UInt8(ascii: "{") {
+                // Checked before anything else the sample says: unsigned content is not evidence.
+                switch check.verify(sampleAt: start, in: scanner, state: state) {
+                case .good: break
+                case .missing: draft.override(.badSignature, "payload[\(index)] has no message_signature")
+                case .notAString: draft.override(.badSignature, "payload[\(index)].message_signature is not a string")
+                case .mismatch:
+                    draft.override(.badSignature, "payload[\(index)].message_signature does not match the sample "
+                        + "(HMAC-SHA256 with the input's telemetry secret)")
+                }
+            }
             if let reason = draft.problem {
                 state.stage(SampleRejection(reason: reason, sampleIndex: index, detail: draft.problemDetail))
             } else {

@@ -28,7 +28,7 @@ public final class CloudEventsDecoder {
     }
 
     private func decodeEvent(_ record: UnsafeRawBufferPointer) throws(RecordDecodeError) {
-        var scanner = JSONScanner(record)
+        var scanner = JSONScanner(record, keys: state.duplicateKeys)
         guard !scanner.isAtEnd else { throw RecordDecodeError(reason: .malformedJSON, detail: "the record is empty") }
         try requireTopLevelObject(&scanner, what: "the record")
         // Attribute spans by the index of their name in `attributes`; nil when absent or not a string.

@@ -16,8 +16,9 @@ public final class NativeSampleDecoder {
     @discardableResult
     public func decode(_ record: UnsafeRawBufferPointer, emit: (DecodedSample) -> Void,
                        reject: (SampleRejection) -> Void) throws(RecordDecodeError) -> RecordDecodeCounts {
-        var scanner = JSONScanner(record)
+        var scanner = JSONScanner(record, keys: state.duplicateKeys)
         guard !scanner.isAtEnd else { throw RecordDecodeError(reason: .malformedJSON, detail: "the record is empty") }
+        state.duplicateKeys.reset()
         do throws(JSONSyntaxError) {
             let slots = state.beginSample()
             let draft = try state.readSample(&scanner, schema: .native, index: 0, slots: slots)

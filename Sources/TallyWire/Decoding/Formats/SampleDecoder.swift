@@ -21,9 +21,10 @@ public final class SampleDecoder {
     private let native: NativeSampleDecoder
     private let cloudEvents: CloudEventsDecoder
 
-    public init(format: InputFormat, symbols: SymbolTable, plan: MetadataPlan = .empty) {
+    public init(format: InputFormat, symbols: SymbolTable, plan: MetadataPlan = .empty,
+                options: DecoderOptions = DecoderOptions()) {
         self.format = format
-        let state = DecoderState(symbols: symbols, plan: plan)
+        let state = DecoderState(symbols: symbols, plan: plan, options: options)
         ceilometer = CeilometerDecoder(state: state)
         native = NativeSampleDecoder(state: state)
         cloudEvents = CloudEventsDecoder(state: state)

@@ -6,8 +6,9 @@ struct JSONStringSpan {
 }
 
 extension JSONScanner {
-    /// Reads a string starting at the next `"`, validating its escapes, and returns its
-    /// span. Control characters inside strings are rejected, as RFC 8259 requires.
+    /// Reads a string starting at the next `"`, validating its escapes and its UTF-8, and
+    /// returns its span. Control characters inside strings are rejected, as RFC 8259
+    /// requires; so are bytes that are not well-formed UTF-8 (`validateUTF8Sequence`).
     @inline(__always)
     mutating func readString() throws(JSONSyntaxError) -> JSONStringSpan {
         // Callers have usually just peeked at the quote; only skip whitespace if not.
@@ -39,14 +40,18 @@ extension JSONScanner {
                     try skipEscape()
                 }
                 hasEscapes = true
+            } else if c >= 0x80 {
+                try validateUTF8Sequence()
             } else {
                 throw fail("control character 0x\(String(c, radix: 16)) in string")
             }
         }
     }
 
-    /// Advances over bytes that need no attention (not `"`, `\`, or below 0x20), eight
-    /// at a time: the classic "has a byte equal to / less than" word tricks.
+    /// Advances over bytes that need no attention (ASCII other than `"`, `\` and below
+    /// 0x20), eight at a time: the classic "has a byte equal to / less than" word tricks.
+    /// Non-ASCII bytes stop it too, so that `readString` validates their UTF-8; ASCII
+    /// text (nearly all of Ceilometer's) pays one more OR per word.
     @inline(__always)
     mutating func skipPlainStringBytes() {
         #if _endian(little)
@@ -56,7 +61,8 @@ extension JSONScanner {
             let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
             let quote = word ^ (ones &* 0x22)
             let backslash = word ^ (ones &* 0x5C)
-            let hits = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word) & highs
+            let hits = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word
+                | word) & highs
             if hits != 0 {
                 // The lowest flagged byte is exact; flags above it may be borrow artefacts.
                 position += hits.trailingZeroBitCount >> 3
@@ -67,12 +73,54 @@ extension JSONScanner {
         #endif
         while position < count {
             let c = base[position]
-            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { return }
+            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 || c >= 0x80 { return }
             position += 1
         }
     }
 
-    /// Validates one escape sequence at a backslash and steps over it.
+    /// Steps over one multi-byte UTF-8 sequence at the scanner (a byte >= 0x80), or
+    /// throws naming what is wrong and where. Well-formed means Unicode's table 3-7:
+    /// no stray continuation bytes, no overlong encodings (C0, C1, E0 80–9F, F0 80–8F),
+    /// no encoded surrogates (ED A0–BF), nothing above U+10FFFF (F4 90+, F5–FF), no
+    /// truncated sequence. Python would not have encoded such bytes, and replacing them
+    /// with U+FFFD would bill text that nobody sent.
+    mutating func validateUTF8Sequence() throws(JSONSyntaxError) {
+        let start = position
+        let lead = base[start]
+        let length: Int
+        var low: UInt8 = 0x80, high: UInt8 = 0xBF  // the allowed range of the second byte
+        switch lead {
+        case 0x80...0xBF: throw fail("invalid UTF-8: stray continuation byte 0x\(String(lead, radix: 16))", at: start)
+        case 0xC0, 0xC1: throw fail("invalid UTF-8: overlong encoding (lead byte 0x\(String(lead, radix: 16)))", at: start)
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; low = 0xA0
+        case 0xED: length = 3; high = 0x9F
+        case 0xE1...0xEF: length = 3
+        case 0xF0: length = 4; low = 0x90
+        case 0xF4: length = 4; high = 0x8F
+        case 0xF1...0xF3: length = 4
+        default: throw fail("invalid UTF-8: byte 0x\(String(lead, radix: 16)) cannot start a character", at: start)
+        }
+        guard start + length <= count else { throw fail("invalid UTF-8: truncated \(length)-byte sequence", at: start) }
+        let second = base[start + 1]
+        if second < low || second > high {
+            if second >= 0x80 && second <= 0xBF {
+                let what = lead == 0xED ? "an encoded UTF-16 surrogate"
+                    : lead == 0xF4 ? "a code point above U+10FFFF" : "an overlong encoding"
+                throw fail("invalid UTF-8: \(what)", at: start)
+            }
+            throw fail("invalid UTF-8: truncated \(length)-byte sequence", at: start)
+        }
+        for i in 2..<length where base[start + i] & 0xC0 != 0x80 {
+            throw fail("invalid UTF-8: truncated \(length)-byte sequence", at: start)
+        }
+        position = start + length
+    }
+
+    /// Validates one escape sequence at a backslash and steps over it. A `\u` escape of
+    /// a UTF-16 high surrogate must be followed by one of a low surrogate, and both are
+    /// stepped over; a lone surrogate is refused, as invalid UTF-8 is: it cannot be
+    /// text (Python would fail to encode it), and U+FFFD would bill text nobody sent.
     mutating func skipEscape() throws(JSONSyntaxError) {
         guard position + 1 < count else { throw fail("unterminated escape") }
         switch base[position + 1] {
@@ -83,6 +131,17 @@ extension JSONScanner {
             guard position + 6 <= count else { throw fail("truncated \\u escape") }
             for i in 2..<6 where hexValue(base[position + i]) < 0 {
                 throw fail("invalid hex digit in \\u escape", at: position + i)
+            }
+            let unit = JSONUnescaper.hex4(base + position + 2)
+            if unit >= 0xDC00 && unit < 0xE000 { throw fail("lone UTF-16 low surrogate in a \\u escape") }
+            if unit >= 0xD800 && unit < 0xDC00 {
+                let low = position + 6
+                guard low + 6 <= count, base[low] == UInt8(ascii: "\\"), base[low + 1] == UInt8(ascii: "u"),
+                      (2..<6).allSatisfy({ hexValue(base[low + $0]) >= 0 }),
+                      (0xDC00..<0xE000).contains(JSONUnescaper.hex4(base + low + 2)) else {
+                    throw fail("lone UTF-16 high surrogate in a \\u escape")
+                }
+                position += 6
             }
             position += 6
         default:
@@ -112,6 +171,10 @@ extension JSONScanner {
             guard position + 5 <= count else { throw fail("truncated \\u escape") }
             for i in 1..<5 where hexValue(base[position + i]) < 0 {
                 throw fail("invalid hex digit in \\u escape", at: position + i)
+            }
+            // Surrogates (emoji, or a lone one to refuse) are left to the unescaping path.
+            if (0xD800..<0xE000).contains(JSONUnescaper.hex4(base + position + 1)) {
+                throw fail("surrogate escape in an escaped JSON text")
             }
             position += 5
         default:

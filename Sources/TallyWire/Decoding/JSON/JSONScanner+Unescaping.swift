@@ -75,21 +75,9 @@ extension JSONScanner {
         case UInt8(ascii: "u"):
             var scalar = JSONUnescaper.hex4(base + escapeStart + 2)
             if scalar >= 0xD800 && scalar < 0xDC00 {
-                if position + 6 <= count, base[position] == UInt8(ascii: "\\"), base[position + 1] == UInt8(ascii: "u") {
-                    let lowStart = position
-                    try skipEscape()
-                    let low = JSONUnescaper.hex4(base + lowStart + 2)
-                    if low >= 0xDC00 && low < 0xE000 {
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else {
-                        position = lowStart  // Not a pair: the second escape stands alone.
-                        scalar = 0xFFFD
-                    }
-                } else {
-                    scalar = 0xFFFD
-                }
-            } else if scalar >= 0xDC00 && scalar < 0xE000 {
-                scalar = 0xFFFD
+                // skipEscape checked that a low surrogate follows and stepped over both.
+                let low = JSONUnescaper.hex4(base + escapeStart + 8)
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
             }
             return JSONUnescaper.writeUTF8(scalar, to: out)
         default: out[0] = e

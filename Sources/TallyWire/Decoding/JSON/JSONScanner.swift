@@ -24,11 +24,15 @@ struct JSONScanner {
     /// (`\"` and `\\`) are understood at the outer level; anything else is a syntax
     /// error, and the caller falls back to unescaping first.
     let quoteIsEscaped: Bool
+    /// Where keys are checked for duplicates (the decoders' scanners); nil reads
+    /// without the check (format sniffing, a second pass over checked bytes).
+    var keys: DuplicateKeyDetector?
 
     /// Nesting limit, so hostile input cannot exhaust the stack in `skipValue`.
     static let maxDepth = 256
 
-    init(_ bytes: UnsafeRawBufferPointer, quoteIsEscaped: Bool = false) {
+    init(_ bytes: UnsafeRawBufferPointer, quoteIsEscaped: Bool = false, keys: DuplicateKeyDetector? = nil) {
+        self.keys = keys
         // An empty buffer may have no base address; point at a static byte instead.
         base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? JSONScanner.emptyBase
         count = bytes.count
@@ -98,7 +102,10 @@ struct JSONScanner {
 
     // MARK: Containers
 
-    mutating func beginObject() throws(JSONSyntaxError) { try expect(UInt8(ascii: "{"), "'{'") }
+    mutating func beginObject() throws(JSONSyntaxError) {
+        try expect(UInt8(ascii: "{"), "'{'")
+        keys?.enterObject()
+    }
     mutating func beginArray() throws(JSONSyntaxError) { try expect(UInt8(ascii: "["), "'['") }
 
     /// The next member's key, with the scanner left at its value; nil after the closing
@@ -108,6 +115,7 @@ struct JSONScanner {
         var c = try peek()
         if c == UInt8(ascii: "}") {
             position += 1
+            keys?.leaveObject()
             return nil
         }
         if !first {
@@ -118,6 +126,7 @@ struct JSONScanner {
         guard atQuote() else { throw fail("expected a string key, found \(describeByte())") }
         first = false
         let key = try readString()
+        try keys?.note(key, in: self)
         try expect(UInt8(ascii: ":"), "':' after object key")
         skipWhitespace()
         return key
@@ -198,6 +207,7 @@ struct JSONScanner {
         var first = true
         if base[position] == UInt8(ascii: "{") {
             position += 1
+            keys?.enterObject()
             while try nextMember(&first) != nil { try skipValue(depth: depth + 1) }
         } else {
             position += 1

@@ -25,8 +25,8 @@ final class ScratchBuffer {
 }
 
 /// Turns the contents of a JSON string that `JSONScanner.readString` has validated into
-/// UTF-8: simple escapes, `\uXXXX`, and surrogate pairs. A lone surrogate becomes U+FFFD,
-/// as in most JSON decoders (Python's keeps it, but it cannot be UTF-8).
+/// UTF-8: simple escapes, `\uXXXX`, and surrogate pairs. The scanner refuses lone
+/// surrogates; should one reach this function anyway it becomes U+FFFD.
 enum JSONUnescaper {
     /// Unescapes `source` into `scratch` and returns the text, valid until the scratch
     /// buffer is used again. The output is never longer than the input.

@@ -24,6 +24,13 @@ final class DecoderState {
     /// For the first of two unescapings when reading doubly-escaped JSON in place.
     let outerScratch = ScratchBuffer(capacity: 256)
 
+    /// Finds repeated keys in the objects of the record being read.
+    let duplicateKeys = DuplicateKeyDetector()
+    /// Set when the input verifies Ceilometer signatures.
+    let signatureCheck: CeilometerSignatureCheck?
+    /// Ceilometer notification priorities accepted (empty: any).
+    let acceptedPriorities: [[UInt8]]
+
     let trueText: Symbol
     let falseText: Symbol
     let nullText: Symbol
@@ -40,8 +47,10 @@ final class DecoderState {
     /// For the sample being read: the rank of the alternative that filled each slot.
     let ranks: UnsafeMutablePointer<Int>
 
-    init(symbols: SymbolTable, plan: MetadataPlan) {
+    init(symbols: SymbolTable, plan: MetadataPlan, options: DecoderOptions = DecoderOptions()) {
         self.symbols = symbols
+        signatureCheck = options.signatures.map { CeilometerSignatureCheck(authenticator: $0) }
+        acceptedPriorities = options.acceptedPriorities.map { Array($0.utf8) }
         self.plan = plan
         trie = plan.trie.view
         slotCount = plan.count
@@ -89,6 +98,7 @@ final class DecoderState {
     /// nothing (all or nothing), otherwise the staged samples go to `emit`/`reject`.
     func decodeRecord(emit: (DecodedSample) -> Void, reject: (SampleRejection) -> Void,
                       _ read: () throws(RecordDecodeError) -> Void) throws(RecordDecodeError) -> RecordDecodeCounts {
+        duplicateKeys.reset()
         do throws(RecordDecodeError) {
             try read()
         } catch {

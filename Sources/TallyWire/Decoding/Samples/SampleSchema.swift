@@ -76,6 +76,12 @@ struct SampleDraft {
         problemDetail = detail()
     }
 
+    /// Records a problem that outranks any found so far (a bad signature).
+    mutating func override(_ reason: DeadLetterReason, _ detail: String) {
+        problem = reason
+        problemDetail = detail
+    }
+
     func sample() -> DecodedSample {
         DecodedSample(key: key, metric: metric, counterType: counterType, unit: unit, volume: volume,
                       timestamp: timestamp, project: project, user: user, resource: resource,
