@@ -17,6 +17,8 @@ public struct PlannedRuleChange: Sendable, Hashable, CustomStringConvertible {
         case .end(let target), .delete(let target): what = "\(change.operation) \(target)"
         case .enableModule(let m), .disableModule(let m): what = "\(change.operation) module \(m.rawValue)"
         case .setModulePriority(let m, let p): what = "set module \(m.rawValue) priority to \(p)"
+        case .batch(let parts):
+            return "batch of \(parts.count) change(s): " + parts.map(\.description).joined(separator: "; ")
         }
         return what + " at \(iso(start))" + (end.map { " until \(iso($0))" } ?? "")
     }
@@ -105,8 +107,10 @@ public enum RuleLogDiff {
         let sameContent = old.with(validity: .always) == new.with(validity: .always)
         let sameStart = explicitStart.map { $0 == oldValidity.start } ?? true
         if sameContent && sameStart && oldValidity.end == newValidity.end { return ([], []) }
-        if oldValidity.start > time {
-            // Not started: CloudKitty lets every member change.
+        if oldValidity.start >= time {
+            // Not started: CloudKitty lets every member change. A rule that starts exactly
+            // at `time` (a change scheduled for the same instant by another writer) is
+            // replaced too: ending it there would end it before it starts.
             return ([], [.init(change: .update(new), start: explicitStart ?? oldValidity.start, end: newValidity.end)])
         }
         if sameContent && sameStart && oldValidity.end == nil, let end = newValidity.end, end >= time {

@@ -9,6 +9,8 @@ enum FoldEffect {
     /// New revisions of existing items.
     case revise([PendingRevision])
     case module(RuleChange)
+    /// A batch: the state after folding every part in order.
+    case batch(RuleLogState)
 }
 
 struct PendingRevision {
@@ -43,7 +45,31 @@ extension RuleLogState {
             try checkNoEnd(e)
             try checkStart(e)
             return .module(e.change)
+        case .batch(let parts):
+            return try checkBatch(parts, e)
         }
+    }
+
+    /// Folds the parts in order on a copy: all of them take effect, or the event is
+    /// rejected with the first part's rejection (and nothing changes).
+    func checkBatch(_ parts: [PlannedRuleChange], _ e: RuleEvent) throws(Rejection) -> FoldEffect {
+        try checkNoEnd(e)
+        if parts.isEmpty { throw Rejection(.invalidEvent, "batch event \(e.id) has no changes") }
+        if let earliest = parts.map(\.start).min(), earliest != e.start {
+            throw Rejection(.invalidEvent, "batch event \(e.id) starts at \(iso(e.start)), not at its earliest part's start \(iso(earliest))")
+        }
+        var copy = self
+        let offset = lastOffset ?? 0
+        for (index, part) in e.parts.enumerated() {
+            if case .batch = part.change { throw Rejection(.invalidEvent, "batch event \(e.id) nests a batch") }
+            do throws(Rejection) {
+                let effect = try copy.check(part)
+                copy.commit(effect, event: part, offset: offset)
+            } catch {
+                throw Rejection(error.code, "change \(index + 1) of \(parts.count) (\(parts[index])): \(error.message)")
+            }
+        }
+        return .batch(copy)
     }
 
     // MARK: Times

@@ -35,15 +35,14 @@ struct RulesApplyCommand: ParsableCommand {
             return
         }
         if dryRun {
-            let events = RuleLogWriter.prepare(changes: changes, author: authorship.author, reason: authorship.reason,
-                                               force: force, now: WallClock.now(), head: state.head)
-            for (change, event) in zip(changes, events) {
-                print("\(change)")
-                print("  \(String(decoding: RuleEventCodec.encode(event), as: UTF8.self))")
-            }
+            let events = RuleLogWriter.prepareAtomic(changes: changes, author: authorship.author,
+                                                     reason: authorship.reason, force: force, now: WallClock.now(),
+                                                     head: state.head)
+            for change in changes { print("\(change)") }
+            for event in events { print("  \(String(decoding: RuleEventCodec.encode(event), as: UTF8.self))") }
             let check = RuleLogWriter.check(events, against: state)
             if let rejected = check.firstRejection {
-                print("tally rules: dry run: change \(rejected.index + 1) would be rejected: \(rejected.rejection)")
+                print("tally rules: dry run: would be rejected: \(rejected.rejection)")
                 throw ExitCode(1)
             }
             print("tally rules: dry run: \(events.count) event(s) would be accepted; nothing published")

@@ -57,14 +57,19 @@ enum RulesCLI {
         }
         let outcomes = try client.publish(publication)
         var allAccepted = true
-        for (change, outcome) in zip(changes, outcomes) {
-            print("\(change): \(outcome)")
+        for (event, outcome) in zip(publication.events, outcomes) {
+            for part in event.parts {
+                print("\(PlannedRuleChange(change: part.change, start: part.start, end: part.end)): \(outcome)")
+            }
             allAccepted = allAccepted && outcome.isAccepted
         }
         if outcomes.contains(where: { if case .retry = $0 { return true } else { return false } }) {
-            print("tally rules: another writer published first; run the command again to apply on top of its changes")
+            // The change was refused whole (one event): nothing of it is in force.
+            print("tally rules: another writer published first; nothing of this change took effect; "
+                  + "run the command again to apply on top of its changes")
+            throw ExitCode(75)  // EX_TEMPFAIL: try again
         }
         guard allAccepted else { throw ExitCode(1) }
-        print("tally rules: \(outcomes.count) event(s) accepted")
+        print("tally rules: \(changes.count) change(s) accepted in \(outcomes.count) event(s)")
     }
 }
