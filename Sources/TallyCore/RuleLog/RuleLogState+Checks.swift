@@ -185,6 +185,15 @@ extension RuleLogState {
         // The first clash in a fixed order, so every reader words the rejection alike.
         let clashing = (clashIndex[key] ?? []).filter { other in
             guard other != replacing, let revision = items[other]?.current else { return false }
+            // CloudKitty accepts a later-created open-ended mapping starting inside an
+            // earlier-created bounded one with the same key (`supersedesLater`). A create is
+            // always the later-created; an update keeps its rule's place in creation order.
+            if case .mapping = item {
+                let otherIsEarlier = replacing.map { createdBefore(other, $0) } ?? true
+                if otherIsEarlier ? v.supersedesLater(revision.validity) : revision.validity.supersedesLater(v) {
+                    return false
+                }
+            }
             return revision.everApplies && revision.validity.overlaps(v)
         }
         if let other = clashing.min(by: ItemKey.precedes), let revision = items[other]?.current {
@@ -264,6 +273,13 @@ func iso(_ t: EventTime) -> String {
 
 func describe(_ v: RuleValidity) -> String {
     "from \(iso(v.start)) " + (v.end.map { "until \(iso($0))" } ?? "with no end")
+}
+
+extension RuleLogState {
+    /// Whether `a` was created before `b` (log order; within one batch, part order).
+    func createdBefore(_ a: ItemKey, _ b: ItemKey) -> Bool {
+        (order.firstIndex(of: a) ?? .max) < (order.firstIndex(of: b) ?? .max)
+    }
 }
 
 extension ItemKey {
