@@ -12,7 +12,7 @@ struct RulesApplyCommand: ParsableCommand {
     @OptionGroup var options: RulesConfigOption
     @Argument(help: "The ruleset file (docs/RATING.md); rules may carry their own start and end.") var file: String
     @OptionGroup var authorship: RulesAuthorship
-    @Option(name: .long, help: "When the changes take effect (ISO 8601; default now).") var at: String?
+    @Option(name: .long, help: "When the changes take effect (ISO 8601). Default: now, the instant the change is recorded, so \"from now on\" needs no --force.") var at: String?
     @Flag(name: .long, help: "Print the events that would be published; publish nothing.") var dryRun = false
     @Flag(name: .long, help: "Agree to changes that start before now (ends can never be set in the past).") var force = false
     @Option(name: .long, help: "With --dry-run: also replay windows starting from this time (ISO 8601) with the changed rules and show the price impact per scope.")
@@ -20,7 +20,7 @@ struct RulesApplyCommand: ParsableCommand {
     @Option(name: .long, help: "End of the --impact-from period (default now).") var impactTo: String?
 
     func run() throws {
-        let time = try RulesCLI.time(at, option: "--at")
+        let (time, recordedAt) = try RulesCLI.effective(at)
         let target: RuleSet
         do { target = try RulesetFile.parse(yaml: try String(contentsOfFile: file, encoding: .utf8), file: file) } catch {
             throw ValidationError("\(error)")
@@ -36,7 +36,7 @@ struct RulesApplyCommand: ParsableCommand {
         }
         if dryRun {
             let events = RuleLogWriter.prepareAtomic(changes: changes, author: authorship.author,
-                                                     reason: authorship.reason, force: force, now: WallClock.now(),
+                                                     reason: authorship.reason, force: force, now: recordedAt,
                                                      head: state.head)
             for change in changes { print("\(change)") }
             for event in events { print("  \(String(decoding: RuleEventCodec.encode(event), as: UTF8.self))") }
@@ -56,6 +56,7 @@ struct RulesApplyCommand: ParsableCommand {
             }
             return
         }
-        try RulesCLI.publish(changes, authorship: authorship, force: force, client: client, state: state)
+        try RulesCLI.publish(changes, authorship: authorship, force: force, client: client, state: state,
+                             recordedAt: recordedAt)
     }
 }

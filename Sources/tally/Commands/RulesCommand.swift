@@ -44,13 +44,22 @@ enum RulesCLI {
         }
     }
 
+    /// When a change takes effect and when it is recorded. Without `--at` both are the
+    /// same instant, "now": the everyday change "from now on" is neither in the past
+    /// (no `--force`) nor an end in the past. With `--at`, it is recorded now.
+    static func effective(_ at: String?, option: String = "--at") throws -> (time: EventTime, recordedAt: EventTime) {
+        let now = WallClock.now()
+        guard let at else { return (now, now) }
+        return (try time(at, option: option), now)
+    }
+
     /// Prepares, publishes and reports; exits non-zero unless every event was accepted.
     static func publish(_ changes: [PlannedRuleChange], authorship: RulesAuthorship, force: Bool,
-                        client: RuleLogClient, state: RuleLogState) throws {
+                        client: RuleLogClient, state: RuleLogState, recordedAt: EventTime? = nil) throws {
         let publication: RuleLogPublication
         do {
             publication = try RuleLogPublication(changes: changes, author: authorship.author, reason: authorship.reason,
-                                                 force: force, now: WallClock.now(), state: state)
+                                                 force: force, now: recordedAt ?? WallClock.now(), state: state)
         } catch {
             print("tally rules: nothing published; readers would reject \(error)")
             throw ExitCode(1)
