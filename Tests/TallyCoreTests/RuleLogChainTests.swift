@@ -166,10 +166,11 @@ struct RuleLogBatchTests {
         log.add(.create(.mapping(RL.mapping("a", cost: "1"))), recorded: 1, start: 2)
         let priceChange = [PlannedRuleChange(change: .end(.rule(.mapping, "a")), start: RL.hour(10)),
                            PlannedRuleChange(change: .create(.mapping(RL.mapping("a", cost: "2"))), start: RL.hour(10))]
-        // The second part clashes (a rule "b" with the same CloudKitty key as "a" from hour 5):
-        // the end of "a" must not take effect either.
+        // The second part clashes (a bounded rule "b" with the same CloudKitty key as "a",
+        // over hours 5–20): the end of "a" must not take effect either.
         let clash = [PlannedRuleChange(change: .end(.rule(.mapping, "a")), start: RL.hour(10)),
-                     PlannedRuleChange(change: .create(.mapping(RL.mapping("b", cost: "3"))), start: RL.hour(5))]
+                     PlannedRuleChange(change: .create(.mapping(RL.mapping("b", cost: "3"))), start: RL.hour(5),
+                                       end: RL.hour(20))]
         let before = log.state
         let bad = RuleLogWriter.prepareAtomic(changes: clash, author: "bob", reason: "r", now: RL.hour(3), head: log.state.head)
         #expect(bad.count == 1 && bad[0].start == RL.hour(5))
@@ -213,5 +214,30 @@ struct RuleLogBatchTests {
         var forged = verifier
         let orphan = RL.event(.create(.group("z")), recorded: 1, start: 2, id: "orphan", head: String(repeating: "0", count: 64))
         #expect(forged.check(offset: Int64(log.events.count), event: orphan)?.kind == .brokenLink)
+    }
+
+    /// Issue 9 item 3: with force, a batch that ends rule R at a past T and creates R again
+    /// from T corrects a wrong past price; an end in the past on its own is still refused.
+    @Test func aForcedSupersedeMayStartInThePastAndNothingElseMay() {
+        var log = RL.baseLog()
+        log.add(.create(.mapping(RL.mapping("a", cost: "1"))), recorded: 1, start: 2)
+        let supersede = [PlannedRuleChange(change: .end(.rule(.mapping, "a")), start: RL.hour(5)),
+                         PlannedRuleChange(change: .create(.mapping(RL.mapping("a", cost: "2"))), start: RL.hour(5))]
+        func batch(_ parts: [PlannedRuleChange], force: Bool) -> RuleEvent {
+            RuleLogWriter.prepareAtomic(changes: parts, author: "auditor", reason: "wrong since 5", force: force,
+                                        now: RL.hour(9), head: log.state.head)[0]
+        }
+        #expect(log.state.rejection(of: batch(supersede, force: false))?.code == .endInPast)
+        #expect(log.state.rejection(of: batch([supersede[0]], force: true))?.code == .endInPast, "a past end alone")
+        let otherRule = [supersede[0], PlannedRuleChange(change: .create(.mapping(RL.mapping("b", cost: "2"))), start: RL.hour(5))]
+        #expect(log.state.rejection(of: batch(otherRule, force: true))?.code == .endInPast, "not the same rule")
+        let shifted = [supersede[0], PlannedRuleChange(change: .create(.mapping(RL.mapping("a", cost: "2"))), start: RL.hour(6))]
+        #expect(log.state.rejection(of: batch(shifted, force: true))?.code == .endInPast, "not from the same instant")
+        #expect(log.append(batch(supersede, force: true)) == .accepted)
+        #expect(log.state.ruleSet(at: RL.hour(4)).mappings.map(\.cost) == [RL.d("1")])
+        #expect(log.state.ruleSet(at: RL.hour(5)).mappings.map(\.cost) == [RL.d("2")])
+        let trail = log.state.auditTrail(ruleID: "a")
+        #expect(trail.map(\.operation) == ["create", "end", "create"])
+        #expect(trail.suffix(2).allSatisfy { $0.author == "auditor" && $0.reason == "wrong since 5" && $0.force })
     }
 }

@@ -23,7 +23,9 @@ struct PendingRevision {
 typealias Rejection = RuleEventRejection
 
 extension RuleLogState {
-    func check(_ e: RuleEvent) throws(Rejection) -> FoldEffect {
+    /// `supersedingPast`: the event is the closing part of a forced supersede in a batch
+    /// (see `checkBatch`), so its start may lie before `recordedAt`.
+    func check(_ e: RuleEvent, supersedingPast: Bool = false) throws(Rejection) -> FoldEffect {
         if e.id.isEmpty { throw Rejection(.invalidEvent, "the event id is empty") }
         if e.author.isEmpty { throw Rejection(.invalidEvent, "event \(e.id) has no author") }
         if e.reason.isEmpty { throw Rejection(.invalidEvent, "event \(e.id) has no reason") }
@@ -36,10 +38,10 @@ extension RuleLogState {
             let validity = try datedValidity(e)
             return try checkUpdate(item, validity, e)
         case .end(let target):
-            try checkClosingTime(e)
+            if supersedingPast { try checkNoEnd(e) } else { try checkClosingTime(e) }
             return try checkClose(target, at: e.start, deleting: false, e)
         case .delete(let target):
-            try checkClosingTime(e)
+            if supersedingPast { try checkNoEnd(e) } else { try checkClosingTime(e) }
             return try checkClose(target, at: e.start, deleting: true, e)
         case .enableModule, .disableModule, .setModulePriority:
             try checkNoEnd(e)
@@ -60,10 +62,11 @@ extension RuleLogState {
         }
         var copy = self
         let offset = lastOffset ?? 0
+        let supersedes = Self.pastSupersedes(parts, e)
         for (index, part) in e.parts.enumerated() {
             if case .batch = part.change { throw Rejection(.invalidEvent, "batch event \(e.id) nests a batch") }
             do throws(Rejection) {
-                let effect = try copy.check(part)
+                let effect = try copy.check(part, supersedingPast: supersedes.contains(index))
                 copy.commit(effect, event: part, offset: offset)
             } catch {
                 throw Rejection(error.code, "change \(index + 1) of \(parts.count) (\(parts[index])): \(error.message)")
@@ -73,6 +76,29 @@ extension RuleLogState {
     }
 
     // MARK: Times
+
+    /// The parts of a forced batch that end or delete a rule at a past instant `T` while a
+    /// later part creates the same rule id again from `T`: an audited correction of a
+    /// wrong past price ("supersede R from T"). Only these may close in the past; an end
+    /// in the past on its own is still refused, force or not.
+    static func pastSupersedes(_ parts: [PlannedRuleChange], _ e: RuleEvent) -> Set<Int> {
+        guard e.force else { return [] }
+        var result: Set<Int> = []
+        for (i, part) in parts.enumerated() where part.start < e.recordedAt {
+            let closed: RuleTarget
+            switch part.change {
+            case .end(let t), .delete(let t): closed = t
+            default: continue
+            }
+            guard case .rule = closed else { continue }
+            let replaced = parts[(i + 1)...].contains { later in
+                if case .create(let item) = later.change { return item.target == closed && later.start == part.start }
+                return false
+            }
+            if replaced { result.insert(i) }
+        }
+        return result
+    }
 
     /// The validity a create or update gives, after the past-start and order checks.
     func datedValidity(_ e: RuleEvent) throws(Rejection) -> RuleValidity {
