@@ -6,6 +6,8 @@ struct YAMLCursor {
     let node: Node
     let path: String
     let file: String
+    /// For a mapping member: where its key is written (the line to point at for a name).
+    var keyLocation: String? = nil
 
     var location: String { node.mark.map { "\(file):\($0.line):\($0.column)" } ?? file }
 
@@ -20,7 +22,8 @@ struct YAMLCursor {
         var result: [(key: String, value: YAMLCursor)] = []
         for (key, value) in mapping {
             guard let name = key.scalar?.string else { throw error("mapping keys must be plain strings") }
-            let child = YAMLCursor(node: value, path: path.isEmpty ? name : "\(path).\(name)", file: file)
+            let child = YAMLCursor(node: value, path: path.isEmpty ? name : "\(path).\(name)", file: file,
+                                   keyLocation: key.mark.map { "\(file):\($0.line):\($0.column)" })
             if let allowed, !allowed.contains(name) {
                 throw child.error("unknown key '\(name)' (expected one of: \(allowed.sorted().joined(separator: ", ")))")
             }
