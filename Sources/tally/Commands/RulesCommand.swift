@@ -8,7 +8,7 @@ struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Read, change and verify the rule log (docs/RULE-LOG.md).",
-        subcommands: [RulesLogCommand.self, RulesShowCommand.self, RulesApplyCommand.self, RulesEndCommand.self,
+        subcommands: [RulesLogCommand.self, RulesShowCommand.self, RulesApplyCommand.self, RulesEndCommand.self, RulesImportCommand.self,
                       RulesVerifyCommand.self])
 }
 
