@@ -158,3 +158,86 @@ struct RuleLogChainTests {
         #expect(RuleLogDiff.changes(from: log.state.currentRules(at: RL.hour(21)), to: again, at: RL.hour(21)).isEmpty)
     }
 }
+
+/// Batch events (issue 8 item 3): several changes that take effect together or not at all.
+struct RuleLogBatchTests {
+    @Test func aBatchIsAcceptedOrRejectedWhole() {
+        var log = RL.baseLog()
+        log.add(.create(.mapping(RL.mapping("a", cost: "1"))), recorded: 1, start: 2)
+        let priceChange = [PlannedRuleChange(change: .end(.rule(.mapping, "a")), start: RL.hour(10)),
+                           PlannedRuleChange(change: .create(.mapping(RL.mapping("a", cost: "2"))), start: RL.hour(10))]
+        // The second part clashes (a bounded rule "b" with the same CloudKitty key as "a",
+        // over hours 5–20): the end of "a" must not take effect either.
+        let clash = [PlannedRuleChange(change: .end(.rule(.mapping, "a")), start: RL.hour(10)),
+                     PlannedRuleChange(change: .create(.mapping(RL.mapping("b", cost: "3"))), start: RL.hour(5),
+                                       end: RL.hour(20))]
+        let before = log.state
+        let bad = RuleLogWriter.prepareAtomic(changes: clash, author: "bob", reason: "r", now: RL.hour(3), head: log.state.head)
+        #expect(bad.count == 1 && bad[0].start == RL.hour(5))
+        let outcome = log.append(bad[0])
+        #expect(outcome.rejection?.code == .duplicate)
+        #expect(outcome.rejection?.message.hasPrefix("change 2 of 2") == true, "\(String(describing: outcome.rejection))")
+        #expect(log.state.ruleSet(at: RL.hour(12)).mappings.map(\.cost) == [RL.d("1")], "the end did not take effect")
+        #expect(log.state.version == before.version)
+
+        let good = RuleLogWriter.prepareAtomic(changes: priceChange, author: "bob", reason: "up", now: RL.hour(3),
+                                               head: log.state.head)
+        #expect(log.append(good[0]) == .accepted)
+        #expect(log.state.ruleSet(at: RL.hour(9)).mappings.map(\.cost) == [RL.d("1")])
+        #expect(log.state.ruleSet(at: RL.hour(10)).mappings.map(\.cost) == [RL.d("2")])
+        #expect(log.state.auditTrail(ruleID: "a").map(\.operation) == ["create", "end", "create"])
+        #expect(log.state.auditTrail(ruleID: "a").suffix(2).allSatisfy { $0.eventID == good[0].id })
+        // A snapshot of a state with batch effects refolds to the same bytes.
+        var reader = RuleLogState()
+        for (i, e) in log.events.enumerated() { reader.apply(e, offset: Int64(i)) }
+        #expect(reader.encode() == log.state.encode())
+        #expect((try? RuleLogState(decoding: log.state.encode())) == log.state)
+    }
+
+    /// Before batch events a change was several events linked one after the other; a
+    /// losing writer's second event links to its own stale first one. That is a race,
+    /// not tampering: verify passes and readers reject both.
+    @Test func aRacingWritersRestOfChangeIsStaleNotBroken() {
+        var log = RL.baseLog()
+        let head = log.state.head
+        let winner = RL.event(.create(.group("w")), recorded: 1, start: 2, id: "winner", head: head)
+        let loser = RuleLogWriter.prepare(changes: [.create(.group("x")), .create(.group("y"))], author: "bob", reason: "r",
+                                          start: RL.hour(2), now: RL.hour(1), head: head)
+        log.append(winner)
+        for e in loser { #expect(log.append(e).rejection?.code == .staleHead) }
+        var verifier = RuleChainVerifier()
+        for (i, e) in log.events.enumerated() { verifier.check(offset: Int64(i), event: e) }
+        let report = verifier.report()
+        #expect(report.isIntact, "\(String(describing: report.firstProblem))")
+        #expect(report.staleCount == 2 && report.head == winner.hash)
+        // Still caught: an event linking to a hash no stored event has.
+        var forged = verifier
+        let orphan = RL.event(.create(.group("z")), recorded: 1, start: 2, id: "orphan", head: String(repeating: "0", count: 64))
+        #expect(forged.check(offset: Int64(log.events.count), event: orphan)?.kind == .brokenLink)
+    }
+
+    /// Issue 9 item 3: with force, a batch that ends rule R at a past T and creates R again
+    /// from T corrects a wrong past price; an end in the past on its own is still refused.
+    @Test func aForcedSupersedeMayStartInThePastAndNothingElseMay() {
+        var log = RL.baseLog()
+        log.add(.create(.mapping(RL.mapping("a", cost: "1"))), recorded: 1, start: 2)
+        let supersede = [PlannedRuleChange(change: .end(.rule(.mapping, "a")), start: RL.hour(5)),
+                         PlannedRuleChange(change: .create(.mapping(RL.mapping("a", cost: "2"))), start: RL.hour(5))]
+        func batch(_ parts: [PlannedRuleChange], force: Bool) -> RuleEvent {
+            RuleLogWriter.prepareAtomic(changes: parts, author: "auditor", reason: "wrong since 5", force: force,
+                                        now: RL.hour(9), head: log.state.head)[0]
+        }
+        #expect(log.state.rejection(of: batch(supersede, force: false))?.code == .endInPast)
+        #expect(log.state.rejection(of: batch([supersede[0]], force: true))?.code == .endInPast, "a past end alone")
+        let otherRule = [supersede[0], PlannedRuleChange(change: .create(.mapping(RL.mapping("b", cost: "2"))), start: RL.hour(5))]
+        #expect(log.state.rejection(of: batch(otherRule, force: true))?.code == .endInPast, "not the same rule")
+        let shifted = [supersede[0], PlannedRuleChange(change: .create(.mapping(RL.mapping("a", cost: "2"))), start: RL.hour(6))]
+        #expect(log.state.rejection(of: batch(shifted, force: true))?.code == .endInPast, "not from the same instant")
+        #expect(log.append(batch(supersede, force: true)) == .accepted)
+        #expect(log.state.ruleSet(at: RL.hour(4)).mappings.map(\.cost) == [RL.d("1")])
+        #expect(log.state.ruleSet(at: RL.hour(5)).mappings.map(\.cost) == [RL.d("2")])
+        let trail = log.state.auditTrail(ruleID: "a")
+        #expect(trail.map(\.operation) == ["create", "end", "create"])
+        #expect(trail.suffix(2).allSatisfy { $0.author == "auditor" && $0.reason == "wrong since 5" && $0.force })
+    }
+}

@@ -13,8 +13,9 @@ struct RuleEventLogTests {
     /// The example file applied to an empty log, as stored records.
     static func appliedExample() throws -> (records: [[UInt8]], reader: RuleLogReader) {
         let changes = RuleLogDiff.changes(from: RuleSet(), to: try fileRules(), at: now)
+        // One event per change (not atomic), so the verify tests below have records to alter.
         let publication = try RuleLogPublication(changes: changes, author: "ops", reason: "initial rules", now: now,
-                                                 state: RuleLogState())
+                                                 state: RuleLogState(), atomic: false)
         var reader = RuleLogReader()
         for (i, record) in publication.records.enumerated() {
             #expect(reader.apply(bytes: record, offset: Int64(i)) == .accepted, "record \(i)")
@@ -62,6 +63,11 @@ struct RuleEventLogTests {
                                                 "create mapping 'flavor-nano' at 2026-02-01T00:00:00Z"])
         let publication = try RuleLogPublication(changes: changes, author: "ops", reason: "nano up", now: later,
                                                  state: reader.state)
+        // Atomic by default: the end and the create are one batch event.
+        #expect(publication.records.count == 1)
+        #expect(publication.events.first?.change.operation == "batch")
+        let decoded = try RuleEventCodec.decode(publication.records[0])
+        #expect(decoded == publication.events[0], "a batch event decodes to itself")
         for record in publication.records {
             records.append(record)
             #expect(reader.apply(bytes: record, offset: Int64(records.count - 1)) == .accepted)

@@ -29,7 +29,8 @@ final class LiveRules {
         func live<R>(_ items: [R], validity: (R) -> RuleValidity, tenant: (R) -> String?) -> [R] {
             items.filter { validity($0).contains(time) && (tenant($0) == nil || tenant($0) == scope) }
         }
-        let mappings = Self.overlay(live(rules.mappings, validity: \.validity, tenant: \.tenant), tenant: \.tenant) {
+        let liveMappings = Self.laterCreatedWins(live(rules.mappings, validity: \.validity, tenant: \.tenant))
+        let mappings = Self.overlay(liveMappings, tenant: \.tenant) {
             "\($0.service)\u{1F}\($0.field ?? "")\u{1F}\($0.value ?? "")\u{1F}\($0.group ?? "")"
         }
         let thresholds = Self.overlay(live(rules.thresholds, validity: \.validity, tenant: \.tenant), tenant: \.tenant) {

@@ -135,12 +135,16 @@ struct RuleSetChecker {
 
     /// CloudKitty refuses a second live rule with the same key (409); so does this.
     mutating func checkLiveDuplicates() {
-        func clash<R>(_ items: [R], kind: String, key: (R) -> String, validity: (R) -> RuleValidity, id: (R) -> String) {
+        // Declaration order is creation order: for mappings, a later open-ended one may
+        // start inside an earlier bounded one (CloudKitty accepts it; `supersedesLater`).
+        func clash<R>(_ items: [R], kind: String, key: (R) -> String, validity: (R) -> RuleValidity, id: (R) -> String,
+                      cloudKittyOverlap: Bool = false) {
             var byKey: [String: [R]] = [:]
             for item in items { byKey[key(item), default: []].append(item) }
             for (_, group) in byKey where group.count > 1 {
                 for i in 0..<group.count {
                     for j in (i + 1)..<group.count where validity(group[i]).overlaps(validity(group[j])) {
+                        if cloudKittyOverlap && validity(group[j]).supersedesLater(validity(group[i])) { continue }
                         problem(id(group[j]), "\(kind) in force at the same time as '\(id(group[i]))'")
                     }
                 }
@@ -148,10 +152,11 @@ struct RuleSetChecker {
         }
         let sep = "\u{1F}"
         clash(rules.mappings.filter { $0.field == nil }, kind: "second service mapping for the same service, group and tenant",
-              key: { [$0.service, $0.group ?? "", $0.tenant ?? ""].joined(separator: sep) }, validity: \.validity, id: \.id)
+              key: { [$0.service, $0.group ?? "", $0.tenant ?? ""].joined(separator: sep) }, validity: \.validity, id: \.id,
+              cloudKittyOverlap: true)
         clash(rules.mappings.filter { $0.field != nil }, kind: "duplicate value for the same field, group and tenant",
               key: { [$0.service, $0.field!, $0.value ?? "", $0.group ?? "", $0.tenant ?? ""].joined(separator: sep) },
-              validity: \.validity, id: \.id)
+              validity: \.validity, id: \.id, cloudKittyOverlap: true)
         clash(rules.thresholds, kind: "duplicate threshold level for the same service/field, group and tenant",
               key: { [$0.service, $0.field ?? "", $0.level.canonicalText, $0.group ?? "", $0.tenant ?? ""].joined(separator: sep) },
               validity: \.validity, id: \.id)

@@ -1,7 +1,7 @@
 /// Walks a stored rule log and checks that it is an intact hash chain: no offset
 /// missing, every event's hash matching its content, every event linked to the chain
-/// head — or, for an event a racing writer published, to an earlier head (readers
-/// reject those as `stale-head`; they are recorded, not tampering). Same chain rules as
+/// head — or, for an event a racing writer published, to an earlier head or to another
+/// such stale event (readers reject those as `stale-head`; they are recorded, not tampering). Same chain rules as
 /// `RuleLogState` (docs/RULE-LOG.md, "Hash chain").
 public struct RuleChainVerifier: Sendable {
     public private(set) var head = ""
@@ -10,6 +10,8 @@ public struct RuleChainVerifier: Sendable {
     public private(set) var staleCount = 0
     public private(set) var firstProblem: ChainProblem?
     private var earlierHeads: Set<String> = []
+    /// Hashes of stored events left outside the chain (rejected as `stale-head`).
+    private var staleHashes: Set<String> = []
     private var nextOffset: Int64
 
     /// `firstOffset`: where the log must begin (0 for a topic that never expires).
@@ -51,7 +53,11 @@ public struct RuleChainVerifier: Sendable {
             chainedCount += 1
             return nil
         }
-        if earlierHeads.contains(event.previousHash) {
+        if earlierHeads.contains(event.previousHash) || staleHashes.contains(event.previousHash) {
+            // A racing writer's event, or the next event of its rejected batch (writers
+            // before batch events published a change as several events, each linked to
+            // the one before): stale too, and harmless.
+            staleHashes.insert(event.hash)
             staleCount += 1
             return nil
         }

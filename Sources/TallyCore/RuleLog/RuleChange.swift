@@ -100,6 +100,11 @@ public enum RuleChange: Sendable, Hashable {
     case enableModule(RatingModuleKind)
     case disableModule(RatingModuleKind)
     case setModulePriority(RatingModuleKind, Int)
+    /// Several changes published as one event, so that they are accepted or rejected
+    /// together (a price change is an end and a create: a racing writer must never see,
+    /// or leave, one without the other). Each part has its own start and end; they are
+    /// folded in order, and the first part a reader would reject rejects the whole event.
+    case batch([PlannedRuleChange])
 
     /// The operation's name as encoded (`op`).
     public var operation: String {
@@ -111,6 +116,7 @@ public enum RuleChange: Sendable, Hashable {
         case .enableModule: return "enable"
         case .disableModule: return "disable"
         case .setModulePriority: return "priority"
+        case .batch: return "batch"
         }
     }
 
@@ -119,8 +125,14 @@ public enum RuleChange: Sendable, Hashable {
         switch self {
         case .create(let item), .update(let item): return item.target
         case .end(let target), .delete(let target): return target
-        case .enableModule, .disableModule, .setModulePriority: return nil
+        case .enableModule, .disableModule, .setModulePriority, .batch: return nil
         }
+    }
+
+    /// Every item the change is about (a batch's parts' targets, in order).
+    public var targets: [RuleTarget] {
+        if case .batch(let parts) = self { return parts.compactMap(\.change.target) }
+        return target.map { [$0] } ?? []
     }
 
     /// The module a module change is about.

@@ -59,9 +59,20 @@ extension RuleChange {
             members = ["kind": .string("module"), "module": .string(m.rawValue)]
         case .setModulePriority(let m, let priority):
             members = ["kind": .string("module"), "module": .string(m.rawValue), "priority": .integer(Int64(priority))]
+        case .batch(let parts):
+            members = ["changes": .array(parts.map(\.canonicalJSON))]
         }
         members["op"] = .string(operation)
         return members
+    }
+}
+
+extension PlannedRuleChange {
+    /// A batch part: `{"change": {…}, "start": time, "end"?: time}`.
+    var canonicalJSON: CanonicalJSON {
+        var members: [String: CanonicalJSON] = ["change": change.canonicalJSON, "start": .time(start)]
+        if let end { members["end"] = .time(end) }
+        return .object(members)
     }
 }
 

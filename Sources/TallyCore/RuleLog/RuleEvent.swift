@@ -33,7 +33,30 @@ public struct RuleEvent: Sendable, Hashable {
         switch change {
         case .create(let item): self.change = .create(item.with(validity: validity))
         case .update(let item): self.change = .update(item.with(validity: validity))
+        case .batch(let parts): self.change = .batch(parts.map(Self.dated))
         default: self.change = change
+        }
+    }
+
+    /// A batch part with its validity set on the item, as a decoded one would have it.
+    private static func dated(_ part: PlannedRuleChange) -> PlannedRuleChange {
+        var part = part
+        let validity = RuleValidity(start: part.start, end: part.end)
+        switch part.change {
+        case .create(let item): part.change = .create(item.with(validity: validity))
+        case .update(let item): part.change = .update(item.with(validity: validity))
+        default: break
+        }
+        return part
+    }
+
+    /// The events a batch's parts would be on their own: same id, authorship, times,
+    /// chain and hash, each part's own start and end. Any other event is its own part.
+    public var parts: [RuleEvent] {
+        guard case .batch(let planned) = change else { return [self] }
+        return planned.map { part in
+            RuleEvent(id: id, author: author, reason: reason, recordedAt: recordedAt, start: part.start, end: part.end,
+                      force: force, change: part.change, previousHash: previousHash, hash: hash)
         }
     }
 

@@ -17,6 +17,8 @@ public struct PlannedRuleChange: Sendable, Hashable, CustomStringConvertible {
         case .end(let target), .delete(let target): what = "\(change.operation) \(target)"
         case .enableModule(let m), .disableModule(let m): what = "\(change.operation) module \(m.rawValue)"
         case .setModulePriority(let m, let p): what = "set module \(m.rawValue) priority to \(p)"
+        case .batch(let parts):
+            return "batch of \(parts.count) change(s): " + parts.map(\.description).joined(separator: "; ")
         }
         return what + " at \(iso(start))" + (end.map { " until \(iso($0))" } ?? "")
     }
@@ -105,8 +107,13 @@ public enum RuleLogDiff {
         let sameContent = old.with(validity: .always) == new.with(validity: .always)
         let sameStart = explicitStart.map { $0 == oldValidity.start } ?? true
         if sameContent && sameStart && oldValidity.end == newValidity.end { return ([], []) }
-        if oldValidity.start > time {
-            // Not started: CloudKitty lets every member change.
+        // The log ends the rule (`rules end`) and the file, otherwise identical, does not
+        // say so: keep the end rather than silently reopen the rule (`keptEnds` names it).
+        if sameContent && sameStart && oldValidity.end != nil && newValidity.end == nil { return ([], []) }
+        if oldValidity.start >= time {
+            // Not started: CloudKitty lets every member change. A rule that starts exactly
+            // at `time` (a change scheduled for the same instant by another writer) is
+            // replaced too: ending it there would end it before it starts.
             return ([], [.init(change: .update(new), start: explicitStart ?? oldValidity.start, end: newValidity.end)])
         }
         if sameContent && sameStart && oldValidity.end == nil, let end = newValidity.end, end >= time {
@@ -115,6 +122,20 @@ public enum RuleLogDiff {
         let changeover = max(time, explicitStart ?? time)
         let closing: RuleChange = oldValidity.end == nil ? .end(new.target) : .delete(new.target)
         return ([.init(change: closing, start: changeover)], [.init(change: .create(new), start: changeover, end: newValidity.end)])
+    }
+
+    /// Rules the log ends (an earlier `rules end`) that the target lists unchanged but
+    /// without that end: the diff keeps the end; these lines say so, for the operator.
+    public static func keptEnds(from current: RuleSet, to target: RuleSet) -> [String] {
+        let currentRules = Dictionary(rules(of: current).map { ($0.target, $0) }, uniquingKeysWith: { a, _ in a })
+        return rules(of: target).compactMap { new in
+            guard let old = currentRules[new.target], let end = validity(of: old).end, validity(of: new).end == nil,
+                  old.with(validity: .always) == new.with(validity: .always) else { return nil }
+            let explicitStart = validity(of: new).start == .distantPast ? nil : validity(of: new).start
+            guard explicitStart.map({ $0 == validity(of: old).start }) ?? true else { return nil }
+            return "\(new.target) ends at \(iso(end)) in the rule log (an earlier end); the file gives no end: "
+                + "the end is kept (to change it, give the rule an 'end', or create a new rule)"
+        }
     }
 
     static func rules(of set: RuleSet) -> [RuleItem] {

@@ -30,7 +30,11 @@ extension RuleLogState {
     public func moduleSettings(at time: EventTime, asOf version: Int64? = nil) -> [RatingModuleKind: ModuleSetting] {
         let relevant = moduleChanges.filter { record in record.start <= time && version.map { record.offset <= $0 } ?? true }
         var settings: [RatingModuleKind: ModuleSetting] = [:]
-        for record in relevant.sorted(by: { ($0.start, $0.offset) < ($1.start, $1.offset) }) {
+        // Ties in log order, and within one batch event in part order (the stored order).
+        let ordered = relevant.enumerated().sorted { a, b in
+            (a.element.start, a.element.offset, a.offset) < (b.element.start, b.element.offset, b.offset)
+        }.map(\.element)
+        for record in ordered {
             guard let module = record.change.module else { continue }
             var setting = settings[module] ?? .defaultSetting(for: module)
             switch record.change {

@@ -9,6 +9,8 @@ enum FoldEffect {
     /// New revisions of existing items.
     case revise([PendingRevision])
     case module(RuleChange)
+    /// A batch: the state after folding every part in order.
+    case batch(RuleLogState)
 }
 
 struct PendingRevision {
@@ -21,7 +23,9 @@ struct PendingRevision {
 typealias Rejection = RuleEventRejection
 
 extension RuleLogState {
-    func check(_ e: RuleEvent) throws(Rejection) -> FoldEffect {
+    /// `supersedingPast`: the event is the closing part of a forced supersede in a batch
+    /// (see `checkBatch`), so its start may lie before `recordedAt`.
+    func check(_ e: RuleEvent, supersedingPast: Bool = false) throws(Rejection) -> FoldEffect {
         if e.id.isEmpty { throw Rejection(.invalidEvent, "the event id is empty") }
         if e.author.isEmpty { throw Rejection(.invalidEvent, "event \(e.id) has no author") }
         if e.reason.isEmpty { throw Rejection(.invalidEvent, "event \(e.id) has no reason") }
@@ -34,19 +38,67 @@ extension RuleLogState {
             let validity = try datedValidity(e)
             return try checkUpdate(item, validity, e)
         case .end(let target):
-            try checkClosingTime(e)
+            if supersedingPast { try checkNoEnd(e) } else { try checkClosingTime(e) }
             return try checkClose(target, at: e.start, deleting: false, e)
         case .delete(let target):
-            try checkClosingTime(e)
+            if supersedingPast { try checkNoEnd(e) } else { try checkClosingTime(e) }
             return try checkClose(target, at: e.start, deleting: true, e)
         case .enableModule, .disableModule, .setModulePriority:
             try checkNoEnd(e)
             try checkStart(e)
             return .module(e.change)
+        case .batch(let parts):
+            return try checkBatch(parts, e)
         }
     }
 
+    /// Folds the parts in order on a copy: all of them take effect, or the event is
+    /// rejected with the first part's rejection (and nothing changes).
+    func checkBatch(_ parts: [PlannedRuleChange], _ e: RuleEvent) throws(Rejection) -> FoldEffect {
+        try checkNoEnd(e)
+        if parts.isEmpty { throw Rejection(.invalidEvent, "batch event \(e.id) has no changes") }
+        if let earliest = parts.map(\.start).min(), earliest != e.start {
+            throw Rejection(.invalidEvent, "batch event \(e.id) starts at \(iso(e.start)), not at its earliest part's start \(iso(earliest))")
+        }
+        var copy = self
+        let offset = lastOffset ?? 0
+        let supersedes = Self.pastSupersedes(parts, e)
+        for (index, part) in e.parts.enumerated() {
+            if case .batch = part.change { throw Rejection(.invalidEvent, "batch event \(e.id) nests a batch") }
+            do throws(Rejection) {
+                let effect = try copy.check(part, supersedingPast: supersedes.contains(index))
+                copy.commit(effect, event: part, offset: offset)
+            } catch {
+                throw Rejection(error.code, "change \(index + 1) of \(parts.count) (\(parts[index])): \(error.message)")
+            }
+        }
+        return .batch(copy)
+    }
+
     // MARK: Times
+
+    /// The parts of a forced batch that end or delete a rule at a past instant `T` while a
+    /// later part creates the same rule id again from `T`: an audited correction of a
+    /// wrong past price ("supersede R from T"). Only these may close in the past; an end
+    /// in the past on its own is still refused, force or not.
+    static func pastSupersedes(_ parts: [PlannedRuleChange], _ e: RuleEvent) -> Set<Int> {
+        guard e.force else { return [] }
+        var result: Set<Int> = []
+        for (i, part) in parts.enumerated() where part.start < e.recordedAt {
+            let closed: RuleTarget
+            switch part.change {
+            case .end(let t), .delete(let t): closed = t
+            default: continue
+            }
+            guard case .rule = closed else { continue }
+            let replaced = parts[(i + 1)...].contains { later in
+                if case .create(let item) = later.change { return item.target == closed && later.start == part.start }
+                return false
+            }
+            if replaced { result.insert(i) }
+        }
+        return result
+    }
 
     /// The validity a create or update gives, after the past-start and order checks.
     func datedValidity(_ e: RuleEvent) throws(Rejection) -> RuleValidity {
@@ -159,6 +211,15 @@ extension RuleLogState {
         // The first clash in a fixed order, so every reader words the rejection alike.
         let clashing = (clashIndex[key] ?? []).filter { other in
             guard other != replacing, let revision = items[other]?.current else { return false }
+            // CloudKitty accepts a later-created open-ended mapping starting inside an
+            // earlier-created bounded one with the same key (`supersedesLater`). A create is
+            // always the later-created; an update keeps its rule's place in creation order.
+            if case .mapping = item {
+                let otherIsEarlier = replacing.map { createdBefore(other, $0) } ?? true
+                if otherIsEarlier ? v.supersedesLater(revision.validity) : revision.validity.supersedesLater(v) {
+                    return false
+                }
+            }
             return revision.everApplies && revision.validity.overlaps(v)
         }
         if let other = clashing.min(by: ItemKey.precedes), let revision = items[other]?.current {
@@ -238,6 +299,13 @@ func iso(_ t: EventTime) -> String {
 
 func describe(_ v: RuleValidity) -> String {
     "from \(iso(v.start)) " + (v.end.map { "until \(iso($0))" } ?? "with no end")
+}
+
+extension RuleLogState {
+    /// Whether `a` was created before `b` (log order; within one batch, part order).
+    func createdBefore(_ a: ItemKey, _ b: ItemKey) -> Bool {
+        (order.firstIndex(of: a) ?? .max) < (order.firstIndex(of: b) ?? .max)
+    }
 }
 
 extension ItemKey {

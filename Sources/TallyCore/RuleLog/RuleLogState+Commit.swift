@@ -84,6 +84,8 @@ extension RuleLogState {
             }
         case .module(let change):
             moduleChanges.append(ModuleChangeRecord(offset: offset, start: event.start, change: change, audit: audit))
+        case .batch(let folded):
+            self = folded
         }
     }
 

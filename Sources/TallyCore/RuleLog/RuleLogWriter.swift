@@ -20,6 +20,19 @@ public enum RuleLogWriter {
         return events
     }
 
+    /// The changes as one event, so readers accept all of them or none (a single change
+    /// stays a plain event; several become a `batch` starting at the earliest part's
+    /// start). What `tally rules apply` publishes: a racing writer's batch is rejected
+    /// whole as `stale-head`, never half-applied.
+    public static func prepareAtomic(changes: [PlannedRuleChange], author: String, reason: String, force: Bool = false,
+                                     now: EventTime, head: String, newID: ((Int) -> String)? = nil) -> [RuleEvent] {
+        guard changes.count > 1, let earliest = changes.map(\.start).min() else {
+            return prepare(changes: changes, author: author, reason: reason, force: force, now: now, head: head, newID: newID)
+        }
+        let batch = PlannedRuleChange(change: .batch(changes), start: earliest)
+        return prepare(changes: [batch], author: author, reason: reason, force: force, now: now, head: head, newID: newID)
+    }
+
     /// `prepare` for changes that all take effect at `start` (until `end`, for creates).
     public static func prepare(changes: [RuleChange], author: String, reason: String, start: EventTime,
                                end: EventTime? = nil, force: Bool = false, now: EventTime, head: String,

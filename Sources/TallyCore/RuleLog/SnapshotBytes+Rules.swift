@@ -48,6 +48,10 @@ extension SnapshotWriter {
         case .enableModule(let m): u8(4); string(m.rawValue)
         case .disableModule(let m): u8(5); string(m.rawValue)
         case .setModulePriority(let m, let p): u8(6); string(m.rawValue); int(p)
+        case .batch(let parts):
+            // Never stored: the state keeps each part's own effect and audit entry.
+            u8(7); int(parts.count)
+            for part in parts { change(part.change); time(part.start); optional(part.end) { $0.time($1) } }
         }
     }
 
@@ -124,6 +128,13 @@ extension SnapshotReader {
         case 4: return .enableModule(try choice(RatingModuleKind.self))
         case 5: return .disableModule(try choice(RatingModuleKind.self))
         case 6: return .setModulePriority(try choice(RatingModuleKind.self), try int())
+        case 7:
+            var parts: [PlannedRuleChange] = []
+            for _ in 0..<max(0, try int()) {
+                parts.append(PlannedRuleChange(change: try change(), start: try time(),
+                                               end: try optional { r throws(RuleLogSnapshotError) in try r.time() }))
+            }
+            return .batch(parts)
         default: throw fail("unknown change tag")
         }
     }

@@ -41,7 +41,8 @@ extension FrameTrace {
             out.append("  \(rule.ruleID)" + (rule.events.isEmpty ? ": not in the rule log (a rules file?)" : ""))
             for e in rule.events {
                 out.append("    \(e.operation) by \(e.author) at \(Timestamps.iso8601(e.recordedAt)), in force from \(Timestamps.iso8601(e.start))"
-                           + (e.end.map { " to " + Timestamps.iso8601($0) } ?? "") + (e.force ? " (forced)" : "")
+                           + (e.end.map { " to " + Timestamps.iso8601($0) } ?? "")
+                           + Self.forcedNote(e)
                            + " — \(e.reason) [log offset \(e.offset)]")
             }
         }
@@ -54,6 +55,15 @@ extension FrameTrace {
             out += problems.map { "  " + $0 }
         }
         return out.joined(separator: "\n")
+    }
+
+    /// Why a forced event changed the past: an end or delete before it was recorded is
+    /// only possible as a supersede (a correction of a wrong past price); a create
+    /// before it was recorded is backdated.
+    static func forcedNote(_ e: RuleAuditEntry) -> String {
+        guard e.force else { return "" }
+        guard e.start < e.recordedAt else { return " (forced)" }
+        return e.operation == "end" || e.operation == "delete" ? " (correction of the past, forced)" : " (backdated, forced)"
     }
 
     /// The explanation's steps as text, read from the frame's `rating` JSON (docs/RATING.md),

@@ -5,12 +5,14 @@ import TallyCore
 /// Tally's canonical formats write decimals as strings. Duplicate keys are refused,
 /// since a tree cannot keep both and the canonical re-encoding would silently differ.
 enum JSONTreeParser {
-    static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> CanonicalJSON {
+    /// `decimalsAsText`: a number that is not an Int64 becomes a `.string` of its exact
+    /// text (for foreign exports such as CloudKitty's, which write costs as numbers).
+    static func parse(_ bytes: [UInt8], decimalsAsText: Bool = false) throws(JSONSyntaxError) -> CanonicalJSON {
         let result = bytes.withUnsafeBytes { raw -> Result<CanonicalJSON, JSONSyntaxError> in
             var scanner = JSONScanner(raw)
             let scratch = ScratchBuffer(capacity: 256)
             do throws(JSONSyntaxError) {
-                let tree = try value(&scanner, scratch, depth: 0)
+                let tree = try value(&scanner, scratch, depth: 0, decimalsAsText: decimalsAsText)
                 try scanner.expectEnd()
                 return .success(tree)
             } catch {
@@ -20,7 +22,8 @@ enum JSONTreeParser {
         return try result.get()
     }
 
-    private static func value(_ s: inout JSONScanner, _ scratch: ScratchBuffer, depth: Int) throws(JSONSyntaxError) -> CanonicalJSON {
+    private static func value(_ s: inout JSONScanner, _ scratch: ScratchBuffer, depth: Int,
+                              decimalsAsText: Bool) throws(JSONSyntaxError) -> CanonicalJSON {
         guard depth < 64 else { throw s.fail("nesting deeper than 64") }
         switch try s.peekKind() {
         case .null: try s.readNull(); return .null
@@ -31,6 +34,7 @@ enum JSONTreeParser {
             let span = try s.readNumber()
             let text = String(decoding: s.bytes(span.range), as: UTF8.self)
             guard span.isInteger, let n = Int64(text) else {
+                if decimalsAsText { return .string(text) }
                 throw s.fail("the number \(text) is not an integer that fits 64 bits (decimals are written as strings)", at: start)
             }
             return .integer(n)
@@ -38,7 +42,7 @@ enum JSONTreeParser {
             try s.beginArray()
             var items: [CanonicalJSON] = []
             var first = true
-            while try s.nextElement(&first) { items.append(try value(&s, scratch, depth: depth + 1)) }
+            while try s.nextElement(&first) { items.append(try value(&s, scratch, depth: depth + 1, decimalsAsText: decimalsAsText)) }
             return .array(items)
         case .object:
             try s.beginObject()
@@ -48,7 +52,7 @@ enum JSONTreeParser {
                 let keyStart = s.position
                 guard let span = try s.nextMember(&first) else { break }
                 let key = text(span, s, scratch)
-                let member = try value(&s, scratch, depth: depth + 1)
+                let member = try value(&s, scratch, depth: depth + 1, decimalsAsText: decimalsAsText)
                 guard members.updateValue(member, forKey: key) == nil else {
                     throw s.fail("duplicate key \"\(key)\"", at: keyStart)
                 }

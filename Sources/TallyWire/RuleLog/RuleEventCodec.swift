@@ -36,6 +36,7 @@ public enum RuleEventCodec {
 
     static func decodeChange(_ m: inout JSONMembers) throws(RuleEventDecodingError) -> RuleChange {
         let op = try m.string("op")
+        if op == "batch" { return .batch(try decodeParts(&m)) }
         let kindText = try m.string("kind")
         if kindText == "module" {
             let module = try m.choice("module", RatingModuleKind.self)
@@ -59,6 +60,23 @@ public enum RuleEventCodec {
         case "delete": return .delete(try decodeTarget(kind, &m))
         default: throw m.fail("op", "unknown operation '\(op)' (create, update, end, delete, enable, disable, priority)")
         }
+    }
+
+    /// A batch's `changes`: each `{"change", "start", "end"?}`; batches do not nest.
+    static func decodeParts(_ m: inout JSONMembers) throws(RuleEventDecodingError) -> [PlannedRuleChange] {
+        var parts: [PlannedRuleChange] = []
+        for (i, value) in try m.array("changes").enumerated() {
+            var part = try JSONMembers(value, path: m.name("changes[\(i)]"))
+            let start = try part.time("start"), end = try part.optionalTime("end")
+            var changeMembers = try part.object("change")
+            let change = try decodeChange(&changeMembers)
+            if case .batch = change { throw part.fail("change", "a batch cannot contain a batch") }
+            try changeMembers.finish()
+            try part.finish()
+            parts.append(PlannedRuleChange(change: change, start: start, end: end))
+        }
+        if parts.isEmpty { throw m.fail("changes", "a batch needs at least one change") }
+        return parts
     }
 
     static func decodeTarget(_ kind: RuleItemKind, _ m: inout JSONMembers) throws(RuleEventDecodingError) -> RuleTarget {

@@ -51,12 +51,19 @@ public struct RuleLogPublication: Sendable {
 
     /// Prepares `changes` on `state` and checks them as every reader would; throws the
     /// first rejection (nothing must be published then).
+    /// `atomic` (the default): one event for all the changes (`RuleLogWriter.prepareAtomic`),
+    /// so a racing writer can never leave half a change in the log; false: one event each.
     public init(changes: [PlannedRuleChange], author: String, reason: String, force: Bool = false, now: EventTime,
-                state: RuleLogState, newID: ((Int) -> String)? = nil) throws(RuleEventRejection) {
-        let events = RuleLogWriter.prepare(changes: changes, author: author, reason: reason, force: force, now: now,
-                                           head: state.head, newID: newID)
+                state: RuleLogState, atomic: Bool = true, newID: ((Int) -> String)? = nil) throws(RuleEventRejection) {
+        let events = atomic
+            ? RuleLogWriter.prepareAtomic(changes: changes, author: author, reason: reason, force: force, now: now,
+                                          head: state.head, newID: newID)
+            : RuleLogWriter.prepare(changes: changes, author: author, reason: reason, force: force, now: now,
+                                    head: state.head, newID: newID)
         let check = RuleLogWriter.check(events, against: state)
         if let rejected = check.firstRejection {
+            // A batch's rejection already names the part ("change i of n (…)").
+            if case .batch = rejected.event.change { throw rejected.rejection }
             throw RuleEventRejection(rejected.rejection.code,
                                      "change \(rejected.index + 1) of \(events.count) (\(changes[rejected.index])): \(rejected.rejection.message)")
         }

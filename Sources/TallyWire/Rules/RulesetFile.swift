@@ -42,6 +42,41 @@ public enum RulesetFile {
         try reader.read(YAMLCursor(node: root, path: "", file: file))
         return (reader.rules, reader.locations)
     }
+
+    /// Parses ruleset YAML and checks its names against the metrics configuration:
+    /// every service must be a metric's service name (alt_name, else key) and every field
+    /// one that metric's windows carry (its groupby and metadata fields). A typo
+    /// (`instanse:`, `flavour_name:`) would otherwise bill that usage 0 silently. Throws
+    /// every unknown name with its file:line:column.
+    public static func parse(yaml: String, file: String = "<ruleset>", checkedAgainst metrics: MetricsConfig) throws -> RuleSet {
+        let parsed = try parseWithLocations(yaml: yaml, file: file)
+        var fields: [String: Set<String>] = [:]
+        for metric in metrics.metrics {
+            fields[metric.serviceName, default: []].formUnion((metric.groupby + metric.metadata).map(\.name))
+        }
+        var problems: [RulesetFileError.Problem] = []
+        let known = fields.keys.sorted().joined(separator: ", ")
+        for service in parsed.rules.services {
+            let at = parsed.locations["services.\(service.name)"] ?? file
+            guard let carried = fields[service.name] else {
+                problems.append(.init(location: at, path: "services.\(service.name)",
+                                      message: "unknown service '\(service.name)': no metric has this name (known: \(known))"))
+                continue
+            }
+            for field in service.fields where !carried.contains(field) {
+                problems.append(.init(location: parsed.locations["services.\(service.name).fields.\(field)"] ?? at,
+                                      path: "services.\(service.name).fields.\(field)",
+                                      message: "unknown field '\(field)': no '\(service.name)' window carries it (its fields: "
+                                          + "\(carried.sorted().joined(separator: ", ")))"))
+            }
+        }
+        for tier in parsed.rules.tiers where fields[tier.service] == nil {
+            problems.append(.init(location: parsed.locations[tier.id] ?? file, path: tier.id,
+                                  message: "unknown service '\(tier.service)': no metric has this name (known: \(known))"))
+        }
+        if !problems.isEmpty { throw RulesetFileError(problems: problems) }
+        return parsed.rules
+    }
 }
 
 /// Walks the YAML tree into a `RuleSet`, remembering where each rule was written.
@@ -79,6 +114,7 @@ struct RulesetReader {
 
     mutating func readService(_ name: String, _ cursor: YAMLCursor) throws {
         var declaration = ServiceDeclaration(name: name)
+        locations["services.\(name)"] = cursor.keyLocation ?? cursor.location
         for (key, value) in try cursor.mapping(allowed: ["mappings", "thresholds", "fields"]) {
             switch key {
             case "mappings": for m in try value.sequence() { try readMapping(m, service: name, field: nil) }
@@ -86,6 +122,7 @@ struct RulesetReader {
             default:
                 for (fieldName, field) in try value.mapping() {
                     declaration.fields.append(fieldName)
+                    locations["services.\(name).fields.\(fieldName)"] = field.keyLocation ?? field.location
                     if field.isNull { continue }
                     for (fieldKey, list) in try field.mapping(allowed: ["mappings", "thresholds"]) {
                         for item in try list.sequence() {

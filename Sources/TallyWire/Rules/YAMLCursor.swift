@@ -7,11 +7,14 @@ package struct YAMLCursor {
     package let node: Node
     package let path: String
     package let file: String
+    /// For a mapping member: where its key is written (the line to point at for a name).
+    package var keyLocation: String? = nil
 
-    package init(node: Node, path: String, file: String) {
+    package init(node: Node, path: String, file: String, keyLocation: String? = nil) {
         self.node = node
         self.path = path
         self.file = file
+        self.keyLocation = keyLocation
     }
 
     package var location: String { node.mark.map { "\(file):\($0.line):\($0.column)" } ?? file }
@@ -27,7 +30,8 @@ package struct YAMLCursor {
         var result: [(key: String, value: YAMLCursor)] = []
         for (key, value) in mapping {
             guard let name = key.scalar?.string else { throw error("mapping keys must be plain strings") }
-            let child = YAMLCursor(node: value, path: path.isEmpty ? name : "\(path).\(name)", file: file)
+            let child = YAMLCursor(node: value, path: path.isEmpty ? name : "\(path).\(name)", file: file,
+                                   keyLocation: key.mark.map { "\(file):\($0.line):\($0.column)" })
             if let allowed, !allowed.contains(name) {
                 // Located at the key itself: the value may start lines later.
                 throw YAMLCursor(node: key, path: child.path, file: file).error("unknown key '\(name)' (expected one of: \(allowed.sorted().joined(separator: ", ")))")

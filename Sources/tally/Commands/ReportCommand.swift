@@ -12,8 +12,11 @@ struct ReportCommand: ParsableCommand {
         discussion: "A frame counts when its window starts in [--from, --to). Quantities are summed only within one metric; prices are never summed across currencies.")
 
     @Option(name: .long, help: "The service configuration file: kafka.bootstrap and kafka.frames_topic.") var config: String
-    @Option(name: .long, help: "The first window start included (ISO 8601, e.g. 2026-07-01T00:00:00Z).") var from: String
-    @Option(name: .long, help: "The first window start excluded (ISO 8601).") var to: String
+    @Option(name: .long, help: "The first window start included: an ISO 8601 instant, a date (2026-11-01) or a month (2026-11), dates and months in the configured time zone.")
+    var from: String
+    @Option(name: .long, help: "The first window start excluded (same forms: --from 2026-11 --to 2026-12 is November).") var to: String
+    @Option(name: .long, help: "Decimal places shown in the table (default: the currency's minor unit, e.g. 2 for EUR, 0 for JPY). JSON and CSV keep exact figures.")
+    var decimals: Int?
     @Option(name: .long, help: "Only this scope (project) id.") var scope: String?
     @Option(name: .long, help: "Split each scope by metric, resource, user or day (UTC).") var groupBy: UsageReport.Grouping = .scope
     @Option(name: .long, help: "table, csv or json.") var format: Format = .table
@@ -21,21 +24,31 @@ struct ReportCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument { case table, csv, json }
 
     func run() throws {
-        let fromTime = try Self.time(from, option: "--from"), toTime = try Self.time(to, option: "--to")
-        guard fromTime < toTime else { throw ValidationError("--from \(from) must be before --to \(to)") }
+        if let decimals, !(0...18).contains(decimals) { throw ValidationError("--decimals must be between 0 and 18") }
         var ledger = FrameLedger()
+        let fromTime: EventTime, toTime: EventTime
         do {
             _ = try readUserFile(config, what: "configuration file")
             let settings = try ServiceConfig.load(path: config)
+            let zone = try MetricsConfigLoader.load(contentsOf: settings.metricsFile).timeZone
+            fromTime = try Self.time(from, option: "--from", zone: zone)
+            toTime = try Self.time(to, option: "--to", zone: zone)
+            guard fromTime < toTime else { throw ValidationError("--from \(from) must be before --to \(to)") }
             for record in try TopicIO.readAll(topic: settings.framesTopic, bootstrapServers: settings.bootstrapServers) {
                 ledger.add(record.value)
             }
         } catch let failure as CommandFailure {
             throw failure
+        } catch let invalid as ValidationError {
+            throw invalid
         } catch {
             throw CommandFailure("\(error)")
         }
-        let report = UsageReport(ledger: ledger, from: fromTime, to: toTime, scope: scope, grouping: groupBy)
+        if let scope, !UsageReport.scopes(in: ledger).contains(scope) {
+            throw CommandFailure("unknown scope '\(scope)': no frame on the frames topic has it")
+        }
+        var report = UsageReport(ledger: ledger, from: fromTime, to: toTime, scope: scope, grouping: groupBy)
+        report.displayDecimals = decimals
         switch format {
         case .table: print(report.table())
         case .csv: print(report.csv(), terminator: "")
@@ -46,9 +59,9 @@ struct ReportCommand: ParsableCommand {
         }
     }
 
-    static func time(_ text: String, option: String) throws -> EventTime {
-        do { return try TimestampParser.parse(text) } catch {
-            throw ValidationError("\(option) '\(text)' is not an ISO 8601 time (e.g. 2026-07-01T00:00:00Z): \(error)")
+    static func time(_ text: String, option: String, zone: ZoneRules) throws -> EventTime {
+        do { return try ReportPeriod.bound(text, zone: zone) } catch {
+            throw ValidationError("\(option) '\(text)' is not an ISO 8601 time, a date (2026-11-01) or a month (2026-11): \(error)")
         }
     }
 }

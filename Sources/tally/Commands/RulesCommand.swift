@@ -8,7 +8,7 @@ struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Read, change and verify the rule log (docs/RULE-LOG.md).",
-        subcommands: [RulesLogCommand.self, RulesShowCommand.self, RulesApplyCommand.self, RulesEndCommand.self,
+        subcommands: [RulesLogCommand.self, RulesShowCommand.self, RulesApplyCommand.self, RulesEndCommand.self, RulesImportCommand.self,
                       RulesVerifyCommand.self])
 }
 
@@ -44,27 +44,41 @@ enum RulesCLI {
         }
     }
 
+    /// When a change takes effect and when it is recorded. Without `--at` both are the
+    /// same instant, "now": the everyday change "from now on" is neither in the past
+    /// (no `--force`) nor an end in the past. With `--at`, it is recorded now.
+    static func effective(_ at: String?, option: String = "--at") throws -> (time: EventTime, recordedAt: EventTime) {
+        let now = WallClock.now()
+        guard let at else { return (now, now) }
+        return (try time(at, option: option), now)
+    }
+
     /// Prepares, publishes and reports; exits non-zero unless every event was accepted.
     static func publish(_ changes: [PlannedRuleChange], authorship: RulesAuthorship, force: Bool,
-                        client: RuleLogClient, state: RuleLogState) throws {
+                        client: RuleLogClient, state: RuleLogState, recordedAt: EventTime? = nil) throws {
         let publication: RuleLogPublication
         do {
             publication = try RuleLogPublication(changes: changes, author: authorship.author, reason: authorship.reason,
-                                                 force: force, now: WallClock.now(), state: state)
+                                                 force: force, now: recordedAt ?? WallClock.now(), state: state)
         } catch {
             print("tally rules: nothing published; readers would reject \(error)")
             throw ExitCode(1)
         }
         let outcomes = try client.publish(publication)
         var allAccepted = true
-        for (change, outcome) in zip(changes, outcomes) {
-            print("\(change): \(outcome)")
+        for (event, outcome) in zip(publication.events, outcomes) {
+            for part in event.parts {
+                print("\(PlannedRuleChange(change: part.change, start: part.start, end: part.end)): \(outcome)")
+            }
             allAccepted = allAccepted && outcome.isAccepted
         }
         if outcomes.contains(where: { if case .retry = $0 { return true } else { return false } }) {
-            print("tally rules: another writer published first; run the command again to apply on top of its changes")
+            // The change was refused whole (one event): nothing of it is in force.
+            print("tally rules: another writer published first; nothing of this change took effect; "
+                  + "run the command again to apply on top of its changes")
+            throw ExitCode(75)  // EX_TEMPFAIL: try again
         }
         guard allAccepted else { throw ExitCode(1) }
-        print("tally rules: \(outcomes.count) event(s) accepted")
+        print("tally rules: \(changes.count) change(s) accepted in \(outcomes.count) event(s)")
     }
 }

@@ -25,7 +25,8 @@ struct RulesLogCommand: ParsableCommand {
             }
             if let author, event.author != author { continue }
             if let rule {
-                guard case .rule(_, let id)? = event.change.target, id == rule else { continue }
+                let about = event.change.targets.contains { if case .rule(_, let id) = $0 { return id == rule } else { return false } }
+                guard about else { continue }
             }
             let planned = PlannedRuleChange(change: event.change, start: event.start, end: event.end)
             print("\(offset)  \(Timestamps.iso8601(event.recordedAt))  \(event.author)  \(planned)"
