@@ -22,6 +22,7 @@ func runRatingBench() {
         }
         return sink
     }
+    runTenantScaleBench(priceOnlyBaseline: windows, rater: rater)
     let tiered = Rater(book: RatingBenchBooks.tiered())
     let usage = RatingBenchBooks.ConstantUsage()
     report("tiers, graduated 4 bands", count: 2_000_000) { n in
@@ -50,6 +51,40 @@ func runRatingBench() {
     report("decimal divide", count: 2_000_000) { n in
         var sink = ExactDecimal.zero
         for i in 0..<n { sink = xs[i & 1023].divided(by: ys[(i >> 10) & 1023]) }
+        return sink
+    }
+}
+
+/// A book of 10,000 tenants × 10 mappings over the 100-rule book: validating it, compiling
+/// every tenant's rules (the first window of each tenant), then pricing windows spread
+/// over all tenants, which should cost what the 16-scope book costs.
+private func runTenantScaleBench(priceOnlyBaseline windows: [RatingInput], rater: Rater) {
+    let tenants = 10_000
+    let clock = ContinuousClock()
+    func millis(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
+    var book: RuleBook!
+    let validating = clock.measure { book = RatingBenchBooks.tenantBook(tenants: tenants) }
+    let spread = RatingBenchBooks.windows(count: 4096).enumerated().map { i, w -> RatingInput in
+        var w = w
+        w.scope = "acct-\((i &* 7919) % tenants)"
+        return w
+    }
+    var tenantRater: Rater!
+    var firstWindows = spread[0]
+    let compiling = clock.measure {
+        tenantRater = Rater(book: book)
+        for t in 0..<tenants {
+            firstWindows.scope = "acct-\(t)"
+            precondition(tenantRater.rate(firstWindows, explain: false).isRated)
+        }
+    }
+    print("hashmap, \(tenants) tenants × 10 mappings: book validated in \(Int(millis(validating))) ms; "
+          + "every tenant compiled in \(Int(millis(compiling))) ms")
+    report("hashmap, \(tenants) tenants × 10 mappings, price only", count: 2_000_000) { n in
+        var sink = ExactDecimal.zero
+        spread.withUnsafeBufferPointer { w in
+            for i in 0..<n { sink = sink + tenantRater.rate(w[i & 4095], explain: false).price }
+        }
         return sink
     }
 }
@@ -115,6 +150,20 @@ enum RatingBenchBooks {
         let service = ServiceDeclaration(name: "compute", fields: ["flavor", "image_id", "region", "memory"])
         return try! RuleBook(validating: RuleSet(groups: ["base", "flavor", "extras"], services: [service],
                                                  mappings: m, thresholds: t))
+    }
+
+    /// The 100-rule book plus, for each of `tenants` tenants, its own price for 10 flavors.
+    static func tenantBook(tenants: Int) -> RuleBook {
+        var rules = hashmap100().rules
+        rules.mappings.reserveCapacity(rules.mappings.count + tenants * 10)
+        for t in 0..<tenants {
+            for k in 0..<10 {
+                rules.mappings.append(HashMapping(id: "acct-\(t)-\(k)", service: "compute", field: "flavor", value: flavors[k],
+                                                  type: .flat, cost: ExactDecimal(coefficient: Int128(t % 97 + k), exponent: -3),
+                                                  group: "flavor", tenant: "acct-\(t)"))
+            }
+        }
+        return try! RuleBook(validating: rules)
     }
 
     static func tiered() -> RuleBook {

@@ -37,6 +37,20 @@ public struct Frame: Sendable {
         case ratingFailed(String)
     }
 
+    /// The `rating` member: the rater's explanation, written straight to bytes when the
+    /// frame is sealed, or an already-built tree.
+    public enum Rating: Sendable {
+        case explanation(Explanation)
+        case json(CanonicalJSON)
+
+        public var json: CanonicalJSON {
+            switch self {
+            case .explanation(let e): return e.json
+            case .json(let j): return j
+            }
+        }
+    }
+
     public var frameId: String
     public var revision: Int
     public var metric: String
@@ -56,7 +70,7 @@ public struct Frame: Sendable {
     public var previousPrice: ExactDecimal
     public var currency: String
     public var status: Status
-    public var rating: CanonicalJSON
+    public var rating: Rating
     public var ruleBookVersion: Int64?
     public var ruleBookHash: String?
     public var lineage: [LineageRange]
@@ -83,9 +97,26 @@ public struct Frame: Sendable {
         self.resourceId = resourceId; self.groupby = groupby; self.metadata = metadata
         self.windowStart = windowStart; self.windowEnd = windowEnd; self.quantity = quantity; self.unit = unit
         self.price = price; self.previousPrice = previousPrice; self.currency = currency; self.status = status
-        self.rating = rating; self.ruleBookVersion = ruleBookVersion; self.ruleBookHash = ruleBookHash
+        self.rating = .json(rating); self.ruleBookVersion = ruleBookVersion; self.ruleBookHash = ruleBookHash
         self.lineage = lineage; self.sampleCount = sampleCount; self.sampleDigest = sampleDigest
         self.engineVersion = engineVersion; self.outputPartition = outputPartition
+    }
+
+    /// The same, rated by the engine: the explanation is encoded with the frame.
+    public init(frameId: String, revision: Int, metric: String, service: String, scopeKind: String, scope: String,
+                projectId: String?, userId: String?, resourceId: String, groupby: [String: CanonicalJSON],
+                metadata: [String: CanonicalJSON], windowStart: EventTime, windowEnd: EventTime,
+                quantity: ExactDecimal, unit: String, price: ExactDecimal, previousPrice: ExactDecimal,
+                currency: String, status: Status, explanation: Explanation, ruleBookVersion: Int64?, ruleBookHash: String?,
+                lineage: [LineageRange], sampleCount: Int64, sampleDigest: String, engineVersion: String,
+                outputPartition: Int32) {
+        self.init(frameId: frameId, revision: revision, metric: metric, service: service, scopeKind: scopeKind, scope: scope,
+                  projectId: projectId, userId: userId, resourceId: resourceId, groupby: groupby, metadata: metadata,
+                  windowStart: windowStart, windowEnd: windowEnd, quantity: quantity, unit: unit, price: price,
+                  previousPrice: previousPrice, currency: currency, status: status, rating: .null,
+                  ruleBookVersion: ruleBookVersion, ruleBookHash: ruleBookHash, lineage: lineage, sampleCount: sampleCount,
+                  sampleDigest: sampleDigest, engineVersion: engineVersion, outputPartition: outputPartition)
+        self.rating = .explanation(explanation)
     }
 
     public static let schemaName = "tally.frame/1"
@@ -94,8 +125,8 @@ public struct Frame: Sendable {
     public static func id(metric: String, scopeKind: String, scope: String, resource: String,
                           groupby: [(String, String)], windowStart: EventTime) -> String {
         var h = SHA256()
-        for part in [schemaName, metric, scopeKind, scope, resource] { h.update(part); h.update(CollectionOfOne(UInt8(0))) }
-        for (k, v) in groupby { h.update(k); h.update(CollectionOfOne(UInt8(0x3D))); h.update(v); h.update(CollectionOfOne(UInt8(0))) }
+        for part in [schemaName, metric, scopeKind, scope, resource] { h.update(part); h.update(byte: 0) }
+        for (k, v) in groupby { h.update(k); h.update(byte: 0x3D); h.update(v); h.update(byte: 0) }
         h.update(String(windowStart.micros))
         return Hex.encode(h.finalize().prefix(16))
     }
@@ -122,7 +153,7 @@ public struct Frame: Sendable {
             "previous_price": .decimal(previousPrice),
             "price_delta": .decimal(price - previousPrice),
             "currency": .string(currency),
-            "rating": rating,
+            "rating": rating.json,
             "rule_book": .object(["version": ruleBookVersion.map(CanonicalJSON.integer) ?? .null,
                                   "hash": ruleBookHash.map(CanonicalJSON.string) ?? .null]),
             "lineage": .object([
@@ -159,9 +190,14 @@ public struct Frame: Sendable {
         self.previousHash = previousHash
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + 180)
-        out.append(contentsOf: "{\"content_hash\":\"\(contentHash)\",".utf8)
+        // Both hashes are hex (nothing to escape); written without interpolated temporaries.
+        out.append(contentsOf: #"{"content_hash":""#.utf8)
+        out.append(contentsOf: contentHash.utf8)
+        out.append(contentsOf: #"","#.utf8)
         out.append(contentsOf: bytes[1..<splice])
-        out.append(contentsOf: "\"previous_hash\":\"\(previousHash)\",".utf8)
+        out.append(contentsOf: #""previous_hash":""#.utf8)
+        out.append(contentsOf: previousHash.utf8)
+        out.append(contentsOf: #"","#.utf8)
         out.append(contentsOf: bytes[splice...])
         return out
     }
@@ -180,9 +216,7 @@ public struct Frame: Sendable {
         w.member("lineage") { w in
             w.open()
             w.member("ranges") { w in
-                w.bytes.append(UInt8(ascii: "["))
-                for (i, r) in lineage.enumerated() {
-                    if i > 0 { w.bytes.append(UInt8(ascii: ",")) }
+                w.array(lineage) { w, r in
                     w.open()
                     w.member("first_offset") { $0.integer(r.firstOffset) }
                     w.member("last_offset") { $0.integer(r.lastOffset) }
@@ -191,7 +225,6 @@ public struct Frame: Sendable {
                     w.member("topic") { $0.string(r.topic) }
                     w.close()
                 }
-                w.bytes.append(UInt8(ascii: "]"))
             }
             w.member("sample_count") { $0.integer(sampleCount) }
             w.member("sample_digest") { $0.string(sampleDigest) }
@@ -201,12 +234,17 @@ public struct Frame: Sendable {
         w.member("metric") { $0.string(metric) }
         w.member("output_partition") { $0.integer(Int64(outputPartition)) }
         splicePoint = w.bytes.count + 1
-        w.member("previous_price") { $0.string(previousPrice.canonicalText) }
-        w.member("price") { $0.string(price.canonicalText) }
-        w.member("price_delta") { $0.string((price - previousPrice).canonicalText) }
+        w.member("previous_price") { $0.decimal(previousPrice) }
+        w.member("price") { $0.decimal(price) }
+        w.member("price_delta") { $0.decimal(price - previousPrice) }
         w.member("project_id") { w in if let p = projectId { w.string(p) } else { w.null() } }
-        w.member("quantity") { $0.string(quantity.canonicalText) }
-        w.member("rating") { $0.json(rating) }
+        w.member("quantity") { $0.decimal(quantity) }
+        w.member("rating") { w in
+            switch rating {
+            case .explanation(let e): e.write(to: &w)
+            case .json(let j): w.json(j)
+            }
+        }
         if case let .ratingFailed(reason) = status { w.member("rating_error") { $0.string(reason) } }
         w.member("resource_id") { $0.string(resourceId) }
         w.member("revision") { $0.integer(Int64(revision)) }
@@ -238,29 +276,4 @@ public struct Frame: Sendable {
         w.close()
         return w.bytes
     }
-}
-
-/// Writes canonical JSON member by member; the caller supplies keys in canonical
-/// order (a test checks the frame's order against `CanonicalJSON`'s sort).
-struct CanonicalWriter {
-    var bytes: [UInt8] = []
-    private var first: [Bool] = []
-
-    init() { bytes.reserveCapacity(2048) }
-
-    mutating func open() { bytes.append(UInt8(ascii: "{")); first.append(true) }
-    mutating func close() { bytes.append(UInt8(ascii: "}")); first.removeLast() }
-
-    mutating func member(_ key: StaticString, _ value: (inout CanonicalWriter) -> Void) {
-        if first[first.count - 1] { first[first.count - 1] = false } else { bytes.append(UInt8(ascii: ",")) }
-        bytes.append(UInt8(ascii: "\""))
-        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: "\":".utf8)
-        value(&self)
-    }
-
-    mutating func string(_ s: String) { CanonicalJSON.writeString(s, into: &bytes) }
-    mutating func integer(_ i: Int64) { CanonicalJSON.writeInteger(i, into: &bytes) }
-    mutating func null() { bytes.append(contentsOf: "null".utf8) }
-    mutating func json(_ value: CanonicalJSON) { value.write(into: &bytes) }
 }

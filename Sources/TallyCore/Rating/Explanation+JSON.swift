@@ -1,7 +1,81 @@
 /// The explanation as canonical JSON (docs/RATING.md, "Explanation format").
+///
+/// Two encoders: `json` builds the tree (reports, tests, anything that inspects it);
+/// `write(to:)` writes the same bytes straight out, members in canonical order, for
+/// frames (ExplanationEncodingTests holds the two equal).
 extension Explanation {
     public var json: CanonicalJSON { .array(modules.map(\.json)) }
     public var canonicalJSON: String { json.text }
+
+    /// The canonical encoding, without building the tree.
+    public var canonicalBytes: [UInt8] {
+        var w = CanonicalWriter(capacity: 512)
+        write(to: &w)
+        return w.bytes
+    }
+
+    func write(to w: inout CanonicalWriter) {
+        w.array(modules) { w, step in step.write(to: &w) }
+    }
+}
+
+extension ModuleStep {
+    /// Keys in byte order: error, groups, module, price_after, price_before, scripts, tier.
+    func write(to w: inout CanonicalWriter) {
+        w.open()
+        if case .failed(let reason) = detail { w.member("error") { $0.string(reason) } }
+        if case .hashmap(let groups) = detail {
+            w.member("groups") { $0.array(groups) { w, g in g.write(to: &w) } }
+        }
+        w.member("module") { $0.string(module.rawValue) }
+        w.member("price_after") { $0.decimal(priceAfter) }
+        w.member("price_before") { $0.decimal(priceBefore) }
+        if case .script(let ids) = detail { w.member("scripts") { $0.array(ids) { w, id in w.string(id) } } }
+        if case .tiers(let step) = detail {
+            w.member("tier") { w in if let step { step.write(to: &w) } else { w.null() } }
+        }
+        w.close()
+    }
+}
+
+extension GroupStep {
+    /// Keys in byte order: flat, group, mappings, rate, result, steps, threshold.
+    func write(to w: inout CanonicalWriter) {
+        w.open()
+        w.member("flat") { $0.decimal(flat) }
+        w.member("group") { w in if let group { w.string(group) } else { w.null() } }
+        w.member("mappings") { $0.array(mappings) { w, id in w.string(id) } }
+        w.member("rate") { $0.decimal(rate) }
+        w.member("result") { $0.decimal(result) }
+        w.member("steps") { $0.array(arithmeticSteps) { w, line in w.string(line) } }
+        w.member("threshold") { w in
+            guard let t = threshold else { w.null(); return }
+            w.open()
+            w.member("cost") { $0.decimal(t.cost) }
+            w.member("id") { $0.string(t.id) }
+            w.member("level") { $0.decimal(t.level) }
+            w.member("scope") { $0.string(t.onService ? "service" : "field") }
+            w.member("type") { $0.string(t.type.rawValue) }
+            w.close()
+        }
+        w.close()
+    }
+}
+
+extension TierStep {
+    /// Keys in byte order: cumulative_after, cumulative_before, cycle_start_us, id,
+    /// prior_quantity, prior_windows, quantity.
+    func write(to w: inout CanonicalWriter) {
+        w.open()
+        w.member("cumulative_after") { $0.decimal(cumulativeAfter) }
+        w.member("cumulative_before") { $0.decimal(cumulativeBefore) }
+        w.member("cycle_start_us") { $0.integer(cycleStart.micros) }
+        w.member("id") { $0.string(id) }
+        w.member("prior_quantity") { $0.decimal(priorQuantity) }
+        w.member("prior_windows") { $0.integer(Int64(priorWindows)) }
+        w.member("quantity") { $0.decimal(quantity) }
+        w.close()
+    }
 }
 
 extension ModuleStep {

@@ -1,0 +1,67 @@
+import Testing
+@testable import TallyCore
+
+/// The explanation's direct encoder (used by frames) must write exactly the canonical
+/// encoding of its tree (`json`), for every kind of module step.
+@Suite struct ExplanationEncodingTests {
+    static func d(_ text: String) -> ExactDecimal { ExactDecimal(text)! }
+
+    static let groups = [
+        GroupStep(group: "flavor", mappings: ["fl-1", "im-\"2\""], flat: d("0.0370"), rate: d("1.01"),
+                  threshold: ThresholdStep(id: "mem-1", onService: false, level: d("1024"), type: .flat, cost: d("0.002")),
+                  quantity: d("2.5"), result: d("0.097625")),
+        GroupStep(group: nil, mappings: [], flat: .zero, rate: .one,
+                  threshold: ThresholdStep(id: "qty-0", onService: true, level: d("0"), type: .rate, cost: d("0.99")),
+                  quantity: d("2.5"), result: d("0")),
+        GroupStep(group: "extras", mappings: ["rg-3"], flat: d("0.0004"), rate: .one, threshold: nil,
+                  quantity: d("-3E+2"), result: d("-0.12")),
+    ]
+
+    static let explanations: [Explanation] = [
+        Explanation(),
+        Explanation(modules: [
+            ModuleStep(module: .hashmap, priceBefore: .zero, priceAfter: d("0.097625"), detail: .hashmap(groups)),
+            ModuleStep(module: .tiers, priceBefore: d("0.097625"), priceAfter: d("1.5"), detail: .tiers(
+                TierStep(id: "compute-tiers", cycleStart: EventTime(micros: -5), priorQuantity: d("950"), priorWindows: 12,
+                         quantity: d("0.10"), cumulativeBefore: d("84.50"), cumulativeAfter: d("85.9")))),
+            ModuleStep(module: .tiers, priceBefore: d("1.5"), priceAfter: d("1.5"), detail: .tiers(nil)),
+            ModuleStep(module: .script, priceBefore: d("1.5"), priceAfter: d("2"), detail: .script(["s1", "s\n2"])),
+            ModuleStep(module: .noop, priceBefore: d("2"), priceAfter: d("2"), detail: .noop),
+        ]),
+        Explanation(modules: [
+            ModuleStep(module: .hashmap, priceBefore: .zero, priceAfter: .zero, detail: .hashmap([])),
+            ModuleStep(module: .script, priceBefore: .zero, priceAfter: .zero, detail: .failed("script 'x' failed: \u{1}boom")),
+        ]),
+    ]
+
+    @Test(arguments: 0..<explanations.count)
+    func directEncodingEqualsTheTree(_ i: Int) {
+        let explanation = Self.explanations[i]
+        #expect(explanation.canonicalBytes == explanation.json.bytes)
+    }
+
+    /// Money written straight to bytes must be `canonicalText` exactly: trailing zeros,
+    /// leading zeros after the point, positive exponents, negatives, 128-bit coefficients.
+    @Test func decimalsWriteTheirCanonicalText() {
+        var coefficients: [Int128] = [0, 1, -1, 7, 10, -10, 100, 1_234_500, 999_999_999_999, Int128(UInt64.max),
+                                      Int128(UInt64.max) + 1, -Int128(UInt64.max) * 1000, .max, .min, .max / 10 * 10]
+        var power: Int128 = 1
+        for _ in 0..<38 { coefficients.append(power); coefficients.append(-power * 3); power *= 10 }
+        for c in coefficients {
+            for e in Int32(-40)...Int32(6) {
+                let value = ExactDecimal(coefficient: c, exponent: e)
+                var out: [UInt8] = []
+                CanonicalJSON.writeDecimal(value, into: &out)
+                #expect(String(decoding: out, as: UTF8.self) == "\"\(value.canonicalText)\"", "\(c)e\(e)")
+            }
+        }
+    }
+
+    @Test func integersWriteTheirDecimalText() {
+        for value: Int64 in [0, 1, -1, 9, 10, -10, 1_234_567_890, .max, .min] {
+            var out: [UInt8] = []
+            CanonicalJSON.writeInteger(value, into: &out)
+            #expect(String(decoding: out, as: UTF8.self) == String(value))
+        }
+    }
+}
