@@ -15,6 +15,12 @@ import Testing
                   quantity: d("2.5"), result: d("0")),
         GroupStep(group: "extras", mappings: ["rg-3"], flat: d("0.0004"), rate: .one, threshold: nil,
                   quantity: d("-3E+2"), result: d("-0.12")),
+        GroupStep(group: "rate-field", mappings: ["a", "b", "c"], flat: d("1"), rate: d("0.5"),
+                  threshold: ThresholdStep(id: "vcpu-4", onService: false, level: d("4"), type: .rate, cost: d("1.25")),
+                  quantity: d("0.000001"), result: d("0.000000625")),
+        GroupStep(group: "flat-service", mappings: [], flat: d("0.1"), rate: d("1"),
+                  threshold: ThresholdStep(id: "qty-big", onService: true, level: d("1E+3"), type: .flat, cost: d("-5")),
+                  quantity: d("12345678901234567890.5"), result: d("1234567890123456784.05")),
     ]
 
     static let explanations: [Explanation] = [

@@ -8,6 +8,7 @@ func runClosingBench() {
     let rater = Rater(book: RatingBenchBooks.hashmap100())
     let windows = RatingBenchBooks.windows(count: 4096)
     let lineage = [Frame.LineageRange(topic: "metering.sample", partition: 3, firstOffset: 1_000, lastOffset: 1_180, samples: 12)]
+    let bookHash = String(repeating: "ab", count: 32), digest = String(repeating: "0f", count: 16)
     var chain = ""
     var sealedBytes = 0
     timed("closing: price + frame + hashes", count: 200_000, unit: "window") { n in
@@ -23,8 +24,8 @@ func runClosingBench() {
                               scope: w.scope, projectId: w.scope, userId: nil, resourceId: w.resource, groupby: [:],
                               metadata: metadata, windowStart: w.windowStart, windowEnd: w.windowEnd, quantity: w.quantity,
                               unit: w.unit, price: result.price, previousPrice: .zero, currency: "EUR", status: .rated,
-                              explanation: result.explanation, ruleBookVersion: 7, ruleBookHash: String(repeating: "ab", count: 32),
-                              lineage: lineage, sampleCount: 12, sampleDigest: String(repeating: "0f", count: 16),
+                              explanation: result.explanation, ruleBookVersion: 7, ruleBookHash: bookHash,
+                              lineage: lineage, sampleCount: 12, sampleDigest: digest,
                               engineVersion: "tally/bench", outputPartition: 3)
             let bytes = frame.seal(previousHash: chain)
             chain = frame.contentHash

@@ -203,76 +203,66 @@ public struct Frame: Sendable {
     }
 
     /// The canonical encoding of `body`, written directly; `splicePoint` receives the
-    /// offset of the `previous_price` member.
+    /// offset of the `previous_price` member. Keys then values, no closures: a closure
+    /// capturing `self` copied the whole frame (a retain per string) for every member.
     func canonicalBody(splicePoint: inout Int) -> [UInt8] {
         var w = CanonicalWriter()
         w.open()
         // "correction" sorts after "content_hash" (spliced in front) and before "currency".
-        if let correction { w.member("correction") { $0.json(correction.json) } }
-        w.member("currency") { $0.string(currency) }
-        w.member("engine_version") { $0.string(engineVersion) }
-        w.member("frame_id") { $0.string(frameId) }
-        w.member("groupby") { $0.json(.object(groupby)) }
-        w.member("lineage") { w in
-            w.open()
-            w.member("ranges") { w in
-                w.array(lineage) { w, r in
-                    w.open()
-                    w.member("first_offset") { $0.integer(r.firstOffset) }
-                    w.member("last_offset") { $0.integer(r.lastOffset) }
-                    w.member("partition") { $0.integer(Int64(r.partition)) }
-                    w.member("samples") { $0.integer(r.samples) }
-                    w.member("topic") { $0.string(r.topic) }
-                    w.close()
-                }
-            }
-            w.member("sample_count") { $0.integer(sampleCount) }
-            w.member("sample_digest") { $0.string(sampleDigest) }
+        if let correction { w.key("correction"); w.json(correction.json) }
+        w.key("currency"); w.string(currency)
+        w.key("engine_version"); w.string(engineVersion)
+        w.key("frame_id"); w.string(frameId)
+        w.key("groupby"); w.object(groupby)
+        w.key("lineage"); w.open()
+        w.key("ranges"); w.openArray()
+        for r in lineage {
+            w.element(); w.open()
+            w.key("first_offset"); w.integer(r.firstOffset)
+            w.key("last_offset"); w.integer(r.lastOffset)
+            w.key("partition"); w.integer(Int64(r.partition))
+            w.key("samples"); w.integer(r.samples)
+            w.key("topic"); w.string(r.topic)
             w.close()
         }
-        w.member("metadata") { $0.json(.object(metadata)) }
-        w.member("metric") { $0.string(metric) }
-        w.member("output_partition") { $0.integer(Int64(outputPartition)) }
+        w.closeArray()
+        w.key("sample_count"); w.integer(sampleCount)
+        w.key("sample_digest"); w.string(sampleDigest)
+        w.close()
+        w.key("metadata"); w.object(metadata)
+        w.key("metric"); w.string(metric)
+        w.key("output_partition"); w.integer(Int64(outputPartition))
         splicePoint = w.bytes.count + 1
-        w.member("previous_price") { $0.decimal(previousPrice) }
-        w.member("price") { $0.decimal(price) }
-        w.member("price_delta") { $0.decimal(price - previousPrice) }
-        w.member("project_id") { w in if let p = projectId { w.string(p) } else { w.null() } }
-        w.member("quantity") { $0.decimal(quantity) }
-        w.member("rating") { w in
-            switch rating {
-            case .explanation(let e): e.write(to: &w)
-            case .json(let j): w.json(j)
-            }
+        w.key("previous_price"); w.decimal(previousPrice)
+        w.key("price"); w.decimal(price)
+        w.key("price_delta"); w.decimal(price - previousPrice)
+        w.key("project_id"); w.string(projectId)
+        w.key("quantity"); w.decimal(quantity)
+        w.key("rating")
+        switch rating {
+        case .explanation(let e): e.write(to: &w)
+        case .json(let j): w.json(j)
         }
-        if case let .ratingFailed(reason) = status { w.member("rating_error") { $0.string(reason) } }
-        w.member("resource_id") { $0.string(resourceId) }
-        w.member("revision") { $0.integer(Int64(revision)) }
-        w.member("rule_book") { w in
-            w.open()
-            w.member("hash") { w in if let h = ruleBookHash { w.string(h) } else { w.null() } }
-            w.member("version") { w in if let v = ruleBookVersion { w.integer(v) } else { w.null() } }
-            w.close()
-        }
-        w.member("schema") { $0.string(Frame.schemaName) }
-        w.member("scope") { w in
-            w.open()
-            w.member("id") { $0.string(scope) }
-            w.member("kind") { $0.string(scopeKind) }
-            w.close()
-        }
-        w.member("service") { $0.string(service) }
-        w.member("status") { w in
-            if case .rated = status { w.string("rated") } else { w.string("rating-failed") }
-        }
-        w.member("unit") { $0.string(unit) }
-        w.member("user_id") { w in if let u = userId { w.string(u) } else { w.null() } }
-        w.member("window") { w in
-            w.open()
-            w.member("end") { $0.string(Timestamps.iso8601(windowEnd)) }
-            w.member("start") { $0.string(Timestamps.iso8601(windowStart)) }
-            w.close()
-        }
+        if case let .ratingFailed(reason) = status { w.key("rating_error"); w.string(reason) }
+        w.key("resource_id"); w.string(resourceId)
+        w.key("revision"); w.integer(Int64(revision))
+        w.key("rule_book"); w.open()
+        w.key("hash"); w.string(ruleBookHash)
+        w.key("version"); if let v = ruleBookVersion { w.integer(v) } else { w.null() }
+        w.close()
+        w.key("schema"); w.string(Frame.schemaName)
+        w.key("scope"); w.open()
+        w.key("id"); w.string(scope)
+        w.key("kind"); w.string(scopeKind)
+        w.close()
+        w.key("service"); w.string(service)
+        w.key("status"); if case .rated = status { w.string("rated") } else { w.string("rating-failed") }
+        w.key("unit"); w.string(unit)
+        w.key("user_id"); w.string(userId)
+        w.key("window"); w.open()
+        w.key("end"); w.timestamp(windowEnd)
+        w.key("start"); w.timestamp(windowStart)
+        w.close()
         w.close()
         return w.bytes
     }

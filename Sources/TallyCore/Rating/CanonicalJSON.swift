@@ -40,16 +40,21 @@ public indirect enum CanonicalJSON: Sendable, Hashable {
                 item.write(into: &out)
             }
             out.append(UInt8(ascii: "]"))
-        case .object(let members):
-            out.append(UInt8(ascii: "{"))
-            for (i, key) in Self.sortedKeys(members).enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                Self.writeString(key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                members[key]!.write(into: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+        case .object(let members): Self.writeObject(members, into: &out)
         }
+    }
+
+    /// An object's canonical encoding (also used for frames' groupby and metadata
+    /// without wrapping them in a tree node).
+    static func writeObject(_ members: [String: CanonicalJSON], into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for (i, key) in sortedKeys(members).enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            writeString(key, into: &out)
+            out.append(UInt8(ascii: ":"))
+            members[key]!.write(into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     /// Object keys in canonical order: by their UTF-8 bytes.
@@ -88,7 +93,12 @@ public indirect enum CanonicalJSON: Sendable, Hashable {
     /// trailing zeros stripped, plain notation, "0" for zero, "-" only for negatives.
     static func writeDecimal(_ value: ExactDecimal, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        defer { out.append(UInt8(ascii: "\"")) }
+        writeDecimalText(value, into: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// `value.canonicalText`'s bytes (no quotes).
+    static func writeDecimalText(_ value: ExactDecimal, into out: inout [UInt8]) {
         if value.coefficient == 0 { out.append(UInt8(ascii: "0")); return }
         if value.coefficient < 0 { out.append(UInt8(ascii: "-")) }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { digits in

@@ -15,7 +15,9 @@ extension Explanation {
     }
 
     func write(to w: inout CanonicalWriter) {
-        w.array(modules) { w, step in step.write(to: &w) }
+        w.openArray()
+        for step in modules { w.element(); step.write(to: &w) }
+        w.closeArray()
     }
 }
 
@@ -23,16 +25,19 @@ extension ModuleStep {
     /// Keys in byte order: error, groups, module, price_after, price_before, scripts, tier.
     func write(to w: inout CanonicalWriter) {
         w.open()
-        if case .failed(let reason) = detail { w.member("error") { $0.string(reason) } }
+        if case .failed(let reason) = detail { w.key("error"); w.string(reason) }
         if case .hashmap(let groups) = detail {
-            w.member("groups") { $0.array(groups) { w, g in g.write(to: &w) } }
+            w.key("groups"); w.openArray()
+            for g in groups { w.element(); g.write(to: &w) }
+            w.closeArray()
         }
-        w.member("module") { $0.string(module.rawValue) }
-        w.member("price_after") { $0.decimal(priceAfter) }
-        w.member("price_before") { $0.decimal(priceBefore) }
-        if case .script(let ids) = detail { w.member("scripts") { $0.array(ids) { w, id in w.string(id) } } }
+        w.key("module"); w.string(module.rawValue)
+        w.key("price_after"); w.decimal(priceAfter)
+        w.key("price_before"); w.decimal(priceBefore)
+        if case .script(let ids) = detail { w.key("scripts"); w.strings(ids) }
         if case .tiers(let step) = detail {
-            w.member("tier") { w in if let step { step.write(to: &w) } else { w.null() } }
+            w.key("tier")
+            if let step { step.write(to: &w) } else { w.null() }
         }
         w.close()
     }
@@ -42,23 +47,59 @@ extension GroupStep {
     /// Keys in byte order: flat, group, mappings, rate, result, steps, threshold.
     func write(to w: inout CanonicalWriter) {
         w.open()
-        w.member("flat") { $0.decimal(flat) }
-        w.member("group") { w in if let group { w.string(group) } else { w.null() } }
-        w.member("mappings") { $0.array(mappings) { w, id in w.string(id) } }
-        w.member("rate") { $0.decimal(rate) }
-        w.member("result") { $0.decimal(result) }
-        w.member("steps") { $0.array(arithmeticSteps) { w, line in w.string(line) } }
-        w.member("threshold") { w in
-            guard let t = threshold else { w.null(); return }
+        w.key("flat"); w.decimal(flat)
+        w.key("group"); w.string(group)
+        w.key("mappings"); w.strings(mappings)
+        w.key("rate"); w.decimal(rate)
+        w.key("result"); w.decimal(result)
+        w.key("steps"); writeArithmeticSteps(to: &w)
+        w.key("threshold")
+        if let t = threshold {
             w.open()
-            w.member("cost") { $0.decimal(t.cost) }
-            w.member("id") { $0.string(t.id) }
-            w.member("level") { $0.decimal(t.level) }
-            w.member("scope") { $0.string(t.onService ? "service" : "field") }
-            w.member("type") { $0.string(t.type.rawValue) }
+            w.key("cost"); w.decimal(t.cost)
+            w.key("id"); w.string(t.id)
+            w.key("level"); w.decimal(t.level)
+            w.key("scope"); w.string(t.onService ? "service" : "field")
+            w.key("type"); w.string(t.type.rawValue)
             w.close()
+        } else {
+            w.null()
         }
         w.close()
+    }
+
+    /// `arithmeticSteps` written straight out (same operations, same text; the lines
+    /// hold only ASCII, "×" and decimals, so nothing needs escaping).
+    func writeArithmeticSteps(to w: inout CanonicalWriter) {
+        w.openArray()
+        var flat = self.flat, rate = self.rate
+        if let t = threshold, !t.onService {
+            w.element()
+            if t.type == .flat {
+                let new = flat + t.cost
+                w.raw("\"flat = flat + field threshold cost = "); w.decimalText(flat); w.raw(" + ")
+                w.decimalText(t.cost); w.raw(" = "); w.decimalText(new); w.raw("\"")
+                flat = new
+            } else {
+                let new = rate * t.cost
+                w.raw("\"rate = rate × field threshold cost = "); w.decimalText(rate); w.raw(" × ")
+                w.decimalText(t.cost); w.raw(" = "); w.decimalText(new); w.raw("\"")
+                rate = new
+            }
+        }
+        let res = rate * flat * quantity
+        w.element()
+        w.raw("\"res = rate × flat × qty = "); w.decimalText(rate); w.raw(" × "); w.decimalText(flat); w.raw(" × ")
+        w.decimalText(quantity); w.raw(" = "); w.decimalText(res); w.raw("\"")
+        if let t = threshold, t.onService {
+            w.element()
+            let isFlat = t.type == .flat
+            let new = isFlat ? res + t.cost : res * t.cost
+            w.raw(isFlat ? "\"res = res + service threshold cost = " : "\"res = res × service threshold cost = ")
+            w.decimalText(res); w.raw(isFlat ? " + " : " × ")
+            w.decimalText(t.cost); w.raw(" = "); w.decimalText(new); w.raw("\"")
+        }
+        w.closeArray()
     }
 }
 
@@ -67,13 +108,13 @@ extension TierStep {
     /// prior_quantity, prior_windows, quantity.
     func write(to w: inout CanonicalWriter) {
         w.open()
-        w.member("cumulative_after") { $0.decimal(cumulativeAfter) }
-        w.member("cumulative_before") { $0.decimal(cumulativeBefore) }
-        w.member("cycle_start_us") { $0.integer(cycleStart.micros) }
-        w.member("id") { $0.string(id) }
-        w.member("prior_quantity") { $0.decimal(priorQuantity) }
-        w.member("prior_windows") { $0.integer(Int64(priorWindows)) }
-        w.member("quantity") { $0.decimal(quantity) }
+        w.key("cumulative_after"); w.decimal(cumulativeAfter)
+        w.key("cumulative_before"); w.decimal(cumulativeBefore)
+        w.key("cycle_start_us"); w.integer(cycleStart.micros)
+        w.key("id"); w.string(id)
+        w.key("prior_quantity"); w.decimal(priorQuantity)
+        w.key("prior_windows"); w.integer(Int64(priorWindows))
+        w.key("quantity"); w.decimal(quantity)
         w.close()
     }
 }
