@@ -40,6 +40,15 @@ import Testing
         ]),
     ]
 
+    /// Texts that need escaping take the writer's slow path; the rest are copied.
+    @Test func stringsEscapeLikeTheTree() {
+        for text in ["", "plain", "q\"uote", "back\\slash", "ctl\u{1}\n\t", "×€ unicode", String(repeating: "long ", count: 600)] {
+            var w = CanonicalWriter(capacity: 8)
+            w.string(text)
+            #expect(w.bytes == CanonicalJSON.string(text).bytes)
+        }
+    }
+
     @Test(arguments: 0..<explanations.count)
     func directEncodingEqualsTheTree(_ i: Int) {
         let explanation = Self.explanations[i]
@@ -59,6 +68,9 @@ import Testing
                 var out: [UInt8] = []
                 CanonicalJSON.writeDecimal(value, into: &out)
                 #expect(String(decoding: out, as: UTF8.self) == "\"\(value.canonicalText)\"", "\(c)e\(e)")
+                var w = CanonicalWriter(capacity: 8)  // small: the writer must grow too
+                w.decimal(value)
+                #expect(w.bytes == out, "writer, \(c)e\(e)")
             }
         }
     }
@@ -68,6 +80,9 @@ import Testing
             var out: [UInt8] = []
             CanonicalJSON.writeInteger(value, into: &out)
             #expect(String(decoding: out, as: UTF8.self) == String(value))
+            var w = CanonicalWriter(capacity: 8)
+            w.integer(value)
+            #expect(w.bytes == out)
         }
     }
 }

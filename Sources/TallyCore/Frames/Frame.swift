@@ -184,29 +184,40 @@ public struct Frame: Sendable {
     /// sorting per frame); the two hash members are spliced in at their canonical
     /// places (`content_hash` sorts first, `previous_hash` just before `previous_price`).
     public mutating func seal(previousHash: String) -> [UInt8] {
-        var splice = 0
-        let bytes = canonicalBody(splicePoint: &splice)
-        contentHash = SHA256.hex(bytes)
+        var w = CanonicalWriter()
+        let splice = writeBody(to: &w)
         self.previousHash = previousHash
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + 180)
-        // Both hashes are hex (nothing to escape); written without interpolated temporaries.
-        out.append(contentsOf: #"{"content_hash":""#.utf8)
-        out.append(contentsOf: contentHash.utf8)
-        out.append(contentsOf: #"","#.utf8)
-        out.append(contentsOf: bytes[1..<splice])
-        out.append(contentsOf: #""previous_hash":""#.utf8)
-        out.append(contentsOf: previousHash.utf8)
-        out.append(contentsOf: #"","#.utf8)
-        out.append(contentsOf: bytes[splice...])
-        return out
+        let (hash, record) = w.withBytes { body -> (String, [UInt8]) in
+            let hash = SHA256.hex(buffer: body)
+            var out: [UInt8] = []
+            out.reserveCapacity(body.count + 180)
+            // Both hashes are hex (nothing to escape); written without interpolated temporaries.
+            out.append(contentsOf: #"{"content_hash":""#.utf8)
+            out.append(contentsOf: hash.utf8)
+            out.append(contentsOf: #"","#.utf8)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: body[1..<splice]))
+            out.append(contentsOf: #""previous_hash":""#.utf8)
+            out.append(contentsOf: previousHash.utf8)
+            out.append(contentsOf: #"","#.utf8)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: body[splice...]))
+            return (hash, out)
+        }
+        contentHash = hash
+        return record
     }
 
-    /// The canonical encoding of `body`, written directly; `splicePoint` receives the
-    /// offset of the `previous_price` member. Keys then values, no closures: a closure
-    /// capturing `self` copied the whole frame (a retain per string) for every member.
+    /// The canonical encoding of `body`; `splicePoint` receives the offset of the
+    /// `previous_price` member.
     func canonicalBody(splicePoint: inout Int) -> [UInt8] {
         var w = CanonicalWriter()
+        splicePoint = writeBody(to: &w)
+        return w.bytes
+    }
+
+    /// Writes the canonical encoding of `body` directly and returns the offset of the
+    /// `previous_price` member. Keys then values, no closures: a closure capturing
+    /// `self` copied the whole frame (a retain per string) for every member.
+    func writeBody(to w: inout CanonicalWriter) -> Int {
         w.open()
         // "correction" sorts after "content_hash" (spliced in front) and before "currency".
         if let correction { w.key("correction"); w.json(correction.json) }
@@ -232,7 +243,7 @@ public struct Frame: Sendable {
         w.key("metadata"); w.object(metadata)
         w.key("metric"); w.string(metric)
         w.key("output_partition"); w.integer(Int64(outputPartition))
-        splicePoint = w.bytes.count + 1
+        let splicePoint = w.count + 1
         w.key("previous_price"); w.decimal(previousPrice)
         w.key("price"); w.decimal(price)
         w.key("price_delta"); w.decimal(price - previousPrice)
@@ -264,6 +275,6 @@ public struct Frame: Sendable {
         w.key("start"); w.timestamp(windowStart)
         w.close()
         w.close()
-        return w.bytes
+        return splicePoint
     }
 }
