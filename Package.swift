@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "CLua", cSettings: [.unsafeFlags(["-I/usr/include/lua5.4"])],
                 linkerSettings: [.linkedLibrary("lua5.4")]),
 
-        .target(name: "TallyCore", swiftSettings: v5),
+        .target(name: "TallyCore", dependencies: ["CCrypto"], swiftSettings: v5),
         .target(name: "TallyWire", dependencies: ["TallyCore", "Yams"], swiftSettings: v5),
         .target(name: "TallyKafka", dependencies: ["CRdKafka"], swiftSettings: v5),
         .target(name: "TallyCrypto", dependencies: ["CCrypto", "TallyWire"], swiftSettings: v5),

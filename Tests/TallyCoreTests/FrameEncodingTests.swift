@@ -34,6 +34,28 @@ import Testing
         #expect(frame.contentHash == SHA256.hex(direct))
     }
 
+    /// Frames the engine builds carry the explanation itself, written straight to bytes:
+    /// the sealed record must equal the tree with the explanation's tree in `rating`.
+    @Test(arguments: 0..<ExplanationEncodingTests.explanations.count)
+    func anExplainedFrameEncodesLikeItsTree(_ i: Int) {
+        let explanation = ExplanationEncodingTests.explanations[i]
+        let f = FrameEncodingTests.frame(failed: false)
+        var frame = Frame(frameId: f.frameId, revision: f.revision, metric: f.metric, service: f.service,
+                          scopeKind: f.scopeKind, scope: f.scope, projectId: f.projectId, userId: f.userId,
+                          resourceId: f.resourceId, groupby: f.groupby, metadata: f.metadata, windowStart: f.windowStart,
+                          windowEnd: f.windowEnd, quantity: f.quantity, unit: f.unit, price: f.price,
+                          previousPrice: f.previousPrice, currency: f.currency, status: f.status, explanation: explanation,
+                          ruleBookVersion: f.ruleBookVersion, ruleBookHash: f.ruleBookHash, lineage: f.lineage,
+                          sampleCount: f.sampleCount, sampleDigest: f.sampleDigest, engineVersion: f.engineVersion,
+                          outputPartition: f.outputPartition)
+        var tree = f
+        tree.rating = .json(explanation.json)
+        var splice = 0
+        #expect(frame.canonicalBody(splicePoint: &splice) == tree.body.bytes)
+        #expect(frame.seal(previousHash: "p") == tree.seal(previousHash: "p"))
+        #expect(frame.contentHash == tree.contentHash)
+    }
+
     @Test func aCorrectionChangesTheHashOnlyWhenPresent() {
         var plain = FrameEncodingTests.frame(failed: false)
         var corrected = plain

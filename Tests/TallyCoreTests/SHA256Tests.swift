@@ -18,4 +18,29 @@ import Testing
         h.update(text[..<10]); h.update(text[10..<63]); h.update(text[63...])
         #expect(Hex.encode(h.finalize()) == SHA256.hex(text))
     }
+
+    /// libcrypto's digests must be byte-identical to the portable reference, so frames and
+    /// rule events hashed by earlier versions still verify: every length around the block
+    /// and padding edges, one-shot and fed in uneven pieces.
+    @Test func libcryptoEqualsThePortableReference() {
+        var bytes: [UInt8] = []
+        for length in 0...300 {
+            #expect(SHA256.hex(bytes) == PortableSHA256.hex(bytes), "length \(length)")
+            var pieces = SHA256()
+            var at = 0, step = 1
+            while at < bytes.count {
+                let end = min(bytes.count, at + step)
+                pieces.update(bytes[at..<end])
+                at = end; step = step * 3 % 67 + 1
+            }
+            #expect(Hex.encode(pieces.finalize()) == PortableSHA256.hex(bytes), "pieces, length \(length)")
+            bytes.append(UInt8(truncatingIfNeeded: length &* 131 &+ 7))
+        }
+    }
+
+    @Test func hexPrefixIsTheDigestsFirstBytes() {
+        let data = Array("frame identity".utf8)
+        let full = SHA256.hex(data)
+        #expect(data.withUnsafeBytes { SHA256.hex(buffer: $0, prefixBytes: 16) } == String(full.prefix(32)))
+    }
 }

@@ -43,4 +43,9 @@ func runFoldBench(records recordCount: Int) throws {
                  samples.count, total, Double(samples.count) / total, frames))
     let phases = rater.phaseNanos.map { "\($0.key)=\($0.value / 1_000_000)" }.sorted().joined(separator: " ")
     print("  phases (ms): decode+fold=\(foldMillis) \(phases)")
+    // Closing in the engine: everything the close phase does (queue, previous points,
+    // pricing, frame, hashes, outbox), per frame emitted.
+    if frames > 0, let close = rater.phaseNanos["close"] {
+        print(String(format: "closing in the engine: %.1f µs per window (close phase ÷ frames)", Double(close) / 1000 / Double(frames)))
+    }
 }

@@ -37,6 +37,20 @@ public struct Frame: Sendable {
         case ratingFailed(String)
     }
 
+    /// The `rating` member: the rater's explanation, written straight to bytes when the
+    /// frame is sealed, or an already-built tree.
+    public enum Rating: Sendable {
+        case explanation(Explanation)
+        case json(CanonicalJSON)
+
+        public var json: CanonicalJSON {
+            switch self {
+            case .explanation(let e): return e.json
+            case .json(let j): return j
+            }
+        }
+    }
+
     public var frameId: String
     public var revision: Int
     public var metric: String
@@ -56,7 +70,7 @@ public struct Frame: Sendable {
     public var previousPrice: ExactDecimal
     public var currency: String
     public var status: Status
-    public var rating: CanonicalJSON
+    public var rating: Rating
     public var ruleBookVersion: Int64?
     public var ruleBookHash: String?
     public var lineage: [LineageRange]
@@ -83,9 +97,26 @@ public struct Frame: Sendable {
         self.resourceId = resourceId; self.groupby = groupby; self.metadata = metadata
         self.windowStart = windowStart; self.windowEnd = windowEnd; self.quantity = quantity; self.unit = unit
         self.price = price; self.previousPrice = previousPrice; self.currency = currency; self.status = status
-        self.rating = rating; self.ruleBookVersion = ruleBookVersion; self.ruleBookHash = ruleBookHash
+        self.rating = .json(rating); self.ruleBookVersion = ruleBookVersion; self.ruleBookHash = ruleBookHash
         self.lineage = lineage; self.sampleCount = sampleCount; self.sampleDigest = sampleDigest
         self.engineVersion = engineVersion; self.outputPartition = outputPartition
+    }
+
+    /// The same, rated by the engine: the explanation is encoded with the frame.
+    public init(frameId: String, revision: Int, metric: String, service: String, scopeKind: String, scope: String,
+                projectId: String?, userId: String?, resourceId: String, groupby: [String: CanonicalJSON],
+                metadata: [String: CanonicalJSON], windowStart: EventTime, windowEnd: EventTime,
+                quantity: ExactDecimal, unit: String, price: ExactDecimal, previousPrice: ExactDecimal,
+                currency: String, status: Status, explanation: Explanation, ruleBookVersion: Int64?, ruleBookHash: String?,
+                lineage: [LineageRange], sampleCount: Int64, sampleDigest: String, engineVersion: String,
+                outputPartition: Int32) {
+        self.init(frameId: frameId, revision: revision, metric: metric, service: service, scopeKind: scopeKind, scope: scope,
+                  projectId: projectId, userId: userId, resourceId: resourceId, groupby: groupby, metadata: metadata,
+                  windowStart: windowStart, windowEnd: windowEnd, quantity: quantity, unit: unit, price: price,
+                  previousPrice: previousPrice, currency: currency, status: status, rating: .null,
+                  ruleBookVersion: ruleBookVersion, ruleBookHash: ruleBookHash, lineage: lineage, sampleCount: sampleCount,
+                  sampleDigest: sampleDigest, engineVersion: engineVersion, outputPartition: outputPartition)
+        self.rating = .explanation(explanation)
     }
 
     public static let schemaName = "tally.frame/1"
@@ -94,8 +125,8 @@ public struct Frame: Sendable {
     public static func id(metric: String, scopeKind: String, scope: String, resource: String,
                           groupby: [(String, String)], windowStart: EventTime) -> String {
         var h = SHA256()
-        for part in [schemaName, metric, scopeKind, scope, resource] { h.update(part); h.update(CollectionOfOne(UInt8(0))) }
-        for (k, v) in groupby { h.update(k); h.update(CollectionOfOne(UInt8(0x3D))); h.update(v); h.update(CollectionOfOne(UInt8(0))) }
+        for part in [schemaName, metric, scopeKind, scope, resource] { h.update(part); h.update(byte: 0) }
+        for (k, v) in groupby { h.update(k); h.update(byte: 0x3D); h.update(v); h.update(byte: 0) }
         h.update(String(windowStart.micros))
         return Hex.encode(h.finalize().prefix(16))
     }
@@ -122,7 +153,7 @@ public struct Frame: Sendable {
             "previous_price": .decimal(previousPrice),
             "price_delta": .decimal(price - previousPrice),
             "currency": .string(currency),
-            "rating": rating,
+            "rating": rating.json,
             "rule_book": .object(["version": ruleBookVersion.map(CanonicalJSON.integer) ?? .null,
                                   "hash": ruleBookHash.map(CanonicalJSON.string) ?? .null]),
             "lineage": .object([
@@ -153,114 +184,97 @@ public struct Frame: Sendable {
     /// sorting per frame); the two hash members are spliced in at their canonical
     /// places (`content_hash` sorts first, `previous_hash` just before `previous_price`).
     public mutating func seal(previousHash: String) -> [UInt8] {
-        var splice = 0
-        let bytes = canonicalBody(splicePoint: &splice)
-        contentHash = SHA256.hex(bytes)
+        var w = CanonicalWriter()
+        let splice = writeBody(to: &w)
         self.previousHash = previousHash
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + 180)
-        out.append(contentsOf: "{\"content_hash\":\"\(contentHash)\",".utf8)
-        out.append(contentsOf: bytes[1..<splice])
-        out.append(contentsOf: "\"previous_hash\":\"\(previousHash)\",".utf8)
-        out.append(contentsOf: bytes[splice...])
-        return out
+        let (hash, record) = w.withBytes { body -> (String, [UInt8]) in
+            let hash = SHA256.hex(buffer: body)
+            var out: [UInt8] = []
+            out.reserveCapacity(body.count + 180)
+            // Both hashes are hex (nothing to escape); written without interpolated temporaries.
+            out.append(contentsOf: #"{"content_hash":""#.utf8)
+            out.append(contentsOf: hash.utf8)
+            out.append(contentsOf: #"","#.utf8)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: body[1..<splice]))
+            out.append(contentsOf: #""previous_hash":""#.utf8)
+            out.append(contentsOf: previousHash.utf8)
+            out.append(contentsOf: #"","#.utf8)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: body[splice...]))
+            return (hash, out)
+        }
+        contentHash = hash
+        return record
     }
 
-    /// The canonical encoding of `body`, written directly; `splicePoint` receives the
-    /// offset of the `previous_price` member.
+    /// The canonical encoding of `body`; `splicePoint` receives the offset of the
+    /// `previous_price` member.
     func canonicalBody(splicePoint: inout Int) -> [UInt8] {
         var w = CanonicalWriter()
-        w.open()
-        // "correction" sorts after "content_hash" (spliced in front) and before "currency".
-        if let correction { w.member("correction") { $0.json(correction.json) } }
-        w.member("currency") { $0.string(currency) }
-        w.member("engine_version") { $0.string(engineVersion) }
-        w.member("frame_id") { $0.string(frameId) }
-        w.member("groupby") { $0.json(.object(groupby)) }
-        w.member("lineage") { w in
-            w.open()
-            w.member("ranges") { w in
-                w.bytes.append(UInt8(ascii: "["))
-                for (i, r) in lineage.enumerated() {
-                    if i > 0 { w.bytes.append(UInt8(ascii: ",")) }
-                    w.open()
-                    w.member("first_offset") { $0.integer(r.firstOffset) }
-                    w.member("last_offset") { $0.integer(r.lastOffset) }
-                    w.member("partition") { $0.integer(Int64(r.partition)) }
-                    w.member("samples") { $0.integer(r.samples) }
-                    w.member("topic") { $0.string(r.topic) }
-                    w.close()
-                }
-                w.bytes.append(UInt8(ascii: "]"))
-            }
-            w.member("sample_count") { $0.integer(sampleCount) }
-            w.member("sample_digest") { $0.string(sampleDigest) }
-            w.close()
-        }
-        w.member("metadata") { $0.json(.object(metadata)) }
-        w.member("metric") { $0.string(metric) }
-        w.member("output_partition") { $0.integer(Int64(outputPartition)) }
-        splicePoint = w.bytes.count + 1
-        w.member("previous_price") { $0.string(previousPrice.canonicalText) }
-        w.member("price") { $0.string(price.canonicalText) }
-        w.member("price_delta") { $0.string((price - previousPrice).canonicalText) }
-        w.member("project_id") { w in if let p = projectId { w.string(p) } else { w.null() } }
-        w.member("quantity") { $0.string(quantity.canonicalText) }
-        w.member("rating") { $0.json(rating) }
-        if case let .ratingFailed(reason) = status { w.member("rating_error") { $0.string(reason) } }
-        w.member("resource_id") { $0.string(resourceId) }
-        w.member("revision") { $0.integer(Int64(revision)) }
-        w.member("rule_book") { w in
-            w.open()
-            w.member("hash") { w in if let h = ruleBookHash { w.string(h) } else { w.null() } }
-            w.member("version") { w in if let v = ruleBookVersion { w.integer(v) } else { w.null() } }
-            w.close()
-        }
-        w.member("schema") { $0.string(Frame.schemaName) }
-        w.member("scope") { w in
-            w.open()
-            w.member("id") { $0.string(scope) }
-            w.member("kind") { $0.string(scopeKind) }
-            w.close()
-        }
-        w.member("service") { $0.string(service) }
-        w.member("status") { w in
-            if case .rated = status { w.string("rated") } else { w.string("rating-failed") }
-        }
-        w.member("unit") { $0.string(unit) }
-        w.member("user_id") { w in if let u = userId { w.string(u) } else { w.null() } }
-        w.member("window") { w in
-            w.open()
-            w.member("end") { $0.string(Timestamps.iso8601(windowEnd)) }
-            w.member("start") { $0.string(Timestamps.iso8601(windowStart)) }
-            w.close()
-        }
-        w.close()
+        splicePoint = writeBody(to: &w)
         return w.bytes
     }
-}
 
-/// Writes canonical JSON member by member; the caller supplies keys in canonical
-/// order (a test checks the frame's order against `CanonicalJSON`'s sort).
-struct CanonicalWriter {
-    var bytes: [UInt8] = []
-    private var first: [Bool] = []
-
-    init() { bytes.reserveCapacity(2048) }
-
-    mutating func open() { bytes.append(UInt8(ascii: "{")); first.append(true) }
-    mutating func close() { bytes.append(UInt8(ascii: "}")); first.removeLast() }
-
-    mutating func member(_ key: StaticString, _ value: (inout CanonicalWriter) -> Void) {
-        if first[first.count - 1] { first[first.count - 1] = false } else { bytes.append(UInt8(ascii: ",")) }
-        bytes.append(UInt8(ascii: "\""))
-        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: "\":".utf8)
-        value(&self)
+    /// Writes the canonical encoding of `body` directly and returns the offset of the
+    /// `previous_price` member. Keys then values, no closures: a closure capturing
+    /// `self` copied the whole frame (a retain per string) for every member.
+    func writeBody(to w: inout CanonicalWriter) -> Int {
+        w.open()
+        // "correction" sorts after "content_hash" (spliced in front) and before "currency".
+        if let correction { w.key("correction"); w.json(correction.json) }
+        w.key("currency"); w.string(currency)
+        w.key("engine_version"); w.string(engineVersion)
+        w.key("frame_id"); w.string(frameId)
+        w.key("groupby"); w.object(groupby)
+        w.key("lineage"); w.open()
+        w.key("ranges"); w.openArray()
+        for r in lineage {
+            w.element(); w.open()
+            w.key("first_offset"); w.integer(r.firstOffset)
+            w.key("last_offset"); w.integer(r.lastOffset)
+            w.key("partition"); w.integer(Int64(r.partition))
+            w.key("samples"); w.integer(r.samples)
+            w.key("topic"); w.string(r.topic)
+            w.close()
+        }
+        w.closeArray()
+        w.key("sample_count"); w.integer(sampleCount)
+        w.key("sample_digest"); w.string(sampleDigest)
+        w.close()
+        w.key("metadata"); w.object(metadata)
+        w.key("metric"); w.string(metric)
+        w.key("output_partition"); w.integer(Int64(outputPartition))
+        let splicePoint = w.count + 1
+        w.key("previous_price"); w.decimal(previousPrice)
+        w.key("price"); w.decimal(price)
+        w.key("price_delta"); w.decimal(price - previousPrice)
+        w.key("project_id"); w.string(projectId)
+        w.key("quantity"); w.decimal(quantity)
+        w.key("rating")
+        switch rating {
+        case .explanation(let e): e.write(to: &w)
+        case .json(let j): w.json(j)
+        }
+        if case let .ratingFailed(reason) = status { w.key("rating_error"); w.string(reason) }
+        w.key("resource_id"); w.string(resourceId)
+        w.key("revision"); w.integer(Int64(revision))
+        w.key("rule_book"); w.open()
+        w.key("hash"); w.string(ruleBookHash)
+        w.key("version"); if let v = ruleBookVersion { w.integer(v) } else { w.null() }
+        w.close()
+        w.key("schema"); w.string(Frame.schemaName)
+        w.key("scope"); w.open()
+        w.key("id"); w.string(scope)
+        w.key("kind"); w.string(scopeKind)
+        w.close()
+        w.key("service"); w.string(service)
+        w.key("status"); if case .rated = status { w.string("rated") } else { w.string("rating-failed") }
+        w.key("unit"); w.string(unit)
+        w.key("user_id"); w.string(userId)
+        w.key("window"); w.open()
+        w.key("end"); w.timestamp(windowEnd)
+        w.key("start"); w.timestamp(windowStart)
+        w.close()
+        w.close()
+        return splicePoint
     }
-
-    mutating func string(_ s: String) { CanonicalJSON.writeString(s, into: &bytes) }
-    mutating func integer(_ i: Int64) { CanonicalJSON.writeInteger(i, into: &bytes) }
-    mutating func null() { bytes.append(contentsOf: "null".utf8) }
-    mutating func json(_ value: CanonicalJSON) { value.write(into: &bytes) }
 }

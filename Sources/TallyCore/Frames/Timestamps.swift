@@ -1,8 +1,23 @@
 /// Renders event times as ISO 8601 UTC without Foundation.
 public enum Timestamps {
     /// `2026-11-02T00:00:00Z`, with `.ffffff` only when there are microseconds.
-    /// Written into a small byte buffer: frames render two of these each.
     public static func iso8601(_ t: EventTime) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 27) { b in
+            guard let n = fill(t, b) else { return wide(t) }
+            return String(decoding: UnsafeBufferPointer(rebasing: b[0..<n]), as: UTF8.self)
+        }
+    }
+
+    /// The same text appended as bytes: frames write two of these each.
+    static func writeISO8601(_ t: EventTime, into out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 27) { b in
+            if let n = fill(t, b) { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[0..<n])) } else {
+                out.append(contentsOf: wide(t).utf8)
+            }
+        }
+    }
+
+    private static func fields(_ t: EventTime) -> (y: Int64, m: Int64, d: Int64, secondOfDay: Int64, fraction: Int64) {
         let micros = t.micros
         var seconds = micros / 1_000_000
         var fraction = micros % 1_000_000
@@ -11,24 +26,32 @@ public enum Timestamps {
         var secondOfDay = seconds % 86_400
         if secondOfDay < 0 { secondOfDay += 86_400; days -= 1 }
         let (y, m, d) = CivilCalendar.date(ofDay: days)
-        guard (0...9999).contains(y) else {
-            return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(secondOfDay / 3600, 2) + ":"
-                + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2) + (fraction != 0 ? "." + pad(fraction, 6) : "") + "Z"
+        return (y, m, d, secondOfDay, fraction)
+    }
+
+    /// Writes the text into `b` (27 bytes) and returns its length; nil outside years 0–9999.
+    private static func fill(_ t: EventTime, _ b: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+        let (y, m, d, secondOfDay, fraction) = fields(t)
+        guard (0...9999).contains(y) else { return nil }
+        var i = 0
+        func put(_ v: Int64, _ width: Int) {
+            var v = v
+            for k in stride(from: width - 1, through: 0, by: -1) { b[i + k] = UInt8(48 + v % 10); v /= 10 }
+            i += width
         }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 27) { b in
-            var i = 0
-            func put(_ v: Int64, _ width: Int) {
-                var v = v
-                for k in stride(from: width - 1, through: 0, by: -1) { b[i + k] = UInt8(48 + v % 10); v /= 10 }
-                i += width
-            }
-            func char(_ c: Character) { b[i] = c.asciiValue!; i += 1 }
-            put(y, 4); char("-"); put(m, 2); char("-"); put(d, 2); char("T")
-            put(secondOfDay / 3600, 2); char(":"); put(secondOfDay / 60 % 60, 2); char(":"); put(secondOfDay % 60, 2)
-            if fraction != 0 { char("."); put(fraction, 6) }
-            char("Z")
-            return String(decoding: UnsafeBufferPointer(rebasing: b[0..<i]), as: UTF8.self)
-        }
+        func char(_ c: Character) { b[i] = c.asciiValue!; i += 1 }
+        put(y, 4); char("-"); put(m, 2); char("-"); put(d, 2); char("T")
+        put(secondOfDay / 3600, 2); char(":"); put(secondOfDay / 60 % 60, 2); char(":"); put(secondOfDay % 60, 2)
+        if fraction != 0 { char("."); put(fraction, 6) }
+        char("Z")
+        return i
+    }
+
+    /// Years outside 0–9999 (never a real window): plain string building.
+    private static func wide(_ t: EventTime) -> String {
+        let (y, m, d, secondOfDay, fraction) = fields(t)
+        return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(secondOfDay / 3600, 2) + ":"
+            + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2) + (fraction != 0 ? "." + pad(fraction, 6) : "") + "Z"
     }
 
     private static func pad(_ v: Int64, _ width: Int) -> String {

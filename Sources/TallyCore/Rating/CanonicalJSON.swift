@@ -40,16 +40,21 @@ public indirect enum CanonicalJSON: Sendable, Hashable {
                 item.write(into: &out)
             }
             out.append(UInt8(ascii: "]"))
-        case .object(let members):
-            out.append(UInt8(ascii: "{"))
-            for (i, key) in Self.sortedKeys(members).enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                Self.writeString(key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                members[key]!.write(into: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+        case .object(let members): Self.writeObject(members, into: &out)
         }
+    }
+
+    /// An object's canonical encoding (also used for frames' groupby and metadata
+    /// without wrapping them in a tree node).
+    static func writeObject(_ members: [String: CanonicalJSON], into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for (i, key) in sortedKeys(members).enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            writeString(key, into: &out)
+            out.append(UInt8(ascii: ":"))
+            members[key]!.write(into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     /// Object keys in canonical order: by their UTF-8 bytes.
@@ -58,12 +63,66 @@ public indirect enum CanonicalJSON: Sendable, Hashable {
     }
 
     static func writeInteger(_ value: Int64, into out: inout [UInt8]) {
-        if value == 0 { out.append(UInt8(ascii: "0")); return }
-        var digits: [UInt8] = []
-        var v = value.magnitude
-        while v > 0 { digits.append(UInt8(truncatingIfNeeded: v % 10) + 48); v /= 10 }
         if value < 0 { out.append(UInt8(ascii: "-")) }
-        out.append(contentsOf: digits.reversed())
+        writeDigits(UInt128(value.magnitude), into: &out)
+    }
+
+    /// The decimal digits of `value`, most significant first, without allocating.
+    static func writeDigits(_ value: UInt128, into out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { digits in
+            let at = fillDigits(value, digits)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[at..<40]))
+        }
+    }
+
+    /// Writes `value`'s digits at the end of the 40-byte `digits`; returns where they start.
+    /// 64-bit division when the value fits (prices almost always do).
+    @inline(__always) private static func fillDigits(_ value: UInt128, _ digits: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var at = 40
+        if value <= UInt128(UInt64.max) {
+            var v = UInt64(value)
+            repeat { at -= 1; digits[at] = UInt8(truncatingIfNeeded: v % 10) + 48; v /= 10 } while v > 0
+        } else {
+            var v = value
+            repeat { at -= 1; digits[at] = UInt8(truncatingIfNeeded: v % 10) + 48; v /= 10 } while v > 0
+        }
+        return at
+    }
+
+    /// `value.canonicalText` as a JSON string, written without an intermediate `String`:
+    /// trailing zeros stripped, plain notation, "0" for zero, "-" only for negatives.
+    static func writeDecimal(_ value: ExactDecimal, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        writeDecimalText(value, into: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// `value.canonicalText`'s bytes (no quotes).
+    static func writeDecimalText(_ value: ExactDecimal, into out: inout [UInt8]) {
+        if value.coefficient == 0 { out.append(UInt8(ascii: "0")); return }
+        if value.coefficient < 0 { out.append(UInt8(ascii: "-")) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { digits in
+            var start = fillDigits(value.coefficient.magnitude, digits)
+            var end = 40
+            var exponent = Int(value.exponent)
+            while digits[end - 1] == UInt8(ascii: "0") { end -= 1; exponent += 1 }  // normalize
+            if exponent >= 0 {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start..<end]))
+                for _ in 0..<exponent { out.append(UInt8(ascii: "0")) }
+                return
+            }
+            let scale = -exponent
+            if end - start <= scale {
+                // 0.000ddd: a zero, the point and leading zeros go in front of the digits.
+                out.append(UInt8(ascii: "0")); out.append(UInt8(ascii: "."))
+                for _ in 0..<(scale - (end - start)) { out.append(UInt8(ascii: "0")) }
+            } else {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start..<(end - scale)]))
+                out.append(UInt8(ascii: "."))
+                start = end - scale
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start..<end]))
+        }
     }
 
     /// Escapes only `"`, `\` and control characters (as \n \r \t \b \f or \u00XX).

@@ -1,7 +1,122 @@
 /// The explanation as canonical JSON (docs/RATING.md, "Explanation format").
+///
+/// Two encoders: `json` builds the tree (reports, tests, anything that inspects it);
+/// `write(to:)` writes the same bytes straight out, members in canonical order, for
+/// frames (ExplanationEncodingTests holds the two equal).
 extension Explanation {
     public var json: CanonicalJSON { .array(modules.map(\.json)) }
     public var canonicalJSON: String { json.text }
+
+    /// The canonical encoding, without building the tree.
+    public var canonicalBytes: [UInt8] {
+        var w = CanonicalWriter(capacity: 512)
+        write(to: &w)
+        return w.bytes
+    }
+
+    func write(to w: inout CanonicalWriter) {
+        w.openArray()
+        for step in modules { w.element(); step.write(to: &w) }
+        w.closeArray()
+    }
+}
+
+extension ModuleStep {
+    /// Keys in byte order: error, groups, module, price_after, price_before, scripts, tier.
+    func write(to w: inout CanonicalWriter) {
+        w.open()
+        if case .failed(let reason) = detail { w.key("error"); w.string(reason) }
+        if case .hashmap(let groups) = detail {
+            w.key("groups"); w.openArray()
+            for g in groups { w.element(); g.write(to: &w) }
+            w.closeArray()
+        }
+        w.key("module"); w.string(module.rawValue)
+        w.key("price_after"); w.decimal(priceAfter)
+        w.key("price_before"); w.decimal(priceBefore)
+        if case .script(let ids) = detail { w.key("scripts"); w.strings(ids) }
+        if case .tiers(let step) = detail {
+            w.key("tier")
+            if let step { step.write(to: &w) } else { w.null() }
+        }
+        w.close()
+    }
+}
+
+extension GroupStep {
+    /// Keys in byte order: flat, group, mappings, rate, result, steps, threshold.
+    func write(to w: inout CanonicalWriter) {
+        w.open()
+        w.key("flat"); w.decimal(flat)
+        w.key("group"); w.string(group)
+        w.key("mappings"); w.strings(mappings)
+        w.key("rate"); w.decimal(rate)
+        w.key("result"); w.decimal(result)
+        w.key("steps"); writeArithmeticSteps(to: &w)
+        w.key("threshold")
+        if let t = threshold {
+            w.open()
+            w.key("cost"); w.decimal(t.cost)
+            w.key("id"); w.string(t.id)
+            w.key("level"); w.decimal(t.level)
+            w.key("scope"); w.string(t.onService ? "service" : "field")
+            w.key("type"); w.string(t.type.rawValue)
+            w.close()
+        } else {
+            w.null()
+        }
+        w.close()
+    }
+
+    /// `arithmeticSteps` written straight out (same operations, same text; the lines
+    /// hold only ASCII, "×" and decimals, so nothing needs escaping).
+    func writeArithmeticSteps(to w: inout CanonicalWriter) {
+        w.openArray()
+        var flat = self.flat, rate = self.rate
+        if let t = threshold, !t.onService {
+            w.element()
+            if t.type == .flat {
+                let new = flat + t.cost
+                w.raw("\"flat = flat + field threshold cost = "); w.decimalText(flat); w.raw(" + ")
+                w.decimalText(t.cost); w.raw(" = "); w.decimalText(new); w.raw("\"")
+                flat = new
+            } else {
+                let new = rate * t.cost
+                w.raw("\"rate = rate × field threshold cost = "); w.decimalText(rate); w.raw(" × ")
+                w.decimalText(t.cost); w.raw(" = "); w.decimalText(new); w.raw("\"")
+                rate = new
+            }
+        }
+        let res = rate * flat * quantity
+        w.element()
+        w.raw("\"res = rate × flat × qty = "); w.decimalText(rate); w.raw(" × "); w.decimalText(flat); w.raw(" × ")
+        w.decimalText(quantity); w.raw(" = "); w.decimalText(res); w.raw("\"")
+        if let t = threshold, t.onService {
+            w.element()
+            let isFlat = t.type == .flat
+            let new = isFlat ? res + t.cost : res * t.cost
+            w.raw(isFlat ? "\"res = res + service threshold cost = " : "\"res = res × service threshold cost = ")
+            w.decimalText(res); w.raw(isFlat ? " + " : " × ")
+            w.decimalText(t.cost); w.raw(" = "); w.decimalText(new); w.raw("\"")
+        }
+        w.closeArray()
+    }
+}
+
+extension TierStep {
+    /// Keys in byte order: cumulative_after, cumulative_before, cycle_start_us, id,
+    /// prior_quantity, prior_windows, quantity.
+    func write(to w: inout CanonicalWriter) {
+        w.open()
+        w.key("cumulative_after"); w.decimal(cumulativeAfter)
+        w.key("cumulative_before"); w.decimal(cumulativeBefore)
+        w.key("cycle_start_us"); w.integer(cycleStart.micros)
+        w.key("id"); w.string(id)
+        w.key("prior_quantity"); w.decimal(priorQuantity)
+        w.key("prior_windows"); w.integer(Int64(priorWindows))
+        w.key("quantity"); w.decimal(quantity)
+        w.close()
+    }
 }
 
 extension ModuleStep {

@@ -12,7 +12,8 @@ public final class Rater {
     private let order: [RatingModuleKind]
     /// Sorted instants where some rule starts or ends: the live set is constant between.
     private let boundaries: [EventTime]
-    private let tenantsWithRules: Set<String>
+    /// Each tenant's rules, so compiling a tenant costs its own rules plus the global ones.
+    private let tenantRules: TenantRules
     /// Compiled rules per (epoch, tenant); tenants without rules share the global entry.
     private var compiled: [CacheKey: LiveRules] = [:]
     /// Per-scope shortcut for the epoch seen last: one hash lookup per window.
@@ -27,19 +28,17 @@ public final class Rater {
         self.order = book.moduleOrder
         let r = book.rules
         var instants: Set<EventTime> = []
-        var tenants: Set<String> = []
-        func note(_ v: RuleValidity, _ tenant: String?) {
+        func note(_ v: RuleValidity) {
             instants.insert(v.start)
             if let end = v.end { instants.insert(end) }
-            if let tenant { tenants.insert(tenant) }
         }
-        r.mappings.forEach { note($0.validity, $0.tenant) }
-        r.thresholds.forEach { note($0.validity, $0.tenant) }
-        r.tiers.forEach { note($0.validity, $0.tenant) }
-        r.scripts.forEach { note($0.validity, nil) }
+        r.mappings.forEach { note($0.validity) }
+        r.thresholds.forEach { note($0.validity) }
+        r.tiers.forEach { note($0.validity) }
+        r.scripts.forEach { note($0.validity) }
         instants.remove(.distantPast)
         boundaries = instants.sorted()
-        tenantsWithRules = tenants
+        tenantRules = TenantRules(r)
     }
 
     /// Prices one closed window. `incomingPrice` is the price before the first module
@@ -108,12 +107,12 @@ public final class Rater {
     func liveRules(at time: EventTime, scope: String) -> LiveRules {
         let epoch = epochIndex(of: time)
         if epoch == scopeEpoch, let rules = byScope[scope] { return rules }
-        let tenant: String? = tenantsWithRules.contains(scope) ? scope : nil
+        let tenant: String? = tenantRules.tenants.contains(scope) ? scope : nil
         let key = CacheKey(epoch: epoch, tenant: tenant)
         let rules: LiveRules
         if let cached = compiled[key] { rules = cached } else {
             let representative = epoch == 0 ? EventTime.distantPast : boundaries[epoch - 1]
-            rules = LiveRules(book.rules, at: representative, scope: tenant)
+            rules = LiveRules(tenantRules.subset(book.rules, tenant: tenant), at: representative, scope: tenant)
             compiled[key] = rules
         }
         if epoch != scopeEpoch {

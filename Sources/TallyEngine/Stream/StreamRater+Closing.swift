@@ -138,7 +138,7 @@ extension StreamRater {
                                  uniquingKeysWith: { a, _ in a }),
             windowStart: w.bounds.start, windowEnd: w.bounds.end, quantity: quantity, unit: definition.unit,
             price: result.price, previousPrice: w.lastPrice, currency: settings.currency, status: status,
-            rating: result.explanation.json, ruleBookVersion: book.version, ruleBookHash: book.hash,
+            explanation: result.explanation, ruleBookVersion: book.version, ruleBookHash: book.hash,
             lineage: w.lineage.map {
                 Frame.LineageRange(topic: settings.inputs[Int($0.topic)].topic, partition: $0.partition,
                                    firstOffset: $0.firstOffset, lastOffset: $0.lastOffset, samples: $0.samples)

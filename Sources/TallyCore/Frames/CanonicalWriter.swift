@@ -1,0 +1,221 @@
+/// Writes canonical JSON (see `CanonicalJSON`) straight to bytes: no tree, no per-object
+/// key sort. The caller writes keys in canonical (byte) order, each followed by its value;
+/// FrameEncodingTests and ExplanationEncodingTests hold the output equal to the tree's.
+///
+/// The bytes live in a buffer this writer owns (noncopyable, freed in `deinit`), so an
+/// append is a bounds check and a copy: an `[UInt8]` append also checks uniqueness each
+/// time, which was most of a frame's encoding cost. No closures capture the writer or a
+/// frame (a closure capturing a frame copied it, a retain per member string).
+struct CanonicalWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var count = 0
+    /// Bit d is set while the object or array at nesting depth d has nothing in it yet;
+    /// a bit stack, so nesting allocates nothing.
+    private var firstBits: UInt64 = 0
+    private var depth = 0
+
+    init(capacity: Int = 2048) {
+        self.capacity = max(capacity, 64)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The bytes written so far.
+    var bytes: [UInt8] { [UInt8](UnsafeBufferPointer(start: base, count: count)) }
+    /// Lends the bytes written so far.
+    borrowing func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    mutating func open() { byte(UInt8(ascii: "{")); push() }
+    mutating func close() { byte(UInt8(ascii: "}")); depth -= 1 }
+    mutating func openArray() { byte(UInt8(ascii: "[")); push() }
+    mutating func closeArray() { byte(UInt8(ascii: "]")); depth -= 1 }
+
+    /// The next member's key (a comma first unless it is the object's first member).
+    mutating func key(_ key: StaticString) {
+        separate()
+        byte(UInt8(ascii: "\""))
+        raw(key)
+        byte(UInt8(ascii: "\""))
+        byte(UInt8(ascii: ":"))
+    }
+
+    /// Before each array element.
+    mutating func element() { separate() }
+
+    /// A JSON string; texts with nothing to escape (nearly all) are copied in one go.
+    mutating func string(_ s: String) {
+        var s = s
+        let n = s.utf8.count
+        reserve(n + 2)
+        let destination = base + count + 1
+        let copied = s.withUTF8 { utf8 -> Bool in
+            for b in utf8 where b < 0x20 || b == 0x22 || b == 0x5C { return false }
+            if let source = utf8.baseAddress { destination.update(from: source, count: utf8.count) }
+            return true
+        }
+        if copied {
+            base[count] = UInt8(ascii: "\"")
+            base[count + n + 1] = UInt8(ascii: "\"")
+            count += n + 2
+        } else {
+            var escaped: [UInt8] = []
+            CanonicalJSON.writeString(s, into: &escaped)
+            append(escaped)
+        }
+    }
+
+    /// The string, or null when absent.
+    mutating func string(_ s: String?) { if let s { string(s) } else { null() } }
+    mutating func strings(_ items: [String]) {
+        openArray()
+        for item in items { element(); string(item) }
+        closeArray()
+    }
+
+    mutating func integer(_ i: Int64) {
+        reserve(20)
+        if i < 0 { byte(UInt8(ascii: "-")) }
+        digits(UInt64(i.magnitude))
+    }
+
+    /// Money as its canonical text in a JSON string (never a JSON number).
+    mutating func decimal(_ d: ExactDecimal) {
+        byte(UInt8(ascii: "\""))
+        decimalText(d)
+        byte(UInt8(ascii: "\""))
+    }
+
+    /// A decimal's canonical text without quotes (inside a string): see
+    /// `CanonicalJSON.writeDecimalText`, which this matches (ExplanationEncodingTests).
+    mutating func decimalText(_ d: ExactDecimal) {
+        let magnitude = d.coefficient.magnitude
+        // Plain prices: a 64-bit coefficient and a small exponent, written here;
+        // anything else takes the general path.
+        guard magnitude != 0, magnitude <= UInt128(UInt64.max), (-30...0).contains(d.exponent) else {
+            var text: [UInt8] = []
+            CanonicalJSON.writeDecimalText(d, into: &text)
+            append(text)
+            return
+        }
+        var m = UInt64(magnitude)
+        var scale = Int(-d.exponent)
+        while scale > 0 && m % 10 == 0 { m /= 10; scale -= 1 }  // normalize
+        reserve(64)
+        if d.coefficient < 0 { byte(UInt8(ascii: "-")) }
+        let start = count
+        digits(m)
+        if scale == 0 { return }
+        let n = count - start
+        if n > scale {
+            // ddd.ddd: move the last `scale` digits one place right for the point.
+            let point = start + n - scale
+            (base + point + 1).update(from: base + point, count: scale)
+            base[point] = UInt8(ascii: ".")
+            count += 1
+        } else {
+            // 0.00ddd: shift the digits right by the "0." and the leading zeros.
+            let shift = 2 + scale - n
+            (base + start + shift).update(from: base + start, count: n)
+            base[start] = UInt8(ascii: "0")
+            base[start + 1] = UInt8(ascii: ".")
+            for k in 0..<(scale - n) { base[start + 2 + k] = UInt8(ascii: "0") }
+            count += shift
+        }
+    }
+
+    /// Raw text with nothing to escape (inside a string the caller opened with `raw("\"")`).
+    mutating func raw(_ text: StaticString) {
+        guard text.hasPointerRepresentation else {  // a one-scalar literal
+            append(Array(String(text.unicodeScalar).utf8))
+            return
+        }
+        reserve(text.utf8CodeUnitCount)
+        (base + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        count += text.utf8CodeUnitCount
+    }
+
+    mutating func null() { raw("null") }
+    mutating func json(_ value: CanonicalJSON) {
+        var tree: [UInt8] = []
+        value.write(into: &tree)
+        append(tree)
+    }
+
+    /// An object of tree values (a frame's groupby and metadata), keys sorted here.
+    mutating func object(_ members: [String: CanonicalJSON]) {
+        open()
+        for name in CanonicalJSON.sortedKeys(members) {
+            separate()
+            string(name)
+            byte(UInt8(ascii: ":"))
+            switch members[name]! {
+            case .string(let s): string(s)
+            case .null: null()
+            case .integer(let i): integer(i)
+            case let other: json(other)
+            }
+        }
+        close()
+    }
+
+    /// An ISO 8601 instant as a JSON string.
+    mutating func timestamp(_ t: EventTime) {
+        var text: [UInt8] = []
+        text.reserveCapacity(30)
+        text.append(UInt8(ascii: "\""))
+        Timestamps.writeISO8601(t, into: &text)
+        text.append(UInt8(ascii: "\""))
+        append(text)
+    }
+
+    // MARK: - bytes
+
+    @inline(__always) private mutating func reserve(_ n: Int) {
+        if count + n > capacity { grow(count + n) }
+    }
+
+    private mutating func grow(_ needed: Int) {
+        let newCapacity = max(needed, capacity * 2)
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        grown.update(from: base, count: count)
+        base.deallocate()
+        base = grown
+        capacity = newCapacity
+    }
+
+    @inline(__always) private mutating func byte(_ b: UInt8) {
+        reserve(1)
+        base[count] = b
+        count += 1
+    }
+
+    private mutating func append(_ bytes: [UInt8]) {
+        reserve(bytes.count)
+        for b in bytes { base[count] = b; count += 1 }
+    }
+
+    /// Decimal digits of `v`, most significant first (room reserved by the caller).
+    @inline(__always) private mutating func digits(_ v: UInt64) {
+        var v = v, n = 0, probe = v
+        repeat { n += 1; probe /= 10 } while probe > 0
+        reserve(n)
+        var at = count + n
+        repeat { at -= 1; base[at] = UInt8(truncatingIfNeeded: v % 10) + 48; v /= 10 } while v > 0
+        count += n
+    }
+
+    @inline(__always) private mutating func push() {
+        precondition(depth < 64, "canonical writer nests at most 64 levels")
+        firstBits |= 1 << UInt64(depth)
+        depth += 1
+    }
+
+    @inline(__always) private mutating func separate() {
+        let bit: UInt64 = 1 << UInt64(depth - 1)
+        if firstBits & bit != 0 { firstBits &= ~bit } else { byte(UInt8(ascii: ",")) }
+    }
+}
