@@ -2,6 +2,7 @@ import Foundation
 import TallyCrypto
 import TallyEngine
 import TallyWire
+import Yams
 
 /// The per-input keys of `kafka.inputs[]` that decide what is refused (docs/INPUTS.md,
 /// docs/CONFIG.md): `signature_secret`, `priorities`, `unknown_meters`.
@@ -27,14 +28,20 @@ extension ServiceConfig.Input {
         }
         if let list = f["priorities"] {
             priorities = try list.sequence().map { entry in
-                guard let name = try? entry.string(), !name.isEmpty else {
+                // A plain number (`3`) is a YAML int, not a priority name.
+                guard let name = try? entry.string(), !name.isEmpty,
+                      !(entry.node.scalar?.style == .plain && Double(name) != nil) else {
                     throw entry.error("must be a non-empty string (Ceilometer sends SAMPLE)")
                 }
                 return name
             }
         }
         if let policy = f["unknown_meters"] {
-            unknownMeters = try policy.choice(UnknownMeterPolicy.self)
+            let name = try policy.string()
+            guard let value = UnknownMeterPolicy(rawValue: name) else {
+                throw policy.error("'\(name)' is not one of dead-letter, count, ignore")
+            }
+            unknownMeters = value
         }
     }
 

@@ -39,7 +39,7 @@ import TallyRuntime
         ("{topic: m, format: ceilometer, signature_secret: {file: missing}}", "cannot read the file"),
         ("{topic: m, format: auto, signature_secret: {file: secret}}", "needs format ceilometer"),
         ("{topic: m, format: ceilometer, unknown_meters: drop}", "'drop' is not one of dead-letter, count, ignore"),
-        ("{topic: m, format: ceilometer, priorities: [SAMPLE, 3]}", "priorities[1] must be a non-empty string"),
+        ("{topic: m, format: ceilometer, priorities: [SAMPLE, 3]}", "priorities[1]: must be a non-empty string"),
     ])
     func mistakesAreNamedAndSecretsNeverEchoed(input: String, problem: String) throws {
         do {

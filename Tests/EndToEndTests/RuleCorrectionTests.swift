@@ -51,9 +51,16 @@ import TallyWire
         #expect(!doubled.isEmpty, "the sample data must have m1.small windows after the corrected instant")
         let replay = try TallyProcess.run(["replay", "--config", config, "--from", Timestamps.iso8601(start),
                                            "--to", Timestamps.iso8601(start + TimeSpan.hours(8)), "--format", "json",
-                                           "--apply"] + authorship)
+                                           "--apply", "--wait", "0"] + authorship)
         #expect(replay.status == 0, "\(replay.output)")
-        #expect(try ReplayEndToEndTests.json(replay.output)["corrections_emitted"] as? Int == doubled.count, "\(replay.output)")
+        // The rater is the only writer of the frames topic: apply queues the command and
+        // the next run executes it.
+        let queued = try ReplayEndToEndTests.json(replay.output)
+        #expect(queued["corrections_requested"] as? Int == doubled.count, "\(replay.output)")
+        let replayId = try #require(queued["replay_id"] as? String)
+        let run = try TallyProcess.run(["run", "--config", config, "--until-drained"])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains("replay \(replayId) part 1/1: \(doubled.count) correction(s), 0 skipped"), "\(run.output)")
         let after = try fixture.frames()
         for (id, old) in before.latest {
             let new = try #require(after.latest[id])
