@@ -8,6 +8,10 @@ public enum TallyServer {
     /// Every route group of the service. A new area of the API adds one line here.
     static func buildRouter(service: ServiceContext) -> Router<TallyRequestContext> {
         let router = Router(context: TallyRequestContext.self)
+        switch service.config.apiAuth {
+        case .noauth: router.add(middleware: NoAuthMiddleware())
+        case .token: break  // bearer tokens: until that authenticator exists, every caller gets 401
+        }
         VersionsRoutes.register(on: router, service: service)
         return router
     }
