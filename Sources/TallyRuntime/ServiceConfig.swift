@@ -69,6 +69,17 @@ public struct ServiceConfig: Sendable {
     /// `tally serve`: `noauth` (every caller is an admin, as CloudKitty's noauth strategy) or
     /// `token` (bearer tokens from `tally tokens create`).
     public var apiAuth: APIAuthMode = .token
+    /// `tally serve`/`tally tokens`: where the hashed bearer tokens live (`api.tokens_file`;
+    /// default `api-tokens.json` in the state directory).
+    public var apiTokensFile: String?
+    /// `tally serve`: the Ed25519 key that signs rule events written through the API
+    /// (`api.signing_key`; default `api-signing.key` in the state directory, made at first start).
+    public var apiSigningKey: String?
+
+    /// The tokens file in effect.
+    public var tokensFile: String { apiTokensFile ?? statePath + "/api-tokens.json" }
+    /// The signing key file in effect.
+    public var signingKeyFile: String { apiSigningKey ?? statePath + "/api-signing.key" }
 
     public init(bootstrapServers: String, statePath: String, metricsFile: String, rulesFile: String? = nil) {
         self.bootstrapServers = bootstrapServers
@@ -180,6 +191,8 @@ extension ServiceConfig {
         config.replayReadsWholeTopics = try replay["whole_topics"]?.bool() ?? false
         config.apiListen = try api["listen"]?.nonEmptyString() ?? config.apiListen
         config.apiAuth = try api["auth"]?.choice(APIAuthMode.self) ?? config.apiAuth
+        config.apiTokensFile = try api["tokens_file"].map { resolve(try $0.nonEmptyString()) }
+        config.apiSigningKey = try api["signing_key"].map { resolve(try $0.nonEmptyString()) }
         if let b = environment["TALLY_BOOTSTRAP"], !b.isEmpty { config.bootstrapServers = b }
         if let s = environment["TALLY_STATE"], !s.isEmpty { config.statePath = s }
         return config
@@ -195,7 +208,7 @@ extension ServiceConfig {
     static let ratingKeys: Set<String> = ["currency"]
     static let engineKeys: Set<String> = ["batch_samples", "batch_ms", "stop_timeout_ms"]
     static let replayKeys: Set<String> = ["whole_topics"]
-    static let apiKeys: Set<String> = ["listen", "auth"]
+    static let apiKeys: Set<String> = ["listen", "auth", "tokens_file", "signing_key"]
 
     /// A YAML syntax error with the file, line and column Yams reports.
     static func describe(_ error: YamlError) -> String {

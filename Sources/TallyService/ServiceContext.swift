@@ -6,9 +6,12 @@ import TallyRuntime
 public final class ServiceContext: Sendable {
     public let config: ServiceConfig
     public let configPath: String
+    /// Signs the rule events the API writes (nil: unsigned).
+    let ruleSigner: RuleEventSigner?
 
     public init(config: ServiceConfig, configPath: String) {
         self.config = config
         self.configPath = configPath
+        self.ruleSigner = nil
     }
 }

@@ -10,9 +10,12 @@ public enum TallyServer {
         let router = Router(context: TallyRequestContext.self)
         switch service.config.apiAuth {
         case .noauth: router.add(middleware: NoAuthMiddleware())
-        case .token: break  // bearer tokens: until that authenticator exists, every caller gets 401
+        case .token: router.add(middleware: TokenAuthMiddleware(tokens: TokenTable(store: TokenStore(path: service.config.tokensFile))))
         }
         VersionsRoutes.register(on: router, service: service)
+        let rules = RuleLogView(client: RuleLogClient(config: service.config), signer: service.ruleSigner)
+        RatingRoutes.register(on: router, rules: rules)
+        HashmapRoutes.register(on: router, rules: rules)
         return router
     }
 

@@ -7,5 +7,5 @@ struct Tally: AsyncParsableCommand {
         abstract: "An event-sourced streaming rater for cloud usage.",
         subcommands: [RunCommand.self, DemoCommand.self, RateCommand.self, QuoteCommand.self, RulesCommand.self,
                       ReportCommand.self, TraceCommand.self, ReplayCommand.self, VerifyCommand.self,
-                      ServeCommand.self])
+                      ServeCommand.self, TokensCommand.self])
 }

@@ -1,0 +1,11 @@
+/// Enumerating the fold, for readers that list items rather than price with them (the
+/// CloudKitty hashmap API lists services, fields, groups, mappings and thresholds,
+/// deleted ones included on request).
+
+extension RuleLogState {
+    /// Every item some accepted event created, each once, in first-creation order.
+    public var itemTargets: [RuleTarget] {
+        var seen: Set<RuleTarget> = []
+        return order.compactMap { key in seen.insert(key.target).inserted ? key.target : nil }
+    }
+}

@@ -1,0 +1,12 @@
+import Hummingbird
+
+/// The hashmap module's configuration API, `/v1/rating/module_config/hashmap/…`
+/// (docs/API.md): declarations and rules, every write a rule-log event.
+enum HashmapRoutes {
+    static func register(on router: Router<TallyRequestContext>, rules: RuleLogView) {
+        let api = HashmapAPI(rules: rules)
+        let group = router.group("/v1/rating/module_config/hashmap")
+        HashmapDeclarationRoutes.register(on: group, api: api)
+        HashmapRuleRoutes.register(on: group, api: api)
+    }
+}

@@ -1,0 +1,188 @@
+import Hummingbird
+import TallyCore
+
+/// `/v1/rating/module_config/hashmap/{mappings,thresholds}`: rules. Each write is one
+/// rule-log event authored by the caller. A mapping's CloudKitty `name` is its rule id in
+/// the log (so `tally rules show` names it); a threshold's rule id is a new UUID. The API
+/// id of either is derived from the event that created the incarnation.
+enum HashmapRuleRoutes {
+    static func register(on group: RouterGroup<TallyRequestContext>, api: HashmapAPI) {
+        for kind in [RuleItemKind.mapping, .threshold] {
+            let path = kind == .mapping ? "mappings" : "thresholds"
+            group.get("\(path)/group") { request, context -> Response in
+                _ = try context.admin()
+                let idKey = kind == .mapping ? "mapping_id" : "threshold_id"
+                guard let id = request.query(idKey) else { throw APIError.badRequest("`\(idKey)` is required") }
+                let catalog = try await api.catalog()
+                let rule = try existing(catalog, id, kind)
+                guard let groupID = catalog.groupID(of: rule), let g = catalog.group(id: groupID) else {
+                    throw APIError.notFound("No group for \(kind.rawValue) \(id)")
+                }
+                return Response.json(catalog.json(group: g).text)
+            }
+            group.get(RouterPath(path)) { request, context -> Response in
+                _ = try context.admin()
+                let catalog = try await api.catalog()
+                let rules = try filtered(catalog, kind: kind, request: request)
+                return Response.json(CanonicalJSON.list(path, rules.map { catalog.json($0) }).text)
+            }
+            group.get("\(path)/:id") { _, context -> Response in
+                _ = try context.admin()
+                let catalog = try await api.catalog()
+                return Response.json(catalog.json(try existing(catalog, context.parameters.require("id"), kind)).text)
+            }
+            group.post(RouterPath(path)) { request, context -> Response in
+                let body = try await JSONBody.read(request)
+                let force = try request.queryFlag("force") ?? false
+                let ruleID = kind == .mapping ? (try body.string("name")).flatMap { $0.isEmpty ? nil : $0 } ?? RuleLogView.newUUID()
+                                              : RuleLogView.newUUID()
+                let reason = try body.string("description").flatMap { $0.isEmpty ? nil : $0 }
+                    ?? "hashmap \(kind.rawValue) created through the API"
+                let catalog = try await api.write(context, reason: reason, force: force) { catalog, now in
+                    let (item, start, end) = try content(body, kind: kind, ruleID: ruleID, catalog: catalog, now: now, base: nil)
+                    return [PlannedRuleChange(change: .create(item), start: start, end: end)]
+                }
+                guard let created = catalog.rules.last(where: { $0.kind == kind && $0.ruleID == ruleID }) else {
+                    throw APIError(.internalServerError, "\(kind.rawValue) not folded")
+                }
+                return HashmapAPI.created(catalog.json(created), location: "/v1/rating/module_config/hashmap/\(path)/\(created.apiID)")
+            }
+            group.put("\(path)/:id") { request, context -> Response in
+                let id = try context.parameters.require("id")
+                let body = try await JSONBody.read(request)
+                let force = try request.queryFlag("force") ?? false
+                _ = try await api.write(context, reason: "hashmap \(kind.rawValue) updated through the API", force: force) { catalog, now in
+                    let rule = try existing(catalog, id, kind)
+                    guard !rule.deleted else { throw APIError.notFound("No such \(kind.rawValue): \(id)") }
+                    return [try update(rule, body: body, catalog: catalog, now: now)]
+                }
+                var response = Response(status: .found)
+                response.headers[.location] = "/v1/rating/module_config/hashmap/\(path)/\(id)"
+                return response
+            }
+            group.delete("\(path)/:id") { _, context -> Response in
+                let id = try context.parameters.require("id")
+                _ = try await api.write(context, reason: "hashmap \(kind.rawValue) deleted through the API") { catalog, now in
+                    let rule = try existing(catalog, id, kind)
+                    guard !rule.deleted else { throw APIError.notFound("No such \(kind.rawValue): \(id)") }
+                    return [PlannedRuleChange(change: .delete(.rule(kind, rule.ruleID)), start: now)]
+                }
+                return HashmapAPI.noContent()
+            }
+        }
+    }
+
+    static func existing(_ catalog: HashmapCatalog, _ id: String, _ kind: RuleItemKind) throws -> HashmapCatalog.Rule {
+        guard let rule = catalog.rule(apiID: id, kind: kind) else { throw APIError.notFound("No such \(kind.rawValue): \(id)") }
+        return rule
+    }
+
+    /// CloudKitty's list filters. Deleted rules are listed only with `deleted=true` (only
+    /// them) or `all=true` (every rule); `tenant_id` applies with `filter_tenant=true`
+    /// (which without `tenant_id` selects the rules of no tenant).
+    static func filtered(_ catalog: HashmapCatalog, kind: RuleItemKind, request: Request) throws -> [HashmapCatalog.Rule] {
+        var rules = catalog.rules.filter { $0.kind == kind }
+        let all = try request.queryFlag("all") ?? false
+        if !all {
+            let deleted = try request.queryFlag("deleted") ?? false
+            rules = rules.filter { $0.deleted == deleted }
+        }
+        if let id = request.query("service_id") { rules = rules.filter { catalog.serviceID(of: $0) == id } }
+        if let id = request.query("field_id") { rules = rules.filter { catalog.fieldID(of: $0) == id } }
+        if let id = request.query("group_id") { rules = rules.filter { catalog.groupID(of: $0) == id } }
+        if try request.queryFlag("no_group") == true { rules = rules.filter { $0.group == nil } }
+        if try request.queryFlag("filter_tenant") == true {
+            let tenant = request.query("tenant_id")
+            rules = rules.filter { $0.tenant == tenant }
+        }
+        if let active = try request.queryFlag("is_active") {
+            rules = rules.filter { (!$0.deleted && $0.validity.contains(catalog.now)) == active }
+        }
+        if let who = request.query("created_by") { rules = rules.filter { $0.created?.author == who } }
+        if let who = request.query("updated_by") { rules = rules.filter { $0.updated?.author == who } }
+        if let who = request.query("deleted_by") { rules = rules.filter { $0.deletedBy?.author == who } }
+        if let text = request.query("description") { rules = rules.filter { $0.created?.reason == text } }
+        if let text = request.query("start") {
+            let t = try APIDate.parse(text, member: "start")
+            rules = rules.filter { $0.validity.start >= t }
+        }
+        if let text = request.query("end") {
+            let t = try APIDate.parse(text, member: "end", isEnd: true)
+            rules = rules.filter { $0.validity.end.map { $0 <= t } ?? false }
+        }
+        return rules
+    }
+
+    /// The rule a create (or an update, from `base`) body describes, with its validity.
+    static func content(_ body: JSONBody, kind: RuleItemKind, ruleID: String, catalog: HashmapCatalog, now: EventTime,
+                        base: HashmapCatalog.Rule?) throws -> (RuleItem, EventTime, EventTime?) {
+        let serviceID = try body.string("service_id"), fieldID = try body.string("field_id")
+        var service: String, field: String?
+        switch (serviceID, fieldID) {
+        case (let s?, nil):
+            guard let d = catalog.service(id: s), catalog.isLive(d) else { throw APIError.notFound("No such service: \(s)") }
+            service = d.name
+        case (nil, let f?):
+            guard let d = catalog.field(id: f), catalog.isLive(d), case .field(let s, let name) = d.target else {
+                throw APIError.notFound("No such field: \(f)")
+            }
+            service = s; field = name
+        case (nil, nil): throw APIError.badRequest("You must specify either a service_id or a field_id")
+        default: throw APIError.badRequest("You can't specify both a service_id and a field_id")
+        }
+        var groupName: String?
+        if let g = try body.string("group_id") {
+            guard let d = catalog.group(id: g), catalog.isLive(d) else { throw APIError.notFound("No such group: \(g)") }
+            groupName = d.name
+        }
+        let tenant = try body.string("tenant_id").flatMap { $0.isEmpty ? nil : $0 }
+        let typeText = try body.string("type") ?? "flat"
+        guard let type = CostType(rawValue: typeText) else { throw APIError.badRequest("`type` must be flat or rate, not '\(typeText)'") }
+        guard let cost = try body.decimal("cost") else { throw APIError.badRequest("`cost` is required") }
+        let start = try body.string("start").map { try APIDate.parse($0, member: "start") } ?? base.map(\.validity.start) ?? now
+        let end = try body.string("end").map { try APIDate.parse($0, member: "end", isEnd: true) }
+        if let end, end <= start { throw APIError.badRequest("end \(Timestamps.iso8601(end)) is not after start \(Timestamps.iso8601(start))") }
+        switch kind {
+        case .mapping:
+            let value = try body.string("value").flatMap { $0.isEmpty ? nil : $0 }
+            if field != nil && value == nil { throw APIError.badRequest("a field mapping needs a `value`") }
+            if field == nil && value != nil { throw APIError.badRequest("You can't specify a value when a service_id is specified") }
+            return (.mapping(HashMapping(id: ruleID, service: service, field: field, value: value, type: type, cost: cost,
+                                         group: groupName, tenant: tenant)), start, end)
+        default:
+            guard let level = try body.decimal("level") else { throw APIError.badRequest("`level` is required") }
+            return (.threshold(HashThreshold(id: ruleID, service: service, field: field, level: level, type: type, cost: cost,
+                                             group: groupName, tenant: tenant)), start, end)
+        }
+    }
+
+    /// CloudKitty 23's update rules: a rule that has not started is freely editable (an
+    /// `update` event); once started, only a future `end` may be set, and only if it had
+    /// none (an `end` event). Anything else is a 400.
+    static func update(_ rule: HashmapCatalog.Rule, body: JSONBody, catalog: HashmapCatalog, now: EventTime) throws -> PlannedRuleChange {
+        var merged = body.members
+        // The client PUTs the whole object it read: ids it did not change stay as they were.
+        for (key, value) in catalog.json(rule).objectMembers where merged[key] == nil {
+            if case .string(let s) = value { merged[key] = s }
+        }
+        let (item, start, end) = try content(JSONBody(members: merged), kind: rule.kind, ruleID: rule.ruleID, catalog: catalog,
+                                             now: now, base: rule)
+        if rule.validity.start > now {
+            return PlannedRuleChange(change: .update(item), start: start, end: end)
+        }
+        let original = rule.mapping.map(RuleItem.mapping) ?? rule.threshold.map(RuleItem.threshold)!
+        guard item.with(validity: .always) == original.with(validity: .always), start == rule.validity.start else {
+            throw APIError.badRequest("the \(rule.kind.rawValue) has already started: only a future end may be set (CloudKitty 23)")
+        }
+        guard let end, end != rule.validity.end else {
+            throw APIError.badRequest("the \(rule.kind.rawValue) has already started and nothing changes")
+        }
+        guard rule.validity.end == nil else { throw APIError.badRequest("the \(rule.kind.rawValue) already has an end") }
+        guard end > now else { throw APIError.badRequest("end \(Timestamps.iso8601(end)) is in the past") }
+        return PlannedRuleChange(change: .end(.rule(rule.kind, rule.ruleID)), start: end)
+    }
+}
+
+extension CanonicalJSON {
+    var objectMembers: [String: CanonicalJSON] { if case .object(let m) = self { return m } else { return [:] } }
+}

@@ -1,0 +1,64 @@
+import Hummingbird
+import TallyCore
+import TallyRuntime
+import TallyWire
+
+/// What every hashmap route shares: the rule log, reads as a catalog, and writes as rule
+/// events authored by the caller (an admin: CloudKitty's `rating:module_config` policy).
+struct HashmapAPI: Sendable {
+    let rules: RuleLogView
+
+    func catalog() async throws -> HashmapCatalog {
+        HashmapCatalog(state: try await rules.state(), now: WallClock.now())
+    }
+
+    /// Publishes what `plan` makes of the fresh catalog as one event authored by the
+    /// caller; returns the catalog that includes it. Rejections become CloudKitty's codes.
+    func write(_ context: TallyRequestContext, reason: String, force: Bool = false,
+               plan: @escaping @Sendable (HashmapCatalog, EventTime) throws -> [PlannedRuleChange]) async throws -> HashmapCatalog {
+        let author = try context.admin().name
+        do {
+            let state = try await rules.write(author: author, reason: reason, force: force) { state, now in
+                let changes = try plan(HashmapCatalog(state: state, now: now), now)
+                guard !changes.isEmpty else { throw APIError.badRequest("nothing to change") }
+                return changes
+            }
+            return HashmapCatalog(state: state, now: WallClock.now())
+        } catch let rejection as RuleEventRejection {
+            throw APIError.from(rejection)
+        }
+    }
+
+    /// Deletes of every live rule that uses `uses`, for CloudKitty's cascading deletes.
+    static func cascade(_ catalog: HashmapCatalog, at now: EventTime, where uses: (HashmapCatalog.Rule) -> Bool) -> [PlannedRuleChange] {
+        catalog.rules.filter { rule in
+            !rule.deleted && (rule.validity.end.map { $0 > now } ?? true) && uses(rule)
+        }.reduce(into: [PlannedRuleChange]()) { changes, rule in
+            let target = RuleTarget.rule(rule.kind, rule.ruleID)
+            // A rule id may have several incarnations: delete the live one once.
+            if !changes.contains(where: { $0.change == .delete(target) }) {
+                changes.append(PlannedRuleChange(change: .delete(target), start: now))
+            }
+        }
+    }
+
+    static func created(_ json: CanonicalJSON, location: String) -> Response {
+        var response = Response.json(json.text, status: .created)
+        response.headers[.location] = location
+        return response
+    }
+
+    static func noContent() -> Response { Response(status: .noContent) }
+}
+
+/// CloudKitty's dates: ISO 8601, naive means UTC; a date-only `end` means 23:59:59 of that day.
+enum APIDate {
+    static func parse(_ text: String, member: String, isEnd: Bool = false) throws -> EventTime {
+        if text.count == 10, let day = try? TimestampParser.parse(text + "T00:00:00Z") {
+            return isEnd ? EventTime(micros: day.micros + 86_399_000_000) : day
+        }
+        do { return try TimestampParser.parse(text) } catch {
+            throw APIError.badRequest("`\(member)` '\(text)' is not a date (ISO 8601): \(error)")
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Dispatch
+import TallyCore
+import TallyRuntime
+import TallyWire
+
+/// The service's view of the rule log: the fold of `tally.rules`, brought up to date from
+/// the broker before every read and write, and the only writer of the log in this
+/// process. All of it runs on one serial queue, so two API writes never race each other
+/// (a racing *other* writer is met with a re-read and a retry, as `tally rules apply`).
+final class RuleLogView: @unchecked Sendable {
+    let client: RuleLogClient
+    /// Signs every event before it is published (nil: unsigned; tests of the unsigned path).
+    let signer: RuleEventSigner?
+    private var reader = RuleLogReader()
+    private let queue = DispatchQueue(label: "tally.serve.rule-log")
+
+    init(client: RuleLogClient, signer: RuleEventSigner?) {
+        self.client = client
+        self.signer = signer
+    }
+
+    /// The fold, up to date with the broker.
+    func state() async throws -> RuleLogState {
+        try await onQueue { try self.refresh() }
+    }
+
+    /// Publishes `changes` as one event (a batch if several) authored by `author`, then
+    /// returns the state that includes it. A change readers would reject is thrown as its
+    /// rejection and nothing is published; another writer publishing first is retried on
+    /// the new head (the change is re-planned by `plan`, which sees the fresh state).
+    func write(author: String, reason: String, force: Bool,
+               plan: @escaping @Sendable (RuleLogState, EventTime) throws -> [PlannedRuleChange]) async throws -> RuleLogState {
+        try await onQueue {
+            for _ in 0..<5 {
+                let state = try self.refresh()
+                let now = WallClock.now()
+                let changes = try plan(state, now)
+                var publication = try RuleLogPublication(changes: changes, author: author, reason: reason, force: force,
+                                                         now: now, state: state, newID: { _ in Self.newUUID() })
+                if let signer = self.signer { publication = try signer.sign(publication) }
+                let outcomes = try self.client.publish(publication)
+                let folded = try self.refresh()
+                switch outcomes.first {
+                case .accepted?: return folded
+                case .rejected(_, let rejection)?: throw rejection
+                case .retry?, nil: continue
+                }
+            }
+            throw RuleEventRejection(.staleHead, "other writers kept publishing first; try again")
+        }
+    }
+
+    private func refresh() throws -> RuleLogState {
+        for record in try client.readEvents(after: reader.state.lastOffset) {
+            reader.apply(bytes: record.bytes, offset: record.offset)
+        }
+        return reader.state
+    }
+
+    private func onQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    static func newUUID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let hex = PortableSHA256.hex((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        return DerivedID.uuidShape(hex)
+    }
+}
+
+/// Ids derived from content: the CloudKitty API names services, fields, groups and rules
+/// by UUID, the rule log by name or id. An item's API id is derived from the event that
+/// created its incarnation, so it is the same after every restart and for every reader,
+/// and a name created again after a delete gets a new id, as a new CloudKitty row would.
+enum DerivedID {
+    static func uuid(_ parts: String...) -> String {
+        var sha = SHA256()
+        sha.update(parts.joined(separator: "\u{1F}").utf8)
+        var bytes = sha.finalize()
+        bytes[6] = (bytes[6] & 0x0F) | 0x50  // version 5 (name-based, SHA)
+        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
+        return uuidShape(PortableSHA256.hex(bytes.prefix(16)))
+    }
+
+    static func uuidShape(_ hex: String) -> String {
+        let h = Array(hex.utf8.prefix(32))
+        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(decoding: h[$0], as: UTF8.self) }.joined(separator: "-")
+    }
+}
