@@ -93,6 +93,12 @@ struct JSONBody {
 }
 
 extension Request {
+    /// `path` as an absolute URL on the host the caller addressed (keystoneauth follows a
+    /// redirect only to an absolute Location).
+    func absolute(_ path: String) -> String {
+        head.authority.map { "http://\($0)\(path)" } ?? path
+    }
+
     /// A query parameter, nil when absent or empty.
     func query(_ name: String) -> String? {
         guard let value = uri.queryParameters[name[...]], !value.isEmpty else { return nil }

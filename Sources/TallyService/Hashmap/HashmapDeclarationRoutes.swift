@@ -28,10 +28,13 @@ enum HashmapDeclarationRoutes {
                 [PlannedRuleChange(change: .create(.service(ServiceDeclaration(name: name))), start: now)]
             }
             guard let created = catalog.liveServices.last(where: { $0.name == name }) else { throw APIError(.internalServerError, "service not folded") }
-            return HashmapAPI.created(catalog.json(service: created), location: "/v1/rating/module_config/hashmap/services/\(created.id)")
+            return HashmapAPI.created(catalog.json(service: created), location: request.absolute("/v1/rating/module_config/hashmap/services/\(created.id)"))
         }
-        group.delete("services/:id") { _, context -> Response in
-            let id = try context.parameters.require("id")
+        group.delete("services/:id") { request, context -> Response in try await deleteService(request, context, api) }
+        group.delete("services") { request, context -> Response in try await deleteService(request, context, api) }
+        @Sendable func deleteService(_ request: Request, _ context: TallyRequestContext, _ api: HashmapAPI) async throws -> Response {
+            let body = try await JSONBody.read(request)
+            let id = try context.parameters.get("id") ?? body.required("service_id")
             _ = try await api.write(context, reason: "hashmap service deleted through the API") { catalog, now in
                 let service = try liveService(catalog, id)
                 let rules = HashmapAPI.cascade(catalog, at: now) { $0.service == service.name }
@@ -68,10 +71,13 @@ enum HashmapDeclarationRoutes {
             guard let created = catalog.liveFields.last(where: { $0.name == name && catalog.serviceID(ofField: $0) == serviceID }) else {
                 throw APIError(.internalServerError, "field not folded")
             }
-            return HashmapAPI.created(catalog.json(field: created), location: "/v1/rating/module_config/hashmap/fields/\(created.id)")
+            return HashmapAPI.created(catalog.json(field: created), location: request.absolute("/v1/rating/module_config/hashmap/fields/\(created.id)"))
         }
-        group.delete("fields/:id") { _, context -> Response in
-            let id = try context.parameters.require("id")
+        group.delete("fields/:id") { request, context -> Response in try await deleteField(request, context, api) }
+        group.delete("fields") { request, context -> Response in try await deleteField(request, context, api) }
+        @Sendable func deleteField(_ request: Request, _ context: TallyRequestContext, _ api: HashmapAPI) async throws -> Response {
+            let body = try await JSONBody.read(request)
+            let id = try context.parameters.get("id") ?? body.required("field_id")
             _ = try await api.write(context, reason: "hashmap field deleted through the API") { catalog, now in
                 let field = try liveField(catalog, id)
                 guard case .field(let service, let name) = field.target else { return [] }
@@ -104,11 +110,14 @@ enum HashmapDeclarationRoutes {
                 [PlannedRuleChange(change: .create(.group(name)), start: now)]
             }
             guard let created = catalog.liveGroups.last(where: { $0.name == name }) else { throw APIError(.internalServerError, "group not folded") }
-            return HashmapAPI.created(catalog.json(group: created), location: "/v1/rating/module_config/hashmap/groups/\(created.id)")
+            return HashmapAPI.created(catalog.json(group: created), location: request.absolute("/v1/rating/module_config/hashmap/groups/\(created.id)"))
         }
-        group.delete("groups/:id") { request, context -> Response in
-            let id = try context.parameters.require("id")
-            let bodyFlag = try await JSONBody.read(request).bool("recursive")
+        group.delete("groups/:id") { request, context -> Response in try await deleteGroup(request, context, api) }
+        group.delete("groups") { request, context -> Response in try await deleteGroup(request, context, api) }
+        @Sendable func deleteGroup(_ request: Request, _ context: TallyRequestContext, _ api: HashmapAPI) async throws -> Response {
+            let body = try await JSONBody.read(request)
+            let id = try context.parameters.get("id") ?? body.required("group_id")
+            let bodyFlag = try body.bool("recursive")
             let recursive = try request.queryFlag("recursive") ?? bodyFlag ?? false
             _ = try await api.write(context, reason: "hashmap group deleted through the API") { catalog, now in
                 let group = try liveGroup(catalog, id)

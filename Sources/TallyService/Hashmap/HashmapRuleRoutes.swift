@@ -45,29 +45,34 @@ enum HashmapRuleRoutes {
                 guard let created = catalog.rules.last(where: { $0.kind == kind && $0.ruleID == ruleID }) else {
                     throw APIError(.internalServerError, "\(kind.rawValue) not folded")
                 }
-                return HashmapAPI.created(catalog.json(created), location: "/v1/rating/module_config/hashmap/\(path)/\(created.apiID)")
+                return HashmapAPI.created(catalog.json(created), location: request.absolute("/v1/rating/module_config/hashmap/\(path)/\(created.apiID)"))
             }
-            group.put("\(path)/:id") { request, context -> Response in
-                let id = try context.parameters.require("id")
-                let body = try await JSONBody.read(request)
-                let force = try request.queryFlag("force") ?? false
-                _ = try await api.write(context, reason: "hashmap \(kind.rawValue) updated through the API", force: force) { catalog, now in
-                    let rule = try existing(catalog, id, kind)
-                    guard !rule.deleted else { throw APIError.notFound("No such \(kind.rawValue): \(id)") }
-                    return [try update(rule, body: body, catalog: catalog, now: now)]
+            // The client PUTs and DELETEs on the collection with the id in the body, CloudKitty
+            // on `…/{id}`: both are served.
+            for route in ["\(path)/:id", path] {
+                group.put(RouterPath(route)) { request, context -> Response in
+                    let body = try await JSONBody.read(request)
+                    let id = try context.parameters.get("id") ?? body.required(kind == .mapping ? "mapping_id" : "threshold_id")
+                    let force = try request.queryFlag("force") ?? false
+                    _ = try await api.write(context, reason: "hashmap \(kind.rawValue) updated through the API", force: force) { catalog, now in
+                        let rule = try existing(catalog, id, kind)
+                        guard !rule.deleted else { throw APIError.notFound("No such \(kind.rawValue): \(id)") }
+                        return [try update(rule, body: body, catalog: catalog, now: now)]
+                    }
+                    var response = Response(status: .found)
+                    response.headers[.location] = request.absolute("/v1/rating/module_config/hashmap/\(path)/\(id)")
+                    return response
                 }
-                var response = Response(status: .found)
-                response.headers[.location] = "/v1/rating/module_config/hashmap/\(path)/\(id)"
-                return response
-            }
-            group.delete("\(path)/:id") { _, context -> Response in
-                let id = try context.parameters.require("id")
-                _ = try await api.write(context, reason: "hashmap \(kind.rawValue) deleted through the API") { catalog, now in
-                    let rule = try existing(catalog, id, kind)
-                    guard !rule.deleted else { throw APIError.notFound("No such \(kind.rawValue): \(id)") }
-                    return [PlannedRuleChange(change: .delete(.rule(kind, rule.ruleID)), start: now)]
+                group.delete(RouterPath(route)) { request, context -> Response in
+                    let body = try await JSONBody.read(request)
+                    let id = try context.parameters.get("id") ?? body.required(kind == .mapping ? "mapping_id" : "threshold_id")
+                    _ = try await api.write(context, reason: "hashmap \(kind.rawValue) deleted through the API") { catalog, now in
+                        let rule = try existing(catalog, id, kind)
+                        guard !rule.deleted else { throw APIError.notFound("No such \(kind.rawValue): \(id)") }
+                        return [PlannedRuleChange(change: .delete(.rule(kind, rule.ruleID)), start: now)]
+                    }
+                    return HashmapAPI.noContent()
                 }
-                return HashmapAPI.noContent()
             }
         }
     }

@@ -51,7 +51,7 @@ enum RatingRoutes {
                 } catch let rejection as RuleEventRejection { throw APIError.from(rejection) }
                 if version == "v2" { return Response(status: .noContent) }
                 var response = Response(status: .found)
-                response.headers[.location] = "/v1/rating/modules/\(module.rawValue)"
+                response.headers[.location] = request.absolute("/v1/rating/modules/\(module.rawValue)")
                 return response
             }
         }
