@@ -65,6 +65,6 @@ enum TallyServiceDigest {
     static func sha256Hex(_ text: String) -> String {
         var sha = SHA256()
         sha.update(text.utf8)
-        return PortableSHA256.hex(sha.finalize())
+        return Hex.encode(sha.finalize())
     }
 }

@@ -96,13 +96,13 @@ public struct TokenStore: Sendable {
     public static func digest(_ token: String) -> String {
         var sha = SHA256()
         sha.update(token.utf8)
-        return PortableSHA256.hex(sha.finalize())
+        return Hex.encode(sha.finalize())
     }
 
     /// Hex of `bytes` bytes from the system's CSPRNG (getrandom on Linux).
     static func randomHex(bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return PortableSHA256.hex((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        return Hex.encode((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 }
 

@@ -65,8 +65,10 @@ final class RuleLogView: @unchecked Sendable {
 
     static func newUUID() -> String {
         var generator = SystemRandomNumberGenerator()
-        let hex = PortableSHA256.hex((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
-        return DerivedID.uuidShape(hex)
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4 (random)
+        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
+        return DerivedID.uuidShape(Hex.encode(bytes))
     }
 }
 
@@ -81,7 +83,7 @@ enum DerivedID {
         var bytes = sha.finalize()
         bytes[6] = (bytes[6] & 0x0F) | 0x50  // version 5 (name-based, SHA)
         bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
-        return uuidShape(PortableSHA256.hex(bytes.prefix(16)))
+        return uuidShape(Hex.encode(bytes.prefix(16)))
     }
 
     static func uuidShape(_ hex: String) -> String {
