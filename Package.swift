@@ -36,12 +36,12 @@ let package = Package(
         ], swiftSettings: v5),
         // The HTTP service (`tally serve`): CloudKitty-compatible API, Tally's own API, metrics.
         .target(name: "TallyService", dependencies: [
-            "TallyCore", "TallyWire", "TallyRuntime", .product(name: "Hummingbird", package: "hummingbird"),
+            "TallyCore", "TallyWire", "TallyRuntime", "TallyCrypto", .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: v5),
         .target(name: "TallyTestSupport", dependencies: ["TallyCore", "TallyWire", "TallyKafka"], swiftSettings: v5),
         .executableTarget(name: "tally", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyRuntime",
-            "TallyService",
+            "TallyService", "TallyCrypto",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "tally-bench", dependencies: [
@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "TallyScriptTests", dependencies: ["TallyScript", "TallyCore"], swiftSettings: v5),
         .testTarget(name: "TallyEngineTests", dependencies: ["TallyEngine", "TallyCore", "TallyWire"], swiftSettings: v5),
         .testTarget(name: "ServiceTests", dependencies: [
-            "TallyCore", "TallyWire", "TallyRuntime", "TallyService", "TallyTestSupport",
+            "TallyCore", "TallyWire", "TallyRuntime", "TallyService", "TallyTestSupport", "TallyCrypto",
         ], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyTestSupport", "TallyRuntime", "TallyCrypto", "tally",

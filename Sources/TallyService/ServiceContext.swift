@@ -9,9 +9,14 @@ public final class ServiceContext: Sendable {
     /// Signs the rule events the API writes (nil: unsigned).
     let ruleSigner: RuleEventSigner?
 
-    public init(config: ServiceConfig, configPath: String) {
+    /// A context whose rule writes are unsigned (unit tests of routes).
+    public convenience init(config: ServiceConfig, configPath: String) {
+        self.init(config: config, configPath: configPath, ruleSigner: nil)
+    }
+
+    init(config: ServiceConfig, configPath: String, ruleSigner: RuleEventSigner?) {
         self.config = config
         self.configPath = configPath
-        self.ruleSigner = nil
+        self.ruleSigner = ruleSigner
     }
 }

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import TallyCrypto
 import TallyRuntime
 
 /// `tally serve`: builds the router from every route group and runs the HTTP server
@@ -24,7 +25,10 @@ public enum TallyServer {
     public static func run(config: ServiceConfig, configPath: String, listen: String? = nil,
                            onListening: @escaping @Sendable (String) -> Void) async throws {
         let (host, port) = try parseListen(listen ?? config.apiListen)
-        let service = ServiceContext(config: config, configPath: configPath)
+        let signingKey = try ServiceSigningKey.loadOrCreate(path: config.signingKeyFile)
+        print("tally serve: rule events are signed with key \(Ed25519.keyID(publicKey: signingKey.publicKey)); "
+              + "public key line: \(ServiceSigningKey.publicKeyLine(signingKey))")
+        let service = ServiceContext(config: config, configPath: configPath, ruleSigner: Ed25519RuleSigner(key: signingKey))
         let app = Application(
             router: buildRouter(service: service),
             configuration: .init(address: .hostname(host, port: port), serverName: "tally"),

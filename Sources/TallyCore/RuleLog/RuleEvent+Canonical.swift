@@ -6,6 +6,9 @@ extension RuleEvent {
     public func canonicalJSON(includingHash: Bool = true) -> CanonicalJSON {
         var members = topMembers(includingHash: includingHash).dictionary
         members["change"] = change.canonicalJSON
+        if includingHash, let signature {
+            members["signature"] = .object(["key": .string(signature.key), "value": .string(signature.value)])
+        }
         return .object(members)
     }
 
@@ -15,6 +18,9 @@ extension RuleEvent {
     public func canonicalBytes(includingHash: Bool = true) -> [UInt8] {
         var members = topMembers(includingHash: includingHash)
         members.nested["change"] = change.canonicalPairs
+        if includingHash, let signature {
+            members.nested["signature"] = ["key": .string(signature.key), "value": .string(signature.value)]
+        }
         var out: [UInt8] = []
         out.reserveCapacity(512)
         members.write(into: &out)

@@ -1,3 +1,12 @@
+/// Who signed an event and the signature: `key` names the public key (the first 16 hex
+/// digits of its SHA-256), `value` is the base64 Ed25519 signature of the UTF-8 of the
+/// event's `hash`, which covers every other member (author included).
+public struct RuleEventSignature: Sendable, Hashable {
+    public var key: String
+    public var value: String
+    public init(key: String, value: String) { self.key = key; self.value = value }
+}
+
 /// One event of the rule log (`tally.rules`): who changed what, why, when it was
 /// recorded, when it takes effect, and its place in the hash chain.
 /// Format and hash: docs/RULE-LOG.md.
@@ -20,6 +29,9 @@ public struct RuleEvent: Sendable, Hashable {
     public var previousHash: String
     /// SHA-256 (lowercase hex) of the canonical encoding of every other member.
     public var hash: String
+    /// The writer's Ed25519 signature of `hash` (nil: unsigned). Like `hash`, it is not
+    /// covered by the hash: it is added after sealing (docs/RULE-LOG.md, "Signatures").
+    public var signature: RuleEventSignature?
 
     /// An event; the payload's validity is set from `start`/`end`. `hash` stays as
     /// given ("" by default): call `sealed(after:)` to chain and hash it.

@@ -23,9 +23,17 @@ public enum RuleEventCodec {
         var changeMembers = try top.object("change")
         let change = try decodeChange(&changeMembers)
         try changeMembers.finish()
+        var signature: RuleEventSignature?
+        if top.optional("signature") != nil {
+            var s = try top.object("signature")
+            signature = RuleEventSignature(key: try s.string("key"), value: try s.string("value"))
+            try s.finish()
+        }
         try top.finish()
-        return RuleEvent(id: id, author: author, reason: reason, recordedAt: recordedAt, start: start, end: end,
-                         force: force, change: change, previousHash: previousHash, hash: hash)
+        var event = RuleEvent(id: id, author: author, reason: reason, recordedAt: recordedAt, start: start, end: end,
+                              force: force, change: change, previousHash: previousHash, hash: hash)
+        event.signature = signature
+        return event
     }
 
     /// Whether `bytes` are exactly the canonical encoding of `event` (what writers

@@ -10,7 +10,7 @@ struct TokensCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokens",
         abstract: "Issue, list and revoke the API's bearer tokens (stored as SHA-256 hashes).",
-        subcommands: [TokensCreateCommand.self, TokensListCommand.self, TokensRevokeCommand.self])
+        subcommands: [TokensCreateCommand.self, TokensListCommand.self, TokensRevokeCommand.self, TokensSigningKeyCommand.self])
 }
 
 struct TokensConfigOption: ParsableArguments {
@@ -71,5 +71,19 @@ struct TokensRevokeCommand: ParsableCommand {
             let token = try options.store().revoke(id: id, now: Timestamps.iso8601(WallClock.now()))
             print("revoked \(token.id) (\(token.name))")
         } catch let error as TokenStoreError { throw CommandFailure(error.description) }
+    }
+}
+
+struct TokensSigningKeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "signing-key",
+        abstract: "Print the public key line of the service's rule-event signing key (api.signing_key; made if missing) for `rules verify --public-keys`.")
+    @Option(name: .long, help: "The service configuration file.") var config: String
+
+    func run() throws {
+        do {
+            let key = try ServiceSigningKey.loadOrCreate(path: try ServiceConfig.load(path: config).signingKeyFile)
+            print(ServiceSigningKey.publicKeyLine(key))
+        } catch { throw CommandFailure("\(error)") }
     }
 }
