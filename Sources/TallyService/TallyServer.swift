@@ -17,6 +17,7 @@ public enum TallyServer {
         let rules = RuleLogView(client: RuleLogClient(config: service.config), signer: service.ruleSigner)
         RatingRoutes.register(on: router, rules: rules)
         HashmapRoutes.register(on: router, rules: rules)
+        ReprocessRoutes.register(on: router, service: service)
         return router
     }
 

@@ -24,8 +24,9 @@ enum HashmapDeclarationRoutes {
         }
         group.post("services") { request, context -> Response in
             let name = try await JSONBody.read(request).required("name")
-            let catalog = try await api.write(context, reason: "hashmap service \(name) created through the API") { _, now in
-                [PlannedRuleChange(change: .create(.service(ServiceDeclaration(name: name))), start: now)]
+            let catalog = try await api.write(context, reason: "hashmap service \(name) created through the API", force: true) { catalog, now in
+                [PlannedRuleChange(change: .create(.service(ServiceDeclaration(name: name))),
+                                   start: HashmapAPI.declarationStart(catalog, .service(name), now: now))]
             }
             guard let created = catalog.liveServices.last(where: { $0.name == name }) else { throw APIError(.internalServerError, "service not folded") }
             return HashmapAPI.created(catalog.json(service: created), location: request.absolute("/v1/rating/module_config/hashmap/services/\(created.id)"))
@@ -64,9 +65,11 @@ enum HashmapDeclarationRoutes {
         group.post("fields") { request, context -> Response in
             let body = try await JSONBody.read(request)
             let name = try body.required("name"), serviceID = try body.required("service_id")
-            let catalog = try await api.write(context, reason: "hashmap field \(name) created through the API") { catalog, now in
+            let catalog = try await api.write(context, reason: "hashmap field \(name) created through the API", force: true) { catalog, now in
                 let service = try liveService(catalog, serviceID)
-                return [PlannedRuleChange(change: .create(.field(service: service.name, name: name)), start: now)]
+                let start = HashmapAPI.declarationStart(catalog, .field(service: service.name, name: name),
+                                                        floor: max(service.validity.start, EventTime(micros: 0)), now: now)
+                return [PlannedRuleChange(change: .create(.field(service: service.name, name: name)), start: start)]
             }
             guard let created = catalog.liveFields.last(where: { $0.name == name && catalog.serviceID(ofField: $0) == serviceID }) else {
                 throw APIError(.internalServerError, "field not folded")
@@ -106,8 +109,8 @@ enum HashmapDeclarationRoutes {
         }
         group.post("groups") { request, context -> Response in
             let name = try await JSONBody.read(request).required("name")
-            let catalog = try await api.write(context, reason: "hashmap group \(name) created through the API") { _, now in
-                [PlannedRuleChange(change: .create(.group(name)), start: now)]
+            let catalog = try await api.write(context, reason: "hashmap group \(name) created through the API", force: true) { catalog, now in
+                [PlannedRuleChange(change: .create(.group(name)), start: HashmapAPI.declarationStart(catalog, .group(name), now: now))]
             }
             guard let created = catalog.liveGroups.last(where: { $0.name == name }) else { throw APIError(.internalServerError, "group not folded") }
             return HashmapAPI.created(catalog.json(group: created), location: request.absolute("/v1/rating/module_config/hashmap/groups/\(created.id)"))

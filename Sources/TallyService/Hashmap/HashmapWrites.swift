@@ -42,6 +42,26 @@ struct HashmapAPI: Sendable {
         }
     }
 
+    /// When a declaration created through the API starts. CloudKitty's services, fields and
+    /// groups are timeless, so that rules may be backdated onto them (`?force=true`): a new
+    /// name is declared from 1970 (the epoch, where seeded rules start too; a field from its
+    /// service's start), a name created again
+    /// from the end of its previous incarnation. A name still in force gets `now`, which the
+    /// fold refuses as the duplicate it is (409). Such creates are published forced.
+    static func declarationStart(_ catalog: HashmapCatalog, _ target: RuleTarget, floor: EventTime = EventTime(micros: 0),
+                                 now: EventTime) -> EventTime {
+        let pool: [HashmapCatalog.Declaration]
+        switch target {
+        case .service: pool = catalog.services
+        case .field: pool = catalog.fields
+        case .group: pool = catalog.groups
+        case .rule: return now
+        }
+        guard let last = pool.last(where: { $0.target == target }) else { return floor }
+        guard let end = last.validity.end, last.deleted || end <= now else { return now }
+        return max(end, floor)
+    }
+
     static func created(_ json: CanonicalJSON, location: String) -> Response {
         var response = Response.json(json.text, status: .created)
         response.headers[.location] = location
