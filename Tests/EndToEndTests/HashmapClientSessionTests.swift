@@ -67,6 +67,11 @@ import TallyRuntime
             """)
         #expect(apiQuote.status == 200 && apiQuote.body == "0.1", "\(apiQuote.body)")
 
+        // `/v1/billing` is the old name of `/v1/rating`.
+        let rating = try await serve.request("GET", "/v1/rating/module_config/hashmap/services")
+        let billing = try await serve.request("GET", "/v1/billing/module_config/hashmap/services")
+        #expect(billing.status == 200 && billing.body == rating.body && rating.body.contains(serviceID), "\(billing.body)")
+
         // Ids are derived from the log: the same after a restart.
         let before = try await serve.request("GET", "/v1/rating/module_config/hashmap/mappings?field_id=\(fieldID)&all=true")
         serve.stop()

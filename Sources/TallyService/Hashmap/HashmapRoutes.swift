@@ -5,8 +5,11 @@ import Hummingbird
 enum HashmapRoutes {
     static func register(on router: Router<TallyRequestContext>, rules: RuleLogView) {
         let api = HashmapAPI(rules: rules)
-        let group = router.group("/v1/rating/module_config/hashmap")
-        HashmapDeclarationRoutes.register(on: group, api: api)
-        HashmapRuleRoutes.register(on: group, api: api)
+        // `/v1/billing` is CloudKitty's old name of `/v1/rating`, still served.
+        for prefix in ["/v1/rating", "/v1/billing"] {
+            let group = router.group(RouterPath("\(prefix)/module_config/hashmap"))
+            HashmapDeclarationRoutes.register(on: group, api: api)
+            HashmapRuleRoutes.register(on: group, api: api)
+        }
     }
 }
