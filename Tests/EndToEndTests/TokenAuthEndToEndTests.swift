@@ -33,6 +33,8 @@ import TallyRuntime
         defer { serve.stop() }
         let services = "/v1/rating/module_config/hashmap/services"
         #expect(try await serve.request("GET", services).status == 401)
+        #expect(try await serve.request("GET", "/").status == 200, "the version document is public")
+        #expect(try await serve.request("GET", "/", headers: ["Authorization": "Bearer tally_nope"]).status == 401)
         #expect(try await serve.request("GET", services, headers: ["Authorization": "Bearer tally_nope"]).status == 401)
         #expect(try await serve.request("GET", services, headers: ["Authorization": "Bearer " + reader.token]).status == 403)
         let readerWrite = try await serve.request("POST", services, json: #"{"name":"instance"}"#,

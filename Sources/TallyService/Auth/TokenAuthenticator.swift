@@ -5,7 +5,8 @@ import Synchronization
 
 /// `api.auth: token`: the caller is the principal of the bearer token in `Authorization:
 /// Bearer T` (or `X-Auth-Token: T`, which keystone-style clients send). No token, an
-/// unknown or a revoked one: 401, before any route runs. The tokens file is re-read when
+/// unknown or a revoked one: 401, before any route runs (only `GET /`, the version
+/// document, answers without a token). The tokens file is re-read when
 /// it changes, so `tally tokens create|revoke` take effect without a restart.
 struct TokenAuthMiddleware: RouterMiddleware {
     typealias Context = TallyRequestContext
@@ -13,6 +14,8 @@ struct TokenAuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token = Self.presentedToken(request) else {
+            // The version document is public (as behind keystone), so clients can discover the API.
+            if request.method == .get && request.uri.path == "/" { return try await next(request, context) }
             throw HTTPError(.unauthorized, message: "Authentication required: send Authorization: Bearer TOKEN.")
         }
         guard let principal = try tokens.principal(for: token) else {
