@@ -44,6 +44,17 @@ import TallyRuntime
         #expect(!largeID.isEmpty)
         let update = try serve.cloudkitty(["hashmap", "mapping", "update", largeID, "--cost", "0.2"])
         #expect(update.status != 0 && update.output.contains("already started"), "\(update.output)")
+        // A mapping that has not started may be changed; a past start needs force (which the client cannot send).
+        let tomorrow = Timestamps.iso8601(WallClock.now() + TimeSpan.days(1))
+        _ = try ck("hashmap", "mapping", "create", "--field-id", fieldID, "--value", "m1.tiny", "-t", "flat", "-g", groupID,
+                   "--name", "m1-tiny", "--start", tomorrow, "0.01")
+        let tinyID = try serve.cloudkitty(["hashmap", "mapping", "list", "--field-id", fieldID, "-f", "value", "-c", "Mapping ID", "-c", "Value"]).output
+            .split(separator: "\n").first { $0.contains("m1.tiny") }.map { String($0.split(separator: " ")[0]) } ?? ""
+        let changed = try ck("hashmap", "mapping", "update", tinyID, "--cost", "0.02")
+        #expect(changed.contains("0.02"), "\(changed)")
+        let past = try serve.cloudkitty(["hashmap", "mapping", "create", "--field-id", fieldID, "--value", "m1.huge", "-t", "flat",
+                                         "--start", "2020-01-01", "1"])
+        #expect(past.status != 0 && past.output.contains("past-start-without-force"), "\(past.output)")
         _ = try ck("hashmap", "mapping", "delete", largeID)
         #expect(!(try ck("hashmap", "mapping", "list", "--field-id", fieldID)).contains("m1.large"))
         let deleted = try await serve.request("GET", "/v1/rating/module_config/hashmap/mappings?field_id=\(fieldID)&deleted=true")
@@ -60,6 +71,7 @@ import TallyRuntime
         #expect(log.status == 0 && log.output.contains("unknown  create mapping 'm1-small'") && log.output.contains("delete mapping 'm1-large'"), "\(log.output)")
         let show = try TallyProcess.run(["rules", "show", "--config", config])
         #expect(show.output.contains("id: \"m1-small\", value: \"m1.small\", type: flat, cost: 0.025") && !show.output.contains("m1-large"), "\(show.output)")
+        #expect(show.output.contains("id: \"m1-tiny\", value: \"m1.tiny\", type: flat, cost: 0.02"), "\(show.output)")
         let quote = try TallyProcess.run(["quote", "--config", config, "--metric", "instance", "--qty", "4", "--meta", "flavor_name=m1.small"])
         #expect(quote.status == 0 && quote.output.contains("price: 0.1\n"), "\(quote.output)")
         let apiQuote = try await serve.request("POST", "/v1/rating/quote", json: """
