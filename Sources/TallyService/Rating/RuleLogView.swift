@@ -59,7 +59,16 @@ final class RuleLogView: @unchecked Sendable {
 
     private func onQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try work() }) }
+            queue.async {
+                continuation.resume(with: Result {
+                    do { return try work() } catch let error as APIError { throw error } catch let error as RuleEventRejection {
+                        throw error
+                    } catch {
+                        // The broker is down or the topic unreadable: a clear 503, and the service keeps running.
+                        throw APIError(.serviceUnavailable, "the rule log \(self.client.topic) at \(self.client.bootstrapServers) is unavailable: \(error)")
+                    }
+                })
+            }
         }
     }
 
