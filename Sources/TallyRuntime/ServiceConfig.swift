@@ -69,6 +69,9 @@ public struct ServiceConfig: Sendable {
     /// `tally serve`: `noauth` (every caller is an admin, as CloudKitty's noauth strategy) or
     /// `token` (bearer tokens from `tally tokens create`).
     public var apiAuth: APIAuthMode = .token
+    /// `tally serve`: the frame index's LMDB directory (`api.index_path`, relative to the
+    /// configuration file; default `tally-index` beside it). Deleting it rebuilds it from the topic.
+    public var indexPath = "tally-index"
 
     public init(bootstrapServers: String, statePath: String, metricsFile: String, rulesFile: String? = nil) {
         self.bootstrapServers = bootstrapServers
@@ -180,6 +183,7 @@ extension ServiceConfig {
         config.replayReadsWholeTopics = try replay["whole_topics"]?.bool() ?? false
         config.apiListen = try api["listen"]?.nonEmptyString() ?? config.apiListen
         config.apiAuth = try api["auth"]?.choice(APIAuthMode.self) ?? config.apiAuth
+        config.indexPath = resolve(try api["index_path"]?.nonEmptyString() ?? "tally-index")
         if let b = environment["TALLY_BOOTSTRAP"], !b.isEmpty { config.bootstrapServers = b }
         if let s = environment["TALLY_STATE"], !s.isEmpty { config.statePath = s }
         return config
@@ -195,7 +199,7 @@ extension ServiceConfig {
     static let ratingKeys: Set<String> = ["currency"]
     static let engineKeys: Set<String> = ["batch_samples", "batch_ms", "stop_timeout_ms"]
     static let replayKeys: Set<String> = ["whole_topics"]
-    static let apiKeys: Set<String> = ["listen", "auth"]
+    static let apiKeys: Set<String> = ["listen", "auth", "index_path"]
 
     /// A YAML syntax error with the file, line and column Yams reports.
     static func describe(_ error: YamlError) -> String {

@@ -1,14 +1,32 @@
+import Hummingbird
+import TallyCore
+import TallyIndex
 import TallyRuntime
 
-/// What every route group of the service shares: the configuration it was started with.
-/// Route groups add their own state (the frame index, the rule-log client, token store)
-/// as they need it; this type stays the one thing `TallyServer` hands to each of them.
+/// What every route group of the service shares: the configuration it was started with,
+/// the metrics it rates, and the frame index with the thread that follows the frames topic.
+/// Route groups add their own state (the rule-log client, token store) as they need it; this
+/// type stays the one thing `TallyServer` hands to each of them.
 public final class ServiceContext: Sendable {
     public let config: ServiceConfig
     public let configPath: String
+    public let metrics: MetricsConfig
+    /// nil only in unit tests of routes that do not read frames.
+    public let index: FrameIndex?
+    public let follower: FrameIndexFollower?
 
-    public init(config: ServiceConfig, configPath: String) {
+    public init(config: ServiceConfig, configPath: String, metrics: MetricsConfig,
+                index: FrameIndex? = nil, follower: FrameIndexFollower? = nil) {
         self.config = config
         self.configPath = configPath
+        self.metrics = metrics
+        self.index = index
+        self.follower = follower
+    }
+
+    /// The frame index, or 503 when this service runs without one.
+    func requireIndex() throws -> FrameIndex {
+        guard let index else { throw HTTPError(.serviceUnavailable, message: "The frame index is not available.") }
+        return index
     }
 }

@@ -1,6 +1,9 @@
 import Hummingbird
 import NIOCore
+import TallyIndex
+import TallyKafka
 import TallyRuntime
+import TallyWire
 
 /// `tally serve`: builds the router from every route group and runs the HTTP server
 /// until SIGTERM or SIGINT.
@@ -13,6 +16,13 @@ public enum TallyServer {
         case .token: break  // bearer tokens: until that authenticator exists, every caller gets 401
         }
         VersionsRoutes.register(on: router, service: service)
+        ReportV1Routes.register(on: router, service: service)
+        SummaryV2Routes.register(on: router, service: service)
+        DataframesRoutes.register(on: router, service: service)
+        InfoRoutes.register(on: router, service: service)
+        ScopeRoutes.register(on: router, service: service)
+        FramesRoutes.register(on: router, service: service)
+        OperationsRoutes.register(on: router, service: service)
         return router
     }
 
@@ -21,7 +31,14 @@ public enum TallyServer {
     public static func run(config: ServiceConfig, configPath: String, listen: String? = nil,
                            onListening: @escaping @Sendable (String) -> Void) async throws {
         let (host, port) = try parseListen(listen ?? config.apiListen)
-        let service = ServiceContext(config: config, configPath: configPath)
+        let metrics = try MetricsConfigLoader.load(contentsOf: config.metricsFile)
+        let index = try FrameIndex(path: config.indexPath)
+        var kafka = KafkaConfig(bootstrapServers: config.bootstrapServers)
+        for (key, value) in config.kafkaProperties { kafka[key] = value }
+        let follower = FrameIndexFollower(index: index, topic: config.framesTopic, kafka: kafka)
+        follower.start()
+        defer { follower.stop(); index.close() }
+        let service = ServiceContext(config: config, configPath: configPath, metrics: metrics, index: index, follower: follower)
         let app = Application(
             router: buildRouter(service: service),
             configuration: .init(address: .hostname(host, port: port), serverName: "tally"),
