@@ -21,8 +21,12 @@ struct QueryPeriod {
     }
 
     static func time(_ text: String, name: String) throws -> EventTime {
-        // A plain date is its midnight (UTC).
-        let full = text.count == 10 ? text + "T00:00:00Z" : text
+        // A plain date is its midnight (UTC). Python's urlencode writes the space between
+        // date and time as `+` (form encoding), which the URI decoder leaves as is.
+        var full = text.count == 10 ? text + "T00:00:00Z" : text
+        if full.count > 10, full[full.index(full.startIndex, offsetBy: 10)] == "+" {
+            full.replaceSubrange(full.index(full.startIndex, offsetBy: 10)...full.index(full.startIndex, offsetBy: 10), with: " ")
+        }
         do { return try TimestampParser.parse(full) } catch {
             throw HTTPError(.badRequest, message: "Invalid \(name) '\(text)': \(error)")
         }
