@@ -34,9 +34,12 @@ let package = Package(
         .target(name: "TallyRuntime", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyCrypto", "CLMDB", "Yams",
         ], swiftSettings: v5),
+        // The frame index of `tally serve`: LMDB, fed from the frames topic.
+        .target(name: "TallyIndex", dependencies: ["TallyCore", "TallyWire", "TallyKafka", "TallyLMDB"], swiftSettings: v5),
         // The HTTP service (`tally serve`): CloudKitty-compatible API, Tally's own API, metrics.
         .target(name: "TallyService", dependencies: [
-            "TallyCore", "TallyWire", "TallyRuntime", "TallyCrypto", .product(name: "Hummingbird", package: "hummingbird"),
+            "TallyCore", "TallyWire", "TallyRuntime", "TallyIndex", "TallyKafka", "TallyCrypto",
+            .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: v5),
         .target(name: "TallyTestSupport", dependencies: ["TallyCore", "TallyWire", "TallyKafka"], swiftSettings: v5),
         .executableTarget(name: "tally", dependencies: [
@@ -59,10 +62,11 @@ let package = Package(
         .testTarget(name: "TallyScriptTests", dependencies: ["TallyScript", "TallyCore"], swiftSettings: v5),
         .testTarget(name: "TallyEngineTests", dependencies: ["TallyEngine", "TallyCore", "TallyWire"], swiftSettings: v5),
         .testTarget(name: "ServiceTests", dependencies: [
-            "TallyCore", "TallyWire", "TallyRuntime", "TallyService", "TallyTestSupport", "TallyCrypto",
+            "TallyCore", "TallyWire", "TallyRuntime", "TallyService", "TallyTestSupport", "TallyIndex", "TallyKafka", "TallyCrypto",
         ], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyTestSupport", "TallyRuntime", "TallyCrypto", "tally",
+            "TallyIndex",
         ], swiftSettings: v5),
     ]
 )

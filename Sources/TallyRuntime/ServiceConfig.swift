@@ -80,6 +80,9 @@ public struct ServiceConfig: Sendable {
     public var tokensFile: String { apiTokensFile ?? statePath + "/api-tokens.json" }
     /// The signing key file in effect.
     public var signingKeyFile: String { apiSigningKey ?? statePath + "/api-signing.key" }
+    /// `tally serve`: the frame index's LMDB directory (`api.index_path`, relative to the
+    /// configuration file; default `tally-index` beside it). Deleting it rebuilds it from the topic.
+    public var indexPath = "tally-index"
 
     public init(bootstrapServers: String, statePath: String, metricsFile: String, rulesFile: String? = nil) {
         self.bootstrapServers = bootstrapServers
@@ -193,6 +196,7 @@ extension ServiceConfig {
         config.apiAuth = try api["auth"]?.choice(APIAuthMode.self) ?? config.apiAuth
         config.apiTokensFile = try api["tokens_file"].map { resolve(try $0.nonEmptyString()) }
         config.apiSigningKey = try api["signing_key"].map { resolve(try $0.nonEmptyString()) }
+        config.indexPath = resolve(try api["index_path"]?.nonEmptyString() ?? "tally-index")
         if let b = environment["TALLY_BOOTSTRAP"], !b.isEmpty { config.bootstrapServers = b }
         if let s = environment["TALLY_STATE"], !s.isEmpty { config.statePath = s }
         return config
@@ -208,7 +212,7 @@ extension ServiceConfig {
     static let ratingKeys: Set<String> = ["currency"]
     static let engineKeys: Set<String> = ["batch_samples", "batch_ms", "stop_timeout_ms"]
     static let replayKeys: Set<String> = ["whole_topics"]
-    static let apiKeys: Set<String> = ["listen", "auth", "tokens_file", "signing_key"]
+    static let apiKeys: Set<String> = ["listen", "auth", "tokens_file", "signing_key", "index_path"]
 
     /// A YAML syntax error with the file, line and column Yams reports.
     static func describe(_ error: YamlError) -> String {

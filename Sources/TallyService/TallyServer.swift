@@ -1,7 +1,10 @@
 import Hummingbird
 import NIOCore
 import TallyCrypto
+import TallyIndex
+import TallyKafka
 import TallyRuntime
+import TallyWire
 
 /// `tally serve`: builds the router from every route group and runs the HTTP server
 /// until SIGTERM or SIGINT.
@@ -14,6 +17,13 @@ public enum TallyServer {
         case .token: router.add(middleware: TokenAuthMiddleware(tokens: TokenTable(store: TokenStore(path: service.config.tokensFile))))
         }
         VersionsRoutes.register(on: router, service: service)
+        ReportV1Routes.register(on: router, service: service)
+        SummaryV2Routes.register(on: router, service: service)
+        DataframesRoutes.register(on: router, service: service)
+        InfoRoutes.register(on: router, service: service)
+        ScopeRoutes.register(on: router, service: service)
+        FramesRoutes.register(on: router, service: service)
+        OperationsRoutes.register(on: router, service: service)
         let rules = RuleLogView(client: RuleLogClient(config: service.config), signer: service.ruleSigner)
         RatingRoutes.register(on: router, rules: rules)
         HashmapRoutes.register(on: router, rules: rules)
@@ -29,7 +39,15 @@ public enum TallyServer {
         let signingKey = try ServiceSigningKey.loadOrCreate(path: config.signingKeyFile)
         print("tally serve: rule events are signed with key \(Ed25519.keyID(publicKey: signingKey.publicKey)); "
               + "public key line: \(ServiceSigningKey.publicKeyLine(signingKey))")
-        let service = ServiceContext(config: config, configPath: configPath, ruleSigner: Ed25519RuleSigner(key: signingKey))
+        let metrics = try MetricsConfigLoader.load(contentsOf: config.metricsFile)
+        let index = try FrameIndex(path: config.indexPath)
+        var kafka = KafkaConfig(bootstrapServers: config.bootstrapServers)
+        for (key, value) in config.kafkaProperties { kafka[key] = value }
+        let follower = FrameIndexFollower(index: index, topic: config.framesTopic, kafka: kafka)
+        follower.start()
+        defer { follower.stop(); index.close() }
+        let service = ServiceContext(config: config, configPath: configPath, metrics: metrics, index: index, follower: follower,
+                                     ruleSigner: Ed25519RuleSigner(key: signingKey))
         let app = Application(
             router: buildRouter(service: service),
             configuration: .init(address: .hostname(host, port: port), serverName: "tally"),

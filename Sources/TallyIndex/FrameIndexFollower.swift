@@ -1,0 +1,120 @@
+import Foundation
+import TallyKafka
+
+/// Follows the frames topic into a `FrameIndex` on a thread of its own, for as long as the
+/// service runs: it starts at the offsets the index stored (the beginning for a new index),
+/// indexes each batch in one transaction, and picks up partitions added to the topic.
+/// Broker errors are kept for `/readyz` and retried; they never stop the service.
+public final class FrameIndexFollower: @unchecked Sendable {
+    /// What `/readyz` and `/metrics` report.
+    public struct Status: Sendable {
+        /// Every partition was read to its end at least once since the start.
+        public var caughtUp = false
+        public var partitions = 0
+        public var batches = 0
+        public var lastError: String?
+    }
+
+    let index: FrameIndex
+    let topic: String
+    let kafka: KafkaConfig
+    private let lock = NSLock()
+    private var status = Status()
+    private var stopping = false
+    private var thread: Thread?
+    private let finished = DispatchSemaphore(value: 0)
+
+    public init(index: FrameIndex, topic: String, kafka: KafkaConfig) {
+        self.index = index
+        self.topic = topic
+        self.kafka = kafka
+    }
+
+    public var current: Status { lock.withLock { status } }
+
+    public func start() {
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "tally-frame-index"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Asks the thread to stop and waits for it (at most one poll).
+    public func stop() {
+        lock.withLock { stopping = true }
+        if thread != nil { finished.wait(); thread = nil }
+    }
+
+    private var isStopping: Bool { lock.withLock { stopping } }
+
+    private func update(_ change: (inout Status) -> Void) { lock.withLock { change(&status) } }
+
+    private func run() {
+        while !isStopping {
+            do {
+                try follow()
+            } catch {
+                update { $0.lastError = "\(error)" }
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+        }
+    }
+
+    /// One consumer session: assign, then poll until stopped or the partition count changes.
+    private func follow() throws {
+        let admin = try KafkaAdmin(config: kafka)
+        guard let count = try admin.partitionCount(of: topic), count > 0 else {
+            // No frames topic yet (the rater has not started): nothing to index, nothing behind.
+            update { $0.caughtUp = true; $0.partitions = 0; $0.lastError = nil }
+            Thread.sleep(forTimeInterval: 0.5)
+            return
+        }
+        let stored = try index.storedOffsets()
+        var config = kafka
+        config["receive.message.max.bytes"] = "1073741824"
+        let consumer = try KafkaConsumer(config: config, groupID: "tally-serve-index", reportEndOfPartition: true)
+        defer { consumer.close() }
+        try consumer.assign((0..<Int32(count)).map { p in (topic, p, stored[p].map(KafkaOffset.exact) ?? .beginning) })
+        var atEnd = Set<Int32>()
+        update { $0.partitions = count; $0.caughtUp = false }
+        let batch = KafkaRecordBatch(capacity: 2048)
+        var lastPartitionCheck = Date()
+        while !isStopping {
+            try consumer.poll(into: batch, timeoutMs: 200)
+            defer { batch.release() }
+            if let error = batch.errors.first(where: { !$0.isRetriable }) { throw error }
+            if !batch.isEmpty {
+                try index.apply(batch.map { FrameIndex.Record(partition: $0.partition, offset: $0.offset, value: Array($0.value)) })
+                for record in batch { atEnd.remove(record.partition) }
+            }
+            for end in batch.partitionEnds { atEnd.insert(end.partition) }
+            let caughtUp = atEnd.count == count
+            update { status in
+                status.batches += batch.isEmpty ? 0 : 1
+                if caughtUp { status.caughtUp = true }
+                status.lastError = nil
+            }
+            if Date().timeIntervalSince(lastPartitionCheck) > 5 {
+                lastPartitionCheck = Date()
+                if let now = try admin.partitionCount(of: topic), now != count { return }  // reassign with the new partitions
+            }
+        }
+    }
+
+    /// Consumer lag per partition: the broker's high watermark minus the next offset the index
+    /// will read (for `/metrics`).
+    public func lag() throws -> [Int32: Int64] {
+        let admin = try KafkaAdmin(config: kafka)
+        guard let count = try admin.partitionCount(of: topic) else { return [:] }
+        let stored = try index.storedOffsets()
+        var out: [Int32: Int64] = [:]
+        for p in 0..<Int32(count) {
+            let marks = try admin.watermarks(topic: topic, partition: p)
+            out[p] = max(0, marks.high - max(stored[p] ?? 0, marks.low))
+        }
+        return out
+    }
+}
