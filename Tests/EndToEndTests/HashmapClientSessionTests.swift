@@ -69,6 +69,8 @@ import TallyRuntime
         // The log holds the same rules, authored "unknown" as CloudKitty's noauth.
         let log = try TallyProcess.run(["rules", "log", "--config", config])
         #expect(log.status == 0 && log.output.contains("unknown  create mapping 'm1-small'") && log.output.contains("delete mapping 'm1-large'"), "\(log.output)")
+        // The client's PUT is followed by keystoneauth's re-sent PUT: still one update event.
+        #expect(log.output.components(separatedBy: "update mapping 'm1-tiny'").count == 2, "\(log.output)")
         let show = try TallyProcess.run(["rules", "show", "--config", config])
         #expect(show.output.contains("id: \"m1-small\", value: \"m1.small\", type: flat, cost: 0.025") && !show.output.contains("m1-large"), "\(show.output)")
         #expect(show.output.contains("id: \"m1-tiny\", value: \"m1.tiny\", type: flat, cost: 0.02"), "\(show.output)")

@@ -29,6 +29,8 @@ import TallyWire
         #expect(end.change == .end(.rule(.threshold, "t1")))
         #expect(end.start == (try APIDate.parse("2031-06-30", member: "end", isEnd: true)))
         #expect(throws: APIError.self) { try HashmapRuleRoutes.update(rule, body: JSONBody(members: ["cost": "0.7"]), catalog: catalog, now: now) }
+        // The same content again (keystoneauth re-sends a PUT to the redirect) changes nothing.
+        #expect(throws: RatingRoutes.NothingToChange.self) { try HashmapRuleRoutes.update(rule, body: JSONBody(members: [:]), catalog: catalog, now: now) }
     }
 
     @Test func aRuleThatHasNotStartedIsUpdated() throws {

@@ -54,11 +54,13 @@ enum HashmapRuleRoutes {
                     let body = try await JSONBody.read(request)
                     let id = try context.parameters.get("id") ?? body.required(kind == .mapping ? "mapping_id" : "threshold_id")
                     let force = try request.queryFlag("force") ?? false
-                    _ = try await api.write(context, reason: "hashmap \(kind.rawValue) updated through the API", force: force) { catalog, now in
-                        let rule = try existing(catalog, id, kind)
-                        guard !rule.deleted else { throw APIError.notFound("No such \(kind.rawValue): \(id)") }
-                        return [try update(rule, body: body, catalog: catalog, now: now)]
-                    }
+                    do {
+                        _ = try await api.write(context, reason: "hashmap \(kind.rawValue) updated through the API", force: force) { catalog, now in
+                            let rule = try existing(catalog, id, kind)
+                            guard !rule.deleted else { throw APIError.notFound("No such \(kind.rawValue): \(id)") }
+                            return [try update(rule, body: body, catalog: catalog, now: now)]
+                        }
+                    } catch is RatingRoutes.NothingToChange {}
                     var response = Response(status: .found)
                     response.headers[.location] = request.absolute("/v1/rating/module_config/hashmap/\(path)/\(id)")
                     return response
@@ -172,10 +174,14 @@ enum HashmapRuleRoutes {
         }
         let (item, start, end) = try content(JSONBody(members: merged), kind: rule.kind, ruleID: rule.ruleID, catalog: catalog,
                                              now: now, base: rule)
+        let original = rule.mapping.map(RuleItem.mapping) ?? rule.threshold.map(RuleItem.threshold)!
+        // keystoneauth re-sends a PUT to the 302's Location: the same content again is a no-op.
+        if item.with(validity: .always) == original.with(validity: .always), start == rule.validity.start, end == rule.validity.end {
+            throw RatingRoutes.NothingToChange()
+        }
         if rule.validity.start > now {
             return PlannedRuleChange(change: .update(item), start: start, end: end)
         }
-        let original = rule.mapping.map(RuleItem.mapping) ?? rule.threshold.map(RuleItem.threshold)!
         guard item.with(validity: .always) == original.with(validity: .always), start == rule.validity.start else {
             throw APIError.badRequest("the \(rule.kind.rawValue) has already started: only a future end may be set (CloudKitty 23)")
         }

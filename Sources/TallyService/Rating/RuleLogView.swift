@@ -63,6 +63,8 @@ final class RuleLogView: @unchecked Sendable {
                 continuation.resume(with: Result {
                     do { return try work() } catch let error as APIError { throw error } catch let error as RuleEventRejection {
                         throw error
+                    } catch let error as RatingRoutes.NothingToChange {
+                        throw error
                     } catch {
                         // The broker is down or the topic unreadable: a clear 503, and the service keeps running.
                         throw APIError(.serviceUnavailable, "the rule log \(self.client.topic) at \(self.client.bootstrapServers) is unavailable: \(error)")
