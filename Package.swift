@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "TallyIndex", dependencies: ["TallyCore", "TallyWire", "TallyKafka", "TallyLMDB"], swiftSettings: v5),
         // The HTTP service (`tally serve`): CloudKitty-compatible API, Tally's own API, metrics.
         .target(name: "TallyService", dependencies: [
-            "TallyCore", "TallyWire", "TallyRuntime", "TallyIndex", "TallyKafka",
+            "TallyCore", "TallyWire", "TallyRuntime", "TallyIndex", "TallyKafka", "TallyEngine",
             .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: v5),
         .target(name: "TallyTestSupport", dependencies: ["TallyCore", "TallyWire", "TallyKafka"], swiftSettings: v5),
