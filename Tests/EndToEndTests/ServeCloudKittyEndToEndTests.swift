@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TallyCore
+import TallyRuntime
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -83,6 +84,30 @@ import FoundationNetworking
         #expect(try await HTTP.get(serve.url + "/tally/v1/frames?begin=\(begin)&end=\(end)&revisions=true").body == framesBefore)
     }
 
+    /// Issue 11 item 5: `tally demo --serve` ends by serving the API over the demo's data.
+    @Test func theDemoEndsServingTheAPIOverItsBill() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-demo-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = directory.appendingPathComponent("demo.log")
+        let process = try TallyProcess.start(["demo", "--serve", "127.0.0.1:0"], log: log)
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        let url = try ServeProcess.waitForURL(log: log, process: process, timeout: 300)
+        let output = try String(contentsOf: log, encoding: .utf8)
+        #expect(output.contains("tally demo: the API is running at \(url)"))
+        let served = Served(process: process, url: url)
+        _ = try await served.untilReady()
+        let day = EventTime(micros: (WallClock.now().micros / 86_400_000_000 - 1) * 86_400_000_000)
+        let tenants = try await HTTP.get(url + "/v1/report/tenants?begin=\(Timestamps.iso8601(day))&end=\(Timestamps.iso8601(day + TimeSpan.days(1)))")
+        #expect(tenants.status == 200)
+        let ids = try #require(try JSONSerialization.jsonObject(with: Data(tenants.body.utf8)) as? [String])
+        #expect(ids.count == 3, "\(tenants.body)")
+        #expect(ids.allSatisfy { output.contains("(\($0))") }, "the bill names the tenants the API lists")
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
     static func sample(_ name: String, _ metrics: String) -> Double? {
         metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last!) }
     }
@@ -92,6 +117,8 @@ import FoundationNetworking
 struct Served {
     let process: Process
     let url: String
+
+    init(process: Process, url: String) { self.process = process; self.url = url }
 
     init(config: String, directory: URL) throws {
         let log = directory.appendingPathComponent("serve-\(UUID().uuidString).log")
