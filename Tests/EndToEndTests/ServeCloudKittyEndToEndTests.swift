@@ -54,6 +54,18 @@ import FoundationNetworking
         let raw = try await HTTP.get(serve.url + "/v2/summary?begin=\(begin)&end=\(end)&groupby=project_id&response_format=object")
         for (scope, price) in billed { #expect(raw.body.contains("\"rate\":\(ExactDecimal(price)!.canonicalText),\"project_id\":\"\(scope)\""), "\(raw.body)") }
 
+        // Imported rated data (`dataframes add`) is kept apart: marked, readable, never billed.
+        let file = fixture.directory.appendingPathComponent("imported.json")
+        try """
+        {"dataframes":[{"period":{"begin":"\(begin)","end":"\(end)"},"usage":{"instance":[{"vol":{"unit":"instance","qty":2},\
+        "rating":{"price":0.1},"groupby":{"project_id":"migrated-project","id":"vm-x"},"metadata":{}}]}}]}
+        """.write(to: file, atomically: true, encoding: .utf8)
+        _ = try CloudKitty.run(url: serve.url, ["dataframes", "add", file.path])
+        let imported = try await HTTP.get(serve.url + "/tally/v1/imported?begin=\(begin)&end=\(end)").body
+        #expect(imported.contains(#""source":"imported""#) && imported.contains(#""price":0.1"#) && imported.contains(#""total":1"#), "\(imported)")
+        let after = try await HTTP.get(serve.url + "/v2/summary?begin=\(begin)&end=\(end)&groupby=project_id").body
+        #expect(!after.contains("migrated-project"), "\(after)")
+
         // Tenants, dataframes, info, scope state.
         let tenants = try CloudKitty.run(url: serve.url, ["report", "tenant", "list", "-b", begin, "-e", end, "-f", "value"])
         #expect(Set(tenants.split(separator: "\n").map(String.init)) == Set(billed.keys), "\(tenants)")
