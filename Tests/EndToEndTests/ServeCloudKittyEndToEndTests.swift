@@ -139,7 +139,7 @@ struct Served {
     }
 
     /// Waits for `/readyz` (the index has read the frames topic to its end); returns `/metrics`.
-    func untilReady(timeout: TimeInterval = 60) async throws -> String {
+    func untilReady(timeout: TimeInterval = 180) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if try await HTTP.get(url + "/readyz").status == 200 { return try await HTTP.get(url + "/metrics").body }
