@@ -10,7 +10,7 @@ build: setup
 
 demo: setup
 	$(SWIFT) build -c release --product tally
-	.build/release/tally demo
+	.build/release/tally demo $(DEMO_ARGS)
 
 test: setup
 	$(SWIFT) build --build-tests

@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "TallyIndex", dependencies: ["TallyCore", "TallyWire", "TallyKafka", "TallyLMDB"], swiftSettings: v5),
         // The HTTP service (`tally serve`): CloudKitty-compatible API, Tally's own API, metrics.
         .target(name: "TallyService", dependencies: [
-            "TallyCore", "TallyWire", "TallyRuntime", "TallyIndex", "TallyKafka", "TallyCrypto",
+            "TallyCore", "TallyWire", "TallyRuntime", "TallyIndex", "TallyKafka", "TallyCrypto", "TallyEngine",
             .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: v5),
         .target(name: "TallyTestSupport", dependencies: ["TallyCore", "TallyWire", "TallyKafka"], swiftSettings: v5),
@@ -63,6 +63,7 @@ let package = Package(
         .testTarget(name: "TallyEngineTests", dependencies: ["TallyEngine", "TallyCore", "TallyWire"], swiftSettings: v5),
         .testTarget(name: "ServiceTests", dependencies: [
             "TallyCore", "TallyWire", "TallyRuntime", "TallyService", "TallyTestSupport", "TallyIndex", "TallyKafka", "TallyCrypto",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyTestSupport", "TallyRuntime", "TallyCrypto", "tally",

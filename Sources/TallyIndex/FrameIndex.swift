@@ -48,6 +48,9 @@ public final class FrameIndex: @unchecked Sendable {
     let scopes: LMDBDatabase
     let offsets: LMDBDatabase
     let meta: LMDBDatabase
+    /// Rated data imported through `POST /v2/dataframes`: kept apart from the rater's frames
+    /// (never in summaries or bills), in arrival order.
+    let imported: LMDBDatabase
 
     public init(path: String, mapSizeMiB: Int = 16_384) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -59,6 +62,7 @@ public final class FrameIndex: @unchecked Sendable {
         scopes = try environment.openDatabase(named: "scopes")
         offsets = try environment.openDatabase(named: "offsets")
         meta = try environment.openDatabase(named: "meta")
+        imported = try environment.openDatabase(named: "imported")
     }
 
     public func close() { environment.close() }
@@ -175,6 +179,26 @@ public final class FrameIndex: @unchecked Sendable {
                                       lastProcessed: EventTime(micros: FrameIndexKeys.readTime(entry.value))))
                 return true
             }
+            return out
+        }
+    }
+
+    /// Appends imported points (each a JSON document) in one transaction.
+    public func appendImported(_ points: [[UInt8]]) throws {
+        try environment.write { txn in
+            var next = try txn.statistics(imported).entries
+            for point in points {
+                try txn.put(imported, key: FrameIndexKeys.time(Int64(next)), value: point)
+                next += 1
+            }
+        }
+    }
+
+    /// Every imported point, in arrival order.
+    public func importedPoints() throws -> [[UInt8]] {
+        try environment.read { txn in
+            var out: [[UInt8]] = []
+            try txn.forEach(in: imported) { entry in out.append(Array(entry.value)); return true }
             return out
         }
     }

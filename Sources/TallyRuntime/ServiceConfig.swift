@@ -83,6 +83,8 @@ public struct ServiceConfig: Sendable {
     /// `tally serve`: the frame index's LMDB directory (`api.index_path`, relative to the
     /// configuration file; default `tally-index` beside it). Deleting it rebuilds it from the topic.
     public var indexPath = "tally-index"
+    /// `tally run`: HOST:PORT of its /metrics, /healthz and /readyz (`engine.metrics_listen`); nil: off.
+    public var metricsListen: String?
 
     public init(bootstrapServers: String, statePath: String, metricsFile: String, rulesFile: String? = nil) {
         self.bootstrapServers = bootstrapServers
@@ -190,6 +192,7 @@ extension ServiceConfig {
         config.currency = try rating["currency"]?.nonEmptyString() ?? config.currency
         config.batchSamples = try engine["batch_samples"]?.integer(in: 1...10_000_000) ?? config.batchSamples
         config.batchMillis = try engine["batch_ms"]?.integer(in: 1...3_600_000) ?? config.batchMillis
+        config.metricsListen = try engine["metrics_listen"]?.nonEmptyString()
         config.stopTimeoutMs = try engine["stop_timeout_ms"]?.integer(in: 0...3_600_000) ?? config.stopTimeoutMs
         config.replayReadsWholeTopics = try replay["whole_topics"]?.bool() ?? false
         config.apiListen = try api["listen"]?.nonEmptyString() ?? config.apiListen
@@ -210,7 +213,7 @@ extension ServiceConfig {
     static let inputKeys: Set<String> = ["topic", "format", "signature_secret", "priorities", "unknown_meters"]
     static let stateKeys: Set<String> = ["path", "map_size_mib", "durable"]
     static let ratingKeys: Set<String> = ["currency"]
-    static let engineKeys: Set<String> = ["batch_samples", "batch_ms", "stop_timeout_ms"]
+    static let engineKeys: Set<String> = ["batch_samples", "batch_ms", "stop_timeout_ms", "metrics_listen"]
     static let replayKeys: Set<String> = ["whole_topics"]
     static let apiKeys: Set<String> = ["listen", "auth", "tokens_file", "signing_key", "index_path"]
 

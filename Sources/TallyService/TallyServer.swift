@@ -20,6 +20,7 @@ public enum TallyServer {
         ReportV1Routes.register(on: router, service: service)
         SummaryV2Routes.register(on: router, service: service)
         DataframesRoutes.register(on: router, service: service)
+        ImportedDataframesRoutes.register(on: router, service: service)
         InfoRoutes.register(on: router, service: service)
         ScopeRoutes.register(on: router, service: service)
         FramesRoutes.register(on: router, service: service)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TallyCore
+import TallyRuntime
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -53,6 +54,18 @@ import FoundationNetworking
         let raw = try await HTTP.get(serve.url + "/v2/summary?begin=\(begin)&end=\(end)&groupby=project_id&response_format=object")
         for (scope, price) in billed { #expect(raw.body.contains("\"rate\":\(ExactDecimal(price)!.canonicalText),\"project_id\":\"\(scope)\""), "\(raw.body)") }
 
+        // Imported rated data (`dataframes add`) is kept apart: marked, readable, never billed.
+        let file = fixture.directory.appendingPathComponent("imported.json")
+        try """
+        {"dataframes":[{"period":{"begin":"\(begin)","end":"\(end)"},"usage":{"instance":[{"vol":{"unit":"instance","qty":2},\
+        "rating":{"price":0.1},"groupby":{"project_id":"migrated-project","id":"vm-x"},"metadata":{}}]}}]}
+        """.write(to: file, atomically: true, encoding: .utf8)
+        _ = try CloudKitty.run(url: serve.url, ["dataframes", "add", file.path])
+        let imported = try await HTTP.get(serve.url + "/tally/v1/imported?begin=\(begin)&end=\(end)").body
+        #expect(imported.contains(#""source":"imported""#) && imported.contains(#""price":0.1"#) && imported.contains(#""total":1"#), "\(imported)")
+        let after = try await HTTP.get(serve.url + "/v2/summary?begin=\(begin)&end=\(end)&groupby=project_id").body
+        #expect(!after.contains("migrated-project"), "\(after)")
+
         // Tenants, dataframes, info, scope state.
         let tenants = try CloudKitty.run(url: serve.url, ["report", "tenant", "list", "-b", begin, "-e", end, "-f", "value"])
         #expect(Set(tenants.split(separator: "\n").map(String.init)) == Set(billed.keys), "\(tenants)")
@@ -83,6 +96,30 @@ import FoundationNetworking
         #expect(try await HTTP.get(serve.url + "/tally/v1/frames?begin=\(begin)&end=\(end)&revisions=true").body == framesBefore)
     }
 
+    /// Issue 11 item 5: `tally demo --serve` ends by serving the API over the demo's data.
+    @Test func theDemoEndsServingTheAPIOverItsBill() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-demo-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = directory.appendingPathComponent("demo.log")
+        let process = try TallyProcess.start(["demo", "--serve", "127.0.0.1:0"], log: log)
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        let url = try ServeProcess.waitForURL(log: log, process: process, timeout: 300)
+        let output = try String(contentsOf: log, encoding: .utf8)
+        #expect(output.contains("tally demo: the API is running at \(url)"))
+        let served = Served(process: process, url: url)
+        _ = try await served.untilReady()
+        let day = EventTime(micros: (WallClock.now().micros / 86_400_000_000 - 1) * 86_400_000_000)
+        let tenants = try await HTTP.get(url + "/v1/report/tenants?begin=\(Timestamps.iso8601(day))&end=\(Timestamps.iso8601(day + TimeSpan.days(1)))")
+        #expect(tenants.status == 200)
+        let ids = try #require(try JSONSerialization.jsonObject(with: Data(tenants.body.utf8)) as? [String])
+        #expect(ids.count == 3, "\(tenants.body)")
+        #expect(ids.allSatisfy { output.contains("(\($0))") }, "the bill names the tenants the API lists")
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
     static func sample(_ name: String, _ metrics: String) -> Double? {
         metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last!) }
     }
@@ -93,6 +130,8 @@ struct Served {
     let process: Process
     let url: String
 
+    init(process: Process, url: String) { self.process = process; self.url = url }
+
     init(config: String, directory: URL) throws {
         let log = directory.appendingPathComponent("serve-\(UUID().uuidString).log")
         process = try TallyProcess.start(["serve", "--config", config, "--listen", "127.0.0.1:0"], log: log)
@@ -100,7 +139,7 @@ struct Served {
     }
 
     /// Waits for `/readyz` (the index has read the frames topic to its end); returns `/metrics`.
-    func untilReady(timeout: TimeInterval = 60) async throws -> String {
+    func untilReady(timeout: TimeInterval = 180) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if try await HTTP.get(url + "/readyz").status == 200 { return try await HTTP.get(url + "/metrics").body }

@@ -8,7 +8,9 @@ import TallyWire
 /// broker (librdkafka's mock cluster), rated with the demo price list, printed
 /// as a bill per project.
 public enum Demo {
-    public static func run(print say: (String) -> Void) throws {
+    /// `afterwards` runs once the demo is done, while its broker and state still exist
+    /// (`tally demo --serve` serves the API over them until SIGTERM/SIGINT).
+    public static func run(print say: (String) -> Void, afterwards: ((ServiceConfig) throws -> Void)? = nil) throws {
         let cluster = try KafkaMockCluster(brokers: 1)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("tally-demo-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -78,6 +80,9 @@ public enum Demo {
         }
         try priceChangeAfterTheFact(config: config, metrics: metrics, simulator: simulator, rate: { _ = try rateUntilDrained() },
                                     say: say)
+        config.indexPath = work + "/index"
+        config.apiAuth = .noauth
+        try afterwards?(config)
     }
 
     /// The audit story: m1.small turns out to have cost more from noon; the change is

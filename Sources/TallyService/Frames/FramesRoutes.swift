@@ -34,7 +34,7 @@ enum FramesRoutes {
             let id = try context.parameters.require("id")
             let index = try service.requireIndex()
             guard let frame = try index.frame(id: id), principal.maySee(project: frame.scope) else {
-                throw HTTPError(.notFound, message: "Frame \(id) not found.")
+                throw HTTPError(.notFound, message: "Frame not found.")
             }
             let revisions = try index.revisions(of: id).map { JSONValue.raw(String(decoding: $0, as: UTF8.self)) }
             return Response.json(JSONValue.object([("frame", .raw(String(decoding: frame.bytes, as: UTF8.self))),

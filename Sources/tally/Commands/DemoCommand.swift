@@ -1,12 +1,44 @@
 import ArgumentParser
+import Foundation
 import TallyRuntime
+import TallyService
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Rate a day of simulated usage through an embedded broker and print a bill per project.")
+        abstract: "Rate a day of simulated usage through an embedded broker and print a bill per project.",
+        discussion: "With --serve, the demo ends by serving the API (CloudKitty's and Tally's, noauth) over its broker until SIGTERM/SIGINT, and prints its URL.")
+
+    @Option(name: .long, help: "After the demo, serve the API on HOST:PORT (port 0 picks one) until SIGTERM/SIGINT.")
+    var serve: String?
 
     func run() throws {
-        do { try Demo.run { print($0) } } catch { throw CommandFailure("demo failed: \(String(reflecting: error))") }
+        let listen = serve
+        do {
+            try Demo.run(print: { print($0) }, afterwards: listen.map { listen in { config in try Self.serve(config, listen: listen) } })
+        } catch let error as ListenAddressError {
+            throw CommandFailure("\(error)")
+        } catch {
+            throw CommandFailure("demo failed: \(String(reflecting: error))")
+        }
+    }
+
+    /// Serves until a signal stops the server (the demo's broker lives as long as this call).
+    static func serve(_ config: ServiceConfig, listen: String) throws {
+        final class Outcome: @unchecked Sendable { var error: Error? }
+        let outcome = Outcome(), done = DispatchSemaphore(value: 0)
+        Task {
+            do {
+                try await TallyServer.run(config: config, configPath: "", listen: listen) { url in
+                    print("tally demo: the API is running at \(url) (noauth) until Ctrl-C, e.g.")
+                    print("  cloudkitty --os-auth-type cloudkitty-noauth --os-endpoint \(url) summary get -g project_id -g type")
+                    print("tally serve: listening on \(url)")
+                    fflush(stdout)
+                }
+            } catch { outcome.error = error }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error { throw error }
     }
 }

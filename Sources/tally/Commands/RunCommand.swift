@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import TallyEngine
+import TallyKafka
 import TallyRuntime
+import TallyService
 import TallyWire
 
 struct RunCommand: ParsableCommand {
@@ -36,10 +38,22 @@ struct RunCommand: ParsableCommand {
         StopSignal.install()
         var options = RaterService.Options(untilDrained: untilDrained)
         options.log = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        if progress {
-            options.progress = { counters, open in
+        let printProgress = progress
+        let snapshot = RaterMetricsSnapshot()
+        options.progress = { counters, open in
+            snapshot.update(counters: counters, openWindows: open, positions: service.rater.positions)
+            if printProgress {
                 FileHandle.standardError.write(Data("tally: \(counters.recordsIn) records, \(counters.samplesFolded) samples folded, \(open) open windows, \(counters.framesEmitted) frames\n".utf8))
             }
+        }
+        if let listen = service.config.metricsListen {
+            var kafka = KafkaConfig(bootstrapServers: service.config.bootstrapServers)
+            for (key, value) in service.config.kafkaProperties { kafka[key] = value }
+            do {
+                try RaterMetricsServer.start(listen: listen, snapshot: snapshot, kafka: kafka) { url in
+                    FileHandle.standardError.write(Data("tally run: metrics on \(url)\n".utf8))
+                }
+            } catch { throw CommandFailure("engine.metrics_listen: \(error)") }
         }
         let counters: Counters
         do {
