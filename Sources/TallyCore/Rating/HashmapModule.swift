@@ -9,7 +9,7 @@ enum HashmapModule {
     }
 
     static func rate(_ index: ServiceIndex, input: RatingInput, incoming: ExactDecimal, explain: Bool) -> Outcome {
-        withUnsafeTemporaryAllocation(of: Accumulator.self, capacity: index.groupNames.count) { groups in
+        withUnsafeTemporaryAllocation(of: Accumulator.self, capacity: index.groupCount) { groups in
             groups.initialize(repeating: Accumulator())
             return input.description.bytes.withUnsafeBytes { bytes in
                 var run = HashmapRun(index: index, groups: groups, explain: explain)
@@ -34,7 +34,7 @@ enum HashmapModule {
         var thresholdOnService = false
         var thresholdType = CostType.flat
         var thresholdCost = ExactDecimal.zero
-        /// The kept threshold's rule number (ServiceIndex.ruleIDs).
+        /// The kept threshold's rule number (`ServiceIndex.ruleID`).
         var thresholdRule: Int32 = -1
     }
 

@@ -44,10 +44,8 @@ struct HashmapRun {
 
     /// 1. Every service mapping; service thresholds with qty >= level.
     mutating func serviceStage(quantity: ExactDecimal) {
-        for i in index.serviceMappings { apply(index.mappings[i]) }
-        for i in index.serviceThresholds where quantity >= index.thresholds[i].level {
-            offer(index.thresholds[i], onService: true)
-        }
+        for m in index.serviceMappings { apply(m) }
+        for t in index.serviceThresholds where quantity >= t.level { offer(t, onService: true) }
     }
 
     /// 2. Fields in declaration order, each present in the description. Returns the
@@ -57,18 +55,16 @@ struct HashmapRun {
             guard let slot = RatingDescription.find(index.bytes(field.name), in: bytes, entries) else { continue }
             let entry = entries[slot]
             let value = UnsafeRawBufferPointer(rebasing: bytes[Int(entry.valueStart)..<Int(entry.valueEnd)])
-            if !field.slots.isEmpty,
+            if field.hasMappings,
                let run = PythonText.withStr(kind: entry.kind, value: value, { index.run(field, value: $0) }) {
-                for i in run { apply(index.mappings[Int(i)]) }
+                for m in run { apply(m) }
             }
             if field.thresholds.isEmpty { continue }
             guard let number = MetaNumber.parse(kind: entry.kind, bytes: value) else {
                 return "field '\(index.fieldNames[Int(field.number)])' of service '\(service)' has thresholds "
                     + "but its value '\(String(decoding: value, as: UTF8.self))' is not a number"
             }
-            for i in field.thresholds where number.isAtLeast(index.thresholds[Int(i)].level) {
-                offer(index.thresholds[Int(i)], onService: false)
-            }
+            for t in field.thresholds where number.isAtLeast(t.level) { offer(t, onService: false) }
         }
         return nil
     }
@@ -91,12 +87,12 @@ struct HashmapRun {
     func step(_ acc: HashmapModule.Accumulator, group g: Int, quantity: ExactDecimal, result: ExactDecimal) -> GroupStep {
         var threshold: ThresholdStep?
         if acc.hasThreshold {
-            threshold = ThresholdStep(id: index.ruleIDs[Int(acc.thresholdRule)], onService: acc.thresholdOnService,
+            threshold = ThresholdStep(id: index.ruleID(Int(acc.thresholdRule)), onService: acc.thresholdOnService,
                                       level: acc.thresholdLevel, type: acc.thresholdType, cost: acc.thresholdCost)
         }
         var ids: [String] = []
-        for m in matched where m.group == g { ids.append(index.ruleIDs[Int(m.rule)]) }
-        return GroupStep(group: index.groupNames[g], mappings: ids,
+        for m in matched where m.group == g { ids.append(index.ruleID(Int(m.rule))) }
+        return GroupStep(group: index.groupName(g), mappings: ids,
                          flat: acc.flat, rate: acc.rate, threshold: threshold, quantity: quantity, result: result)
     }
 }
