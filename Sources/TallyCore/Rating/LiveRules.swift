@@ -28,9 +28,24 @@ final class LiveRules {
     /// The declared services by name, for compiling tenant overlays.
     let declarations: [String: ServiceDeclaration]
 
+    /// The services again as parallel arrays: with a handful of services, comparing
+    /// names (short strings compare as two words) beats hashing them.
+    private let serviceNames: [String]
+    private let serviceIndexes: [ServiceIndex]
+
     private init(services: [String: ServiceIndex], tiers: [String: TierRule], scripts: [ScriptRule],
                  declarations: [String: ServiceDeclaration]) {
         self.services = services; self.tiers = tiers; self.scripts = scripts; self.declarations = declarations
+        let sorted = services.sorted { $0.key < $1.key }
+        serviceNames = sorted.map(\.key)
+        serviceIndexes = sorted.map(\.value)
+    }
+
+    /// The hashmap index of `name`, if it has rules in force.
+    @inline(__always) func service(_ name: String) -> ServiceIndex? {
+        if serviceNames.count > 8 { return services[name] }
+        for i in serviceNames.indices where serviceNames[i] == name { return serviceIndexes[i] }
+        return nil
     }
 
     /// Compiles `rules` as in force at `time` for `scope` (nil: global rules only).

@@ -18,7 +18,7 @@ public final class Rater {
     private var compiled: [CacheKey: LiveRules] = [:]
     /// Per-scope shortcut for the epoch seen last: one hash lookup per window.
     private var scopeEpoch = -1
-    private var byScope: [String: LiveRules] = [:]
+    private var byScope = ScopeCache()
 
     private struct CacheKey: Hashable { var epoch: Int; var tenant: String? }
 
@@ -107,7 +107,7 @@ public final class Rater {
     /// once, or for a tenant with rules of its own, its overlay on them.
     func liveRules(at time: EventTime, scope: String) -> LiveRules {
         let epoch = epochIndex(of: time)
-        if epoch == scopeEpoch, let rules = byScope[scope] { return rules }
+        if epoch == scopeEpoch, let rules = byScope.find(scope) { return rules }
         let key = CacheKey(epoch: epoch, tenant: nil)
         let global: LiveRules
         if let cached = compiled[key] { global = cached } else {
@@ -124,9 +124,9 @@ public final class Rater {
         }
         if epoch != scopeEpoch {
             scopeEpoch = epoch
-            byScope.removeAll(keepingCapacity: true)
+            byScope.removeAll()
         }
-        byScope[scope] = rules
+        byScope.insert(scope, rules)
         return rules
     }
 
@@ -138,12 +138,15 @@ public final class Rater {
     /// The hashmap rules of `service`, remembering the last answer (windows of one
     /// metric usually come in runs) to skip a hash lookup.
     private func serviceIndex(_ live: LiveRules, _ service: String) -> ServiceIndex? {
-        if let last = lastService, last.rules === live, last.name == service { return last.index }
-        let index = live.services[service]
-        lastService = (live, service, index)
+        if lastServiceRules === live && lastServiceName == service { return lastServiceIndex }
+        let index = live.service(service)
+        lastServiceRules = live; lastServiceName = service; lastServiceIndex = index
         return index
     }
-    private var lastService: (rules: LiveRules, name: String, index: ServiceIndex?)?
+    // Three properties rather than a tuple: reading a tuple copies (retains) all three.
+    private var lastServiceRules: LiveRules?
+    private var lastServiceName = ""
+    private var lastServiceIndex: ServiceIndex?
 
     /// The number of boundaries at or before `time`.
     private func epochIndex(of time: EventTime) -> Int {

@@ -26,6 +26,55 @@ final class ServiceIndex {
         var used = false
     }
 
+    /// The buffers matching reads, as a trivial value: the per-window loop holds this
+    /// rather than the object, so reading a table costs no reference counting.
+    struct Tables {
+        var fields: UnsafeMutableBufferPointer<Field>
+        var slots: UnsafeMutableBufferPointer<Slot>
+        var mappings: UnsafeMutableBufferPointer<CompiledMapping>
+        var text: UnsafeMutableRawBufferPointer
+        var serviceMappings: UnsafeBufferPointer<CompiledMapping>
+        var serviceThresholds: UnsafeBufferPointer<CompiledThreshold>
+
+        static let empty = Tables(fields: .init(start: nil, count: 0), slots: .init(start: nil, count: 0),
+                                  mappings: .init(start: nil, count: 0), text: .init(start: nil, count: 0),
+                                  serviceMappings: .init(start: nil, count: 0), serviceThresholds: .init(start: nil, count: 0))
+
+        @inline(__always) func bytes(_ range: Range<Int32>) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(rebasing: text[Int(range.lowerBound)..<Int(range.upperBound)])
+        }
+
+        /// The run of `value` in the value table `table` of these tables.
+        @inline(__always) func ownRun(_ table: Range<Int32>, value: UnsafeRawBufferPointer, hash h: UInt64) -> UnsafeBufferPointer<CompiledMapping>? {
+            let size = table.count
+            if size == 0 { return nil }
+            var i = Int(truncatingIfNeeded: h) & (size - 1)
+            while true {
+                let slot = slots[Int(table.lowerBound) + i]
+                if !slot.used { return nil }
+                if slot.hash == h && ByteText.equal(bytes(slot.key), value) {
+                    return UnsafeBufferPointer(rebasing: mappings[Int(slot.run.lowerBound)..<Int(slot.run.upperBound)])
+                }
+                i = (i + 1) & (size - 1)
+            }
+        }
+    }
+
+    /// This index's tables and its base's (`Tables.empty` without a base).
+    struct Lookup {
+        var own: Tables
+        var base: Tables
+
+        /// The mappings of `field` whose value text is `value`: the overlay's merged run
+        /// if it has one, else the base's.
+        @inline(__always) func run(_ field: Field, value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<CompiledMapping>? {
+            let h = ByteText.hash(value)
+            if let found = own.ownRun(field.slots, value: value, hash: h) { return found }
+            guard field.baseField >= 0 else { return nil }
+            return base.ownRun(base.fields[Int(field.baseField)].slots, value: value, hash: h)
+        }
+    }
+
     let base: ServiceIndex?
     /// Groups and rules numbered across base and overlay: base's first.
     let groupCount: Int
@@ -68,7 +117,12 @@ final class ServiceIndex {
             Field(name: f.nameRange, slots: f.slots, baseField: f.baseField, hasMappings: f.hasMappings,
                   thresholds: resolve(f.thresholds, own: ownThresholds), number: Int32(i))
         })
+        let own = Tables(fields: fields, slots: slots, mappings: mappings, text: text,
+                         serviceMappings: serviceMappings, serviceThresholds: serviceThresholds)
+        lookup = Lookup(own: own, base: b.base?.lookup.own ?? .empty)
     }
+
+    let lookup: Lookup
 
     deinit {
         mappings.deallocate(); thresholds.deallocate(); fields.deallocate(); slots.deallocate(); text.deallocate()
@@ -95,33 +149,10 @@ final class ServiceIndex {
     var groupNames: [String?] { (0..<groupCount).map(groupName) }
     var ruleIDs: [String] { (0..<ruleCount).map(ruleID) }
 
-    @inline(__always) func bytes(_ range: Range<Int32>) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: text[Int(range.lowerBound)..<Int(range.upperBound)])
-    }
-
     /// The position of the field named `name` in `fields`.
     func fieldPosition(_ name: String) -> Int? { fieldNames.firstIndex(of: name) }
 
-    /// The mappings of `field` whose value text is `value`: the overlay's merged run if
-    /// it has one, else the base's.
-    @inline(__always) func run(_ field: Field, value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<CompiledMapping>? {
-        let h = ByteText.hash(value)
-        if let own = ownRun(field.slots, value: value, hash: h) { return own }
-        guard field.baseField >= 0, let base else { return nil }
-        return base.ownRun(base.fields[Int(field.baseField)].slots, value: value, hash: h)
-    }
-
-    @inline(__always) func ownRun(_ table: Range<Int32>, value: UnsafeRawBufferPointer, hash h: UInt64) -> UnsafeBufferPointer<CompiledMapping>? {
-        let size = table.count
-        if size == 0 { return nil }
-        var i = Int(truncatingIfNeeded: h) & (size - 1)
-        while true {
-            let slot = slots[Int(table.lowerBound) + i]
-            if !slot.used { return nil }
-            if slot.hash == h && ByteText.equal(bytes(slot.key), value) {
-                return UnsafeBufferPointer(rebasing: mappings[Int(slot.run.lowerBound)..<Int(slot.run.upperBound)])
-            }
-            i = (i + 1) & (size - 1)
-        }
+    func run(_ field: Field, value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<CompiledMapping>? {
+        lookup.run(field, value: value)
     }
 }
