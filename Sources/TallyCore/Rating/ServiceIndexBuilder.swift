@@ -139,7 +139,8 @@ struct ServiceIndexBuilder {
                 }
                 runs.append(inherited)
             }
-            runs[i] = merged(runs[i], [m])
+            let c = compiled(m)
+            if let k = runs[i].firstIndex(where: { $0.group == c.group }) { runs[i][k] = c } else { runs[i].append(c) }
         }
         var fieldThresholds: Source<CompiledThreshold> = .base(baseEntry?.thresholds ?? .init(start: nil, count: 0))
         if !ts.isEmpty { fieldThresholds = own(merged(Array(baseEntry?.thresholds ?? .init(start: nil, count: 0)), ts)) }
