@@ -9,7 +9,13 @@ struct ScopeCache {
 
     init() { reset(capacity: 16) }
 
-    mutating func removeAll() { reset(capacity: max(16, keys.count)) }
+    /// Empties the table in place, keeping its capacity (no allocation when the
+    /// epoch changes back and forth).
+    mutating func removeAll() {
+        if count == 0 { return }
+        for i in values.indices { values[i] = nil }
+        count = 0
+    }
 
     private mutating func reset(capacity: Int) {
         keys = Array(repeating: "", count: capacity)
