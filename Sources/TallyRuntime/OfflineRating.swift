@@ -37,13 +37,13 @@ public struct OfflineRating {
         _ = try rater.restore(wallNow: wallNow)
         var sent: [OutgoingMessage] = []
         for file in files {
+            let ceilometerTopic = file.name + "#ceilometer"
             for (i, line) in file.lines.enumerated() where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                 // Ceilometer's records are the only ones with an oslo envelope or a payload list.
                 let ceilometer = Self.contains(line, "\"oslo.message\"") || Self.contains(line, "\"payload\"")
-                var bytes = line
-                bytes.withUnsafeMutableBytes { raw in
-                    rater.fold(InputRecord(topic: ceilometer ? file.name + "#ceilometer" : file.name, partition: 0,
-                                           offset: Int64(i), key: nil, value: UnsafeRawBufferPointer(raw)), wallNow: wallNow)
+                line.withUnsafeBytes { raw in
+                    rater.fold(InputRecord(topic: ceilometer ? ceilometerTopic : file.name, partition: 0,
+                                           offset: Int64(i), key: nil, value: raw), wallNow: wallNow)
                 }
             }
             sent += try rater.commitBatch(wallNow: wallNow)
@@ -60,10 +60,17 @@ public struct OfflineRating {
         counters = rater.counters
     }
 
-    static func contains(_ line: [UInt8], _ text: String) -> Bool {
-        let needle = Array(text.utf8)
-        guard line.count >= needle.count else { return false }
-        return (0...(line.count - needle.count)).contains { line[$0] == needle[0] && line[$0..<($0 + needle.count)].elementsEqual(needle) }
+    /// Whether `needle` occurs in `line`: a byte scan, no allocation, no slicing.
+    static func contains(_ line: [UInt8], _ needle: StaticString) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        return line.withUnsafeBytes { hay in
+            guard n > 0, hay.count >= n, let base = hay.baseAddress else { return false }
+            let first = needle.utf8Start.pointee
+            for i in 0...(hay.count - n) where base.load(fromByteOffset: i, as: UInt8.self) == first {
+                if memcmp(base + i, needle.utf8Start, n) == 0 { return true }
+            }
+            return false
+        }
     }
 
     /// Splits file contents into lines of bytes (a `\n` ends each; it is not part of the line).

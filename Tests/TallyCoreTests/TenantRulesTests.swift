@@ -1,10 +1,18 @@
 import Testing
 @testable import TallyCore
 
-/// Compiling a tenant from the global rules plus its own (TenantRules) must give exactly
-/// what compiling it from the whole book gives: same rules, same order (which rule wins
-/// and the order mappings apply depend on it), for every tenant and for none.
+/// A tenant's rules are compiled as an overlay on the epoch's global rules
+/// (`ServiceIndexBuilder`). Rating through the overlay must give exactly what the
+/// straightforward definition gives: take the rules in force at the window's time for
+/// that scope, let the later-created of a dated pair win, and overlay the tenant's rules
+/// on the global ones by key (in place, or appended). Same price, same status, same
+/// explanation (which rule wins and the order mappings apply depend on the order).
 @Suite struct TenantRulesTests {
+    static let early = RuleValidity(start: EventTime(micros: RT.t0.micros - 3_600_000_000),
+                                    end: EventTime(micros: RT.t0.micros + 3_600_000_000))
+    static let late = RuleValidity(start: EventTime(micros: RT.t0.micros + 1_800_000_000))
+    static let times = [RT.t0, EventTime(micros: RT.t0.micros + 2_700_000_000), EventTime(micros: RT.t0.micros + 7_200_000_000)]
+
     static func book() throws -> RuleBook {
         var mappings: [HashMapping] = []
         var thresholds: [HashThreshold] = []
@@ -22,6 +30,12 @@ import Testing
         }
         mappings.append(RT.sm("s-global", .flat, "1", group: "g0"))
         mappings.append(RT.sm("s-t1", .flat, "2", group: "g0", tenant: "t1"))
+        // t0 replaces the global service threshold q0 (same level and group) and prices a
+        // field no global rule uses; t2 has CloudKitty's dated pair on m0's key.
+        thresholds.append(RT.th("q0-t0", "0", .flat, "3", group: "g0", tenant: "t0"))
+        mappings.append(RT.fm("v-t0", "vcpus", "2", .rate, "1.5", group: "g1", tenant: "t0"))
+        mappings.append(RT.fm("d-early", "flavor", "f0", .flat, "7", group: "g0", tenant: "t2", validity: early))
+        mappings.append(RT.fm("d-late", "flavor", "f0", .flat, "8", group: "g0", tenant: "t2", validity: late))
         let schedule = TierSchedule(mode: .graduated, tiers: [.init(upTo: nil, unitPrice: RT.d("0.1"))])
         tiers.append(TierRule(id: "tier-global", service: "compute", schedule: schedule))
         tiers.append(TierRule(id: "tier-t2", service: "compute", schedule: schedule, tenant: "t2"))
@@ -29,18 +43,75 @@ import Testing
                            thresholds: thresholds, tiers: tiers)
     }
 
-    @Test(arguments: [nil, "t0", "t1", "t2"] as [String?])
-    func aTenantsSubsetCompilesLikeTheWholeBook(tenant: String?) throws {
+    /// The definition: `tenant`'s view at `time` as a book of undated global rules.
+    static func reference(_ rules: RuleSet, tenant: String, at time: EventTime) throws -> RuleBook {
+        func overlay<R>(_ items: [R], owner: (R) -> String?, key: (R) -> String, flatten: (inout R) -> Void) -> [R] {
+            var result = items.filter { owner($0) == nil }
+            for item in items where owner(item) == tenant {
+                if let i = result.firstIndex(where: { key($0) == key(item) }) { result[i] = item } else { result.append(item) }
+            }
+            for i in result.indices { flatten(&result[i]) }
+            return result
+        }
+        let liveMappings = LiveRules.laterCreatedWins(rules.mappings.filter { $0.validity.contains(time) })
+        var flat = rules
+        flat.mappings = overlay(liveMappings, owner: \.tenant, key: { "\($0.service)/\($0.field ?? "")/\($0.value ?? "")/\($0.group ?? "")" }) {
+            $0.tenant = nil; $0.validity = .always
+        }
+        flat.thresholds = overlay(rules.thresholds.filter { $0.validity.contains(time) }, owner: \.tenant,
+                                  key: { "\($0.service)/\($0.field ?? "")/\($0.level)/\($0.group ?? "")" }) {
+            $0.tenant = nil; $0.validity = .always
+        }
+        flat.tiers = overlay(rules.tiers.filter { $0.validity.contains(time) }, owner: \.tenant, key: \.service) {
+            $0.tenant = nil; $0.validity = .always
+        }
+        return try RuleBook(validating: flat)
+    }
+
+    static func windows(scope: String, at time: EventTime) -> [RatingInput] {
+        var result: [RatingInput] = []
+        for flavor in ["f0", "f1", "f2", "f3", "f9"] {
+            for memory in ["5", "15", "35", "95", "lots"] {
+                for (qty, vcpus) in [("1", "2"), ("25", "1"), ("120", "2")] {
+                    result.append(RT.input(qty: qty, scope: scope, at: time,
+                                           [("flavor", .string, flavor), ("memory", .string, memory), ("vcpus", .int, vcpus)]))
+                }
+            }
+        }
+        return result
+    }
+
+    @Test(arguments: ["t0", "t1", "t2", "nobody"])
+    func aTenantsOverlayRatesLikeTheDefinition(tenant: String) throws {
         let rules = try Self.book().rules
-        let subset = TenantRules(rules).subset(rules, tenant: tenant)
-        #expect(subset.mappings.count < rules.mappings.count)
-        let whole = LiveRules(rules, at: RT.t0, scope: tenant)
-        let picked = LiveRules(subset, at: RT.t0, scope: tenant)
-        let a = try #require(whole.services["compute"]), b = try #require(picked.services["compute"])
-        #expect(a.ruleIDs == b.ruleIDs)
-        #expect(a.groupNames == b.groupNames)
-        #expect(a.fieldNames == b.fieldNames)
-        #expect(whole.tiers["compute"]?.id == picked.tiers["compute"]?.id)
+        let rater = Rater(book: try Self.book())
+        var failed = 0
+        for time in Self.times {
+            let reference = Rater(book: try Self.reference(rules, tenant: tenant, at: time))
+            for window in Self.windows(scope: tenant, at: time) {
+                let got = rater.rate(window)
+                var asGlobal = window
+                asGlobal.scope = "nobody"
+                let want = reference.rate(asGlobal)
+                #expect(got.price == want.price && got.status == want.status, "\(tenant) at \(time.micros): \(window.description.text(at: 0))")
+                #expect(got.explanation == want.explanation)
+                if !got.isRated { failed += 1 }
+            }
+        }
+        // Non-numeric memory fails only where a memory threshold is in force (t0, t2).
+        #expect((failed > 0) == (tenant == "t0" || tenant == "t2"))
+    }
+
+    @Test func theDatedPairSwitchesWithinTheTenantsOverlay() throws {
+        let rater = Rater(book: try Self.book())
+        func flavorGroupFlat(_ time: EventTime) -> [String] {
+            let result = rater.rate(RT.input(qty: "1", scope: "t2", at: time, [("flavor", .string, "f0")]))
+            guard case .hashmap(let groups) = result.explanation.modules.first(where: { $0.module == .hashmap })?.detail else { return [] }
+            return groups.first { $0.group == "g0" }?.mappings ?? []
+        }
+        #expect(flavorGroupFlat(Self.times[0]) == ["s-global", "d-early"])
+        #expect(flavorGroupFlat(Self.times[1]) == ["s-global", "d-late"])
+        #expect(flavorGroupFlat(Self.times[2]) == ["s-global", "d-late"])
     }
 
     @Test func tenantsAreThoseWithRulesOfTheirOwn() throws {

@@ -12,13 +12,16 @@ func runRatingBench() {
 
     report("hashmap, 100 rules, explained", count: 2_000_000) { n in
         var sink = ExactDecimal.zero
-        for i in 0..<n { sink = sink + rater.rate(windows[i & 4095]).price }
+        windows.withUnsafeBufferPointer { w in
+            for i in 0..<n { sink = sink + rater.rate((w.baseAddress! + (i & 4095)).pointee).price }
+        }
         return sink
     }
     report("hashmap, 100 rules, price only", count: 4_000_000) { n in
         var sink = ExactDecimal.zero
         windows.withUnsafeBufferPointer { w in
-            for i in 0..<n { sink = sink + rater.rate(w[i & 4095], explain: false).price }
+            // `.pointee` borrows the window; a subscript read copied it (seven retains).
+            for i in 0..<n { sink = sink + rater.rate((w.baseAddress! + (i & 4095)).pointee, explain: false).price }
         }
         return sink
     }
@@ -86,7 +89,7 @@ private func runTenantScaleBench(priceOnlyBaseline windows: [RatingInput], rater
     report("hashmap, \(tenants) tenants × 10 mappings, price only", count: 2_000_000) { n in
         var sink = ExactDecimal.zero
         spread.withUnsafeBufferPointer { w in
-            for i in 0..<n { sink = sink + tenantRater.rate(w[i & 4095], explain: false).price }
+            for i in 0..<n { sink = sink + tenantRater.rate((w.baseAddress! + (i & 4095)).pointee, explain: false).price }
         }
         return sink
     }

@@ -1,6 +1,6 @@
 import Foundation
 
-// tally-bench [e2e|fold|decode|rating|closing|script|rulelog|adapters|all] [--records N] [--no-sync]
+// tally-bench [e2e|fold|decode|rating|closing|rate|script|rulelog|adapters|all] [--records N] [--no-sync]
 // Prints figures; asserts nothing (testing.md: benchmarks are not timed tests).
 let arguments = CommandLine.arguments.dropFirst()
 let which = arguments.first { !$0.hasPrefix("-") && Int($0) == nil } ?? "all"
@@ -10,6 +10,7 @@ let tallyBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPat
 if which == "decode" || which == "all" { print("== decode"); runDecodeBench(); runSignatureBench() }
 if which == "rating" || which == "all" { print("== rating"); runRatingBench() }
 if which == "closing" || which == "all" { print("== closing (core, one core)"); runClosingBench() }
+if which == "rate" || which == "all" { print("== rate (offline CLI path)"); runRateBench() }
 if which == "script" || which == "all" { print("== script"); runScriptBench() }
 if which == "rulelog" || which == "all" { print("== rule log"); runRuleLogBench() }
 if which == "adapters" { print("== adapters (needs the broker; 1M × 200 B)"); runAdapterBench() }

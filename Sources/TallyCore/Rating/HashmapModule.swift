@@ -9,17 +9,35 @@ enum HashmapModule {
     }
 
     static func rate(_ index: ServiceIndex, input: RatingInput, incoming: ExactDecimal, explain: Bool) -> Outcome {
-        withUnsafeTemporaryAllocation(of: Accumulator.self, capacity: index.groupNames.count) { groups in
-            groups.initialize(repeating: Accumulator())
-            return input.description.bytes.withUnsafeBytes { bytes in
-                var run = HashmapRun(index: index, groups: groups, explain: explain)
-                run.serviceStage(quantity: input.quantity)
-                if let failure = run.fieldStage(input.description.entries, bytes: bytes, service: input.service) {
-                    return .failed(failure)
+        // Only the pieces matching reads, borrowed: copying the whole input would retain
+        // its seven strings and arrays for every window.
+        let quantity = input.quantity
+        let failure: HashmapRun.Failure?
+        let outcome: Outcome? = input.description.entries.withUnsafeBufferPointer { entries in
+            input.description.bytes.withUnsafeBytes { bytes in
+                withUnsafeTemporaryAllocation(of: Accumulator.self, capacity: index.groupCount) { groups -> Outcome? in
+                    groups.initialize(repeating: Accumulator())
+                    var run = HashmapRun(index: index, groups: groups, explain: explain)
+                    run.serviceStage(quantity: quantity)
+                    if run.fieldStage(entries, bytes: bytes) != nil { return nil }
+                    return run.price(quantity: quantity, incoming: incoming)
                 }
-                return run.price(quantity: input.quantity, incoming: incoming)
             }
         }
+        if let outcome { return outcome }
+        // Rare: find the failing field again, now building its message.
+        failure = input.description.entries.withUnsafeBufferPointer { entries in
+            input.description.bytes.withUnsafeBytes { bytes in
+                withUnsafeTemporaryAllocation(of: Accumulator.self, capacity: index.groupCount) { groups -> HashmapRun.Failure? in
+                    groups.initialize(repeating: Accumulator())
+                    var run = HashmapRun(index: index, groups: groups, explain: false)
+                    return run.fieldStage(entries, bytes: bytes)
+                }
+            }
+        }
+        guard let failure else { preconditionFailure("hashmap failure not reproduced") }
+        return .failed("field '\(failure.field)' of service '\(input.service)' has thresholds "
+            + "but its value '\(failure.value)' is not a number")
     }
 
     /// A group's accumulator. Trivial (no references) so it can live on the stack.
@@ -34,7 +52,7 @@ enum HashmapModule {
         var thresholdOnService = false
         var thresholdType = CostType.flat
         var thresholdCost = ExactDecimal.zero
-        /// The kept threshold's rule number (ServiceIndex.ruleIDs).
+        /// The kept threshold's rule number (`ServiceIndex.ruleID`).
         var thresholdRule: Int32 = -1
     }
 

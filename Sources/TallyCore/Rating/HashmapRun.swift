@@ -1,6 +1,12 @@
 /// The matching state of one hashmap window: steps 1–4 of rating-semantics.md.
 struct HashmapRun {
-    let index: ServiceIndex
+    /// A field holding thresholds whose value is not a number.
+    struct Failure { var field: String; var value: String }
+
+    /// Unowned: the caller holds the index for the whole run (no retain per window).
+    /// Matching reads `tables` (trivial); the object is read only for explanations.
+    unowned(unsafe) let index: ServiceIndex
+    let tables: ServiceIndex.Lookup
     let groups: UnsafeMutableBufferPointer<HashmapModule.Accumulator>
     let explain: Bool
     var touchCount: Int32 = 0
@@ -8,7 +14,7 @@ struct HashmapRun {
     var matched: [(group: Int32, rule: Int32)] = []
 
     init(index: ServiceIndex, groups: UnsafeMutableBufferPointer<HashmapModule.Accumulator>, explain: Bool) {
-        self.index = index; self.groups = groups; self.explain = explain
+        self.index = index; self.tables = index.lookup; self.groups = groups; self.explain = explain
         if explain { matched.reserveCapacity(8) }
     }
 
@@ -44,31 +50,26 @@ struct HashmapRun {
 
     /// 1. Every service mapping; service thresholds with qty >= level.
     mutating func serviceStage(quantity: ExactDecimal) {
-        for i in index.serviceMappings { apply(index.mappings[i]) }
-        for i in index.serviceThresholds where quantity >= index.thresholds[i].level {
-            offer(index.thresholds[i], onService: true)
-        }
+        for m in tables.own.serviceMappings { apply(m) }
+        for t in tables.own.serviceThresholds where quantity >= t.level { offer(t, onService: true) }
     }
 
     /// 2. Fields in declaration order, each present in the description. Returns the
     /// failure reason when a field with thresholds holds a non-number.
-    mutating func fieldStage(_ entries: [RatingDescription.Entry], bytes: UnsafeRawBufferPointer, service: String) -> String? {
-        for field in index.fields {
-            guard let slot = RatingDescription.find(index.bytes(field.name), in: bytes, entries) else { continue }
+    mutating func fieldStage(_ entries: UnsafeBufferPointer<RatingDescription.Entry>, bytes: UnsafeRawBufferPointer) -> Failure? {
+        for field in tables.own.fields {
+            guard let slot = RatingDescription.find(tables.own.bytes(field.name), in: bytes, entries) else { continue }
             let entry = entries[slot]
             let value = UnsafeRawBufferPointer(rebasing: bytes[Int(entry.valueStart)..<Int(entry.valueEnd)])
-            if !field.slots.isEmpty,
-               let run = PythonText.withStr(kind: entry.kind, value: value, { index.run(field, value: $0) }) {
-                for i in run { apply(index.mappings[Int(i)]) }
+            if field.hasMappings,
+               let run = PythonText.withStr(kind: entry.kind, value: value, { tables.run(field, value: $0) }) {
+                for m in run { apply(m) }
             }
             if field.thresholds.isEmpty { continue }
             guard let number = MetaNumber.parse(kind: entry.kind, bytes: value) else {
-                return "field '\(index.fieldNames[Int(field.number)])' of service '\(service)' has thresholds "
-                    + "but its value '\(String(decoding: value, as: UTF8.self))' is not a number"
+                return Failure(field: index.fieldNames[Int(field.number)], value: String(decoding: value, as: UTF8.self))
             }
-            for i in field.thresholds where number.isAtLeast(index.thresholds[Int(i)].level) {
-                offer(index.thresholds[Int(i)], onService: false)
-            }
+            for t in field.thresholds where number.isAtLeast(t.level) { offer(t, onService: false) }
         }
         return nil
     }
@@ -91,12 +92,12 @@ struct HashmapRun {
     func step(_ acc: HashmapModule.Accumulator, group g: Int, quantity: ExactDecimal, result: ExactDecimal) -> GroupStep {
         var threshold: ThresholdStep?
         if acc.hasThreshold {
-            threshold = ThresholdStep(id: index.ruleIDs[Int(acc.thresholdRule)], onService: acc.thresholdOnService,
+            threshold = ThresholdStep(id: index.ruleID(Int(acc.thresholdRule)), onService: acc.thresholdOnService,
                                       level: acc.thresholdLevel, type: acc.thresholdType, cost: acc.thresholdCost)
         }
         var ids: [String] = []
-        for m in matched where m.group == g { ids.append(index.ruleIDs[Int(m.rule)]) }
-        return GroupStep(group: index.groupNames[g], mappings: ids,
+        for m in matched where m.group == g { ids.append(index.ruleID(Int(m.rule))) }
+        return GroupStep(group: index.groupName(g), mappings: ids,
                          flat: acc.flat, rate: acc.rate, threshold: threshold, quantity: quantity, result: result)
     }
 }

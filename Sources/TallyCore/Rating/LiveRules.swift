@@ -19,92 +19,86 @@ struct CompiledThreshold {
 }
 
 /// Everything in force for a (epoch, scope): hashmap services, tier rules, scripts.
+/// The global rules of an epoch are compiled once; a tenant's are an overlay on them
+/// (`ServiceIndex`), compiled from that tenant's own rules only.
 final class LiveRules {
     let services: [String: ServiceIndex]
     let tiers: [String: TierRule]
     let scripts: [ScriptRule]
+    /// The declared services by name, for compiling tenant overlays.
+    let declarations: [String: ServiceDeclaration]
+
+    /// The services again as parallel arrays: with a handful of services, comparing
+    /// names (short strings compare as two words) beats hashing them.
+    private let serviceNames: [String]
+    private let serviceIndexes: [ServiceIndex]
+
+    private init(services: [String: ServiceIndex], tiers: [String: TierRule], scripts: [ScriptRule],
+                 declarations: [String: ServiceDeclaration]) {
+        self.services = services; self.tiers = tiers; self.scripts = scripts; self.declarations = declarations
+        let sorted = services.sorted { $0.key < $1.key }
+        serviceNames = sorted.map(\.key)
+        serviceIndexes = sorted.map(\.value)
+    }
+
+    /// The hashmap index of `name`, if it has rules in force.
+    @inline(__always) func service(_ name: String) -> ServiceIndex? {
+        if serviceNames.count > 8 { return services[name] }
+        for i in serviceNames.indices where serviceNames[i] == name { return serviceIndexes[i] }
+        return nil
+    }
 
     /// Compiles `rules` as in force at `time` for `scope` (nil: global rules only).
-    init(_ rules: RuleSet, at time: EventTime, scope: String?) {
-        func live<R>(_ items: [R], validity: (R) -> RuleValidity, tenant: (R) -> String?) -> [R] {
-            items.filter { validity($0).contains(time) && (tenant($0) == nil || tenant($0) == scope) }
+    convenience init(_ rules: RuleSet, at time: EventTime, scope: String?) {
+        let global = LiveRules(global: rules, at: time)
+        guard let scope else {
+            self.init(services: global.services, tiers: global.tiers, scripts: global.scripts, declarations: global.declarations)
+            return
         }
-        let liveMappings = Self.laterCreatedWins(live(rules.mappings, validity: \.validity, tenant: \.tenant))
-        let mappings = Self.overlay(liveMappings, tenant: \.tenant) {
-            "\($0.service)\u{1F}\($0.field ?? "")\u{1F}\($0.value ?? "")\u{1F}\($0.group ?? "")"
-        }
-        let thresholds = Self.overlay(live(rules.thresholds, validity: \.validity, tenant: \.tenant), tenant: \.tenant) {
-            "\($0.service)\u{1F}\($0.field ?? "")\u{1F}\($0.level.canonicalText)\u{1F}\($0.group ?? "")"
-        }
+        let own = LiveRules(tenant: TenantRules.Own(rules, tenant: scope), at: time, over: global)
+        self.init(services: own.services, tiers: own.tiers, scripts: own.scripts, declarations: own.declarations)
+    }
+
+    /// The global (tenant-free) rules of `rules` in force at `time`.
+    convenience init(global rules: RuleSet, at time: EventTime) {
+        let mappings = Self.laterCreatedWins(rules.mappings.filter { $0.tenant == nil && $0.validity.contains(time) })
+        let thresholds = rules.thresholds.filter { $0.tenant == nil && $0.validity.contains(time) }
+        let byService = Self.byService(mappings, thresholds)
         var services: [String: ServiceIndex] = [:]
+        var declarations: [String: ServiceDeclaration] = [:]
         for declaration in rules.services {
-            services[declaration.name] = Self.compile(declaration, mappings: mappings, thresholds: thresholds)
+            declarations[declaration.name] = declaration
+            let own = byService[declaration.name]
+            services[declaration.name] = ServiceIndexBuilder.compile(declaration, base: nil, mappings: own?.0 ?? [],
+                                                                     thresholds: own?.1 ?? [])
         }
-        self.services = services
         var tiers: [String: TierRule] = [:]
-        for rule in Self.overlay(live(rules.tiers, validity: \.validity, tenant: \.tenant), tenant: \.tenant, key: \.service) {
-            tiers[rule.service] = rule
-        }
-        self.tiers = tiers
-        self.scripts = rules.scripts.filter { $0.validity.contains(time) }
+        for rule in rules.tiers where rule.tenant == nil && rule.validity.contains(time) { tiers[rule.service] = rule }
+        self.init(services: services, tiers: tiers, scripts: rules.scripts.filter { $0.validity.contains(time) },
+                  declarations: declarations)
     }
 
-    /// Global rules, then each tenant rule replaces the global one with the same key
-    /// (in place, keeping its order) or is added after them.
-    static func overlay<R>(_ items: [R], tenant: (R) -> String?, key: (R) -> String) -> [R] {
-        var result = items.filter { tenant($0) == nil }
-        var position: [String: Int] = [:]
-        for (i, item) in result.enumerated() { position[key(item)] = i }
-        for item in items where tenant(item) != nil {
-            if let i = position[key(item)] { result[i] = item } else {
-                position[key(item)] = result.count
-                result.append(item)
-            }
+    /// `global` overlaid by one tenant's own rules in force at `time`: each replaces the
+    /// global rule with the same key (in place, keeping its order) or is added after them.
+    convenience init(tenant own: TenantRules.Own, at time: EventTime, over global: LiveRules) {
+        let mappings = Self.laterCreatedWins(own.mappings.filter { $0.validity.contains(time) })
+        let thresholds = own.thresholds.filter { $0.validity.contains(time) }
+        var services = global.services
+        for (name, rules) in Self.byService(mappings, thresholds) {
+            guard let declaration = global.declarations[name] else { continue }  // validation refuses these
+            services[name] = ServiceIndexBuilder.compile(declaration, base: global.services[name],
+                                                         mappings: rules.0, thresholds: rules.1)
         }
+        var tiers = global.tiers
+        for rule in own.tiers where rule.validity.contains(time) { tiers[rule.service] = rule }
+        self.init(services: services, tiers: tiers, scripts: global.scripts, declarations: global.declarations)
+    }
+
+    private static func byService(_ mappings: [HashMapping], _ thresholds: [HashThreshold])
+        -> [String: ([HashMapping], [HashThreshold])] {
+        var result: [String: ([HashMapping], [HashThreshold])] = [:]
+        for m in mappings { result[m.service, default: ([], [])].0.append(m) }
+        for t in thresholds { result[t.service, default: ([], [])].1.append(t) }
         return result
-    }
-
-    static func compile(_ service: ServiceDeclaration, mappings: [HashMapping], thresholds: [HashThreshold]) -> ServiceIndex? {
-        let ownMappings = mappings.filter { $0.service == service.name }
-        let ownThresholds = thresholds.filter { $0.service == service.name }
-        if ownMappings.isEmpty && ownThresholds.isEmpty { return nil }
-        var groupNames: [String?] = []
-        var groupIndex: [String?: Int32] = [:]
-        var ruleIDs: [String] = []
-        func group(_ name: String?) -> Int32 {
-            if let i = groupIndex[name] { return i }
-            groupIndex[name] = Int32(groupNames.count)
-            groupNames.append(name)
-            return Int32(groupNames.count - 1)
-        }
-        func rule(_ id: String) -> Int32 {
-            ruleIDs.append(id)
-            return Int32(ruleIDs.count - 1)
-        }
-        func mapping(_ m: HashMapping) -> CompiledMapping {
-            CompiledMapping(rule: rule(m.id), group: group(m.group), type: m.type, cost: m.cost)
-        }
-        func threshold(_ t: HashThreshold) -> CompiledThreshold {
-            CompiledThreshold(rule: rule(t.id), group: group(t.group), level: t.level, type: t.type, cost: t.cost)
-        }
-        var builder = ServiceIndex.Builder()
-        builder.serviceMappings = ownMappings.filter { $0.field == nil }.map(mapping)
-        builder.serviceThresholds = ownThresholds.filter { $0.field == nil }.map(threshold)
-        for name in service.fields {
-            var byValue: [(String, [CompiledMapping])] = []
-            var position: [String: Int] = [:]
-            for m in ownMappings where m.field == name {
-                let value = m.value ?? ""
-                if let i = position[value] { byValue[i].1.append(mapping(m)) } else {
-                    position[value] = byValue.count
-                    byValue.append((value, [mapping(m)]))
-                }
-            }
-            let fieldThresholds = ownThresholds.filter { $0.field == name }.map(threshold)
-            if !byValue.isEmpty || !fieldThresholds.isEmpty {
-                builder.addField(name: name, byValue: byValue, thresholds: fieldThresholds)
-            }
-        }
-        return ServiceIndex(builder, groupNames: groupNames, ruleIDs: ruleIDs)
     }
 }

@@ -27,6 +27,9 @@ extension LiveRules {
     /// the earlier one's place (as CloudKitty's loader overwrites a dictionary entry).
     /// Only a `supersedesLater` pair can get here; validation refuses every other overlap.
     static func laterCreatedWins(_ mappings: [HashMapping]) -> [HashMapping] {
+        // Only a bounded mapping can be superseded (`supersedesLater`); without one in
+        // force, validation has already left one mapping per key.
+        guard mappings.contains(where: { $0.validity.end != nil }) else { return mappings }
         var result: [HashMapping] = []
         result.reserveCapacity(mappings.count)
         var position: [String: Int] = [:]

@@ -18,7 +18,7 @@ public final class Rater {
     private var compiled: [CacheKey: LiveRules] = [:]
     /// Per-scope shortcut for the epoch seen last: one hash lookup per window.
     private var scopeEpoch = -1
-    private var byScope: [String: LiveRules] = [:]
+    private var byScope = ScopeCache()
 
     private struct CacheKey: Hashable { var epoch: Int; var tenant: String? }
 
@@ -65,7 +65,7 @@ public final class Rater {
                     return Self.failure(module, reason, before, steps)
                 }
             case .tiers:
-                guard let rule = live.tiers[input.service] else { continue }
+                guard !live.tiers.isEmpty, let rule = live.tiers[input.service] else { continue }
                 let (p, step) = TiersModule.rate(rule, input: input, incoming: price, usage: tierUsage)
                 price = p
                 if explain { steps.append(ModuleStep(module: .tiers, priceBefore: before, priceAfter: p, detail: .tiers(step))) }
@@ -103,35 +103,50 @@ public final class Rater {
                             explanation: Explanation(modules: steps + [failed]))
     }
 
-    /// The compiled rules for `scope` at `time`, compiled once per (epoch, tenant).
+    /// The compiled rules for `scope` at `time`: the epoch's global rules, compiled
+    /// once, or for a tenant with rules of its own, its overlay on them.
     func liveRules(at time: EventTime, scope: String) -> LiveRules {
         let epoch = epochIndex(of: time)
-        if epoch == scopeEpoch, let rules = byScope[scope] { return rules }
-        let tenant: String? = tenantRules.tenants.contains(scope) ? scope : nil
-        let key = CacheKey(epoch: epoch, tenant: tenant)
-        let rules: LiveRules
-        if let cached = compiled[key] { rules = cached } else {
-            let representative = epoch == 0 ? EventTime.distantPast : boundaries[epoch - 1]
-            rules = LiveRules(tenantRules.subset(book.rules, tenant: tenant), at: representative, scope: tenant)
-            compiled[key] = rules
+        if epoch == scopeEpoch, let rules = byScope.find(scope) { return rules }
+        let key = CacheKey(epoch: epoch, tenant: nil)
+        let global: LiveRules
+        if let cached = compiled[key] { global = cached } else {
+            global = LiveRules(global: book.rules, at: representative(epoch))
+            compiled[key] = global
+        }
+        var rules = global
+        if let own = tenantRules.own(scope) {
+            let tenantKey = CacheKey(epoch: epoch, tenant: scope)
+            if let cached = compiled[tenantKey] { rules = cached } else {
+                rules = LiveRules(tenant: own, at: representative(epoch), over: global)
+                compiled[tenantKey] = rules
+            }
         }
         if epoch != scopeEpoch {
             scopeEpoch = epoch
-            byScope.removeAll(keepingCapacity: true)
+            byScope.removeAll()
         }
-        byScope[scope] = rules
+        byScope.insert(scope, rules)
         return rules
+    }
+
+    /// An instant inside `epoch`, where exactly the epoch's rules are in force.
+    private func representative(_ epoch: Int) -> EventTime {
+        epoch == 0 ? EventTime.distantPast : boundaries[epoch - 1]
     }
 
     /// The hashmap rules of `service`, remembering the last answer (windows of one
     /// metric usually come in runs) to skip a hash lookup.
     private func serviceIndex(_ live: LiveRules, _ service: String) -> ServiceIndex? {
-        if let last = lastService, last.rules === live, last.name == service { return last.index }
-        let index = live.services[service]
-        lastService = (live, service, index)
+        if lastServiceRules === live && lastServiceName == service { return lastServiceIndex }
+        let index = live.service(service)
+        lastServiceRules = live; lastServiceName = service; lastServiceIndex = index
         return index
     }
-    private var lastService: (rules: LiveRules, name: String, index: ServiceIndex?)?
+    // Three properties rather than a tuple: reading a tuple copies (retains) all three.
+    private var lastServiceRules: LiveRules?
+    private var lastServiceName = ""
+    private var lastServiceIndex: ServiceIndex?
 
     /// The number of boundaries at or before `time`.
     private func epochIndex(of time: EventTime) -> Int {

@@ -1,14 +1,21 @@
 /// One service's hashmap rules in force for one (epoch, scope), laid out for rating
 /// without reference counting: every table is a buffer of trivial values owned by this
-/// immutable object (freed in `deinit`), and texts are bytes in one arena. Group numbers
-/// index `groupNames`; rule numbers index `ruleIDs`.
+/// immutable object (freed in `deinit`), and texts are bytes in one arena.
+///
+/// A tenant's index is an *overlay* on the epoch's global index (`base`): it holds only
+/// what the tenant's own rules change (the merged runs of the values it prices, merged
+/// service rules and threshold lists) and reads everything else from `base`. Compiling a
+/// tenant therefore costs its own rules, not the book's, and windows of many tenants
+/// share the global tables in cache. Group and rule numbers continue the base's.
 final class ServiceIndex {
     /// A field with rules, in declaration order (the matching order).
     struct Field {
-        var name: Range<Int32>            // in `text`
-        var slots: Range<Int32>           // its value hash table in `slots` (empty: no mappings)
-        var thresholds: Range<Int32>      // in `thresholds`
-        var number: Int32                 // in `fieldNames`
+        var name: Range<Int32>                            // in `text`
+        var slots: Range<Int32>                           // own value hash table (empty: none)
+        var baseField: Int32                              // in `base.fields` (−1: none)
+        var hasMappings: Bool                             // own or base values exist
+        var thresholds: UnsafeBufferPointer<CompiledThreshold>
+        var number: Int32                                 // in `fieldNames`
     }
 
     /// A value's hash-table slot: the value text and its run of mappings.
@@ -19,30 +26,103 @@ final class ServiceIndex {
         var used = false
     }
 
-    let groupNames: [String?]
-    let ruleIDs: [String]
-    let fieldNames: [String]
-    let serviceMappings: Range<Int>
-    let serviceThresholds: Range<Int>
-    let mappings: UnsafeMutableBufferPointer<CompiledMapping>
-    let thresholds: UnsafeMutableBufferPointer<CompiledThreshold>
-    let fields: UnsafeMutableBufferPointer<Field>
-    let slots: UnsafeMutableBufferPointer<Slot>
-    let text: UnsafeMutableRawBufferPointer
+    /// The buffers matching reads, as a trivial value: the per-window loop holds this
+    /// rather than the object, so reading a table costs no reference counting.
+    struct Tables {
+        var fields: UnsafeMutableBufferPointer<Field>
+        var slots: UnsafeMutableBufferPointer<Slot>
+        var mappings: UnsafeMutableBufferPointer<CompiledMapping>
+        var text: UnsafeMutableRawBufferPointer
+        var serviceMappings: UnsafeBufferPointer<CompiledMapping>
+        var serviceThresholds: UnsafeBufferPointer<CompiledThreshold>
 
-    init(_ b: Builder, groupNames: [String?], ruleIDs: [String]) {
-        self.groupNames = groupNames
-        self.ruleIDs = ruleIDs
-        self.fieldNames = b.fieldNames
-        self.serviceMappings = 0..<b.serviceMappings.count
-        self.serviceThresholds = 0..<b.serviceThresholds.count
-        mappings = Self.copy(b.serviceMappings + b.fieldMappings)
-        thresholds = Self.copy(b.serviceThresholds + b.fieldThresholds)
-        fields = Self.copy(b.fields)
+        static let empty = Tables(fields: .init(start: nil, count: 0), slots: .init(start: nil, count: 0),
+                                  mappings: .init(start: nil, count: 0), text: .init(start: nil, count: 0),
+                                  serviceMappings: .init(start: nil, count: 0), serviceThresholds: .init(start: nil, count: 0))
+
+        @inline(__always) func bytes(_ range: Range<Int32>) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(rebasing: text[Int(range.lowerBound)..<Int(range.upperBound)])
+        }
+
+        /// The run of `value` in the value table `table` of these tables.
+        @inline(__always) func ownRun(_ table: Range<Int32>, value: UnsafeRawBufferPointer, hash h: UInt64) -> UnsafeBufferPointer<CompiledMapping>? {
+            let size = table.count
+            if size == 0 { return nil }
+            var i = Int(truncatingIfNeeded: h) & (size - 1)
+            while true {
+                let slot = slots[Int(table.lowerBound) + i]
+                if !slot.used { return nil }
+                if slot.hash == h && ByteText.equal(bytes(slot.key), value) {
+                    return UnsafeBufferPointer(rebasing: mappings[Int(slot.run.lowerBound)..<Int(slot.run.upperBound)])
+                }
+                i = (i + 1) & (size - 1)
+            }
+        }
+    }
+
+    /// This index's tables and its base's (`Tables.empty` without a base).
+    struct Lookup {
+        var own: Tables
+        var base: Tables
+
+        /// The mappings of `field` whose value text is `value`: the overlay's merged run
+        /// if it has one, else the base's.
+        @inline(__always) func run(_ field: Field, value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<CompiledMapping>? {
+            let h = ByteText.hash(value)
+            if let found = own.ownRun(field.slots, value: value, hash: h) { return found }
+            guard field.baseField >= 0 else { return nil }
+            return base.ownRun(base.fields[Int(field.baseField)].slots, value: value, hash: h)
+        }
+    }
+
+    let base: ServiceIndex?
+    /// Groups and rules numbered across base and overlay: base's first.
+    let groupCount: Int
+    let ruleCount: Int
+    let groupNumbers: [String?: Int32]
+    private let ownGroupNames: [String?]
+    private let ownRuleIDs: [String]
+    let fieldNames: [String]
+    let serviceMappings: UnsafeBufferPointer<CompiledMapping>
+    let serviceThresholds: UnsafeBufferPointer<CompiledThreshold>
+    let fields: UnsafeMutableBufferPointer<Field>
+    private let mappings: UnsafeMutableBufferPointer<CompiledMapping>
+    private let thresholds: UnsafeMutableBufferPointer<CompiledThreshold>
+    private let slots: UnsafeMutableBufferPointer<Slot>
+    private let text: UnsafeMutableRawBufferPointer
+
+    init(_ b: ServiceIndexBuilder) {
+        base = b.base
+        groupCount = (b.base?.groupCount ?? 0) + b.groupNames.count
+        ruleCount = (b.base?.ruleCount ?? 0) + b.ruleIDs.count
+        groupNumbers = b.groupNumbers
+        ownGroupNames = b.groupNames
+        ownRuleIDs = b.ruleIDs
+        fieldNames = b.fields.map(\.name)
+        mappings = Self.copy(b.mappings)
+        thresholds = Self.copy(b.thresholds)
         slots = Self.copy(b.slots)
         text = UnsafeMutableRawBufferPointer.allocate(byteCount: max(b.text.count, 1), alignment: 8)
         text.copyBytes(from: b.text)
+        let ownMappings = UnsafeBufferPointer(mappings), ownThresholds = UnsafeBufferPointer(thresholds)
+        func resolve<T>(_ source: ServiceIndexBuilder.Source<T>, own: UnsafeBufferPointer<T>) -> UnsafeBufferPointer<T> {
+            switch source {
+            case .base(let buffer): return buffer
+            case .own(let range): return UnsafeBufferPointer(rebasing: own[Int(range.lowerBound)..<Int(range.upperBound)])
+            }
+        }
+        serviceMappings = resolve(b.serviceMappings, own: ownMappings)
+        serviceThresholds = resolve(b.serviceThresholds, own: ownThresholds)
+        fields = Self.copy(b.fields.enumerated().map { i, f in
+            Field(name: f.nameRange, slots: f.slots, baseField: f.baseField, hasMappings: f.hasMappings,
+                  thresholds: resolve(f.thresholds, own: ownThresholds), number: Int32(i))
+        })
+        let own = Tables(fields: fields, slots: slots, mappings: mappings, text: text,
+                         serviceMappings: serviceMappings, serviceThresholds: serviceThresholds)
+        lookup = Lookup(own: own, base: b.base?.lookup.own ?? .empty)
     }
+
+    let lookup: Lookup
 
     deinit {
         mappings.deallocate(); thresholds.deallocate(); fields.deallocate(); slots.deallocate(); text.deallocate()
@@ -55,64 +135,24 @@ final class ServiceIndex {
         return UnsafeMutableBufferPointer(start: storage.baseAddress, count: items.count)
     }
 
-    @inline(__always) func bytes(_ range: Range<Int32>) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: text[Int(range.lowerBound)..<Int(range.upperBound)])
+    func groupName(_ g: Int) -> String? {
+        let baseCount = base?.groupCount ?? 0
+        return g < baseCount ? base!.groupName(g) : ownGroupNames[g - baseCount]
     }
 
-    /// The mappings of `field` whose value text is `value`.
-    @inline(__always) func run(_ field: Field, value: UnsafeRawBufferPointer) -> Range<Int32>? {
-        let size = field.slots.count
-        if size == 0 { return nil }
-        let h = ByteText.hash(value)
-        var i = Int(truncatingIfNeeded: h) & (size - 1)
-        while true {
-            let slot = slots[Int(field.slots.lowerBound) + i]
-            if !slot.used { return nil }
-            if slot.hash == h && ByteText.equal(bytes(slot.key), value) { return slot.run }
-            i = (i + 1) & (size - 1)
-        }
+    func ruleID(_ r: Int) -> String {
+        let baseCount = base?.ruleCount ?? 0
+        return r < baseCount ? base!.ruleID(r) : ownRuleIDs[r - baseCount]
     }
 
-    /// Collects the tables before they are frozen into buffers.
-    struct Builder {
-        var serviceMappings: [CompiledMapping] = []
-        var serviceThresholds: [CompiledThreshold] = []
-        var fieldMappings: [CompiledMapping] = []
-        var fieldThresholds: [CompiledThreshold] = []
-        var fields: [Field] = []
-        var fieldNames: [String] = []
-        var slots: [Slot] = []
-        var text: [UInt8] = []
+    /// Every group name and rule id by number (tests and diagnostics).
+    var groupNames: [String?] { (0..<groupCount).map(groupName) }
+    var ruleIDs: [String] { (0..<ruleCount).map(ruleID) }
 
-        mutating func addText(_ s: String) -> Range<Int32> {
-            let start = Int32(text.count)
-            text.append(contentsOf: s.utf8)
-            return start..<Int32(text.count)
-        }
+    /// The position of the field named `name` in `fields`.
+    func fieldPosition(_ name: String) -> Int? { fieldNames.firstIndex(of: name) }
 
-        mutating func addField(name: String, byValue: [(String, [CompiledMapping])], thresholds: [CompiledThreshold]) {
-            let nameRange = addText(name)
-            var size = byValue.isEmpty ? 0 : 4
-            while size < byValue.count * 2 { size <<= 1 }
-            let slotStart = slots.count
-            slots += Array(repeating: Slot(), count: size)
-            let mappingBase = serviceMappings.count + fieldMappings.count
-            var offset = Int32(mappingBase)
-            for (value, list) in byValue {
-                let key = addText(value)
-                let h = text.withUnsafeBytes { ByteText.hash(UnsafeRawBufferPointer(rebasing: $0[Int(key.lowerBound)..<Int(key.upperBound)])) }
-                var i = Int(truncatingIfNeeded: h) & (size - 1)
-                while slots[slotStart + i].used { i = (i + 1) & (size - 1) }
-                slots[slotStart + i] = Slot(hash: h, key: key, run: offset..<(offset + Int32(list.count)), used: true)
-                offset += Int32(list.count)
-                fieldMappings += list
-            }
-            let thresholdStart = Int32(serviceThresholds.count + fieldThresholds.count)
-            fieldThresholds += thresholds
-            fields.append(Field(name: nameRange, slots: Int32(slotStart)..<Int32(slotStart + size),
-                                thresholds: thresholdStart..<Int32(serviceThresholds.count + fieldThresholds.count),
-                                number: Int32(fieldNames.count)))
-            fieldNames.append(name)
-        }
+    func run(_ field: Field, value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<CompiledMapping>? {
+        lookup.run(field, value: value)
     }
 }

@@ -1,52 +1,35 @@
 /// Where each tenant's rules sit in a rule set, so compiling the rules of one tenant
-/// reads the global rules and that tenant's own, not every tenant's: a 10,000-tenant
-/// book otherwise filters all of its 100,000 rules for each tenant it compiles.
+/// reads only that tenant's own rules (its overlay on the epoch's global rules), not
+/// every tenant's: a 10,000-tenant book otherwise filters all of its 100,000 rules for
+/// each tenant it compiles.
 struct TenantRules {
-    private struct Positions {
-        var global: [Int] = []
-        var byTenant: [String: [Int]] = [:]
+    /// One tenant's own rules, in the book's (creation) order.
+    struct Own {
+        var mappings: [HashMapping] = []
+        var thresholds: [HashThreshold] = []
+        var tiers: [TierRule] = []
 
-        init<R>(_ items: [R], tenant: (R) -> String?) {
-            for (i, item) in items.enumerated() {
-                if let t = tenant(item) { byTenant[t, default: []].append(i) } else { global.append(i) }
-            }
-        }
+        init() {}
 
-        /// The global rules and `tenant`'s, in the book's order (both lists ascend).
-        func pick<R>(_ items: [R], tenant: String?) -> [R] {
-            let own = tenant.flatMap { byTenant[$0] } ?? []
-            var result: [R] = []
-            result.reserveCapacity(global.count + own.count)
-            var g = 0, o = 0
-            while g < global.count || o < own.count {
-                if o == own.count || (g < global.count && global[g] < own[o]) { result.append(items[global[g]]); g += 1 }
-                else { result.append(items[own[o]]); o += 1 }
-            }
-            return result
+        /// `tenant`'s rules picked from the whole set (tests and one-off compiles).
+        init(_ rules: RuleSet, tenant: String) {
+            mappings = rules.mappings.filter { $0.tenant == tenant }
+            thresholds = rules.thresholds.filter { $0.tenant == tenant }
+            tiers = rules.tiers.filter { $0.tenant == tenant }
         }
     }
 
-    private let mappings: Positions
-    private let thresholds: Positions
-    private let tiers: Positions
-    /// Tenants with at least one rule of their own.
-    let tenants: Set<String>
+    private var byTenant: [String: Own] = [:]
 
     init(_ rules: RuleSet) {
-        mappings = Positions(rules.mappings, tenant: \.tenant)
-        thresholds = Positions(rules.thresholds, tenant: \.tenant)
-        tiers = Positions(rules.tiers, tenant: \.tenant)
-        tenants = Set(mappings.byTenant.keys).union(thresholds.byTenant.keys).union(tiers.byTenant.keys)
+        for m in rules.mappings { if let t = m.tenant { byTenant[t, default: Own()].mappings.append(m) } }
+        for h in rules.thresholds { if let t = h.tenant { byTenant[t, default: Own()].thresholds.append(h) } }
+        for r in rules.tiers { if let t = r.tenant { byTenant[t, default: Own()].tiers.append(r) } }
     }
 
-    /// `rules` with only the global rules and `tenant`'s (nil: global only), in the same
-    /// order: what `LiveRules` keeps for that tenant from the whole set, so the compiled
-    /// rules and which rule wins are unchanged.
-    func subset(_ rules: RuleSet, tenant: String?) -> RuleSet {
-        var subset = rules
-        subset.mappings = mappings.pick(rules.mappings, tenant: tenant)
-        subset.thresholds = thresholds.pick(rules.thresholds, tenant: tenant)
-        subset.tiers = tiers.pick(rules.tiers, tenant: tenant)
-        return subset
-    }
+    /// Tenants with at least one rule of their own.
+    var tenants: Set<String> { Set(byTenant.keys) }
+
+    /// `tenant`'s own rules; nil when it has none (it prices by the global rules).
+    func own(_ tenant: String) -> Own? { byTenant[tenant] }
 }

@@ -1,0 +1,35 @@
+import Foundation
+import TallyCore
+import TallyRuntime
+import TallyWire
+
+/// `tally rate`'s engine path (OfflineRating) on synthetic native samples with the
+/// example metrics and rules: lines → fold → close → price → frames, CPU time.
+/// One sample per window (each resource, each hour), so windows/s is samples/s.
+func runRateBench(windows: Int = 100_000) {
+    let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let examples = here.appendingPathComponent("examples")
+    do {
+        let metrics = try MetricsConfigLoader.load(contentsOf: examples.appendingPathComponent("metrics.yaml").path)
+        let pricer = try PricerFactory.make(rulesFile: examples.appendingPathComponent("rules.yaml").path)
+        let flavors = ["m1.small", "m1.medium", "m1.large", "m1.tiny"]
+        var text = ""
+        text.reserveCapacity(windows * 260)
+        let resources = 1_000
+        for i in 0..<windows {
+            let hour = i / resources, minute = (i * 7) % 60
+            text += #"{"id":"7c1e0d7e-\#(String(i, radix: 16))-4d1c-9e35-6a0f3b6f0001","metric":"instance","type":"gauge","unit":"instance","volume":1,"#
+            text += #""timestamp":"2026-11-\#(String(format: "%02d", 2 + hour / 24))T\#(String(format: "%02d", hour % 24)):\#(String(format: "%02d", minute)):00Z","#
+            text += #""project_id":"p\#(i % 37)","user_id":"alice","resource_id":"vm-\#(i % resources)","metadata":{"flavor_name":"\#(flavors[i % 4])"}}"#
+            text += "\n"
+        }
+        let lines = OfflineRating.lines(of: Array(text.utf8))
+        let started = threadCPUNanos()
+        let result = try OfflineRating(metrics: metrics, pricer: pricer, files: [("bench.jsonl", lines)])
+        let seconds = Double(threadCPUNanos() - started) / 1e9
+        print("tally rate path (OfflineRating), \(lines.count - 1) samples → \(result.frames.count) frames, "
+              + "\(result.problems.count) problems: \(Int(Double(result.frames.count) / seconds)) windows per CPU-second")
+    } catch {
+        print("rate benchmark failed: \(error)")
+    }
+}
