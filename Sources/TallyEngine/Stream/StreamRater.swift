@@ -40,7 +40,7 @@ public final class StreamRater {
     /// The closing clock: the minimum of the partition clocks, never moving back.
     var globalClock: EventTime?
     var dedupe = DedupeIndex()
-    let tiers = TierLedger()
+    let tiers: TierLedger
     /// Last points of recently closed increase/time-weighted windows: the next window
     /// starts from them, and this saves a store read per closing window.
     var closedLastPoints: [WindowKey: SamplePoint] = [:]
@@ -70,6 +70,7 @@ public final class StreamRater {
         self.store = store
         let symbols = SymbolTable()
         self.symbols = symbols
+        tiers = TierLedger(symbols: symbols)
         let catalog = try MetricCatalog(config: metrics, symbols: symbols)
         self.catalog = catalog
         decoders = settings.inputs.map {
