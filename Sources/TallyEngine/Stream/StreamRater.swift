@@ -177,7 +177,7 @@ public final class StreamRater {
         // long ago counts as a duplicate rather than as too late. A sample re-published
         // with a new id but the same content (Ceilometer does this when a notification is
         // delivered twice) is a duplicate too.
-        let fingerprint = StreamRater.fingerprint(sample)
+        let fingerprint = SampleDigest.contentKey(of: sample, in: symbols)
         if dedupe.contains(sample.key) || dedupe.contains(fingerprint) { return .duplicate }
         let bounds = definition.period.window(containing: sample.timestamp)
         var late = false
@@ -196,7 +196,7 @@ public final class StreamRater {
         let slot = self.slot(for: key, metric: m, bounds: bounds, sample: sample, late: late)
         let reopening = windows[slot]!.closed
         let lastBefore = reopening ? windows[slot]!.accumulator.lastPoint : nil
-        windows[slot]!.fold(sample, metric: metric, topic: pid.topic, partition: pid.partition, offset: offset)
+        windows[slot]!.fold(sample, content: fingerprint, metric: metric, topic: pid.topic, partition: pid.partition, offset: offset)
         if reopening, definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage,
            windows[slot]!.accumulator.lastPoint != lastBefore {
             windows[slot]!.lastPointChanged = true
@@ -213,20 +213,6 @@ public final class StreamRater {
         if clocks[pid] == nil { clocks[pid] = PartitionClock() }
         clocks[pid]!.observe(eventTime: sample.timestamp, wallTime: wallNow)
         return .folded
-    }
-
-    /// A content key: (metric, resource, project, user, timestamp, counter type, volume),
-    /// kept apart from id keys by a tag in the high bits' mix.
-    static func fingerprint(_ sample: DecodedSample) -> SampleKey {
-        let v = sample.volume.normalized()
-        let a = UInt64(sample.metric.raw) << 32 | UInt64(sample.resource.raw)
-        let b = UInt64(sample.project.raw) << 32 | UInt64(sample.user.raw)
-        let c = UInt64(bitPattern: sample.timestamp.micros) ^ UInt64(sample.counterType.rawValue) << 61
-        let d = UInt64(truncatingIfNeeded: v.coefficient) ^ UInt64(truncatingIfNeeded: v.coefficient >> 64) &* 31
-            ^ UInt64(bitPattern: Int64(v.exponent)) << 48
-        let (h1, l1) = SampleDigest.mix(SampleKey(high: a, low: b))
-        let (h2, l2) = SampleDigest.mix(SampleKey(high: c ^ 0xF1A6_E4B1_7C0D_E000, low: d))
-        return SampleKey(high: h1 ^ h2.rotateLeft(17), low: l1 ^ l2.rotateLeft(29))
     }
 
     /// The interned tuple of the metric's extra groupby values (`.none` if it has none).
@@ -280,8 +266,9 @@ extension StreamRater {
 
 extension WindowState {
     /// Folds one sample: the accumulator, the description if this sample is the
-    /// latest, the lineage and the digest.
-    mutating func fold(_ sample: DecodedSample, metric: MetricCatalog.Compiled, topic: UInt16, partition: Int32, offset: Int64) {
+    /// latest, the lineage and the digest (of the sample's content key, so that it does
+    /// not depend on which copy of a re-delivered sample was folded).
+    mutating func fold(_ sample: DecodedSample, content: SampleKey, metric: MetricCatalog.Compiled, topic: UInt16, partition: Int32, offset: Int64) {
         accumulator.fold(sample.volume, at: sample.timestamp, key: sample.key)
         if describedAt < sample.timestamp || (describedAt == sample.timestamp && describedBy < sample.key) {
             describedAt = sample.timestamp
@@ -291,6 +278,6 @@ extension WindowState {
             for i in metric.metadata.indices { metadata[i] = MetricCatalog.value(of: metric.metadata[i], in: sample) }
         }
         note(topic: topic, partition: partition, offset: offset)
-        digest.add(sample.key)
+        digest.add(content)
     }
 }
