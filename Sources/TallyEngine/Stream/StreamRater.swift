@@ -177,8 +177,17 @@ public final class StreamRater {
         // long ago counts as a duplicate rather than as too late. A sample re-published
         // with a new id but the same content (Ceilometer does this when a notification is
         // delivered twice) is a duplicate too.
+        //
+        // The same id with other content is not a duplicate but a conflict: the copy read
+        // first stands (within a partition, offset order: the same live, in a replay and in
+        // `tally rate`), and this one is refused, naming the first (issue 14 item 2).
         let fingerprint = SampleDigest.contentKey(of: sample, in: symbols)
-        if dedupe.contains(sample.key) || dedupe.contains(fingerprint) { return .duplicate }
+        let shortFingerprint = DedupeIndex.FirstCopy.fingerprint(fingerprint)
+        if let first = dedupe.firstCopy(sample.key) {
+            guard first.fingerprint != 0, first.fingerprint != shortFingerprint else { return .duplicate }
+            return .rejected(.conflictingDuplicate, conflictDetail(sample, first: first))
+        }
+        if dedupe.contains(fingerprint) { return .duplicate }
         let bounds = definition.period.window(containing: sample.timestamp)
         var late = false
         if let clock = globalClock, bounds.end + definition.grace <= clock {
@@ -188,8 +197,9 @@ public final class StreamRater {
             }
             late = true
         }
-        dedupe.insert(sample.key, at: sample.timestamp)
-        dedupe.insert(fingerprint, at: sample.timestamp)
+        let here = DedupeIndex.FirstCopy(fingerprint: shortFingerprint, topic: pid.topic, partition: pid.partition, offset: offset)
+        dedupe.insert(sample.key, at: sample.timestamp, first: here)
+        dedupe.insert(fingerprint, at: sample.timestamp, first: here)
 
         let group = groupSymbol(metric, sample)
         let key = WindowKey(start: bounds.start, metric: metric.name, scope: scope, resource: sample.resource, group: group)
@@ -213,6 +223,13 @@ public final class StreamRater {
         if clocks[pid] == nil { clocks[pid] = PartitionClock() }
         clocks[pid]!.observe(eventTime: sample.timestamp, wallTime: wallNow)
         return .folded
+    }
+
+    /// Why a sample is a conflicting duplicate: its id, and where the copy that stands was read.
+    func conflictDetail(_ sample: DecodedSample, first: DedupeIndex.FirstCopy) -> String {
+        let topic = Int(first.topic) < settings.inputs.count ? settings.inputs[Int(first.topic)].topic : "topic #\(first.topic)"
+        return "sample id \(SampleDigest.uuidText(sample.key)) was first read with other content at "
+            + "topic \(topic) partition \(first.partition) offset \(first.offset); that copy stands"
     }
 
     /// The interned tuple of the metric's extra groupby values (`.none` if it has none).
