@@ -56,6 +56,35 @@ import TallyRuntime
         #expect(verify.status == 0, "\(verify.output)")
     }
 
+    /// The copies on different partitions, the later partition's read first by the live
+    /// rater: a replay reading partition 0 first would keep the other copy, but it takes
+    /// the rater's decision from the dead letter, so verify reproduces what was billed.
+    @Test func verifyTakesTheRatersDecisionWhenTheCopiesSitOnDifferentPartitions() throws {
+        let fixture = try EndToEndFixture()
+        let start = EventTime(micros: (WallClock.now().micros / Self.hour - 6) * Self.hour)
+        let filler = Self.record(resource: "vm-2", volume: 1, minutes: 5, from: start,
+                                 sampleID: "00000000-0000-4000-8000-000000000001", messageID: "10000000-0000-4000-8000-000000000001")
+        let billed = Self.record(resource: "vm-1", volume: 64, minutes: 30, from: start, sampleID: Self.id,
+                                 messageID: "10000000-0000-4000-8000-0000000000b1")
+        let refused = Self.record(resource: "vm-1", volume: 2, minutes: 30, from: start, sampleID: Self.id,
+                                  messageID: "10000000-0000-4000-8000-0000000000b2")
+        try fixture.produce([filler, billed])            // partitions 0 and 1
+        let first = try TallyProcess.run(["run", "--config", fixture.configPath, "--until-drained"])
+        #expect(first.status == 0, "\(first.output)")
+        try fixture.produce([refused])                   // partition 0, offset 1: read after its twin
+        let second = try TallyProcess.run(["run", "--config", fixture.configPath, "--until-drained"])
+        #expect(second.status == 0, "\(second.output)")
+        let letters = try fixture.deadLetters()
+        #expect(letters.count == 1 && (letters.first?["detail"] as? String ?? "").contains("topic metering.sample partition 1 offset 0"),
+                "\(letters)")
+        #expect(try fixture.frames().latest.values.first { $0.resource == "vm-1" }?.quantity == ExactDecimal(64))
+
+        let verify = try TallyProcess.run(["verify", "--config", fixture.configPath, "--from", Timestamps.iso8601(start),
+                                           "--to", Timestamps.iso8601(start + TimeSpan.hours(1))])
+        #expect(verify.status == 0, "\(verify.output)")
+        #expect(verify.output.contains("2 of 2 frame(s) reproduced"), "\(verify.output)")
+    }
+
     @Test func rateNamesBothCopiesByFileAndLine() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-conflict-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -64,4 +64,16 @@ import TallyEngine
         #expect((letters[0]["detail"] as? String ?? "").contains("topic tally.samples partition 2 offset 0"), "\(letters)")
         #expect(h.frames().map { $0["quantity"] as? String } == ["3"])
     }
+
+    @Test func aReplayTakesTheRatersDecisionOnWhichCopyStands() throws {
+        let key = try #require(SampleDigest.key(uuidText: Self.id[...]))
+        #expect(SampleDigest.uuidText(key) == Self.id)
+        let h = try EngineHarness()
+        // The live rater read partition 1's copy first and refused partition 0's.
+        h.rater.honour(refusedCopies: [RefusedCopy(topic: "tally.samples", partition: 0, offset: 0, sample: key)])
+        try h.feedInterleaved([(0, H.sample(id: Self.id, volume: "2", at: "2026-11-02T00:10:00Z")),
+                               (1, H.sample(id: Self.id, volume: "64", at: "2026-11-02T00:10:00Z"))], endOfInput: true)
+        #expect(h.frames().map { $0["quantity"] as? String } == ["64"])
+        #expect(Self.conflicts(h).count == 1 && (Self.conflicts(h).first?["source"] as? [String: Any])?["partition"] as? Int == 0)
+    }
 }

@@ -40,6 +40,8 @@ public final class StreamRater {
     /// The closing clock: the minimum of the partition clocks, never moving back.
     var globalClock: EventTime?
     var dedupe = DedupeIndex()
+    /// Copies the live rater refused as conflicting duplicates (a replay's only: `honour`).
+    var refused = Set<RefusedCopyKey>()
     let tiers: TierLedger
     /// Last points of recently closed increase/time-weighted windows: the next window
     /// starts from them, and this saves a store read per closing window.
@@ -183,6 +185,9 @@ public final class StreamRater {
         // `tally rate`), and this one is refused, naming the first (issue 14 item 2).
         let fingerprint = SampleDigest.contentKey(of: sample, in: symbols)
         let shortFingerprint = DedupeIndex.FirstCopy.fingerprint(fingerprint)
+        if wasRefused(sample.key, partition: pid, offset: offset) {
+            return .rejected(.conflictingDuplicate, "sample id \(SampleDigest.uuidText(sample.key)) was refused by the rater as a conflicting duplicate")
+        }
         if let first = dedupe.firstCopy(sample.key) {
             guard first.fingerprint != 0, first.fingerprint != shortFingerprint else { return .duplicate }
             return .rejected(.conflictingDuplicate, conflictDetail(sample, first: first))
