@@ -8,8 +8,9 @@ import TallyCore
 ///
 /// Each key keeps where its sample was first read and a 32-bit fingerprint of that
 /// sample's content, so that a later sample with the same id but other content is told
-/// apart from a plain re-delivery (issue 14 item 2: a conflicting duplicate). 16 bytes
-/// per key beside the key itself; 32 bits make a missed conflict a 1 in 4 billion event.
+/// apart from a plain re-delivery (issue 14 item 2: a conflicting duplicate): 16 bytes
+/// beside each 16-byte id; content keys are kept bare. 32 bits make a missed conflict a
+/// 1 in 4 billion event.
 public struct DedupeIndex {
     /// Where the first copy of a sample was read, and its content fingerprint.
     public struct FirstCopy: Equatable {
@@ -35,8 +36,12 @@ public struct DedupeIndex {
         }
     }
 
-    private var seen: [SampleKey: FirstCopy] = [:]
-    private var pending: [(SampleKey, FirstCopy)] = []
+    /// Sample ids, with where each was first read.
+    private var ids: [SampleKey: FirstCopy] = [:]
+    /// Content keys (`SampleDigest.contentKey`): only whether they were seen.
+    private var contents = Set<SampleKey>()
+    /// Keys to persist; a content key is written with `packed` 0.
+    private var pending: [(SampleKey, FirstCopy?)] = []
     private var pendingLatest = EventTime(micros: .min)
     private var nextSequence: UInt64 = 1
     /// Batch records written from now on carry first copies (a version byte after the time).
@@ -44,18 +49,28 @@ public struct DedupeIndex {
 
     public init() {}
 
-    public var count: Int { seen.count }
+    public var count: Int { ids.count + contents.count }
 
-    public func contains(_ key: SampleKey) -> Bool { seen[key] != nil }
+    /// Whether `key` (an id or a content key) was seen.
+    public func contains(_ key: SampleKey) -> Bool { ids[key] != nil || contents.contains(key) }
 
-    /// Where the sample with `key` was first read, if it was.
-    public func firstCopy(_ key: SampleKey) -> FirstCopy? { seen[key] }
+    /// Where the sample with id `key` was first read, if it was.
+    public func firstCopy(_ key: SampleKey) -> FirstCopy? { ids[key] }
 
-    /// Records `key` for a sample stamped `time`, first read at `first`; false if it was already seen.
+    /// Records the id `key` of a sample stamped `time`, first read at `first`; false if it was already seen.
     @discardableResult
     public mutating func insert(_ key: SampleKey, at time: EventTime, first: FirstCopy) -> Bool {
-        guard seen.updateValue(first, forKey: key) == nil else { return false }
+        guard ids.updateValue(first, forKey: key) == nil else { return false }
         pending.append((key, first))
+        if pendingLatest < time { pendingLatest = time }
+        return true
+    }
+
+    /// Records the content key of a sample stamped `time`; false if it was already seen.
+    @discardableResult
+    public mutating func insert(content key: SampleKey, at time: EventTime) -> Bool {
+        guard contents.insert(key).inserted else { return false }
+        pending.append((key, nil))
         if pendingLatest < time { pendingLatest = time }
         return true
     }
@@ -68,7 +83,9 @@ public struct DedupeIndex {
         var value = ByteWriter(capacity: 9 + pending.count * 32)
         value.i64(pendingLatest.micros)
         value.u8(DedupeIndex.recordVersion)
-        for (k, first) in pending { value.u64(k.high); value.u64(k.low); value.u64(first.packed); value.i64(first.offset) }
+        for (k, first) in pending {
+            value.u64(k.high); value.u64(k.low); value.u64(first?.packed ?? 0); value.i64(first?.offset ?? 0)
+        }
         try txn.put(.dedupe, key.bytes, value.bytes, append: true)
         nextSequence += 1
         pending.removeAll(keepingCapacity: true)
@@ -81,7 +98,9 @@ public struct DedupeIndex {
         try txn.scan(.dedupe, from: []) { k, v in
             var r = ByteReader(v, what: "dedupe batch")
             guard try r.i64() < horizon.micros else { return true }
-            try DedupeIndex.readKeys(&r, count: v.count) { key, _ in seen.removeValue(forKey: key) }
+            try DedupeIndex.readKeys(&r, count: v.count) { key, first in
+                if first == nil { contents.remove(key) } else { ids.removeValue(forKey: key) }
+            }
             doomed.append(Array(k))
             return true
         }
@@ -95,16 +114,18 @@ public struct DedupeIndex {
             nextSequence = max(nextSequence, try kr.u64() + 1)
             var r = ByteReader(v, what: "dedupe batch")
             _ = try r.i64()
-            seen.reserveCapacity(seen.count + (v.count - 8) / 16)
-            try DedupeIndex.readKeys(&r, count: v.count) { key, first in seen[key] = first }
+            try DedupeIndex.readKeys(&r, count: v.count) { key, first in
+                if let first { ids[key] = first } else { contents.insert(key) }
+            }
             return true
         }
     }
 
     /// The keys of one batch record (after its time): version 1 records hold bare keys
-    /// (16 bytes each, so their length is 8 + 16n), version 2 a version byte then keys
-    /// with their first copies (32 bytes each).
-    private static func readKeys(_ r: inout ByteReader, count: Int, _ body: (SampleKey, FirstCopy) -> Void) throws {
+    /// (16 bytes each, so their length is 8 + 16n), read as ids of unknown content;
+    /// version 2 a version byte then keys with their first copies (32 bytes each; nil for
+    /// a content key, written as 0).
+    private static func readKeys(_ r: inout ByteReader, count: Int, _ body: (SampleKey, FirstCopy?) -> Void) throws {
         if (count - 8) % 16 == 0 {
             while !r.isAtEnd { body(SampleKey(high: try r.u64(), low: try r.u64()), FirstCopy(packed: 0, offset: -1)) }
             return
@@ -113,7 +134,8 @@ public struct DedupeIndex {
         guard version == recordVersion else { throw StateCorruption(detail: "dedupe batch record version \(version)") }
         while !r.isAtEnd {
             let key = SampleKey(high: try r.u64(), low: try r.u64())
-            body(key, FirstCopy(packed: try r.u64(), offset: try r.i64()))
+            let packed = try r.u64(), offset = try r.i64()
+            body(key, packed == 0 ? nil : FirstCopy(packed: packed, offset: offset))
         }
     }
 }

@@ -204,7 +204,7 @@ public final class StreamRater {
         }
         let here = DedupeIndex.FirstCopy(fingerprint: shortFingerprint, topic: pid.topic, partition: pid.partition, offset: offset)
         dedupe.insert(sample.key, at: sample.timestamp, first: here)
-        dedupe.insert(fingerprint, at: sample.timestamp, first: here)
+        dedupe.insert(content: fingerprint, at: sample.timestamp)
 
         let group = groupSymbol(metric, sample)
         let key = WindowKey(start: bounds.start, metric: metric.name, scope: scope, resource: sample.resource, group: group)
