@@ -42,4 +42,24 @@ import TallyEngine
         try moved.feedInterleaved([(0, Self.original.replacingOccurrences(of: "00:10:00", with: "00:10:01"))], endOfInput: true)
         #expect(try Self.lineage(one)["sample_digest"] as? String != Self.lineage(moved)["sample_digest"] as? String)
     }
+
+    @Test func theDescriptionDoesNotDependOnWhichCopyWasFolded() throws {
+        // Another sample of the same time, between the copies' ids, with other metadata:
+        // ties must not go by id, or the copy folded would pick the frame's metadata.
+        let at = "2026-11-02T00:10:00Z"
+        let s1 = H.sample(id: "00000000-0000-4000-8000-000000000001", metric: "instance", volume: "1", at: at, flavor: "m1.small")
+        let s2 = s1.replacingOccurrences(of: "000000000001", with: "000000000009")
+        let t = H.sample(id: "00000000-0000-4000-8000-000000000005", metric: "instance", volume: "2", at: at, flavor: "m1.small")
+            .replacingOccurrences(of: "\"vcpus\":2", with: "\"vcpus\":4")
+        func frame(_ order: [(Int32, String)]) throws -> NSDictionary {
+            let h = try EngineHarness()
+            try h.feedInterleaved(order.map { (partition: $0.0, value: $0.1) }, endOfInput: true)
+            var f = try #require(h.frames().first)
+            #expect(h.frames().count == 1)
+            f["lineage"] = nil; f["content_hash"] = nil; f["previous_hash"] = nil
+            return f as NSDictionary
+        }
+        let a = try frame([(0, s1), (0, t), (1, s2)]), b = try frame([(1, s2), (0, s1), (0, t)])
+        #expect(a == b)
+    }
 }

@@ -288,13 +288,15 @@ extension StreamRater {
 
 extension WindowState {
     /// Folds one sample: the accumulator, the description if this sample is the
-    /// latest, the lineage and the digest (of the sample's content key, so that it does
-    /// not depend on which copy of a re-delivered sample was folded).
+    /// latest, the lineage and the digest. Ties between samples of the same time (the
+    /// accumulator's points, the description) and the digest go by the sample's content
+    /// key, not its id, so that nothing in the frame but its offset ranges depends on
+    /// which copy of a re-delivered sample (same content, new id) was folded.
     mutating func fold(_ sample: DecodedSample, content: SampleKey, metric: MetricCatalog.Compiled, topic: UInt16, partition: Int32, offset: Int64) {
-        accumulator.fold(sample.volume, at: sample.timestamp, key: sample.key)
-        if describedAt < sample.timestamp || (describedAt == sample.timestamp && describedBy < sample.key) {
+        accumulator.fold(sample.volume, at: sample.timestamp, key: content)
+        if describedAt < sample.timestamp || (describedAt == sample.timestamp && describedBy < content) {
             describedAt = sample.timestamp
-            describedBy = sample.key
+            describedBy = content
             project = sample.project
             user = sample.user
             for i in metric.metadata.indices { metadata[i] = MetricCatalog.value(of: metric.metadata[i], in: sample) }
