@@ -55,9 +55,23 @@ public struct OfflineRating {
                   let source = object["source"] as? [String: Any] else { continue }
             let topic = (source["topic"] as? String ?? "").replacingOccurrences(of: "#ceilometer", with: "")
             problems.append(Problem(file: topic, line: (source["offset"] as? Int ?? -1) + 1,
-                                    reason: object["reason"] as? String ?? "", detail: object["detail"] as? String ?? ""))
+                                    reason: object["reason"] as? String ?? "",
+                                    detail: Self.fileLines(in: object["detail"] as? String ?? "")))
         }
         counters = rater.counters
+    }
+
+    /// Record coordinates in a detail (a conflicting duplicate names its first copy) as
+    /// `file:line`, the way this command names records.
+    static func fileLines(in detail: String) -> String {
+        guard let pattern = try? NSRegularExpression(pattern: "topic (.+?)(?:#ceilometer)? partition 0 offset ([0-9]+)") else { return detail }
+        var out = detail
+        for match in pattern.matches(in: detail, range: NSRange(detail.startIndex..., in: detail)).reversed() {
+            guard let whole = Range(match.range, in: detail), let file = Range(match.range(at: 1), in: detail),
+                  let offset = Range(match.range(at: 2), in: detail), let n = Int(detail[offset]) else { continue }
+            out.replaceSubrange(whole, with: "\(detail[file]):\(n + 1)")
+        }
+        return out
     }
 
     /// Whether `needle` occurs in `line`: a byte scan, no allocation, no slicing.

@@ -133,7 +133,7 @@ import TallyCore
             "malformed-json", "bad-envelope", "schema-violation", "bad-timestamp", "negative-volume",
             "non-finite-volume", "unsupported-counter-type", "empty-payload", "bad-signature", "unexpected-priority",
             "unknown-metric", "too-late",
-            "future-timestamp", "duplicate-record",
+            "future-timestamp", "duplicate-record", "conflicting-duplicate",
         ])
     }
 

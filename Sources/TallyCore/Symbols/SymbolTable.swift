@@ -111,6 +111,11 @@ public final class SymbolTable {
         return try body(UnsafeRawBufferPointer(start: arena + entry.offset, count: entry.length))
     }
 
+    /// A 64-bit hash of the bytes of `symbol` (0 for `Symbol.none`): the same for the same
+    /// string in any table, whatever its id. Stored at interning: no hashing here.
+    @inlinable
+    public func contentHash(_ symbol: Symbol) -> UInt64 { entries[Int(symbol.raw)].hash }
+
     /// The text of `symbol`, decoded as UTF-8 (invalid bytes become U+FFFD).
     /// `Symbol.none` gives "". Allocates: keep it off the per-sample path.
     public func string(_ symbol: Symbol) -> String {

@@ -5,23 +5,72 @@ import TallyCore
 /// time among their samples. One sequential put per batch instead of one random
 /// put per key (the per-key form cost most of a batch's commit time). A batch's
 /// keys expire together, once its latest sample is past the horizon.
+///
+/// Each key keeps where its sample was first read and a 32-bit fingerprint of that
+/// sample's content, so that a later sample with the same id but other content is told
+/// apart from a plain re-delivery (issue 14 item 2: a conflicting duplicate): 16 bytes
+/// beside each 16-byte id; content keys are kept bare. 32 bits make a missed conflict a
+/// 1 in 4 billion event.
 public struct DedupeIndex {
-    private var seen = Set<SampleKey>()
-    private var pending: [SampleKey] = []
+    /// Where the first copy of a sample was read, and its content fingerprint.
+    public struct FirstCopy: Equatable {
+        /// 0 when unknown (keys persisted before fingerprints were kept).
+        public var fingerprint: UInt32
+        public var topic: UInt16
+        /// Partitions above 65535 are not distinguished (Kafka topics stay far below).
+        public var partition: UInt16
+        public var offset: Int64
+
+        public init(fingerprint: UInt32, topic: UInt16, partition: Int32, offset: Int64) {
+            self.fingerprint = fingerprint; self.topic = topic
+            self.partition = UInt16(truncatingIfNeeded: partition); self.offset = offset
+        }
+
+        /// The fingerprint stored for a content key: never 0, which means "unknown".
+        public static func fingerprint(_ content: SampleKey) -> UInt32 { UInt32(truncatingIfNeeded: content.low) | 1 }
+
+        var packed: UInt64 { UInt64(fingerprint) << 32 | UInt64(topic) << 16 | UInt64(partition) }
+        init(packed: UInt64, offset: Int64) {
+            fingerprint = UInt32(packed >> 32); topic = UInt16(truncatingIfNeeded: packed >> 16)
+            partition = UInt16(truncatingIfNeeded: packed); self.offset = offset
+        }
+    }
+
+    /// Sample ids, with where each was first read.
+    private var ids: [SampleKey: FirstCopy] = [:]
+    /// Content keys (`SampleDigest.contentKey`): only whether they were seen.
+    private var contents = Set<SampleKey>()
+    /// Keys to persist; a content key is written with `packed` 0.
+    private var pending: [(SampleKey, FirstCopy?)] = []
     private var pendingLatest = EventTime(micros: .min)
     private var nextSequence: UInt64 = 1
+    /// Batch records written from now on carry first copies (a version byte after the time).
+    private static let recordVersion: UInt8 = 2
 
     public init() {}
 
-    public var count: Int { seen.count }
+    public var count: Int { ids.count + contents.count }
 
-    public func contains(_ key: SampleKey) -> Bool { seen.contains(key) }
+    /// Whether `key` (an id or a content key) was seen.
+    public func contains(_ key: SampleKey) -> Bool { ids[key] != nil || contents.contains(key) }
 
-    /// Records `key` for a sample stamped `time`; false if it was already seen.
+    /// Where the sample with id `key` was first read, if it was.
+    public func firstCopy(_ key: SampleKey) -> FirstCopy? { ids[key] }
+
+    /// Records the id `key` of a sample stamped `time`, first read at `first`; false if it was already seen.
     @discardableResult
-    public mutating func insert(_ key: SampleKey, at time: EventTime) -> Bool {
-        guard seen.insert(key).inserted else { return false }
-        pending.append(key)
+    public mutating func insert(_ key: SampleKey, at time: EventTime, first: FirstCopy) -> Bool {
+        guard ids.updateValue(first, forKey: key) == nil else { return false }
+        pending.append((key, first))
+        if pendingLatest < time { pendingLatest = time }
+        return true
+    }
+
+    /// Records the content key of a sample stamped `time`; false if it was already seen.
+    @discardableResult
+    public mutating func insert(content key: SampleKey, at time: EventTime) -> Bool {
+        guard contents.insert(key).inserted else { return false }
+        pending.append((key, nil))
         if pendingLatest < time { pendingLatest = time }
         return true
     }
@@ -31,9 +80,12 @@ public struct DedupeIndex {
         guard !pending.isEmpty else { return }
         var key = ByteWriter(capacity: 8)
         key.u64(nextSequence)
-        var value = ByteWriter(capacity: 8 + pending.count * 16)
+        var value = ByteWriter(capacity: 9 + pending.count * 32)
         value.i64(pendingLatest.micros)
-        for k in pending { value.u64(k.high); value.u64(k.low) }
+        value.u8(DedupeIndex.recordVersion)
+        for (k, first) in pending {
+            value.u64(k.high); value.u64(k.low); value.u64(first?.packed ?? 0); value.i64(first?.offset ?? 0)
+        }
         try txn.put(.dedupe, key.bytes, value.bytes, append: true)
         nextSequence += 1
         pending.removeAll(keepingCapacity: true)
@@ -46,7 +98,9 @@ public struct DedupeIndex {
         try txn.scan(.dedupe, from: []) { k, v in
             var r = ByteReader(v, what: "dedupe batch")
             guard try r.i64() < horizon.micros else { return true }
-            while !r.isAtEnd { seen.remove(SampleKey(high: try r.u64(), low: try r.u64())) }
+            try DedupeIndex.readKeys(&r, count: v.count) { key, first in
+                if first == nil { contents.remove(key) } else { ids.removeValue(forKey: key) }
+            }
             doomed.append(Array(k))
             return true
         }
@@ -60,9 +114,28 @@ public struct DedupeIndex {
             nextSequence = max(nextSequence, try kr.u64() + 1)
             var r = ByteReader(v, what: "dedupe batch")
             _ = try r.i64()
-            seen.reserveCapacity(seen.count + (v.count - 8) / 16)
-            while !r.isAtEnd { seen.insert(SampleKey(high: try r.u64(), low: try r.u64())) }
+            try DedupeIndex.readKeys(&r, count: v.count) { key, first in
+                if let first { ids[key] = first } else { contents.insert(key) }
+            }
             return true
+        }
+    }
+
+    /// The keys of one batch record (after its time): version 1 records hold bare keys
+    /// (16 bytes each, so their length is 8 + 16n), read as ids of unknown content;
+    /// version 2 a version byte then keys with their first copies (32 bytes each; nil for
+    /// a content key, written as 0).
+    private static func readKeys(_ r: inout ByteReader, count: Int, _ body: (SampleKey, FirstCopy?) -> Void) throws {
+        if (count - 8) % 16 == 0 {
+            while !r.isAtEnd { body(SampleKey(high: try r.u64(), low: try r.u64()), FirstCopy(packed: 0, offset: -1)) }
+            return
+        }
+        let version = try r.u8()
+        guard version == recordVersion else { throw StateCorruption(detail: "dedupe batch record version \(version)") }
+        while !r.isAtEnd {
+            let key = SampleKey(high: try r.u64(), low: try r.u64())
+            let packed = try r.u64(), offset = try r.i64()
+            body(key, packed == 0 ? nil : FirstCopy(packed: packed, offset: offset))
         }
     }
 }

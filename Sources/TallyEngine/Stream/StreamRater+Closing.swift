@@ -29,7 +29,18 @@ extension StreamRater {
         while true {
             let due = closeQueue.popDue(clock)
             if due.isEmpty { return }
+            // Tier-priced windows close last, in content order (TierOrder); the others keep
+            // the queue's order.
+            var tiered: [WindowKey] = []
             for (_, key) in due {
+                guard let slot = index[key], let window = windows[slot], !window.closed else { continue }
+                if pricer.usesCumulativeUsage(service: catalog.metrics[window.metric].definition.serviceName) {
+                    tiered.append(key)
+                } else {
+                    close(slot)
+                }
+            }
+            for key in tiered.count > 1 ? TierOrder.sorted(tiered, symbols) : tiered {
                 guard let slot = index[key], let window = windows[slot], !window.closed else { continue }
                 close(slot)
             }

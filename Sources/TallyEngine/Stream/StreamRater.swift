@@ -40,7 +40,9 @@ public final class StreamRater {
     /// The closing clock: the minimum of the partition clocks, never moving back.
     var globalClock: EventTime?
     var dedupe = DedupeIndex()
-    let tiers = TierLedger()
+    /// Copies the live rater refused as conflicting duplicates (a replay's only: `honour`).
+    var refused = Set<RefusedCopyKey>()
+    let tiers: TierLedger
     /// Last points of recently closed increase/time-weighted windows: the next window
     /// starts from them, and this saves a store read per closing window.
     var closedLastPoints: [WindowKey: SamplePoint] = [:]
@@ -70,6 +72,7 @@ public final class StreamRater {
         self.store = store
         let symbols = SymbolTable()
         self.symbols = symbols
+        tiers = TierLedger(symbols: symbols)
         let catalog = try MetricCatalog(config: metrics, symbols: symbols)
         self.catalog = catalog
         decoders = settings.inputs.map {
@@ -176,8 +179,20 @@ public final class StreamRater {
         // long ago counts as a duplicate rather than as too late. A sample re-published
         // with a new id but the same content (Ceilometer does this when a notification is
         // delivered twice) is a duplicate too.
-        let fingerprint = StreamRater.fingerprint(sample)
-        if dedupe.contains(sample.key) || dedupe.contains(fingerprint) { return .duplicate }
+        //
+        // The same id with other content is not a duplicate but a conflict: the copy read
+        // first stands (within a partition, offset order: the same live, in a replay and in
+        // `tally rate`), and this one is refused, naming the first (issue 14 item 2).
+        let fingerprint = SampleDigest.contentKey(of: sample, in: symbols)
+        let shortFingerprint = DedupeIndex.FirstCopy.fingerprint(fingerprint)
+        if wasRefused(sample.key, partition: pid, offset: offset) {
+            return .rejected(.conflictingDuplicate, "sample id \(SampleDigest.uuidText(sample.key)) was refused by the rater as a conflicting duplicate")
+        }
+        if let first = dedupe.firstCopy(sample.key) {
+            guard first.fingerprint != 0, first.fingerprint != shortFingerprint else { return .duplicate }
+            return .rejected(.conflictingDuplicate, conflictDetail(sample, first: first))
+        }
+        if dedupe.contains(fingerprint) { return .duplicate }
         let bounds = definition.period.window(containing: sample.timestamp)
         var late = false
         if let clock = globalClock, bounds.end + definition.grace <= clock {
@@ -187,15 +202,16 @@ public final class StreamRater {
             }
             late = true
         }
-        dedupe.insert(sample.key, at: sample.timestamp)
-        dedupe.insert(fingerprint, at: sample.timestamp)
+        let here = DedupeIndex.FirstCopy(fingerprint: shortFingerprint, topic: pid.topic, partition: pid.partition, offset: offset)
+        dedupe.insert(sample.key, at: sample.timestamp, first: here)
+        dedupe.insert(content: fingerprint, at: sample.timestamp)
 
         let group = groupSymbol(metric, sample)
         let key = WindowKey(start: bounds.start, metric: metric.name, scope: scope, resource: sample.resource, group: group)
         let slot = self.slot(for: key, metric: m, bounds: bounds, sample: sample, late: late)
         let reopening = windows[slot]!.closed
         let lastBefore = reopening ? windows[slot]!.accumulator.lastPoint : nil
-        windows[slot]!.fold(sample, metric: metric, topic: pid.topic, partition: pid.partition, offset: offset)
+        windows[slot]!.fold(sample, content: fingerprint, metric: metric, topic: pid.topic, partition: pid.partition, offset: offset)
         if reopening, definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage,
            windows[slot]!.accumulator.lastPoint != lastBefore {
             windows[slot]!.lastPointChanged = true
@@ -214,18 +230,11 @@ public final class StreamRater {
         return .folded
     }
 
-    /// A content key: (metric, resource, project, user, timestamp, counter type, volume),
-    /// kept apart from id keys by a tag in the high bits' mix.
-    static func fingerprint(_ sample: DecodedSample) -> SampleKey {
-        let v = sample.volume.normalized()
-        let a = UInt64(sample.metric.raw) << 32 | UInt64(sample.resource.raw)
-        let b = UInt64(sample.project.raw) << 32 | UInt64(sample.user.raw)
-        let c = UInt64(bitPattern: sample.timestamp.micros) ^ UInt64(sample.counterType.rawValue) << 61
-        let d = UInt64(truncatingIfNeeded: v.coefficient) ^ UInt64(truncatingIfNeeded: v.coefficient >> 64) &* 31
-            ^ UInt64(bitPattern: Int64(v.exponent)) << 48
-        let (h1, l1) = SampleDigest.mix(SampleKey(high: a, low: b))
-        let (h2, l2) = SampleDigest.mix(SampleKey(high: c ^ 0xF1A6_E4B1_7C0D_E000, low: d))
-        return SampleKey(high: h1 ^ h2.rotateLeft(17), low: l1 ^ l2.rotateLeft(29))
+    /// Why a sample is a conflicting duplicate: its id, and where the copy that stands was read.
+    func conflictDetail(_ sample: DecodedSample, first: DedupeIndex.FirstCopy) -> String {
+        let topic = Int(first.topic) < settings.inputs.count ? settings.inputs[Int(first.topic)].topic : "topic #\(first.topic)"
+        return "sample id \(SampleDigest.uuidText(sample.key)) was first read with other content at "
+            + "topic \(topic) partition \(first.partition) offset \(first.offset); that copy stands"
     }
 
     /// The interned tuple of the metric's extra groupby values (`.none` if it has none).
@@ -279,17 +288,20 @@ extension StreamRater {
 
 extension WindowState {
     /// Folds one sample: the accumulator, the description if this sample is the
-    /// latest, the lineage and the digest.
-    mutating func fold(_ sample: DecodedSample, metric: MetricCatalog.Compiled, topic: UInt16, partition: Int32, offset: Int64) {
-        accumulator.fold(sample.volume, at: sample.timestamp, key: sample.key)
-        if describedAt < sample.timestamp || (describedAt == sample.timestamp && describedBy < sample.key) {
+    /// latest, the lineage and the digest. Ties between samples of the same time (the
+    /// accumulator's points, the description) and the digest go by the sample's content
+    /// key, not its id, so that nothing in the frame but its offset ranges depends on
+    /// which copy of a re-delivered sample (same content, new id) was folded.
+    mutating func fold(_ sample: DecodedSample, content: SampleKey, metric: MetricCatalog.Compiled, topic: UInt16, partition: Int32, offset: Int64) {
+        accumulator.fold(sample.volume, at: sample.timestamp, key: content)
+        if describedAt < sample.timestamp || (describedAt == sample.timestamp && describedBy < content) {
             describedAt = sample.timestamp
-            describedBy = sample.key
+            describedBy = content
             project = sample.project
             user = sample.user
             for i in metric.metadata.indices { metadata[i] = MetricCatalog.value(of: metric.metadata[i], in: sample) }
         }
         note(topic: topic, partition: partition, offset: offset)
-        digest.add(sample.key)
+        digest.add(content)
     }
 }

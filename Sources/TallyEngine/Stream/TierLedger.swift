@@ -3,35 +3,43 @@ import TallyCore
 /// The closed windows' quantities per (scope, metric), which the tiers module
 /// needs to price a window as its share of the billing cycle's cumulative usage.
 ///
-/// Windows are ordered by (start, resource, group): two windows with the same
-/// start are still strictly ordered, so the shares of a cycle always add up to
-/// the tiered price of its total. Entries are persisted in `StateTable.tierUsage`
-/// with the batch that closes the window.
+/// Windows are ordered by content only: window start, then the resource id's bytes,
+/// then the groupby values (`TierOrder`). Symbol ids are assigned in first-seen
+/// order, which depends on how partitions interleave, so ordering by them moved a
+/// band's price between resources from one run to the next (issue 8 item 4). Two
+/// windows with the same start are still strictly ordered, so the shares of a cycle
+/// always add up to the tiered price of its total. Entries are persisted in
+/// `StateTable.tierUsage` with the batch that closes the window.
 final class TierLedger: TierUsageSource {
     struct Series: Hashable { var scope: Symbol; var metric: Symbol }
 
     struct Entry {
         var start: Int64
-        var resource: UInt32
-        var group: UInt32
+        var order: [UInt8]
+        var resource: Symbol
+        var group: Symbol
         var quantity: ExactDecimal
-        func precedes(_ start: Int64, _ resource: UInt32, _ group: UInt32) -> Bool {
-            (self.start, self.resource, self.group) < (start, resource, group)
+        func precedes(_ start: Int64, _ order: [UInt8]) -> Bool {
+            self.start != start ? self.start < start : self.order.lexicographicallyPrecedes(order)
         }
     }
 
-    /// Entries sorted by (start, resource, group), with running totals.
+    let symbols: SymbolTable
+    /// Entries sorted by (start, order), with running totals.
     private var series: [Series: (entries: [Entry], totals: [ExactDecimal])] = [:]
     /// The window being priced: `priorUsage` counts the windows ordered before it.
-    var current: WindowKey?
+    var current: WindowKey? { didSet { currentOrder = current.map { TierOrder.key($0, symbols) } ?? [] } }
+    private var currentOrder: [UInt8] = []
     private(set) var dirty: [(WindowKey, ExactDecimal)] = []
+
+    init(symbols: SymbolTable) { self.symbols = symbols }
 
     /// Usage of the windows of the current window's series with
     /// `cycleStart ≤ start` that are ordered before the current window.
     func priorUsage(scope: String, service: String, cycleStart: EventTime, before windowStart: EventTime) -> TierPriorUsage {
         guard let key = current, let s = series[Series(scope: key.scope, metric: key.metric)] else { return .none }
         let lower = s.entries.partitionIndex { !($0.start < cycleStart.micros) }
-        let upper = s.entries.partitionIndex { !$0.precedes(key.start.micros, key.resource.raw, key.group.raw) }
+        let upper = s.entries.partitionIndex { !$0.precedes(key.start.micros, currentOrder) }
         guard upper > lower else { return .none }
         let quantity = s.totals[upper - 1] - (lower > 0 ? s.totals[lower - 1] : .zero)
         return TierPriorUsage(quantity: quantity, windows: upper - lower)
@@ -42,10 +50,10 @@ final class TierLedger: TierUsageSource {
     func record(_ key: WindowKey, quantity: ExactDecimal, persist: Bool = true) -> Bool {
         let id = Series(scope: key.scope, metric: key.metric)
         var s = series[id] ?? ([], [])
-        let entry = Entry(start: key.start.micros, resource: key.resource.raw, group: key.group.raw, quantity: quantity)
-        let i = s.entries.partitionIndex { !$0.precedes(entry.start, entry.resource, entry.group) }
-        if i < s.entries.count, !s.entries[i].precedes(entry.start, entry.resource, entry.group),
-           s.entries[i].start == entry.start, s.entries[i].resource == entry.resource, s.entries[i].group == entry.group {
+        let entry = Entry(start: key.start.micros, order: TierOrder.key(key, symbols), resource: key.resource,
+                          group: key.group, quantity: quantity)
+        let i = s.entries.partitionIndex { !$0.precedes(entry.start, entry.order) }
+        if i < s.entries.count, s.entries[i].start == entry.start, s.entries[i].order == entry.order {
             guard s.entries[i].quantity != quantity else { return false }
             s.entries[i].quantity = quantity
         } else {
@@ -58,13 +66,14 @@ final class TierLedger: TierUsageSource {
         return true
     }
 
-    /// The windows of `key`'s series ordered after it, from `cycleStart` on.
+    /// The windows of `key`'s series ordered after it.
     func windows(after key: WindowKey) -> [WindowKey] {
         guard let s = series[Series(scope: key.scope, metric: key.metric)] else { return [] }
-        return s.entries.filter { !$0.precedes(key.start.micros, key.resource.raw, key.group.raw)
-            && !($0.start == key.start.micros && $0.resource == key.resource.raw && $0.group == key.group.raw) }
+        let order = TierOrder.key(key, symbols)
+        let first = s.entries.partitionIndex { !$0.precedes(key.start.micros, order) }
+        return s.entries[first...].filter { !($0.start == key.start.micros && $0.order == order) }
             .map { WindowKey(start: EventTime(micros: $0.start), metric: key.metric, scope: key.scope,
-                             resource: Symbol(raw: $0.resource), group: Symbol(raw: $0.group)) }
+                             resource: $0.resource, group: $0.group) }
     }
 
     static func storageKey(_ key: WindowKey) -> [UInt8] {

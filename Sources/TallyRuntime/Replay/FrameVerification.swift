@@ -51,7 +51,7 @@ public struct FrameVerification {
 
     public init(config: ServiceConfig, metrics: MetricsConfig, request: ReplayRequest,
                 expectedHeads: [StreamRater.ChainAnchor] = []) throws {
-        let engine = ReplayEngine(config: config, metrics: metrics, inputs: try ReplayEngine.readInputs(config: config, metrics: metrics, since: request.from))
+        let engine = try ReplayEngine.reading(config: config, metrics: metrics, since: request.from)
         try self.init(request: request, emitted: try EmittedFrames.read(config: config),
                       rules: try ReplayRuleSource(config: config), corrections: try CorrectionsLog.read(config: config),
                       anchors: Anchors(checkpoint: try FramesCheckpoint.read(config: config), expected: expectedHeads,

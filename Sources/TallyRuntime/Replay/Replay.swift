@@ -16,7 +16,7 @@ public struct Replay {
 
     /// Reads the input topics, the rule log and the frames topic, replays and diffs.
     public init(config: ServiceConfig, metrics: MetricsConfig, request: ReplayRequest) throws {
-        let engine = ReplayEngine(config: config, metrics: metrics, inputs: try ReplayEngine.readInputs(config: config, metrics: metrics, since: request.from))
+        let engine = try ReplayEngine.reading(config: config, metrics: metrics, since: request.from)
         let (pricer, identity) = try ReplayRuleSource(config: config).pricer(for: request.rules)
         try self.init(config: config, request: request, emitted: try EmittedFrames.read(config: config),
                       replayed: try engine.run(pricer: pricer), rulesIdentity: identity)

@@ -21,9 +21,17 @@ public struct ReplayEngine {
     public let config: ServiceConfig
     public let metrics: MetricsConfig
     public let inputs: [Input]
+    /// The live rater's conflicting-duplicate decisions, taken as made (docs/CONFIG.md).
+    public let refusedCopies: [RefusedCopy]
 
-    public init(config: ServiceConfig, metrics: MetricsConfig, inputs: [Input]) {
-        self.config = config; self.metrics = metrics; self.inputs = inputs
+    public init(config: ServiceConfig, metrics: MetricsConfig, inputs: [Input], refusedCopies: [RefusedCopy] = []) {
+        self.config = config; self.metrics = metrics; self.inputs = inputs; self.refusedCopies = refusedCopies
+    }
+
+    /// Reads the inputs from `since` on (`readInputs`) and the rater's conflicting-duplicate decisions.
+    public static func reading(config: ServiceConfig, metrics: MetricsConfig, since: EventTime?) throws -> ReplayEngine {
+        ReplayEngine(config: config, metrics: metrics, inputs: try readInputs(config: config, metrics: metrics, since: since),
+                     refusedCopies: try RefusedCopiesReader.read(config: config))
     }
 
     /// Reads the configured input topics from where records of windows starting at
@@ -76,6 +84,7 @@ public struct ReplayEngine {
             deadLetterTopic: config.deadLetterTopic, deadLetterPartitions: 1, currency: config.currency)
         let rater = try StreamRater(settings: settings, metrics: metrics, pricer: pricer, store: MemoryStateStore())
         _ = try rater.restore(wallNow: wallNow)
+        rater.honour(refusedCopies: refusedCopies)
         for input in inputs {
             var bytes = input.value
             bytes.withUnsafeMutableBytes { raw in

@@ -10,7 +10,7 @@ public enum RuleChangeImpact {
     public static func compute(config: ServiceConfig, afterChanges state: RuleLogState,
                                request: ReplayRequest) throws -> Replay {
         let metrics = try MetricsConfigLoader.load(contentsOf: config.metricsFile)
-        let engine = ReplayEngine(config: config, metrics: metrics, inputs: try ReplayEngine.readInputs(config: config, metrics: metrics, since: request.from))
+        let engine = try ReplayEngine.reading(config: config, metrics: metrics, since: request.from)
         let pricer = RuleLogPricer(state: state, scriptEvaluator: { LuaScriptEvaluator() })
         return try Replay(config: config, request: request, emitted: try EmittedFrames.read(config: config),
                           replayed: try engine.run(pricer: pricer), rulesIdentity: "candidate@\(state.head)")

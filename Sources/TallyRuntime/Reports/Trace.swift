@@ -18,6 +18,8 @@ public struct FrameTrace: Sendable {
         /// for UUID ids, otherwise a hash of the id.
         public var sampleID: String
         public var key: SampleKey
+        /// What the rater deduplicates and digests: the sample's content (`SampleDigest.contentKey`).
+        public var content: SampleKey
     }
 
     /// A rule named in the explanation, with the accepted events that touched it.
@@ -39,8 +41,8 @@ public struct FrameTrace: Sendable {
     /// The latest revision, parsed.
     public var latest: [String: Any] { Self.object(revisions.last ?? []) }
 
-    /// The digest of the traced samples' keys, computed as the rater does (docs/FRAMES.md).
-    public var recomputedDigest: String { SampleDigest.hex(samples.map(\.key)) }
+    /// The digest of the traced samples' content keys, computed as the rater does (docs/FRAMES.md).
+    public var recomputedDigest: String { SampleDigest.hex(samples.map(\.content)) }
 
     /// Gathers the trace of `frameID` from the topics named in `config`.
     /// Throws when the frame is not on the frames topic.
@@ -103,14 +105,16 @@ public struct FrameTrace: Sendable {
                                   symbols.string(s.resource) == resource else { return }
                             found.append(TracedSample(topic: range.topic, partition: record.partition, offset: record.offset,
                                                       timestamp: s.timestamp, volume: s.volume,
-                                                      sampleID: SampleDigest.uuidText(s.key), key: s.key))
+                                                      sampleID: SampleDigest.uuidText(s.key), key: s.key,
+                                                      content: SampleDigest.contentKey(of: s, in: symbols)))
                         }, reject: { _ in })
                     }
                 } catch {
                     problems.append("\(range.topic)[\(record.partition)] offset \(record.offset) does not decode: \(error)")
                 }
+                // As the rater does: a copy under the same id or with the same content counts once.
                 for s in found {
-                    if seen.insert(s.key).inserted { samples.append(s) } else { duplicateSamples += 1 }
+                    if seen.insert(s.key).inserted && seen.insert(s.content).inserted { samples.append(s) } else { duplicateSamples += 1 }
                 }
             }
         }

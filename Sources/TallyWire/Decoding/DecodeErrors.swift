@@ -34,6 +34,9 @@ public enum DeadLetterReason: String, Sendable, CaseIterable, Codable {
     case futureTimestamp = "future-timestamp"
     /// Decided by the engine: every sample of the record was already folded.
     case duplicateRecord = "duplicate-record"
+    /// Decided by the engine: a sample with the id of one already folded, but other
+    /// content (metric, resource, project, user, timestamp, type or volume).
+    case conflictingDuplicate = "conflicting-duplicate"
 }
 
 /// A whole record could not be decoded; no sample of it was emitted.

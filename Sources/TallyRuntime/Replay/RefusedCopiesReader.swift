@@ -1,0 +1,34 @@
+import Foundation
+import TallyCore
+import TallyEngine
+import TallyWire
+
+/// Reads the conflicting-duplicate decisions back from the dead-letter topic, for a
+/// replay to take (`StreamRater.honour(refusedCopies:)`): each refused sample's record
+/// coordinates (the letter's `source`) and its id (named in the rejection's detail).
+enum RefusedCopiesReader {
+    static let reason = DeadLetterReason.conflictingDuplicate.rawValue
+
+    static func read(config: ServiceConfig) throws -> [RefusedCopy] {
+        let needle = Array(reason.utf8)
+        var out: [RefusedCopy] = []
+        for record in try TopicIO.readAll(topic: config.deadLetterTopic, bootstrapServers: config.bootstrapServers)
+            where record.value.firstRange(of: needle) != nil {
+            out += refusedCopies(inLetter: record.value)
+        }
+        return out
+    }
+
+    static func refusedCopies(inLetter bytes: [UInt8]) -> [RefusedCopy] {
+        guard let letter = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+              let source = letter["source"] as? [String: Any], let topic = source["topic"] as? String,
+              let partition = source["partition"] as? Int, let offset = source["offset"] as? Int else { return [] }
+        let rejections = letter["rejections"] as? [[String: Any]] ?? []
+        return rejections.compactMap { r -> RefusedCopy? in
+            guard r["reason"] as? String == reason, let detail = r["detail"] as? String,
+                  let marker = detail.range(of: "sample id ", options: .backwards),
+                  let key = SampleDigest.key(uuidText: detail[marker.upperBound...].prefix(36)) else { return nil }
+            return RefusedCopy(topic: topic, partition: Int32(partition), offset: Int64(offset), sample: key)
+        }
+    }
+}
