@@ -37,13 +37,19 @@ public struct OfflineRating {
         _ = try rater.restore(wallNow: wallNow)
         var sent: [OutgoingMessage] = []
         for file in files {
-            for (i, line) in file.lines.enumerated() where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
-                // Ceilometer's records are the only ones with an oslo envelope or a payload list.
-                let ceilometer = Self.contains(line, "\"oslo.message\"") || Self.contains(line, "\"payload\"")
-                var bytes = line
-                bytes.withUnsafeMutableBytes { raw in
-                    rater.fold(InputRecord(topic: ceilometer ? file.name + "#ceilometer" : file.name, partition: 0,
-                                           offset: Int64(i), key: nil, value: UnsafeRawBufferPointer(raw)), wallNow: wallNow)
+            // Each file is one batch; the first is previewed, as the rater previews its first batch.
+            let passes: [(InputRecord) -> Void] = rater.needsPreview
+                ? [{ rater.preview($0, wallNow: wallNow) }, { rater.fold($0, wallNow: wallNow) }]
+                : [{ rater.fold($0, wallNow: wallNow) }]
+            for pass in passes {
+                for (i, line) in file.lines.enumerated() where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                    // Ceilometer's records are the only ones with an oslo envelope or a payload list.
+                    let ceilometer = Self.contains(line, "\"oslo.message\"") || Self.contains(line, "\"payload\"")
+                    var bytes = line
+                    bytes.withUnsafeMutableBytes { raw in
+                        pass(InputRecord(topic: ceilometer ? file.name + "#ceilometer" : file.name, partition: 0,
+                                         offset: Int64(i), key: nil, value: UnsafeRawBufferPointer(raw)))
+                    }
                 }
             }
             sent += try rater.commitBatch(wallNow: wallNow)
