@@ -104,3 +104,30 @@ import TallyRuntime
                 + (counters["samples_duplicate"] ?? 0) + (counters["samples_unknown_meter"] ?? 0))
     }
 }
+
+/// Issue 9 item 11: the demo's bill is what `tally report` prints. The demo's embedded
+/// broker is gone when it ends, so the same frames are made on a real broker here: the
+/// demo's bill function and `tally report` (the command the demo names) must print the
+/// same text, byte for byte.
+@Suite(.serialized) struct DemoBillTests {
+    @Test func theDemosBillIsWhatTallyReportPrints() throws {
+        let fixture = try EndToEndFixture()
+        let start = EventTime(micros: (WallClock.now().micros / 3_600_000_000 - 6) * 3_600_000_000)
+        let simulator = UsageSimulator(seed: 7, start: start, hours: 3, projects: 2, instancesPerProject: 2, volumesPerProject: 1)
+        try fixture.produce(CeilometerEncoder.records(simulator.samples(), perRecord: 10))
+        let run = try TallyProcess.run(["run", "--config", fixture.configPath, "--until-drained"])
+        #expect(run.status == 0, "tally run failed: \(run.output)")
+        let ledger = try fixture.frames()
+        let end = start + TimeSpan.hours(3)
+        for project in simulator.projects {
+            let bill = Demo.bill(ledger: ledger, scope: project.id, from: start, to: end)
+            #expect(bill.contains("total"))
+            #expect(bill.contains("instance"))
+            let command = Demo.reportCommand(scope: project.id, from: start, to: end, config: fixture.configPath)
+            let args = command.trimmingCharacters(in: CharacterSet(charactersIn: "`")).split(separator: " ").dropFirst().map(String.init)
+            let report = try TallyProcess.run(args)
+            #expect(report.status == 0, "\(report.output)")
+            #expect(report.output == bill + "\n")
+        }
+    }
+}
