@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
@@ -33,9 +34,14 @@ let package = Package(
         .target(name: "TallyRuntime", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyCrypto", "CLMDB", "Yams",
         ], swiftSettings: v5),
+        // The HTTP service (`tally serve`): CloudKitty-compatible API, Tally's own API, metrics.
+        .target(name: "TallyService", dependencies: [
+            "TallyCore", "TallyWire", "TallyRuntime", .product(name: "Hummingbird", package: "hummingbird"),
+        ], swiftSettings: v5),
         .target(name: "TallyTestSupport", dependencies: ["TallyCore", "TallyWire", "TallyKafka"], swiftSettings: v5),
         .executableTarget(name: "tally", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyRuntime",
+            "TallyService",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "tally-bench", dependencies: [
@@ -52,6 +58,9 @@ let package = Package(
         .testTarget(name: "TallyLMDBTests", dependencies: ["TallyLMDB"], swiftSettings: v5),
         .testTarget(name: "TallyScriptTests", dependencies: ["TallyScript", "TallyCore"], swiftSettings: v5),
         .testTarget(name: "TallyEngineTests", dependencies: ["TallyEngine", "TallyCore", "TallyWire"], swiftSettings: v5),
+        .testTarget(name: "ServiceTests", dependencies: [
+            "TallyCore", "TallyWire", "TallyRuntime", "TallyService", "TallyTestSupport",
+        ], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyTestSupport", "TallyRuntime", "TallyCrypto", "tally",
         ], swiftSettings: v5),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Tally needs on a fresh Debian 12 machine with Swift, and nothing
 # that is already there: the C libraries (librdkafka, LMDB, Lua 5.4, libcrypto), kcat for the
-# benchmark's reference reader, and the pinned test broker (noida-db 0.2.3).
+# benchmark's reference reader, the pinned test broker (noida-db 0.2.3) and
+# CloudKitty's own client (python-cloudkittyclient 6.2.0) for the API tests.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -19,6 +20,10 @@ fi
 if ! python3 -m pip show noida-db 2>/dev/null | grep -q '^Version: 0.2.3$'; then
     echo "setup: installing the pinned test broker noida-db==0.2.3"
     python3 -m pip install -q 'noida-db==0.2.3'
+fi
+if ! python3 -m pip show python-cloudkittyclient 2>/dev/null | grep -q '^Version: 6.2.0$'; then
+    echo "setup: installing CloudKitty's client python-cloudkittyclient==6.2.0 (the API conformance tests drive it)"
+    python3 -m pip install -q 'python-cloudkittyclient==6.2.0'
 fi
 command -v noida-db >/dev/null 2>&1 || { hash -r; command -v noida-db >/dev/null 2>&1; } || {
     echo "setup: noida-db is installed but not on PATH; add pip's script directory to PATH" >&2

@@ -64,6 +64,11 @@ public struct ServiceConfig: Sendable {
     /// Replays read the input topics whole instead of from offsets_for_times (for brokers
     /// without it, such as librdkafka's mock cluster). `replay.whole_topics` in the file.
     public var replayReadsWholeTopics = false
+    /// `tally serve`: the address it listens on (`api.listen`, HOST:PORT; port 0 picks one).
+    public var apiListen = "127.0.0.1:8889"
+    /// `tally serve`: `noauth` (every caller is an admin, as CloudKitty's noauth strategy) or
+    /// `token` (bearer tokens from `tally tokens create`).
+    public var apiAuth: APIAuthMode = .token
 
     public init(bootstrapServers: String, statePath: String, metricsFile: String, rulesFile: String? = nil) {
         self.bootstrapServers = bootstrapServers
@@ -84,6 +89,12 @@ public struct ServiceConfig: Sendable {
         batchSamples = 10_000
         batchMillis = 100
     }
+}
+
+/// How `tally serve` authenticates callers (`api.auth`).
+public enum APIAuthMode: String, Sendable, CaseIterable {
+    case noauth
+    case token
 }
 
 /// The operator's decision for an input partition whose stored offset the broker no
@@ -127,6 +138,7 @@ extension ServiceConfig {
         let engine = try top.section("engine", keys: engineKeys)
         let rating = try top.section("rating", keys: ratingKeys)
         let replay = try top.section("replay", keys: replayKeys)
+        let api = try top.section("api", keys: apiKeys)
 
         guard let metrics = try top["metrics"]?.nonEmptyString() else {
             throw document.error("`metrics` (the metrics file) is required")
@@ -166,13 +178,15 @@ extension ServiceConfig {
         config.batchMillis = try engine["batch_ms"]?.integer(in: 1...3_600_000) ?? config.batchMillis
         config.stopTimeoutMs = try engine["stop_timeout_ms"]?.integer(in: 0...3_600_000) ?? config.stopTimeoutMs
         config.replayReadsWholeTopics = try replay["whole_topics"]?.bool() ?? false
+        config.apiListen = try api["listen"]?.nonEmptyString() ?? config.apiListen
+        config.apiAuth = try api["auth"]?.choice(APIAuthMode.self) ?? config.apiAuth
         if let b = environment["TALLY_BOOTSTRAP"], !b.isEmpty { config.bootstrapServers = b }
         if let s = environment["TALLY_STATE"], !s.isEmpty { config.statePath = s }
         return config
     }
 
     // Every key the file may hold, per section: anything else is a typo.
-    static let topKeys: Set<String> = ["kafka", "state", "metrics", "rules", "rating", "engine", "replay"]
+    static let topKeys: Set<String> = ["kafka", "state", "metrics", "rules", "rating", "engine", "replay", "api"]
     static let kafkaKeys: Set<String> = ["bootstrap", "inputs", "frames_topic", "deadletter_topic", "rules_topic",
                                          "frames_partitions", "input_partitions", "create_topics", "properties",
                                          "on_offset_reset", "corrections_topic", "checkpoints_topic"]
@@ -181,6 +195,7 @@ extension ServiceConfig {
     static let ratingKeys: Set<String> = ["currency"]
     static let engineKeys: Set<String> = ["batch_samples", "batch_ms", "stop_timeout_ms"]
     static let replayKeys: Set<String> = ["whole_topics"]
+    static let apiKeys: Set<String> = ["listen", "auth"]
 
     /// A YAML syntax error with the file, line and column Yams reports.
     static func describe(_ error: YamlError) -> String {

@@ -1,10 +1,11 @@
 import ArgumentParser
 
 @main
-struct Tally: ParsableCommand {
+struct Tally: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tally",
         abstract: "An event-sourced streaming rater for cloud usage.",
         subcommands: [RunCommand.self, DemoCommand.self, RateCommand.self, QuoteCommand.self, RulesCommand.self,
-                      ReportCommand.self, TraceCommand.self, ReplayCommand.self, VerifyCommand.self])
+                      ReportCommand.self, TraceCommand.self, ReplayCommand.self, VerifyCommand.self,
+                      ServeCommand.self])
 }
