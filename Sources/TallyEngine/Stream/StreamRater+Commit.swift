@@ -19,6 +19,7 @@ extension StreamRater {
     public func commitBatch(wallNow: EventTime, endOfInput: Bool = false) throws -> [OutgoingMessage] {
         if let failure = storeFailure { throw failure }
         advanceClock(wallNow: wallNow, endOfInput: endOfInput)
+        if globalClock != nil && !previewed.isEmpty { previewed = [:] }  // only needed before the clock exists
         var started = monotonicNanos()
         closeDueWindows()
         phaseNanos["close", default: 0] += monotonicNanos() - started

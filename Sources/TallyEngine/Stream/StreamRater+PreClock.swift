@@ -3,13 +3,21 @@ import TallyWire
 
 /// The lower bound on event time before the closing clock exists.
 ///
-/// The closing clock is set by the first batch's commit. Until then there is nothing to
-/// measure retention against, so a sample stamped 1970 at the head of a new state's first
-/// batch would open (and bill) a 1970 window. Instead, the batch's latest event time (over
-/// every partition: a partition whose first record is the 1970 one has nothing else to go
-/// by) stands in for the clock: the run loop shows the rater each record with `preview`
-/// before folding it, while `needsPreview` says so — the first batch only, so decoding
+/// The closing clock is set by the first commit after every assigned partition has
+/// delivered. Until then there is nothing to measure retention against, so a sample
+/// stamped 1970 at the head of a new state's first batch would open (and bill) a 1970
+/// window. Instead, what its own partition says around it stands in for the clock: the
+/// latest event time folded on the partition before it, in its own record, and in the
+/// next record of the partition. The run loop shows the rater each record with `preview`
+/// before folding it, while `needsPreview` says so — until the clock exists, so decoding
 /// twice costs nothing in the steady state.
+///
+/// Why so local: a broker may serve one partition's whole backlog before the next one's
+/// (the crash test found it), and a partition's older samples are lagging, not late; and
+/// one poll of a sparse backlog may span more than a retention of in-order samples, which
+/// the running clock would all have accepted. A sample far behind its neighbours on its
+/// own partition is stale whatever the others do. (A 1970 sample alone on its partition,
+/// with no neighbour, has nothing to be measured against and is still folded.)
 extension StreamRater {
     /// True until the closing clock exists.
     public var needsPreview: Bool { globalClock == nil }
@@ -20,7 +28,8 @@ extension StreamRater {
         guard globalClock == nil, let topic = topicIndex[record.topic] else { return }
         let pid = PartitionID(topic: topic, partition: record.partition)
         if let next = offsets[pid], record.offset < next { return }
-        var latest = previewedLatest
+        if let last = previewed[pid]?.last, last.offset >= record.offset { return }  // offsets only grow
+        var latest: EventTime?
         let catalog = self.catalog
         _ = try? decoders[Int(topic)].decode(record.value, emit: { sample in
             guard catalog.index(of: sample.metric) != nil,
@@ -28,15 +37,20 @@ extension StreamRater {
             else { return }
             if latest.map({ $0 < sample.timestamp }) ?? true { latest = sample.timestamp }
         }, reject: { _ in })
-        previewedLatest = latest
+        previewed[pid, default: []].append((record.offset, latest))
     }
 
-    /// What stands in for the clock before it exists: the latest event time previewed or
-    /// folded so far.
-    func preClockHorizon() -> EventTime? {
-        var horizon = previewedLatest
-        for clock in clocks.values {
-            if let t = clock.maxEventTime, horizon.map({ $0 < t }) ?? true { horizon = t }
+    /// What stands in for the clock, before it exists, for a sample of the record at
+    /// `offset` on partition `pid`.
+    func preClockHorizon(_ pid: PartitionID, offset: Int64) -> EventTime? {
+        var horizon = clocks[pid]?.maxEventTime
+        func consider(_ t: EventTime?) { if let t, horizon.map({ $0 < t }) ?? true { horizon = t } }
+        if let records = previewed[pid] {
+            let i = records.partitionIndex { $0.offset >= offset }
+            if i < records.count {
+                consider(records[i].latest)
+                if records[i].offset == offset, i + 1 < records.count { consider(records[i + 1].latest) }
+            }
         }
         return horizon
     }

@@ -34,9 +34,9 @@ public final class StreamRater {
     var dirtySlots: [Int] = []
 
     var clocks: [PartitionID: PartitionClock] = [:]
-    /// Until the closing clock exists: the latest event time of the records seen by
-    /// `preview` (see StreamRater+PreClock.swift).
-    var previewedLatest: EventTime?
+    /// Until the closing clock exists: each partition's records seen by `preview`, in
+    /// offset order, with the latest event time of each (see StreamRater+PreClock.swift).
+    var previewed: [PartitionID: [(offset: Int64, latest: EventTime?)]] = [:]
     /// The partitions declared by `assign`, and those read to their current end.
     var assigned = Set<PartitionID>()
     var caughtUp = Set<PartitionID>()
@@ -192,12 +192,12 @@ public final class StreamRater {
                 return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention)")
             }
             late = true
-        } else if globalClock == nil, let horizon = preClockHorizon(), bounds.end + definition.grace <= horizon,
+        } else if globalClock == nil, let horizon = preClockHorizon(pid, offset: offset), bounds.end + definition.grace <= horizon,
                   horizon - (bounds.end + definition.grace) > definition.retention {
-            // No closing clock yet (a new state's first batch): the batch's latest sample
+            // No closing clock yet (a new state's first batches): the partition's latest sample
             // stands in for it, so a 1970 sample is not billed just because it came first.
             counters.samplesTooLate += 1
-            return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention), counted from \(Timestamps.iso8601(horizon)), the latest sample of the batch (the event clock is not set yet)")
+            return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention), counted from \(Timestamps.iso8601(horizon)), the latest sample around it on its partition (the event clock is not set yet)")
         }
         dedupe.insert(sample.key, at: sample.timestamp)
         dedupe.insert(fingerprint, at: sample.timestamp)
