@@ -76,7 +76,8 @@ import TallyEngine
                     H.sample(id: "good", volume: "2", at: "2026-11-02T00:10:00Z"),
                     // Within retention (PT2H) of the batch's latest sample: kept.
                     H.sample(id: "recent", volume: "3", at: "2026-11-01T23:30:00Z"),
-                    H.sample(id: "epoch-after", volume: "9", at: "1970-01-02T00:00:00Z")], endOfInput: true)
+                    H.sample(id: "epoch-after", volume: "9", at: "1970-01-02T00:00:00Z"),
+                    H.sample(id: "good-2", volume: "1", at: "2026-11-02T00:20:00Z")], endOfInput: true)
         let letters = h.deadLetters()
         #expect(letters.map { $0["reason"] as? String } == ["too-late", "too-late"])
         #expect(letters.allSatisfy { ($0["detail"] as? String ?? "").contains("past its retention of PT2H") })
@@ -84,7 +85,7 @@ import TallyEngine
         let starts = h.frames().compactMap { ($0["window"] as? [String: Any])?["start"] as? String }.sorted()
         #expect(starts == ["2026-11-01T23:00:00Z", "2026-11-02T00:00:00Z"])
         #expect(h.rater.counters.samplesTooLate == 2)
-        #expect(h.rater.counters.samplesFolded == 2)
+        #expect(h.rater.counters.samplesFolded == 3)
     }
 
     @Test func anEmptyOrMissingScopeIsDeadLetteredNoScope() throws {

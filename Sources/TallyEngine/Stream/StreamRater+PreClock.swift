@@ -6,18 +6,20 @@ import TallyWire
 /// The closing clock is set by the first commit after every assigned partition has
 /// delivered. Until then there is nothing to measure retention against, so a sample
 /// stamped 1970 at the head of a new state's first batch would open (and bill) a 1970
-/// window. Instead, what its own partition says around it stands in for the clock: the
-/// latest event time folded on the partition before it, in its own record, and in the
-/// next record of the partition. The run loop shows the rater each record with `preview`
-/// before folding it, while `needsPreview` says so — until the clock exists, so decoding
-/// twice costs nothing in the steady state.
+/// window. Instead, the latest event time of the sample's own record and of the next
+/// record on its partition stands in for the clock: a sample already past its retention
+/// when the record after it was sent is stale. The run loop shows the rater each record
+/// with `preview` before folding it, while `needsPreview` says so — until the clock
+/// exists, so decoding twice costs nothing in the steady state.
 ///
-/// Why so local: a broker may serve one partition's whole backlog before the next one's
-/// (the crash test found it), and a partition's older samples are lagging, not late; and
-/// one poll of a sparse backlog may span more than a retention of in-order samples, which
-/// the running clock would all have accepted. A sample far behind its neighbours on its
-/// own partition is stale whatever the others do. (A 1970 sample alone on its partition,
-/// with no neighbour, has nothing to be measured against and is still folded.)
+/// Why so local: the clock is a minimum over partitions, and a broker may serve one
+/// partition's whole backlog before the next one's (the crash test found it). Until the
+/// others deliver, a sample behind the samples folded before it on its partition may be
+/// one the clock accepts (a producer retry landing on another partition than the
+/// original), and one poll of a sparse backlog may span more than a retention of
+/// in-order samples. Only its immediate neighbour says a sample is absurdly old. (A
+/// stale sample that is the last its partition delivered before the clock exists has
+/// no neighbour and is still folded.)
 extension StreamRater {
     /// True until the closing clock exists.
     public var needsPreview: Bool { globalClock == nil }
@@ -43,7 +45,7 @@ extension StreamRater {
     /// What stands in for the clock, before it exists, for a sample of the record at
     /// `offset` on partition `pid`.
     func preClockHorizon(_ pid: PartitionID, offset: Int64) -> EventTime? {
-        var horizon = clocks[pid]?.maxEventTime
+        var horizon: EventTime?
         func consider(_ t: EventTime?) { if let t, horizon.map({ $0 < t }) ?? true { horizon = t } }
         if let records = previewed[pid] {
             let i = records.partitionIndex { $0.offset >= offset }

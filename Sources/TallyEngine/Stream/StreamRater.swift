@@ -197,7 +197,7 @@ public final class StreamRater {
             // No closing clock yet (a new state's first batches): the partition's latest sample
             // stands in for it, so a 1970 sample is not billed just because it came first.
             counters.samplesTooLate += 1
-            return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention), counted from \(Timestamps.iso8601(horizon)), the latest sample around it on its partition (the event clock is not set yet)")
+            return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention), counted from \(Timestamps.iso8601(horizon)), the latest sample of its record and the next one on its partition (the event clock is not set yet)")
         }
         dedupe.insert(sample.key, at: sample.timestamp)
         dedupe.insert(fingerprint, at: sample.timestamp)
