@@ -100,6 +100,7 @@ import TallyEngine
         #expect(letters.map { $0["reason"] as? String } == ["no-scope", "no-scope", "no-scope"])
         let details = letters.compactMap { $0["detail"] as? String }
         #expect(details[0].contains("project_id is empty, and metric 'cpu_hours' is rated per project_id"))
+        #expect(details[1].contains("project_id is blank (only white space)"))
         #expect(details[2].contains("project_id is missing or null"))
         let frames = h.frames()
         #expect(frames.count == 1)

@@ -175,7 +175,7 @@ public final class StreamRater {
         }
         let scope = definition.scope == .userId ? sample.user : sample.project
         if scope.isNone || symbols.withBytes(scope, { $0.allSatisfy(StreamRater.isBlank) }) {
-            let what = scope.isNone ? "missing or null" : "empty"
+            let what = scope.isNone ? "missing or null" : symbols.withBytes(scope, { $0.isEmpty }) ? "empty" : "blank (only white space)"
             return .rejected(.noScope, "\(definition.scope.rawValue) is \(what), and metric '\(definition.key)' is rated per \(definition.scope.rawValue)")
         }
         // A duplicate is recognised before anything else, so a copy of a sample folded
@@ -194,8 +194,9 @@ public final class StreamRater {
             late = true
         } else if globalClock == nil, let horizon = preClockHorizon(pid, offset: offset), bounds.end + definition.grace <= horizon,
                   horizon - (bounds.end + definition.grace) > definition.retention {
-            // No closing clock yet (a new state's first batches): the partition's latest sample
-            // stands in for it, so a 1970 sample is not billed just because it came first.
+            // No closing clock yet (a new state's first batches): its record's and the next
+            // record's latest samples stand in for it, so a 1970 sample is not billed just
+            // because it came first (StreamRater+PreClock.swift).
             counters.samplesTooLate += 1
             return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention), counted from \(Timestamps.iso8601(horizon)), the latest sample of its record and the next one on its partition (the event clock is not set yet)")
         }
