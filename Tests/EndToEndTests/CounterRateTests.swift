@@ -40,6 +40,36 @@ import Testing
         #expect(!r.output.contains("\"1970-"))
     }
 
+    @Test func earliestEventTimeRefusesALone1970SampleThatHasNoNeighbour() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-earliest-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let metrics = try String(contentsOfFile: RateCommandTests.path("metrics.yaml"), encoding: .utf8)
+        try metrics.replacingOccurrences(of: "time_zone: UTC\n", with: "time_zone: UTC\nearliest_event_time: 2024-01-01T00:00:00Z\n")
+            .write(to: dir.appendingPathComponent("metrics.yaml"), atomically: true, encoding: .utf8)
+        // Only the 1970 line: without a later sample beside it, only the configured floor can refuse it.
+        let lines = try String(contentsOfFile: RateCommandTests.path("unbillable.jsonl"), encoding: .utf8).split(separator: "\n")
+        try (lines[0] + "\n").write(to: dir.appendingPathComponent("lone.jsonl"), atomically: true, encoding: .utf8)
+        let floored = try TallyProcess.run(["rate", "--metrics", dir.appendingPathComponent("metrics.yaml").path,
+                                            dir.appendingPathComponent("lone.jsonl").path])
+        #expect(floored.status == 2, "\(floored.output)")
+        #expect(floored.output.contains("lone.jsonl:1: too-late: "))
+        #expect(floored.output.contains("is before earliest_event_time 2024-01-01T00:00:00Z"))
+        #expect(!floored.output.contains("1970-01-01T00:00:00Z  instance"))
+        // Without the floor the lone sample has nothing to be measured against (docs/METRICS.md).
+        let unfloored = try TallyProcess.run(["rate", "--metrics", RateCommandTests.path("metrics.yaml"),
+                                              dir.appendingPathComponent("lone.jsonl").path])
+        #expect(unfloored.status == 0)
+
+        try metrics.replacingOccurrences(of: "time_zone: UTC\n", with: "time_zone: UTC\nearliest_event_time: last tuesday\n")
+            .write(to: dir.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
+        let bad = try TallyProcess.run(["rate", "--metrics", dir.appendingPathComponent("bad.yaml").path,
+                                        dir.appendingPathComponent("lone.jsonl").path])
+        #expect(bad.status != 0)
+        #expect(bad.output.contains("earliest_event_time"))
+        #expect(bad.output.contains("'last tuesday' is not an ISO 8601 instant"))
+    }
+
     @Test func anOutageOfSeveralHoursBillsTheRiseInTheHourAfterIt() throws {
         // 1 → 2 GiB in hour 0; silence until 05:20 (6 GiB), 05:40 (7 GiB); a restart seen at 09:30 (1 GiB).
         let r = try Self.rate(["counter-outage.jsonl"])

@@ -185,6 +185,10 @@ public final class StreamRater {
         let fingerprint = StreamRater.fingerprint(sample)
         if dedupe.contains(sample.key) || dedupe.contains(fingerprint) { return .duplicate }
         let bounds = definition.period.window(containing: sample.timestamp)
+        if let earliest = catalog.earliestEventTime, sample.timestamp < earliest {
+            counters.samplesTooLate += 1
+            return .rejected(.tooLate, "timestamp \(Timestamps.iso8601(sample.timestamp)) is before earliest_event_time \(Timestamps.iso8601(earliest))")
+        }
         var late = false
         if let clock = globalClock, bounds.end + definition.grace <= clock {
             if clock - (bounds.end + definition.grace) > definition.retention {
