@@ -38,12 +38,18 @@ public struct OfflineRating {
         var sent: [OutgoingMessage] = []
         for file in files {
             let ceilometerTopic = file.name + "#ceilometer"
-            for (i, line) in file.lines.enumerated() where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
-                // Ceilometer's records are the only ones with an oslo envelope or a payload list.
-                let ceilometer = Self.contains(line, "\"oslo.message\"") || Self.contains(line, "\"payload\"")
-                line.withUnsafeBytes { raw in
-                    rater.fold(InputRecord(topic: ceilometer ? ceilometerTopic : file.name, partition: 0,
-                                           offset: Int64(i), key: nil, value: raw), wallNow: wallNow)
+            // Each file is one batch; the first is previewed, as the rater previews its first batch.
+            let passes: [(InputRecord) -> Void] = rater.needsPreview
+                ? [{ rater.preview($0, wallNow: wallNow) }, { rater.fold($0, wallNow: wallNow) }]
+                : [{ rater.fold($0, wallNow: wallNow) }]
+            for pass in passes {
+                for (i, line) in file.lines.enumerated() where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                    // Ceilometer's records are the only ones with an oslo envelope or a payload list.
+                    let ceilometer = Self.contains(line, "\"oslo.message\"") || Self.contains(line, "\"payload\"")
+                    line.withUnsafeBytes { raw in
+                        pass(InputRecord(topic: ceilometer ? ceilometerTopic : file.name, partition: 0,
+                                         offset: Int64(i), key: nil, value: raw))
+                    }
                 }
             }
             sent += try rater.commitBatch(wallNow: wallNow)

@@ -143,6 +143,13 @@ public final class RaterService {
                 timing["poll", default: 0] += t1 - t0
                 t0 = t1
                 let wallNow = WallClock.now()
+                if rater.needsPreview {
+                    // No closing clock yet: the batch's latest samples bound how old a sample may be.
+                    for record in batch {
+                        rater.preview(InputRecord(topic: record.topic, partition: record.partition, offset: record.offset,
+                                                  key: record.key, value: record.value), wallNow: wallNow)
+                    }
+                }
                 for record in batch {
                     let topic = record.topic
                     if let ruleLog, topic == config.rulesTopic {

@@ -56,6 +56,8 @@ import Testing
         let run = try TallyProcess.run(["demo"])
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.components(separatedBy: "Bill for ").count == 4)
+        // Each bill is what `tally report` prints (DemoBillTests checks the two agree).
+        #expect(run.output.components(separatedBy: "--group-by metric --from ").count == 4)
         #expect(run.output.contains("rule events accepted"))
         #expect(run.output.contains("dead letter: negative-volume × 1"))
         // The audit story: a backdated change, a dry-run diff, corrections applied once, a trace.

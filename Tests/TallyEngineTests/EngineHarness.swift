@@ -74,6 +74,17 @@ final class EngineHarness {
     /// Feeds `values` as the next records of `partition`, then commits the batch.
     @discardableResult
     func feed(_ values: [String], partition: Int32 = 0, endOfInput: Bool = false) throws -> [OutgoingMessage] {
+        if rater.needsPreview {
+            // As the run loop does before the closing clock exists (StreamRater+PreClock.swift).
+            for (i, value) in values.enumerated() {
+                var bytes = Array(value.utf8)
+                bytes.withUnsafeMutableBytes { raw in
+                    rater.preview(InputRecord(topic: "tally.samples", partition: partition,
+                                              offset: offsets[partition, default: 0] + Int64(i), key: nil,
+                                              value: UnsafeRawBufferPointer(raw)), wallNow: wallNow)
+                }
+            }
+        }
         for value in values {
             let offset = offsets[partition, default: 0]
             offsets[partition] = offset + 1

@@ -132,7 +132,7 @@ import TallyCore
         #expect(DeadLetterReason.allCases.map(\.rawValue) == [
             "malformed-json", "bad-envelope", "schema-violation", "bad-timestamp", "negative-volume",
             "non-finite-volume", "unsupported-counter-type", "empty-payload", "bad-signature", "unexpected-priority",
-            "unknown-metric", "too-late",
+            "unknown-metric", "too-late", "no-scope",
             "future-timestamp", "duplicate-record", "conflicting-duplicate",
         ])
     }

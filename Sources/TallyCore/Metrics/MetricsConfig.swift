@@ -11,11 +11,15 @@ public struct MetricsConfig: Sendable {
     /// Samples stamped further than this ahead of the wall clock are dead-lettered
     /// as `future-timestamp`.
     public let maxFutureSkew: TimeSpan
+    /// Samples stamped before this instant are never rated (`too-late`): the event clock's
+    /// configured lower bound, which also holds before the clock exists (nil: none).
+    public let earliestEventTime: EventTime?
 
     private let indexByKey: [String: Int]
 
     /// Fails (returns nil) if two metrics share a key; the loader reports that first.
-    public init?(metrics: [MetricDefinition], timeZone: ZoneRules, idleTimeout: TimeSpan, maxFutureSkew: TimeSpan) {
+    public init?(metrics: [MetricDefinition], timeZone: ZoneRules, idleTimeout: TimeSpan, maxFutureSkew: TimeSpan,
+                 earliestEventTime: EventTime? = nil) {
         var index: [String: Int] = [:]
         for (i, metric) in metrics.enumerated() {
             guard index.updateValue(i, forKey: metric.key) == nil else { return nil }
@@ -24,6 +28,7 @@ public struct MetricsConfig: Sendable {
         self.timeZone = timeZone
         self.idleTimeout = idleTimeout
         self.maxFutureSkew = maxFutureSkew
+        self.earliestEventTime = earliestEventTime
         self.indexByKey = index
     }
 

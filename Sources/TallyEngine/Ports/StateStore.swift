@@ -16,6 +16,9 @@ public enum StateTable: Int, CaseIterable, Sendable {
     /// scope (4) + metric (4) + window start (8) + resource (4) + group (4) → the
     /// closed window's rated quantity: cumulative usage for tiered pricing.
     case tierUsage
+    /// metric (4) + scope (4) + resource (4) + group (4) → the latest closed window of
+    /// an `increase` series and its last point: the baseline across a gap (`CounterMarks`).
+    case counterMarks
 
     public var name: String {
         switch self {
@@ -26,6 +29,7 @@ public enum StateTable: Int, CaseIterable, Sendable {
         case .symbols: return "symbols"
         case .meta: return "meta"
         case .tierUsage: return "tier_usage"
+        case .counterMarks: return "counter_marks"
         }
     }
 }

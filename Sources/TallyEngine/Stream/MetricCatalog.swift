@@ -36,6 +36,7 @@ public final class MetricCatalog {
     public var timeZone: ZoneRules { config.timeZone }
     public var idleTimeout: TimeSpan { config.idleTimeout }
     public var maxFutureSkew: TimeSpan { config.maxFutureSkew }
+    public var earliestEventTime: EventTime? { config.earliestEventTime }
 
     public init(config: MetricsConfig, symbols: SymbolTable) throws {
         self.config = config

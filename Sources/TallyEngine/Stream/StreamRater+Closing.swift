@@ -54,19 +54,25 @@ extension StreamRater {
     }
 
     /// Reopens the closed window `key` (from memory or the store) so that it closes
-    /// again in this batch. `repricing`: only its price may have changed, so it is
-    /// revised only if the price did. A window still open, or purged past its
-    /// retention, is left alone.
-    private func reopen(_ key: WindowKey, metric m: Int, repricing: Bool) {
-        guard let clock = globalClock else { return }
+    /// again in this batch. `repricing`: it is revised only if its price or its
+    /// quantity (known from the tier ledger) changed. A window still open, or purged
+    /// past its retention, is left alone.
+    /// Returns whether the window exists.
+    @discardableResult
+    func reopen(_ key: WindowKey, metric m: Int, repricing: Bool) -> Bool {
+        guard let clock = globalClock else { return false }
         if let slot = index[key], windows[slot] != nil {
-            guard windows[slot]!.closed else { return }
+            guard windows[slot]!.closed else {
+                // Already reopened in this batch: a request that must revise wins over one that may not.
+                if !repricing { windows[slot]!.repricing = false }
+                return true
+            }
             windows[slot]!.closed = false
             windows[slot]!.repricing = repricing
         } else {
             let state: WindowState?
-            do { state = try loadWindow(key, metric: m) } catch { storeFailure = error; return }
-            guard var window = state else { return }
+            do { state = try loadWindow(key, metric: m) } catch { storeFailure = error; return false }
+            guard var window = state else { return false }
             window.closed = false
             window.repricing = repricing
             let slot: Int
@@ -74,6 +80,7 @@ extension StreamRater {
             index[key] = slot
         }
         closeQueue.push(clock, key)
+        return true
     }
 
     private func close(_ slot: Int) {
@@ -85,7 +92,7 @@ extension StreamRater {
         // closed by then — so the result does not depend on how partitions interleave.
         var accumulator = w.accumulator
         if definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage,
-           let previous = previousPoint(of: w.key, period: definition.period, metric: w.metric) {
+           let previous = previousPoint(of: w.key, definition: definition, metric: w.metric) {
             accumulator.seedPrevious(previous.value, at: previous.time)
         }
         let quantity = definition.ratedQuantity(fromAggregate: accumulator.quantity)
@@ -108,21 +115,30 @@ extension StreamRater {
         let cumulative = pricer.usesCumulativeUsage(service: definition.serviceName)
         if cumulative { tiers.current = w.key }
         let result = pricer.price(input, metric: definition, usage: cumulative ? tiers : nil)
-        if cumulative, tiers.record(w.key, quantity: quantity) { repriceLaterWindows(after: w.key, metric: w.metric) }
+        // The ledger knows the quantity this window was last priced at; without a ledger
+        // (no cumulative tier) a recomputed window is always revised.
+        let quantityChanged = cumulative ? tiers.record(w.key, quantity: quantity) : true
+        if cumulative, quantityChanged { repriceLaterWindows(after: w.key, metric: w.metric) }
         if definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage {
             closedLastPoints[w.key] = w.accumulator.lastPoint
         }
+        if definition.aggregation == .increase, let last = w.accumulator.lastPoint {
+            do { try counterMarks.note(w.key, last: last, store: store) } catch { storeFailure = error }
+        }
         if w.lastPointChanged {
             // A late sample moved this window's last point, which the next window starts from.
+            // Its quantity is recomputed when it closes; with a tier ledger to compare
+            // against, it is revised only if its quantity or price moved.
             w.lastPointChanged = false
-            var next = w.key
-            next.start = w.bounds.end
-            reopen(next, metric: w.metric, repricing: false)
+            reopenNextWindow(after: w.key, bounds: w.bounds, lastPoint: w.accumulator.lastPoint,
+                             definition: definition, metric: w.metric, repricing: cumulative)
         }
         if w.repricing {
             w.repricing = false
-            // Re-priced only because an earlier window of its cycle changed: no revision if the price stands.
-            if result.price == w.lastPrice, case .rated = result.status {
+            // Reopened because an earlier window changed (its cycle's usage or its baseline):
+            // no revision if both its quantity and its price stand. The quantity matters on its
+            // own: a free tier keeps the price at 0 while the quantity moves (issue 15).
+            if !quantityChanged, result.price == w.lastPrice, case .rated = result.status {
                 w.closed = true
                 if !w.dirty { w.dirty = true; dirtySlots.append(slot) }
                 windows[slot] = w

@@ -19,6 +19,7 @@ extension StreamRater {
     public func commitBatch(wallNow: EventTime, endOfInput: Bool = false) throws -> [OutgoingMessage] {
         if let failure = storeFailure { throw failure }
         advanceClock(wallNow: wallNow, endOfInput: endOfInput)
+        if globalClock != nil && !previewed.isEmpty { previewed = [:] }  // only needed before the clock exists
         var started = monotonicNanos()
         closeDueWindows()
         phaseNanos["close", default: 0] += monotonicNanos() - started
@@ -36,6 +37,7 @@ extension StreamRater {
             }
             try dedupe.persist(into: txn)
             try tiers.persist(into: txn)
+            try counterMarks.persist(into: txn)
             var symbolError: Error?
             symbols.forEachSymbol(after: persistedSymbols) { symbol, bytes in
                 guard symbolError == nil else { return }
@@ -111,6 +113,13 @@ extension StreamRater {
         let longestWindow = catalog.metrics.map { $0.definition.period.window(containing: clock).length.micros }.max() ?? 0
         let recent = clock - TimeSpan(micros: 3 * longestWindow)
         closedLastPoints = closedLastPoints.filter { $0.key.start >= recent }
+        // A counter mark serves a window starting within retention of its point; the windows
+        // that can still change start after clock − grace − retention − one period.
+        try counterMarks.purge(in: txn, cacheHorizon: recent) { series, mark in
+            guard let m = catalog.index(of: series.metric) else { return true }
+            let d = catalog.metrics[m].definition
+            return mark.point.time + d.retention + d.retention + d.grace + TimeSpan(micros: longestWindow) < clock
+        }
         try dedupe.expire(before: horizon - .days(1), in: txn)
     }
 }

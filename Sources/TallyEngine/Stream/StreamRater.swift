@@ -34,6 +34,9 @@ public final class StreamRater {
     var dirtySlots: [Int] = []
 
     var clocks: [PartitionID: PartitionClock] = [:]
+    /// Until the closing clock exists: each partition's records seen by `preview`, in
+    /// offset order, with the latest event time of each (see StreamRater+PreClock.swift).
+    var previewed: [PartitionID: [(offset: Int64, latest: EventTime?)]] = [:]
     /// The partitions declared by `assign`, and those read to their current end.
     var assigned = Set<PartitionID>()
     var caughtUp = Set<PartitionID>()
@@ -46,6 +49,8 @@ public final class StreamRater {
     /// Last points of recently closed increase/time-weighted windows: the next window
     /// starts from them, and this saves a store read per closing window.
     var closedLastPoints: [WindowKey: SamplePoint] = [:]
+    /// Each counter series' latest closed window and last point, for baselines across gaps.
+    let counterMarks = CounterMarks()
     var offsets: [PartitionID: Int64] = [:]
     public internal(set) var counters = Counters()
     var outboxSequence: UInt64 = 0
@@ -172,8 +177,9 @@ public final class StreamRater {
             return .rejected(.futureTimestamp, "timestamp \(Timestamps.iso8601(sample.timestamp)) is more than \(catalog.maxFutureSkew) ahead of the clock")
         }
         let scope = definition.scope == .userId ? sample.user : sample.project
-        if scope.isNone {
-            return .rejected(.schemaViolation, "\(definition.scope.rawValue) is missing or null, and metric '\(definition.key)' is rated per \(definition.scope.rawValue)")
+        if scope.isNone || symbols.withBytes(scope, { $0.allSatisfy(StreamRater.isBlank) }) {
+            let what = scope.isNone ? "missing or null" : symbols.withBytes(scope, { $0.isEmpty }) ? "empty" : "blank (only white space)"
+            return .rejected(.noScope, "\(definition.scope.rawValue) is \(what), and metric '\(definition.key)' is rated per \(definition.scope.rawValue)")
         }
         // A duplicate is recognised before anything else, so a copy of a sample folded
         // long ago counts as a duplicate rather than as too late. A sample re-published
@@ -194,6 +200,10 @@ public final class StreamRater {
         }
         if dedupe.contains(fingerprint) { return .duplicate }
         let bounds = definition.period.window(containing: sample.timestamp)
+        if let earliest = catalog.earliestEventTime, sample.timestamp < earliest {
+            counters.samplesTooLate += 1
+            return .rejected(.tooLate, "timestamp \(Timestamps.iso8601(sample.timestamp)) is before earliest_event_time \(Timestamps.iso8601(earliest))")
+        }
         var late = false
         if let clock = globalClock, bounds.end + definition.grace <= clock {
             if clock - (bounds.end + definition.grace) > definition.retention {
@@ -201,6 +211,13 @@ public final class StreamRater {
                 return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention)")
             }
             late = true
+        } else if globalClock == nil, let horizon = preClockHorizon(pid, offset: offset), bounds.end + definition.grace <= horizon,
+                  horizon - (bounds.end + definition.grace) > definition.retention {
+            // No closing clock yet (a new state's first batches): its record's and the next
+            // record's latest samples stand in for it, so a 1970 sample is not billed just
+            // because it came first (StreamRater+PreClock.swift).
+            counters.samplesTooLate += 1
+            return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention), counted from \(Timestamps.iso8601(horizon)), the latest sample of its record and the next one on its partition (the event clock is not set yet)")
         }
         let here = DedupeIndex.FirstCopy(fingerprint: shortFingerprint, topic: pid.topic, partition: pid.partition, offset: offset)
         dedupe.insert(sample.key, at: sample.timestamp, first: here)
@@ -209,10 +226,12 @@ public final class StreamRater {
         let group = groupSymbol(metric, sample)
         let key = WindowKey(start: bounds.start, metric: metric.name, scope: scope, resource: sample.resource, group: group)
         let slot = self.slot(for: key, metric: m, bounds: bounds, sample: sample, late: late)
+        // A window past its closing time (closed, or created by this late sample) whose last
+        // point moves changes the baseline of the window after it.
         let reopening = windows[slot]!.closed
-        let lastBefore = reopening ? windows[slot]!.accumulator.lastPoint : nil
+        let lastBefore = reopening || late ? windows[slot]!.accumulator.lastPoint : nil
         windows[slot]!.fold(sample, content: fingerprint, metric: metric, topic: pid.topic, partition: pid.partition, offset: offset)
-        if reopening, definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage,
+        if reopening || late, definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage,
            windows[slot]!.accumulator.lastPoint != lastBefore {
             windows[slot]!.lastPointChanged = true
         }
@@ -276,13 +295,15 @@ public final class StreamRater {
 
 extension StreamRater {
     /// The last point of the window before `key`'s (same metric, scope, resource and
-    /// group), which counter increases and time-weighted averages start from.
-    func previousPoint(of key: WindowKey, period: Period, metric m: Int) -> SamplePoint? {
+    /// group), which counter increases and time-weighted averages start from. A counter
+    /// whose previous window is missing (an outage) starts from the last point before the
+    /// gap, within the metric's retention (StreamRater+CounterGaps.swift).
+    func previousPoint(of key: WindowKey, definition: MetricDefinition, metric m: Int) -> SamplePoint? {
         var previous = key
-        previous.start = period.windowStart(containing: key.start - TimeSpan(micros: 1))
-        if let slot = index[previous] { return windows[slot]?.accumulator.lastPoint }
-        if let point = closedLastPoints[previous] { return point }
-        do { return try loadWindow(previous, metric: m)?.accumulator.lastPoint } catch { storeFailure = error; return nil }
+        previous.start = definition.period.windowStart(containing: key.start - TimeSpan(micros: 1))
+        if let found = existingWindow(previous, metric: m) { return found.lastPoint }
+        guard definition.aggregation == .increase else { return nil }
+        return pointAcrossGap(before: key, definition: definition, metric: m)
     }
 }
 

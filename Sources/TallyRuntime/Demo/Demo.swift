@@ -64,18 +64,12 @@ public enum Demo {
 
         var ledger = FrameLedger()
         for record in try TopicIO.readAll(topic: config.framesTopic, bootstrapServers: cluster.bootstrapServers) { ledger.add(record.value) }
-        let byMetric = ledger.totals { [$0.scope, $0.service, $0.unit] }
-        let byProject = ledger.totals { $0.scope }
+        let end = simulator.start + TimeSpan.hours(Int64(simulator.hours))
         say("")
         for project in simulator.projects {
-            say("Bill for \(project.name) (\(project.id)), \(Timestamps.iso8601(simulator.start)) – 24 h")
-            var rows = [["service", "quantity", "unit", "windows", "cost (EUR)"]]
-            for (key, t) in byMetric.filter({ $0.key[0] == project.id }).sorted(by: { $0.key[1] < $1.key[1] }) {
-                rows.append([key[1], t.quantity.rounded(places: 4).canonicalText, key[2], "\(t.frames)", t.price.rounded(places: 4).canonicalText])
-            }
-            let total = byProject[project.id]?.price ?? .zero
-            rows.append(["total", "", "", "", total.rounded(places: 2).canonicalText])
-            say(TextTable.render(rows))
+            say("Bill for \(project.name) (\(project.id)), \(Timestamps.iso8601(simulator.start)) – 24 h, as "
+                + reportCommand(scope: project.id, from: simulator.start, to: end) + " prints it:")
+            say(bill(ledger: ledger, scope: project.id, from: simulator.start, to: end))
             say("")
         }
         try priceChangeAfterTheFact(config: config, metrics: metrics, simulator: simulator, rate: { _ = try rateUntilDrained() },
@@ -83,6 +77,18 @@ public enum Demo {
         config.indexPath = work + "/index"
         config.apiAuth = .noauth
         try afterwards?(config)
+    }
+
+    /// One project's bill, from the same code as `tally report` (`UsageReport`): what
+    /// `reportCommand(scope:from:to:)` prints against the same frames topic.
+    public static func bill(ledger: FrameLedger, scope: String, from: EventTime, to: EventTime) -> String {
+        UsageReport(ledger: ledger, from: from, to: to, scope: scope, grouping: .metric).table()
+    }
+
+    /// The `tally report` command that prints `bill(…)` (its `--config` names the demo's
+    /// broker and frames topic; the embedded broker is gone when the demo ends).
+    public static func reportCommand(scope: String, from: EventTime, to: EventTime, config: String = "CONFIG") -> String {
+        "`tally report --config \(config) --scope \(scope) --group-by metric --from \(Timestamps.iso8601(from)) --to \(Timestamps.iso8601(to))`"
     }
 
     /// The audit story: m1.small turns out to have cost more from noon; the change is
@@ -136,24 +142,5 @@ public enum Demo {
             truncated,
             Array("{\"oslo.version\": \"2.0\", \"oslo.message\": 42}".utf8),
         ]
-    }
-}
-
-extension ExactDecimal {
-    /// Rounded half-even to `places` decimal places, for display only.
-    func rounded(places: Int) -> ExactDecimal {
-        guard exponent < -Int32(places) else { return self }
-        let scaled = ExactDecimal(coefficient: coefficient, exponent: exponent + Int32(places))
-        let whole = scaled.integerPartHalfEven
-        return ExactDecimal(coefficient: whole, exponent: -Int32(places))
-    }
-
-    private var integerPartHalfEven: Int128 {
-        var divisor: Int128 = 1
-        for _ in 0..<(-exponent) { divisor *= 10 }
-        let (q, r) = coefficient.quotientAndRemainder(dividingBy: divisor)
-        let twice = r.magnitude * 2
-        if twice > divisor.magnitude || (twice == divisor.magnitude && q % 2 != 0) { return q + (coefficient < 0 ? -1 : 1) }
-        return q
     }
 }

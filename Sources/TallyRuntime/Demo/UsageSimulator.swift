@@ -20,6 +20,13 @@ public struct UsageSimulator {
         public var resource: String
         /// (key, JSON text) pairs of `resource_metadata`.
         public var metadata: [(String, String)]
+
+        public init(id: String, metric: String, type: String, unit: String, volume: String, timestamp: EventTime,
+                    project: String, user: String, resource: String, metadata: [(String, String)]) {
+            self.id = id; self.metric = metric; self.type = type; self.unit = unit; self.volume = volume
+            self.timestamp = timestamp; self.project = project; self.user = user; self.resource = resource
+            self.metadata = metadata
+        }
     }
 
     public struct Instance {

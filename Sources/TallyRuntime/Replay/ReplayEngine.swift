@@ -35,9 +35,9 @@ public struct ReplayEngine {
     }
 
     /// Reads the configured input topics from where records of windows starting at
-    /// `since` (or just before: the previous window seeds counters) can begin: the first
-    /// offset whose record timestamp is at least `since − longest period − max future
-    /// skew − 1 h`, found with offsets_for_times. A record is stamped when produced, and
+    /// `since` (or just before: earlier windows seed counters) can begin: the first
+    /// offset whose record timestamp is at least `since − longest period − longest
+    /// counter retention − max future skew − 1 h`, found with offsets_for_times. A record is stamped when produced, and
     /// a sample cannot be produced before its own time minus the allowed skew, so nothing
     /// earlier can belong to those windows (late samples come later, not earlier). Without
     /// `since`, or where the broker has no offsets_for_times (librdkafka's mock cluster),
@@ -46,7 +46,9 @@ public struct ReplayEngine {
         var lowerBoundMs: Int64?
         if let since, let metrics, !config.replayReadsWholeTopics {
             let longest = metrics.metrics.map { $0.period.window(containing: since).length.micros }.max() ?? 0
-            let bound = since.micros - longest - metrics.maxFutureSkew.micros - 3_600_000_000
+            // A counter after an outage starts from its last point up to its retention earlier.
+            let gap = metrics.metrics.filter { $0.aggregation == .increase }.map(\.retention.micros).max() ?? 0
+            let bound = since.micros - longest - gap - metrics.maxFutureSkew.micros - 3_600_000_000
             lowerBoundMs = bound / 1000
         }
         var out: [Input] = []

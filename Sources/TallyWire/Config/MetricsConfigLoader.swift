@@ -12,7 +12,7 @@ public enum MetricsConfigLoader {
     public static let defaultIdleTimeout = TimeSpan.minutes(5)
     public static let defaultMaxFutureSkew = TimeSpan.minutes(10)
 
-    static let topLevelKeys = ["metrics", "time_zone", "idle_timeout", "max_future_skew", "defaults"]
+    static let topLevelKeys = ["metrics", "time_zone", "idle_timeout", "max_future_skew", "earliest_event_time", "defaults"]
     static let cloudKittyV1Keys: Set<String> = ["services", "services_objects", "metrics_units", "fetcher",
                                                 "collector", "wait_periods", "name"]
 
@@ -53,6 +53,11 @@ public enum MetricsConfigLoader {
                 else { reader.report(key, at: value, "unknown IANA time zone '\(name)' (e.g. UTC, Europe/Paris)") }
             case "idle_timeout": settings.idleTimeout = reader.span(value, field: key) ?? settings.idleTimeout
             case "max_future_skew": settings.maxFutureSkew = reader.span(value, field: key) ?? settings.maxFutureSkew
+            case "earliest_event_time":
+                guard let text = reader.text(value, field: key) else { continue }
+                do throws(TimestampProblem) { settings.earliest = try TimestampParser.parse(text) } catch {
+                    reader.report(key, at: value, "'\(text)' is not an ISO 8601 instant (e.g. 2020-01-01T00:00:00Z): \(error)")
+                }
             default:
                 if cloudKittyV1Keys.contains(key) {
                     reader.report(key, at: keyNode, "this is CloudKitty's pre-v2 metrics format (before Rocky), "
@@ -78,7 +83,8 @@ public enum MetricsConfigLoader {
         }
         guard reader.problems.isEmpty,
               let config = MetricsConfig(metrics: metrics, timeZone: settings.zone,
-                                         idleTimeout: settings.idleTimeout, maxFutureSkew: settings.maxFutureSkew)
+                                         idleTimeout: settings.idleTimeout, maxFutureSkew: settings.maxFutureSkew,
+                                         earliestEventTime: settings.earliest)
         else { throw MetricsConfigError(file: nil, problems: reader.problems) }
         return config
     }
@@ -102,5 +108,6 @@ public enum MetricsConfigLoader {
         var zone = ZoneRules.utc
         var idleTimeout = MetricsConfigLoader.defaultIdleTimeout
         var maxFutureSkew = MetricsConfigLoader.defaultMaxFutureSkew
+        var earliest: EventTime?
     }
 }

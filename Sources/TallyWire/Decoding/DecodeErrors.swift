@@ -30,6 +30,9 @@ public enum DeadLetterReason: String, Sendable, CaseIterable, Codable {
     case unknownMetric = "unknown-metric"
     /// Decided by the engine: the sample's window is past retention.
     case tooLate = "too-late"
+    /// Decided by the engine: the field the metric is rated per (`project_id` or
+    /// `user_id`) is missing, null, empty or only white space: billed to no one.
+    case noScope = "no-scope"
     /// Decided by the engine: the timestamp is too far ahead of the wall clock.
     case futureTimestamp = "future-timestamp"
     /// Decided by the engine: every sample of the record was already folded.
