@@ -8,7 +8,8 @@ import TallyKafka
 public final class FrameIndexFollower: @unchecked Sendable {
     /// What `/readyz` and `/metrics` report.
     public struct Status: Sendable {
-        /// Every partition was read to its end at least once since the start.
+        /// Every partition was read to its end at least once since the start. Sticky: a
+        /// consumer session restarted after a broker error does not make the service unready.
         public var caughtUp = false
         public var partitions = 0
         public var batches = 0
@@ -21,6 +22,9 @@ public final class FrameIndexFollower: @unchecked Sendable {
     private let lock = NSLock()
     private var status = Status()
     private var stopping = false
+    /// Partitions read to their end at least once (guarded by `lock`); kept across consumer
+    /// sessions, so a restarted session never makes a caught-up service unready again.
+    private var reachedEnd = Set<Int32>()
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
 
@@ -57,7 +61,11 @@ public final class FrameIndexFollower: @unchecked Sendable {
             do {
                 try follow()
             } catch {
-                update { $0.lastError = "\(error)" }
+                let message = "\(error)"
+                let repeated = current.lastError == message
+                update { $0.lastError = message }
+                // Named once per distinct error in the service's log; retried either way.
+                if !repeated { FileHandle.standardError.write(Data("tally serve: frame index: \(message) (retrying)\n".utf8)) }
                 Thread.sleep(forTimeInterval: 0.5)
             }
         }
@@ -78,8 +86,7 @@ public final class FrameIndexFollower: @unchecked Sendable {
         let consumer = try KafkaConsumer(config: config, groupID: "tally-serve-index", reportEndOfPartition: true)
         defer { consumer.close() }
         try consumer.assign((0..<Int32(count)).map { p in (topic, p, stored[p].map(KafkaOffset.exact) ?? .beginning) })
-        var atEnd = Set<Int32>()
-        update { $0.partitions = count; $0.caughtUp = false }
+        update { $0.partitions = count }
         let batch = KafkaRecordBatch(capacity: 2048)
         var lastPartitionCheck = Date()
         while !isStopping {
@@ -88,18 +95,19 @@ public final class FrameIndexFollower: @unchecked Sendable {
             if let error = batch.errors.first(where: { !$0.isRetriable }) { throw error }
             if !batch.isEmpty {
                 try index.apply(batch.map { FrameIndex.Record(partition: $0.partition, offset: $0.offset, value: Array($0.value)) })
-                for record in batch { atEnd.remove(record.partition) }
             }
-            for end in batch.partitionEnds { atEnd.insert(end.partition) }
-            let caughtUp = atEnd.count == count
+            let ends = batch.partitionEnds.map(\.partition)
             update { status in
                 status.batches += batch.isEmpty ? 0 : 1
-                if caughtUp { status.caughtUp = true }
                 status.lastError = nil
+                reachedEnd.formUnion(ends)
+                if reachedEnd.count >= count { status.caughtUp = true }
             }
             if Date().timeIntervalSince(lastPartitionCheck) > 5 {
                 lastPartitionCheck = Date()
-                if let now = try admin.partitionCount(of: topic), now != count { return }  // reassign with the new partitions
+                // Partitions are only ever added. A metadata answer that fails or times out
+                // (a loaded broker) is no reason to drop this session and start over.
+                if let now = try? admin.partitionCount(of: topic), now > count { return }  // reassign with the new partitions
             }
         }
     }

@@ -130,22 +130,31 @@ struct Served {
     let process: Process
     let url: String
 
-    init(process: Process, url: String) { self.process = process; self.url = url }
+    let log: URL?
+
+    init(process: Process, url: String) { self.process = process; self.url = url; self.log = nil }
 
     init(config: String, directory: URL) throws {
         let log = directory.appendingPathComponent("serve-\(UUID().uuidString).log")
+        self.log = log
         process = try TallyProcess.start(["serve", "--config", config, "--listen", "127.0.0.1:0"], log: log)
         do { url = try ServeProcess.waitForURL(log: log, process: process) } catch { process.terminate(); throw error }
     }
 
     /// Waits for `/readyz` (the index has read the frames topic to its end); returns `/metrics`.
+    /// On failure, names the last `/readyz` answer and the service's own log.
     func untilReady(timeout: TimeInterval = 180) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
+        var last = ""
         while Date() < deadline {
-            if try await HTTP.get(url + "/readyz").status == 200 { return try await HTTP.get(url + "/metrics").body }
+            let ready = try await HTTP.get(url + "/readyz")
+            if ready.status == 200 { return try await HTTP.get(url + "/metrics").body }
+            last = ready.body
             try await Task.sleep(nanoseconds: 50_000_000)
         }
-        throw ServeProcess.ServeFailure(log: "not ready within \(timeout) s")
+        let metrics = (try? await HTTP.get(url + "/metrics").body) ?? ""
+        let text = log.flatMap { try? String(contentsOf: $0, encoding: .utf8) } ?? ""
+        throw ServeProcess.ServeFailure(log: "not ready within \(timeout) s; last /readyz: \(last)\nmetrics:\n\(metrics)\nlog:\n\(text)")
     }
 
     func stop() {
