@@ -1,4 +1,5 @@
 import Foundation
+import TallyCore
 import TallyKafka
 
 /// Follows the frames topic into a `FrameIndex` on a thread of its own, for as long as the
@@ -14,6 +15,8 @@ public final class FrameIndexFollower: @unchecked Sendable {
         public var partitions = 0
         public var batches = 0
         public var lastError: String?
+        /// Per non-empty batch: indexing it and committing the transaction (with its offsets).
+        public var commitLatency = LatencyHistogram()
     }
 
     let index: FrameIndex
@@ -93,12 +96,16 @@ public final class FrameIndexFollower: @unchecked Sendable {
             try consumer.poll(into: batch, timeoutMs: 200)
             defer { batch.release() }
             if let error = batch.errors.first(where: { !$0.isRetriable }) { throw error }
+            var applyNanos: UInt64?
             if !batch.isEmpty {
+                let started = DispatchTime.now().uptimeNanoseconds
                 try index.apply(batch.map { FrameIndex.Record(partition: $0.partition, offset: $0.offset, value: Array($0.value)) })
+                applyNanos = DispatchTime.now().uptimeNanoseconds - started
             }
             let ends = batch.partitionEnds.map(\.partition)
             update { status in
                 status.batches += batch.isEmpty ? 0 : 1
+                if let applyNanos { status.commitLatency.record(nanos: applyNanos) }
                 status.lastError = nil
                 reachedEnd.formUnion(ends)
                 if reachedEnd.count >= count { status.caughtUp = true }

@@ -36,6 +36,8 @@ public final class RaterService {
     public internal(set) var offsetResets = 0
     public internal(set) var consumerErrors = 0
     var reportedConsumerErrors = Set<String>()
+    /// Close and commit latency per batch, for `/metrics` (RaterService+Observation.swift).
+    var latencies = BatchLatencies()
 
     public convenience init(config: ServiceConfig, metrics: MetricsConfig, pricer: WindowPricer) throws {
         try self.init(config: config, metrics: metrics) { _ in pricer }
@@ -179,7 +181,7 @@ public final class RaterService {
             if batchFull || now - batchStart >= Int64(config.batchMillis) || stopping || allAtEnd {
                 let endOfInput = options.untilDrained && allAtEnd
                 let t0 = WallClock.monotonicMillis()
-                let messages = try rater.commitBatch(wallNow: WallClock.now(), endOfInput: endOfInput)
+                let messages = try commitTimed(wallNow: WallClock.now(), endOfInput: endOfInput)
                 let t1 = WallClock.monotonicMillis()
                 try send(messages)
                 timing["commit", default: 0] += t1 - t0

@@ -41,7 +41,7 @@ struct RunCommand: ParsableCommand {
         let printProgress = progress
         let snapshot = RaterMetricsSnapshot()
         options.progress = { counters, open in
-            snapshot.update(counters: counters, openWindows: open, positions: service.rater.positions)
+            snapshot.update(service.observe())
             if printProgress {
                 FileHandle.standardError.write(Data("tally: \(counters.recordsIn) records, \(counters.samplesFolded) samples folded, \(open) open windows, \(counters.framesEmitted) frames\n".utf8))
             }
