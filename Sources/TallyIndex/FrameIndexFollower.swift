@@ -29,6 +29,8 @@ public final class FrameIndexFollower: @unchecked Sendable {
     /// sessions, so a restarted session never makes a caught-up service unready again.
     private var reachedEnd = Set<Int32>()
     private var thread: Thread?
+    /// Where broker and index errors are named (once per distinct error); set before `start`.
+    public var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
     private let finished = DispatchSemaphore(value: 0)
 
     public init(index: FrameIndex, topic: String, kafka: KafkaConfig) {
@@ -68,7 +70,7 @@ public final class FrameIndexFollower: @unchecked Sendable {
                 let repeated = current.lastError == message
                 update { $0.lastError = message }
                 // Named once per distinct error in the service's log; retried either way.
-                if !repeated { FileHandle.standardError.write(Data("tally serve: frame index: \(message) (retrying)\n".utf8)) }
+                if !repeated { log("tally serve: frame index: \(message) (retrying)") }
                 Thread.sleep(forTimeInterval: 0.5)
             }
         }

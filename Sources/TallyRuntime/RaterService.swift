@@ -15,6 +15,8 @@ public final class RaterService {
         public var progress: ((Counters, Int) -> Void)?
         /// Where operational decisions and consumer problems are reported (offset resets…).
         public var log: (String) -> Void = { _ in }
+        /// Each rule event folded from the rule log while running (a rule change picked up live).
+        public var ruleEvent: ((_ bytes: [UInt8], _ offset: Int64, _ outcome: RuleEventOutcome) -> Void)?
         public init(untilDrained: Bool = false) { self.untilDrained = untilDrained }
     }
 
@@ -155,7 +157,9 @@ public final class RaterService {
                 for record in batch {
                     let topic = record.topic
                     if let ruleLog, topic == config.rulesTopic {
-                        ruleLog.apply(eventBytes: Array(record.value), offset: record.offset)
+                        let bytes = Array(record.value)
+                        let outcome = ruleLog.apply(eventBytes: bytes, offset: record.offset)
+                        options.ruleEvent?(bytes, record.offset, outcome)
                         continue
                     }
                     atEnd["\(topic)/\(record.partition)"] = false
@@ -248,10 +252,10 @@ extension RaterService {
         switch try rater.receiveCorrection(bytes, offset: offset) {
         case .passedOver: break
         case .malformed(let why):
-            FileHandle.standardError.write(Data("tally run: \(config.correctionsTopic) offset \(offset) passed over: \(why)\n".utf8))
+            senderLog.sink("tally run: \(config.correctionsTopic) offset \(offset) passed over: \(why)")
         case .executed(let receipt):
-            FileHandle.standardError.write(Data(("tally run: replay \(receipt.replayId) part \(receipt.part + 1)/\(receipt.parts): "
-                + "\(receipt.corrected.count) correction(s), \(receipt.skipped.count) skipped\n").utf8))
+            senderLog.sink("tally run: replay \(receipt.replayId) part \(receipt.part + 1)/\(receipt.parts): "
+                + "\(receipt.corrected.count) correction(s), \(receipt.skipped.count) skipped")
         }
     }
 }
