@@ -54,7 +54,7 @@ let package = Package(
         ], swiftSettings: v5),
         .executableTarget(name: "tally-bench", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyRuntime",
-            "TallyTestSupport", "TallyCrypto",
+            "TallyTestSupport", "TallyCrypto", "TallyIndex", "TallyService",
         ], path: "tools/bench", swiftSettings: v5),
 
         .testTarget(name: "TallyCoreTests", dependencies: [
