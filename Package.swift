@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Already in the graph through Hummingbird; named here for `Logging` (structured logs).
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
     ],
     targets: [
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
@@ -33,6 +35,7 @@ let package = Package(
         .target(name: "TallyEngine", dependencies: ["TallyCore", "TallyWire"], swiftSettings: v5),
         .target(name: "TallyRuntime", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyCrypto", "CLMDB", "Yams",
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         // The frame index of `tally serve`: LMDB, fed from the frames topic.
         .target(name: "TallyIndex", dependencies: ["TallyCore", "TallyWire", "TallyKafka", "TallyLMDB"], swiftSettings: v5),
@@ -40,16 +43,18 @@ let package = Package(
         .target(name: "TallyService", dependencies: [
             "TallyCore", "TallyWire", "TallyRuntime", "TallyIndex", "TallyKafka", "TallyCrypto", "TallyEngine",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         .target(name: "TallyTestSupport", dependencies: ["TallyCore", "TallyWire", "TallyKafka"], swiftSettings: v5),
         .executableTarget(name: "tally", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyRuntime",
             "TallyService", "TallyCrypto",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         .executableTarget(name: "tally-bench", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyRuntime",
-            "TallyTestSupport", "TallyCrypto",
+            "TallyTestSupport", "TallyCrypto", "TallyIndex", "TallyService",
         ], path: "tools/bench", swiftSettings: v5),
 
         .testTarget(name: "TallyCoreTests", dependencies: [
@@ -64,6 +69,7 @@ let package = Package(
         .testTarget(name: "ServiceTests", dependencies: [
             "TallyCore", "TallyWire", "TallyRuntime", "TallyService", "TallyTestSupport", "TallyIndex", "TallyKafka", "TallyCrypto",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyTestSupport", "TallyRuntime", "TallyCrypto", "tally",

@@ -51,6 +51,10 @@ public final class FrameIndex: @unchecked Sendable {
     /// Rated data imported through `POST /v2/dataframes`: kept apart from the rater's frames
     /// (never in summaries or bills), in arrival order.
     let imported: LMDBDatabase
+    /// Reprocessing tasks accepted by `POST /v2/task/reprocesses` (each a JSON document), in
+    /// arrival order: kept so that `GET` lists them after a restart. Not derived from the
+    /// frames topic, so a rebuilt index starts without them.
+    let tasks: LMDBDatabase
 
     public init(path: String, mapSizeMiB: Int = 16_384) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -63,6 +67,7 @@ public final class FrameIndex: @unchecked Sendable {
         offsets = try environment.openDatabase(named: "offsets")
         meta = try environment.openDatabase(named: "meta")
         imported = try environment.openDatabase(named: "imported")
+        tasks = try environment.openDatabase(named: "reprocess_tasks")
     }
 
     public func close() { environment.close() }
@@ -184,21 +189,31 @@ public final class FrameIndex: @unchecked Sendable {
     }
 
     /// Appends imported points (each a JSON document) in one transaction.
-    public func appendImported(_ points: [[UInt8]]) throws {
+    public func appendImported(_ points: [[UInt8]]) throws { try append(points, to: imported) }
+
+    /// Every imported point, in arrival order.
+    public func importedPoints() throws -> [[UInt8]] { try all(in: imported) }
+
+    /// Appends reprocessing tasks (each a JSON document) in one transaction.
+    public func appendReprocessTasks(_ documents: [[UInt8]]) throws { try append(documents, to: tasks) }
+
+    /// Every reprocessing task stored, in arrival order.
+    public func reprocessTasks() throws -> [[UInt8]] { try all(in: tasks) }
+
+    private func append(_ documents: [[UInt8]], to database: LMDBDatabase) throws {
         try environment.write { txn in
-            var next = try txn.statistics(imported).entries
-            for point in points {
-                try txn.put(imported, key: FrameIndexKeys.time(Int64(next)), value: point)
+            var next = try txn.statistics(database).entries
+            for document in documents {
+                try txn.put(database, key: FrameIndexKeys.time(Int64(next)), value: document)
                 next += 1
             }
         }
     }
 
-    /// Every imported point, in arrival order.
-    public func importedPoints() throws -> [[UInt8]] {
+    private func all(in database: LMDBDatabase) throws -> [[UInt8]] {
         try environment.read { txn in
             var out: [[UInt8]] = []
-            try txn.forEach(in: imported) { entry in out.append(Array(entry.value)); return true }
+            try txn.forEach(in: database) { entry in out.append(Array(entry.value)); return true }
             return out
         }
     }

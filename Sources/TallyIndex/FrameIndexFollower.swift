@@ -1,4 +1,5 @@
 import Foundation
+import TallyCore
 import TallyKafka
 
 /// Follows the frames topic into a `FrameIndex` on a thread of its own, for as long as the
@@ -14,6 +15,8 @@ public final class FrameIndexFollower: @unchecked Sendable {
         public var partitions = 0
         public var batches = 0
         public var lastError: String?
+        /// Per non-empty batch: indexing it and committing the transaction (with its offsets).
+        public var commitLatency = LatencyHistogram()
     }
 
     let index: FrameIndex
@@ -26,6 +29,8 @@ public final class FrameIndexFollower: @unchecked Sendable {
     /// sessions, so a restarted session never makes a caught-up service unready again.
     private var reachedEnd = Set<Int32>()
     private var thread: Thread?
+    /// Where broker and index errors are named (once per distinct error); set before `start`.
+    public var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
     private let finished = DispatchSemaphore(value: 0)
 
     public init(index: FrameIndex, topic: String, kafka: KafkaConfig) {
@@ -65,7 +70,7 @@ public final class FrameIndexFollower: @unchecked Sendable {
                 let repeated = current.lastError == message
                 update { $0.lastError = message }
                 // Named once per distinct error in the service's log; retried either way.
-                if !repeated { FileHandle.standardError.write(Data("tally serve: frame index: \(message) (retrying)\n".utf8)) }
+                if !repeated { log("tally serve: frame index: \(message) (retrying)") }
                 Thread.sleep(forTimeInterval: 0.5)
             }
         }
@@ -94,12 +99,16 @@ public final class FrameIndexFollower: @unchecked Sendable {
             try consumer.poll(into: batch, timeoutMs: 200)
             defer { batch.release() }
             if let error = batch.errors.first(where: { !$0.isRetriable }) { throw error }
+            var applyNanos: UInt64?
             if !batch.isEmpty {
+                let started = DispatchTime.now().uptimeNanoseconds
                 try index.apply(batch.map { FrameIndex.Record(partition: $0.partition, offset: $0.offset, value: Array($0.value)) })
+                applyNanos = DispatchTime.now().uptimeNanoseconds - started
             }
             let ends = batch.partitionEnds.map(\.partition)
             update { status in
                 status.batches += batch.isEmpty ? 0 : 1
+                if let applyNanos { status.commitLatency.record(nanos: applyNanos) }
                 status.lastError = nil
                 reachedEnd.formUnion(ends)
                 if reachedEnd.count >= count { status.caughtUp = true }

@@ -15,6 +15,8 @@ public final class RaterService {
         public var progress: ((Counters, Int) -> Void)?
         /// Where operational decisions and consumer problems are reported (offset resets…).
         public var log: (String) -> Void = { _ in }
+        /// Each rule event folded from the rule log while running (a rule change picked up live).
+        public var ruleEvent: ((_ bytes: [UInt8], _ offset: Int64, _ outcome: RuleEventOutcome) -> Void)?
         public init(untilDrained: Bool = false) { self.untilDrained = untilDrained }
     }
 
@@ -36,6 +38,8 @@ public final class RaterService {
     public internal(set) var offsetResets = 0
     public internal(set) var consumerErrors = 0
     var reportedConsumerErrors = Set<String>()
+    /// Close and commit latency per batch, for `/metrics` (RaterService+Observation.swift).
+    var latencies = BatchLatencies()
 
     public convenience init(config: ServiceConfig, metrics: MetricsConfig, pricer: WindowPricer) throws {
         try self.init(config: config, metrics: metrics) { _ in pricer }
@@ -153,7 +157,9 @@ public final class RaterService {
                 for record in batch {
                     let topic = record.topic
                     if let ruleLog, topic == config.rulesTopic {
-                        ruleLog.apply(eventBytes: Array(record.value), offset: record.offset)
+                        let bytes = Array(record.value)
+                        let outcome = ruleLog.apply(eventBytes: bytes, offset: record.offset)
+                        options.ruleEvent?(bytes, record.offset, outcome)
                         continue
                     }
                     atEnd["\(topic)/\(record.partition)"] = false
@@ -179,7 +185,7 @@ public final class RaterService {
             if batchFull || now - batchStart >= Int64(config.batchMillis) || stopping || allAtEnd {
                 let endOfInput = options.untilDrained && allAtEnd
                 let t0 = WallClock.monotonicMillis()
-                let messages = try rater.commitBatch(wallNow: WallClock.now(), endOfInput: endOfInput)
+                let messages = try commitTimed(wallNow: WallClock.now(), endOfInput: endOfInput)
                 let t1 = WallClock.monotonicMillis()
                 try send(messages)
                 timing["commit", default: 0] += t1 - t0
@@ -246,10 +252,10 @@ extension RaterService {
         switch try rater.receiveCorrection(bytes, offset: offset) {
         case .passedOver: break
         case .malformed(let why):
-            FileHandle.standardError.write(Data("tally run: \(config.correctionsTopic) offset \(offset) passed over: \(why)\n".utf8))
+            senderLog.sink("tally run: \(config.correctionsTopic) offset \(offset) passed over: \(why)")
         case .executed(let receipt):
-            FileHandle.standardError.write(Data(("tally run: replay \(receipt.replayId) part \(receipt.part + 1)/\(receipt.parts): "
-                + "\(receipt.corrected.count) correction(s), \(receipt.skipped.count) skipped\n").utf8))
+            senderLog.sink("tally run: replay \(receipt.replayId) part \(receipt.part + 1)/\(receipt.parts): "
+                + "\(receipt.corrected.count) correction(s), \(receipt.skipped.count) skipped")
         }
     }
 }

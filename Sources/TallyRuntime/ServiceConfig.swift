@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TallyEngine
 import TallyWire
 import Yams
@@ -85,6 +86,10 @@ public struct ServiceConfig: Sendable {
     public var indexPath = "tally-index"
     /// `tally run`: HOST:PORT of its /metrics, /healthz and /readyz (`engine.metrics_listen`); nil: off.
     public var metricsListen: String?
+    /// `tally run`/`tally serve`: the log on standard error, `log.format` (text for people,
+    /// json for collectors: one object per line) and `log.level` (swift-log's levels).
+    public var logFormat: LogFormat = .text
+    public var logLevel: Logger.Level = .info
 
     public init(bootstrapServers: String, statePath: String, metricsFile: String, rulesFile: String? = nil) {
         self.bootstrapServers = bootstrapServers
@@ -155,6 +160,7 @@ extension ServiceConfig {
         let rating = try top.section("rating", keys: ratingKeys)
         let replay = try top.section("replay", keys: replayKeys)
         let api = try top.section("api", keys: apiKeys)
+        let logSection = try top.section("log", keys: logKeys)
 
         guard let metrics = try top["metrics"]?.nonEmptyString() else {
             throw document.error("`metrics` (the metrics file) is required")
@@ -199,6 +205,8 @@ extension ServiceConfig {
         config.apiAuth = try api["auth"]?.choice(APIAuthMode.self) ?? config.apiAuth
         config.apiTokensFile = try api["tokens_file"].map { resolve(try $0.nonEmptyString()) }
         config.apiSigningKey = try api["signing_key"].map { resolve(try $0.nonEmptyString()) }
+        config.logFormat = try logSection["format"]?.choice(LogFormat.self) ?? config.logFormat
+        config.logLevel = try logSection["level"]?.choice(Logger.Level.self) ?? config.logLevel
         config.indexPath = resolve(try api["index_path"]?.nonEmptyString() ?? "tally-index")
         if let b = environment["TALLY_BOOTSTRAP"], !b.isEmpty { config.bootstrapServers = b }
         if let s = environment["TALLY_STATE"], !s.isEmpty { config.statePath = s }
@@ -206,7 +214,7 @@ extension ServiceConfig {
     }
 
     // Every key the file may hold, per section: anything else is a typo.
-    static let topKeys: Set<String> = ["kafka", "state", "metrics", "rules", "rating", "engine", "replay", "api"]
+    static let topKeys: Set<String> = ["kafka", "state", "metrics", "rules", "rating", "engine", "replay", "api", "log"]
     static let kafkaKeys: Set<String> = ["bootstrap", "inputs", "frames_topic", "deadletter_topic", "rules_topic",
                                          "frames_partitions", "input_partitions", "create_topics", "properties",
                                          "on_offset_reset", "corrections_topic", "checkpoints_topic"]
@@ -215,6 +223,7 @@ extension ServiceConfig {
     static let ratingKeys: Set<String> = ["currency"]
     static let engineKeys: Set<String> = ["batch_samples", "batch_ms", "stop_timeout_ms", "metrics_listen"]
     static let replayKeys: Set<String> = ["whole_topics"]
+    static let logKeys: Set<String> = ["format", "level"]
     static let apiKeys: Set<String> = ["listen", "auth", "tokens_file", "signing_key", "index_path"]
 
     /// A YAML syntax error with the file, line and column Yams reports.

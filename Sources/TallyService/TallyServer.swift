@@ -1,4 +1,5 @@
 import Hummingbird
+import Logging
 import NIOCore
 import TallyCrypto
 import TallyIndex
@@ -45,6 +46,7 @@ public enum TallyServer {
         var kafka = KafkaConfig(bootstrapServers: config.bootstrapServers)
         for (key, value) in config.kafkaProperties { kafka[key] = value }
         let follower = FrameIndexFollower(index: index, topic: config.framesTopic, kafka: kafka)
+        follower.log = { ServeLog.logger.warning("\($0)") }
         follower.start()
         defer { follower.stop(); index.close() }
         let service = ServiceContext(config: config, configPath: configPath, metrics: metrics, index: index, follower: follower,
@@ -54,9 +56,12 @@ public enum TallyServer {
             configuration: .init(address: .hostname(host, port: port), serverName: "tally"),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port
+                ServeLog.logger.info("tally serve: listening", metadata: ["url": "http://\(host):\(bound)",
+                                                                       "auth": "\(config.apiAuth)", "index": .string(config.indexPath)])
                 onListening("http://\(host):\(bound)")
-            })
+            }, logger: ServeLog.logger)
         try await app.runService()
+        ServeLog.logger.info("tally serve: stopped")
     }
 
     /// `HOST:PORT` → its parts; the error names the value and what was expected.
@@ -74,4 +79,9 @@ public enum TallyServer {
 public struct ListenAddressError: Error, CustomStringConvertible {
     public var value: String
     public var description: String { "listen address '\(value)' is not HOST:PORT (e.g. 127.0.0.1:8889)" }
+}
+
+/// The logger of `tally serve` (handler chosen by `log.format` / `log.level`).
+enum ServeLog {
+    static let logger = Logger(label: "tally.serve")
 }

@@ -6,7 +6,7 @@ import TallyRuntime
 /// `/v2/task/reprocesses` as Tally's replay: after a backdated, forced mapping written through
 /// the hashmap API, a dry run reports each scope's price difference (every m1.small
 /// instance-hour 0.005 more) and publishes nothing; a real one queues a correction command
-/// authored by the caller, which GET lists.
+/// authored by the caller, which GET lists, also after the service restarts.
 @Suite(.serialized) struct ReprocessEndToEndTests {
     @Test func reprocessingIsAReplayDryRunOrApply() async throws {
         let fixture = try EndToEndFixture(extraConfig: "api: {auth: noauth}")
@@ -64,5 +64,13 @@ import TallyRuntime
         #expect(status.body.contains("\"scope_id\":\"ALL\"") && status.body.contains("\"reason\":\"surcharge\""), "\(status.body)")
         let commands = try TopicIO.readAll(topic: "tally.corrections", bootstrapServers: fixture.broker.bootstrapServers)
         #expect(!commands.isEmpty && commands.allSatisfy { String(decoding: $0.value, as: UTF8.self).contains("\"author\":\"unknown\"") })
+
+        // The task list survives a restart of the service (stored in the index's environment).
+        serve.stop()
+        let restarted = try ServeSession(config: fixture.configPath, directory: fixture.directory)
+        defer { restarted.stop() }
+        let afterRestart = try await restarted.request("GET", "/v2/task/reprocesses")
+        #expect(afterRestart.status == 200)
+        #expect(afterRestart.body == status.body, "\(afterRestart.body) vs \(status.body)")
     }
 }

@@ -86,6 +86,10 @@ import FoundationNetworking
         let metricsAfter = try await serve.untilReady()
         #expect(Self.sample("tally_index_records_total", metricsAfter) == Self.sample("tally_index_records_total", metricsBefore))
         #expect(Self.sample("tally_index_frames", metricsAfter) == Double(ledger.latest.count))
+        // One commit-latency observation per batch indexed: some before, none after the restart.
+        RaterMetricsEndToEndTests.checkHistogram("tally_index_commit_duration_seconds", metricsBefore)
+        #expect(Self.sample("tally_index_commit_duration_seconds_count", metricsBefore) == Self.sample("tally_index_batches_total", metricsBefore))
+        #expect(Self.sample("tally_index_commit_duration_seconds_count", metricsAfter) == 0, "\(metricsAfter)")
         #expect(try await HTTP.get(serve.url + "/tally/v1/frames?begin=\(begin)&end=\(end)&revisions=true").body == framesBefore)
 
         // Rebuild: a deleted index is read again from the topic to the same content.

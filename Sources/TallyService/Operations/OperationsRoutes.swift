@@ -32,6 +32,8 @@ enum OperationsRoutes {
                 let status = follower.current
                 text.gauge("tally_index_caught_up", "1 once every frames partition was read to its end.", status.caughtUp ? 1 : 0)
                 text.counter("tally_index_batches_total", "Batches indexed since the start.", Double(status.batches))
+                text.histogram("tally_index_commit_duration_seconds", "Per batch of the frames topic: indexing it and committing (LMDB).",
+                               status.commitLatency)
                 if let lag = try? follower.lag() {
                     text.header("tally_index_consumer_lag", "Records of the frames topic not yet indexed, per partition.", type: "gauge")
                     for (partition, value) in lag.sorted(by: { $0.key < $1.key }) {

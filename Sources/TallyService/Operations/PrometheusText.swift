@@ -1,3 +1,5 @@
+import TallyCore
+
 /// Prometheus text exposition format 0.0.4: `# HELP`, `# TYPE`, then samples.
 struct PrometheusText {
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -18,6 +20,16 @@ struct PrometheusText {
 
     mutating func counter(_ name: String, _ help: String, _ value: Double) {
         header(name, help, type: "counter"); sample(name, value)
+    }
+
+    /// A histogram: cumulative `_bucket{le}` samples, `_sum` (seconds) and `_count`.
+    mutating func histogram(_ name: String, _ help: String, _ histogram: LatencyHistogram) {
+        header(name, help, type: "histogram")
+        for bucket in histogram.cumulativeBuckets {
+            sample(name + "_bucket", labels: ["le": bucket.le], Double(bucket.count))
+        }
+        sample(name + "_sum", histogram.sumSeconds)
+        sample(name + "_count", Double(histogram.count))
     }
 
     static func number(_ value: Double) -> String {

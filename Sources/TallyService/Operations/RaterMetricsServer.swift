@@ -1,25 +1,23 @@
 import Foundation
 import Hummingbird
+import TallyCore
 import TallyEngine
 import TallyKafka
+import TallyRuntime
 
 /// What the rater thread last reported (about every second), read by scrapes on other threads.
 public final class RaterMetricsSnapshot: @unchecked Sendable {
     private let lock = NSLock()
-    private var counters: Counters?
-    private var openWindows = 0
-    private var positions: [PartitionPosition] = []
+    private var observation: RaterObservation?
 
     public init() {}
 
-    /// Called on the rater thread with its counters, open windows and next offsets.
-    public func update(counters: Counters, openWindows: Int, positions: [PartitionPosition]) {
-        lock.withLock { self.counters = counters; self.openWindows = openWindows; self.positions = positions }
+    /// Called on the rater thread with `RaterService.observe()`.
+    public func update(_ observation: RaterObservation) {
+        lock.withLock { self.observation = observation }
     }
 
-    var current: (counters: Counters?, openWindows: Int, positions: [PartitionPosition]) {
-        lock.withLock { (counters, openWindows, positions) }
-    }
+    var current: RaterObservation? { lock.withLock { observation } }
 }
 
 /// `/metrics`, `/healthz` and `/readyz` of `tally run` (`engine.metrics_listen`, off by
@@ -33,12 +31,12 @@ public enum RaterMetricsServer {
         let router = Router()
         router.get("/healthz") { _, _ -> Response in Response.json(#"{"status":"ok"}"#) }
         router.get("/readyz") { _, _ -> Response in
-            snapshot.current.counters == nil
+            snapshot.current == nil
                 ? Response.json(#"{"status":"not ready","reason":"the rater has not completed its first batch"}"#, status: .serviceUnavailable)
                 : Response.json(#"{"status":"ready"}"#)
         }
         router.get("/metrics") { _, _ -> Response in
-            let text = render(snapshot.current, lag: { try lag(of: $0, kafka: kafka) })
+            let text = render(snapshot.current, wallNow: WallClock.now(), lag: { try lag(of: $0, kafka: kafka) })
             return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
@@ -48,10 +46,11 @@ public enum RaterMetricsServer {
         Task.detached { try? await app.run() }
     }
 
-    static func render(_ state: (counters: Counters?, openWindows: Int, positions: [PartitionPosition]),
+    static func render(_ state: RaterObservation?, wallNow: EventTime,
                        lag: ([PartitionPosition]) throws -> [(PartitionPosition, Int64)]) -> String {
         var text = PrometheusText()
-        guard let c = state.counters else { return text.output }
+        guard let state else { return text.output }
+        let c = state.counters
         text.counter("tally_records_in_total", "Input records read.", Double(c.recordsIn))
         text.counter("tally_samples_in_total", "Samples decoded from the inputs.", Double(c.samplesIn))
         text.counter("tally_samples_folded_total", "Samples folded into a window.", Double(c.samplesFolded))
@@ -66,6 +65,14 @@ public enum RaterMetricsServer {
         text.counter("tally_frames_revised_total", "Frames emitted as a later revision.", Double(c.framesRevised))
         text.counter("tally_windows_rating_failed_total", "Windows whose rating failed (price 0, status rating-failed).", Double(c.windowsRatingFailed))
         text.gauge("tally_open_windows", "Windows folded but not yet closed.", Double(state.openWindows))
+        renderClocks(state, wallNow: wallNow, into: &text)
+        text.histogram("tally_commit_duration_seconds", "Per batch: writing and committing the state transaction (LMDB).", state.commitLatency)
+        text.histogram("tally_close_duration_seconds", "Per batch: closing and pricing the windows due.", state.closeLatency)
+        if let book = state.ruleBook {
+            text.header("tally_rule_book_version", "Offset of the last rule event the pricer folded (-1: none); head: hash of the chain.", type: "gauge")
+            text.sample("tally_rule_book_version", labels: ["head": book.head], Double(book.version ?? -1))
+            text.gauge("tally_rule_book_events", "Rule events accepted into the pricer's rule book.", Double(book.acceptedEvents))
+        }
         if let lags = try? lag(state.positions) {
             text.header("tally_consumer_lag", "Input records not yet read, per partition (high watermark − next offset).", type: "gauge")
             for (position, value) in lags {
@@ -73,6 +80,20 @@ public enum RaterMetricsServer {
             }
         }
         return text.output
+    }
+
+    /// Event-time lag: the wall clock minus each partition's event clock, and minus the closing
+    /// clock (their minimum, which windows close on). Absent while a clock is not set.
+    static func renderClocks(_ state: RaterObservation, wallNow: EventTime, into text: inout PrometheusText) {
+        func seconds(_ clock: EventTime) -> Double { Double(wallNow.micros - clock.micros) / 1_000_000 }
+        text.header("tally_partition_event_lag_seconds", "Wall clock minus the partition's event clock (its latest sample time, or idle advance).", type: "gauge")
+        for reading in state.clocks {
+            guard let clock = reading.clock else { continue }
+            text.sample("tally_partition_event_lag_seconds", labels: ["topic": reading.topic, "partition": String(reading.partition)], seconds(clock))
+        }
+        if let closing = state.closingClock {
+            text.gauge("tally_watermark_lag_seconds", "Wall clock minus the closing clock (the minimum of the partition clocks).", seconds(closing))
+        }
     }
 
     static func lag(of positions: [PartitionPosition], kafka: KafkaConfig) throws -> [(PartitionPosition, Int64)] {

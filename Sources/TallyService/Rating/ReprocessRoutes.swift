@@ -11,20 +11,12 @@ import TallyWire
 /// scope, which the rater executes (correction revisions for every window whose price
 /// changed); the author is the caller. With `"dry_run": true` (Tally's extension) nothing is
 /// published and the answer is the replay's report (old and new totals per scope).
-/// GET lists the reprocessings this process accepted (kept in memory: the correction
-/// commands themselves are on the corrections topic).
+/// GET lists the reprocessings accepted, which are stored in the frame index's environment
+/// (ReprocessTask.swift), so they survive a restart; the correction commands themselves are
+/// on the corrections topic.
 enum ReprocessRoutes {
-    struct Task: Sendable {
-        var scope: String
-        var reason: String
-        var start: EventTime
-        var end: EventTime
-        var replayID: String
-        var executed: Bool
-    }
-
     static func register(on router: Router<TallyRequestContext>, service: ServiceContext) {
-        let tasks = Mutex<[Task]>([])
+        let tasks = Mutex<[ReprocessTask]>(ReprocessTask.stored(in: service.index))
         let queue = DispatchQueue(label: "tally.serve.reprocess")
 
         router.post("/v2/task/reprocesses") { request, context -> Response in
@@ -53,10 +45,10 @@ enum ReprocessRoutes {
                                 continue
                             }
                             let outcome = try replay.apply(author: author, reason: reason, waitSeconds: 0)
-                            tasks.withLock {
-                                $0.append(Task(scope: scope ?? "ALL", reason: reason, start: start, end: end,
-                                               replayID: outcome.replayId, executed: outcome.receipts != nil))
-                            }
+                            let task = ReprocessTask(scope: scope ?? "ALL", reason: reason, start: start, end: end,
+                                                     replayID: outcome.replayId, executed: outcome.receipts != nil)
+                            try service.index?.appendReprocessTasks([task.encoded])
+                            tasks.withLock { $0.append(task) }
                         }
                         return reports
                     })

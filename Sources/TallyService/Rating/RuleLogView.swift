@@ -13,6 +13,8 @@ final class RuleLogView: @unchecked Sendable {
     let signer: RuleEventSigner?
     private var reader = RuleLogReader()
     private let queue = DispatchQueue(label: "tally.serve.rule-log")
+    /// Set once the log was read to its end (guarded by `queue`).
+    private var refreshedOnce = false
 
     init(client: RuleLogClient, signer: RuleEventSigner?) {
         self.client = client
@@ -51,9 +53,13 @@ final class RuleLogView: @unchecked Sendable {
     }
 
     private func refresh() throws -> RuleLogState {
+        let live = refreshedOnce
         for record in try client.readEvents(after: reader.state.lastOffset) {
-            reader.apply(bytes: record.bytes, offset: record.offset)
+            let outcome = reader.apply(bytes: record.bytes, offset: record.offset)
+            // After the first read (the history), every event folded is a change picked up live.
+            if live { RuleChangeLog.log(ServeLog.logger, eventBytes: record.bytes, offset: record.offset, outcome: outcome) }
         }
+        refreshedOnce = true
         return reader.state
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import TallyEngine
 import TallyKafka
 import TallyRuntime
@@ -25,10 +26,11 @@ struct RunCommand: ParsableCommand {
         do {
             _ = try readUserFile(config, what: "configuration file")
             let settings = try ServiceConfig.load(path: config)
+            TallyLogging.bootstrap(format: settings.logFormat, level: settings.logLevel)
             _ = try readUserFile(settings.metricsFile, what: "metrics file")
             let metrics = try MetricsConfigLoader.load(contentsOf: settings.metricsFile)
             service = try RaterService(config: settings, metrics: metrics) { store in
-                try PricerFactory.make(config: settings, store: store) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+                try PricerFactory.make(config: settings, store: store) { RunLog.logger.info("\($0)") }
             }
         } catch let failure as CommandFailure {
             throw failure
@@ -37,13 +39,18 @@ struct RunCommand: ParsableCommand {
         }
         StopSignal.install()
         var options = RaterService.Options(untilDrained: untilDrained)
-        options.log = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        // Offset resets, consumer and producer problems, corrections executed.
+        options.log = { RunLog.logger.notice("\($0)") }
+        options.ruleEvent = { RuleChangeLog.log(RunLog.logger, eventBytes: $0, offset: $1, outcome: $2) }
+        RunLog.logger.info("tally run: started", metadata: [
+            "inputs": .string(service.config.inputs.map(\.topic).joined(separator: ",")),
+            "state": .string(service.config.statePath), "bootstrap": .string(service.config.bootstrapServers)])
         let printProgress = progress
         let snapshot = RaterMetricsSnapshot()
         options.progress = { counters, open in
-            snapshot.update(counters: counters, openWindows: open, positions: service.rater.positions)
+            snapshot.update(service.observe())
             if printProgress {
-                FileHandle.standardError.write(Data("tally: \(counters.recordsIn) records, \(counters.samplesFolded) samples folded, \(open) open windows, \(counters.framesEmitted) frames\n".utf8))
+                RunLog.logger.info("tally: \(counters.recordsIn) records, \(counters.samplesFolded) samples folded, \(open) open windows, \(counters.framesEmitted) frames")
             }
         }
         if let listen = service.config.metricsListen {
@@ -51,7 +58,7 @@ struct RunCommand: ParsableCommand {
             for (key, value) in service.config.kafkaProperties { kafka[key] = value }
             do {
                 try RaterMetricsServer.start(listen: listen, snapshot: snapshot, kafka: kafka) { url in
-                    FileHandle.standardError.write(Data("tally run: metrics on \(url)\n".utf8))
+                    RunLog.logger.info("tally run: metrics on \(url)")
                 }
             } catch { throw CommandFailure("engine.metrics_listen: \(error)") }
         }
@@ -62,9 +69,11 @@ struct RunCommand: ParsableCommand {
             // Exit at once: releasing the service would destroy its Kafka clients, which
             // waits for an unresponsive broker (up to socket.timeout.ms) — what matters is
             // durable already (state and outbox are committed in LMDB).
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            RunLog.logger.error("Error: \(error)")
             Foundation.exit(1)
         }
+        RunLog.logger.info("tally run: stopped cleanly", metadata: [
+            "records_in": "\(counters.recordsIn)", "frames_out": "\(counters.framesEmitted)", "open_windows": "\(service.rater.openWindows)"])
         print("tally: stopped cleanly")
         for (name, value) in counters.rows { print("\(name) \(value)") }
         print("open_windows \(service.rater.openWindows)")
@@ -78,4 +87,10 @@ struct RunCommand: ParsableCommand {
         for (phase, nanos) in service.rater.phaseNanos { timing["commit." + phase] = Int64(nanos / 1_000_000) }
         print("timing_ms " + timing.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
     }
+}
+
+/// The logger of `tally run` (handler chosen by `log.format` / `log.level` once the
+/// configuration is read).
+enum RunLog {
+    static let logger = Logger(label: "tally.run")
 }

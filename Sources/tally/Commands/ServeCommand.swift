@@ -15,6 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let settings: ServiceConfig
         do { settings = try ServiceConfig.load(path: config) } catch { throw CommandFailure("\(error)") }
+        TallyLogging.bootstrap(format: settings.logFormat, level: settings.logLevel)
         do {
             try await TallyServer.run(config: settings, configPath: config, listen: listen) { url in
                 // One line on stdout that scripts and tests read to find the service.

@@ -1,0 +1,19 @@
+import TallyCore
+import TallyIndex
+import TallyRuntime
+
+/// What `GET /v2/summary` computes for a caller's scopes, without HTTP: `tally-bench summary`
+/// times exactly this (the index read and the grouping), so its figures are the route's.
+public enum SummaryComputation {
+    public struct Row: Sendable {
+        public var groups: [String?]
+        public var rate: String
+    }
+
+    public static func rows(index: FrameIndex, scopes: Set<String>, begin: EventTime, end: EventTime,
+                            groupby: [String]) throws -> [Row] {
+        let frames = try index.frames(scopes: scopes, from: begin, to: end)
+        let summary = RatedSummary(frames: frames, begin: begin, end: end, groupby: groupby, filters: [:])
+        return summary.rows.map { Row(groups: $0.groups, rate: $0.rate.canonicalText) }
+    }
+}
