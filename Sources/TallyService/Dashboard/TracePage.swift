@@ -24,18 +24,18 @@ enum TracePage {
             let quantity = (object["quantity"] as? String).flatMap(ExactDecimal.init) ?? .zero
             let price = (object["price"] as? String).flatMap(ExactDecimal.init) ?? .zero
             let revision = object["revision"] as? Int ?? 0
-            let rules = object["rules"] as? [String: Any]
+            let book = object["rule_book"] as? [String: Any]
             rows.append([HTMLPage.num("revision-\(revision)", String(revision)),
                          HTMLPage.num("quantity-\(revision)", quantity.canonicalText),
                          HTMLPage.num("price-\(revision)", price.canonicalText) + " " + HTMLPage.escape(object["currency"] as? String ?? ""),
                          previous.map { HTMLPage.num("delta-\(revision)", (price - $0.price).canonicalText) } ?? "first",
                          previous.map { (quantity - $0.quantity).canonicalText } ?? "",
                          HTMLPage.escape(object["status"] as? String ?? ""),
-                         HTMLPage.escape(rules.map { "version \($0["version"] ?? "?")" } ?? ""),
+                         HTMLPage.escape(book.map { "version \($0["version"].map { "\($0)" } ?? "?")" } ?? ""),
                          "<details><summary>JSON</summary><code>\(HTMLPage.escape(String(decoding: bytes, as: UTF8.self)))</code></details>"])
             previous = (quantity, price)
         }
-        body += "<h2>Revisions</h2>" + HTMLPage.table(["revision", "quantity", "price", "price delta", "quantity delta", "status", "rules", "frame"], rows)
+        body += "<h2>Revisions</h2>" + HTMLPage.table(["revision", "quantity", "price", "price delta", "quantity delta", "status", "rule book", "frame"], rows)
         body += "<h2>Arithmetic</h2><pre>" + FrameTrace.arithmeticLines(trace.latest["rating"]).map(HTMLPage.escape).joined(separator: "\n") + "</pre>"
         body += "<h2>Rule events that priced it</h2>" + HTMLPage.table(["rule", "version", "operation", "author", "reason", "recorded", "in force from"],
             trace.rules.flatMap { rule in rule.events.map { e in
