@@ -32,8 +32,11 @@ import TallyRuntime
         while try await serve.request("GET", "/readyz").status != 200 && Date() < deadline { try await Task.sleep(nanoseconds: 100_000_000) }
 
         // Trace: a reader gets their frame's, and 404 for another project's.
-        let myFrame = try #require(ledger.latest.values.first { $0.scope == mine }).frameId
-        let theirFrame = try #require(ledger.latest.values.first { $0.scope == theirs }).frameId
+        // Instance frames: a mapping prices them, so their trace names rule events.
+        func instanceFrame(_ scope: String) throws -> String {
+            try #require(ledger.latest.values.filter { $0.scope == scope && $0.metric == "instance" }.map(\.frameId).min())
+        }
+        let (myFrame, theirFrame) = (try instanceFrame(mine), try instanceFrame(theirs))
         let trace = try await serve.request("GET", "/tally/v1/trace/\(myFrame)", headers: reader)
         let traced = try Self.object(trace.body)
         #expect(trace.status == 200 && traced["frame_id"] as? String == myFrame, "\(trace.body)")
