@@ -1,5 +1,8 @@
 # The front door: `make demo` and `make test` install what is missing first.
 SWIFT ?= swift
+# The demo ends by serving the API and the dashboard over its data (Ctrl-C stops it);
+# `make demo DEMO_ARGS=` only prints.
+DEMO_ARGS ?= --serve 127.0.0.1:8889
 .PHONY: setup build demo test bench clean
 
 setup:

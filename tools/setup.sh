@@ -2,13 +2,15 @@
 # Installs what Tally needs on a fresh Debian 12 machine with Swift, and nothing
 # that is already there: the C libraries (librdkafka, LMDB, Lua 5.4, libcrypto), kcat for the
 # benchmark's reference reader, the pinned test broker (noida-db 0.2.3) and
-# CloudKitty's own client (python-cloudkittyclient 6.2.0) for the API tests.
+# CloudKitty's own client (python-cloudkittyclient 6.2.0) for the API tests, and
+# headless Chromium for the dashboard's browser tests.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need=()
-for pkg in librdkafka-dev liblmdb-dev liblua5.4-dev libssl-dev kcat pkg-config; do
+# chromium: the dashboard's browser tests drive it headless (--dump-dom, --screenshot).
+for pkg in librdkafka-dev liblmdb-dev liblua5.4-dev libssl-dev kcat pkg-config chromium; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

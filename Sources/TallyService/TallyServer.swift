@@ -17,6 +17,8 @@ public enum TallyServer {
         case .noauth: router.add(middleware: NoAuthMiddleware())
         case .token: router.add(middleware: TokenAuthMiddleware(tokens: TokenTable(store: TokenStore(path: service.config.tokensFile))))
         }
+        // Before every route: Hummingbird applies a middleware only to the routes added after it.
+        DashboardRoutes.register(on: router, service: service)
         VersionsRoutes.register(on: router, service: service)
         ReportV1Routes.register(on: router, service: service)
         SummaryV2Routes.register(on: router, service: service)
@@ -30,6 +32,7 @@ public enum TallyServer {
         RatingRoutes.register(on: router, rules: rules)
         HashmapRoutes.register(on: router, rules: rules)
         ReprocessRoutes.register(on: router, service: service)
+        AuditRoutes.register(on: router, service: service, rules: rules)
         return router
     }
 

@@ -7,7 +7,7 @@ struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Rate a day of simulated usage through an embedded broker and print a bill per project.",
-        discussion: "With --serve, the demo ends by serving the API (CloudKitty's and Tally's, noauth) over its broker until SIGTERM/SIGINT, and prints its URL.")
+        discussion: "With --serve (the default of `make demo`), the demo ends by serving the API (CloudKitty's and Tally's, noauth) and the dashboard over its broker until SIGTERM/SIGINT, and prints the URLs of the bills, the rule log and the corrected charge.")
 
     @Option(name: .long, help: "After the demo, serve the API on HOST:PORT (port 0 picks one) until SIGTERM/SIGINT.")
     var serve: String?
@@ -33,6 +33,8 @@ struct DemoCommand: ParsableCommand {
                     print("tally demo: the API is running at \(url) (noauth) until Ctrl-C, e.g.")
                     print("  cloudkitty --os-auth-type cloudkitty-noauth --os-endpoint \(url) summary get -g project_id -g type")
                     print("tally serve: listening on \(url)")
+                    print("tally demo: open the dashboard in a browser: \(url)/")
+                    for line in DashboardLinks.lines(baseURL: url, config: config) { print(line) }
                     fflush(stdout)
                 }
             } catch { outcome.error = error }

@@ -1,0 +1,90 @@
+import Hummingbird
+import TallyCore
+import TallyIndex
+import TallyKafka
+import TallyRuntime
+
+/// Overview: cost over time stacked by service (hour, day or month buckets, UTC), for one
+/// project or every visible one; the period's total per currency and how complete it is;
+/// the top resources; dead letters and the frame index's lag (admins). Built from the frame
+/// index, with the same `UsageReport` as `/tally/v1/report`, so the total is the API's.
+enum OverviewPage {
+    static func render(_ request: Request, principal: Principal, service: ServiceContext) throws -> Response {
+        let period = try QueryPeriod(request)
+        let project = request.query("project")
+        let bucket = request.query("bucket") ?? "day"
+        let prefix = ["hour": 13, "day": 10, "month": 7][bucket]
+        guard let prefix else { throw APIError.badRequest("bucket must be hour, day or month, not '\(bucket)'") }
+        if let project, !principal.maySee(project: project) { throw APIError(.forbidden, "Access was denied to project \(project).") }
+        let frames = try service.requireIndex().frames(scopes: VisibleScopes.of(principal, asked: project.map { [$0] }),
+                                                       from: period.begin, to: period.end)
+        let report = UsageReport(ledger: ReportRoutes.ledger(frames), from: period.begin, to: period.end, scope: project)
+
+        var chart = StackedBarChart(buckets: [], series: [], values: [:])
+        var byResource: [String: (scope: String, price: ExactSum, currency: String)] = [:]
+        for frame in frames {
+            let key = String(Timestamps.iso8601(frame.windowStart).prefix(prefix))
+            chart.values[key, default: [:]][frame.service, default: ExactSum()].add(frame.price)
+            byResource[frame.resource, default: (frame.scope, ExactSum(), frame.currency)].price.add(frame.price)
+        }
+        chart.buckets = chart.values.keys.sorted()
+        chart.series = Set(frames.map(\.service)).sorted()
+
+        var body = filterForm(period: period, project: project, bucket: bucket, principal: principal)
+        body += "<h2>Total</h2><p>"
+        body += report.totals.map { HTMLPage.num("total-\($0.currency)", $0.price.canonicalText) + " \(HTMLPage.escape($0.currency)) (\($0.frames) frames)" }
+            .joined(separator: "; ")
+        if report.totals.isEmpty { body += HTMLPage.num("total-none", "0") + " (no frames in this period)" }
+        body += "</p><p class=\"note\" data-completeness>\(HTMLPage.escape(report.completeness))</p>"
+        body += "<h2>Cost per \(bucket), by service</h2>" + chart.svg()
+        let rows = chart.buckets.map { b in
+            [HTMLPage.escape(b)] + chart.series.map { s in HTMLPage.num("bucket-\(b)-\(s)", (chart.values[b]?[s] ?? ExactSum()).canonicalText) }
+        }
+        body += "<details><summary>Figures</summary>" + HTMLPage.table(["\(bucket) (UTC)"] + chart.series, rows) + "</details>"
+        // Ranking only: the shown figures are the exact sums.
+        let rank = byResource.mapValues { ExactDecimal($0.price.canonicalText) ?? .zero }
+        let top = byResource.sorted { a, b in rank[a.key] == rank[b.key] ? a.key < b.key : rank[b.key]! < rank[a.key]! }.prefix(10)
+        body += "<h2>Top resources</h2>" + HTMLPage.table(["resource", "project", "price"], top.map { resource, value in
+            [HTMLPage.escape(resource),
+             "<a href=\"/?page=project&amp;project=\(HTMLPage.query(value.scope))&amp;begin=\(HTMLPage.query(Timestamps.iso8601(period.begin)))&amp;end=\(HTMLPage.query(Timestamps.iso8601(period.end)))\">\(HTMLPage.escape(value.scope))</a>",
+             HTMLPage.num("resource-\(resource)", value.price.canonicalText) + " " + HTMLPage.escape(value.currency)]
+        })
+        if principal.isAdmin { body += operations(service) }
+        return HTMLPage.response(title: "Overview", principal: principal, body: body)
+    }
+
+    static func filterForm(period: QueryPeriod, project: String?, bucket: String, principal: Principal, page: String = "overview") -> String {
+        let projects = principal.isAdmin ? "" : " (yours: \(principal.projects.sorted().joined(separator: ", ")))"
+        return """
+            <form class="inline" method="get" action="/"><input type="hidden" name="page" value="\(page)">
+            <label>begin <input name="begin" value="\(HTMLPage.escape(Timestamps.iso8601(period.begin)))"></label>
+            <label>end <input name="end" value="\(HTMLPage.escape(Timestamps.iso8601(period.end)))"></label>
+            <label>project\(HTMLPage.escape(projects)) <input name="project" value="\(HTMLPage.escape(project ?? ""))"></label>
+            \(page == "overview" ? "<label>bucket <select name=\"bucket\">" + ["hour", "day", "month"].map { "<option\($0 == bucket ? " selected" : "")>\($0)</option>" }.joined() + "</select></label>" : "")
+            <button>Show</button></form>
+            """
+    }
+
+    /// Dead letters (records on the dead-letter topic, from its watermarks) and the frame
+    /// index's lag behind the frames topic.
+    static func operations(_ service: ServiceContext) -> String {
+        var html = "<h2>Operations</h2><ul>"
+        do {
+            let admin = try KafkaAdmin(config: KafkaConfig(bootstrapServers: service.config.bootstrapServers))
+            var dead: Int64 = 0
+            for p in 0..<Int32(try admin.partitionCount(of: service.config.deadLetterTopic) ?? 0) {
+                let marks = try admin.watermarks(topic: service.config.deadLetterTopic, partition: p)
+                dead += marks.high - marks.low
+            }
+            html += "<li>dead letters on \(HTMLPage.escape(service.config.deadLetterTopic)): \(HTMLPage.num("dead-letters", String(dead)))</li>"
+        } catch {
+            html += "<li class=\"error\">dead letters unavailable: \(HTMLPage.escape("\(error)"))</li>"
+        }
+        if let follower = service.follower {
+            let lag = (try? follower.lag()).map { $0.values.reduce(0, +) }
+            html += "<li>frame index lag: \(lag.map { HTMLPage.num("index-lag", String($0)) } ?? "unknown") record(s)"
+                + (follower.current.caughtUp ? "" : " (catching up)") + "</li>"
+        }
+        return html + "</ul>"
+    }
+}
