@@ -13,17 +13,12 @@ extension RuleEvent {
     }
 
     /// The canonical bytes, as published (`includingHash`) or hashed (without): the
-    /// UTF-8 of `canonicalJSON(includingHash:).text`, written without building the tree's
-    /// dictionaries (this runs for every event folded).
+    /// UTF-8 of `canonicalJSON(includingHash:).text`, written directly without a tree
+    /// (this runs for every event folded; RuleEvent+CanonicalWriter.swift).
     public func canonicalBytes(includingHash: Bool = true) -> [UInt8] {
-        var members = topMembers(includingHash: includingHash)
-        members.nested["change"] = change.canonicalPairs
-        if includingHash, let signature {
-            members.nested["signature"] = ["key": .string(signature.key), "value": .string(signature.value)]
-        }
         var out: [UInt8] = []
         out.reserveCapacity(512)
-        members.write(into: &out)
+        writeCanonical(includingHash: includingHash, into: &out)
         return out
     }
 

@@ -202,10 +202,12 @@ extension RuleLogState {
         case .script(let s): set.scripts = [s]
         case .group, .service, .field: return
         }
-        do { _ = try RuleBook(validating: set) } catch let invalid as RuleSetValidationError {
-            throw Rejection(.invalidRule, invalid.problems.map(\.message).joined(separator: "; "))
-        } catch {
-            throw Rejection(.invalidRule, "\(error)")
+        // What `RuleBook(validating:)` checks, without building a book: a one-rule set has no
+        // pair to clash (the clash index below does that against the state).
+        var checker = RuleSetChecker(set)
+        checker.checkAll(liveDuplicates: false)
+        if !checker.problems.isEmpty {
+            throw Rejection(.invalidRule, checker.problems.map(\.message).joined(separator: "; "))
         }
         guard let key = Self.clashKey(item) else { return }
         // The first clash in a fixed order, so every reader words the rejection alike.
@@ -279,15 +281,21 @@ extension RuleLogState {
 
     /// CloudKitty's uniqueness key (its 409): same as `RuleSetChecker.checkLiveDuplicates`.
     static func clashKey(_ item: RuleItem) -> String? {
-        let sep = "\u{1F}"
+        // Built by appending: this runs two or three times per folded rule event.
+        func key(_ tag: String, _ parts: String...) -> String {
+            var out = tag
+            out.reserveCapacity(parts.reduce(tag.utf8.count) { $0 + $1.utf8.count + 1 })
+            for part in parts { out.append("\u{1F}"); out.append(part) }
+            return out
+        }
         switch item {
         case .mapping(let m) where m.field == nil:
-            return ["m", m.service, m.group ?? "", m.tenant ?? ""].joined(separator: sep)
+            return key("m", m.service, m.group ?? "", m.tenant ?? "")
         case .mapping(let m):
-            return ["v", m.service, m.field ?? "", m.value ?? "", m.group ?? "", m.tenant ?? ""].joined(separator: sep)
+            return key("v", m.service, m.field ?? "", m.value ?? "", m.group ?? "", m.tenant ?? "")
         case .threshold(let t):
-            return ["t", t.service, t.field ?? "", t.level.canonicalText, t.group ?? "", t.tenant ?? ""].joined(separator: sep)
-        case .tier(let t): return ["r", t.service, t.tenant ?? ""].joined(separator: sep)
+            return key("t", t.service, t.field ?? "", t.level.canonicalText, t.group ?? "", t.tenant ?? "")
+        case .tier(let t): return key("r", t.service, t.tenant ?? "")
         default: return nil
         }
     }

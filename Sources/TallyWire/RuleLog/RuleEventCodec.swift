@@ -11,6 +11,13 @@ public enum RuleEventCodec {
     /// Reads an event. Unknown members, wrong types and malformed values are errors
     /// naming the member. The bytes need not be canonical (see `isCanonical`).
     public static func decode(_ bytes: [UInt8]) throws(RuleEventDecodingError) -> RuleEvent {
+        if let event = RuleEventDirectDecoder.decode(bytes) { return event }
+        return try decodeTree(bytes)
+    }
+
+    /// The reference decoder (a JSON tree, then members by name): every shape, and the
+    /// error naming the member for anything wrong. `decode` tries the direct one first.
+    static func decodeTree(_ bytes: [UInt8]) throws(RuleEventDecodingError) -> RuleEvent {
         let tree: CanonicalJSON
         do { tree = try JSONTreeParser.parse(bytes) } catch {
             throw RuleEventDecodingError(field: "(document)", message: "not valid JSON: \(error)")

@@ -17,7 +17,8 @@ public struct RuleEventDecodingError: Error, Sendable, Hashable, CustomStringCon
 struct JSONMembers {
     let members: [String: CanonicalJSON]
     let path: String
-    private(set) var used: Set<String> = []
+    /// Keys read so far (a list: a dozen short keys, cheaper to scan than to hash).
+    private(set) var used: [String] = []
 
     init(_ value: CanonicalJSON, path: String) throws(RuleEventDecodingError) {
         guard case .object(let members) = value else {
@@ -35,8 +36,9 @@ struct JSONMembers {
 
     /// The member, nil when absent or null.
     mutating func optional(_ key: String) -> CanonicalJSON? {
-        used.insert(key)
-        guard let value = members[key], value != .null else { return nil }
+        used.append(key)
+        guard let value = members[key] else { return nil }
+        if case .null = value { return nil }
         return value
     }
 

@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+@testable import TallyCore
+@testable import TallyWire
+
+/// The one-pass rule-event decoder must answer exactly as the tree decoder or not at
+/// all: on random events, and on those events' bytes altered (whitespace, reordered or
+/// repeated or unknown members, nulls, numbers for strings, truncation, flipped bytes),
+/// `RuleEventCodec.decode` and the tree decoder give the same event or the same error.
+@Suite struct RuleEventDirectDecoderTests {
+    /// SplitMix64: a fixed sequence per seed, so a failure names its seed.
+    struct Numbers {
+        var state: UInt64
+        mutating func next(_ n: Int) -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(n))
+        }
+    }
+
+    static let texts = ["a", "", "compute", "m1.\"tiny\"", "back\\slash", "tab\there", "ünï", "\u{1}ctl", "☃", "value-7"]
+
+    static func event(_ r: inout Numbers) -> RuleEvent {
+        func text() -> String { texts[r.next(texts.count)] }
+        func maybe() -> String? { r.next(2) == 0 ? nil : text() }
+        func decimal() -> ExactDecimal { ExactDecimal(coefficient: Int128(r.next(20_001)) - 10_000, exponent: -Int32(r.next(5))) }
+        func time() -> EventTime { EventTime(micros: 1_767_225_600_000_000 + Int64(r.next(3)) * Int64(r.next(1_000_000_007))) }
+        func item() -> RuleItem {
+            switch r.next(7) {
+            case 0: return .group(text())
+            case 1: return .service(ServiceDeclaration(name: text(), fields: (0..<r.next(3)).map { _ in text() }))
+            case 2: return .field(service: text(), name: text())
+            case 3: return .mapping(HashMapping(id: text(), service: text(), field: maybe(), value: maybe(),
+                                                type: r.next(2) == 0 ? .flat : .rate, cost: decimal(), group: maybe(), tenant: maybe()))
+            case 4: return .threshold(HashThreshold(id: text(), service: text(), field: maybe(), level: decimal(),
+                                                    type: r.next(2) == 0 ? .flat : .rate, cost: decimal(), group: maybe(), tenant: maybe()))
+            case 5: return .script(ScriptRule(id: text(), source: text()))
+            default:
+                return .tier(TierRule(id: text(), service: text(),
+                                      schedule: TierSchedule(mode: .graduated, tiers: [TierSchedule.Tier(upTo: nil, unitPrice: decimal())])))
+            }
+        }
+        func target() -> RuleTarget {
+            switch r.next(4) {
+            case 0: return .group(text())
+            case 1: return .service(text())
+            case 2: return .field(service: text(), name: text())
+            default:  // a rule target names a rule kind (a declaration is named by its own case)
+                let kinds: [RuleItemKind] = [.mapping, .threshold, .tier, .script]
+                return .rule(kinds[r.next(kinds.count)], text())
+            }
+        }
+        let change: RuleChange
+        switch r.next(7) {
+        case 0, 1: change = .create(item())
+        case 2: change = .update(item())
+        case 3: change = .end(target())
+        case 4: change = .delete(target())
+        case 5: change = .enableModule(.hashmap)
+        default: change = .batch([PlannedRuleChange(change: .create(item()), start: time())])
+        }
+        var event = RuleEvent(id: text(), author: text(), reason: text(), recordedAt: time(), start: time(),
+                              end: r.next(2) == 0 ? nil : time(), force: r.next(2) == 0, change: change,
+                              previousHash: text(), hash: text())
+        if r.next(2) == 0 { event.signature = RuleEventSignature(key: text(), value: text()) }
+        return event
+    }
+
+    /// Whether the direct decoder is meant to read this shape by itself.
+    static func isDirectShape(_ change: RuleChange) -> Bool {
+        switch change {
+        case .create(let item), .update(let item): if case .tier = item { return false } else { return true }
+        case .end, .delete: return true
+        default: return false
+        }
+    }
+
+    static func alter(_ bytes: [UInt8], _ r: inout Numbers) -> [UInt8] {
+        var b = bytes
+        let text = String(decoding: bytes, as: UTF8.self)
+        func replacing(_ a: String, _ c: String) -> [UInt8] { Array(text.replacingOccurrences(of: a, with: c).utf8) }
+        switch r.next(11) {
+        case 0: return replacing(":", " : ")
+        case 1: return replacing(",", " ,\n")
+        case 2: b.insert(contentsOf: Array(#""zz":"x","#.utf8), at: 1); return b
+        case 3: b.insert(contentsOf: Array(#""author":"x","#.utf8), at: 1); return b
+        case 4: return replacing(#""force":false"#, #""force":null"#)
+        case 5: return replacing(#""end":"#, #""end":null,"ignored":"#)
+        case 6: return replacing(#""cost":""#, #""cost":1,"x":""#)
+        case 7: return Array(b.prefix(r.next(b.count)))
+        case 8: let i = r.next(b.count); b[i] = b[i] ^ UInt8(1 << r.next(8)); return b
+        case 9: return replacing(#""kind":"#, #""kind":"x","kind":"#)
+        default: return replacing(#"{"author""#, #"{"signature":{"value":"v","key":"k"},"author""#)
+        }
+    }
+
+    enum Outcome: Equatable {
+        case event(RuleEvent)
+        case error(RuleEventDecodingError)
+    }
+
+    static func outcome(_ body: () throws(RuleEventDecodingError) -> RuleEvent) -> Outcome {
+        do throws(RuleEventDecodingError) { return .event(try body()) } catch { return .error(error) }
+    }
+
+    @Test func canonicalEventsDecodeDirectlyToTheTreeDecodersEvent() {
+        var direct = 0
+        for seed in 0..<2_000 {
+            var r = Numbers(state: UInt64(seed))
+            let event = Self.event(&r)
+            let bytes = RuleEventCodec.encode(event)
+            let fast = RuleEventDirectDecoder.decode(bytes)
+            #expect(Self.outcome { () throws(RuleEventDecodingError) in try RuleEventCodec.decodeTree(bytes) } == .event(event), "seed \(seed)")
+            if Self.isDirectShape(event.change) {
+                #expect(fast == event, "seed \(seed): \(String(decoding: bytes, as: UTF8.self))")
+                direct += 1
+            } else {
+                #expect(fast == nil, "seed \(seed)")
+            }
+        }
+        #expect(direct > 1_000)
+    }
+
+    @Test func alteredBytesGiveTheTreeDecodersAnswer() {
+        var accepted = 0, refused = 0
+        for seed in 0..<4_000 {
+            var r = Numbers(state: UInt64(seed) &* 31 &+ 7)
+            let bytes = Self.alter(RuleEventCodec.encode(Self.event(&r)), &r)
+            let combined = Self.outcome { () throws(RuleEventDecodingError) in try RuleEventCodec.decode(bytes) }
+            let tree = Self.outcome { () throws(RuleEventDecodingError) in try RuleEventCodec.decodeTree(bytes) }
+            #expect(combined == tree, "seed \(seed): \(String(decoding: bytes, as: UTF8.self))")
+            if case .event = tree { accepted += 1 } else { refused += 1 }
+        }
+        // Both kinds of answer occur, so the comparison covers both.
+        #expect(accepted > 500 && refused > 500, "accepted \(accepted), refused \(refused)")
+    }
+}
