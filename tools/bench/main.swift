@@ -1,12 +1,23 @@
 import Foundation
 
-// tally-bench [e2e|fold|decode|rating|closing|rate|script|rulelog|adapters|summary|all] [--records N] [--no-sync]
+// tally-bench [e2e|fold|decode|rating|closing|rate|script|rulelog|memory|latency|adapters|summary|all] [--records N]
+//             [--windows N] [--latency-seconds N] [--quick] [--no-sync]
 // Prints figures; asserts nothing (testing.md: benchmarks are not timed tests).
+// --quick shortens the memory (200,000 windows) and latency (70 s) rows; the default prints them at full size.
 let arguments = CommandLine.arguments.dropFirst()
 let which = arguments.first { !$0.hasPrefix("-") && Int($0) == nil } ?? "all"
 let records = arguments.firstIndex(of: "--records").flatMap { i in arguments.dropFirst(i - arguments.startIndex + 1).first.flatMap { Int($0) } } ?? 50_000
+func intOption(_ name: String) -> Int? {
+    arguments.firstIndex(of: name).flatMap { i in arguments.dropFirst(i - arguments.startIndex + 1).first.flatMap { Int($0) } }
+}
+let quick = arguments.contains("--quick")
+let benchBinary = URL(fileURLWithPath: CommandLine.arguments[0]).path
 let tallyBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tally").path
 
+if which == "open-windows-child" {  // the memory row's own process (OpenWindowsBench.swift)
+    do { try runOpenWindowsChild(windows: intOption("--windows") ?? 1_000_000, dir: arguments.last!) } catch { print("\(error)"); exit(1) }
+    exit(0)
+}
 if which == "decode" || which == "all" { print("== decode"); runDecodeBench(); runSignatureBench() }
 if which == "rating" || which == "all" { print("== rating"); runRatingBench() }
 if which == "closing" || which == "all" { print("== closing (core, one core)"); runClosingBench() }
@@ -29,4 +40,14 @@ if which == "e2e" || which == "all" {
     do { try runEndToEndBench(records: records, tallyBinary: tallyBinary, durable: durable) } catch {
         print("end-to-end benchmark failed: \(error)"); exit(1)
     }
+}
+if which == "memory" || which == "all" {
+    let windows = intOption("--windows") ?? (quick ? 200_000 : 1_000_000)
+    print("== memory (\(windows) open windows, own process)")
+    do { try runOpenWindowsBench(windows: windows, benchBinary: benchBinary) } catch { print("memory benchmark failed: \(error)"); exit(1) }
+}
+if which == "latency" || which == "all" {
+    let seconds = intOption("--latency-seconds") ?? (quick ? 70 : 150)
+    print("== live latency (tally run fed in real time for \(seconds) s)")
+    do { try runLiveLatencyBench(seconds: seconds, tallyBinary: tallyBinary) } catch { print("latency benchmark failed: \(error)"); exit(1) }
 }

@@ -91,6 +91,8 @@ public final class StreamRater {
 
     /// Windows held in memory (open, or closed in this batch).
     public var openWindows: Int { index.count }
+    /// Sample ids and content keys held in memory for dedupe (until their batch expires).
+    public var dedupeKeys: Int { dedupe.count }
     /// Messages written to the outbox and not yet acknowledged.
     public var pendingMessages: Int { unacknowledged }
 
