@@ -94,16 +94,7 @@ struct BenchError: Error, CustomStringConvertible {
 /// Spawns a program with stdout (and stderr) to `stdout`, waits, and returns its
 /// exit status and peak RSS (from wait4's rusage, so only that process counts).
 func spawnAndWait(_ path: String, _ args: [String], stdout: String) throws -> (status: Int32, maxRSSKiB: Int) {
-    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    let argv = ([path] + args).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
-    guard rc == 0 else { throw BenchError("cannot start \(path): \(String(cString: strerror(rc)))") }
+    let pid = try spawn(path, args, stdout: stdout)
     var status: Int32 = 0
     var usage = rusage()
     _ = wait4(pid, &status, 0, &usage)
