@@ -15,6 +15,13 @@ public final class FrameIndexFollower: @unchecked Sendable {
         public var partitions = 0
         public var batches = 0
         public var lastError: String?
+        /// Partitions whose end the consumer reported at least once (of `partitions`).
+        public var partitionsAtEnd = 0
+        /// When the follower thread last returned from a poll: a stuck follower shows here.
+        public var lastPoll: Date?
+        /// The last high-watermark check that did not prove the index caught up: why not
+        /// (records behind per partition, or the broker's error). For `/readyz`'s reason.
+        public var watermarkCheck: String?
         /// Per non-empty batch: indexing it and committing the transaction (with its offsets).
         public var commitLatency = LatencyHistogram()
     }
@@ -28,6 +35,11 @@ public final class FrameIndexFollower: @unchecked Sendable {
     /// Partitions read to their end at least once (guarded by `lock`); kept across consumer
     /// sessions, so a restarted session never makes a caught-up service unready again.
     private var reachedEnd = Set<Int32>()
+    /// When a high-watermark check last ran (guarded by `lock`): the follower thread and
+    /// `/readyz` share one rate limit, so a polling client cannot flood the broker.
+    private var lastWatermarkCheck = Date.distantPast
+    /// The least time between two high-watermark checks (tests set 0).
+    var watermarkCheckInterval: TimeInterval = 1
     private var thread: Thread?
     /// Where broker and index errors are named (once per distinct error); set before `start`.
     public var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
@@ -94,7 +106,6 @@ public final class FrameIndexFollower: @unchecked Sendable {
         update { $0.partitions = count }
         let batch = KafkaRecordBatch(capacity: 2048)
         var lastPartitionCheck = Date()
-        var lastWatermarkCheck = Date.distantPast
         while !isStopping {
             try consumer.poll(into: batch, timeoutMs: 200)
             defer { batch.release() }
@@ -110,18 +121,15 @@ public final class FrameIndexFollower: @unchecked Sendable {
                 status.batches += batch.isEmpty ? 0 : 1
                 if let applyNanos { status.commitLatency.record(nanos: applyNanos) }
                 status.lastError = nil
+                status.lastPoll = Date()
                 reachedEnd.formUnion(ends)
+                status.partitionsAtEnd = reachedEnd.count
                 if reachedEnd.count >= count { status.caughtUp = true }
             }
-            if !current.caughtUp, batch.isEmpty, Date().timeIntervalSince(lastWatermarkCheck) > 1 {
-                // End-of-partition events alone proved unreliable under load (CI saw every record
-                // indexed and lag 0 for minutes without them): also ask the broker's high
-                // watermarks, and call the index caught up once it has stored every one of them.
-                lastWatermarkCheck = Date()
-                if let lag = try? lag(using: admin, partitions: count), lag.count == count, lag.values.allSatisfy({ $0 == 0 }) {
-                    update { $0.caughtUp = true }
-                }
-            }
+            // End-of-partition events alone proved unreliable under load (CI saw every record
+            // indexed and lag 0 for minutes without them): while idle, also compare the
+            // stored offsets with the broker's high watermarks.
+            if batch.isEmpty { confirmCaughtUp() }
             if Date().timeIntervalSince(lastPartitionCheck) > 5 {
                 lastPartitionCheck = Date()
                 // Partitions are only ever added. A metadata answer that fails or times out
@@ -129,6 +137,40 @@ public final class FrameIndexFollower: @unchecked Sendable {
                 if let now = try? admin.partitionCount(of: topic), now > count { return }  // reassign with the new partitions
             }
         }
+    }
+
+    /// Marks the index caught up when it has stored the broker's high watermark of every
+    /// partition of the frames topic. Asks the broker at most once a second, through a client
+    /// of its own (a consumer session's long-lived client once answered nothing for minutes
+    /// while a fresh one answered at once). Called by the follower thread while idle and by
+    /// `/readyz`; returns the status after the check.
+    @discardableResult
+    public func confirmCaughtUp() -> Status {
+        let due: Bool = lock.withLock {
+            guard !status.caughtUp, Date().timeIntervalSince(lastWatermarkCheck) >= watermarkCheckInterval else { return false }
+            lastWatermarkCheck = Date()
+            return true
+        }
+        guard due else { return current }
+        let verdict: String?
+        do {
+            let lag = try self.lag()
+            let behind = lag.filter { $0.value > 0 }
+            if lag.isEmpty {
+                verdict = "the broker reported no partitions of \(topic)"
+            } else if behind.isEmpty {
+                verdict = nil
+            } else {
+                verdict = "records behind the high watermark: "
+                    + behind.sorted { $0.key < $1.key }.map { "partition \($0.key): \($0.value)" }.joined(separator: ", ")
+            }
+        } catch {
+            verdict = "high watermarks not available: \(error)"
+        }
+        update { status in
+            if let verdict { status.watermarkCheck = verdict } else { status.caughtUp = true; status.watermarkCheck = nil }
+        }
+        return current
     }
 
     /// Consumer lag per partition: the broker's high watermark minus the next offset the index

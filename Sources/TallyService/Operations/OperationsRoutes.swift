@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import TallyIndex
 
@@ -5,15 +6,30 @@ import TallyIndex
 /// `/healthz`: the process answers. `/readyz`: the frame index is open and has read every
 /// partition of the frames topic to its end at least once (503 with the reason otherwise).
 enum OperationsRoutes {
+    /// Why the index is not ready yet, with what an operator needs to tell a slow start from
+    /// a stuck one.
+    static func catchingUp(_ status: FrameIndexFollower.Status) -> String {
+        var parts = ["partitions read to their end: \(status.partitionsAtEnd) of \(status.partitions)"]
+        if let check = status.watermarkCheck { parts.append(check) }
+        if let poll = status.lastPoll {
+            parts.append("last poll \(String(format: "%.1f", Date().timeIntervalSince(poll))) s ago")
+        } else {
+            parts.append("no poll yet")
+        }
+        return "the frame index is catching up with the frames topic (" + parts.joined(separator: "; ") + ")"
+    }
+
     static func register(on router: Router<TallyRequestContext>, service: ServiceContext) {
         router.get("/healthz") { _, _ -> Response in Response.json(#"{"status":"ok"}"#) }
         router.get("/readyz") { _, _ -> Response in
             guard let follower = service.follower else {
                 return Response.json(#"{"status":"not ready","reason":"no frame index"}"#, status: .serviceUnavailable)
             }
-            let status = follower.current
+            // Not caught up by the follower's own account: ask the broker's high watermarks
+            // (at most once a second), so readiness never hangs on a missing end event.
+            let status = follower.current.caughtUp ? follower.current : follower.confirmCaughtUp()
             guard status.caughtUp else {
-                let reason = status.lastError ?? "the frame index is catching up with the frames topic"
+                let reason = status.lastError ?? Self.catchingUp(status)
                 return Response.json(JSONValue.object([("status", .string("not ready")), ("reason", .string(reason))]).text,
                                      status: .serviceUnavailable)
             }
@@ -32,6 +48,10 @@ enum OperationsRoutes {
                 let status = follower.current
                 text.gauge("tally_index_caught_up", "1 once every frames partition was read to its end.", status.caughtUp ? 1 : 0)
                 text.counter("tally_index_batches_total", "Batches indexed since the start.", Double(status.batches))
+                if let poll = status.lastPoll {
+                    text.gauge("tally_index_last_poll_age_seconds", "Seconds since the index follower last returned from a poll of the frames topic.",
+                               Date().timeIntervalSince(poll))
+                }
                 text.histogram("tally_index_commit_duration_seconds", "Per batch of the frames topic: indexing it and committing (LMDB).",
                                status.commitLatency)
                 if let lag = try? follower.lag() {
