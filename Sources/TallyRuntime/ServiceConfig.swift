@@ -90,6 +90,8 @@ public struct ServiceConfig: Sendable {
     /// json for collectors: one object per line) and `log.level` (swift-log's levels).
     public var logFormat: LogFormat = .text
     public var logLevel: Logger.Level = .info
+    /// `tally route`: the keyed repartition stage (`route:`, docs/SCALE.md).
+    public var route = RouteSettings()
 
     public init(bootstrapServers: String, statePath: String, metricsFile: String, rulesFile: String? = nil) {
         self.bootstrapServers = bootstrapServers
@@ -161,6 +163,7 @@ extension ServiceConfig {
         let replay = try top.section("replay", keys: replayKeys)
         let api = try top.section("api", keys: apiKeys)
         let logSection = try top.section("log", keys: logKeys)
+        let routeSection = try top.section("route", keys: routeKeys)
 
         guard let metrics = try top["metrics"]?.nonEmptyString() else {
             throw document.error("`metrics` (the metrics file) is required")
@@ -207,6 +210,7 @@ extension ServiceConfig {
         config.apiSigningKey = try api["signing_key"].map { resolve(try $0.nonEmptyString()) }
         config.logFormat = try logSection["format"]?.choice(LogFormat.self) ?? config.logFormat
         config.logLevel = try logSection["level"]?.choice(Logger.Level.self) ?? config.logLevel
+        config.route = try readRoute(routeSection)
         config.indexPath = resolve(try api["index_path"]?.nonEmptyString() ?? "tally-index")
         if let b = environment["TALLY_BOOTSTRAP"], !b.isEmpty { config.bootstrapServers = b }
         if let s = environment["TALLY_STATE"], !s.isEmpty { config.statePath = s }
@@ -214,7 +218,7 @@ extension ServiceConfig {
     }
 
     // Every key the file may hold, per section: anything else is a typo.
-    static let topKeys: Set<String> = ["kafka", "state", "metrics", "rules", "rating", "engine", "replay", "api", "log"]
+    static let topKeys: Set<String> = ["kafka", "state", "metrics", "rules", "rating", "engine", "replay", "api", "log", "route"]
     static let kafkaKeys: Set<String> = ["bootstrap", "inputs", "frames_topic", "deadletter_topic", "rules_topic",
                                          "frames_partitions", "input_partitions", "create_topics", "properties",
                                          "on_offset_reset", "corrections_topic", "checkpoints_topic"]

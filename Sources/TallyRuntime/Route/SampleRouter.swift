@@ -1,0 +1,203 @@
+import TallyKafka
+import TallyWire
+
+/// `tally route`: reads the raw input topics in a consumer group and re-produces each
+/// record's original bytes to `route.topic`, keyed by its resource (`RouteKeyFinder`), so
+/// that every sample of one resource lands on one partition for the raters downstream.
+///
+/// Exactly once: each polled batch is one Kafka transaction holding its routed records,
+/// its dead letters and the batch's consumed offsets (`sendOffsets`). A crash anywhere
+/// leaves either all of it or none of it; the restarted instance (same `route.instance`)
+/// fences the old one, the broker aborts what it left open, and reading resumes at the
+/// offsets of the last committed transaction. Readers must use `read_committed`.
+///
+/// Rebalances happen only inside `poll`, when no transaction is open (each batch is
+/// committed before the next poll); records of a partition revoked during that poll are
+/// left for its new owner, which starts at the same committed offset.
+public final class SampleRouter {
+    public let config: ServiceConfig
+    private let consumer: KafkaGroupConsumer
+    private let producer: KafkaTransactionalProducer
+    private let finder: RouteKeyFinder
+    private let inputs: [ServiceConfig.Input]
+    /// Per input: the header that tells the rater how to decode the routed bytes.
+    private let headers: [[KafkaHeader]]
+    private let membership: RouteMembership
+    private var inputOfTopic: [UInt: Int] = [:]
+    private let log: (String) -> Void
+    public private(set) var counters = RouteCounters()
+
+    /// The header naming the format of a routed record's original bytes
+    /// (`ceilometer`, `native`, `cloudevents` or `auto`).
+    public static let formatHeader = "tally-format"
+
+    public init(config: ServiceConfig, log: @escaping (String) -> Void = { _ in }) throws {
+        self.config = config
+        self.log = log
+        inputs = config.routeInputs
+        guard !inputs.isEmpty else {
+            throw RouteError("no input topic to route: every configured input is the route topic \(config.route.topic)")
+        }
+        var kafka = KafkaConfig(bootstrapServers: config.bootstrapServers)
+        for (key, value) in config.kafkaProperties { kafka[key] = value }
+        let admin = try KafkaAdmin(config: kafka)
+        if config.createTopics {
+            _ = try admin.createTopic(config.route.topic, partitions: Int(config.route.partitions))
+            _ = try admin.createTopic(config.deadLetterTopic, partitions: 1)
+        }
+        if let count = try admin.partitionCount(of: config.route.topic), count != Int(config.route.partitions) {
+            throw RouteError("the route topic \(config.route.topic) has \(count) partitions, the configuration says \(config.route.partitions) (route.partitions): keys would move to other partitions")
+        }
+        membership = RouteMembership(log: log)
+        let membership = membership
+        consumer = try KafkaGroupConsumer(config: kafka, groupID: config.route.group,
+                                          onAssign: { membership.assigned($0) },
+                                          onRevoke: { membership.revoked($0, lost: $1) })
+        var producerConfig = kafka
+        producerConfig["transaction.timeout.ms"] = String(config.route.transactionTimeoutMs)
+        producer = try KafkaTransactionalProducer(config: producerConfig, transactionalID: config.route.transactionalID)
+        finder = RouteKeyFinder(inputs: inputs.map {
+            ($0.format.inputFormat, DecoderOptions(acceptedPriorities: $0.priorities))
+        })
+        headers = inputs.map { [KafkaHeader(name: Self.formatHeader, value: Array($0.format.rawValue.utf8))] }
+    }
+
+    /// Routes until `shouldStop` says so (checked after every batch), then leaves the group.
+    public func run(shouldStop: () -> Bool) throws -> RouteCounters {
+        try retrying { try producer.initTransactions(timeoutMs: 30_000) }
+        log("tally route: transactional id \(producer.transactionalID) registered (older instances fenced)")
+        try consumer.subscribe(inputs.map(\.topic))
+        let batch = KafkaRecordBatch(capacity: config.route.batchRecords)
+        let output = try producer.topic(config.route.topic)
+        let deadLetters = try producer.topic(config.deadLetterTopic)
+        defer {
+            batch.release()
+            consumer.close()
+        }
+        while !shouldStop() {
+            membership.revokedDuringPoll.removeAll(keepingCapacity: true)
+            try consumer.poll(into: batch, timeoutMs: Int32(config.batchMillis))
+            for error in batch.errors {
+                if error.isFatal { throw error }
+                log("tally route: consumer: \(error)")
+            }
+            counters.rebalances = consumer.rebalances
+            guard !batch.isEmpty else { continue }
+            try route(batch, output: output, deadLetters: deadLetters)
+        }
+        return counters
+    }
+
+    private func route(_ batch: KafkaRecordBatch, output: KafkaTopicHandle, deadLetters: KafkaTopicHandle) throws {
+        var next: [KafkaPartitionID: Int64] = [:]
+        var routed = 0
+        var refused = 0
+        do {
+            try producer.begin()
+            for record in batch {
+                let input = inputIndex(of: record)
+                let partition = KafkaPartitionID(topic: inputs[input].topic, partition: record.partition)
+                if membership.revokedDuringPoll.contains(partition) { continue }  // its new owner reads it
+                switch finder.find(input: input, value: record.value) {
+                case .key(let key):
+                    try key.withUnsafeBytes {
+                        try producer.produce(to: output, key: $0, value: record.value, headers: headers[input])
+                    }
+                    routed += 1
+                case .refused(let error, let rejections):
+                    let letter = RouteDeadLetter.make(topic: partition.topic, record: record, error: error, rejections: rejections)
+                    try letter.value.withUnsafeBytes {
+                        try producer.produce(to: deadLetters, partition: 0, key: record.key, value: $0)
+                    }
+                    counters.deadLettersByReason[letter.reason.rawValue, default: 0] += 1
+                    refused += 1
+                }
+                next[partition] = record.offset + 1
+            }
+            let offsets = next.map { KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) }
+            try retrying { try producer.sendOffsets(offsets, of: consumer, timeoutMs: 30_000) }
+            try retrying { try producer.commit(timeoutMs: 30_000) }
+        } catch let error as KafkaTransactionError where error.kind == .abortable {
+            // As librdkafka documents: abort, and read again from what was committed.
+            log("tally route: transaction aborted, rereading from the committed offsets: \(error)")
+            try retrying { try producer.abort(timeoutMs: 30_000) }
+            try consumer.rewindToCommitted(timeoutMs: 30_000)
+            counters.transactionsAborted += 1
+            return
+        }
+        counters.transactionsCommitted += 1
+        counters.recordsRouted += UInt64(routed)
+        counters.deadLetters += UInt64(refused)
+    }
+
+    /// The index of the record's input, looked up by name once per topic.
+    private func inputIndex(of record: KafkaRecord) -> Int {
+        let identity = record.topicIdentity
+        if let index = inputOfTopic[identity] { return index }
+        let name = record.topic
+        let index = inputs.firstIndex { $0.topic == name } ?? 0  // subscribed topics only
+        inputOfTopic[identity] = index
+        return index
+    }
+
+    /// Runs `body` again while it fails with a retriable transactional error (at most 10 times).
+    private func retrying(_ body: () throws -> Void) throws {
+        var attempt = 0
+        while true {
+            do { return try body() } catch let error as KafkaTransactionError where error.kind == .retriable && attempt < 10 {
+                attempt += 1
+                log("tally route: retrying (\(attempt)): \(error)")
+            }
+        }
+    }
+}
+
+/// What `tally route` did, printed as `name value` lines when it stops.
+public struct RouteCounters: Sendable {
+    public var recordsRouted: UInt64 = 0
+    public var deadLetters: UInt64 = 0
+    public var transactionsCommitted: UInt64 = 0
+    public var transactionsAborted: UInt64 = 0
+    public var rebalances = 0
+    public var deadLettersByReason: [String: UInt64] = [:]
+
+    public var rows: [(String, UInt64)] {
+        [("records_routed", recordsRouted), ("dead_letters", deadLetters),
+         ("transactions_committed", transactionsCommitted), ("transactions_aborted", transactionsAborted),
+         ("rebalances", UInt64(rebalances))]
+            + deadLettersByReason.sorted { $0.key < $1.key }.map { ("dead_letters_\($0.key)", $0.value) }
+    }
+}
+
+public struct RouteError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The partitions a router owns, logged as they move; the revocations of the current
+/// poll, whose records already fetched belong to the new owner.
+final class RouteMembership {
+    var revokedDuringPoll: Set<KafkaPartitionID> = []
+    private(set) var owned: Set<KafkaPartitionID> = []
+    private let log: (String) -> Void
+
+    init(log: @escaping (String) -> Void) { self.log = log }
+
+    func assigned(_ partitions: [KafkaPartitionID]) {
+        owned.formUnion(partitions)
+        revokedDuringPoll.subtract(partitions)
+        guard !partitions.isEmpty else { return }
+        log("tally route: assigned \(Self.names(partitions)); owns \(owned.count) partition(s)")
+    }
+
+    func revoked(_ partitions: [KafkaPartitionID], lost: Bool) {
+        owned.subtract(partitions)
+        revokedDuringPoll.formUnion(partitions)
+        guard !partitions.isEmpty else { return }
+        log("tally route: \(lost ? "lost" : "revoked") \(Self.names(partitions)); owns \(owned.count) partition(s)")
+    }
+
+    private static func names(_ partitions: [KafkaPartitionID]) -> String {
+        partitions.map(\.description).sorted().joined(separator: ", ")
+    }
+}
