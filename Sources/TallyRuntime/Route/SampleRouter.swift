@@ -50,7 +50,17 @@ public final class SampleRouter {
         }
         membership = RouteMembership(log: log)
         let membership = membership
-        consumer = try KafkaGroupConsumer(config: kafka, groupID: config.route.group,
+        // Static membership (KIP-345) under the instance's stable name: a restarted router
+        // takes its predecessor's place and partitions at once, without waiting for the
+        // group to notice the old member is gone (noida-db 0.2.3 never does; docs/SCALE.md).
+        var consumerConfig = kafka
+        if consumerConfig["group.instance.id"] == nil { consumerConfig["group.instance.id"] = config.route.transactionalID }
+        // Eager rebalancing by default: a router keeps no state, so a rebalance costs it one
+        // batch, and noida-db 0.2.3 mishandles cooperative rebalances of static members
+        // (partitions revoked and reassigned in a loop; docs/SCALE.md). On Kafka, set
+        // `partition.assignment.strategy: cooperative-sticky` in kafka.properties.
+        if consumerConfig["partition.assignment.strategy"] == nil { consumerConfig["partition.assignment.strategy"] = "range" }
+        consumer = try KafkaGroupConsumer(config: consumerConfig, groupID: config.route.group,
                                           onAssign: { membership.assigned($0) },
                                           onRevoke: { membership.revoked($0, lost: $1) })
         var producerConfig = kafka
