@@ -19,6 +19,9 @@ public final class FrameIndexFollower: @unchecked Sendable {
         public var partitionsAtEnd = 0
         /// When the follower thread last returned from a poll: a stuck follower shows here.
         public var lastPoll: Date?
+        /// What the follower thread is doing (and since when): a call that hangs shows here.
+        public var phase = "starting"
+        public var phaseSince = Date()
         /// The last high-watermark check that did not prove the index caught up: why not
         /// (records behind per partition, or the broker's error). For `/readyz`'s reason.
         public var watermarkCheck: String?
@@ -38,6 +41,7 @@ public final class FrameIndexFollower: @unchecked Sendable {
     /// When a high-watermark check last ran (guarded by `lock`): the follower thread and
     /// `/readyz` share one rate limit, so a polling client cannot flood the broker.
     private var lastWatermarkCheck = Date.distantPast
+    private var watermarkCheckRunning = false
     /// The least time between two high-watermark checks (tests set 0).
     var watermarkCheckInterval: TimeInterval = 1
     private var thread: Thread?
@@ -89,21 +93,29 @@ public final class FrameIndexFollower: @unchecked Sendable {
     }
 
     /// One consumer session: assign, then poll until stopped or the partition count changes.
+    private func enter(_ phase: String) { update { $0.phase = phase; $0.phaseSince = Date() } }
+
     private func follow() throws {
+        enter("creating an admin client")
         let admin = try KafkaAdmin(config: kafka)
+        enter("asking the partition count of \(topic)")
         guard let count = try admin.partitionCount(of: topic), count > 0 else {
             // No frames topic yet (the rater has not started): nothing to index, nothing behind.
             update { $0.caughtUp = true; $0.partitions = 0; $0.lastError = nil }
             Thread.sleep(forTimeInterval: 0.5)
             return
         }
+        enter("reading the stored offsets")
         let stored = try index.storedOffsets()
+        enter("creating the consumer")
         var config = kafka
         config["receive.message.max.bytes"] = "1073741824"
         let consumer = try KafkaConsumer(config: config, groupID: "tally-serve-index", reportEndOfPartition: true)
         defer { consumer.close() }
+        enter("assigning \(count) partitions")
         try consumer.assign((0..<Int32(count)).map { p in (topic, p, stored[p].map(KafkaOffset.exact) ?? .beginning) })
         update { $0.partitions = count }
+        enter("polling")
         let batch = KafkaRecordBatch(capacity: 2048)
         var lastPartitionCheck = Date()
         while !isStopping {
@@ -140,18 +152,21 @@ public final class FrameIndexFollower: @unchecked Sendable {
     }
 
     /// Marks the index caught up when it has stored the broker's high watermark of every
-    /// partition of the frames topic. Asks the broker at most once a second, through a client
-    /// of its own (a consumer session's long-lived client once answered nothing for minutes
-    /// while a fresh one answered at once). Called by the follower thread while idle and by
-    /// `/readyz`; returns the status after the check.
+    /// partition of the frames topic. Asks the broker at most once per interval and one check
+    /// at a time, each through a client of its own: CI saw this follower stay unready for
+    /// minutes while `/metrics`, asking through a fresh client, reported lag 0 everywhere.
+    /// Called by the follower thread while idle; returns the status after the check.
     @discardableResult
     public func confirmCaughtUp() -> Status {
         let due: Bool = lock.withLock {
-            guard !status.caughtUp, Date().timeIntervalSince(lastWatermarkCheck) >= watermarkCheckInterval else { return false }
+            guard !status.caughtUp, !watermarkCheckRunning,
+                  Date().timeIntervalSince(lastWatermarkCheck) >= watermarkCheckInterval else { return false }
             lastWatermarkCheck = Date()
+            watermarkCheckRunning = true
             return true
         }
         guard due else { return current }
+        defer { lock.withLock { watermarkCheckRunning = false } }
         let verdict: String?
         do {
             let lag = try self.lag()
@@ -171,6 +186,13 @@ public final class FrameIndexFollower: @unchecked Sendable {
             if let verdict { status.watermarkCheck = verdict } else { status.caughtUp = true; status.watermarkCheck = nil }
         }
         return current
+    }
+
+    /// For `/readyz`: the same check on a thread of its own, so a slow broker never holds a
+    /// request thread; the answer shows in `current` (and the next `/readyz`) once it is in.
+    public func confirmCaughtUpInBackground() {
+        guard !current.caughtUp else { return }
+        DispatchQueue.global().async { [self] in confirmCaughtUp() }
     }
 
     /// Consumer lag per partition: the broker's high watermark minus the next offset the index
