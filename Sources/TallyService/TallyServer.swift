@@ -28,11 +28,10 @@ public enum TallyServer {
         ScopeRoutes.register(on: router, service: service)
         FramesRoutes.register(on: router, service: service)
         OperationsRoutes.register(on: router, service: service)
-        let rules = RuleLogView(client: RuleLogClient(config: service.config), signer: service.ruleSigner)
-        RatingRoutes.register(on: router, rules: rules)
-        HashmapRoutes.register(on: router, rules: rules)
+        RatingRoutes.register(on: router, rules: service.rules)
+        HashmapRoutes.register(on: router, rules: service.rules)
         ReprocessRoutes.register(on: router, service: service)
-        AuditRoutes.register(on: router, service: service, rules: rules)
+        AuditRoutes.register(on: router, service: service, rules: service.rules)
         return router
     }
 
@@ -46,14 +45,20 @@ public enum TallyServer {
               + "public key line: \(ServiceSigningKey.publicKeyLine(signingKey))")
         let metrics = try MetricsConfigLoader.load(contentsOf: config.metricsFile)
         let index = try FrameIndex(path: config.indexPath)
-        var kafka = KafkaConfig(bootstrapServers: config.bootstrapServers)
-        for (key, value) in config.kafkaProperties { kafka[key] = value }
+        let kafka = ServiceContext.kafkaConfig(config)
         let follower = FrameIndexFollower(index: index, topic: config.framesTopic, kafka: kafka)
         follower.log = { ServeLog.logger.warning("\($0)") }
         follower.start()
         defer { follower.stop(); index.close() }
+        // The rule log, folded once and kept up to date: rule reads never go to the broker.
+        let ruleFollower = RuleLogFollower(topic: config.rulesTopic, kafka: kafka)
+        ruleFollower.log = { ServeLog.logger.warning("\($0)") }
+        // After the history, every event folded is a change picked up live (ours included).
+        ruleFollower.onLiveEvent = { RuleChangeLog.log(ServeLog.logger, eventBytes: $0, offset: $1, outcome: $2) }
+        ruleFollower.start()
+        defer { ruleFollower.stop() }
         let service = ServiceContext(config: config, configPath: configPath, metrics: metrics, index: index, follower: follower,
-                                     ruleSigner: Ed25519RuleSigner(key: signingKey))
+                                     ruleSigner: Ed25519RuleSigner(key: signingKey), ruleFollower: ruleFollower)
         let app = Application(
             router: buildRouter(service: service),
             configuration: .init(address: .hostname(host, port: port), serverName: "tally"),

@@ -44,9 +44,10 @@ public struct FrameTrace: Sendable {
     /// The digest of the traced samples' content keys, computed as the rater does (docs/FRAMES.md).
     public var recomputedDigest: String { SampleDigest.hex(samples.map(\.content)) }
 
-    /// Gathers the trace of `frameID` from the topics named in `config`.
+    /// Gathers the trace of `frameID` from the topics named in `config`; the rule events from
+    /// `rules` when the caller already has the fold (`tally serve`), else from the rule log.
     /// Throws when the frame is not on the frames topic.
-    public static func collect(frameID: String, config: ServiceConfig) throws -> FrameTrace {
+    public static func collect(frameID: String, config: ServiceConfig, rules: RuleLogState? = nil) throws -> FrameTrace {
         var byRevision: [Int: [UInt8]] = [:]
         let needle = Array("\"frame_id\":\"\(frameID)\"".utf8)
         for record in try TopicIO.readAll(topic: config.framesTopic, bootstrapServers: config.bootstrapServers)
@@ -59,7 +60,7 @@ public struct FrameTrace: Sendable {
         var trace = FrameTrace(frameID: frameID, revisions: byRevision.sorted { $0.key < $1.key }.map(\.value),
                                samples: [], duplicateSamples: 0, problems: [], rules: [])
         try trace.fetchSamples(config: config)
-        try trace.fetchRules(config: config)
+        try trace.fetchRules(config: config, state: rules)
         return trace
     }
 
@@ -121,10 +122,10 @@ public struct FrameTrace: Sendable {
         samples.sort { ($0.timestamp, $0.topic, $0.partition, $0.offset) < ($1.timestamp, $1.topic, $1.partition, $1.offset) }
     }
 
-    private mutating func fetchRules(config: ServiceConfig) throws {
+    private mutating func fetchRules(config: ServiceConfig, state known: RuleLogState?) throws {
         let ids = Self.ruleIDs(inRating: latest["rating"])
         guard !ids.isEmpty else { return }
-        let state = try RuleLogClient(config: config).readState()
+        let state = try known ?? RuleLogClient(config: config).readState()
         rules = ids.map { RuleTrail(ruleID: $0, events: state.auditTrail(ruleID: $0)) }
     }
 

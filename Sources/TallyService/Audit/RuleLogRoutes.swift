@@ -11,14 +11,17 @@ import TallyWire
 /// - `GET /tally/v1/rules/diff?from=V1&to=V2[&at=T]`: what changed in the book at T between
 ///   two versions (rule-log offsets), and the events in between.
 /// - `GET /tally/v1/rules/verify[?expected_head=H]`: the hash chain's status.
-/// Readers see global rules and their own tenants' rules only (`RuleVisibility`).
+/// Readers see global rules and their own tenants' rules only (`RuleVisibility`). Everything
+/// but `verify` answers from the rule-log follower's snapshot; `verify` re-reads the topic,
+/// because its point is to check what the broker holds now, not what this process folded.
 enum RuleLogRoutes {
     static func register(on router: Router<TallyRequestContext>, service: ServiceContext, rules: RuleLogView) {
         let ring = serviceKeyRing(service)
         router.get("/tally/v1/rules/events") { _, context -> Response in
-            let visibility = RuleVisibility(principal: try context.caller(), state: try await rules.state())
-            let stored = try await Blocking.run { try rules.client.readEvents() }
-            return Response.json(JSONValue.object([("events", .array(events(stored, visibility: visibility, ring: ring)))]).text)
+            let principal = try context.caller()
+            let snapshot = try await rules.snapshot()
+            let visibility = RuleVisibility(principal: principal, state: snapshot.state)
+            return Response.json(JSONValue.object([("events", .array(events(snapshot.records[...], visibility: visibility, ring: ring)))]).text)
         }
         router.get("/tally/v1/rules/book") { request, context -> Response in
             let principal = try context.caller()
@@ -36,7 +39,8 @@ enum RuleLogRoutes {
         }
         router.get("/tally/v1/rules/diff") { request, context -> Response in
             let principal = try context.caller()
-            let state = try await rules.state()
+            let snapshot = try await rules.snapshot()
+            let state = snapshot.state
             guard let from = try version(request, "from", state: state), let to = try version(request, "to", state: state) else {
                 throw APIError.badRequest("`from` and `to` (rule-log versions, i.e. event offsets) are required")
             }
@@ -44,12 +48,11 @@ enum RuleLogRoutes {
             let visibility = RuleVisibility(principal: principal, state: state)
             let before = visibility.filter(book: state.ruleSet(at: at, asOf: from).canonicalJSON)
             let after = visibility.filter(book: state.ruleSet(at: at, asOf: to).canonicalJSON)
-            let stored = try await Blocking.run { try rules.client.readEvents() }
-            let between = stored.filter { $0.offset > min(from, to) && $0.offset <= max(from, to) }
+            let between = snapshot.records.filter { $0.offset > min(from, to) && $0.offset <= max(from, to) }
             return Response.json(JSONValue.object([
                 ("from", .integer(Int(from))), ("to", .integer(Int(to))), ("at", .string(Timestamps.iso8601(at))),
                 ("changes", .array(RuleBookDiff.changes(from: before, to: after))),
-                ("events", .array(events(between, visibility: visibility, ring: ring))),
+                ("events", .array(events(between[...], visibility: visibility, ring: ring))),
             ]).text)
         }
         router.get("/tally/v1/rules/verify") { request, context -> Response in
@@ -69,10 +72,9 @@ enum RuleLogRoutes {
     }
 
     /// The events a caller may see, as JSON: derived members for tables, the event verbatim.
-    static func events(_ stored: [RuleLogClient.StoredEvent], visibility: RuleVisibility, ring: PublicKeyRing?) -> [JSONValue] {
-        let (_, outcomes) = RuleLogClient.fold(stored)
-        return stored.compactMap { record -> JSONValue? in
-            let outcome = outcomes[record.offset].map(describe) ?? "not folded"
+    static func events(_ stored: ArraySlice<RuleLogSnapshot.Record>, visibility: RuleVisibility, ring: PublicKeyRing?) -> [JSONValue] {
+        stored.compactMap { record -> JSONValue? in
+            let outcome = describe(record.outcome)
             guard let event = try? RuleEventCodec.decode(record.bytes) else {
                 return visibility.principal.isAdmin
                     ? .object([("offset", .integer(Int(record.offset))), ("outcome", .string(outcome))]) : nil

@@ -14,8 +14,9 @@ enum TraceRoutes {
                 throw APIError.notFound("frame \(id) not found")
             }
             let config = service.config
+            let rules = try await service.rules.state()  // the rule part from the follower's fold, not the topic
             let text = try await Blocking.run { () throws -> String in
-                do { return try FrameTrace.collect(frameID: id, config: config).json() } catch let error as TraceError {
+                do { return try FrameTrace.collect(frameID: id, config: config, rules: rules).json() } catch let error as TraceError {
                     throw APIError.notFound("\(error)")
                 } catch {
                     throw APIError(.serviceUnavailable, "the trace of frame \(id) cannot be read from the broker: \(error)")

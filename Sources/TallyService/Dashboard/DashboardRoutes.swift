@@ -65,10 +65,10 @@ struct DashboardMiddleware: RouterMiddleware {
 
 enum DashboardRoutes {
     /// Registered before every route (Hummingbird applies a middleware to the routes added
-    /// after it). The pages only read the rule log, so they keep their own unsigned view of it;
-    /// the writes of the impact page go through the API's.
+    /// after it). The pages read the rule log from the service's follower; the writes of the
+    /// impact page go through the API.
     static func register(on router: Router<TallyRequestContext>, service: ServiceContext) {
-        let rules = RuleLogView(client: RuleLogClient(config: service.config), signer: nil)
+        let rules = service.rules
         let tokens: TokenTable? = switch service.config.apiAuth {
         case .noauth: nil
         case .token: TokenTable(store: TokenStore(path: service.config.tokensFile))

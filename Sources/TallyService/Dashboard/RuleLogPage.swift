@@ -10,10 +10,11 @@ import TallyWire
 /// the same tenant filtering.
 enum RuleLogPage {
     static func render(_ request: Request, principal: Principal, service: ServiceContext, rules: RuleLogView) async throws -> Response {
-        let state = try await rules.state()
+        let snapshot = try await rules.snapshot()
+        let state = snapshot.state
         let visibility = RuleVisibility(principal: principal, state: state)
         let ring = RuleLogRoutes.serviceKeyRing(service)
-        let (stored, chain) = try await Blocking.run { (try rules.client.readEvents(), try rules.client.verify()) }
+        let (stored, chain) = (snapshot.records, snapshot.verify())
         let at = try request.query("at").map { try QueryPeriod.time($0, name: "at") } ?? WallClock.now()
         let version = try RuleLogRoutes.version(request, "version", state: state)
 
@@ -21,7 +22,6 @@ enum RuleLogPage {
             ? "intact: \(chain.eventCount) event(s), head <code>\(HTMLPage.escape(chain.head.isEmpty ? "(empty)" : chain.head))</code>"
             : "<span class=\"error\">BROKEN at \(HTMLPage.escape("\(chain.firstProblem.map { "\($0)" } ?? "")"))</span>") + "</p>"
 
-        let (_, outcomes) = RuleLogClient.fold(stored)
         var rows: [[String]] = []
         for record in stored {
             guard let event = try? RuleEventCodec.decode(record.bytes), visibility.maySee(event.change) else { continue }
@@ -30,7 +30,7 @@ enum RuleLogPage {
                          HTMLPage.escape(Timestamps.iso8601(event.recordedAt)),
                          HTMLPage.escape(Timestamps.iso8601(event.start)) + (event.force ? " (forced, backdated)" : ""),
                          HTMLPage.escape("\(PlannedRuleChange(change: event.change, start: event.start, end: event.end))"),
-                         HTMLPage.escape(outcomes[record.offset].map(RuleLogRoutes.describe) ?? "not folded"),
+                         HTMLPage.escape(RuleLogRoutes.describe(record.outcome)),
                          HTMLPage.escape(signature.map { "\($0)" } ?? "unchecked")])
         }
         body += "<h2>Events</h2>" + HTMLPage.table(["version", "author", "reason", "recorded", "in force from", "change", "outcome", "signature"], rows)

@@ -13,7 +13,8 @@ enum TracePage {
             throw APIError.notFound("frame \(id) not found")
         }
         let config = service.config
-        let trace = try await Blocking.run { try FrameTrace.collect(frameID: id, config: config) }
+        let rules = try await service.rules.state()
+        let trace = try await Blocking.run { try FrameTrace.collect(frameID: id, config: config, rules: rules) }
         var body = "<p>Frame <code>\(HTMLPage.escape(id))</code>: \(HTMLPage.escape(frame.service)) of \(HTMLPage.escape(frame.resource)) "
             + "in project \(HTMLPage.escape(frame.scope)), window \(HTMLPage.escape(Timestamps.iso8601(frame.windowStart))) – "
             + "\(HTMLPage.escape(Timestamps.iso8601(frame.windowEnd)))</p>"

@@ -4,7 +4,8 @@ import TallyIndex
 
 /// Health, readiness and Prometheus metrics of `tally serve` (docs/METRICS.md).
 /// `/healthz`: the process answers. `/readyz`: the frame index is open and has read every
-/// partition of the frames topic to its end at least once (503 with the reason otherwise).
+/// partition of the frames topic to its end at least once, and the rule-log follower has
+/// folded the rule log up to its high watermark at start-up (503 with the reason otherwise).
 enum OperationsRoutes {
     /// Why the index is not ready yet, with what an operator needs to tell a slow start from
     /// a stuck one.
@@ -35,6 +36,12 @@ enum OperationsRoutes {
                 return Response.json(JSONValue.object([("status", .string("not ready")), ("reason", .string(reason))]).text,
                                      status: .serviceUnavailable)
             }
+            if let rules = service.ruleFollower?.current.status, !rules.caughtUp {
+                let reason = rules.lastError.map { "the rule log is unavailable: \($0)" }
+                    ?? "the rule log is being read: \(rules.folded) of \(rules.target.map(String.init) ?? "?") records folded"
+                return Response.json(JSONValue.object([("status", .string("not ready")), ("reason", .string(reason))]).text,
+                                     status: .serviceUnavailable)
+            }
             return Response.json(#"{"status":"ready"}"#)
         }
         router.get("/metrics") { _, _ -> Response in
@@ -62,6 +69,14 @@ enum OperationsRoutes {
                         text.sample("tally_index_consumer_lag", labels: ["partition": String(partition)], Double(value))
                     }
                 }
+            }
+            if let rules = service.ruleFollower?.current {
+                // The book rule reads answer from: the follower's snapshot, as the rater's gauge names its pricer's.
+                text.header("tally_rule_book_version", "Offset of the last rule event the service folded (-1: none); head: hash of the chain.", type: "gauge")
+                text.sample("tally_rule_book_version", labels: ["head": rules.snapshot.head], Double(rules.snapshot.version ?? -1))
+                text.gauge("tally_rule_book_events", "Rule events accepted into the service's rule book.", Double(rules.snapshot.state.acceptedCount))
+                text.gauge("tally_rule_log_caught_up", "1 once the rule log was folded up to its high watermark at start-up.",
+                           rules.status.caughtUp ? 1 : 0)
             }
             return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: text.output)))

@@ -7,13 +7,13 @@ import TallyRuntime
 /// global rules only (CloudKitty's quote); a reader gets their own project's rules on top:
 /// the `project_id` of the description when it is one of theirs, else their only project.
 enum QuoteRequest {
-    static func price(_ body: JSONBody, caller: Principal, state: RuleLogState, at time: EventTime) throws -> ExactDecimal {
+    static func price(_ body: JSONBody, caller: Principal, rules: RuleLogSnapshot, at time: EventTime) throws -> ExactDecimal {
         guard let resources = body.members["resources"] as? [[String: Any]], !resources.isEmpty else {
             throw APIError.badRequest("`resources` must be a non-empty list of {service, volume, desc}")
         }
-        guard state.version != nil else { return .zero }
+        guard rules.version != nil else { return .zero }
         let book: RuleBook
-        do { book = try state.ruleBook(at: time) } catch { throw APIError(.internalServerError, "\(error)") }
+        do { book = try rules.ruleBook(at: time) } catch { throw APIError(.internalServerError, "\(error)") }
         let rater = Rater(book: book, scriptEvaluator: LuaScriptEvaluatorFactory.make())
         var total = ExactDecimal.zero
         for (index, resource) in resources.enumerated() {

@@ -57,14 +57,14 @@ enum RatingRoutes {
         }
         router.get("/v1/rating/reload_modules") { _, context -> Response in
             _ = try context.admin()
-            _ = try await rules.state()  // rules are read from the log on every request: re-reading is all a reload means
+            _ = try await rules.snapshot()  // the follower keeps the rules current: a reload only checks the log is readable
             return Response(status: .noContent)
         }
         router.post("/v1/rating/quote") { request, context -> Response in
             let caller = try context.caller()
             let body = try await JSONBody.read(request)
-            let state = try await rules.state()
-            let price = try QuoteRequest.price(body, caller: caller, state: state, at: WallClock.now())
+            let snapshot = try await rules.snapshot()
+            let price = try QuoteRequest.price(body, caller: caller, rules: snapshot, at: WallClock.now())
             return Response.json(price.canonicalText)
         }
     }
