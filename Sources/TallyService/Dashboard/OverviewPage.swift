@@ -16,19 +16,22 @@ enum OverviewPage {
         let prefix = ["hour": 13, "day": 10, "month": 7][bucket]
         guard let prefix else { throw APIError.badRequest("bucket must be hour, day or month, not '\(bucket)'") }
         if let project, !principal.maySee(project: project) { throw APIError(.forbidden, "Access was denied to project \(project).") }
-        let frames = try service.requireIndex().frames(scopes: VisibleScopes.of(principal, asked: project.map { [$0] }),
-                                                       from: period.begin, to: period.end)
-        let report = UsageReport(ledger: ReportRoutes.ledger(frames), from: period.begin, to: period.end, scope: project)
+        var body = try content(index: service.requireIndex(), period: period, project: project, bucket: bucket, prefix: prefix,
+                               principal: principal)
+        if principal.isAdmin { body += operations(service) }
+        return HTMLPage.response(title: "Overview", principal: principal, body: body)
+    }
 
-        var chart = StackedBarChart(buckets: [], series: [], values: [:])
-        var byResource: [String: (scope: String, price: ExactSum, currency: String)] = [:]
-        for frame in frames {
-            let key = String(Timestamps.iso8601(frame.windowStart).prefix(prefix))
-            chart.values[key, default: [:]][frame.service, default: ExactSum()].add(frame.price)
-            byResource[frame.resource, default: (frame.scope, ExactSum(), frame.currency)].price.add(frame.price)
-        }
-        chart.buckets = chart.values.keys.sorted()
-        chart.series = Set(frames.map(\.service)).sorted()
+    /// The page's figures and tables (everything but the broker's operations box): the
+    /// index's compact summaries of the period, never a frame's JSON. `tally-bench dashboard`
+    /// times this.
+    static func content(index: FrameIndex, period: QueryPeriod, project: String?, bucket: String, prefix: Int,
+                        principal: Principal) throws -> String {
+        let frames = try index.summaries(scopes: VisibleScopes.of(principal, asked: project.map { [$0] }),
+                                                       from: period.begin, to: period.end)
+        let figures = OverviewFigures(frames: frames, period: period, project: project, prefix: prefix)
+        let report = figures.report
+        let chart = StackedBarChart(buckets: figures.buckets, series: figures.services, values: figures.chart)
 
         var body = filterForm(period: period, project: project, bucket: bucket, principal: principal)
         body += "<h2>Total</h2><p>"
@@ -41,16 +44,13 @@ enum OverviewPage {
             [HTMLPage.escape(b)] + chart.series.map { s in HTMLPage.num("bucket-\(b)-\(s)", (chart.values[b]?[s] ?? ExactSum()).canonicalText) }
         }
         body += "<details><summary>Figures</summary>" + HTMLPage.table(["\(bucket) (UTC)"] + chart.series, rows) + "</details>"
-        // Ranking only: the shown figures are the exact sums.
-        let rank = byResource.mapValues { ExactDecimal($0.price.canonicalText) ?? .zero }
-        let top = byResource.sorted { a, b in rank[a.key] == rank[b.key] ? a.key < b.key : rank[b.key]! < rank[a.key]! }.prefix(10)
+        let top = figures.topResources
         body += "<h2>Top resources</h2>" + HTMLPage.table(["resource", "project", "price"], top.map { resource, value in
             [HTMLPage.escape(resource),
              "<a href=\"/?page=project&amp;project=\(HTMLPage.query(value.scope))&amp;begin=\(HTMLPage.query(Timestamps.iso8601(period.begin)))&amp;end=\(HTMLPage.query(Timestamps.iso8601(period.end)))\">\(HTMLPage.escape(value.scope))</a>",
              HTMLPage.num("resource-\(resource)", value.price.canonicalText) + " " + HTMLPage.escape(value.currency)]
         })
-        if principal.isAdmin { body += operations(service) }
-        return HTMLPage.response(title: "Overview", principal: principal, body: body)
+        return body
     }
 
     static func filterForm(period: QueryPeriod, project: String?, bucket: String, principal: Principal, page: String = "overview") -> String {
@@ -86,5 +86,14 @@ enum OverviewPage {
                 + (follower.current.caughtUp ? "" : " (catching up)") + "</li>"
         }
         return html + "</ul>"
+    }
+}
+
+/// The overview page's content without HTTP, for `tally-bench dashboard` (an admin's view).
+public enum OverviewRendering {
+    public static func html(index: FrameIndex, begin: EventTime, end: EventTime, bucket: String, project: String? = nil) throws -> String {
+        let prefix = ["hour": 13, "day": 10, "month": 7][bucket] ?? 10
+        return try OverviewPage.content(index: index, period: QueryPeriod(begin: begin, end: end), project: project, bucket: bucket,
+                                        prefix: prefix, principal: .noauth)
     }
 }

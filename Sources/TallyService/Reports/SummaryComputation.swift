@@ -12,7 +12,7 @@ public enum SummaryComputation {
 
     public static func rows(index: FrameIndex, scopes: Set<String>, begin: EventTime, end: EventTime,
                             groupby: [String]) throws -> [Row] {
-        let frames = try index.frames(scopes: scopes, from: begin, to: end)
+        let frames = try index.summaries(scopes: scopes, from: begin, to: end)
         let summary = RatedSummary(frames: frames, begin: begin, end: end, groupby: groupby, filters: [:])
         return summary.rows.map { Row(groups: $0.groups, rate: $0.rate.canonicalText) }
     }
