@@ -28,7 +28,12 @@ enum OverviewPage {
     static func content(index: FrameIndex, period: QueryPeriod, project: String?, bucket: String, prefix: Int,
                         principal: Principal) throws -> String {
         let frames = try index.summaries(scopes: VisibleScopes.of(principal, asked: project.map { [$0] }),
-                                                       from: period.begin, to: period.end)
+                                         from: period.begin, to: period.end)
+        return content(frames: frames, period: period, project: project, bucket: bucket, prefix: prefix, principal: principal)
+    }
+
+    static func content<Frame: RatedFrameFields>(frames: [Frame], period: QueryPeriod, project: String?, bucket: String,
+                                                 prefix: Int, principal: Principal) -> String {
         let figures = OverviewFigures(frames: frames, period: period, project: project, prefix: prefix)
         let report = figures.report
         let chart = StackedBarChart(buckets: figures.buckets, series: figures.services, values: figures.chart)

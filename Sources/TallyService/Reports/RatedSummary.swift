@@ -42,6 +42,8 @@ struct RatedSummary {
         }
         rows = sums.values.sorted { a, b in
             if a.begin != b.begin { return a.begin < b.begin }
+            // Windows of different lengths can start together (`time` groups by the frame's window).
+            if a.end != b.end { return a.end < b.end }
             return a.groups.map { $0 ?? "" }.lexicographicallyPrecedes(b.groups.map { $0 ?? "" })
         }
     }
