@@ -24,23 +24,29 @@ extension FrameIndex {
             } else {
                 try txn.forEach(in: scopes) { entry in scopeIds.append(String(decoding: entry.key, as: UTF8.self)); return true }
             }
-            var out: [FrameSummary] = []
+            var decoded: [(scope: Int, record: SummaryRecord.Decoded)] = []
+            var pairs: [UInt32] = []
             let lowerTime = FrameIndexKeys.time(from.micros), upperTime = FrameIndexKeys.time(to.micros)
-            for scope in scopeIds {
+            for (scopeIndex, scope) in scopeIds.enumerated() {
                 let prefix = FrameIndexKeys.scopePrefix(scope)
                 let lower = prefix + lowerTime, upper = prefix + upperTime
                 try lower.withUnsafeBytes { bound in
                     try txn.forEach(in: byScope, from: bound) { entry in
                         guard entry.key.lexicographicallyPrecedes(upper) else { return false }
-                        guard let summary = SummaryRecord.decode(key: entry.key, value: entry.value, scope: scope, names: names) else {
+                        guard let record = SummaryRecord.decode(key: entry.key, value: entry.value, nameCount: names.count,
+                                                                pairs: &pairs) else {
                             throw FrameIndexError.unreadableSummary(scope: scope)
                         }
-                        out.append(summary)
+                        decoded.append((scopeIndex, record))
                         return true
                     }
                 }
             }
-            return out
+            let batch = SummaryBatch(names: names, pairs: pairs)
+            return decoded.map { scope, r in
+                FrameSummary(frameIdKey: r.frameIdKey, revision: r.revision, scope: scopeIds[scope], windowStart: r.windowStart,
+                             windowEnd: r.windowEnd, quantity: r.quantity, price: r.price, fields: r.fields, batch: batch)
+            }
         }
     }
 

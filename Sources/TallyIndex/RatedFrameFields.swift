@@ -6,6 +6,8 @@ import TallyCore
 /// protocol, so a test can run both inputs through the same code and compare every number.
 public protocol RatedFrameFields {
     var frameId: String { get }
+    /// The frame id, for ordering and comparing without text.
+    var frameIdKey: FrameIdKey { get }
     var revision: Int { get }
     var scope: String { get }
     var scopeKind: String { get }

@@ -17,6 +17,9 @@ enum SummaryRecord {
         var scopeKind: UInt32, metric: UInt32, service: UInt32, resource: UInt32, user: UInt32
         var unit: UInt32, currency: UInt32, status: UInt32, scopeName: UInt32
         var groupbyCount: UInt16
+        var metadataCount: UInt16
+        /// Where this frame's pairs start in its batch's `pairs` (in pairs, not words).
+        var pairStart: Int
     }
 
     static let headerSize = 4 + 8 + 20 + 20 + 9 * 4 + 4
@@ -43,9 +46,22 @@ enum SummaryRecord {
         return out
     }
 
-    /// Decodes a `by_scope` entry; nil when the value is not a record of this layout.
-    static func decode(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, scope: String,
-                       names: [String]) -> FrameSummary? {
+    /// One record decoded, before its batch exists (`summaries` makes the batch once all
+    /// of a read's pairs are collected).
+    struct Decoded {
+        var frameIdKey: FrameIdKey
+        var revision: Int
+        var windowStart: EventTime
+        var windowEnd: EventTime
+        var quantity: ExactDecimal
+        var price: ExactDecimal
+        var fields: Fields
+    }
+
+    /// Decodes a `by_scope` entry, appending its groupby/metadata pairs to `pairs`; nil when
+    /// the value is not a record of this layout or names an id beyond `nameCount`.
+    static func decode(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, nameCount: Int,
+                       pairs: inout [UInt32]) -> Decoded? {
         guard value.count >= headerSize, key.count >= 40 else { return nil }
         func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: value.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
         func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: value.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
@@ -54,27 +70,29 @@ enum SummaryRecord {
             return ExactDecimal(coefficient: Int128(bitPattern: UInt128(high) << 64 | UInt128(low)),
                                 exponent: Int32(bitPattern: u32(at + 16)))
         }
-        let ids = (0..<9).map { u32(52 + 4 * $0) }
-        guard ids.allSatisfy({ Int($0) < names.count }) else { return nil }
-        let groupbyCount = Int(value.loadUnaligned(fromByteOffset: 88, as: UInt16.self).littleEndian)
-        let metadataCount = Int(value.loadUnaligned(fromByteOffset: 90, as: UInt16.self).littleEndian)
-        let pairCount = 2 * (groupbyCount + metadataCount)
+        func name(_ at: Int) -> UInt32? { let id = u32(at); return Int(id) < nameCount ? id : nil }
+        guard let scopeKind = name(52), let metric = name(56), let service = name(60), let resource = name(64),
+              let user = name(68), let unit = name(72), let currency = name(76), let status = name(80),
+              let scopeName = name(84) else { return nil }
+        let groupbyCount = UInt16(littleEndian: value.loadUnaligned(fromByteOffset: 88, as: UInt16.self))
+        let metadataCount = UInt16(littleEndian: value.loadUnaligned(fromByteOffset: 90, as: UInt16.self))
+        let pairCount = 2 * (Int(groupbyCount) + Int(metadataCount))
         guard value.count == headerSize + 4 * pairCount else { return nil }
-        var pairs = [UInt32](repeating: 0, count: pairCount)
+        let pairStart = pairs.count / 2
         for i in 0..<pairCount {
-            pairs[i] = u32(headerSize + 4 * i)
-            guard Int(pairs[i]) < names.count else { return nil }
+            guard let id = name(headerSize + 4 * i) else { pairs.removeLast(pairs.count - 2 * pairStart); return nil }
+            pairs.append(id)
         }
         let idStart = key.count - 32
-        let start = FrameIndexKeys.readTime(UnsafeRawBufferPointer(rebasing: key[(idStart - 8)..<idStart]))
-        return FrameSummary(
-            frameId: String(decoding: UnsafeRawBufferPointer(rebasing: key[idStart...]), as: UTF8.self),
-            revision: Int(u32(0)), scope: scope, windowStart: EventTime(micros: start),
+        func keyWord(_ at: Int) -> UInt64 { UInt64(bigEndian: key.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+        let start = Int64(bitPattern: keyWord(idStart - 8) ^ (1 << 63))
+        return Decoded(
+            frameIdKey: FrameIdKey(words: (keyWord(idStart), keyWord(idStart + 8), keyWord(idStart + 16), keyWord(idStart + 24))),
+            revision: Int(u32(0)), windowStart: EventTime(micros: start),
             windowEnd: EventTime(micros: Int64(bitPattern: u64(4))), quantity: decimal(12), price: decimal(32),
-            names: names,
-            fields: Fields(scopeKind: ids[0], metric: ids[1], service: ids[2], resource: ids[3], user: ids[4], unit: ids[5],
-                           currency: ids[6], status: ids[7], scopeName: ids[8], groupbyCount: UInt16(groupbyCount)),
-            pairs: pairs)
+            fields: Fields(scopeKind: scopeKind, metric: metric, service: service, resource: resource, user: user, unit: unit,
+                           currency: currency, status: status, scopeName: scopeName, groupbyCount: groupbyCount,
+                           metadataCount: metadataCount, pairStart: pairStart))
     }
 
     private static func append(_ value: UInt16, to out: inout [UInt8]) {

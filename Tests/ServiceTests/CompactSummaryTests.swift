@@ -120,6 +120,12 @@ import TallyWire
                         #expect(actual.csv() == expected.csv())
                         #expect(actual.table() == expected.table())
                     }
+                    // The overview's totals and completeness are tally report's, from the frames' bytes.
+                    let bill = UsageReport(ledger: fromBytes, from: begin, to: end, scope: project)
+                    let figures = OverviewFigures(frames: compact, period: period, project: project, prefix: 10)
+                    #expect(figures.totals.map { "\($0.currency) \($0.price.canonicalText) \($0.frames)" }
+                            == bill.totals.map { "\($0.currency) \($0.price.canonicalText) \($0.frames)" })
+                    #expect(figures.completeness == bill.completeness)
                     // The overview: the whole page content, for each bucket size.
                     for (bucket, prefix) in [("hour", 13), ("day", 10), ("month", 7)] {
                         let expected = OverviewPage.content(frames: decoded, period: period, project: project, bucket: bucket,

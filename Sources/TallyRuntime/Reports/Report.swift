@@ -122,9 +122,13 @@ public struct UsageReport: Sendable {
     }
 
     /// One line on how complete the period is.
-    public var completeness: String {
+    public var completeness: String { Self.completeness(closedThrough: closedThrough, from: from, to: to) }
+
+    /// The same line for a period and the end of the latest window emitted (nil: none), for
+    /// callers that total frames themselves (the dashboard's overview).
+    public static func completeness(closedThrough: EventTime?, from: EventTime, to: EventTime) -> String {
         guard let closedThrough else { return "no frames emitted yet: the period is not billed at all" }
-        if isComplete { return "complete: every window of the period has closed" }
+        if to <= closedThrough { return "complete: every window of the period has closed" }
         return "not complete: windows after \(Timestamps.iso8601(max(closedThrough, from))) are still open or not yet emitted "
             + "(the latest window emitted ends \(Timestamps.iso8601(closedThrough)))"
     }

@@ -7,7 +7,8 @@ import TallyRuntime
 /// Overview: cost over time stacked by service (hour, day or month buckets, UTC), for one
 /// project or every visible one; the period's total per currency and how complete it is;
 /// the top resources; dead letters and the frame index's lag (admins). Built from the frame
-/// index, with the same `UsageReport` as `/tally/v1/report`, so the total is the API's.
+/// index's compact summaries; the totals are `tally report`'s (OverviewFigures, compared with
+/// `UsageReport` by CompactSummaryTests), so the total is the API's.
 enum OverviewPage {
     static func render(_ request: Request, principal: Principal, service: ServiceContext) throws -> Response {
         let period = try QueryPeriod(request)
@@ -35,15 +36,14 @@ enum OverviewPage {
     static func content<Frame: RatedFrameFields>(frames: [Frame], period: QueryPeriod, project: String?, bucket: String,
                                                  prefix: Int, principal: Principal) -> String {
         let figures = OverviewFigures(frames: frames, period: period, project: project, prefix: prefix)
-        let report = figures.report
         let chart = StackedBarChart(buckets: figures.buckets, series: figures.services, values: figures.chart)
 
         var body = filterForm(period: period, project: project, bucket: bucket, principal: principal)
         body += "<h2>Total</h2><p>"
-        body += report.totals.map { HTMLPage.num("total-\($0.currency)", $0.price.canonicalText) + " \(HTMLPage.escape($0.currency)) (\($0.frames) frames)" }
+        body += figures.totals.map { HTMLPage.num("total-\($0.currency)", $0.price.canonicalText) + " \(HTMLPage.escape($0.currency)) (\($0.frames) frames)" }
             .joined(separator: "; ")
-        if report.totals.isEmpty { body += HTMLPage.num("total-none", "0") + " (no frames in this period)" }
-        body += "</p><p class=\"note\" data-completeness>\(HTMLPage.escape(report.completeness))</p>"
+        if figures.totals.isEmpty { body += HTMLPage.num("total-none", "0") + " (no frames in this period)" }
+        body += "</p><p class=\"note\" data-completeness>\(HTMLPage.escape(figures.completeness))</p>"
         body += "<h2>Cost per \(bucket), by service</h2>" + chart.svg()
         let rows = chart.buckets.map { b in
             [HTMLPage.escape(b)] + chart.series.map { s in HTMLPage.num("bucket-\(b)-\(s)", (chart.values[b]?[s] ?? ExactSum()).canonicalText) }
@@ -100,5 +100,15 @@ public enum OverviewRendering {
         let prefix = ["hour": 13, "day": 10, "month": 7][bucket] ?? 10
         return try OverviewPage.content(index: index, period: QueryPeriod(begin: begin, end: end), project: project, bucket: bucket,
                                         prefix: prefix, principal: .noauth)
+    }
+
+    /// The same page from each frame's JSON (what the page did before the compact records),
+    /// for the benchmark's "before" figure.
+    public static func htmlDecodingFrames(index: FrameIndex, begin: EventTime, end: EventTime, bucket: String,
+                                          project: String? = nil) throws -> String {
+        let prefix = ["hour": 13, "day": 10, "month": 7][bucket] ?? 10
+        let frames = try index.frames(scopes: project.map { [$0] }, from: begin, to: end)
+        return OverviewPage.content(frames: frames, period: QueryPeriod(begin: begin, end: end), project: project, bucket: bucket,
+                                    prefix: prefix, principal: .noauth)
     }
 }
