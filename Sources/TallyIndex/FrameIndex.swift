@@ -55,6 +55,8 @@ public final class FrameIndex: @unchecked Sendable {
     /// arrival order: kept so that `GET` lists them after a restart. Not derived from the
     /// frames topic, so a rebuilt index starts without them.
     let tasks: LMDBDatabase
+    /// Interned texts of the compact summary records (StringTable.swift).
+    let strings: StringTable
 
     public init(path: String, mapSizeMiB: Int = 16_384) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -68,16 +70,20 @@ public final class FrameIndex: @unchecked Sendable {
         meta = try environment.openDatabase(named: "meta")
         imported = try environment.openDatabase(named: "imported")
         tasks = try environment.openDatabase(named: "reprocess_tasks")
+        strings = StringTable(textToId: try environment.openDatabase(named: "strings"),
+                              idToText: try environment.openDatabase(named: "string_ids"))
+        try upgradeSchema()
     }
 
     public func close() { environment.close() }
 
-    static let present: [UInt8] = [1]
-
     /// Indexes `records` and advances each partition's offset past them, in one transaction.
     public func apply(_ records: [Record]) throws {
         guard !records.isEmpty else { return }
+        var interned: [(UInt32, String)] = []
         try environment.write { txn in
+            var interner = try StringInterner(table: strings, txn: txn)
+            defer { interned = interner.added }
             var counts = try Self.readCounts(txn, meta)
             var next: [Int32: Int64] = [:]
             for record in records {
@@ -96,12 +102,13 @@ public final class FrameIndex: @unchecked Sendable {
                     guard let indexed = IndexedFrame(bytes: current), indexed.revision < frame.revision else { continue }
                 } else {
                     counts.frames += 1
-                    // The window start is part of the frame id, so these keys never move.
-                    try txn.put(byScope, key: FrameIndexKeys.byScope(frame.scope, start: frame.windowStart.micros, frameId: frame.frameId),
-                                value: Self.present)
                     try txn.put(byTime, key: FrameIndexKeys.byTime(start: frame.windowStart.micros, frameId: frame.frameId),
-                                value: Self.present)
+                                value: [1])
                 }
+                // The window start is part of the frame id, so the key never moves: a newer
+                // revision replaces the compact record in place, with the latest frame.
+                try txn.put(byScope, key: FrameIndexKeys.byScope(frame.scope, start: frame.windowStart.micros, frameId: frame.frameId),
+                            value: try SummaryRecord.encode(frame, &interner, txn))
                 try txn.put(latest, key: id, value: record.value)
                 let scopeKey = Array(frame.scope.utf8)
                 let previous = try txn.get(scopes, key: scopeKey).map { FrameIndexKeys.readTime($0) } ?? Int64.min
@@ -116,6 +123,7 @@ public final class FrameIndex: @unchecked Sendable {
             }
             try Self.writeCounts(counts, txn, meta)
         }
+        strings.commit(interned)
     }
 
     /// The next offset to read per partition (partitions never read are absent).

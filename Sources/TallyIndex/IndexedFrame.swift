@@ -4,7 +4,7 @@ import TallyWire
 
 /// The fields of a frame that queries select, group and sum by, decoded once from the
 /// frame's bytes (which are kept verbatim for the endpoints that return whole frames).
-public struct IndexedFrame: Sendable {
+public struct IndexedFrame: RatedFrameFields, Sendable {
     public var frameId: String
     public var revision: Int
     public var scope: String
@@ -22,6 +22,7 @@ public struct IndexedFrame: Sendable {
     public var status: String
     public var groupby: [String: String]
     public var metadata: [String: String]
+    public var scopeName: String?
     public var bytes: [UInt8]
 
     /// Decodes a frame record; nil when it is not a frame (a malformed record is counted, not indexed).
@@ -52,6 +53,7 @@ public struct IndexedFrame: Sendable {
         status = object["status"] as? String ?? ""
         groupby = Self.strings(object["groupby"])
         metadata = Self.strings(object["metadata"])
+        scopeName = Self.scopeName(object)
         self.bytes = bytes
     }
 
@@ -70,19 +72,18 @@ public struct IndexedFrame: Sendable {
         return out
     }
 
-    /// The value of a CloudKitty groupby/filter key for this frame: `type` is the metric,
-    /// `project_id`/`tenant_id` (and the scope's own kind) the scope, `id` the resource;
-    /// anything else is looked up in the frame's groupby, then its metadata.
-    public func value(of key: String) -> String? {
-        switch key {
-        case "type", "res_type", "metric": return metric
-        case "project_id", "tenant_id", "scope_id", scopeKind: return scope
-        case "id", "resource_id": return resource
-        case "user_id": return groupby["user_id"] ?? metadata["user_id"] ?? (user.isEmpty ? nil : user)
-        case "service": return service
-        case "unit": return unit
-        case "currency": return currency
-        default: return groupby[key] ?? metadata[key]
+    /// `project_name` (or `scope_name`) as `tally report` names a scope: a non-empty string
+    /// member of the groupby, else of the metadata (numbers do not count).
+    static func scopeName(_ object: [String: Any]) -> String? {
+        for section in ["groupby", "metadata"] {
+            let members = object[section] as? [String: Any] ?? [:]
+            for key in ["project_name", "scope_name"] {
+                if let name = members[key] as? String, !name.isEmpty { return name }
+            }
         }
+        return nil
     }
+
+    public func groupbyValue(_ key: String) -> String? { groupby[key] }
+    public func metadataValue(_ key: String) -> String? { metadata[key] }
 }

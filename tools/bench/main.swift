@@ -1,7 +1,7 @@
 import Foundation
 
-// tally-bench [e2e|fold|decode|rating|closing|rate|script|rulelog|memory|latency|adapters|summary|all] [--records N]
-//             [--windows N] [--latency-seconds N] [--quick] [--no-sync]
+// tally-bench [e2e|fold|decode|rating|closing|rate|script|rulelog|memory|latency|adapters|summary|dashboard|all] [--records N]
+//             [--windows N] [--latency-seconds N] [--frames N] [--resources N] [--quick] [--no-sync]
 // Prints figures; asserts nothing (testing.md: benchmarks are not timed tests).
 // --quick shortens the memory (200,000 windows) and latency (70 s) rows; the default prints them at full size.
 let arguments = CommandLine.arguments.dropFirst()
@@ -24,10 +24,15 @@ if which == "closing" || which == "all" { print("== closing (core, one core)"); 
 if which == "rate" || which == "all" { print("== rate (offline CLI path)"); runRateBench() }
 if which == "script" || which == "all" { print("== script"); runScriptBench() }
 if which == "rulelog" || which == "all" { print("== rule log"); runRuleLogBench() }
-if which == "summary" {
-    let frames = arguments.firstIndex(of: "--frames").flatMap { i in arguments.dropFirst(i - arguments.startIndex + 1).first.flatMap { Int($0) } } ?? 1_000_000
+if which == "summary" || which == "all" {
+    let frames = intOption("--frames") ?? 1_000_000
     print("== summary over the frame index (\(frames) frames)")
     do { try runSummaryIndexBench(frames: frames) } catch { print("summary benchmark failed: \(error)"); exit(1) }
+}
+if which == "dashboard" || which == "all" {
+    let resources = intOption("--resources") ?? 1_000
+    print("== dashboard overview (30 days × \(resources) resources)")
+    do { try runDashboardBench(resources: resources) } catch { print("dashboard benchmark failed: \(error)"); exit(1) }
 }
 if which == "adapters" { print("== adapters (needs the broker; 1M × 200 B)"); runAdapterBench() }
 if which == "fold" || which == "all" {

@@ -13,12 +13,28 @@ public struct FrameLedger {
         public var service: String
         public var resource: String
         public var windowStart: String
+        /// The window's end as the frame wrote it ("" when absent).
+        public var windowEnd: String
         public var quantity: ExactDecimal
         public var unit: String
         public var price: ExactDecimal
         public var currency: String
         public var status: String
+        /// The frame's top-level `user_id` ("" when absent).
+        public var userId: String
+        /// `project_name` (or `scope_name`): a non-empty string of the groupby, else the metadata.
+        public var scopeName: String?
+        /// The frame verbatim; empty for an entry made from the frame index's summary values.
         public var bytes: [UInt8]
+
+        public init(frameId: String, revision: Int, scope: String, metric: String, service: String, resource: String,
+                    windowStart: String, windowEnd: String, quantity: ExactDecimal, unit: String, price: ExactDecimal,
+                    currency: String, status: String, userId: String, scopeName: String?, bytes: [UInt8] = []) {
+            self.frameId = frameId; self.revision = revision; self.scope = scope; self.metric = metric
+            self.service = service; self.resource = resource; self.windowStart = windowStart; self.windowEnd = windowEnd
+            self.quantity = quantity; self.unit = unit; self.price = price; self.currency = currency
+            self.status = status; self.userId = userId; self.scopeName = scopeName; self.bytes = bytes
+        }
     }
 
     public private(set) var latest: [String: Entry] = [:]
@@ -51,10 +67,29 @@ public struct FrameLedger {
         let window = object["window"] as? [String: Any]
         latest[id] = Entry(frameId: id, revision: revision, scope: scope, metric: object["metric"] as? String ?? "",
                            service: object["service"] as? String ?? "", resource: object["resource_id"] as? String ?? "",
-                           windowStart: window?["start"] as? String ?? "", quantity: quantity,
-                           unit: object["unit"] as? String ?? "", price: price,
+                           windowStart: window?["start"] as? String ?? "", windowEnd: window?["end"] as? String ?? "",
+                           quantity: quantity, unit: object["unit"] as? String ?? "", price: price,
                            currency: object["currency"] as? String ?? "", status: object["status"] as? String ?? "",
-                           bytes: bytes)
+                           userId: object["user_id"] as? String ?? "", scopeName: Self.scopeName(object), bytes: bytes)
+    }
+
+    /// Adds the latest revision of a frame already deduplicated elsewhere (the frame index):
+    /// counted as read, kept when it is newer than what the ledger has.
+    public mutating func insert(latest entry: Entry) {
+        framesRead += 1
+        if let current = latest[entry.frameId], current.revision >= entry.revision { return }
+        latest[entry.frameId] = entry
+    }
+
+    /// `project_name` (or `scope_name`) from the frame's groupby or metadata, when there.
+    static func scopeName(_ object: [String: Any]) -> String? {
+        for section in ["groupby", "metadata"] {
+            let members = object[section] as? [String: Any] ?? [:]
+            for key in ["project_name", "scope_name"] {
+                if let name = members[key] as? String, !name.isEmpty { return name }
+            }
+        }
+        return nil
     }
 
     /// Totals of the latest revisions by `key` (e.g. scope, or scope and metric).

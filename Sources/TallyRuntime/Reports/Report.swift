@@ -58,7 +58,7 @@ public struct UsageReport: Sendable {
             if let start, latestStart.map({ start > $0.start }) ?? true { latestStart = (start, entry) }
             if let scope, entry.scope != scope { continue }
             guard let start, start >= from, start < to else { continue }
-            if names[entry.scope] == nil, let name = Self.scopeName(entry) { names[entry.scope] = name }
+            if names[entry.scope] == nil, let name = entry.scopeName { names[entry.scope] = name }
             if entry.status != "rated" { unratedFrames += 1 }
             let key = Key(scope: entry.scope, group: Self.groupValue(entry, grouping), currency: entry.currency)
             var sum = sums[key] ?? Sum()
@@ -83,8 +83,7 @@ public struct UsageReport: Sendable {
                        price: sum.price, currency: key.currency, frames: sum.frames, scopeName: names[key.scope])
         }.sorted { ($0.scope, $0.group, $0.currency) < ($1.scope, $1.group, $1.currency) }
         if let latest = latestStart {
-            let window = (Self.object(latest.entry)["window"] as? [String: Any])?["end"] as? String
-            closedThrough = window.flatMap { try? TimestampParser.parse($0) } ?? latest.start
+            closedThrough = (try? TimestampParser.parse(latest.entry.windowEnd)) ?? latest.start
         }
     }
 
@@ -94,31 +93,13 @@ public struct UsageReport: Sendable {
     /// Whether every window of the period has closed and been emitted.
     public var isComplete: Bool { closedThrough.map { to <= $0 } ?? false }
 
-    static func object(_ entry: FrameLedger.Entry) -> [String: Any] {
-        ((try? JSONSerialization.jsonObject(with: Data(entry.bytes))) as? [String: Any]) ?? [:]
-    }
-
-    /// `project_name` (or `scope_name`) from the frame's groupby or metadata, when there.
-    static func scopeName(_ entry: FrameLedger.Entry) -> String? {
-        let object = Self.object(entry)
-        for section in ["groupby", "metadata"] {
-            let members = object[section] as? [String: Any] ?? [:]
-            for key in ["project_name", "scope_name"] {
-                if let name = members[key] as? String, !name.isEmpty { return name }
-            }
-        }
-        return nil
-    }
-
     static func groupValue(_ entry: FrameLedger.Entry, _ grouping: Grouping) -> String {
         switch grouping {
         case .scope: return ""
         case .metric: return entry.metric
         case .resource: return entry.resource
         case .day: return String(entry.windowStart.prefix(10))  // window starts are UTC ISO 8601
-        case .user:
-            let object = (try? JSONSerialization.jsonObject(with: Data(entry.bytes))) as? [String: Any]
-            return object?["user_id"] as? String ?? ""
+        case .user: return entry.userId
         }
     }
 
@@ -141,9 +122,13 @@ public struct UsageReport: Sendable {
     }
 
     /// One line on how complete the period is.
-    public var completeness: String {
+    public var completeness: String { Self.completeness(closedThrough: closedThrough, from: from, to: to) }
+
+    /// The same line for a period and the end of the latest window emitted (nil: none), for
+    /// callers that total frames themselves (the dashboard's overview).
+    public static func completeness(closedThrough: EventTime?, from: EventTime, to: EventTime) -> String {
         guard let closedThrough else { return "no frames emitted yet: the period is not billed at all" }
-        if isComplete { return "complete: every window of the period has closed" }
+        if to <= closedThrough { return "complete: every window of the period has closed" }
         return "not complete: windows after \(Timestamps.iso8601(max(closedThrough, from))) are still open or not yet emitted "
             + "(the latest window emitted ends \(Timestamps.iso8601(closedThrough)))"
     }

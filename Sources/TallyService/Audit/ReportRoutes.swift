@@ -27,14 +27,10 @@ enum ReportRoutes {
         guard let grouping = UsageReport.Grouping(rawValue: groupText) else {
             throw APIError.badRequest("`group_by` must be one of \(UsageReport.Grouping.allCases.map(\.rawValue).joined(separator: ", ")), not '\(groupText)'")
         }
-        let frames = try service.requireIndex().frames(scopes: VisibleScopes.of(principal, asked: scope.map { [$0] }),
+        let frames = try service.requireIndex().summaries(scopes: VisibleScopes.of(principal, asked: scope.map { [$0] }),
                                                        from: period.begin, to: period.end)
         return UsageReport(ledger: ledger(frames), from: period.begin, to: period.end, scope: scope, grouping: grouping)
     }
 
-    static func ledger(_ frames: [IndexedFrame]) -> FrameLedger {
-        var ledger = FrameLedger()
-        for frame in frames { ledger.add(frame.bytes) }
-        return ledger
-    }
+    static func ledger(_ frames: [some RatedFrameFields]) -> FrameLedger { FrameLedger(latest: frames) }
 }

@@ -10,6 +10,8 @@ struct QueryPeriod {
     var begin: EventTime
     var end: EventTime
 
+    init(begin: EventTime, end: EventTime) { self.begin = begin; self.end = end }
+
     init(_ request: Request, now: Date = Date()) throws {
         let query = request.uri.queryParameters
         let month = Self.currentMonth(now)

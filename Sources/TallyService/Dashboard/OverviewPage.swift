@@ -7,7 +7,8 @@ import TallyRuntime
 /// Overview: cost over time stacked by service (hour, day or month buckets, UTC), for one
 /// project or every visible one; the period's total per currency and how complete it is;
 /// the top resources; dead letters and the frame index's lag (admins). Built from the frame
-/// index, with the same `UsageReport` as `/tally/v1/report`, so the total is the API's.
+/// index's compact summaries; the totals are `tally report`'s (OverviewFigures, compared with
+/// `UsageReport` by CompactSummaryTests), so the total is the API's.
 enum OverviewPage {
     static func render(_ request: Request, principal: Principal, service: ServiceContext) throws -> Response {
         let period = try QueryPeriod(request)
@@ -16,41 +17,45 @@ enum OverviewPage {
         let prefix = ["hour": 13, "day": 10, "month": 7][bucket]
         guard let prefix else { throw APIError.badRequest("bucket must be hour, day or month, not '\(bucket)'") }
         if let project, !principal.maySee(project: project) { throw APIError(.forbidden, "Access was denied to project \(project).") }
-        let frames = try service.requireIndex().frames(scopes: VisibleScopes.of(principal, asked: project.map { [$0] }),
-                                                       from: period.begin, to: period.end)
-        let report = UsageReport(ledger: ReportRoutes.ledger(frames), from: period.begin, to: period.end, scope: project)
+        var body = try content(index: service.requireIndex(), period: period, project: project, bucket: bucket, prefix: prefix,
+                               principal: principal)
+        if principal.isAdmin { body += operations(service) }
+        return HTMLPage.response(title: "Overview", principal: principal, body: body)
+    }
 
-        var chart = StackedBarChart(buckets: [], series: [], values: [:])
-        var byResource: [String: (scope: String, price: ExactSum, currency: String)] = [:]
-        for frame in frames {
-            let key = String(Timestamps.iso8601(frame.windowStart).prefix(prefix))
-            chart.values[key, default: [:]][frame.service, default: ExactSum()].add(frame.price)
-            byResource[frame.resource, default: (frame.scope, ExactSum(), frame.currency)].price.add(frame.price)
-        }
-        chart.buckets = chart.values.keys.sorted()
-        chart.series = Set(frames.map(\.service)).sorted()
+    /// The page's figures and tables (everything but the broker's operations box): the
+    /// index's compact summaries of the period, never a frame's JSON. `tally-bench dashboard`
+    /// times this.
+    static func content(index: FrameIndex, period: QueryPeriod, project: String?, bucket: String, prefix: Int,
+                        principal: Principal) throws -> String {
+        let frames = try index.summaries(scopes: VisibleScopes.of(principal, asked: project.map { [$0] }),
+                                         from: period.begin, to: period.end)
+        return content(frames: frames, period: period, project: project, bucket: bucket, prefix: prefix, principal: principal)
+    }
+
+    static func content<Frame: RatedFrameFields>(frames: [Frame], period: QueryPeriod, project: String?, bucket: String,
+                                                 prefix: Int, principal: Principal) -> String {
+        let figures = OverviewFigures(frames: frames, period: period, project: project, prefix: prefix)
+        let chart = StackedBarChart(buckets: figures.buckets, series: figures.services, values: figures.chart)
 
         var body = filterForm(period: period, project: project, bucket: bucket, principal: principal)
         body += "<h2>Total</h2><p>"
-        body += report.totals.map { HTMLPage.num("total-\($0.currency)", $0.price.canonicalText) + " \(HTMLPage.escape($0.currency)) (\($0.frames) frames)" }
+        body += figures.totals.map { HTMLPage.num("total-\($0.currency)", $0.price.canonicalText) + " \(HTMLPage.escape($0.currency)) (\($0.frames) frames)" }
             .joined(separator: "; ")
-        if report.totals.isEmpty { body += HTMLPage.num("total-none", "0") + " (no frames in this period)" }
-        body += "</p><p class=\"note\" data-completeness>\(HTMLPage.escape(report.completeness))</p>"
+        if figures.totals.isEmpty { body += HTMLPage.num("total-none", "0") + " (no frames in this period)" }
+        body += "</p><p class=\"note\" data-completeness>\(HTMLPage.escape(figures.completeness))</p>"
         body += "<h2>Cost per \(bucket), by service</h2>" + chart.svg()
         let rows = chart.buckets.map { b in
             [HTMLPage.escape(b)] + chart.series.map { s in HTMLPage.num("bucket-\(b)-\(s)", (chart.values[b]?[s] ?? ExactSum()).canonicalText) }
         }
         body += "<details><summary>Figures</summary>" + HTMLPage.table(["\(bucket) (UTC)"] + chart.series, rows) + "</details>"
-        // Ranking only: the shown figures are the exact sums.
-        let rank = byResource.mapValues { ExactDecimal($0.price.canonicalText) ?? .zero }
-        let top = byResource.sorted { a, b in rank[a.key] == rank[b.key] ? a.key < b.key : rank[b.key]! < rank[a.key]! }.prefix(10)
+        let top = figures.topResources
         body += "<h2>Top resources</h2>" + HTMLPage.table(["resource", "project", "price"], top.map { resource, value in
             [HTMLPage.escape(resource),
              "<a href=\"/?page=project&amp;project=\(HTMLPage.query(value.scope))&amp;begin=\(HTMLPage.query(Timestamps.iso8601(period.begin)))&amp;end=\(HTMLPage.query(Timestamps.iso8601(period.end)))\">\(HTMLPage.escape(value.scope))</a>",
              HTMLPage.num("resource-\(resource)", value.price.canonicalText) + " " + HTMLPage.escape(value.currency)]
         })
-        if principal.isAdmin { body += operations(service) }
-        return HTMLPage.response(title: "Overview", principal: principal, body: body)
+        return body
     }
 
     static func filterForm(period: QueryPeriod, project: String?, bucket: String, principal: Principal, page: String = "overview") -> String {
@@ -86,5 +91,24 @@ enum OverviewPage {
                 + (follower.current.caughtUp ? "" : " (catching up)") + "</li>"
         }
         return html + "</ul>"
+    }
+}
+
+/// The overview page's content without HTTP, for `tally-bench dashboard` (an admin's view).
+public enum OverviewRendering {
+    public static func html(index: FrameIndex, begin: EventTime, end: EventTime, bucket: String, project: String? = nil) throws -> String {
+        let prefix = ["hour": 13, "day": 10, "month": 7][bucket] ?? 10
+        return try OverviewPage.content(index: index, period: QueryPeriod(begin: begin, end: end), project: project, bucket: bucket,
+                                        prefix: prefix, principal: .noauth)
+    }
+
+    /// The same page from each frame's JSON (what the page did before the compact records),
+    /// for the benchmark's "before" figure.
+    public static func htmlDecodingFrames(index: FrameIndex, begin: EventTime, end: EventTime, bucket: String,
+                                          project: String? = nil) throws -> String {
+        let prefix = ["hour": 13, "day": 10, "month": 7][bucket] ?? 10
+        let frames = try index.frames(scopes: project.map { [$0] }, from: begin, to: end)
+        return OverviewPage.content(frames: frames, period: QueryPeriod(begin: begin, end: end), project: project, bucket: bucket,
+                                    prefix: prefix, principal: .noauth)
     }
 }

@@ -10,7 +10,7 @@ enum ProjectPage {
 
     static func render(_ request: Request, principal: Principal, service: ServiceContext) throws -> Response {
         let period = try QueryPeriod(request)
-        let visible = try service.requireIndex().frames(scopes: VisibleScopes.of(principal), from: period.begin, to: period.end)
+        let visible = try service.requireIndex().summaries(scopes: VisibleScopes.of(principal), from: period.begin, to: period.end)
         let project = request.query("project") ?? (principal.isAdmin ? nil : principal.projects.sorted().first)
             ?? Set(visible.map(\.scope)).sorted().first
         var body = OverviewPage.filterForm(period: period, project: project, bucket: "", principal: principal, page: "project")

@@ -5,7 +5,7 @@ import TallyRuntime
 
 /// The arithmetic behind CloudKitty's summaries (`/v2/summary`, `/v1/report/summary`):
 /// the latest revision of each frame in the period, filtered, grouped, and summed exactly.
-/// Pure over the frames it is given, so the endpoints and `tally report` agree by construction
+/// Pure over the frames it is given (the index's compact summaries, or decoded frames), so the endpoints and `tally report` agree by construction
 /// (both sum with `ExactSum`, nothing rounded).
 struct RatedSummary {
     struct Row {
@@ -20,15 +20,16 @@ struct RatedSummary {
     /// The time grouping keys: `time` is the frame's own window; the others calendar periods (UTC).
     static let timeKeys: Set<String> = ["time", "time-d", "time-w", "time-m", "time-y"]
 
+    private struct Key: Hashable { var begin: Int64; var end: Int64; var groups: [String?] }
+
     let groupKeys: [String]
     let timeKey: String?
     private(set) var rows: [Row] = []
 
-    init(frames: [IndexedFrame], begin: EventTime, end: EventTime, groupby: [String], filters: [String: Set<String>]) {
+    init<Frame: RatedFrameFields>(frames: [Frame], begin: EventTime, end: EventTime, groupby: [String], filters: [String: Set<String>]) {
         timeKey = groupby.last(where: { Self.timeKeys.contains($0) })
         var seenKeys = Set<String>()
         groupKeys = groupby.filter { !Self.timeKeys.contains($0) && seenKeys.insert($0).inserted }
-        struct Key: Hashable { var begin: Int64; var end: Int64; var groups: [String?] }
         var sums: [Key: Row] = [:]
         for frame in frames where Self.matches(frame, filters) {
             let (b, e) = timeKey.map { Self.bucket(frame, $0) } ?? (begin, end)
@@ -41,12 +42,14 @@ struct RatedSummary {
         }
         rows = sums.values.sorted { a, b in
             if a.begin != b.begin { return a.begin < b.begin }
+            // Windows of different lengths can start together (`time` groups by the frame's window).
+            if a.end != b.end { return a.end < b.end }
             return a.groups.map { $0 ?? "" }.lexicographicallyPrecedes(b.groups.map { $0 ?? "" })
         }
     }
 
     /// Every filter key must match one of its values (`type` is the metric).
-    static func matches(_ frame: IndexedFrame, _ filters: [String: Set<String>]) -> Bool {
+    static func matches(_ frame: some RatedFrameFields, _ filters: [String: Set<String>]) -> Bool {
         filters.allSatisfy { key, values in frame.value(of: key).map(values.contains) ?? false }
     }
 
@@ -57,7 +60,7 @@ struct RatedSummary {
     }()
 
     /// The period of `key` that holds the frame's window start.
-    static func bucket(_ frame: IndexedFrame, _ key: String) -> (EventTime, EventTime) {
+    static func bucket(_ frame: some RatedFrameFields, _ key: String) -> (EventTime, EventTime) {
         let component: Calendar.Component
         switch key {
         case "time-d": component = .day

@@ -10,7 +10,7 @@ enum ReportV1Routes {
         router.get("/v1/report/tenants") { request, context -> Response in
             _ = try context.admin()
             let period = try QueryPeriod(request)
-            let frames = try service.requireIndex().frames(scopes: nil, from: period.begin, to: period.end)
+            let frames = try service.requireIndex().summaries(scopes: nil, from: period.begin, to: period.end)
             let tenants = Set(frames.map(\.scope)).sorted()
             return Response.json(JSONValue.array(tenants.map(JSONValue.string)).text)
         }
@@ -45,7 +45,7 @@ enum ReportV1Routes {
     /// project is refused, as CloudKitty's policy does; a reader naming none gets their own),
     /// `service` (the metric) and `all_tenants` (admins: every tenant).
     static func frames(_ request: Request, _ context: TallyRequestContext, _ service: ServiceContext) throws
-        -> (period: QueryPeriod, selected: [IndexedFrame], filters: [String: Set<String>]) {
+        -> (period: QueryPeriod, selected: [FrameSummary], filters: [String: Set<String>]) {
         let principal = try context.caller()
         let period = try QueryPeriod(request)
         let tenant = request.uri.queryParameters.get("tenant_id").map { String($0) }
@@ -53,7 +53,7 @@ enum ReportV1Routes {
             throw HTTPError(.forbidden, message: "Access was denied to this resource.")
         }
         let asked: Set<String>? = request.boolParameter("all_tenants") ? nil : tenant.map { [$0] }
-        let selected = try service.requireIndex().frames(scopes: VisibleScopes.of(principal, asked: asked),
+        let selected = try service.requireIndex().summaries(scopes: VisibleScopes.of(principal, asked: asked),
                                                          from: period.begin, to: period.end)
         var filters: [String: Set<String>] = [:]
         if let metric = request.uri.queryParameters.get("service") { filters["type"] = [String(metric)] }

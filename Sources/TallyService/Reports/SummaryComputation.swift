@@ -12,6 +12,15 @@ public enum SummaryComputation {
 
     public static func rows(index: FrameIndex, scopes: Set<String>, begin: EventTime, end: EventTime,
                             groupby: [String]) throws -> [Row] {
+        let frames = try index.summaries(scopes: scopes, from: begin, to: end)
+        let summary = RatedSummary(frames: frames, begin: begin, end: end, groupby: groupby, filters: [:])
+        return summary.rows.map { Row(groups: $0.groups, rate: $0.rate.canonicalText) }
+    }
+
+    /// The same from each frame's JSON (what the route did before the compact records):
+    /// the benchmark's "before" figure, and a cross-check of the rows.
+    public static func rowsDecodingFrames(index: FrameIndex, scopes: Set<String>, begin: EventTime, end: EventTime,
+                                          groupby: [String]) throws -> [Row] {
         let frames = try index.frames(scopes: scopes, from: begin, to: end)
         let summary = RatedSummary(frames: frames, begin: begin, end: end, groupby: groupby, filters: [:])
         return summary.rows.map { Row(groups: $0.groups, rate: $0.rate.canonicalText) }

@@ -14,11 +14,11 @@ enum DataframesRoutes {
             if let tenant, !principal.maySee(project: tenant) {
                 throw HTTPError(.forbidden, message: "Access was denied to this resource.")
             }
-            var frames = try service.requireIndex().frames(scopes: VisibleScopes.of(principal, asked: tenant.map { [$0] }),
+            var frames = try service.requireIndex().summaries(scopes: VisibleScopes.of(principal, asked: tenant.map { [$0] }),
                                                            from: period.begin, to: period.end)
             if let type = request.uri.queryParameters.get("resource_type") { frames = frames.filter { $0.metric == type } }
             var order: [String] = []
-            var groups: [String: (frame: IndexedFrame, resources: [JSONValue])] = [:]
+            var groups: [String: (frame: FrameSummary, resources: [JSONValue])] = [:]
             for frame in Self.ordered(frames) {
                 let key = "\(frame.windowStart.micros)/\(frame.windowEnd.micros)/\(frame.scope)"
                 if groups[key] == nil { order.append(key); groups[key] = (frame, []) }
@@ -42,14 +42,14 @@ enum DataframesRoutes {
             let limit = try request.integerParameter("limit", default: 100, minimum: 1)
             var filters = try request.filtersParameter()
             let asked = SummaryV2Routes.askedScopes(&filters)
-            let frames = try service.requireIndex().frames(scopes: VisibleScopes.of(principal, asked: asked),
+            let frames = try service.requireIndex().summaries(scopes: VisibleScopes.of(principal, asked: asked),
                                                            from: period.begin, to: period.end)
             let matching = Self.ordered(frames.filter { RatedSummary.matches($0, filters) })
             // CloudKitty answers an empty selection with 404 (cloudkitty-api.md).
             guard !matching.isEmpty else { throw HTTPError(.notFound, message: "No resource found for provided filters.") }
             let page = matching.dropFirst(offset).prefix(limit)
             var order: [String] = []
-            var periods: [String: (frame: IndexedFrame, usage: [(String, [JSONValue])])] = [:]
+            var periods: [String: (frame: FrameSummary, usage: [(String, [JSONValue])])] = [:]
             for frame in page {
                 let key = "\(frame.windowStart.micros)/\(frame.windowEnd.micros)"
                 if periods[key] == nil { order.append(key); periods[key] = (frame, []) }
@@ -75,12 +75,12 @@ enum DataframesRoutes {
     }
 
     /// Window start, then scope, metric and frame id: a stable order for pages.
-    static func ordered(_ frames: [IndexedFrame]) -> [IndexedFrame] {
+    static func ordered<Frame: RatedFrameFields>(_ frames: [Frame]) -> [Frame] {
         frames.sorted { ($0.windowStart.micros, $0.scope, $0.metric, $0.frameId) < ($1.windowStart.micros, $1.scope, $1.metric, $1.frameId) }
     }
 
     /// CloudKitty's v2 `groupby` of a point: the frame's groupby plus the scope and resource ids.
-    static func groupby(_ frame: IndexedFrame) -> [String: String] {
+    static func groupby(_ frame: some RatedFrameFields) -> [String: String] {
         var out = frame.groupby
         out[frame.scopeKind.isEmpty ? "project_id" : frame.scopeKind] = frame.scope
         if !frame.resource.isEmpty { out["id"] = frame.resource }
@@ -89,7 +89,7 @@ enum DataframesRoutes {
     }
 
     /// CloudKitty's v1 `desc`: groupby and metadata in one object.
-    static func description(_ frame: IndexedFrame) -> [String: String] {
+    static func description(_ frame: some RatedFrameFields) -> [String: String] {
         groupby(frame).merging(frame.metadata) { first, _ in first }
     }
 }
