@@ -92,8 +92,8 @@ public struct ReplayEngine {
     }
 
     /// Folds every record (topic by topic, each partition in offset order), closes every
-    /// window at the end of input and hands each frame to `frame` as it closes, with its
-    /// sealed bytes. A window revised within the run (a tier cycle re-priced) comes again
+    /// window at the end of input (nothing is written to the scratch store) and hands each
+    /// frame to `frame` as it closes, with its sealed bytes. A window revised within the run (a tier cycle re-priced) comes again
     /// with a higher revision: the latest counts. Everything is folded before the first
     /// commit, so no window closes early and no sample is judged late by the replay's own clock.
     public func run(pricer: WindowPricer, wallNow: EventTime = WallClock.now(), frame: @escaping (Frame, [UInt8]) -> Void) throws {
@@ -120,7 +120,7 @@ public struct ReplayEngine {
                 }
             }
         }
-        _ = try rater.commitBatch(wallNow: wallNow, endOfInput: true)
+        try rater.closeEverything(wallNow: wallNow)
     }
 
     /// The highest revision of each frame id the run closes, as records (verify compares
