@@ -38,6 +38,7 @@ public final class FrameIndexFollower: @unchecked Sendable {
     /// When a high-watermark check last ran (guarded by `lock`): the follower thread and
     /// `/readyz` share one rate limit, so a polling client cannot flood the broker.
     private var lastWatermarkCheck = Date.distantPast
+    private var watermarkCheckRunning = false
     /// The least time between two high-watermark checks (tests set 0).
     var watermarkCheckInterval: TimeInterval = 1
     private var thread: Thread?
@@ -140,18 +141,21 @@ public final class FrameIndexFollower: @unchecked Sendable {
     }
 
     /// Marks the index caught up when it has stored the broker's high watermark of every
-    /// partition of the frames topic. Asks the broker at most once a second, through a client
-    /// of its own (a consumer session's long-lived client once answered nothing for minutes
-    /// while a fresh one answered at once). Called by the follower thread while idle and by
-    /// `/readyz`; returns the status after the check.
+    /// partition of the frames topic. Asks the broker at most once per interval and one check
+    /// at a time, each through a client of its own: CI saw this follower stay unready for
+    /// minutes while `/metrics`, asking through a fresh client, reported lag 0 everywhere.
+    /// Called by the follower thread while idle; returns the status after the check.
     @discardableResult
     public func confirmCaughtUp() -> Status {
         let due: Bool = lock.withLock {
-            guard !status.caughtUp, Date().timeIntervalSince(lastWatermarkCheck) >= watermarkCheckInterval else { return false }
+            guard !status.caughtUp, !watermarkCheckRunning,
+                  Date().timeIntervalSince(lastWatermarkCheck) >= watermarkCheckInterval else { return false }
             lastWatermarkCheck = Date()
+            watermarkCheckRunning = true
             return true
         }
         guard due else { return current }
+        defer { lock.withLock { watermarkCheckRunning = false } }
         let verdict: String?
         do {
             let lag = try self.lag()
@@ -171,6 +175,13 @@ public final class FrameIndexFollower: @unchecked Sendable {
             if let verdict { status.watermarkCheck = verdict } else { status.caughtUp = true; status.watermarkCheck = nil }
         }
         return current
+    }
+
+    /// For `/readyz`: the same check on a thread of its own, so a slow broker never holds a
+    /// request thread; the answer shows in `current` (and the next `/readyz`) once it is in.
+    public func confirmCaughtUpInBackground() {
+        guard !current.caughtUp else { return }
+        DispatchQueue.global().async { [self] in confirmCaughtUp() }
     }
 
     /// Consumer lag per partition: the broker's high watermark minus the next offset the index

@@ -125,6 +125,15 @@ public indirect enum CanonicalJSON: Sendable, Hashable {
         }
     }
 
+    /// `s` as a JSON string literal, escaped as `writeString` does: the one escaping every
+    /// JSON writer of Tally shares (frames, rule events, API answers, log lines).
+    public static func quoted(_ s: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count + 2)
+        writeString(s, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Escapes only `"`, `\` and control characters (as \n \r \t \b \f or \u00XX).
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))

@@ -78,33 +78,12 @@ public struct TallyLogHandler: LogHandler {
             sink.write(rendered.isEmpty ? message.description : message.description + " (" + rendered + ")")
         case .json:
             var out = "{\"time\":\"" + Timestamps.iso8601(now()) + "\",\"level\":\"" + level.rawValue + "\",\"logger\":"
-            out += JSONText.quoted(label) + ",\"message\":" + JSONText.quoted(message.description)
+            out += CanonicalJSON.quoted(label) + ",\"message\":" + CanonicalJSON.quoted(message.description)
             for (key, value) in fields where !["time", "level", "logger", "message"].contains(key) {
-                out += "," + JSONText.quoted(key) + ":" + JSONText.quoted(value.description)
+                out += "," + CanonicalJSON.quoted(key) + ":" + CanonicalJSON.quoted(value.description)
             }
             sink.write(out + "}")
         }
-    }
-}
-
-/// JSON string literals without Foundation (RFC 8259 escapes).
-enum JSONText {
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 

@@ -25,9 +25,11 @@ enum OperationsRoutes {
             guard let follower = service.follower else {
                 return Response.json(#"{"status":"not ready","reason":"no frame index"}"#, status: .serviceUnavailable)
             }
-            // Not caught up by the follower's own account: ask the broker's high watermarks
-            // (at most once a second), so readiness never hangs on a missing end event.
-            let status = follower.current.caughtUp ? follower.current : follower.confirmCaughtUp()
+            // Not caught up by the follower's own account: have the broker's high watermarks
+            // asked (at most once a second, off this thread), so readiness never hangs on a
+            // missing end event or on a stuck follower thread.
+            follower.confirmCaughtUpInBackground()
+            let status = follower.current
             guard status.caughtUp else {
                 let reason = status.lastError ?? Self.catchingUp(status)
                 return Response.json(JSONValue.object([("status", .string("not ready")), ("reason", .string(reason))]).text,

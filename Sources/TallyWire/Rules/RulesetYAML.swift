@@ -97,5 +97,5 @@ public enum RulesetYAML {
     static func pad(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
     /// A JSON string: YAML reads it as the same text, whatever it contains.
-    static func quote(_ s: String) -> String { CanonicalJSON.string(s).text }
+    static func quote(_ s: String) -> String { CanonicalJSON.quoted(s) }
 }
