@@ -1,3 +1,4 @@
+import Foundation
 import TallyCore
 
 extension EmittedFrames {
@@ -7,12 +8,19 @@ extension EmittedFrames {
     /// small summary per frame id, not the topic. Records that are not frames are skipped
     /// (verify reports them).
     public static func latestSummaries(config: ServiceConfig, request: ReplayRequest) throws -> [String: FrameSummary] {
-        let ranges = try PartitionReader.plan(topic: config.framesTopic, bootstrapServers: config.bootstrapServers)
         var latest = LatestSummaries(request: request)
-        try PartitionReader.forEach(ranges, bootstrapServers: config.bootstrapServers) { record, _ in
-            latest.add(Array(record.value))
+        try PartitionReader.forEachRecord(of: config.framesTopic, bootstrapServers: config.bootstrapServers) { _, _, value in
+            latest.add(Array(value))
         }
         return latest.byFrameId
+    }
+
+    /// Starts `latestSummaries` on a thread of its own, so that the frames topic is read
+    /// while a replay folds its input (two cores: the fold is the longer); the function
+    /// returned waits for it and gives its result.
+    public static func summarising(config: ServiceConfig, request: ReplayRequest) -> () throws -> [String: FrameSummary] {
+        let work = BackgroundWork { try latestSummaries(config: config, request: request) }
+        return { try work.value() }
     }
 
     /// The same summaries from records at hand, in topic order.
@@ -36,5 +44,27 @@ struct LatestSummaries {
         let summary = FrameSummary(record)
         guard request.selects(summary), (byFrameId[summary.frameId]?.revision ?? 0) < summary.revision else { return }
         byFrameId[summary.frameId] = summary
+    }
+}
+
+/// Runs `work` on a thread of its own; `value()` waits for it and returns or throws its result.
+final class BackgroundWork<T>: @unchecked Sendable {
+    private var result: Result<T, Error>?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ work: @escaping () throws -> T) {
+        let thread = Thread { [self] in
+            result = Result { try work() }
+            done.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// The result, once `work` has finished (the semaphore's wait orders the read after the write).
+    func value() throws -> T {
+        done.wait()
+        done.signal()  // a second call returns at once
+        return try result!.get()
     }
 }

@@ -29,27 +29,44 @@ public enum PartitionReader {
         return out
     }
 
+    /// Calls `body` for every record of `topic`, from the beginning to the current end of
+    /// each partition, in partition then offset order (what `TopicIO.readAll` returns), with
+    /// the record's value in place: valid only during the call.
+    public static func forEachRecord(of topic: String, bootstrapServers: String,
+                                     _ body: (_ partition: Int32, _ offset: Int64, _ value: UnsafeRawBufferPointer) throws -> Void) throws {
+        try forEach(try plan(topic: topic, bootstrapServers: bootstrapServers), bootstrapServers: bootstrapServers) { record, _ in
+            try body(record.partition, record.offset, record.value)
+        }
+    }
+
     /// Calls `body` for every record of `ranges`, one range after the other, each in offset
-    /// order. A record is valid only during the call.
+    /// order. A record is valid only during the call. Throws when the broker sends nothing
+    /// for `timeoutMs` before a partition's end.
     public static func forEach(_ ranges: [Range], bootstrapServers: String, timeoutMs: Int64 = 60_000,
                                _ body: (KafkaRecord, Range) throws -> Void) throws {
         guard !ranges.isEmpty else { return }
         var config = KafkaConfig(bootstrapServers: bootstrapServers)
         config["receive.message.max.bytes"] = "1073741824"  // brokers may exceed fetch.max.bytes
+        // One partition is read at a time, and what is fetched ahead of the fold is memory:
+        // a bounded read-ahead instead of the live rater's 256 MiB per partition.
+        config["queued.max.messages.kbytes"] = "16384"
         let consumer = try KafkaConsumer(config: config, groupID: "tally-reader", reportEndOfPartition: true)
         defer { consumer.close() }  // an idle consumer spins on some brokers: close promptly
         let batch = KafkaRecordBatch(capacity: 4096)
         for range in ranges {
             try consumer.assign([(range.topic, range.partition, KafkaOffset.exact(range.from))])
-            let deadline = WallClock.monotonicMillis() + timeoutMs
+            // A deadline for the broker's silence, not for the whole partition: `body` may take
+            // long (a replay folds every record of a big partition here).
+            var deadline = WallClock.monotonicMillis() + timeoutMs
             var done = false
             while !done {
                 guard WallClock.monotonicMillis() < deadline else {
-                    throw KafkaError(code: -185, message: "partition \(range.partition) did not reach offset \(range.end)",
-                                     context: "reading \(range.topic)")
+                    throw KafkaError(code: -185, message: "partition \(range.partition) did not reach offset \(range.end): "
+                                         + "nothing arrived for \(timeoutMs) ms", context: "reading \(range.topic)")
                 }
                 try consumer.poll(into: batch, timeoutMs: 100)
                 if let error = batch.errors.first { throw error }
+                if !batch.isEmpty { deadline = WallClock.monotonicMillis() + timeoutMs }
                 for record in batch where record.partition == range.partition && record.offset < range.end {
                     try body(record, range)
                     if record.offset >= range.end - 1 { done = true }

@@ -20,19 +20,23 @@ public struct Replay {
     public init(config: ServiceConfig, metrics: MetricsConfig, request: ReplayRequest, keepingEveryFrame: Bool = false) throws {
         let engine = try ReplayEngine.reading(config: config, metrics: metrics, since: request.from)
         let (pricer, identity) = try ReplayRuleSource(config: config).pricer(for: request.rules)
-        try self.init(config: config, request: request, emitted: try EmittedFrames.latestSummaries(config: config, request: request),
+        try self.init(config: config, request: request, emitted: EmittedFrames.summarising(config: config, request: request),
                       engine: engine, pricer: pricer, rulesIdentity: identity, keepingEveryFrame: keepingEveryFrame)
     }
 
-    public init(config: ServiceConfig, request: ReplayRequest, emitted: [String: FrameSummary], engine: ReplayEngine,
+    /// `emitted` gives the latest emitted revision of each frame id; it is first asked for
+    /// once the input is folded (the frames topic can be read meanwhile: `EmittedFrames.summarising`).
+    public init(config: ServiceConfig, request: ReplayRequest, emitted: () throws -> [String: FrameSummary], engine: ReplayEngine,
                 pricer: WindowPricer, rulesIdentity: String, keepingEveryFrame: Bool = false) throws {
         self.config = config
         self.request = request
         self.rulesIdentity = rulesIdentity
-        var builder = ReplayDiff.Builder(request: request, emitted: emitted, currency: config.currency,
+        var builder: ReplayDiff.Builder?
+        try engine.run(pricer: pricer, beforeClosing: {
+            builder = ReplayDiff.Builder(request: request, emitted: try emitted(), currency: config.currency,
                                          keepingEveryFrame: keepingEveryFrame)
-        try engine.run(pricer: pricer) { frame, _ in builder.add(frame) }
-        diff = builder.build()
+        }) { frame, _ in builder!.add(frame) }
+        diff = builder!.build()
     }
 
     /// Every replayed frame of the range, in the diff's order, as a record for a shadow

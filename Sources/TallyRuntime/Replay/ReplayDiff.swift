@@ -16,7 +16,9 @@ public struct ReplayDiff: Sendable {
         /// The replayed frame in full, as the engine closed it: kept for the frames that
         /// differ (their content goes into a correction command), and for every frame when
         /// the diff was built `keepingEveryFrame` (a shadow topic gets them all).
-        public var replayed: Frame?
+        public var replayed: Frame? { replayedBox?.frame }
+        /// Boxed: a frame is a large value, and the diff sorts its changes.
+        var replayedBox: ReplayedFrame?
 
         public var oldPrice: ExactDecimal { old?.price ?? .zero }
         public var newPrice: ExactDecimal { new?.price ?? .zero }
@@ -48,7 +50,7 @@ public struct ReplayDiff: Sendable {
             self.request = request; self.currency = currency; self.keepingEveryFrame = keepingEveryFrame
             for f in emitted.values where request.selects(f) {
                 changes[f.frameId] = FrameChange(frameId: f.frameId, scope: f.scope, metric: f.metric, resource: f.resource,
-                                                 windowStart: f.windowStartText, old: f, new: nil, replayed: nil)
+                                                 windowStart: f.windowStartText, old: f, new: nil, replayedBox: nil)
             }
         }
 
@@ -60,9 +62,9 @@ public struct ReplayDiff: Sendable {
             let summary = FrameSummary(frame)
             var change = changes[frame.frameId] ?? FrameChange(
                 frameId: summary.frameId, scope: summary.scope, metric: summary.metric, resource: summary.resource,
-                windowStart: summary.windowStartText, old: nil, new: nil, replayed: nil)
+                windowStart: summary.windowStartText, old: nil, new: nil, replayedBox: nil)
             change.new = summary
-            change.replayed = keepingEveryFrame || change.differs ? frame : nil
+            change.replayedBox = keepingEveryFrame || change.differs ? ReplayedFrame(frame) : nil
             changes[frame.frameId] = change
         }
 
@@ -75,9 +77,13 @@ public struct ReplayDiff: Sendable {
 
     init(changes: [String: FrameChange], currency: String) {
         self.currency = currency
-        frames = changes.values.sorted {
-            ($0.scope, $0.metric, $0.windowStart, $0.resource, $0.frameId) < ($1.scope, $1.metric, $1.windowStart, $1.resource, $1.frameId)
+        // Indices are sorted, not the changes themselves (large values, 100,000s of them).
+        let all = Array(changes.values)
+        let order = all.indices.sorted { a, b in
+            (all[a].scope, all[a].metric, all[a].windowStart, all[a].resource, all[a].frameId)
+                < (all[b].scope, all[b].metric, all[b].windowStart, all[b].resource, all[b].frameId)
         }
+        frames = order.map { all[$0] }
     }
 
     public var changed: [FrameChange] { frames.filter(\.differs) }
@@ -97,4 +103,10 @@ public struct ReplayDiff: Sendable {
     }
 
     public var isEmpty: Bool { changed.isEmpty }
+}
+
+/// A replayed frame kept by a diff, by reference.
+final class ReplayedFrame: Sendable {
+    let frame: Frame
+    init(_ frame: Frame) { self.frame = frame }
 }

@@ -96,7 +96,9 @@ public struct ReplayEngine {
     /// frame to `frame` as it closes, with its sealed bytes. A window revised within the run (a tier cycle re-priced) comes again
     /// with a higher revision: the latest counts. Everything is folded before the first
     /// commit, so no window closes early and no sample is judged late by the replay's own clock.
-    public func run(pricer: WindowPricer, wallNow: EventTime = WallClock.now(), frame: @escaping (Frame, [UInt8]) -> Void) throws {
+    /// `beforeClosing` runs once every record is folded, before the first frame closes.
+    public func run(pricer: WindowPricer, wallNow: EventTime = WallClock.now(), beforeClosing: () throws -> Void = {},
+                    frame: @escaping (Frame, [UInt8]) -> Void) throws {
         let settings = EngineSettings(
             inputs: try config.inputs.map { try $0.engineInput() },
             framesTopic: config.framesTopic, framesPartitions: config.framesPartitions,
@@ -120,6 +122,7 @@ public struct ReplayEngine {
                 }
             }
         }
+        try beforeClosing()
         try rater.closeEverything(wallNow: wallNow)
     }
 
