@@ -19,6 +19,9 @@ public final class FrameIndexFollower: @unchecked Sendable {
         public var partitionsAtEnd = 0
         /// When the follower thread last returned from a poll: a stuck follower shows here.
         public var lastPoll: Date?
+        /// What the follower thread is doing (and since when): a call that hangs shows here.
+        public var phase = "starting"
+        public var phaseSince = Date()
         /// The last high-watermark check that did not prove the index caught up: why not
         /// (records behind per partition, or the broker's error). For `/readyz`'s reason.
         public var watermarkCheck: String?
@@ -90,21 +93,29 @@ public final class FrameIndexFollower: @unchecked Sendable {
     }
 
     /// One consumer session: assign, then poll until stopped or the partition count changes.
+    private func enter(_ phase: String) { update { $0.phase = phase; $0.phaseSince = Date() } }
+
     private func follow() throws {
+        enter("creating an admin client")
         let admin = try KafkaAdmin(config: kafka)
+        enter("asking the partition count of \(topic)")
         guard let count = try admin.partitionCount(of: topic), count > 0 else {
             // No frames topic yet (the rater has not started): nothing to index, nothing behind.
             update { $0.caughtUp = true; $0.partitions = 0; $0.lastError = nil }
             Thread.sleep(forTimeInterval: 0.5)
             return
         }
+        enter("reading the stored offsets")
         let stored = try index.storedOffsets()
+        enter("creating the consumer")
         var config = kafka
         config["receive.message.max.bytes"] = "1073741824"
         let consumer = try KafkaConsumer(config: config, groupID: "tally-serve-index", reportEndOfPartition: true)
         defer { consumer.close() }
+        enter("assigning \(count) partitions")
         try consumer.assign((0..<Int32(count)).map { p in (topic, p, stored[p].map(KafkaOffset.exact) ?? .beginning) })
         update { $0.partitions = count }
+        enter("polling")
         let batch = KafkaRecordBatch(capacity: 2048)
         var lastPartitionCheck = Date()
         while !isStopping {

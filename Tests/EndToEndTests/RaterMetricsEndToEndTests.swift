@@ -31,13 +31,12 @@ import FoundationNetworking
         // Scrape until the rater has read every record produced (the deadline fails the test).
         var metrics = ""
         var scrapedBy = WallClock.now()
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
+        _ = try await Polling.until(timeout: 60, intervalNanoseconds: 100_000_000) { () -> Bool? in
             metrics = try await HTTP.get(url + "/metrics").body
             scrapedBy = WallClock.now()
-            if ServeCloudKittyEndToEndTests.sample("tally_records_in_total", metrics) == Double(records.count + 2),
-               ServeCloudKittyEndToEndTests.sample("tally_watermark_lag_seconds", metrics) != nil { break }
-            try await Task.sleep(nanoseconds: 100_000_000)
+            let done = ServeCloudKittyEndToEndTests.sample("tally_records_in_total", metrics) == Double(records.count + 2)
+                && ServeCloudKittyEndToEndTests.sample("tally_watermark_lag_seconds", metrics) != nil
+            return done ? true : nil
         }
         #expect(ServeCloudKittyEndToEndTests.sample("tally_samples_in_total", metrics) == Double(samples.count), "\(metrics)")
         #expect(try await HTTP.get(url + "/readyz").status == 200)

@@ -148,17 +148,33 @@ struct Served {
     /// Waits for `/readyz` (the index has read the frames topic to its end); returns `/metrics`.
     /// On failure, names the last `/readyz` answer and the service's own log.
     func untilReady(timeout: TimeInterval = 180) async throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
         var last = ""
-        while Date() < deadline {
-            let ready = try await HTTP.get(url + "/readyz")
-            if ready.status == 200 { return try await HTTP.get(url + "/metrics").body }
-            last = ready.body
-            try await Task.sleep(nanoseconds: 50_000_000)
+        let ready: Bool? = try await Polling.until(timeout: timeout) {
+            let answer = try await HTTP.get(url + "/readyz")
+            last = answer.body
+            return answer.status == 200 ? true : nil
         }
+        if ready != nil { return try await HTTP.get(url + "/metrics").body }
         let metrics = (try? await HTTP.get(url + "/metrics").body) ?? ""
         let text = log.flatMap { try? String(contentsOf: $0, encoding: .utf8) } ?? ""
-        throw ServeProcess.ServeFailure(log: "not ready within \(timeout) s; last /readyz: \(last)\nmetrics:\n\(metrics)\nlog:\n\(text)")
+        throw ServeProcess.ServeFailure(log: "not ready within \(timeout) s; last /readyz: \(last)\nmetrics:\n\(metrics)\nlog:\n\(text)"
+                                        + "\nthreads:\n\(Self.threadStacks(of: process.processIdentifier))")
+    }
+
+    /// Every thread's stack of a process, when gdb is installed (diagnosis only: a stuck
+    /// index follower shows where it waits); empty otherwise.
+    static func threadStacks(of pid: Int32) -> String {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb") else { return "(gdb not installed)" }
+        let gdb = Process()
+        gdb.executableURL = URL(fileURLWithPath: "/usr/bin/gdb")
+        gdb.arguments = ["-batch", "-p", String(pid), "-ex", "thread apply all bt 25"]
+        let out = Pipe()
+        gdb.standardOutput = out
+        gdb.standardError = out
+        guard (try? gdb.run()) != nil else { return "(gdb did not start)" }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        gdb.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
     }
 
     func stop() {

@@ -14,7 +14,7 @@ enum OperationsRoutes {
         if let poll = status.lastPoll {
             parts.append("last poll \(String(format: "%.1f", Date().timeIntervalSince(poll))) s ago")
         } else {
-            parts.append("no poll yet")
+            parts.append("no poll yet; the follower is \(status.phase) since \(String(format: "%.1f", Date().timeIntervalSince(status.phaseSince))) s")
         }
         return "the frame index is catching up with the frames topic (" + parts.joined(separator: "; ") + ")"
     }
