@@ -50,13 +50,26 @@ import TallyEngine
     }
 
     @Test func applyBuildsACommandWithTheReplayedContentAndTheComparedRevision() throws {
-        let emitted = Self.topic(Self.chained([Self.frame("a", price: "1"), Self.frame("b", price: "2", revision: 2, previousPrice: "1.5")]))
-        let replayed = Dictionary(uniqueKeysWithValues: Self.chained([Self.frame("a", price: "2"), Self.frame("b", price: "2.5")]).map {
+        let emitted = Self.chained([Self.frame("a", price: "1"), Self.frame("b", price: "2", revision: 2, previousPrice: "1.5")])
+        // The replay's frames as the engine hands them over: values, sealed in order.
+        var head = ""
+        let replayedFrames = [Self.frame("a", price: "2"), Self.frame("b", price: "2.5")].map { f -> Frame in
+            var f = f
+            _ = f.seal(previousHash: head)
+            head = f.contentHash
+            return f
+        }
+        // What parsing their bytes gives: the command must carry exactly this content.
+        let replayed = Dictionary(uniqueKeysWithValues: Self.chained(replayedFrames).map {
             let f = try! FrameRecord(bytes: $0)
             return (f.frameId, f)
         })
         let request = ReplayRequest(from: EventTime(micros: 0), to: EventTime(micros: Int64.max))
-        let diff = ReplayDiff(request: request, emitted: emitted.latest, replayed: replayed, currency: "EUR")
+        let stored = emitted.enumerated().map { TopicIO.Record(partition: 0, offset: Int64($0.offset), key: nil, value: $0.element) }
+        var builder = ReplayDiff.Builder(request: request, emitted: EmittedFrames.latestSummaries(records: stored, request: request),
+                                         currency: "EUR")
+        for f in replayedFrames { builder.add(f) }
+        let diff = builder.build()
         #expect(diff.scopes.map(\.difference) == [ExactDecimal("1.5")!])
         let id = request.replayId(rulesIdentity: "file@x", author: "ana", reason: "fix")
         #expect(id == request.replayId(rulesIdentity: "file@x", author: "ana", reason: "fix"))

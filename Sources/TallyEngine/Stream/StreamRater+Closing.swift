@@ -174,8 +174,12 @@ extension StreamRater {
             engineVersion: settings.engineVersion, outputPartition: partition)
         let bytes = frame.seal(previousHash: chainHeads[Int(partition)])
         chainHeads[Int(partition)] = frame.contentHash
-        enqueue(OutboxEntry(kind: .frame, topic: settings.framesTopic, partition: partition,
-                            key: Array(scope.utf8), value: bytes))
+        if let frameSink {
+            frameSink(frame, bytes)
+        } else {
+            enqueue(OutboxEntry(kind: .frame, topic: settings.framesTopic, partition: partition,
+                                key: Array(scope.utf8), value: bytes))
+        }
         counters.framesEmitted += 1
         if w.revision > 0 { counters.framesRevised += 1 }
         w.revision += 1

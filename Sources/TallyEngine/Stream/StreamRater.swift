@@ -70,6 +70,10 @@ public final class StreamRater {
     var chainCounts: [Int64]?
     /// Nanoseconds spent closing windows and writing state, for `tally run`'s timing line.
     public internal(set) var phaseNanos: [String: UInt64] = [:]
+    /// A replay's scratch rater takes each frame it closes here, as a value with its sealed
+    /// bytes, instead of through the outbox: nothing is sent, and the replay diffs frame by
+    /// frame without parsing its own bytes back. nil (the live rater): frames go to the outbox.
+    public var frameSink: ((Frame, [UInt8]) -> Void)?
 
     public init(settings: EngineSettings, metrics: MetricsConfig, pricer: WindowPricer, store: StateStore) throws {
         self.settings = settings

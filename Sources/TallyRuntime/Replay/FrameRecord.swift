@@ -31,6 +31,19 @@ public struct FrameRecord: Sendable {
         }
     }
 
+    /// A frame value as the engine sealed it into `bytes`: its member tree is built from the
+    /// value (the same tree parsing `bytes` gives), not parsed back.
+    public init(frame: Frame, bytes: [UInt8], partition: Int32? = nil, offset: Int64? = nil) {
+        var members: [String: CanonicalJSON] = [:]
+        if case let .object(body) = frame.body { members = body }
+        members["content_hash"] = .string(frame.contentHash)
+        members["previous_hash"] = .string(frame.previousHash)
+        self.members = members
+        self.bytes = bytes
+        self.partition = partition
+        self.offset = offset
+    }
+
     func string(_ key: String) -> String? { if case let .string(s)? = members[key] { return s } else { return nil } }
     func nested(_ key: String, _ inner: String) -> CanonicalJSON? {
         if case let .object(o)? = members[key] { return o[inner] } else { return nil }

@@ -56,7 +56,7 @@ public struct FrameVerification {
                       rules: try ReplayRuleSource(config: config), corrections: try CorrectionsLog.read(config: config),
                       anchors: Anchors(checkpoint: try FramesCheckpoint.read(config: config), expected: expectedHeads,
                                        graces: Dictionary(metrics.metrics.map { ($0.key, $0.grace) }, uniquingKeysWith: { a, _ in a }))) {
-            try engine.run(pricer: $0)
+            try engine.latestFrames(pricer: $0)
         }
     }
 

@@ -12,9 +12,10 @@ enum RefusedCopiesReader {
     static func read(config: ServiceConfig) throws -> [RefusedCopy] {
         let needle = Array(reason.utf8)
         var out: [RefusedCopy] = []
-        for record in try TopicIO.readAll(topic: config.deadLetterTopic, bootstrapServers: config.bootstrapServers)
-            where record.value.firstRange(of: needle) != nil {
-            out += refusedCopies(inLetter: record.value)
+        // Streamed: the dead-letter topic holds every rejected sample; only these letters are copied.
+        try PartitionReader.forEachRecord(of: config.deadLetterTopic, bootstrapServers: config.bootstrapServers) { _, _, value in
+            guard value.firstRange(of: needle) != nil else { return }
+            out += refusedCopies(inLetter: Array(value))
         }
         return out
     }

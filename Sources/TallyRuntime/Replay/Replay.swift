@@ -9,26 +9,47 @@ import TallyWire
 public struct Replay {
     public let config: ServiceConfig
     public let request: ReplayRequest
-    public let emitted: EmittedFrames
     public let diff: ReplayDiff
     /// The rules' identity that goes into the replay id (log version, or file hash).
     public let rulesIdentity: String
 
-    /// Reads the input topics, the rule log and the frames topic, replays and diffs.
-    public init(config: ServiceConfig, metrics: MetricsConfig, request: ReplayRequest) throws {
+    /// Reads the rule log and the latest emitted revision of each frame id of the range,
+    /// then streams the input topics through the engine and diffs each frame as it closes.
+    /// `keepingEveryFrame`: keep every replayed frame of the range, not only those that
+    /// differ (for `shadowRecords`).
+    public init(config: ServiceConfig, metrics: MetricsConfig, request: ReplayRequest, keepingEveryFrame: Bool = false) throws {
         let engine = try ReplayEngine.reading(config: config, metrics: metrics, since: request.from)
         let (pricer, identity) = try ReplayRuleSource(config: config).pricer(for: request.rules)
-        try self.init(config: config, request: request, emitted: try EmittedFrames.read(config: config),
-                      replayed: try engine.run(pricer: pricer), rulesIdentity: identity)
+        try self.init(config: config, request: request, emitted: EmittedFrames.summarising(config: config, request: request),
+                      engine: engine, pricer: pricer, rulesIdentity: identity, keepingEveryFrame: keepingEveryFrame)
     }
 
-    public init(config: ServiceConfig, request: ReplayRequest, emitted: EmittedFrames, replayed: [String: FrameRecord],
-                rulesIdentity: String) throws {
+    /// `emitted` gives the latest emitted revision of each frame id; it is first asked for
+    /// once the input is folded (the frames topic can be read meanwhile: `EmittedFrames.summarising`).
+    public init(config: ServiceConfig, request: ReplayRequest, emitted: () throws -> [String: FrameSummary], engine: ReplayEngine,
+                pricer: WindowPricer, rulesIdentity: String, keepingEveryFrame: Bool = false) throws {
         self.config = config
         self.request = request
-        self.emitted = emitted
         self.rulesIdentity = rulesIdentity
-        diff = ReplayDiff(request: request, emitted: emitted.latest, replayed: replayed, currency: config.currency)
+        var builder: ReplayDiff.Builder?
+        try engine.run(pricer: pricer, beforeClosing: {
+            builder = ReplayDiff.Builder(request: request, emitted: try emitted(), currency: config.currency,
+                                         keepingEveryFrame: keepingEveryFrame)
+        }) { frame, _ in builder!.add(frame) }
+        diff = builder!.build()
+    }
+
+    /// Every replayed frame of the range, in the diff's order, as a record for a shadow
+    /// topic: keyed by scope id, the frame exactly as the replay sealed it. Needs a replay
+    /// made `keepingEveryFrame`.
+    public var shadowRecords: (keys: [[UInt8]], values: [[UInt8]]) {
+        var keys: [[UInt8]] = [], values: [[UInt8]] = []
+        for change in diff.frames {
+            guard var frame = change.replayed else { continue }
+            keys.append(Array(frame.scope.utf8))
+            values.append(frame.seal(previousHash: frame.previousHash))  // the same bytes: sealing is deterministic
+        }
+        return (keys, values)
     }
 
     public func replayId(author: String, reason: String) -> String {

@@ -35,8 +35,9 @@ public enum ReplayCorrections {
     public static func commands(diff: ReplayDiff, request: ReplayRequest, replayId: String, author: String, reason: String,
                                 rulesIdentity: String, ruleset: String?) -> [CorrectionCommand] {
         let items = diff.changed.compactMap { change -> CorrectionCommand.Item? in
-            guard let old = change.old, let new = change.new, new.price != nil else { return nil }
-            return CorrectionCommand.Item(frameId: change.frameId, baseRevision: old.revision, body: new.body)
+            guard let old = change.old, change.new != nil, let frame = change.replayed,
+                  case let .object(body) = frame.body else { return nil }
+            return CorrectionCommand.Item(frameId: change.frameId, baseRevision: old.revision, body: body)
         }
         guard !items.isEmpty else { return [] }
         let chunks = stride(from: 0, to: items.count, by: framesPerPart).map { Array(items[$0..<min($0 + framesPerPart, items.count)]) }

@@ -10,9 +10,15 @@ public struct ReplayDiff: Sendable {
         public var resource: String
         public var windowStart: String
         /// nil: the replay closed a window that was never emitted.
-        public var old: FrameRecord?
+        public var old: FrameSummary?
         /// nil: an emitted window the replay did not produce.
-        public var new: FrameRecord?
+        public var new: FrameSummary?
+        /// The replayed frame in full, as the engine closed it: kept for the frames that
+        /// differ (their content goes into a correction command), and for every frame when
+        /// the diff was built `keepingEveryFrame` (a shadow topic gets them all).
+        public var replayed: Frame? { replayedBox?.frame }
+        /// Boxed: a frame is a large value, and the diff sorts its changes.
+        var replayedBox: ReplayedFrame?
 
         public var oldPrice: ExactDecimal { old?.price ?? .zero }
         public var newPrice: ExactDecimal { new?.price ?? .zero }
@@ -31,24 +37,53 @@ public struct ReplayDiff: Sendable {
         public var difference: ExactDecimal { newTotal - oldTotal }
     }
 
+    /// Builds a diff one replayed frame at a time, against the latest emitted revision of
+    /// each frame id of the range, so a replay never holds its frames all at once.
+    public struct Builder {
+        let request: ReplayRequest
+        let currency: String
+        let keepingEveryFrame: Bool
+        var changes: [String: FrameChange] = [:]
+
+        /// `emitted`: the latest emitted revision of each frame id (those outside the request are ignored).
+        public init(request: ReplayRequest, emitted: [String: FrameSummary], currency: String, keepingEveryFrame: Bool = false) {
+            self.request = request; self.currency = currency; self.keepingEveryFrame = keepingEveryFrame
+            for f in emitted.values where request.selects(f) {
+                changes[f.frameId] = FrameChange(frameId: f.frameId, scope: f.scope, metric: f.metric, resource: f.resource,
+                                                 windowStart: f.windowStartText, old: f, new: nil, replayedBox: nil)
+            }
+        }
+
+        /// One frame the replay closed. A higher revision of the same frame id (a window
+        /// re-priced within the replay) replaces a lower one.
+        public mutating func add(_ frame: Frame) {
+            guard request.selects(frame) else { return }
+            if let seen = changes[frame.frameId]?.new, seen.revision >= frame.revision { return }
+            let summary = FrameSummary(frame)
+            var change = changes[frame.frameId] ?? FrameChange(
+                frameId: summary.frameId, scope: summary.scope, metric: summary.metric, resource: summary.resource,
+                windowStart: summary.windowStartText, old: nil, new: nil, replayedBox: nil)
+            change.new = summary
+            change.replayedBox = keepingEveryFrame || change.differs ? ReplayedFrame(frame) : nil
+            changes[frame.frameId] = change
+        }
+
+        public func build() -> ReplayDiff { ReplayDiff(changes: changes, currency: currency) }
+    }
+
     /// Every window of the range, by scope, metric, window start, frame id.
     public var frames: [FrameChange]
     public var currency: String
 
-    public init(request: ReplayRequest, emitted: [String: FrameRecord], replayed: [String: FrameRecord], currency: String) {
+    init(changes: [String: FrameChange], currency: String) {
         self.currency = currency
-        var changes: [String: FrameChange] = [:]
-        for f in emitted.values where request.selects(f) {
-            changes[f.frameId] = FrameChange(frameId: f.frameId, scope: f.scope, metric: f.metric, resource: f.resource,
-                                             windowStart: f.windowStartText, old: f, new: nil)
+        // Indices are sorted, not the changes themselves (large values, 100,000s of them).
+        let all = Array(changes.values)
+        let order = all.indices.sorted { a, b in
+            (all[a].scope, all[a].metric, all[a].windowStart, all[a].resource, all[a].frameId)
+                < (all[b].scope, all[b].metric, all[b].windowStart, all[b].resource, all[b].frameId)
         }
-        for f in replayed.values where request.selects(f) {
-            changes[f.frameId, default: FrameChange(frameId: f.frameId, scope: f.scope, metric: f.metric, resource: f.resource,
-                                                    windowStart: f.windowStartText, old: nil, new: nil)].new = f
-        }
-        frames = changes.values.sorted {
-            ($0.scope, $0.metric, $0.windowStart, $0.resource, $0.frameId) < ($1.scope, $1.metric, $1.windowStart, $1.resource, $1.frameId)
-        }
+        frames = order.map { all[$0] }
     }
 
     public var changed: [FrameChange] { frames.filter(\.differs) }
@@ -68,4 +103,10 @@ public struct ReplayDiff: Sendable {
     }
 
     public var isEmpty: Bool { changed.isEmpty }
+}
+
+/// A replayed frame kept by a diff, by reference.
+final class ReplayedFrame: Sendable {
+    let frame: Frame
+    init(_ frame: Frame) { self.frame = frame }
 }

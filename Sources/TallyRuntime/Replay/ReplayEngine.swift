@@ -4,45 +4,63 @@ import TallyEngine
 import TallyWire
 
 /// Runs the rater's engine over input records read back from the input topics, in a
-/// scratch `MemoryStateStore` (never the live state, never live offsets), and returns
-/// the latest frame of every window it closed. Settings mirror the live rater's (frames
-/// topic and partition count, currency, input formats), so frame ids, output partitions
-/// and content hashes come out the same.
+/// scratch `MemoryStateStore` (never the live state, never live offsets), and hands over
+/// every frame it closes as a value. Settings mirror the live rater's (frames topic and
+/// partition count, currency, input formats), so frame ids, output partitions and content
+/// hashes come out the same. The input is streamed: each fetched batch is folded in place
+/// and let go, so memory holds the engine's windows, not the topics.
 public struct ReplayEngine {
-    /// One input record as read from Kafka.
+    /// One input record held in memory (tests, and callers with records at hand).
     public struct Input: Sendable {
         public var topic: String
         public var partition: Int32
         public var offset: Int64
         public var key: [UInt8]?
         public var value: [UInt8]
+        public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]? = nil, value: [UInt8]) {
+            self.topic = topic; self.partition = partition; self.offset = offset; self.key = key; self.value = value
+        }
+    }
+
+    /// Where the records come from: partitions of the input topics (read anew by every
+    /// run, up to the ends fixed when the engine was made), or records at hand.
+    public enum Source: Sendable {
+        case topics([PartitionReader.Range], bootstrapServers: String)
+        case records([Input])
     }
 
     public let config: ServiceConfig
     public let metrics: MetricsConfig
-    public let inputs: [Input]
+    public let source: Source
     /// The live rater's conflicting-duplicate decisions, taken as made (docs/CONFIG.md).
     public let refusedCopies: [RefusedCopy]
 
-    public init(config: ServiceConfig, metrics: MetricsConfig, inputs: [Input], refusedCopies: [RefusedCopy] = []) {
-        self.config = config; self.metrics = metrics; self.inputs = inputs; self.refusedCopies = refusedCopies
+    public init(config: ServiceConfig, metrics: MetricsConfig, source: Source, refusedCopies: [RefusedCopy] = []) {
+        self.config = config; self.metrics = metrics; self.source = source; self.refusedCopies = refusedCopies
     }
 
-    /// Reads the inputs from `since` on (`readInputs`) and the rater's conflicting-duplicate decisions.
+    public init(config: ServiceConfig, metrics: MetricsConfig, inputs: [Input], refusedCopies: [RefusedCopy] = []) {
+        self.init(config: config, metrics: metrics, source: .records(inputs), refusedCopies: refusedCopies)
+    }
+
+    /// Plans the inputs from `since` on (`inputRanges`) and reads the rater's conflicting-duplicate decisions.
     public static func reading(config: ServiceConfig, metrics: MetricsConfig, since: EventTime?) throws -> ReplayEngine {
-        ReplayEngine(config: config, metrics: metrics, inputs: try readInputs(config: config, metrics: metrics, since: since),
+        ReplayEngine(config: config, metrics: metrics,
+                     source: .topics(try inputRanges(config: config, metrics: metrics, since: since),
+                                     bootstrapServers: config.bootstrapServers),
                      refusedCopies: try RefusedCopiesReader.read(config: config))
     }
 
-    /// Reads the configured input topics from where records of windows starting at
-    /// `since` (or just before: earlier windows seed counters) can begin: the first
-    /// offset whose record timestamp is at least `since − longest period − longest
-    /// counter retention − max future skew − 1 h`, found with offsets_for_times. A record is stamped when produced, and
-    /// a sample cannot be produced before its own time minus the allowed skew, so nothing
-    /// earlier can belong to those windows (late samples come later, not earlier). Without
-    /// `since`, or where the broker has no offsets_for_times (librdkafka's mock cluster),
-    /// the topics are read whole (docs/REPLAY.md).
-    public static func readInputs(config: ServiceConfig, metrics: MetricsConfig? = nil, since: EventTime? = nil) throws -> [Input] {
+    /// The configured input topics' partitions, each from where records of windows starting
+    /// at `since` (or just before: earlier windows seed counters) can begin to its current
+    /// end: the first offset whose record timestamp is at least `since − longest period −
+    /// longest counter retention − max future skew − 1 h`, found with offsets_for_times. A
+    /// record is stamped when produced, and a sample cannot be produced before its own time
+    /// minus the allowed skew, so nothing earlier can belong to those windows (late samples
+    /// come later, not earlier). Without `since`, or where the broker has no offsets_for_times
+    /// (librdkafka's mock cluster), the topics are read whole (docs/REPLAY.md).
+    public static func inputRanges(config: ServiceConfig, metrics: MetricsConfig? = nil,
+                                   since: EventTime? = nil) throws -> [PartitionReader.Range] {
         var lowerBoundMs: Int64?
         if let since, let metrics, !config.replayReadsWholeTopics {
             let longest = metrics.metrics.map { $0.period.window(containing: since).length.micros }.max() ?? 0
@@ -51,15 +69,13 @@ public struct ReplayEngine {
             let bound = since.micros - longest - gap - metrics.maxFutureSkew.micros - 3_600_000_000
             lowerBoundMs = bound / 1000
         }
-        var out: [Input] = []
+        var out: [PartitionReader.Range] = []
         for input in config.inputs {
             var from: [Int32: Int64] = [:]
             if let lowerBoundMs {
                 from = (try? startOffsets(topic: input.topic, config: config, timestampMs: lowerBoundMs)) ?? [:]
             }
-            for r in try TopicIO.readAll(topic: input.topic, bootstrapServers: config.bootstrapServers, from: from) {
-                out.append(Input(topic: input.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value))
-            }
+            out += try PartitionReader.plan(topic: input.topic, bootstrapServers: config.bootstrapServers, from: from)
         }
         return out
     }
@@ -75,11 +91,14 @@ public struct ReplayEngine {
         return offsets
     }
 
-    /// Folds every record (each partition in offset order), closes every window at the
-    /// end of input and returns the highest revision of each frame, by frame id.
-    /// Everything is folded before the first commit, so no window closes early and no
-    /// sample is judged late by the replay's own clock.
-    public func run(pricer: WindowPricer, wallNow: EventTime = WallClock.now()) throws -> [String: FrameRecord] {
+    /// Folds every record (topic by topic, each partition in offset order), closes every
+    /// window at the end of input (nothing is written to the scratch store) and hands each
+    /// frame to `frame` as it closes, with its sealed bytes. A window revised within the run (a tier cycle re-priced) comes again
+    /// with a higher revision: the latest counts. Everything is folded before the first
+    /// commit, so no window closes early and no sample is judged late by the replay's own clock.
+    /// `beforeClosing` runs once every record is folded, before the first frame closes.
+    public func run(pricer: WindowPricer, wallNow: EventTime = WallClock.now(), beforeClosing: () throws -> Void = {},
+                    frame: @escaping (Frame, [UInt8]) -> Void) throws {
         let settings = EngineSettings(
             inputs: try config.inputs.map { try $0.engineInput() },
             framesTopic: config.framesTopic, framesPartitions: config.framesPartitions,
@@ -87,19 +106,33 @@ public struct ReplayEngine {
         let rater = try StreamRater(settings: settings, metrics: metrics, pricer: pricer, store: MemoryStateStore())
         _ = try rater.restore(wallNow: wallNow)
         rater.honour(refusedCopies: refusedCopies)
-        for input in inputs {
-            var bytes = input.value
-            bytes.withUnsafeMutableBytes { raw in
-                rater.fold(InputRecord(topic: input.topic, partition: input.partition, offset: input.offset,
-                                       key: nil, value: UnsafeRawBufferPointer(raw)), wallNow: wallNow)
+        rater.frameSink = frame
+        defer { rater.frameSink = nil }
+        switch source {
+        case let .topics(ranges, bootstrapServers):
+            try PartitionReader.forEach(ranges, bootstrapServers: bootstrapServers) { record, range in
+                rater.fold(InputRecord(topic: range.topic, partition: record.partition, offset: record.offset,
+                                       key: nil, value: record.value), wallNow: wallNow)
+            }
+        case let .records(inputs):
+            for input in inputs {
+                input.value.withUnsafeBytes { raw in
+                    rater.fold(InputRecord(topic: input.topic, partition: input.partition, offset: input.offset,
+                                           key: nil, value: raw), wallNow: wallNow)
+                }
             }
         }
-        let sent = try rater.commitBatch(wallNow: wallNow, endOfInput: true)
+        try beforeClosing()
+        try rater.closeEverything(wallNow: wallNow)
+    }
+
+    /// The highest revision of each frame id the run closes, as records (verify compares
+    /// member by member). Built from the engine's frame values: nothing is parsed back.
+    public func latestFrames(pricer: WindowPricer, wallNow: EventTime = WallClock.now()) throws -> [String: FrameRecord] {
         var latest: [String: FrameRecord] = [:]
-        for message in sent where message.topic == config.framesTopic {
-            let frame = try FrameRecord(bytes: message.value)
-            if let seen = latest[frame.frameId], seen.revision >= frame.revision { continue }
-            latest[frame.frameId] = frame
+        try run(pricer: pricer, wallNow: wallNow) { frame, bytes in
+            if let seen = latest[frame.frameId], seen.revision >= frame.revision { return }
+            latest[frame.frameId] = FrameRecord(frame: frame, bytes: bytes)
         }
         return latest
     }

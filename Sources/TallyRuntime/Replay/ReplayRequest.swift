@@ -15,9 +15,21 @@ public struct ReplayRequest: Sendable {
 
     /// Whether a frame's window is one this request is about.
     public func selects(_ frame: FrameRecord) -> Bool {
-        guard let start = frame.windowStart, from <= start, start < to else { return false }
-        if let scope, frame.scope != scope { return false }
-        if let metric, frame.metric != metric { return false }
+        selects(windowStart: frame.windowStart, scope: frame.scope, metric: frame.metric)
+    }
+
+    public func selects(_ frame: FrameSummary) -> Bool {
+        selects(windowStart: frame.windowStart, scope: frame.scope, metric: frame.metric)
+    }
+
+    public func selects(_ frame: Frame) -> Bool {
+        selects(windowStart: frame.windowStart, scope: frame.scope, metric: frame.metric)
+    }
+
+    public func selects(windowStart start: EventTime?, scope frameScope: String, metric frameMetric: String) -> Bool {
+        guard let start, from <= start, start < to else { return false }
+        if let scope, frameScope != scope { return false }
+        if let metric, frameMetric != metric { return false }
         return true
     }
 

@@ -12,7 +12,7 @@ public enum RuleChangeImpact {
         let metrics = try MetricsConfigLoader.load(contentsOf: config.metricsFile)
         let engine = try ReplayEngine.reading(config: config, metrics: metrics, since: request.from)
         let pricer = RuleLogPricer(state: state, scriptEvaluator: { LuaScriptEvaluator() })
-        return try Replay(config: config, request: request, emitted: try EmittedFrames.read(config: config),
-                          replayed: try engine.run(pricer: pricer), rulesIdentity: "candidate@\(state.head)")
+        return try Replay(config: config, request: request, emitted: EmittedFrames.summarising(config: config, request: request),
+                          engine: engine, pricer: pricer, rulesIdentity: "candidate@\(state.head)")
     }
 }

@@ -50,9 +50,11 @@ public struct FrameTrace: Sendable {
     public static func collect(frameID: String, config: ServiceConfig, rules: RuleLogState? = nil) throws -> FrameTrace {
         var byRevision: [Int: [UInt8]] = [:]
         let needle = Array("\"frame_id\":\"\(frameID)\"".utf8)
-        for record in try TopicIO.readAll(topic: config.framesTopic, bootstrapServers: config.bootstrapServers)
-            where record.value.firstRange(of: needle) != nil {
-            if let revision = object(record.value)["revision"] as? Int, byRevision[revision] == nil { byRevision[revision] = record.value }
+        // Streamed: only the traced frame's revisions are copied out of the frames topic.
+        try PartitionReader.forEachRecord(of: config.framesTopic, bootstrapServers: config.bootstrapServers) { _, _, value in
+            guard value.firstRange(of: needle) != nil else { return }
+            let bytes = Array(value)
+            if let revision = object(bytes)["revision"] as? Int, byRevision[revision] == nil { byRevision[revision] = bytes }
         }
         guard !byRevision.isEmpty else {
             throw TraceError("frame \(frameID) is not on \(config.framesTopic) at \(config.bootstrapServers)")

@@ -64,7 +64,7 @@ struct ReplayCommand: ParsableCommand {
         do { choice = try ReplayRules(parsing: rules) } catch { throw ValidationError("\(error)") }
         let (config, metrics, request) = try range.load(rules: choice)
         do {
-            let replay = try Replay(config: config, metrics: metrics, request: request)
+            let replay = try Replay(config: config, metrics: metrics, request: request, keepingEveryFrame: shadowTopic != nil)
             var outcome: ReplayCorrections.Outcome?
             var replayId: String?
             if apply, let author, let reason {
@@ -84,10 +84,9 @@ struct ReplayCommand: ParsableCommand {
             }
             if let shadowTopic {
                 guard shadowTopic != config.framesTopic else { throw CommandFailure("--shadow-topic must not be the frames topic") }
-                let frames = replay.diff.frames.compactMap { $0.new }
-                try TopicIO.produce(frames.map(\.bytes), keys: frames.map { Array($0.scope.utf8) }, topic: shadowTopic,
-                                    bootstrapServers: config.bootstrapServers)
-                FileHandle.standardError.write(Data("tally replay: \(frames.count) replayed frame(s) written to \(shadowTopic)\n".utf8))
+                let frames = replay.shadowRecords
+                try TopicIO.produce(frames.values, keys: frames.keys, topic: shadowTopic, bootstrapServers: config.bootstrapServers)
+                FileHandle.standardError.write(Data("tally replay: \(frames.values.count) replayed frame(s) written to \(shadowTopic)\n".utf8))
             }
         } catch let failure as CommandFailure {
             throw failure

@@ -34,8 +34,9 @@ struct ReportCommand: ParsableCommand {
             fromTime = try Self.time(from, option: "--from", zone: zone)
             toTime = try Self.time(to, option: "--to", zone: zone)
             guard fromTime < toTime else { throw ValidationError("--from \(from) must be before --to \(to)") }
-            for record in try TopicIO.readAll(topic: settings.framesTopic, bootstrapServers: settings.bootstrapServers) {
-                ledger.add(record.value)
+            // Streamed: the ledger keeps what it needs of each frame, the topic is not held.
+            try PartitionReader.forEachRecord(of: settings.framesTopic, bootstrapServers: settings.bootstrapServers) { _, _, value in
+                ledger.add(Array(value))
             }
         } catch let failure as CommandFailure {
             throw failure
