@@ -43,7 +43,7 @@ import TallyWire
         try Self.engine().run(pricer: try Self.rulesPricer(), wallNow: Self.start + .days(2)) { frame, bytes in
             frames += 1
             guard let parsed = try? FrameRecord(bytes: bytes) else { problems.append("\(frame.frameId): unreadable"); return }
-            if FrameSummary(frame) != FrameSummary(parsed) { problems.append("\(frame.frameId): summary \(FrameSummary(frame)) ≠ \(FrameSummary(parsed))") }
+            if EmittedFrameSummary(frame) != EmittedFrameSummary(parsed) { problems.append("\(frame.frameId): summary \(EmittedFrameSummary(frame)) ≠ \(EmittedFrameSummary(parsed))") }
             if FrameRecord(frame: frame, bytes: bytes).members != parsed.members { problems.append("\(frame.frameId): member tree differs") }
             var resealed = frame
             if resealed.seal(previousHash: frame.previousHash) != bytes { problems.append("\(frame.frameId): sealing again gives other bytes") }

@@ -7,7 +7,7 @@ extension EmittedFrames {
     /// batch at a time and each record is let go once summarised, so a replay holds one
     /// small summary per frame id, not the topic. Records that are not frames are skipped
     /// (verify reports them).
-    public static func latestSummaries(config: ServiceConfig, request: ReplayRequest) throws -> [String: FrameSummary] {
+    public static func latestSummaries(config: ServiceConfig, request: ReplayRequest) throws -> [String: EmittedFrameSummary] {
         var latest = LatestSummaries(request: request)
         try PartitionReader.forEachRecord(of: config.framesTopic, bootstrapServers: config.bootstrapServers) { _, _, value in
             latest.add(Array(value))
@@ -18,13 +18,13 @@ extension EmittedFrames {
     /// Starts `latestSummaries` on a thread of its own, so that the frames topic is read
     /// while a replay folds its input (two cores: the fold is the longer); the function
     /// returned waits for it and gives its result.
-    public static func summarising(config: ServiceConfig, request: ReplayRequest) -> () throws -> [String: FrameSummary] {
+    public static func summarising(config: ServiceConfig, request: ReplayRequest) -> () throws -> [String: EmittedFrameSummary] {
         let work = BackgroundWork { try latestSummaries(config: config, request: request) }
         return { try work.value() }
     }
 
     /// The same summaries from records at hand, in topic order.
-    public static func latestSummaries(records: [TopicIO.Record], request: ReplayRequest) -> [String: FrameSummary] {
+    public static func latestSummaries(records: [TopicIO.Record], request: ReplayRequest) -> [String: EmittedFrameSummary] {
         var latest = LatestSummaries(request: request)
         for r in records { latest.add(r.value) }
         return latest.byFrameId
@@ -35,13 +35,13 @@ extension EmittedFrames {
 /// (records come in partition and offset order, as `EmittedFrames.latest` takes them).
 struct LatestSummaries {
     let request: ReplayRequest
-    var byFrameId: [String: FrameSummary] = [:]
+    var byFrameId: [String: EmittedFrameSummary] = [:]
 
     init(request: ReplayRequest) { self.request = request }
 
     mutating func add(_ bytes: [UInt8]) {
         guard let record = try? FrameRecord(bytes: bytes) else { return }
-        let summary = FrameSummary(record)
+        let summary = EmittedFrameSummary(record)
         guard request.selects(summary), (byFrameId[summary.frameId]?.revision ?? 0) < summary.revision else { return }
         byFrameId[summary.frameId] = summary
     }

@@ -26,7 +26,7 @@ public struct Replay {
 
     /// `emitted` gives the latest emitted revision of each frame id; it is first asked for
     /// once the input is folded (the frames topic can be read meanwhile: `EmittedFrames.summarising`).
-    public init(config: ServiceConfig, request: ReplayRequest, emitted: () throws -> [String: FrameSummary], engine: ReplayEngine,
+    public init(config: ServiceConfig, request: ReplayRequest, emitted: () throws -> [String: EmittedFrameSummary], engine: ReplayEngine,
                 pricer: WindowPricer, rulesIdentity: String, keepingEveryFrame: Bool = false) throws {
         self.config = config
         self.request = request

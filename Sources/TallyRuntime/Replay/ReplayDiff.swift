@@ -10,9 +10,9 @@ public struct ReplayDiff: Sendable {
         public var resource: String
         public var windowStart: String
         /// nil: the replay closed a window that was never emitted.
-        public var old: FrameSummary?
+        public var old: EmittedFrameSummary?
         /// nil: an emitted window the replay did not produce.
-        public var new: FrameSummary?
+        public var new: EmittedFrameSummary?
         /// The replayed frame in full, as the engine closed it: kept for the frames that
         /// differ (their content goes into a correction command), and for every frame when
         /// the diff was built `keepingEveryFrame` (a shadow topic gets them all).
@@ -46,7 +46,7 @@ public struct ReplayDiff: Sendable {
         var changes: [String: FrameChange] = [:]
 
         /// `emitted`: the latest emitted revision of each frame id (those outside the request are ignored).
-        public init(request: ReplayRequest, emitted: [String: FrameSummary], currency: String, keepingEveryFrame: Bool = false) {
+        public init(request: ReplayRequest, emitted: [String: EmittedFrameSummary], currency: String, keepingEveryFrame: Bool = false) {
             self.request = request; self.currency = currency; self.keepingEveryFrame = keepingEveryFrame
             for f in emitted.values where request.selects(f) {
                 changes[f.frameId] = FrameChange(frameId: f.frameId, scope: f.scope, metric: f.metric, resource: f.resource,
@@ -59,7 +59,7 @@ public struct ReplayDiff: Sendable {
         public mutating func add(_ frame: Frame) {
             guard request.selects(frame) else { return }
             if let seen = changes[frame.frameId]?.new, seen.revision >= frame.revision { return }
-            let summary = FrameSummary(frame)
+            let summary = EmittedFrameSummary(frame)
             var change = changes[frame.frameId] ?? FrameChange(
                 frameId: summary.frameId, scope: summary.scope, metric: summary.metric, resource: summary.resource,
                 windowStart: summary.windowStartText, old: nil, new: nil, replayedBox: nil)

@@ -18,7 +18,7 @@ public struct ReplayRequest: Sendable {
         selects(windowStart: frame.windowStart, scope: frame.scope, metric: frame.metric)
     }
 
-    public func selects(_ frame: FrameSummary) -> Bool {
+    public func selects(_ frame: EmittedFrameSummary) -> Bool {
         selects(windowStart: frame.windowStart, scope: frame.scope, metric: frame.metric)
     }
 

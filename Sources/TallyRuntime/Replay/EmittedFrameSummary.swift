@@ -3,7 +3,7 @@ import TallyCore
 /// What a replay's diff needs of one frame, and nothing more: its identity, window,
 /// revision, quantity and price. A replay holds one of these per frame id of the range
 /// (the latest emitted revision, the replayed one) instead of the frame's member tree.
-public struct FrameSummary: Sendable, Equatable {
+public struct EmittedFrameSummary: Sendable, Equatable {
     public var frameId: String
     public var revision: Int
     public var scope: String
