@@ -28,6 +28,13 @@ struct WindowState {
     /// Frames emitted so far for this window; the next one is `revision + 1`.
     var revision: Int32 = 0
     var lastPrice = ExactDecimal.zero
+    /// The rating explanation of the last frame emitted for a tier-priced window, in memory
+    /// only (nil after a restart, an eviction or a correction: then a re-pricing revises).
+    /// A re-pricing that leaves price and quantity alone still changes the explanation's
+    /// prior usage (`prior_quantity`, `prior_windows`, `cumulative_*`) when an earlier window
+    /// of the cycle closed since; the frame must then be revised, or its latest revision is
+    /// not what a replay gives (verify: NOT REPRODUCED).
+    var lastExplanation: Explanation?
     var closed = false
     var dirty = true
     /// Reopened only to be priced again after an earlier window of its tier cycle changed.
