@@ -53,7 +53,7 @@ public struct IndexedFrame: RatedFrameFields, Sendable {
         status = object["status"] as? String ?? ""
         groupby = Self.strings(object["groupby"])
         metadata = Self.strings(object["metadata"])
-        scopeName = Self.scopeName(object)
+        scopeName = FrameScopeName.of(object)
         self.bytes = bytes
     }
 
@@ -70,18 +70,6 @@ public struct IndexedFrame: RatedFrameFields, Sendable {
             }
         }
         return out
-    }
-
-    /// `project_name` (or `scope_name`) as `tally report` names a scope: a non-empty string
-    /// member of the groupby, else of the metadata (numbers do not count).
-    static func scopeName(_ object: [String: Any]) -> String? {
-        for section in ["groupby", "metadata"] {
-            let members = object[section] as? [String: Any] ?? [:]
-            for key in ["project_name", "scope_name"] {
-                if let name = members[key] as? String, !name.isEmpty { return name }
-            }
-        }
-        return nil
     }
 
     public func groupbyValue(_ key: String) -> String? { groupby[key] }

@@ -1,5 +1,6 @@
 import Foundation
 import TallyCore
+import TallyWire
 
 /// The latest revision of every frame read from the frames topic: what a
 /// billing system keeps. Resent duplicates (same id and revision) must be
@@ -70,7 +71,7 @@ public struct FrameLedger {
                            windowStart: window?["start"] as? String ?? "", windowEnd: window?["end"] as? String ?? "",
                            quantity: quantity, unit: object["unit"] as? String ?? "", price: price,
                            currency: object["currency"] as? String ?? "", status: object["status"] as? String ?? "",
-                           userId: object["user_id"] as? String ?? "", scopeName: Self.scopeName(object), bytes: bytes)
+                           userId: object["user_id"] as? String ?? "", scopeName: FrameScopeName.of(object), bytes: bytes)
     }
 
     /// Adds the latest revision of a frame already deduplicated elsewhere (the frame index):
@@ -81,16 +82,6 @@ public struct FrameLedger {
         latest[entry.frameId] = entry
     }
 
-    /// `project_name` (or `scope_name`) from the frame's groupby or metadata, when there.
-    static func scopeName(_ object: [String: Any]) -> String? {
-        for section in ["groupby", "metadata"] {
-            let members = object[section] as? [String: Any] ?? [:]
-            for key in ["project_name", "scope_name"] {
-                if let name = members[key] as? String, !name.isEmpty { return name }
-            }
-        }
-        return nil
-    }
 
     /// Totals of the latest revisions by `key` (e.g. scope, or scope and metric).
     public func totals<K: Hashable>(by key: (Entry) -> K) -> [K: (quantity: ExactDecimal, price: ExactDecimal, frames: Int)] {
