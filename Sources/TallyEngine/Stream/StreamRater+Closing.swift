@@ -141,7 +141,7 @@ extension StreamRater {
             // The explanation counts too: an earlier window of the cycle that closed since moves
             // this one's prior usage without (inside one band) moving its price.
             if !quantityChanged, result.price == w.lastPrice, case .rated = result.status,
-               w.lastExplanation == result.explanation {
+               w.lastTierUsage == TierUsageMark(result.explanation) {
                 w.closed = true
                 if !w.dirty { w.dirty = true; dirtySlots.append(slot) }
                 windows[slot] = w
@@ -187,7 +187,7 @@ extension StreamRater {
         if w.revision > 0 { counters.framesRevised += 1 }
         w.revision += 1
         w.lastPrice = result.price
-        w.lastExplanation = cumulative ? result.explanation : nil
+        w.lastTierUsage = cumulative ? TierUsageMark(result.explanation) : nil
         w.closed = true
         if !w.dirty { w.dirty = true; dirtySlots.append(slot) }
         windows[slot] = w
