@@ -1,7 +1,7 @@
 import Foundation
+import TallyAudit
 import Testing
 import TallyCore
-import TallyRuntime
 
 /// Issue 9 item 11: bills sum exactly (order cannot change a digit), round once for
 /// display to the currency's minor unit, accept dates and months, refuse an unknown

@@ -1,6 +1,6 @@
+import TallyAudit
 import TallyCore
 import TallyIndex
-import TallyRuntime
 
 /// `tally report`'s ledger from the frame index's latest revisions (already deduplicated
 /// there), so `UsageReport` runs over the index's values instead of each frame's JSON.

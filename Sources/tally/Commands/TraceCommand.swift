@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TallyAudit
 import TallyRuntime
 
 /// `tally trace`: why a frame costs what it costs (docs/REPORTS.md).

@@ -1,5 +1,6 @@
 import Foundation
 import TallyCore
+import TallyRuntime
 import TallyWire
 
 /// Everything behind one frame (`tally trace`): its revisions, the samples that fed
