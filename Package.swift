@@ -45,9 +45,10 @@ let package = Package(
         .target(name: "TallyRater", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyEngine", "TallyRuntime",
         ], swiftSettings: v5),
-        // Reading back what the rater wrote: replay, verify, reports and trace.
+        // Reading back what the rater wrote: replay, verify, reports and trace (reports and
+        // traces from the frame index of `tally serve` when it is caught up).
         .target(name: "TallyAudit", dependencies: [
-            "TallyCore", "TallyWire", "TallyKafka", "TallyScript", "TallyEngine", "TallyRuntime",
+            "TallyCore", "TallyWire", "TallyKafka", "TallyScript", "TallyEngine", "TallyRuntime", "TallyIndex",
         ], swiftSettings: v5),
         // `tally route`: the keyed repartition of raw input (docs/SCALE.md).
         .target(name: "TallyRoute", dependencies: [
