@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TallyAudit
 import TallyCore
+import TallyDemo
 
 /// `tally report` and `tally trace` read the frame index of `tally serve` when it is there
 /// and caught up, and print exactly what they print from the frames topic (real broker,
@@ -48,5 +49,17 @@ import TallyCore
             #expect(indexed.out == topic.out, "\(variant): the index gave\n\(indexed.out)\nthe topic gave\n\(topic.out)")
             #expect(indexed.out.contains(frameID))
         }
+
+        // The index stops following; the rater emits more frames: the index is behind, so the topic.
+        serve.stop()
+        let later = UsageSimulator(seed: 58, start: start + TimeSpan.hours(6), hours: 1, projects: 2, instancesPerProject: 1,
+                                   volumesPerProject: 1)
+        try fixture.produce(CeilometerEncoder.records(later.samples(), perRecord: 10))
+        let run = try TallyProcess.run(["run", "--config", fixture.configPath, "--until-drained"])
+        try #require(run.status == 0, "tally run failed: \(run.output)")
+        let behind = try report(["--format", "json"]), topic = try report(["--format", "json", "--from-topic"])
+        #expect(behind.err.contains("tally report: frames from the topic tally.frames (the frame index at"), "\(behind.err)")
+        #expect(behind.err.contains("behind tally.frames"), "\(behind.err)")
+        #expect(behind.out == topic.out)
     }
 }
