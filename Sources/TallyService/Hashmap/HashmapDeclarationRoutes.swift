@@ -44,7 +44,7 @@ enum HashmapDeclarationRoutes {
         @Sendable func delete(_ request: Request, _ context: TallyRequestContext) async throws -> Response {
             let body = try await JSONBody.read(request)
             let id = try context.parameters.get("id") ?? body.required(kind.idKey)
-            let recursive = kind.takesRecursive ? try request.queryFlag("recursive") ?? body.bool("recursive") ?? false : false
+            let recursive = kind.takesRecursive ? try recursiveFlag(request, body) : false
             _ = try await api.write(context, reason: "hashmap \(kind.singular) deleted through the API") { catalog, now in
                 try kind.deletion(catalog, try kind.live(catalog, id), now, recursive)
             }
@@ -113,6 +113,12 @@ enum HashmapDeclarationRoutes {
             }
             return rules + [PlannedRuleChange(change: .delete(group.target), start: now)]
         })
+
+    /// `recursive` from the query, else the body; the body's is checked even when the query has one.
+    static func recursiveFlag(_ request: Request, _ body: JSONBody) throws -> Bool {
+        let bodyFlag = try body.bool("recursive")
+        return try request.queryFlag("recursive") ?? bodyFlag ?? false
+    }
 
     static func groupRules(_ request: Request, _ context: TallyRequestContext, api: HashmapAPI, kind: RuleItemKind,
                            key: String) async throws -> Response {
