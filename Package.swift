@@ -33,28 +33,50 @@ let package = Package(
         .target(name: "TallyLMDB", dependencies: ["CLMDB"], swiftSettings: v5),
         .target(name: "TallyScript", dependencies: ["TallyCore", "CLua"], swiftSettings: v5),
         .target(name: "TallyEngine", dependencies: ["TallyCore", "TallyWire"], swiftSettings: v5),
+        // What every Tally process shares: the configuration file, the wall clock and stop
+        // signals, structured log lines, whole-topic I/O, the rule-log client and the pricer
+        // it folds into.
         .target(name: "TallyRuntime", dependencies: [
-            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyCrypto", "CLMDB", "Yams",
+            "TallyCore", "TallyWire", "TallyKafka", "TallyScript", "TallyEngine", "TallyCrypto", "Yams",
             .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: v5),
+        // `tally run` and `tally rate`: the rater's run loop, its outbox sender and its LMDB
+        // state store (the engine's ports over the adapters).
+        .target(name: "TallyRater", dependencies: [
+            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyEngine", "TallyRuntime",
+        ], swiftSettings: v5),
+        // Reading back what the rater wrote: replay, verify, reports and trace (reports and
+        // traces from the frame index of `tally serve` when it is caught up).
+        .target(name: "TallyAudit", dependencies: [
+            "TallyCore", "TallyWire", "TallyKafka", "TallyScript", "TallyEngine", "TallyRuntime", "TallyIndex",
+        ], swiftSettings: v5),
+        // `tally route`: the keyed repartition of raw input (docs/SCALE.md).
+        .target(name: "TallyRoute", dependencies: [
+            "TallyCore", "TallyWire", "TallyKafka", "TallyEngine", "TallyRuntime",
+        ], swiftSettings: v5),
+        // `tally demo` and the usage simulator that tests and benchmarks feed from.
+        .target(name: "TallyDemo", dependencies: [
+            "TallyCore", "TallyWire", "TallyKafka", "TallyEngine", "TallyRuntime", "TallyRater", "TallyAudit",
         ], swiftSettings: v5),
         // The frame index of `tally serve`: LMDB, fed from the frames topic.
         .target(name: "TallyIndex", dependencies: ["TallyCore", "TallyWire", "TallyKafka", "TallyLMDB"], swiftSettings: v5),
         // The HTTP service (`tally serve`): CloudKitty-compatible API, Tally's own API, metrics.
         .target(name: "TallyService", dependencies: [
-            "TallyCore", "TallyWire", "TallyRuntime", "TallyIndex", "TallyKafka", "TallyCrypto", "TallyEngine",
+            "TallyCore", "TallyWire", "TallyRuntime", "TallyRater", "TallyAudit", "TallyIndex", "TallyKafka", "TallyCrypto",
+            "TallyEngine",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         .target(name: "TallyTestSupport", dependencies: ["TallyCore", "TallyWire", "TallyKafka"], swiftSettings: v5),
         .executableTarget(name: "tally", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyRuntime",
-            "TallyService", "TallyCrypto",
+            "TallyRater", "TallyAudit", "TallyRoute", "TallyDemo", "TallyService", "TallyCrypto",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         .executableTarget(name: "tally-bench", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyRuntime",
-            "TallyTestSupport", "TallyCrypto", "TallyIndex", "TallyService",
+            "TallyRater", "TallyDemo", "TallyTestSupport", "TallyCrypto", "TallyIndex", "TallyService",
         ], path: "tools/bench", swiftSettings: v5),
 
         .testTarget(name: "TallyCoreTests", dependencies: [
@@ -67,13 +89,14 @@ let package = Package(
         .testTarget(name: "TallyScriptTests", dependencies: ["TallyScript", "TallyCore"], swiftSettings: v5),
         .testTarget(name: "TallyEngineTests", dependencies: ["TallyEngine", "TallyCore", "TallyWire"], swiftSettings: v5),
         .testTarget(name: "ServiceTests", dependencies: [
-            "TallyCore", "TallyWire", "TallyRuntime", "TallyService", "TallyTestSupport", "TallyIndex", "TallyKafka", "TallyCrypto",
+            "TallyCore", "TallyWire", "TallyRuntime", "TallyAudit", "TallyService", "TallyTestSupport", "TallyIndex", "TallyKafka",
+            "TallyCrypto",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyTestSupport", "TallyRuntime", "TallyCrypto", "tally",
-            "TallyIndex",
+            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyTestSupport", "TallyRuntime", "TallyRater", "TallyAudit",
+            "TallyDemo", "TallyCrypto", "tally", "TallyIndex",
         ], swiftSettings: v5),
     ]
 )

@@ -34,7 +34,6 @@ public final class FrameIndexFollower: @unchecked Sendable {
     let kafka: KafkaConfig
     private let lock = NSLock()
     private var status = Status()
-    private var stopping = false
     /// Partitions read to their end at least once (guarded by `lock`); kept across consumer
     /// sessions, so a restarted session never makes a caught-up service unready again.
     private var reachedEnd = Set<Int32>()
@@ -44,10 +43,9 @@ public final class FrameIndexFollower: @unchecked Sendable {
     private var watermarkCheckRunning = false
     /// The least time between two high-watermark checks (tests set 0).
     var watermarkCheckInterval: TimeInterval = 1
-    private var thread: Thread?
+    private let thread = FollowerThread(name: "tally-frame-index")
     /// Where broker and index errors are named (once per distinct error); set before `start`.
     public var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-    private let finished = DispatchSemaphore(value: 0)
 
     public init(index: FrameIndex, topic: String, kafka: KafkaConfig) {
         self.index = index
@@ -57,23 +55,12 @@ public final class FrameIndexFollower: @unchecked Sendable {
 
     public var current: Status { lock.withLock { status } }
 
-    public func start() {
-        let thread = Thread { [self] in
-            run()
-            finished.signal()
-        }
-        thread.name = "tally-frame-index"
-        self.thread = thread
-        thread.start()
-    }
+    public func start() { thread.start { [self] in run() } }
 
     /// Asks the thread to stop and waits for it (at most one poll).
-    public func stop() {
-        lock.withLock { stopping = true }
-        if thread != nil { finished.wait(); thread = nil }
-    }
+    public func stop() { thread.stop() }
 
-    private var isStopping: Bool { lock.withLock { stopping } }
+    private var isStopping: Bool { thread.isStopping }
 
     private func update(_ change: (inout Status) -> Void) { lock.withLock { change(&status) } }
 

@@ -118,24 +118,36 @@ public final class KafkaConsumer {
     public func close(timeoutMs: Int32 = 5_000) {
         guard !isClosed else { return }
         isClosed = true
-        let closeQueue = rd_kafka_queue_new(client.handle)
+        client.close(timeoutMs: timeoutMs)
+    }
+}
+
+extension ConsumerClient {
+    /// The bounded close of both consumers: closes through a queue of its own, polling it for
+    /// at most `timeoutMs`; `onEvent` sees each event of that queue before it is destroyed
+    /// (the group consumer answers the revocation there, or the close never completes).
+    func close(timeoutMs: Int32, onEvent: (OpaquePointer) -> Void = { _ in }) {
+        let closeQueue = rd_kafka_queue_new(handle)
         defer { rd_kafka_queue_destroy(closeQueue) }
-        if let error = rd_kafka_consumer_close_queue(client.handle, closeQueue) {
+        if let error = rd_kafka_consumer_close_queue(handle, closeQueue) {
             rd_kafka_error_destroy(error)
-            client.skipConsumerCloseOnDestroy = true
+            skipConsumerCloseOnDestroy = true
             return
         }
         var waited: Int32 = 0
-        while rd_kafka_consumer_closed(client.handle) == 0 && waited < timeoutMs {
-            if let event = rd_kafka_queue_poll(closeQueue, 50) { rd_kafka_event_destroy(event) }
+        while rd_kafka_consumer_closed(handle) == 0 && waited < timeoutMs {
+            if let event = rd_kafka_queue_poll(closeQueue, 50) {
+                onEvent(event)
+                rd_kafka_event_destroy(event)
+            }
             waited += 50
         }
-        if rd_kafka_consumer_closed(client.handle) == 0 {
+        if rd_kafka_consumer_closed(handle) == 0 {
             // Destroying the client now would join librdkafka's threads, which wait for the
             // unresponsive broker (bounded only by socket.timeout.ms, 60 s): leave it to the
             // process's exit instead. Rare (a stop with the broker gone), so the leak is bounded.
-            client.skipConsumerCloseOnDestroy = true
-            ConsumerClient.lingering.withLock { $0.append(client) }
+            skipConsumerCloseOnDestroy = true
+            ConsumerClient.lingering.withLock { $0.append(self) }
         }
     }
 }

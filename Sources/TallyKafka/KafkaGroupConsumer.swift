@@ -129,28 +129,11 @@ public final class KafkaGroupConsumer {
     public func close(timeoutMs: Int32 = 5_000) {
         guard !isClosed else { return }
         isClosed = true
-        let closeQueue = rd_kafka_queue_new(client.handle)
-        defer { rd_kafka_queue_destroy(closeQueue) }
-        if let error = rd_kafka_consumer_close_queue(client.handle, closeQueue) {
-            rd_kafka_error_destroy(error)
-            client.skipConsumerCloseOnDestroy = true
-            return
-        }
-        var waited: Int32 = 0
-        while rd_kafka_consumer_closed(client.handle) == 0 && waited < timeoutMs {
-            if let event = rd_kafka_queue_poll(closeQueue, 50) {
-                // Closing revokes the assignment through the queue: answer it, or the
-                // close never completes.
-                if rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE, let list = rd_kafka_event_topic_partition_list(event) {
-                    relay.handle(client.handle, rd_kafka_event_error(event), list)
-                }
-                rd_kafka_event_destroy(event)
+        client.close(timeoutMs: timeoutMs) { event in
+            // Closing revokes the assignment through the queue: answer it, or the close never completes.
+            if rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE, let list = rd_kafka_event_topic_partition_list(event) {
+                relay.handle(client.handle, rd_kafka_event_error(event), list)
             }
-            waited += 50
-        }
-        if rd_kafka_consumer_closed(client.handle) == 0 {
-            client.skipConsumerCloseOnDestroy = true
-            ConsumerClient.lingering.withLock { $0.append(client) }
         }
     }
 

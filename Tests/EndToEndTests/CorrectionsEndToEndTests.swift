@@ -1,4 +1,6 @@
 import Foundation
+import TallyAudit
+import TallyDemo
 import Testing
 import TallyCore
 import TallyKafka
@@ -116,14 +118,14 @@ import TallyWire
         #expect(after.latest[victim.frameId]?.revision == victim.revision + 2)
         let verify = try TallyProcess.run(["verify"] + range)
         #expect(verify.status == 0, "\(verify.output)")
-        let report = try TallyProcess.run(["report"] + range + ["--scope", victim.scope, "--format", "json"])
-        #expect(report.status == 0, "\(report.output)")
-        let rows = (Self.object(Array(report.output.utf8))["rows"] as? [[String: Any]]) ?? []
+        let report = try ReportTraceTests.tally(["report"] + range + ["--scope", victim.scope, "--format", "json"])
+        #expect(report.status == 0, "\(report.err)")
+        let rows = (Self.object(Array(report.out.utf8))["rows"] as? [[String: Any]]) ?? []
         let billed = after.latest.values.filter { $0.scope == victim.scope && (try? TimestampParser.parse($0.windowStart)).map {
             start <= $0 && $0 < start + TimeSpan.hours(6) } == true }
             .reduce(ExactDecimal.zero) { $0 + $1.price }
         let price = rows.first.flatMap { ($0["price"] as? String) ?? ($0["price"] as? NSNumber)?.stringValue }.flatMap(ExactDecimal.init)
-        #expect(price == billed, "\(report.output)")
+        #expect(price == billed, "\(report.out)")
     }
 
     /// A record value for `members` as the next link of `partition`'s chain, with the

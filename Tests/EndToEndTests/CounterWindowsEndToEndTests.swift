@@ -1,4 +1,6 @@
 import Foundation
+import TallyAudit
+import TallyDemo
 import Testing
 import TallyCore
 import TallyRuntime
@@ -128,9 +130,9 @@ import TallyRuntime
             #expect(bill.contains("instance"))
             let command = Demo.reportCommand(scope: project.id, from: start, to: end, config: fixture.configPath)
             let args = command.trimmingCharacters(in: CharacterSet(charactersIn: "`")).split(separator: " ").dropFirst().map(String.init)
-            let report = try TallyProcess.run(args)
-            #expect(report.status == 0, "\(report.output)")
-            #expect(report.output == bill + "\n")
+            let report = try ReportTraceTests.tally(args)  // stdout only: stderr names the frames' source
+            #expect(report.status == 0, "\(report.err)")
+            #expect(report.out == bill + "\n")
         }
     }
 }

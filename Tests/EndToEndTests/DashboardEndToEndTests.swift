@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 import TallyCore
-import TallyRuntime
 
 /// The audit API and the dashboard against real `tally run` + `tally serve` processes and the
 /// broker (token auth): a reader's trace and rule-log answers are limited to their project and

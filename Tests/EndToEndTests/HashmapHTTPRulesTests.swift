@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 import TallyCore
-import TallyRuntime
 
 /// What the client does not cover, over HTTP: CloudKitty 23's date rules (a date-only end is
 /// 23:59:59 that day; end before start is 400; a started rule may only get a future end, once),

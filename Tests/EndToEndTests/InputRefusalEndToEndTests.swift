@@ -1,4 +1,5 @@
 import Foundation
+import TallyDemo
 import Testing
 import TallyCore
 import TallyCrypto

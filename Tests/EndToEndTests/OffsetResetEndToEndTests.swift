@@ -1,4 +1,6 @@
 import Foundation
+import TallyAudit
+import TallyDemo
 import Testing
 import TallyCore
 import TallyKafka

@@ -1,8 +1,9 @@
 import Foundation
+@testable import TallyRater
+import TallyRuntime
 import Testing
 import TallyEngine
 import TallyKafka
-@testable import TallyRuntime
 import TallyTestSupport
 
 /// A fatal error of the idempotent producer (OUT_OF_ORDER_SEQUENCE_NUMBER after a broker

@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 import TallyCore
-import TallyRuntime
 
 /// Issue 11 item 4, tenant isolation on the read side: a real `tally run` rates two projects,
 /// `tally serve` (token auth) indexes the frames, and random readers send random requests

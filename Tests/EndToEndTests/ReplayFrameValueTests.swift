@@ -1,9 +1,11 @@
 import Foundation
+@testable import TallyAudit
+import TallyDemo
+import TallyRuntime
 import Testing
 import TallyCore
 import TallyEngine
 import TallyWire
-@testable import TallyRuntime
 
 /// A replay diffs the engine's frame values instead of parsing its own bytes back: what
 /// it takes from a value must be exactly what the old path took from the bytes, or the

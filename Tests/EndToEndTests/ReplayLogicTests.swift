@@ -1,7 +1,8 @@
+@testable import TallyAudit
+import TallyRuntime
 import Testing
 import TallyCore
 import TallyEngine
-@testable import TallyRuntime
 
 /// The broker-free parts of replay: the frames topic's chain check (resends tolerated,
 /// altered copies and broken links caught) and how correction commands are built.

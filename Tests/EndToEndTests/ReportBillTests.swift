@@ -1,7 +1,7 @@
 import Foundation
+import TallyAudit
 import Testing
 import TallyCore
-import TallyRuntime
 
 /// Issue 9 item 11: bills sum exactly (order cannot change a digit), round once for
 /// display to the currency's minor unit, accept dates and months, refuse an unknown
@@ -58,22 +58,24 @@ import TallyRuntime
         let (fixture, start) = try ReplayEndToEndTests.ratedFixture(seed: 41)
         let config = fixture.configPath
         let day = String(Timestamps.iso8601(start).prefix(10))
-        let unknown = try TallyProcess.run(["report", "--config", config, "--from", day, "--to", "2099-01", "--scope", "nobody"])
-        #expect(unknown.status != 0 && unknown.output.contains("unknown scope 'nobody'"), "\(unknown.output)")
+        // stdout apart from stderr, which names the source of the frames (here the topic: no index).
+        let unknown = try ReportTraceTests.tally(["report", "--config", config, "--from", day, "--to", "2099-01", "--scope", "nobody"])
+        #expect(unknown.status != 0 && unknown.err.contains("unknown scope 'nobody'"), "\(unknown.err)")
 
         // From a plain date to a month far ahead: the period is not complete.
-        let table = try TallyProcess.run(["report", "--config", config, "--from", day, "--to", "2099-01"])
-        #expect(table.status == 0, "\(table.output)")
-        #expect(table.output.contains("not complete"), "\(table.output)")
-        let json = try TallyProcess.run(["report", "--config", config, "--from", day, "--to", "2099-01", "--format", "json"])
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        let table = try ReportTraceTests.tally(["report", "--config", config, "--from", day, "--to", "2099-01"])
+        #expect(table.status == 0, "\(table.err)")
+        #expect(table.out.contains("not complete"), "\(table.out)")
+        #expect(table.err.contains("tally report: frames from the topic tally.frames (no frame index at"), "\(table.err)")
+        let json = try ReportTraceTests.tally(["report", "--config", config, "--from", day, "--to", "2099-01", "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
         #expect(object["complete"] as? Bool == false)
         let frames = try fixture.frames()
         let exact = ExactSum.of(frames.latest.values.map(\.price))
         let total = try #require((object["totals"] as? [[String: Any]])?.first)
         #expect(total["price"] as? String == exact.canonicalText)
         #expect(total["price_rounded"] as? String == exact.rounded(toDecimals: 2))
-        #expect(table.output.contains("\(exact.rounded(toDecimals: 2)) EUR"), "\(table.output)")
+        #expect(table.out.contains("\(exact.rounded(toDecimals: 2)) EUR"), "\(table.out)")
         // Every row's displayed price has exactly two decimals (EUR's minor unit).
         for row in object["rows"] as? [[String: Any]] ?? [] {
             let rounded = try #require(row["price_rounded"] as? String)
@@ -81,9 +83,9 @@ import TallyRuntime
         }
 
         // A period that has fully closed is complete.
-        let closed = try TallyProcess.run(["report", "--config", config, "--from", Timestamps.iso8601(start),
-                                           "--to", Timestamps.iso8601(start + TimeSpan.hours(2)), "--format", "json"])
-        let closedObject = try #require(try JSONSerialization.jsonObject(with: Data(closed.output.utf8)) as? [String: Any])
-        #expect(closedObject["complete"] as? Bool == true, "\(closed.output)")
+        let closed = try ReportTraceTests.tally(["report", "--config", config, "--from", Timestamps.iso8601(start),
+                                                 "--to", Timestamps.iso8601(start + TimeSpan.hours(2)), "--format", "json"])
+        let closedObject = try #require(try JSONSerialization.jsonObject(with: Data(closed.out.utf8)) as? [String: Any])
+        #expect(closedObject["complete"] as? Bool == true, "\(closed.out)")
     }
 }

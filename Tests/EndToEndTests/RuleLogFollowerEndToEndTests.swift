@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 import TallyCore
-import TallyRuntime
 
 /// `tally serve` keeps the rule log folded in a follower thread instead of re-reading the
 /// topic per request: its own writes are visible to the very next read (read-your-writes),

@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 import TallyCore
-import TallyRuntime
 
 /// Issue 11 item 4: `tally tokens create|list|revoke` and `api.auth: token` against a real
 /// `tally serve`: no token, a wrong or a revoked one is 401; a reader may not write rules

@@ -1,8 +1,8 @@
 import Foundation
+import TallyAudit
 import Testing
 import TallyCore
 import TallyLMDB
-import TallyRuntime
 import TallyWire
 @testable import TallyIndex
 @testable import TallyService

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import TallyCore
+import TallyDemo
 import TallyKafka
 import TallyRuntime
 import TallyTestSupport

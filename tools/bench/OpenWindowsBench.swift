@@ -1,6 +1,8 @@
 import Foundation
 import TallyCore
+import TallyDemo
 import TallyEngine
+import TallyRater
 import TallyRuntime
 import TallyWire
 

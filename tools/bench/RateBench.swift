@@ -1,5 +1,6 @@
 import Foundation
 import TallyCore
+import TallyRater
 import TallyRuntime
 import TallyWire
 

@@ -1,4 +1,5 @@
 import Hummingbird
+import TallyAudit
 import TallyCore
 import TallyRuntime
 import TallyWire

@@ -1,7 +1,7 @@
 import Hummingbird
+import TallyAudit
 import TallyCore
 import TallyIndex
-import TallyRuntime
 
 /// `GET /tally/v1/report?begin&end[&scope=P][&group_by=scope|metric|resource|user|day][&format=json|csv]`:
 /// `tally report`'s bill (the same `UsageReport`, exact figures) from the frame index. A reader

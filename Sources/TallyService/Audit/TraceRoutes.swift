@@ -1,5 +1,5 @@
 import Hummingbird
-import TallyRuntime
+import TallyAudit
 
 /// `GET /tally/v1/trace/{frame_id}`: what `tally trace --format json` prints — the frame's
 /// revisions verbatim, the samples read back through its lineage, the rule events that

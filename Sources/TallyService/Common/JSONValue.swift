@@ -1,5 +1,5 @@
+import TallyAudit
 import TallyCore
-import TallyRuntime
 
 /// JSON as the API writes it: object members in the order given (CloudKitty's documents
 /// read naturally that way) and numbers as exact decimal text, never through a Double.

@@ -1,3 +1,4 @@
+import TallyAudit
 import TallyCore
 import TallyRuntime
 

@@ -1,6 +1,5 @@
 import HTTPTypes
 import Hummingbird
-import TallyRuntime
 
 /// The dashboard (docs/DASHBOARD.md): server-rendered pages at `/?page=…` for browsers.
 /// `/` is also CloudKitty's version document, the one path a request may reach without a

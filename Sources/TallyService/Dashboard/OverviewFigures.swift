@@ -1,6 +1,6 @@
+import TallyAudit
 import TallyCore
 import TallyIndex
-import TallyRuntime
 
 /// Every number of the overview page, computed once from the latest revisions of the period
 /// (the index's compact summaries; a test feeds decoded frames through the same code and

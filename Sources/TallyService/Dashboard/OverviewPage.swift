@@ -1,8 +1,8 @@
 import Hummingbird
+import TallyAudit
 import TallyCore
 import TallyIndex
 import TallyKafka
-import TallyRuntime
 
 /// Overview: cost over time stacked by service (hour, day or month buckets, UTC), for one
 /// project or every visible one; the period's total per currency and how complete it is;

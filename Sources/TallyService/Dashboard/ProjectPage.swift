@@ -1,6 +1,6 @@
 import Hummingbird
+import TallyAudit
 import TallyCore
-import TallyRuntime
 
 /// Project: its bill for a period, the numbers of `tally report` (the same `UsageReport` as
 /// `/tally/v1/report`), per service and per resource, a CSV download, and every charge

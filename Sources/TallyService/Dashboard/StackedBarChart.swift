@@ -1,6 +1,6 @@
 import Foundation
+import TallyAudit
 import TallyCore
-import TallyRuntime
 
 /// A stacked bar chart drawn as inline SVG (no script library): one bar per bucket, one
 /// colour per series. Heights are geometry only, so converting to a Double is harmless here;

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
+import TallyAudit
 import TallyCore
-import TallyRuntime
 
 /// Trace: a frame's revisions with the delta of each (quantity and price against the one
 /// before — a correction shows both), the samples behind it, the rule events that priced it

@@ -3,6 +3,7 @@ import Hummingbird
 import TallyCore
 import TallyEngine
 import TallyKafka
+import TallyRater
 import TallyRuntime
 
 /// What the rater thread last reported (about every second), read by scrapes on other threads.

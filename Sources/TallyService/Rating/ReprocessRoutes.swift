@@ -1,8 +1,8 @@
 import Dispatch
 import Hummingbird
 import Synchronization
+import TallyAudit
 import TallyCore
-import TallyRuntime
 import TallyWire
 
 /// `/v2/task/reprocesses`: CloudKitty's reprocessing is Tally's replay (docs/REPLAY.md).

@@ -35,13 +35,11 @@ public final class RuleLogFollower: @unchecked Sendable {
     /// Told of every event folded after the history (changes picked up live); set before `start`.
     public var onLiveEvent: @Sendable (_ bytes: [UInt8], _ offset: Int64, _ outcome: RuleEventOutcome) -> Void = { _, _, _ in }
 
-    /// Guards `published`, `status` and `stopping`; signalled on each new snapshot or status.
+    /// Guards `published` and `status`; signalled on each new snapshot or status, and on stop.
     private let condition = NSCondition()
     private var published = RuleLogSnapshot.empty
     private var status = Status()
-    private var stopping = false
-    private var thread: Thread?
-    private let finished = DispatchSemaphore(value: 0)
+    private let thread = FollowerThread(name: "tally-rule-log")
 
     // Owned by the follower thread.
     private var reader = RuleLogReader()
@@ -56,21 +54,10 @@ public final class RuleLogFollower: @unchecked Sendable {
         self.bootstrapServers = kafka["bootstrap.servers"] ?? ""
     }
 
-    public func start() {
-        let thread = Thread { [self] in
-            run()
-            finished.signal()
-        }
-        thread.name = "tally-rule-log"
-        self.thread = thread
-        thread.start()
-    }
+    public func start() { thread.start { [self] in run() } }
 
-    /// Asks the thread to stop and waits for it (at most one poll).
-    public func stop() {
-        condition.withLock { stopping = true; condition.broadcast() }
-        if thread != nil { finished.wait(); thread = nil }
-    }
+    /// Asks the thread to stop and waits for it (at most one poll); waiting readers are woken.
+    public func stop() { thread.stop(wake: { condition.withLock { condition.broadcast() } }) }
 
     public var current: (snapshot: RuleLogSnapshot, status: Status) { condition.withLock { (published, status) } }
 
@@ -79,7 +66,7 @@ public final class RuleLogFollower: @unchecked Sendable {
     func readable(timeout: TimeInterval) throws -> RuleLogSnapshot {
         let deadline = Date().addingTimeInterval(timeout)
         return try condition.withLock {
-            while !status.caughtUp && status.lastError == nil && !stopping && condition.wait(until: deadline) {}
+            while !status.caughtUp && status.lastError == nil && !isStopping && condition.wait(until: deadline) {}
             if let error = status.lastError { throw unavailable(error) }
             guard status.caughtUp else {
                 throw unavailable("still reading its history after \(Int(timeout)) s: \(status.folded) of "
@@ -94,7 +81,7 @@ public final class RuleLogFollower: @unchecked Sendable {
     func waitUntilFolded(_ offset: Int64, timeout: TimeInterval) -> RuleLogSnapshot? {
         let deadline = Date().addingTimeInterval(timeout)
         return condition.withLock {
-            while published.nextOffset <= offset && !stopping && condition.wait(until: deadline) {}
+            while published.nextOffset <= offset && !isStopping && condition.wait(until: deadline) {}
             return published.nextOffset > offset ? published : nil
         }
     }
@@ -104,7 +91,7 @@ public final class RuleLogFollower: @unchecked Sendable {
         APIError(.serviceUnavailable, "the rule log \(topic) at \(bootstrapServers) is unavailable: \(reason)")
     }
 
-    private var isStopping: Bool { condition.withLock { stopping } }
+    private var isStopping: Bool { thread.isStopping }
 
     private func update(_ change: (inout Status) -> Void) {
         condition.withLock { change(&status); condition.broadcast() }

@@ -1,7 +1,7 @@
 import Foundation
+import TallyAudit
 import TallyCore
 import TallyIndex
-import TallyRuntime
 
 /// The arithmetic behind CloudKitty's summaries (`/v2/summary`, `/v1/report/summary`):
 /// the latest revision of each frame in the period, filtered, grouped, and summed exactly.

@@ -1,6 +1,5 @@
 import TallyCore
 import TallyIndex
-import TallyRuntime
 
 /// What `GET /v2/summary` computes for a caller's scopes, without HTTP: `tally-bench summary`
 /// times exactly this (the index read and the grouping), so its figures are the route's.

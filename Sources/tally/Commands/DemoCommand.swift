@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TallyDemo
 import TallyRuntime
 import TallyService
 

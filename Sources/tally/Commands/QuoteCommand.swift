@@ -1,4 +1,5 @@
 import ArgumentParser
+import TallyAudit
 import TallyCore
 import TallyRuntime
 import TallyWire

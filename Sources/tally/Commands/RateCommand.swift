@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import TallyAudit
 import TallyCore
 import TallyEngine
+import TallyRater
 import TallyRuntime
 import TallyWire
 

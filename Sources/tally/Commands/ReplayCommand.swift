@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TallyAudit
 import TallyCore
 import TallyRuntime
 import TallyWire

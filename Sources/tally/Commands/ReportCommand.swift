@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
+import TallyAudit
 import TallyCore
 import TallyRuntime
 import TallyWire
 
-/// `tally report`: what was billed over a period, from the frames topic (docs/REPORTS.md).
+/// `tally report`: what was billed over a period, from the frame index when it is caught up,
+/// else the frames topic (docs/REPORTS.md).
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
@@ -20,12 +22,14 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: "Only this scope (project) id.") var scope: String?
     @Option(name: .long, help: "Split each scope by metric, resource, user or day (UTC).") var groupBy: UsageReport.Grouping = .scope
     @Option(name: .long, help: "table, csv or json.") var format: Format = .table
+    @Flag(name: .long, help: "Read the frames topic even when the frame index (api.index_path) is there and caught up.")
+    var fromTopic = false
 
     enum Format: String, ExpressibleByArgument { case table, csv, json }
 
     func run() throws {
         if let decimals, !(0...18).contains(decimals) { throw ValidationError("--decimals must be between 0 and 18") }
-        var ledger = FrameLedger()
+        let ledger: FrameLedger, note: String?
         let fromTime: EventTime, toTime: EventTime
         do {
             _ = try readUserFile(config, what: "configuration file")
@@ -34,10 +38,10 @@ struct ReportCommand: ParsableCommand {
             fromTime = try Self.time(from, option: "--from", zone: zone)
             toTime = try Self.time(to, option: "--to", zone: zone)
             guard fromTime < toTime else { throw ValidationError("--from \(from) must be before --to \(to)") }
-            // Streamed: the ledger keeps what it needs of each frame, the topic is not held.
-            try PartitionReader.forEachRecord(of: settings.framesTopic, bootstrapServers: settings.bootstrapServers) { _, _, value in
-                ledger.add(Array(value))
-            }
+            let source = FrameSource.choose(config: settings, forceTopic: fromTopic)
+            defer { source.close() }
+            FileHandle.standardError.write(Data((source.describe(command: "report", config: settings) + "\n").utf8))
+            (ledger, note) = try source.ledger(config: settings)
         } catch let failure as CommandFailure {
             throw failure
         } catch let invalid as ValidationError {
@@ -55,9 +59,7 @@ struct ReportCommand: ParsableCommand {
         case .csv: print(report.csv(), terminator: "")
         case .json: print(report.json())
         }
-        if ledger.malformed > 0 || !ledger.conflicts.isEmpty {
-            FileHandle.standardError.write(Data("tally report: \(ledger.malformed) malformed frame(s) skipped; \(ledger.conflicts.count) resent frame(s) differ from the first copy: \(ledger.conflicts.prefix(5))\n".utf8))
-        }
+        if let note { FileHandle.standardError.write(Data("tally report: \(note)\n".utf8)) }
     }
 
     static func time(_ text: String, option: String, zone: ZoneRules) throws -> EventTime {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TallyRoute
 import TallyRuntime
 
 struct RouteCommand: ParsableCommand {

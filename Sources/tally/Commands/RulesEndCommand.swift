@@ -1,6 +1,5 @@
 import ArgumentParser
 import TallyCore
-import TallyRuntime
 
 /// `tally rules end RULE --at TIME`: a rule stops applying at a future time.
 struct RulesEndCommand: ParsableCommand {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import TallyCore
-import TallyRuntime
 import TallyWire
 
 /// `tally rules show`: the rule book in effect at a time, as known after a version.

@@ -1,7 +1,6 @@
 import ArgumentParser
 import TallyCore
 import TallyCrypto
-import TallyRuntime
 import TallyWire
 
 /// `tally rules verify`: the stored log is an intact hash chain.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import TallyEngine
 import TallyKafka
+import TallyRater
 import TallyRuntime
 import TallyService
 import TallyWire

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import TallyAudit
 import TallyEngine
-import TallyRuntime
 
 /// `tally verify`: every emitted frame of a range reproduces bit for bit.
 struct VerifyCommand: ParsableCommand {

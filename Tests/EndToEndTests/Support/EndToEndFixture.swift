@@ -1,4 +1,5 @@
 import Foundation
+import TallyAudit
 import TallyCore
 import TallyKafka
 import TallyRuntime

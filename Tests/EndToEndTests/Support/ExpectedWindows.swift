@@ -1,6 +1,6 @@
 import Foundation
 import TallyCore
-import TallyRuntime
+import TallyDemo
 
 /// The windows a correct rater must produce from simulated samples, computed
 /// here independently of the engine (Foundation's Decimal, plain dictionaries):

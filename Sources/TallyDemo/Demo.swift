@@ -1,7 +1,10 @@
 import Foundation
+import TallyAudit
 import TallyCore
 import TallyEngine
 import TallyKafka
+import TallyRater
+import TallyRuntime
 import TallyWire
 
 /// `tally demo`: a day of simulated usage for three projects through an embedded

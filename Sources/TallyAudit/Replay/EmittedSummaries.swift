@@ -1,5 +1,6 @@
 import Foundation
 import TallyCore
+import TallyRuntime
 
 extension EmittedFrames {
     /// The latest emitted revision (corrections included: what a consumer bills) of each

@@ -7,6 +7,13 @@ public enum TopicIO {
         public var offset: Int64
         public var key: [UInt8]?
         public var value: [UInt8]
+
+        public init(partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]) {
+            self.partition = partition
+            self.offset = offset
+            self.key = key
+            self.value = value
+        }
     }
 
     /// Produces every value (partitioned by key, or spread when keys are nil) and

@@ -1,5 +1,6 @@
 import TallyCore
 import TallyKafka
+import TallyRuntime
 
 /// Reads topics partition by partition, in partition then offset order (the order a
 /// whole-topic read sorted into), and hands each record to the caller in place, straight

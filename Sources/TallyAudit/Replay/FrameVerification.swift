@@ -1,5 +1,6 @@
 import TallyCore
 import TallyEngine
+import TallyRuntime
 import TallyWire
 
 /// `tally verify`: replays a range with the rule-book version each frame names and

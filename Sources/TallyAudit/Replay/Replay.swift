@@ -1,6 +1,7 @@
 import Foundation
 import TallyCore
 import TallyEngine
+import TallyRuntime
 import TallyWire
 
 /// `tally replay`: re-rates a time range from the input topics in scratch state with

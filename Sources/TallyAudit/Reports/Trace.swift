@@ -1,5 +1,6 @@
 import Foundation
 import TallyCore
+import TallyRuntime
 import TallyWire
 
 /// Everything behind one frame (`tally trace`): its revisions, the samples that fed
@@ -45,16 +46,25 @@ public struct FrameTrace: Sendable {
     public var recomputedDigest: String { SampleDigest.hex(samples.map(\.content)) }
 
     /// Gathers the trace of `frameID` from the topics named in `config`; the rule events from
-    /// `rules` when the caller already has the fold (`tally serve`), else from the rule log.
+    /// `rules` when the caller already has the fold (`tally serve`), else from the rule log;
+    /// the frame's revisions from `revisions` when the caller has them (the frame index,
+    /// which keeps the first copy of each, as this scan does), else from the frames topic.
     /// Throws when the frame is not on the frames topic.
-    public static func collect(frameID: String, config: ServiceConfig, rules: RuleLogState? = nil) throws -> FrameTrace {
+    public static func collect(frameID: String, config: ServiceConfig, rules: RuleLogState? = nil,
+                               revisions known: [[UInt8]]? = nil) throws -> FrameTrace {
         var byRevision: [Int: [UInt8]] = [:]
-        let needle = Array("\"frame_id\":\"\(frameID)\"".utf8)
-        // Streamed: only the traced frame's revisions are copied out of the frames topic.
-        try PartitionReader.forEachRecord(of: config.framesTopic, bootstrapServers: config.bootstrapServers) { _, _, value in
-            guard value.firstRange(of: needle) != nil else { return }
-            let bytes = Array(value)
-            if let revision = object(bytes)["revision"] as? Int, byRevision[revision] == nil { byRevision[revision] = bytes }
+        if let known {
+            for bytes in known {
+                if let revision = object(bytes)["revision"] as? Int, byRevision[revision] == nil { byRevision[revision] = bytes }
+            }
+        } else {
+            let needle = Array("\"frame_id\":\"\(frameID)\"".utf8)
+            // Streamed: only the traced frame's revisions are copied out of the frames topic.
+            try PartitionReader.forEachRecord(of: config.framesTopic, bootstrapServers: config.bootstrapServers) { _, _, value in
+                guard value.firstRange(of: needle) != nil else { return }
+                let bytes = Array(value)
+                if let revision = object(bytes)["revision"] as? Int, byRevision[revision] == nil { byRevision[revision] = bytes }
+            }
         }
         guard !byRevision.isEmpty else {
             throw TraceError("frame \(frameID) is not on \(config.framesTopic) at \(config.bootstrapServers)")

@@ -1,6 +1,7 @@
 import TallyCore
 import TallyKafka
 import TallyEngine
+import TallyRuntime
 import TallyWire
 
 /// Runs the rater's engine over input records read back from the input topics, in a

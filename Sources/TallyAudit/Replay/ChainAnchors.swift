@@ -1,5 +1,6 @@
 import TallyCore
 import TallyEngine
+import TallyRuntime
 import TallyWire
 
 /// The rater's latest checkpoint of the frames chains (`kafka.checkpoints_topic`): per

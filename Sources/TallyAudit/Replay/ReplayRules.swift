@@ -1,6 +1,7 @@
 import Foundation
 import TallyCore
 import TallyEngine
+import TallyRuntime
 import TallyScript
 import TallyWire
 

@@ -1,6 +1,7 @@
 import Foundation
 import TallyCore
 import TallyEngine
+import TallyRuntime
 import TallyWire
 
 /// `tally rate`: folds sample files into windows exactly as the rater does (same

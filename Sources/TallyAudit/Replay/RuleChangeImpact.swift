@@ -1,5 +1,6 @@
 import TallyCore
 import TallyEngine
+import TallyRuntime
 import TallyScript
 import TallyWire
 

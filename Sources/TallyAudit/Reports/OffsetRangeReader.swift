@@ -1,4 +1,5 @@
 import TallyKafka
+import TallyRuntime
 
 /// Reads given offset ranges of topic partitions back from Kafka (for `tally trace`):
 /// only those records, not the whole topic.

@@ -1,4 +1,3 @@
-import CLMDB
 import TallyEngine
 import TallyLMDB
 
@@ -19,48 +18,35 @@ public final class LMDBStateStore: StateStore {
     public var sizeOnDisk: Int { (try? environment.info().fileSizeBytes) ?? 0 }
 
     public func write<T>(_ body: (StateTransaction) throws -> T) throws -> T {
-        try environment.write { txn in try body(Transaction(handle: txn.handle, databases: databases)) }
+        try environment.write { txn in try body(Transaction(txn: txn.lent(), databases: databases)) }
     }
 
     public func read<T>(_ body: (StateTransaction) throws -> T) throws -> T {
-        try environment.read { txn in try body(Transaction(handle: txn.handle, databases: databases)) }
+        try environment.read { txn in try body(Transaction(txn: txn.lent(), databases: databases)) }
     }
 
     /// A view of a transaction that `LMDBEnvironment.write`/`read` owns and ends;
     /// valid only inside the closure it is handed to.
-    private struct Transaction: StateTransaction, LMDBTransactionReading {
-        let handle: OpaquePointer
+    private struct Transaction: StateTransaction {
+        let txn: LMDBLentTransaction
         let databases: [LMDBDatabase]
 
         func get(_ table: StateTable, _ key: [UInt8]) throws -> [UInt8]? {
-            try get(databases[table.rawValue], key: key)
+            try txn.get(databases[table.rawValue], key: key)
         }
 
         func put(_ table: StateTable, _ key: [UInt8], _ value: [UInt8], append: Bool) throws {
-            let db = databases[table.rawValue]
-            try key.withUnsafeBytes { k in
-                try value.withUnsafeBytes { v in
-                    var kv = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
-                    var vv = MDB_val(mv_size: v.count, mv_data: UnsafeMutableRawPointer(mutating: v.baseAddress))
-                    let rc = mdb_put(handle, db.handle, &kv, &vv, append ? UInt32(MDB_APPEND) : 0)
-                    if rc != 0 { throw LMDBError(code: rc, operation: "mdb_put(\(table.name))") }
-                }
-            }
+            try txn.put(databases[table.rawValue], key: key, value: value, options: append ? .append : [])
         }
 
         func delete(_ table: StateTable, _ key: [UInt8]) throws {
-            let db = databases[table.rawValue]
-            try key.withUnsafeBytes { k in
-                var kv = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
-                let rc = mdb_del(handle, db.handle, &kv, nil)
-                if rc != 0 && rc != MDB_NOTFOUND { throw LMDBError(code: rc, operation: "mdb_del(\(table.name))") }
-            }
+            try txn.delete(databases[table.rawValue], key: key)
         }
 
         func scan(_ table: StateTable, from: [UInt8],
                   _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
             try from.withUnsafeBytes { lower in
-                try forEach(in: databases[table.rawValue], from: from.isEmpty ? nil : lower) { entry in
+                try txn.forEach(in: databases[table.rawValue], from: from.isEmpty ? nil : lower) { entry in
                     try body(entry.key, entry.value)
                 }
             }

@@ -1,6 +1,7 @@
 import Foundation
 import TallyCore
 import TallyEngine
+import TallyRuntime
 import TallyWire
 
 /// Reads the conflicting-duplicate decisions back from the dead-letter topic, for a

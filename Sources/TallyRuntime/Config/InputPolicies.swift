@@ -75,3 +75,15 @@ extension ServiceConfig.Input {
         return EngineSettings.Input(topic: topic, format: format.inputFormat, decoding: decoding, unknownMeters: unknownMeters)
     }
 }
+
+extension ServiceConfig.Input.Format {
+    /// The engine's decoder for this configured format.
+    public var inputFormat: InputFormat {
+        switch self {
+        case .ceilometer: return .ceilometer
+        case .native: return .native
+        case .cloudevents: return .cloudEvents
+        case .auto: return .nativeOrCloudEvents
+        }
+    }
+}

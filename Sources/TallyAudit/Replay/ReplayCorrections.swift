@@ -2,6 +2,7 @@ import Foundation
 import TallyCore
 import TallyEngine
 import TallyKafka
+import TallyRuntime
 
 /// `tally replay --apply`: publishes the replay's corrections as a command on the
 /// corrections topic, for the rater to execute (it is the only writer of the frames

@@ -2,6 +2,7 @@ import Foundation
 import TallyCore
 import TallyEngine
 import TallyKafka
+import TallyRuntime
 import TallyWire
 
 /// Runs a `StreamRater` against Kafka and LMDB: the loop of consume → fold →
@@ -232,17 +233,6 @@ public final class RaterService {
 /// log comes with `run`'s options).
 final class LogRelay {
     var sink: (String) -> Void = { _ in }
-}
-
-extension ServiceConfig.Input.Format {
-    var inputFormat: InputFormat {
-        switch self {
-        case .ceilometer: return .ceilometer
-        case .native: return .native
-        case .cloudevents: return .cloudEvents
-        case .auto: return .nativeOrCloudEvents
-        }
-    }
 }
 
 extension RaterService {

@@ -1,4 +1,5 @@
 import TallyKafka
+import TallyRuntime
 import TallyWire
 
 /// `tally route`: reads the raw input topics in a consumer group and re-produces each

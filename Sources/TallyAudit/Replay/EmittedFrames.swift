@@ -1,4 +1,5 @@
 import TallyCore
+import TallyRuntime
 
 /// The frames topic read back whole, in partition and offset order: what the rater
 /// (and earlier replays) emitted.
