@@ -115,6 +115,16 @@ public enum OverviewRendering {
                                         prefix: prefix, principal: .noauth)
     }
 
+    /// The same page from every frame's compact record (what the page does when a rollup sum
+    /// overflowed, and did before the rollups), for the benchmark's comparison.
+    public static func htmlScanningRecords(index: FrameIndex, begin: EventTime, end: EventTime, bucket: String,
+                                           project: String? = nil) throws -> String {
+        let prefix = ["hour": 13, "day": 10, "month": 7][bucket] ?? 10
+        let frames = try index.summaries(scopes: project.map { [$0] }, from: begin, to: end)
+        return OverviewPage.content(frames: frames, period: QueryPeriod(begin: begin, end: end), project: project, bucket: bucket,
+                                    prefix: prefix, principal: .noauth)
+    }
+
     /// The same page from each frame's JSON (what the page did before the compact records),
     /// for the benchmark's "before" figure.
     public static func htmlDecodingFrames(index: FrameIndex, begin: EventTime, end: EventTime, bucket: String,
