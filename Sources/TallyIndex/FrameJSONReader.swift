@@ -54,7 +54,10 @@ struct FrameJSONReader {
         }
         guard end < bytes.count else { return nil }
         at = end + 1
-        return String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        let text = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        // ASCII is valid UTF-8 as it is; anything else is checked.
+        if !text.contains(where: { $0 >= 0x80 }) { return String(decoding: text, as: UTF8.self) }
+        return String(validating: text, as: UTF8.self)
     }
 
     /// An integer literal that Foundation gives back as the same text: `-?(0|[1-9][0-9]{0,17})`, not `-0`.
@@ -120,10 +123,17 @@ struct FrameJSONReader {
         }
     }
 
+    /// The top-level keys the index reads, by bit: a second one makes the reader unsure.
+    private static let readKeys = ["frame_id", "revision", "quantity", "price", "metric", "service", "resource_id", "user_id",
+                                   "unit", "currency", "status", "groupby", "metadata", "scope", "window"]
+
     private mutating func readTopLevel(_ f: inout Fields) -> Bool {
-        var seen = Set<String>()
+        var seen: UInt32 = 0
         return object { reader, key in
-            guard seen.insert(key).inserted else { return false }
+            if let bit = Self.readKeys.firstIndex(of: key) {
+                guard seen & (1 << bit) == 0 else { return false }
+                seen |= 1 << bit
+            }
             func text(_ field: inout String?) -> Bool { field = reader.string(); return field != nil }
             switch key {
             case "frame_id": return text(&f.frameId)
@@ -140,22 +150,18 @@ struct FrameJSONReader {
             case "groupby": return reader.stringMap(&f.groupby)
             case "metadata": return reader.stringMap(&f.metadata)
             case "scope":
-                var inner = Set<String>()
                 return reader.object { r, k in
-                    guard inner.insert(k).inserted else { return false }
                     switch k {
-                    case "id": f.scopeId = r.string(); return f.scopeId != nil
-                    case "kind": f.scopeKind = r.string(); return f.scopeKind != nil
+                    case "id": guard f.scopeId == nil else { return false }; f.scopeId = r.string(); return f.scopeId != nil
+                    case "kind": guard f.scopeKind == nil else { return false }; f.scopeKind = r.string(); return f.scopeKind != nil
                     default: return r.skipAny()
                     }
                 }
             case "window":
-                var inner = Set<String>()
                 return reader.object { r, k in
-                    guard inner.insert(k).inserted else { return false }
                     switch k {
-                    case "start": f.windowStart = r.string(); return f.windowStart != nil
-                    case "end": f.windowEnd = r.string(); return f.windowEnd != nil
+                    case "start": guard f.windowStart == nil else { return false }; f.windowStart = r.string(); return f.windowStart != nil
+                    case "end": guard f.windowEnd == nil else { return false }; f.windowEnd = r.string(); return f.windowEnd != nil
                     default: return r.skipAny()
                     }
                 }
