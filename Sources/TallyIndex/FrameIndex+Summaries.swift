@@ -4,9 +4,9 @@ import TallyLMDB
 /// Summaries without JSON: the compact records under `by_scope` (SummaryRecord.swift).
 extension FrameIndex {
     /// The schema of this code: 2 added the compact summary records (by_scope's values) and
-    /// the string table. An index without it is upgraded in place when opened (see
-    /// `upgradeSchema`).
-    static let schemaVersion: Int64 = 2
+    /// the string table, 3 the rollups (RollupCells.swift). An index of an earlier schema is
+    /// upgraded in place when opened (see `upgradeSchema`).
+    static let schemaVersion: Int64 = 3
     static let schemaKey = Array("schema".utf8)
     /// Frames rewritten per transaction while upgrading (a bounded write set).
     static let upgradeChunk = 20_000
@@ -50,11 +50,12 @@ extension FrameIndex {
         }
     }
 
-    /// Brings an index written by an earlier schema up to this one, in place: every latest
-    /// frame (kept verbatim in `latest`) is decoded once more and its compact record written,
-    /// in bounded transactions; the version is stored with the last one, so an upgrade cut
-    /// short starts over at the next open (rewriting a record is idempotent). An empty index
-    /// just records the version. Nothing needs the frames topic.
+    /// Brings an index written by an earlier schema up to this one, in place. Before schema 2
+    /// every latest frame (kept verbatim in `latest`) is decoded once more and its compact
+    /// record written, in bounded transactions; then (before schema 3) the rollups are built
+    /// from the compact records and the version is stored in that transaction, so an upgrade
+    /// cut short starts over at the next open (rewriting a record or the rollups is
+    /// idempotent). An empty index just records the version. Nothing needs the frames topic.
     func upgradeSchema() throws {
         let (stored, frames): (Int64?, Int) = try environment.read { txn in
             (try txn.get(meta, key: Self.schemaKey).map { FrameIndexKeys.readTime($0) }, try txn.statistics(latest).entries)
@@ -63,13 +64,13 @@ extension FrameIndex {
         if let stored, stored > Self.schemaVersion {
             throw FrameIndexError.newerSchema(found: stored, supported: Self.schemaVersion)
         }
+        if let stored, stored >= 2 { return try rebuildRollups() }
         var ids: [[UInt8]] = []
         ids.reserveCapacity(frames)
         try environment.read { txn in try txn.forEach(in: latest) { ids.append(Array($0.key)); return true } }
         var start = 0
         repeat {
             let chunk = ids[start..<min(ids.count, start + Self.upgradeChunk)]
-            let last = chunk.endIndex == ids.count
             var interned: [(UInt32, String)] = []
             try environment.write { txn in
                 var interner = try StringInterner(table: strings, txn: txn)
@@ -79,11 +80,11 @@ extension FrameIndex {
                     try txn.put(byScope, key: FrameIndexKeys.byScope(frame.scope, start: frame.windowStart.micros, frameId: frame.frameId),
                                 value: try SummaryRecord.encode(frame, &interner, txn))
                 }
-                if last { try txn.put(meta, key: Self.schemaKey, value: FrameIndexKeys.time(Self.schemaVersion)) }
             }
             strings.commit(interned)
             start = chunk.endIndex
         } while start < ids.count
+        try rebuildRollups()
     }
 }
 

@@ -57,6 +57,10 @@ public final class FrameIndex: @unchecked Sendable {
     let tasks: LMDBDatabase
     /// Interned texts of the compact summary records (StringTable.swift).
     let strings: StringTable
+    /// Exact sums maintained at index time (RollupCells.swift).
+    let rollupWindows: LMDBDatabase
+    let rollupDays: LMDBDatabase
+    let rollupResources: LMDBDatabase
 
     public init(path: String, mapSizeMiB: Int = 16_384) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -72,6 +76,9 @@ public final class FrameIndex: @unchecked Sendable {
         tasks = try environment.openDatabase(named: "reprocess_tasks")
         strings = StringTable(textToId: try environment.openDatabase(named: "strings"),
                               idToText: try environment.openDatabase(named: "string_ids"))
+        rollupWindows = try environment.openDatabase(named: "rollup_windows")
+        rollupDays = try environment.openDatabase(named: "rollup_days")
+        rollupResources = try environment.openDatabase(named: "rollup_resources")
         try upgradeSchema()
     }
 
@@ -86,6 +93,7 @@ public final class FrameIndex: @unchecked Sendable {
             defer { interned = interner.added }
             var counts = try Self.readCounts(txn, meta)
             var next: [Int32: Int64] = [:]
+            var rollups = RollupCells.Deltas()
             for record in records {
                 next[record.partition] = max(next[record.partition] ?? 0, record.offset + 1)
                 counts.records += 1
@@ -97,22 +105,29 @@ public final class FrameIndex: @unchecked Sendable {
                 }
                 try txn.put(revisions, key: revisionKey, value: record.value)
                 counts.revisions += 1
-                let id = Array(frame.frameId.utf8)
-                if let current = try txn.get(latest, key: id) {
-                    guard let indexed = IndexedFrame(bytes: current), indexed.revision < frame.revision else { continue }
+                // The window start is part of the frame id, so the key never moves: a newer
+                // revision replaces the compact record in place, and its rollup contribution.
+                let scopeRecordKey = FrameIndexKeys.byScope(frame.scope, start: frame.windowStart.micros, frameId: frame.frameId)
+                let previous = try txn.get(byScope, key: scopeRecordKey)
+                if let previous {
+                    guard let stored = SummaryRecord.revision(previous) else { throw FrameIndexError.unreadableSummary(scope: frame.scope) }
+                    guard stored < UInt32(clamping: frame.revision) else { continue }
                 } else {
                     counts.frames += 1
                     try txn.put(byTime, key: FrameIndexKeys.byTime(start: frame.windowStart.micros, frameId: frame.frameId),
                                 value: [1])
                 }
-                // The window start is part of the frame id, so the key never moves: a newer
-                // revision replaces the compact record in place, with the latest frame.
-                try txn.put(byScope, key: FrameIndexKeys.byScope(frame.scope, start: frame.windowStart.micros, frameId: frame.frameId),
-                            value: try SummaryRecord.encode(frame, &interner, txn))
+                let compact = try SummaryRecord.encode(frame, &interner, txn)
+                guard let contribution = RollupCells.Contribution(key: scopeRecordKey, record: compact) else {
+                    throw FrameIndexError.unreadableSummary(scope: frame.scope)
+                }
+                rollups.replace(old: previous.flatMap { RollupCells.Contribution(key: scopeRecordKey, record: $0) }, new: contribution)
+                try txn.put(byScope, key: scopeRecordKey, value: compact)
+                let id = Array(frame.frameId.utf8)
                 try txn.put(latest, key: id, value: record.value)
                 let scopeKey = Array(frame.scope.utf8)
-                let previous = try txn.get(scopes, key: scopeKey).map { FrameIndexKeys.readTime($0) } ?? Int64.min
-                if frame.windowEnd.micros > previous {
+                let lastEnd = try txn.get(scopes, key: scopeKey).map { FrameIndexKeys.readTime($0) } ?? Int64.min
+                if frame.windowEnd.micros > lastEnd {
                     try txn.put(scopes, key: scopeKey, value: FrameIndexKeys.time(frame.windowEnd.micros) + Array(frame.scopeKind.utf8))
                 }
             }
@@ -121,6 +136,7 @@ public final class FrameIndex: @unchecked Sendable {
                 let stored = try txn.get(offsets, key: key).map { FrameIndexKeys.readTime($0) } ?? 0
                 if offset > stored { try txn.put(offsets, key: key, value: FrameIndexKeys.time(offset)) }
             }
+            try rollups.flush(self, txn)
             try Self.writeCounts(counts, txn, meta)
         }
         strings.commit(interned)

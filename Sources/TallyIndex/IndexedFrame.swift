@@ -26,7 +26,27 @@ public struct IndexedFrame: RatedFrameFields, Sendable {
     public var bytes: [UInt8]
 
     /// Decodes a frame record; nil when it is not a frame (a malformed record is counted, not indexed).
+    /// The frames Tally writes are read by `FrameJSONReader` (no Foundation); anything it is not
+    /// sure about is decoded by Foundation, as before.
     public init?(bytes: [UInt8]) {
+        if let fields = bytes.withUnsafeBytes({ FrameJSONReader.read($0) }), let frame = IndexedFrame(fast: fields, bytes: bytes) {
+            self = frame
+            return
+        }
+        self.init(decodingWithFoundation: bytes)
+    }
+
+    init(frameId: String, revision: Int, scope: String, scopeKind: String, metric: String, service: String, resource: String,
+         user: String, windowStart: EventTime, windowEnd: EventTime, quantity: ExactDecimal, unit: String, price: ExactDecimal,
+         currency: String, status: String, groupby: [String: String], metadata: [String: String], scopeName: String?, bytes: [UInt8]) {
+        self.frameId = frameId; self.revision = revision; self.scope = scope; self.scopeKind = scopeKind; self.metric = metric
+        self.service = service; self.resource = resource; self.user = user; self.windowStart = windowStart; self.windowEnd = windowEnd
+        self.quantity = quantity; self.unit = unit; self.price = price; self.currency = currency; self.status = status
+        self.groupby = groupby; self.metadata = metadata; self.scopeName = scopeName; self.bytes = bytes
+    }
+
+    /// The reference decoding (JSONSerialization): every frame the fast reader is unsure of.
+    init?(decodingWithFoundation bytes: [UInt8]) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
               let id = object["frame_id"] as? String, id.utf8.count == 32,
               let revision = object["revision"] as? Int, revision >= 1,

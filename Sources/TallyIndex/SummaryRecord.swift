@@ -95,6 +95,12 @@ enum SummaryRecord {
                            metadataCount: metadataCount, pairStart: pairStart))
     }
 
+    /// The revision of an encoded record; nil when the bytes are not a record of this layout.
+    static func revision(_ record: [UInt8]) -> UInt32? {
+        guard record.count >= headerSize else { return nil }
+        return UInt32(record[0]) | UInt32(record[1]) << 8 | UInt32(record[2]) << 16 | UInt32(record[3]) << 24
+    }
+
     private static func append(_ value: UInt16, to out: inout [UInt8]) {
         out.append(UInt8(truncatingIfNeeded: value)); out.append(UInt8(truncatingIfNeeded: value >> 8))
     }

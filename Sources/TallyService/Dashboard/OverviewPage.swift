@@ -24,18 +24,31 @@ enum OverviewPage {
     }
 
     /// The page's figures and tables (everything but the broker's operations box): the
-    /// index's compact summaries of the period, never a frame's JSON. `tally-bench dashboard`
-    /// times this.
+    /// index's rollups (day cells for day and month buckets, window cells for hours), or its
+    /// compact summaries of the period when a rollup sum overflowed; never a frame's JSON.
+    /// `tally-bench dashboard` times this.
     static func content(index: FrameIndex, period: QueryPeriod, project: String?, bucket: String, prefix: Int,
                         principal: Principal) throws -> String {
-        let frames = try index.summaries(scopes: VisibleScopes.of(principal, asked: project.map { [$0] }),
-                                         from: period.begin, to: period.end)
+        let scopes = VisibleScopes.of(principal, asked: project.map { [$0] })
+        if let cells = try index.rollupCells(scopes: scopes, from: period.begin, to: period.end, byWindow: prefix > 10),
+           let resources = try index.resourceRollups(scopes: scopes, from: period.begin, to: period.end) {
+            let figures = OverviewFigures(cells: cells, resources: resources.cells, edgeFrames: resources.edges,
+                                          last: try index.lastWindow(scopes: scopes, from: period.begin, to: period.end),
+                                          period: period, project: project, prefix: prefix)
+            return content(figures: figures, period: period, project: project, bucket: bucket, principal: principal)
+        }
+        let frames = try index.summaries(scopes: scopes, from: period.begin, to: period.end)
         return content(frames: frames, period: period, project: project, bucket: bucket, prefix: prefix, principal: principal)
     }
 
     static func content<Frame: RatedFrameFields>(frames: [Frame], period: QueryPeriod, project: String?, bucket: String,
                                                  prefix: Int, principal: Principal) -> String {
-        let figures = OverviewFigures(frames: frames, period: period, project: project, prefix: prefix)
+        content(figures: OverviewFigures(frames: frames, period: period, project: project, prefix: prefix), period: period,
+                project: project, bucket: bucket, principal: principal)
+    }
+
+    static func content(figures: OverviewFigures, period: QueryPeriod, project: String?, bucket: String,
+                        principal: Principal) -> String {
         let chart = StackedBarChart(buckets: figures.buckets, series: figures.services, values: figures.chart)
 
         var body = filterForm(period: period, project: project, bucket: bucket, principal: principal)
@@ -100,6 +113,16 @@ public enum OverviewRendering {
         let prefix = ["hour": 13, "day": 10, "month": 7][bucket] ?? 10
         return try OverviewPage.content(index: index, period: QueryPeriod(begin: begin, end: end), project: project, bucket: bucket,
                                         prefix: prefix, principal: .noauth)
+    }
+
+    /// The same page from every frame's compact record (what the page does when a rollup sum
+    /// overflowed, and did before the rollups), for the benchmark's comparison.
+    public static func htmlScanningRecords(index: FrameIndex, begin: EventTime, end: EventTime, bucket: String,
+                                           project: String? = nil) throws -> String {
+        let prefix = ["hour": 13, "day": 10, "month": 7][bucket] ?? 10
+        let frames = try index.summaries(scopes: project.map { [$0] }, from: begin, to: end)
+        return OverviewPage.content(frames: frames, period: QueryPeriod(begin: begin, end: end), project: project, bucket: bucket,
+                                    prefix: prefix, principal: .noauth)
     }
 
     /// The same page from each frame's JSON (what the page did before the compact records),

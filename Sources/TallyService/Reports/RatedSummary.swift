@@ -5,8 +5,9 @@ import TallyIndex
 
 /// The arithmetic behind CloudKitty's summaries (`/v2/summary`, `/v1/report/summary`):
 /// the latest revision of each frame in the period, filtered, grouped, and summed exactly.
-/// Pure over the frames it is given (the index's compact summaries, or decoded frames), so the endpoints and `tally report` agree by construction
-/// (both sum with `ExactSum`, nothing rounded).
+/// Pure over the terms it is given (the index's rollup cells, its compact summaries, or
+/// decoded frames), so the endpoints and `tally report` agree by construction (both sum with
+/// `ExactSum`, nothing rounded). `compute` reads the rollups whenever they can answer.
 struct RatedSummary {
     struct Row {
         var begin: EventTime
@@ -26,7 +27,7 @@ struct RatedSummary {
     let timeKey: String?
     private(set) var rows: [Row] = []
 
-    init<Frame: RatedFrameFields>(frames: [Frame], begin: EventTime, end: EventTime, groupby: [String], filters: [String: Set<String>]) {
+    init<Frame: SummaryTerm>(frames: [Frame], begin: EventTime, end: EventTime, groupby: [String], filters: [String: Set<String>]) {
         timeKey = groupby.last(where: { Self.timeKeys.contains($0) })
         var seenKeys = Set<String>()
         groupKeys = groupby.filter { !Self.timeKeys.contains($0) && seenKeys.insert($0).inserted }
@@ -49,7 +50,7 @@ struct RatedSummary {
     }
 
     /// Every filter key must match one of its values (`type` is the metric).
-    static func matches(_ frame: some RatedFrameFields, _ filters: [String: Set<String>]) -> Bool {
+    static func matches(_ frame: some SummaryTerm, _ filters: [String: Set<String>]) -> Bool {
         filters.allSatisfy { key, values in frame.value(of: key).map(values.contains) ?? false }
     }
 
@@ -60,7 +61,7 @@ struct RatedSummary {
     }()
 
     /// The period of `key` that holds the frame's window start.
-    static func bucket(_ frame: some RatedFrameFields, _ key: String) -> (EventTime, EventTime) {
+    static func bucket(_ frame: some SummaryTerm, _ key: String) -> (EventTime, EventTime) {
         let component: Calendar.Component
         switch key {
         case "time-d": component = .day

@@ -15,19 +15,19 @@ enum ReportV1Routes {
             return Response.json(JSONValue.array(tenants.map(JSONValue.string)).text)
         }
         router.get("/v1/report/total") { request, context -> Response in
-            let frames = try Self.frames(request, context, service)
-            let total = RatedSummary(frames: frames.selected, begin: frames.period.begin, end: frames.period.end,
-                                     groupby: [], filters: frames.filters)
+            let asked = try Self.scopes(request, context)
+            let total = try RatedSummary.compute(index: service.requireIndex(), scopes: asked.scopes, begin: asked.period.begin,
+                                                 end: asked.period.end, groupby: [], filters: asked.filters)
             return Response.json(JSONValue.string(total.rows.first?.rate.canonicalText ?? "0").text)
         }
         router.get("/v1/report/summary") { request, context -> Response in
-            let frames = try Self.frames(request, context, service)
+            let asked = try Self.scopes(request, context)
             let groupby = request.listParameter("groupby")
             for key in groupby where key != "tenant_id" && key != "res_type" {
                 throw HTTPError(.badRequest, message: "Invalid groupby '\(key)': v1 groups by tenant_id and res_type only.")
             }
-            let summary = RatedSummary(frames: frames.selected, begin: frames.period.begin, end: frames.period.end,
-                                       groupby: groupby, filters: frames.filters)
+            let summary = try RatedSummary.compute(index: service.requireIndex(), scopes: asked.scopes, begin: asked.period.begin,
+                                                   end: asked.period.end, groupby: groupby, filters: asked.filters)
             let rows: [JSONValue] = summary.rows.map { row in
                 func group(_ key: String) -> JSONValue {
                     guard let i = summary.groupKeys.firstIndex(of: key) else { return .string("ALL") }
@@ -41,11 +41,11 @@ enum ReportV1Routes {
         }
     }
 
-    /// The frames a v1 report covers: the period, `tenant_id` (a reader naming another
+    /// What a v1 report covers: the period, `tenant_id` (a reader naming another
     /// project is refused, as CloudKitty's policy does; a reader naming none gets their own),
     /// `service` (the metric) and `all_tenants` (admins: every tenant).
-    static func frames(_ request: Request, _ context: TallyRequestContext, _ service: ServiceContext) throws
-        -> (period: QueryPeriod, selected: [FrameSummary], filters: [String: Set<String>]) {
+    static func scopes(_ request: Request, _ context: TallyRequestContext) throws
+        -> (period: QueryPeriod, scopes: Set<String>?, filters: [String: Set<String>]) {
         let principal = try context.caller()
         let period = try QueryPeriod(request)
         let tenant = request.uri.queryParameters.get("tenant_id").map { String($0) }
@@ -53,11 +53,9 @@ enum ReportV1Routes {
             throw HTTPError(.forbidden, message: "Access was denied to this resource.")
         }
         let asked: Set<String>? = request.boolParameter("all_tenants") ? nil : tenant.map { [$0] }
-        let selected = try service.requireIndex().summaries(scopes: VisibleScopes.of(principal, asked: asked),
-                                                         from: period.begin, to: period.end)
         var filters: [String: Set<String>] = [:]
         if let metric = request.uri.queryParameters.get("service") { filters["type"] = [String(metric)] }
-        return (period, selected, filters)
+        return (period, VisibleScopes.of(principal, asked: asked), filters)
     }
 
     /// Pads to five decimals (`%.5f` for the usual prices) without ever dropping a digit.

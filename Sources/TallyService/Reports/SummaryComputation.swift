@@ -11,6 +11,14 @@ public enum SummaryComputation {
 
     public static func rows(index: FrameIndex, scopes: Set<String>, begin: EventTime, end: EventTime,
                             groupby: [String]) throws -> [Row] {
+        let summary = try RatedSummary.compute(index: index, scopes: scopes, begin: begin, end: end, groupby: groupby, filters: [:])
+        return summary.rows.map { Row(groups: $0.groups, rate: $0.rate.canonicalText) }
+    }
+
+    /// The same from every frame's compact record (what the route reads when the rollups
+    /// cannot answer a grouping): the benchmark's record-scan figure, and a cross-check.
+    public static func rowsScanningRecords(index: FrameIndex, scopes: Set<String>, begin: EventTime, end: EventTime,
+                                           groupby: [String]) throws -> [Row] {
         let frames = try index.summaries(scopes: scopes, from: begin, to: end)
         let summary = RatedSummary(frames: frames, begin: begin, end: end, groupby: groupby, filters: [:])
         return summary.rows.map { Row(groups: $0.groups, rate: $0.rate.canonicalText) }

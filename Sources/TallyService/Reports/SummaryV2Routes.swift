@@ -19,9 +19,8 @@ enum SummaryV2Routes {
             }
             var filters = try request.filtersParameter()
             let asked = Self.askedScopes(&filters)
-            let frames = try index.summaries(scopes: VisibleScopes.of(principal, asked: asked), from: period.begin, to: period.end)
-            let summary = RatedSummary(frames: frames, begin: period.begin, end: period.end,
-                                       groupby: request.listParameter("groupby"), filters: filters)
+            let summary = try RatedSummary.compute(index: index, scopes: VisibleScopes.of(principal, asked: asked), begin: period.begin,
+                                                   end: period.end, groupby: request.listParameter("groupby"), filters: filters)
             let page = summary.rows.dropFirst(offset).prefix(limit)
             let columns = ["begin", "end", "qty", "rate"] + summary.groupKeys
             func cells(_ row: RatedSummary.Row) -> [JSONValue] {
