@@ -17,6 +17,7 @@ public enum TallyServer {
         case .noauth: router.add(middleware: NoAuthMiddleware())
         case .token: router.add(middleware: TokenAuthMiddleware(tokens: TokenTable(store: TokenStore(path: service.config.tokensFile))))
         }
+        router.add(middleware: GetBodyParametersMiddleware())
         // Before every route: Hummingbird applies a middleware only to the routes added after it.
         DashboardRoutes.register(on: router, service: service)
         VersionsRoutes.register(on: router, service: service)
@@ -30,6 +31,8 @@ public enum TallyServer {
         OperationsRoutes.register(on: router, service: service)
         RatingRoutes.register(on: router, rules: service.rules)
         HashmapRoutes.register(on: router, rules: service.rules)
+        PyscriptRoutes.register(on: router, rules: service.rules)
+        CollectorRoutes.register(on: router)
         ReprocessRoutes.register(on: router, service: service)
         AuditRoutes.register(on: router, service: service, rules: service.rules)
         return router

@@ -39,11 +39,11 @@ import TallyRuntime
         let thresholdID = Self.object(started.body)["threshold_id"] as? String ?? ""
         #expect(started.status == 201 && !thresholdID.isEmpty, "\(started.body)")
         let recost = try await serve.request("PUT", "\(h)/thresholds/\(thresholdID)", json: #"{"cost":"0.7"}"#)
-        #expect(recost.status == 400 && recost.body.contains("already started"), "\(recost.body)")
+        #expect(recost.status == 400 && recost.body.contains("You are allowed to update only the attribute [end] as this rule is already running as it started on ["), "\(recost.body)")
         let ended = try await serve.request("PUT", "\(h)/thresholds/\(thresholdID)", json: #"{"end":"2031-06-30"}"#)
         #expect(ended.status == 302, "\(ended.body)")
         let endedAgain = try await serve.request("PUT", "\(h)/thresholds/\(thresholdID)", json: #"{"end":"2031-07-31"}"#)
-        #expect(endedAgain.status == 400 && endedAgain.body.contains("already has an end"), "\(endedAgain.body)")
+        #expect(endedAgain.status == 400 && endedAgain.body.contains("Cannot update a rule that was already processed and has a defined end date."), "\(endedAgain.body)")
         let group = try await serve.request("GET", "\(h)/thresholds/group?threshold_id=\(thresholdID)")
         #expect(Self.object(group.body)["name"] as? String == "storage", "\(group.body)")
 

@@ -165,7 +165,8 @@ enum HashmapRuleRoutes {
 
     /// CloudKitty 23's update rules: a rule that has not started is freely editable (an
     /// `update` event); once started, only a future `end` may be set, and only if it had
-    /// none (an `end` event). Anything else is a 400.
+    /// none (an `end` event). Anything else is a 400 with CloudKitty's text
+    /// (`CloudKittyDateRules`).
     static func update(_ rule: HashmapCatalog.Rule, body: JSONBody, catalog: HashmapCatalog, now: EventTime) throws -> PlannedRuleChange {
         var merged = body.members
         // The client PUTs the whole object it read: ids it did not change stay as they were.
@@ -182,14 +183,11 @@ enum HashmapRuleRoutes {
         if rule.validity.start > now {
             return PlannedRuleChange(change: .update(item), start: start, end: end)
         }
-        guard item.with(validity: .always) == original.with(validity: .always), start == rule.validity.start else {
-            throw APIError.badRequest("the \(rule.kind.rawValue) has already started: only a future end may be set (CloudKitty 23)")
+        let changed = item.with(validity: .always) != original.with(validity: .always) || start != rule.validity.start
+        guard let end = try CloudKittyDateRules.endOfStartedRule(start: rule.validity.start, currentEnd: rule.validity.end,
+                                                                 newEnd: end, changed: changed, now: now) else {
+            throw RatingRoutes.NothingToChange()
         }
-        guard let end, end != rule.validity.end else {
-            throw APIError.badRequest("the \(rule.kind.rawValue) has already started and nothing changes")
-        }
-        guard rule.validity.end == nil else { throw APIError.badRequest("the \(rule.kind.rawValue) already has an end") }
-        guard end > now else { throw APIError.badRequest("end \(Timestamps.iso8601(end)) is in the past") }
         return PlannedRuleChange(change: .end(.rule(rule.kind, rule.ruleID)), start: end)
     }
 }

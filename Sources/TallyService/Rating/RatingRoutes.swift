@@ -10,7 +10,7 @@ enum RatingRoutes {
     static let descriptions: [RatingModuleKind: String] = [
         .hashmap: "HashMap rating module.",
         .tiers: "Cumulative tiers over a billing cycle (Tally).",
-        .script: "Sandboxed Lua scripts (Tally).",
+        .script: "PyScripts rating module: Tally runs the scripts as sandboxed Lua 5.4 (docs/SCRIPTS.md).",
         .noop: "Dummy test module.",
     ]
 
@@ -51,7 +51,7 @@ enum RatingRoutes {
                 } catch let rejection as RuleEventRejection { throw APIError.from(rejection) }
                 if version == "v2" { return Response(status: .noContent) }
                 var response = Response(status: .found)
-                response.headers[.location] = request.absolute("/v1/rating/modules/\(module.rawValue)")
+                response.headers[.location] = request.absolute("/v1/rating/modules/\(apiID(module))")
                 return response
             }
         }
@@ -71,7 +71,13 @@ enum RatingRoutes {
 
     struct NothingToChange: Error {}
 
+    /// CloudKitty's module ids: the script module is CloudKitty's `pyscripts` (its scripts are
+    /// managed under `/v1/rating/module_config/pyscripts`); Tally's own name `script` is
+    /// accepted as well.
+    static func apiID(_ module: RatingModuleKind) -> String { module == .script ? "pyscripts" : module.rawValue }
+
     static func module(_ id: String) throws -> RatingModuleKind {
+        if id == "pyscripts" { return .script }
         guard let module = RatingModuleKind(rawValue: id) else { throw APIError.notFound("Module not found.") }
         return module
     }
@@ -79,7 +85,7 @@ enum RatingRoutes {
     static func json(_ module: RatingModuleKind, _ settings: [RatingModuleKind: ModuleSetting], hyphen: Bool) -> CanonicalJSON {
         let setting = settings[module] ?? .defaultSetting(for: module)
         return .object([
-            "module_id": .string(module.rawValue), "description": .string(descriptions[module] ?? ""),
+            "module_id": .string(apiID(module)), "description": .string(descriptions[module] ?? ""),
             "enabled": .bool(setting.enabled), hyphen ? "hot-config" : "hot_config": .bool(module == .hashmap),
             "priority": .integer(Int64(setting.priority)),
         ])
