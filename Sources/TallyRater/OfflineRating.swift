@@ -36,6 +36,10 @@ public struct OfflineRating {
         let rater = try StreamRater(settings: EngineSettings(inputs: inputs, framesPartitions: 1),
                                     metrics: metrics, pricer: pricer, store: MemoryStateStore())
         _ = try rater.restore(wallNow: wallNow)
+        // Frames are taken as they close, not through the outbox: nothing is sent, and
+        // an outbox entry would copy each frame into the memory store.
+        var closed: [[UInt8]] = []
+        rater.frameSink = { _, bytes in closed.append(bytes) }
         var sent: [OutgoingMessage] = []
         for file in files {
             let ceilometerTopic = file.name + "#ceilometer"
@@ -56,7 +60,7 @@ public struct OfflineRating {
             sent += try rater.commitBatch(wallNow: wallNow)
         }
         sent += try rater.commitBatch(wallNow: wallNow, endOfInput: true)
-        frames = sent.filter { $0.topic == "tally.frames" }.map(\.value)
+        frames = closed
         for letter in sent where letter.topic == "tally.deadletter" {
             guard let object = try? JSONSerialization.jsonObject(with: Data(letter.value)) as? [String: Any],
                   let source = object["source"] as? [String: Any] else { continue }

@@ -29,7 +29,13 @@ struct CanonicalWriter: ~Copyable {
         body(UnsafeRawBufferPointer(start: base, count: count))
     }
 
+    /// Starts over, keeping the buffer: a frame buffer writes one frame after another.
+    mutating func reset() { count = 0; firstBits = 0; depth = 0 }
+
     mutating func open() { byte(UInt8(ascii: "{")); push() }
+    /// Continues an object whose brace and first members the caller wrote itself (a sealed
+    /// frame's `content_hash`): the next member is written without a comma.
+    mutating func continueObject() { push() }
     mutating func close() { byte(UInt8(ascii: "}")); depth -= 1 }
     mutating func openArray() { byte(UInt8(ascii: "[")); push() }
     mutating func closeArray() { byte(UInt8(ascii: "]")); depth -= 1 }
@@ -162,14 +168,29 @@ struct CanonicalWriter: ~Copyable {
         close()
     }
 
-    /// An ISO 8601 instant as a JSON string.
+    /// An ISO 8601 instant as a JSON string, written in place.
     mutating func timestamp(_ t: EventTime) {
-        var text: [UInt8] = []
-        text.reserveCapacity(30)
-        text.append(UInt8(ascii: "\""))
-        Timestamps.writeISO8601(t, into: &text)
-        text.append(UInt8(ascii: "\""))
-        append(text)
+        reserve(29)
+        guard let n = Timestamps.fill(t, UnsafeMutableBufferPointer(start: base + count + 1, count: 27)) else {
+            string(Timestamps.iso8601(t))  // years outside 0–9999: never a real window
+            return
+        }
+        base[count] = UInt8(ascii: "\"")
+        base[count + n + 1] = UInt8(ascii: "\"")
+        count += n + 2
+    }
+
+    /// Hashes `{` + the bytes in `first` + the bytes from `resume` to the end (a frame's
+    /// body around the `previous_hash` member), writes the digest's 64 hex digits at `at`
+    /// (a placeholder) and returns them.
+    mutating func fillContentHash(at: Int, body first: Range<Int>, _ resume: Int) -> String {
+        precondition(at + 64 <= count && first.upperBound <= resume && resume <= count)
+        var h = SHA256()
+        h.update(byte: UInt8(ascii: "{"))
+        h.update(buffer: UnsafeRawBufferPointer(start: base + first.lowerBound, count: first.count))
+        h.update(buffer: UnsafeRawBufferPointer(start: base + resume, count: count - resume))
+        h.writeHex(to: base + at)
+        return String(decoding: UnsafeBufferPointer(start: base + at, count: 64), as: UTF8.self)
     }
 
     // MARK: - bytes

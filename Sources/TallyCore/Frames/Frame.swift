@@ -125,10 +125,23 @@ public struct Frame: Sendable {
     public static func id(metric: String, scopeKind: String, scope: String, resource: String,
                           groupby: [(String, String)], windowStart: EventTime) -> String {
         var h = SHA256()
-        for part in [schemaName, metric, scopeKind, scope, resource] { h.update(part); h.update(byte: 0) }
+        h.update(schemaName); h.update(byte: 0)
+        h.update(metric); h.update(byte: 0)
+        h.update(scopeKind); h.update(byte: 0)
+        h.update(scope); h.update(byte: 0)
+        h.update(resource); h.update(byte: 0)
         for (k, v) in groupby { h.update(k); h.update(byte: 0x3D); h.update(v); h.update(byte: 0) }
-        h.update(String(windowStart.micros))
-        return Hex.encode(h.finalize().prefix(16))
+        // The start's decimal text, written on the stack (`String(micros)` allocated).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { text in
+            var v = windowStart.micros.magnitude, at = 20
+            repeat { at -= 1; text[at] = UInt8(truncatingIfNeeded: v % 10) + 48; v /= 10 } while v > 0
+            if windowStart.micros < 0 { at -= 1; text[at] = UInt8(ascii: "-") }
+            h.update(buffer: UnsafeRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(text)[at...]))
+        }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { hex in
+            h.writeHex(to: hex.baseAddress!)
+            return String(decoding: UnsafeBufferPointer(rebasing: hex[0..<32]), as: UTF8.self)
+        }
     }
 
     /// Every member but the two hashes, as canonical JSON.
@@ -178,34 +191,6 @@ public struct Frame: Sendable {
         return .object(members)
     }
 
-    /// Computes the content hash, links the frame to `previousHash` and returns the
-    /// record value: the canonical body plus `content_hash` and `previous_hash`.
-    /// The body is written once, member by member in canonical order (no tree, no
-    /// sorting per frame); the two hash members are spliced in at their canonical
-    /// places (`content_hash` sorts first, `previous_hash` just before `previous_price`).
-    public mutating func seal(previousHash: String) -> [UInt8] {
-        var w = CanonicalWriter()
-        let splice = writeBody(to: &w)
-        self.previousHash = previousHash
-        let (hash, record) = w.withBytes { body -> (String, [UInt8]) in
-            let hash = SHA256.hex(buffer: body)
-            var out: [UInt8] = []
-            out.reserveCapacity(body.count + 180)
-            // Both hashes are hex (nothing to escape); written without interpolated temporaries.
-            out.append(contentsOf: #"{"content_hash":""#.utf8)
-            out.append(contentsOf: hash.utf8)
-            out.append(contentsOf: #"","#.utf8)
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: body[1..<splice]))
-            out.append(contentsOf: #""previous_hash":""#.utf8)
-            out.append(contentsOf: previousHash.utf8)
-            out.append(contentsOf: #"","#.utf8)
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: body[splice...]))
-            return (hash, out)
-        }
-        contentHash = hash
-        return record
-    }
-
     /// The canonical encoding of `body`; `splicePoint` receives the offset of the
     /// `previous_price` member.
     func canonicalBody(splicePoint: inout Int) -> [UInt8] {
@@ -215,10 +200,19 @@ public struct Frame: Sendable {
     }
 
     /// Writes the canonical encoding of `body` directly and returns the offset of the
-    /// `previous_price` member. Keys then values, no closures: a closure capturing
-    /// `self` copied the whole frame (a retain per string) for every member.
+    /// `previous_price` member.
     func writeBody(to w: inout CanonicalWriter) -> Int {
         w.open()
+        let (cut, _) = writeMembers(to: &w, previousHash: nil)
+        return cut + 1
+    }
+
+    /// Writes the body's members (the caller opened the object) and closes it. With a
+    /// `previousHash`, its member goes in at its canonical place, just before
+    /// `previous_price`: returns where it starts and ends (at the commas before it and
+    /// after it; both the same without it). Keys then values, no closures: a closure
+    /// capturing `self` copied the whole frame (a retain per string) for every member.
+    func writeMembers(to w: inout CanonicalWriter, previousHash: String?) -> (cut: Int, resume: Int) {
         // "correction" sorts after "content_hash" (spliced in front) and before "currency".
         if let correction { w.key("correction"); w.json(correction.json) }
         w.key("currency"); w.string(currency)
@@ -243,7 +237,9 @@ public struct Frame: Sendable {
         w.key("metadata"); w.object(metadata)
         w.key("metric"); w.string(metric)
         w.key("output_partition"); w.integer(Int64(outputPartition))
-        let splicePoint = w.count + 1
+        let cut = w.count
+        if let previousHash { w.key("previous_hash"); w.string(previousHash) }
+        let resume = w.count
         w.key("previous_price"); w.decimal(previousPrice)
         w.key("price"); w.decimal(price)
         w.key("price_delta"); w.decimal(price - previousPrice)
@@ -275,6 +271,6 @@ public struct Frame: Sendable {
         w.key("start"); w.timestamp(windowStart)
         w.close()
         w.close()
-        return splicePoint
+        return (cut, resume)
     }
 }

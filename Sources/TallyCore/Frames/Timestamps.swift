@@ -30,7 +30,7 @@ public enum Timestamps {
     }
 
     /// Writes the text into `b` (27 bytes) and returns its length; nil outside years 0–9999.
-    private static func fill(_ t: EventTime, _ b: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+    static func fill(_ t: EventTime, _ b: UnsafeMutableBufferPointer<UInt8>) -> Int? {
         let (y, m, d, secondOfDay, fraction) = fields(t)
         guard (0...9999).contains(y) else { return nil }
         var i = 0

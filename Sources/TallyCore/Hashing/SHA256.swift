@@ -38,6 +38,14 @@ public struct SHA256 {
         }
     }
 
+    /// Writes the digest as 64 lowercase hex digits at `out`, allocating nothing.
+    public consuming func writeHex(to out: UnsafeMutablePointer<UInt8>) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digest in
+            tally_sha256_final(digest.baseAddress, &context)
+            Hex.write(UnsafeRawBufferPointer(digest), to: out)
+        }
+    }
+
     /// The digest of `bytes` as 64 lowercase hex characters.
     public static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
         if let text = bytes.withContiguousStorageIfAvailable({ hex(buffer: UnsafeRawBufferPointer($0)) }) { return text }
@@ -70,6 +78,14 @@ public enum Hex {
                 out[2 * i + 1] = digit(byte & 15)
             }
             return buffer.count * 2
+        }
+    }
+
+    /// Writes `2 × buffer.count` hex digits at `out`.
+    public static func write(_ buffer: UnsafeRawBufferPointer, to out: UnsafeMutablePointer<UInt8>) {
+        for (i, byte) in buffer.enumerated() {
+            out[2 * i] = digit(byte >> 4)
+            out[2 * i + 1] = digit(byte & 15)
         }
     }
 

@@ -26,7 +26,9 @@ public struct SampleDigest: Hashable, Sendable {
     }
 
     /// 32 lowercase hex digits, high word first.
-    public var hex: String { SampleDigest.hex64(high) + SampleDigest.hex64(low) }
+    public var hex: String {
+        withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { Hex.encode(buffer: $0) }
+    }
 
     public static func hex(_ keys: [SampleKey]) -> String { SampleDigest(keys).hex }
 

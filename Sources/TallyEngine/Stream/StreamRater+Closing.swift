@@ -175,7 +175,7 @@ extension StreamRater {
             },
             sampleCount: w.accumulator.sampleCount, sampleDigest: w.digest.hex,
             engineVersion: settings.engineVersion, outputPartition: partition)
-        let bytes = frame.seal(previousHash: chainHeads[Int(partition)])
+        let bytes = frame.seal(previousHash: chainHeads[Int(partition)], into: &frameBuffer)
         chainHeads[Int(partition)] = frame.contentHash
         if let frameSink {
             frameSink(frame, bytes)

@@ -70,6 +70,8 @@ public final class StreamRater {
     var chainCounts: [Int64]?
     /// Nanoseconds spent closing windows and writing state, for `tally run`'s timing line.
     public internal(set) var phaseNanos: [String: UInt64] = [:]
+    /// Every closed frame is sealed in this one buffer (TallyCore's `FrameBuffer`).
+    var frameBuffer = FrameBuffer()
     /// A replay's scratch rater takes each frame it closes here, as a value with its sealed
     /// bytes, instead of through the outbox: nothing is sent, and the replay diffs frame by
     /// frame without parsing its own bytes back. nil (the live rater): frames go to the outbox.
