@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TallyCore
 
 /// Issues 15, 14 (item 5) and 9 (item 10) as a user meets them with `tally rate`:
 /// each file is one batch, as the rater's batches are.
@@ -79,5 +80,43 @@ import Testing
             "network.outgoing.bytes 2026-11-02T05:00:00Z": "5",
             "network.outgoing.bytes 2026-11-02T09:00:00Z": "1",
         ])
+    }
+}
+
+/// `tally rate --format table` lists every revision but totals each window once, at its
+/// latest revision (a revision replaces its window's price; it used to be added again).
+@Suite struct RateTableTotalTests {
+    @Test func theTableTotalCountsARevisedWindowOnceAtItsLatestPrice() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-rate-total-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func volume(_ id: String, _ gib: Int, _ at: String, _ resource: String) -> String {
+            #"{"id":"\#(id)","metric":"volume.size","type":"gauge","unit":"GiB","volume":\#(gib),"timestamp":"2026-11-02T\#(at)Z","project_id":"aurora","user_id":"alice","resource_id":"\#(resource)","metadata":{"volume_type":"SSD_gold"}}"#
+        }
+        // The first file closes vol-1's 00:00 hour (vol-2's 02:30 sample moves the clock past it);
+        // the second brings a late sample for that hour, so it is revised with a new price.
+        try [volume("t-1", 50, "00:10:00", "vol-1"), volume("t-2", 20, "02:30:00", "vol-2")].joined(separator: "\n")
+            .write(to: dir.appendingPathComponent("first.jsonl"), atomically: true, encoding: .utf8)
+        try volume("t-3", 150, "00:40:00", "vol-1")
+            .write(to: dir.appendingPathComponent("late.jsonl"), atomically: true, encoding: .utf8)
+        let args = ["rate", "--metrics", RateCommandTests.path("metrics.yaml"), "--rules", RateCommandTests.path("rules.yaml"),
+                    dir.appendingPathComponent("first.jsonl").path, dir.appendingPathComponent("late.jsonl").path]
+        let json = try TallyProcess.run(args + ["--format", "json"])
+        #expect(json.status == 0, "\(json.output)")
+        var latest: [String: (revision: Int, price: ExactDecimal)] = [:]
+        var everyRevision = ExactDecimal.zero
+        for f in RateCommandTests.frames(json.output) {
+            let id = f["frame_id"] as? String ?? "", revision = f["revision"] as? Int ?? 0
+            let price = ExactDecimal(f["price"] as? String ?? "") ?? .zero
+            everyRevision = everyRevision + price
+            if (latest[id]?.revision ?? 0) < revision { latest[id] = (revision, price) }
+        }
+        #expect(latest.values.contains { $0.revision == 2 }, "the late sample should revise vol-1's 00:00 hour: \(json.output)")
+        let expected = latest.values.reduce(ExactDecimal.zero) { $0 + $1.price }
+        #expect(expected != everyRevision)
+        let table = try TallyProcess.run(args + ["--format", "table"])
+        #expect(table.status == 0, "\(table.output)")
+        let totalLine = table.output.split(separator: "\n").first { $0.hasPrefix("total") }.map(String.init) ?? ""
+        #expect(totalLine.split(separator: " ").dropFirst().first.map(String.init) == expected.canonicalText, "\(table.output)")
     }
 }

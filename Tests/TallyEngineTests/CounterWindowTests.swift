@@ -57,9 +57,12 @@ import TallyEngine
         for f in h.frames() { #expect(f["price"] as? String == "0") }
     }
 
-    @Test func theNextWindowIsRevisedOnlyIfItsQuantityOrPriceMoved() throws {
-        let h = try EngineHarness(rules: Self.freeTier)
+    @Test func theNextWindowIsRevisedOnlyIfItsQuantityPriceOrExplanationMoved() throws {
         // Hour 1 starts with a restart (30 < 100): its rise is 30 whatever hour 0 ended at.
+        // Under a (free) tier hour 1's quantity and price (0) stand, but its explanation's prior
+        // usage goes from 100 to 250: it is revised (price_delta 0), or its latest revision is
+        // not what a replay gives.
+        let h = try EngineHarness(rules: Self.freeTier)
         try h.feed([Self.counter("1", 0, "00:10"), Self.counter("2", 100, "00:50"),
                     Self.counter("3", 30, "01:30"), Self.counter("4", 40, "02:30")])
         try h.feed([Self.counter("late", 250, "00:55")])
@@ -67,7 +70,7 @@ import TallyEngine
         #expect(q["2026-11-02T00:00:00Z"]?.quantity == "250")
         #expect(q["2026-11-02T00:00:00Z"]?.revision == 2)
         #expect(q["2026-11-02T01:00:00Z"]?.quantity == "30")
-        #expect(q["2026-11-02T01:00:00Z"]?.revision == 1)
+        #expect(q["2026-11-02T01:00:00Z"]?.revision == 2)
     }
 
     @Test func aSampleFrom1970InTheFirstBatchIsTooLateNotBilled() throws {

@@ -74,6 +74,29 @@ import TallyEngine
         #expect(rb.last?["price_delta"] as? String == "-3")
     }
 
+    @Test func aLaterWindowWhosePriceStandsIsRevisedForItsNewPriorUsage() throws {
+        // r-b's 00:00 (12 units) and 01:00 (1 unit) close in the first batch; r-a's 00:00
+        // (8 units) arrives in the second (within cpu_hours' 2 h retention) and sorts before both.
+        // r-b's 01:00 stays in the
+        // second band (0.5) either way, but its tier explanation's prior usage goes from
+        // 12 units in 1 window to 20 in 2: it must be revised, or its latest revision is not
+        // what a replay (one batch, content order) gives and verify reports it NOT REPRODUCED
+        // (found with /tmp/replay2-check: 14 frames, prices equal, "differs in rating").
+        let b1 = H.sample(id: "b1", volume: "12", at: "2026-11-02T00:10:00Z", resource: "r-b")
+        let b2 = H.sample(id: "b2", volume: "1", at: "2026-11-02T01:30:00Z", resource: "r-b")
+        let b3 = H.sample(id: "b3", volume: "1", at: "2026-11-02T02:10:00Z", resource: "r-b")
+        let a1 = H.sample(id: "a1", volume: "8", at: "2026-11-02T00:20:00Z", resource: "r-a")
+        let h = try Self.rated([(0, b1), (0, b2), (0, b3), (1, a1)], batches: [3])
+        let late = Self.latest(h)
+        let once = Self.latest(try Self.rated([(1, a1), (0, b1), (0, b2), (0, b3)]))
+        #expect(Self.price(late, resource: "r-b", hour: "01") == "0.5")
+        #expect(late == once)
+        let rb01 = h.frames().filter { $0["resource_id"] as? String == "r-b"
+            && (($0["window"] as? [String: Any])?["start"] as? String)?.hasPrefix("2026-11-02T01") == true }
+        #expect(rb01.map { $0["revision"] as? Int } == [1, 2])
+        #expect(rb01.last?["price_delta"] as? String == "0")
+    }
+
     @Test func windowsOfACycleClosingInOneBatchAreNotRevised() throws {
         // Closed together at the end of input, in content order: one revision each.
         let h = try Self.rated(Self.partitionOneFirst)

@@ -87,6 +87,7 @@ extension StreamRater {
             counters.framesRevised += 1
             w.revision += 1
             w.lastPrice = price
+            w.lastTierUsage = nil
             if !w.dirty { w.dirty = true; dirtySlots.append(slot) }
             windows[slot] = w
             corrected[item.frameId] = Int(w.revision)

@@ -138,7 +138,10 @@ extension StreamRater {
             // Reopened because an earlier window changed (its cycle's usage or its baseline):
             // no revision if both its quantity and its price stand. The quantity matters on its
             // own: a free tier keeps the price at 0 while the quantity moves (issue 15).
-            if !quantityChanged, result.price == w.lastPrice, case .rated = result.status {
+            // The explanation counts too: an earlier window of the cycle that closed since moves
+            // this one's prior usage without (inside one band) moving its price.
+            if !quantityChanged, result.price == w.lastPrice, case .rated = result.status,
+               w.lastTierUsage == TierUsageMark(result.explanation) {
                 w.closed = true
                 if !w.dirty { w.dirty = true; dirtySlots.append(slot) }
                 windows[slot] = w
@@ -184,6 +187,7 @@ extension StreamRater {
         if w.revision > 0 { counters.framesRevised += 1 }
         w.revision += 1
         w.lastPrice = result.price
+        w.lastTierUsage = cumulative ? TierUsageMark(result.explanation) : nil
         w.closed = true
         if !w.dirty { w.dirty = true; dirtySlots.append(slot) }
         windows[slot] = w

@@ -28,6 +28,14 @@ struct WindowState {
     /// Frames emitted so far for this window; the next one is `revision + 1`.
     var revision: Int32 = 0
     var lastPrice = ExactDecimal.zero
+    /// The tier usage (`TierUsageMark`) in the explanation of the last frame emitted for a
+    /// tier-priced window; nil when unknown (not tier-priced, a record written before this
+    /// field, or after a correction): then a re-pricing revises. A re-pricing that leaves price
+    /// and quantity alone still moves the explanation's prior usage (`prior_quantity`,
+    /// `prior_windows`, `cumulative_*`) when an earlier window of the cycle closed since; the
+    /// frame must then be revised, or its latest revision is not what a replay gives (verify:
+    /// NOT REPRODUCED). Kept in the durable record so a restart does not revise needlessly.
+    var lastTierUsage: TierUsageMark?
     var closed = false
     var dirty = true
     /// Reopened only to be priced again after an earlier window of its tier cycle changed.
@@ -48,7 +56,8 @@ struct WindowState {
 }
 
 extension WindowState {
-    private static let recordVersion: UInt8 = 1
+    /// 2 adds the last tier usage mark; 1 is still read (the mark is then unknown).
+    private static let recordVersion: UInt8 = 2
 
     /// The durable form; `topics` maps lineage topic indexes to names so the
     /// record does not depend on the order of inputs in the configuration.
@@ -69,6 +78,7 @@ extension WindowState {
         w.i64(Int64(truncatingIfNeeded: lastPrice.coefficient >> 64)); w.u64(UInt64(truncatingIfNeeded: lastPrice.coefficient))
         w.i32(lastPrice.exponent)
         w.u8(closed ? 1 : 0)
+        if let mark = lastTierUsage { w.u8(1); w.u64(mark.value) } else { w.u8(0) }
         var acc: [UInt8] = []
         accumulator.encode(into: &acc)
         w.bytes(acc)
@@ -77,7 +87,10 @@ extension WindowState {
 
     init(key: WindowKey, metric: Int, decoding bytes: UnsafeRawBufferPointer, topicIndex: (String) -> UInt16) throws {
         var r = ByteReader(bytes, what: "window record")
-        guard try r.u8() == WindowState.recordVersion else { throw StateCorruption(detail: "window record: unknown version") }
+        let version = try r.u8()
+        guard version == 1 || version == WindowState.recordVersion else {
+            throw StateCorruption(detail: "window record: unknown version \(version)")
+        }
         self.key = key
         self.metric = metric
         bounds = WindowBounds(start: key.start, end: EventTime(micros: try r.i64()))
@@ -101,6 +114,7 @@ extension WindowState {
         let high = try r.i64(), low = try r.u64()
         lastPrice = ExactDecimal(coefficient: Int128(high) << 64 | Int128(low), exponent: try r.i32())
         closed = try r.u8() == 1
+        if version >= 2, try r.u8() == 1 { lastTierUsage = TierUsageMark(value: try r.u64()) }
         let acc = try r.bytes()
         accumulator = try Accumulator.decode(from: acc)
         dirty = false
