@@ -47,7 +47,15 @@ public final class Rater {
     /// building the per-group explanation (the price is the same).
     public func rate(_ input: RatingInput, incomingPrice: ExactDecimal = .zero,
                      tierUsage: TierUsageSource? = nil, explain: Bool = true) -> RatingResult {
-        let live = liveRules(at: input.windowStart, scope: input.scope)
+        // Unretained: the compiled cache owns every LiveRules for the Rater's life, so the
+        // per-window path reads them without reference counting.
+        unretainedLiveRules(at: input.windowStart, scope: input.scope)._withUnsafeGuaranteedRef { live in
+            rate(input, live: live, incomingPrice: incomingPrice, tierUsage: tierUsage, explain: explain)
+        }
+    }
+
+    private func rate(_ input: RatingInput, live: LiveRules, incomingPrice: ExactDecimal,
+                      tierUsage: TierUsageSource?, explain: Bool) -> RatingResult {
         var price = incomingPrice
         var steps: [ModuleStep] = []
         for module in order {
@@ -57,7 +65,8 @@ public final class Rater {
                 if explain { steps.append(ModuleStep(module: .noop, priceBefore: before, priceAfter: before, detail: .noop)) }
             case .hashmap:
                 guard let index = serviceIndex(live, input.service) else { continue }
-                switch HashmapModule.rate(index, input: input, incoming: price, explain: explain) {
+                let outcome = index._withUnsafeGuaranteedRef { HashmapModule.rate($0, input: input, incoming: price, explain: explain) }
+                switch outcome {
                 case .priced(let p, let groups):
                     price = p
                     if explain { steps.append(ModuleStep(module: .hashmap, priceBefore: before, priceAfter: p, detail: .hashmap(groups ?? []))) }
@@ -106,8 +115,19 @@ public final class Rater {
     /// The compiled rules for `scope` at `time`: the epoch's global rules, compiled
     /// once, or for a tenant with rules of its own, its overlay on them.
     func liveRules(at time: EventTime, scope: String) -> LiveRules {
+        unretainedLiveRules(at: time, scope: scope).takeUnretainedValue()
+    }
+
+    /// `liveRules` without a retain: the per-scope table answers most windows.
+    @inline(__always) private func unretainedLiveRules(at time: EventTime, scope: String) -> Unmanaged<LiveRules> {
         let epoch = epochIndex(of: time)
-        if epoch == scopeEpoch, let rules = byScope.find(scope) { return rules }
+        if epoch == scopeEpoch, let rules = byScope.findUnretained(scope) { return rules }
+        return Unmanaged.passUnretained(compileLiveRules(epoch: epoch, scope: scope))
+    }
+
+    /// Compiles (or finds) the rules of `scope` in `epoch` and enters them in the
+    /// per-scope table; `compiled` keeps them for the Rater's life.
+    private func compileLiveRules(epoch: Int, scope: String) -> LiveRules {
         let key = CacheKey(epoch: epoch, tenant: nil)
         let global: LiveRules
         if let cached = compiled[key] { global = cached } else {
@@ -137,16 +157,19 @@ public final class Rater {
 
     /// The hashmap rules of `service`, remembering the last answer (windows of one
     /// metric usually come in runs) to skip a hash lookup.
-    private func serviceIndex(_ live: LiveRules, _ service: String) -> ServiceIndex? {
-        if lastServiceRules === live && lastServiceName == service { return lastServiceIndex }
-        let index = live.service(service)
-        lastServiceRules = live; lastServiceName = service; lastServiceIndex = index
+    /// Unretained, like the LiveRules that owns it.
+    private func serviceIndex(_ live: LiveRules, _ service: String) -> Unmanaged<ServiceIndex>? {
+        let liveID = ObjectIdentifier(live)
+        if lastServiceRules == liveID && lastServiceName == service { return lastServiceIndex }
+        let index = live.service(service).map { Unmanaged.passUnretained($0) }
+        lastServiceRules = liveID; lastServiceName = service; lastServiceIndex = index
         return index
     }
     // Three properties rather than a tuple: reading a tuple copies (retains) all three.
-    private var lastServiceRules: LiveRules?
+    // Identities and unretained references: reading them costs no reference counting.
+    private var lastServiceRules: ObjectIdentifier?
     private var lastServiceName = ""
-    private var lastServiceIndex: ServiceIndex?
+    private var lastServiceIndex: Unmanaged<ServiceIndex>?
 
     /// The number of boundaries at or before `time`.
     private func epochIndex(of time: EventTime) -> Int {

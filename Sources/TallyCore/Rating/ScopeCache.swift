@@ -5,6 +5,9 @@ struct ScopeCache {
     private var keys: [String] = []
     private var hashes: [UInt64] = []
     private var values: [LiveRules?] = []
+    /// `values` again, unretained: the per-window lookup hands these out without
+    /// reference counting (`values` and the Rater's compiled cache keep them alive).
+    private var unretained: [Unmanaged<LiveRules>?] = []
     private var count = 0
 
     init() { reset(capacity: 16) }
@@ -13,7 +16,7 @@ struct ScopeCache {
     /// epoch changes back and forth).
     mutating func removeAll() {
         if count == 0 { return }
-        for i in values.indices { values[i] = nil }
+        for i in values.indices { values[i] = nil; unretained[i] = nil }
         count = 0
     }
 
@@ -21,6 +24,7 @@ struct ScopeCache {
         keys = Array(repeating: "", count: capacity)
         hashes = Array(repeating: 0, count: capacity)
         values = Array(repeating: nil, count: capacity)
+        unretained = Array(repeating: nil, count: capacity)
         count = 0
     }
 
@@ -29,11 +33,14 @@ struct ScopeCache {
             ?? UInt64(truncatingIfNeeded: scope.hashValue)
     }
 
-    func find(_ scope: String) -> LiveRules? {
+    func find(_ scope: String) -> LiveRules? { findUnretained(scope)?.takeUnretainedValue() }
+
+    /// The same without a retain: valid while the entry stays in the table.
+    @inline(__always) func findUnretained(_ scope: String) -> Unmanaged<LiveRules>? {
         let h = Self.hash(scope)
         let mask = keys.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
-        while let value = values[i] {
+        while let value = unretained[i] {
             if hashes[i] == h && keys[i] == scope { return value }
             i = (i + 1) & mask
         }
@@ -55,7 +62,7 @@ struct ScopeCache {
         let mask = keys.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
         while values[i] != nil { i = (i + 1) & mask }
-        keys[i] = scope; hashes[i] = h; values[i] = rules
+        keys[i] = scope; hashes[i] = h; values[i] = rules; unretained[i] = Unmanaged.passUnretained(rules)
         count += 1
     }
 }

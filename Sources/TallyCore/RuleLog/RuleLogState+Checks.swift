@@ -310,9 +310,10 @@ func describe(_ v: RuleValidity) -> String {
 }
 
 extension RuleLogState {
-    /// Whether `a` was created before `b` (log order; within one batch, part order).
+    /// Whether `a` was created before `b` (log order; within one batch, part order):
+    /// each incarnation keeps its place in `order`, so this is two lookups, not a search.
     func createdBefore(_ a: ItemKey, _ b: ItemKey) -> Bool {
-        (order.firstIndex(of: a) ?? .max) < (order.firstIndex(of: b) ?? .max)
+        (items[a]?.position ?? .max) < (items[b]?.position ?? .max)
     }
 }
 

@@ -40,7 +40,7 @@ extension RuleLogState {
     }
 
     func checkUnused(_ declaration: RuleTarget, after end: EventTime) throws(Rejection) {
-        let keys = (users[declaration] ?? []).sorted(by: ItemKey.precedes)
+        let keys = (users[declaration] ?? []).map { order[Int($0)] }.sorted(by: ItemKey.precedes)
         for key in keys {
             guard let rule = items[key]?.current, rule.everApplies else { continue }
             if rule.validity.end.map({ $0 > end }) ?? true {
@@ -62,21 +62,21 @@ extension RuleLogState {
                 let key = ItemKey(target: target, incarnation: incarnations[target] ?? 0)
                 incarnations[target] = key.incarnation + 1
                 let revision = RuleItemRevision(offset: offset, item: dated, validity: validity, deleted: false)
-                items[key] = RuleItemHistory(revisions: [revision], audit: [audit])
+                items[key] = RuleItemHistory(revisions: [revision], audit: [audit], position: Int32(order.count))
                 order.append(key)
                 if case .field(let service, let name) = item, key.incarnation == 0 {
                     fieldsByService[service, default: []].append(name)
                 }
                 if case .rule(let kind, let id) = target {
                     ruleKinds[id] = kind
-                    index(dated, key)
+                    index(dated, key, position: Int32(order.count - 1))
                 }
             }
         case .revise(let pending):
             for p in pending {
-                if case .rule = p.key.target, let old = items[p.key]?.current.item {
-                    unindex(old, p.key)
-                    index(p.item, p.key)
+                if case .rule = p.key.target, let history = items[p.key] {
+                    unindex(history.current.item, p.key, position: history.position)
+                    index(p.item, p.key, position: history.position)
                 }
                 items[p.key]!.revisions.append(RuleItemRevision(offset: offset, item: p.item, validity: p.validity,
                                                                 deleted: p.deleted))
@@ -89,14 +89,15 @@ extension RuleLogState {
         }
     }
 
-    private mutating func index(_ item: RuleItem, _ key: ItemKey) {
+    /// `position`: the incarnation's place in `order` (`RuleItemHistory.position`).
+    mutating func index(_ item: RuleItem, _ key: ItemKey, position: Int32) {
         if let clash = Self.clashKey(item) { clashIndex[clash, default: []].append(key) }
-        for declaration in Self.declarations(usedBy: item) { users[declaration, default: []].insert(key) }
+        for declaration in Self.declarations(usedBy: item) { users[declaration, default: []].insert(position) }
     }
 
-    private mutating func unindex(_ item: RuleItem, _ key: ItemKey) {
+    private mutating func unindex(_ item: RuleItem, _ key: ItemKey, position: Int32) {
         if let clash = Self.clashKey(item) { clashIndex[clash]?.removeAll { $0 == key } }
-        for declaration in Self.declarations(usedBy: item) { users[declaration]?.remove(key) }
+        for declaration in Self.declarations(usedBy: item) { users[declaration]?.remove(position) }
     }
 
     static func declarations(usedBy item: RuleItem) -> [RuleTarget] {

@@ -58,7 +58,7 @@ extension RuleLogState {
             }
             let audit = try r.array { r throws(RuleLogSnapshotError) in try r.audit() }
             guard !revisions.isEmpty else { throw r.fail("\(key.target) has no revisions") }
-            items[key] = RuleItemHistory(revisions: revisions, audit: audit)
+            items[key] = RuleItemHistory(revisions: revisions, audit: audit, position: Int32(order.count))
             order.append(key)
             rebuildIndexes(for: key)
         }
@@ -77,8 +77,7 @@ extension RuleLogState {
             fieldsByService[service, default: []].append(name)
         case .rule(let kind, let id):
             ruleKinds[id] = kind
-            if let clash = Self.clashKey(item) { clashIndex[clash, default: []].append(key) }
-            for declaration in Self.declarations(usedBy: item) { users[declaration, default: []].insert(key) }
+            index(item, key, position: Int32(order.count - 1))
         default: break
         }
     }

@@ -34,8 +34,9 @@ public struct RuleLogState: Sendable, Hashable {
     var ruleKinds: [String: RuleItemKind] = [:]
     /// CloudKitty's uniqueness key (see `RuleLogState.clashKey`) → rules with it.
     var clashIndex: [String: [ItemKey]] = [:]
-    /// Declaration → the mappings and thresholds that refer to it.
-    var users: [RuleTarget: Set<ItemKey>] = [:]
+    /// Declaration → the creation positions (`order` indexes) of the mappings and
+    /// thresholds that refer to it: a set of integers, not of string-keyed `ItemKey`s.
+    var users: [RuleTarget: Set<Int32>] = [:]
     /// Service → its fields' names, in first-creation order.
     var fieldsByService: [String: [String]] = [:]
     var moduleChanges: [ModuleChangeRecord] = []
@@ -129,6 +130,9 @@ public struct RuleItemRevision: Sendable, Hashable {
 public struct RuleItemHistory: Sendable, Hashable {
     public internal(set) var revisions: [RuleItemRevision]
     public internal(set) var audit: [RuleAuditEntry]
+    /// This incarnation's place in `RuleLogState.order` (creation order), so
+    /// `createdBefore` and the `users` index need no search and no string hashing.
+    var position: Int32 = -1
 
     public var current: RuleItemRevision { revisions[revisions.count - 1] }
 
