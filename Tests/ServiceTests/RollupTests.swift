@@ -3,6 +3,7 @@ import Testing
 import TallyCore
 import TallyLMDB
 import TallyRuntime
+import TallyAudit
 @testable import TallyIndex
 @testable import TallyService
 
