@@ -1,6 +1,6 @@
 import Foundation
 
-// tally-bench [e2e|fold|decode|rating|closing|rate|script|rulelog|memory|latency|adapters|summary|dashboard|all] [--records N]
+// tally-bench [e2e|fold|decode|rating|closing|rate|script|rulelog|replay|memory|latency|adapters|summary|dashboard|all] [--records N]
 //             [--windows N] [--latency-seconds N] [--frames N] [--resources N] [--quick] [--no-sync]
 // Prints figures; asserts nothing (testing.md: benchmarks are not timed tests).
 // --quick shortens the memory (200,000 windows) and latency (70 s) rows; the default prints them at full size.
@@ -24,6 +24,7 @@ if which == "closing" || which == "all" { print("== closing (core, one core)"); 
 if which == "rate" || which == "all" { print("== rate (offline CLI path)"); runRateBench() }
 if which == "script" || which == "all" { print("== script"); runScriptBench() }
 if which == "rulelog" || which == "all" { print("== rule log"); runRuleLogBench() }
+if which == "replay" || which == "all" { print("== replay (reading emitted frames back)"); runReplayBench() }
 if which == "summary" || which == "all" {
     let frames = intOption("--frames") ?? 1_000_000
     print("== summary over the frame index (\(frames) frames)")

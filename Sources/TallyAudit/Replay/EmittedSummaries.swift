@@ -11,7 +11,7 @@ extension EmittedFrames {
     public static func latestSummaries(config: ServiceConfig, request: ReplayRequest) throws -> [String: EmittedFrameSummary] {
         var latest = LatestSummaries(request: request)
         try PartitionReader.forEachRecord(of: config.framesTopic, bootstrapServers: config.bootstrapServers) { _, _, value in
-            latest.add(Array(value))
+            latest.add(value)
         }
         return latest.byFrameId
     }
@@ -27,7 +27,7 @@ extension EmittedFrames {
     /// The same summaries from records at hand, in topic order.
     public static func latestSummaries(records: [TopicIO.Record], request: ReplayRequest) -> [String: EmittedFrameSummary] {
         var latest = LatestSummaries(request: request)
-        for r in records { latest.add(r.value) }
+        for r in records { r.value.withUnsafeBytes { latest.add($0) } }
         return latest.byFrameId
     }
 }
@@ -40,8 +40,10 @@ struct LatestSummaries {
 
     init(request: ReplayRequest) { self.request = request }
 
-    mutating func add(_ bytes: [UInt8]) {
-        guard let record = try? FrameRecord(bytes: bytes) else { return }
+    /// Reads only the members a summary needs (`FrameRecord(summaryOf:)`): the frame's
+    /// explanation, lineage and metadata, most of its bytes, are checked but never built.
+    mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        guard let record = try? FrameRecord(summaryOf: bytes) else { return }
         let summary = EmittedFrameSummary(record)
         guard request.selects(summary), (byFrameId[summary.frameId]?.revision ?? 0) < summary.revision else { return }
         byFrameId[summary.frameId] = summary

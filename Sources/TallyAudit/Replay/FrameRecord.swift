@@ -21,6 +21,26 @@ public struct FrameRecord: Sendable {
         guard case let .object(members) = try CanonicalJSONParser.parse(bytes) else {
             throw Malformed(description: "frame at \(place) is not a JSON object")
         }
+        try self.init(checking: members, bytes: bytes, partition: partition, offset: offset, place: place)
+    }
+
+    /// The members a summary reads (`EmittedFrameSummary`), and nothing else.
+    static let summaryKeys = ["frame_id", "revision", "price", "quantity", "window", "scope", "metric", "resource_id"]
+
+    /// A frame's `summaryKeys` members only, read from `bytes` in place: the rest of the
+    /// frame is checked as `init(bytes:)` checks it but not built, so the same records are
+    /// refused (`CanonicalJSONParser.members`). `bytes` is left empty. Where the selective
+    /// reader is unsure, the whole tree is parsed, as `init(bytes:)` does.
+    init(summaryOf raw: UnsafeRawBufferPointer) throws {
+        guard let members = try CanonicalJSONParser.members(of: raw, keeping: Self.summaryKeys) else {
+            self = try FrameRecord(bytes: Array(raw))
+            return
+        }
+        try self.init(checking: members, bytes: [], partition: nil, offset: nil, place: "replay output")
+    }
+
+    private init(checking members: [String: CanonicalJSON], bytes: [UInt8], partition: Int32?, offset: Int64?,
+                 place: String) throws {
         self.members = members
         self.bytes = bytes
         self.partition = partition

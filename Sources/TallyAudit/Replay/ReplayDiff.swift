@@ -77,11 +77,25 @@ public struct ReplayDiff: Sendable {
 
     init(changes: [String: FrameChange], currency: String) {
         self.currency = currency
-        // Indices are sorted, not the changes themselves (large values, 100,000s of them).
+        // Indices are sorted, not the changes themselves (large values, 100,000s of them), by
+        // (scope, metric, window start, resource, frame id) as Strings order them. The first four
+        // are few distinct texts each: they are ranked once (a dictionary groups equal Strings
+        // as `==` does, the ranks follow `<`), so the sort compares integers and copies no
+        // String; frame ids, unique, are compared only where the four ranks tie.
         let all = Array(changes.values)
+        func ranks(_ field: (FrameChange) -> String) -> [Int32] {
+            var rank: [String: Int32] = [:]
+            for change in all { rank[field(change)] = 0 }
+            for (i, text) in rank.keys.sorted().enumerated() { rank[text] = Int32(i) }
+            return all.map { rank[field($0)]! }
+        }
+        let scope = ranks(\.scope), metric = ranks(\.metric), start = ranks(\.windowStart), resource = ranks(\.resource)
         let order = all.indices.sorted { a, b in
-            (all[a].scope, all[a].metric, all[a].windowStart, all[a].resource, all[a].frameId)
-                < (all[b].scope, all[b].metric, all[b].windowStart, all[b].resource, all[b].frameId)
+            if scope[a] != scope[b] { return scope[a] < scope[b] }
+            if metric[a] != metric[b] { return metric[a] < metric[b] }
+            if start[a] != start[b] { return start[a] < start[b] }
+            if resource[a] != resource[b] { return resource[a] < resource[b] }
+            return all[a].frameId < all[b].frameId
         }
         frames = order.map { all[$0] }
     }

@@ -22,7 +22,7 @@ enum JSONTreeParser {
         return try result.get()
     }
 
-    private static func value(_ s: inout JSONScanner, _ scratch: ScratchBuffer, depth: Int,
+    static func value(_ s: inout JSONScanner, _ scratch: ScratchBuffer, depth: Int,
                               decimalsAsText: Bool) throws(JSONSyntaxError) -> CanonicalJSON {
         guard depth < 64 else { throw s.fail("nesting deeper than 64") }
         switch try s.peekKind() {
