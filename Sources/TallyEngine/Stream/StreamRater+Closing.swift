@@ -99,7 +99,6 @@ extension StreamRater {
         let scope = symbols.string(w.key.scope)
         let resource = symbols.string(w.key.resource)
         let user = w.user.isNone ? nil : symbols.string(w.user)
-        let project = w.project.isNone ? nil : symbols.string(w.project)
 
         // The description: metadata overlaid by the groupby values (groupby wins).
         var description = RatingDescription()
@@ -156,28 +155,26 @@ extension StreamRater {
             counters.windowsRatingFailed += 1
         }
         let book = pricer.ruleBookIdentity(forWindowStarting: w.bounds.start)
-        let groupby = metric.extraGroupby.map { (metric.groupby[$0].name, w.groupValues[$0]) }
-        let frameID = Frame.id(metric: definition.key, scopeKind: definition.scope.rawValue, scope: scope, resource: resource,
-                               groupby: groupby.map { ($0.0, json($0.1).text) }, windowStart: w.bounds.start)
         let partition = Int32(bitPattern: StreamRater.fnv1a(scope) % UInt32(settings.framesPartitions))
-        var frame = Frame(
-            frameId: frameID, revision: Int(w.revision) + 1, metric: definition.key, service: definition.serviceName,
-            scopeKind: definition.scope.rawValue, scope: scope, projectId: project, userId: user, resourceId: resource,
-            groupby: Dictionary(groupby.map { ($0.0, json($0.1)) }, uniquingKeysWith: { a, _ in a }),
-            metadata: Dictionary(metric.metadata.indices.map { (metric.metadata[$0].name, json(w.metadata[$0])) },
-                                 uniquingKeysWith: { a, _ in a }),
-            windowStart: w.bounds.start, windowEnd: w.bounds.end, quantity: quantity, unit: definition.unit,
-            price: result.price, previousPrice: w.lastPrice, currency: settings.currency, status: status,
-            explanation: result.explanation, ruleBookVersion: book.version, ruleBookHash: book.hash,
-            lineage: w.lineage.map {
-                Frame.LineageRange(topic: settings.inputs[Int($0.topic)].topic, partition: $0.partition,
-                                   firstOffset: $0.firstOffset, lastOffset: $0.lastOffset, samples: $0.samples)
-            },
-            sampleCount: w.accumulator.sampleCount, sampleDigest: w.digest.hex,
-            engineVersion: settings.engineVersion, outputPartition: partition)
-        let bytes = frame.seal(previousHash: chainHeads[Int(partition)], into: &frameBuffer)
-        chainHeads[Int(partition)] = frame.contentHash
+        // The frame is written straight from the window's state (FrameFields): no `Frame`
+        // value unless a frame sink (a replay) asks for one.
+        let fields = FrameFields(
+            revision: Int(w.revision) + 1, metric: definition.key, service: definition.serviceName,
+            scopeKind: definition.scope.rawValue, scope: w.key.scope, project: w.project, user: w.user,
+            resource: w.key.resource, groupbyLayout: metric.groupbyLayout, groupValues: w.groupValues,
+            metadataLayout: metric.metadataLayout, metadata: w.metadata, windowStart: w.bounds.start,
+            windowEnd: w.bounds.end, quantity: quantity, unit: definition.unit, price: result.price,
+            previousPrice: w.lastPrice, currency: settings.currency, status: status, explanation: result.explanation,
+            ruleBookVersion: book.version, ruleBookHash: book.hash, lineage: w.lineage, topics: topicNames,
+            sampleCount: w.accumulator.sampleCount, sampleDigest: w.digest, engineVersion: settings.engineVersion,
+            outputPartition: partition)
+        let previousHash = chainHeads[Int(partition)]
+        let (bytes, contentHash) = frameBuffer.seal(fields, symbols: symbols, previousHash: previousHash)
+        chainHeads[Int(partition)] = contentHash
         if let frameSink {
+            var frame = frameValue(fields, metric: metric, window: w)
+            frame.previousHash = previousHash
+            frame.contentHash = contentHash
             frameSink(frame, bytes)
         } else {
             enqueue(OutboxEntry(kind: .frame, topic: settings.framesTopic, partition: partition,
@@ -191,6 +188,32 @@ extension StreamRater {
         w.closed = true
         if !w.dirty { w.dirty = true; dirtySlots.append(slot) }
         windows[slot] = w
+    }
+
+    /// The `Frame` value of `fields`, for a frame sink (a replay diffs frame values). Built
+    /// the way the engine built every frame before it wrote them from `FrameFields`; the
+    /// frame-sink tests hold its sealed bytes equal to the fields' bytes.
+    func frameValue(_ f: FrameFields, metric: MetricCatalog.Compiled, window w: WindowState) -> Frame {
+        let scope = symbols.string(f.scope), resource = symbols.string(f.resource)
+        let groupby = metric.extraGroupby.map { (metric.groupby[$0].name, w.groupValues[$0]) }
+        let frameID = Frame.id(metric: f.metric, scopeKind: f.scopeKind, scope: scope, resource: resource,
+                               groupby: groupby.map { ($0.0, json($0.1).text) }, windowStart: f.windowStart)
+        return Frame(
+            frameId: frameID, revision: f.revision, metric: f.metric, service: f.service, scopeKind: f.scopeKind,
+            scope: scope, projectId: f.project.isNone ? nil : symbols.string(f.project),
+            userId: f.user.isNone ? nil : symbols.string(f.user), resourceId: resource,
+            groupby: Dictionary(groupby.map { ($0.0, json($0.1)) }, uniquingKeysWith: { a, _ in a }),
+            metadata: Dictionary(metric.metadata.indices.map { (metric.metadata[$0].name, json(w.metadata[$0])) },
+                                 uniquingKeysWith: { a, _ in a }),
+            windowStart: f.windowStart, windowEnd: f.windowEnd, quantity: f.quantity, unit: f.unit, price: f.price,
+            previousPrice: f.previousPrice, currency: f.currency, status: f.status, explanation: f.explanation,
+            ruleBookVersion: f.ruleBookVersion, ruleBookHash: f.ruleBookHash,
+            lineage: f.lineage.map {
+                Frame.LineageRange(topic: f.topics[Int($0.topic)], partition: $0.partition,
+                                   firstOffset: $0.firstOffset, lastOffset: $0.lastOffset, samples: $0.samples)
+            },
+            sampleCount: f.sampleCount, sampleDigest: f.sampleDigest.hex, engineVersion: f.engineVersion,
+            outputPartition: f.outputPartition)
     }
 
     /// A metadata or groupby value in a frame: strings as strings, booleans and

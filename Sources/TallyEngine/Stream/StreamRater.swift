@@ -26,6 +26,8 @@ public final class StreamRater {
     public let symbols: SymbolTable
     let decoders: [SampleDecoder]
     let topicIndex: [String: UInt16]
+    /// Input topic names by index (lineage entries name their topic by index).
+    let topicNames: [String]
 
     var windows: [WindowState?] = []
     var freeSlots: [Int] = []
@@ -37,6 +39,8 @@ public final class StreamRater {
     /// Until the closing clock exists: each partition's records seen by `preview`, in
     /// offset order, with the latest event time of each (see StreamRater+PreClock.swift).
     var previewed: [PartitionID: [(offset: Int64, latest: EventTime?)]] = [:]
+    /// The records `preview` decoded, for `fold` to take instead of decoding them again.
+    var predecoded = PredecodedRecords()
     /// The partitions declared by `assign`, and those read to their current end.
     var assigned = Set<PartitionID>()
     var caughtUp = Set<PartitionID>()
@@ -92,6 +96,7 @@ public final class StreamRater {
         var topics: [String: UInt16] = [:]
         for (i, input) in settings.inputs.enumerated() { topics[input.topic] = UInt16(i) }
         topicIndex = topics
+        topicNames = settings.inputs.map(\.topic)
         chainHeads = Array(repeating: "", count: Int(settings.framesPartitions))
     }
 
@@ -134,27 +139,32 @@ public final class StreamRater {
         let unknownMeters = settings.inputs[Int(topic)].unknownMeters
         rejections.removeAll(keepingCapacity: true)
         var recordError: RecordDecodeError?
-        do {
-            _ = try decoders[Int(topic)].decode(record.value, emit: { sample in
-                if unknownMeters != .deadLetter, catalog.index(of: sample.metric) == nil {
-                    // Decided before foldSample, which would build a dead letter's detail text.
-                    unknown += 1
-                    if unknownMeters == .count { countUnknownMeter(sample.metric) }
-                    return
-                }
-                switch foldSample(sample, partition: pid, offset: record.offset, wallNow: wallNow) {
-                case .folded: folded += 1
-                case .duplicate: duplicates += 1
-                case .rejected(let reason, let detail):
-                    // The decoder emits good samples without their payload index; name the sample instead.
-                    let which = "sample \(symbols.string(sample.resource))@\(Timestamps.iso8601(sample.timestamp))"
-                    rejections.append(SampleRejection(reason: reason, sampleIndex: -1, detail: which + ": " + detail))
-                }
-            }, reject: { rejection in
-                rejections.append(rejection)
-            })
-        } catch {
-            recordError = error
+        func emit(_ sample: DecodedSample) {
+            if unknownMeters != .deadLetter, catalog.index(of: sample.metric) == nil {
+                // Decided before foldSample, which would build a dead letter's detail text.
+                unknown += 1
+                if unknownMeters == .count { countUnknownMeter(sample.metric) }
+                return
+            }
+            switch foldSample(sample, partition: pid, offset: record.offset, wallNow: wallNow) {
+            case .folded: folded += 1
+            case .duplicate: duplicates += 1
+            case .rejected(let reason, let detail):
+                // The decoder emits good samples without their payload index; name the sample instead.
+                let which = "sample \(symbols.string(sample.resource))@\(Timestamps.iso8601(sample.timestamp))"
+                rejections.append(SampleRejection(reason: reason, sampleIndex: -1, detail: which + ": " + detail))
+            }
+        }
+        func reject(_ rejection: SampleRejection) { rejections.append(rejection) }
+        if let decoded = predecoded.take(partition: pid, offset: record.offset) {
+            // Decoded already by the pre-clock preview.
+            if let error = decoded.error { recordError = error } else { decoded.replay(emit: emit, reject: reject) }
+        } else {
+            do {
+                _ = try decoders[Int(topic)].decode(record.value, emit: emit, reject: reject)
+            } catch {
+                recordError = error
+            }
         }
         if clocks[pid] == nil { clocks[pid] = PartitionClock() }
         clocks[pid]!.noteActivity(wallTime: wallNow)
