@@ -20,6 +20,7 @@ extension StreamRater {
         if let failure = storeFailure { throw failure }
         advanceClock(wallNow: wallNow, endOfInput: endOfInput)
         if globalClock != nil && !previewed.isEmpty { previewed = [:] }  // only needed before the clock exists
+        if !predecoded.isEmpty { predecoded.removeAll() }  // a batch folds every record it previewed
         var started = monotonicNanos()
         closeDueWindows()
         phaseNanos["close", default: 0] += monotonicNanos() - started
