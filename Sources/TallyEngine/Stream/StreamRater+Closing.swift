@@ -2,30 +2,17 @@ import TallyCore
 import TallyWire
 
 extension StreamRater {
-    /// Moves the closing clock: idle partitions advance with the wall clock, then
-    /// the clock becomes the minimum over partitions (never moving back). At the
-    /// end of a bounded input the clock moves to the latest closing time of the
-    /// open windows, so every window closes and a sample arriving later for one of
-    /// them is late (a new revision), never a second revision 1.
+    /// Moves the closing clock (`PartitionGroup.advance`); at the end of a bounded input,
+    /// to the latest closing time of the open windows.
     func advanceClock(wallNow: EventTime, endOfInput: Bool) {
-        // Only a partition read to its end can be idle: one that is behind is lagging,
-        // and its old samples must still count.
-        for pid in clocks.keys where caughtUp.contains(pid) {
-            clocks[pid]!.advanceIfIdle(wallNow: wallNow, idleTimeout: catalog.idleTimeout)
-        }
-        var target = clocks.values.compactMap(\.clock).min()
-        // An assigned partition that has delivered nothing and is not at its end may
-        // still hold old samples: it holds the clock back.
-        let waiting = clocks.contains { pid, clock in clock.clock == nil && assigned.contains(pid) && !caughtUp.contains(pid) }
-        if waiting { target = nil }
-        if endOfInput, let last = closeQueue.latestDue { target = max(target ?? last, last) }
-        if let target, globalClock.map({ $0 < target }) ?? true { globalClock = target }
+        partitions.advance(wallNow: wallNow, idleTimeout: catalog.idleTimeout, endOfInput: endOfInput,
+                           latestDue: closeQueue.latestDue)
     }
 
     /// Closes every window the clock has passed, pricing it into a frame. Re-pricing
     /// the later windows of a tier cycle queues them at the clock, hence the loop.
     func closeDueWindows() {
-        guard let clock = globalClock else { return }
+        guard let clock = partitions.closingClock else { return }
         while true {
             let due = closeQueue.popDue(clock)
             if due.isEmpty { return }
@@ -60,7 +47,7 @@ extension StreamRater {
     /// Returns whether the window exists.
     @discardableResult
     func reopen(_ key: WindowKey, metric m: Int, repricing: Bool) -> Bool {
-        guard let clock = globalClock else { return false }
+        guard let clock = partitions.closingClock else { return false }
         if let slot = index[key], windows[slot] != nil {
             guard windows[slot]!.closed else {
                 // Already reopened in this batch: a request that must revise wins over one that may not.

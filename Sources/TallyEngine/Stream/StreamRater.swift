@@ -35,17 +35,13 @@ public final class StreamRater {
     var closeQueue = CloseQueue()
     var dirtySlots: [Int] = []
 
-    var clocks: [PartitionID: PartitionClock] = [:]
+    /// Partition clocks and the closing clock (PartitionGroup.swift).
+    var partitions = PartitionGroup()
     /// Until the closing clock exists: each partition's records seen by `preview`, in
     /// offset order, with the latest event time of each (see StreamRater+PreClock.swift).
     var previewed: [PartitionID: [(offset: Int64, latest: EventTime?)]] = [:]
     /// The records `preview` decoded, for `fold` to take instead of decoding them again.
     var predecoded = PredecodedRecords()
-    /// The partitions declared by `assign`, and those read to their current end.
-    var assigned = Set<PartitionID>()
-    var caughtUp = Set<PartitionID>()
-    /// The closing clock: the minimum of the partition clocks, never moving back.
-    var globalClock: EventTime?
     var dedupe = DedupeIndex()
     /// Copies the live rater refused as conflicting duplicates (a replay's only: `honour`).
     var refused = Set<RefusedCopyKey>()
@@ -113,8 +109,7 @@ public final class StreamRater {
         for p in partitions {
             guard let topic = topicIndex[p.topic] else { continue }
             let pid = PartitionID(topic: topic, partition: p.partition)
-            assigned.insert(pid)
-            if clocks[pid] == nil { clocks[pid] = PartitionClock() }
+            self.partitions.assign(pid)
         }
     }
 
@@ -122,7 +117,7 @@ public final class StreamRater {
     /// from it clears this.
     public func reachedEnd(topic: String, partition: Int32) {
         guard let t = topicIndex[topic] else { return }
-        caughtUp.insert(PartitionID(topic: t, partition: partition))
+        partitions.reachedEnd(PartitionID(topic: t, partition: partition))
     }
 
     // MARK: Folding
@@ -132,7 +127,7 @@ public final class StreamRater {
         guard let topic = topicIndex[record.topic] else { return }
         let pid = PartitionID(topic: topic, partition: record.partition)
         if let next = offsets[pid], record.offset < next { return }  // already folded before a restart
-        caughtUp.remove(pid)
+        partitions.notAtEnd(pid)
         offsets[pid] = record.offset + 1
         counters.recordsIn += 1
         var folded = 0, duplicates = 0, unknown = 0
@@ -166,8 +161,7 @@ public final class StreamRater {
                 recordError = error
             }
         }
-        if clocks[pid] == nil { clocks[pid] = PartitionClock() }
-        clocks[pid]!.noteActivity(wallTime: wallNow)
+        partitions.noteActivity(pid, wallNow: wallNow)
         counters.samplesIn += UInt64(folded + duplicates + unknown + rejections.count)
         counters.samplesUnknownMeter += UInt64(unknown)
         counters.samplesFolded += UInt64(folded)
@@ -222,14 +216,13 @@ public final class StreamRater {
             counters.samplesTooLate += 1
             return .rejected(.tooLate, "timestamp \(Timestamps.iso8601(sample.timestamp)) is before earliest_event_time \(Timestamps.iso8601(earliest))")
         }
-        var late = false
-        if let clock = globalClock, bounds.end + definition.grace <= clock {
-            if clock - (bounds.end + definition.grace) > definition.retention {
-                counters.samplesTooLate += 1
-                return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention)")
-            }
-            late = true
-        } else if globalClock == nil, let horizon = preClockHorizon(pid, offset: offset), bounds.end + definition.grace <= horizon,
+        let lateness = partitions.lateness(windowEnd: bounds.end, grace: definition.grace, retention: definition.retention)
+        if lateness == .tooLate {
+            counters.samplesTooLate += 1
+            return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention)")
+        }
+        let late = lateness == .late
+        if partitions.closingClock == nil, let horizon = preClockHorizon(pid, offset: offset), bounds.end + definition.grace <= horizon,
                   horizon - (bounds.end + definition.grace) > definition.retention {
             // No closing clock yet (a new state's first batches): its record's and the next
             // record's latest samples stand in for it, so a 1970 sample is not billed just
@@ -262,8 +255,7 @@ public final class StreamRater {
         } else if late {
             counters.samplesLate += 1
         }
-        if clocks[pid] == nil { clocks[pid] = PartitionClock() }
-        clocks[pid]!.observe(eventTime: sample.timestamp, wallTime: wallNow)
+        partitions.observe(pid, eventTime: sample.timestamp, wallNow: wallNow)
         return .folded
     }
 
