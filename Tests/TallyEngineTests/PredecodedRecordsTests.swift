@@ -41,4 +41,16 @@ import TallyWire
         #expect(kept.take(partition: p0, offset: 7)?.error?.detail == "x")
         #expect(kept.take(partition: p0, offset: 7) == nil)
     }
+
+    @Test func recordsFoldSkippedAreForgottenWhenALaterOneIsTaken() {
+        var kept = PredecodedRecords()
+        let p0 = StreamRater.PartitionID(topic: 0, partition: 0)
+        for offset in [7, 8, 9] as [Int64] {
+            kept.keep(PredecodedRecords.Record(error: RecordDecodeError(reason: .malformedJSON, detail: "\(offset)")),
+                      partition: p0, offset: offset)
+        }
+        #expect(kept.take(partition: p0, offset: 8)?.error?.detail == "8")
+        #expect(kept.take(partition: p0, offset: 7) == nil)
+        #expect(kept.take(partition: p0, offset: 9)?.error?.detail == "9")
+    }
 }

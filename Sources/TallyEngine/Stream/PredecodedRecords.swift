@@ -47,19 +47,37 @@ struct PredecodedRecords {
         }
     }
 
-    private var records: [StreamRater.PartitionID: [Int64: Record]] = [:]
+    /// One partition's kept records in offset order (the preview sees offsets only grow),
+    /// and how many of them `fold` has passed: fold reads in the same order, so taking one
+    /// is a look at the head, not a hash of its offset.
+    struct Queue {
+        var records: [(offset: Int64, record: Record)] = []
+        var head = 0
 
-    var isEmpty: Bool { records.isEmpty }
+        mutating func take(_ offset: Int64) -> Record? {
+            while head < records.count, records[head].offset < offset { head += 1 }  // fold skipped them
+            guard head < records.count, records[head].offset == offset else { return nil }
+            let record = records[head].record
+            records[head].record = Record()  // its samples are freed once folded
+            head += 1
+            return record
+        }
+    }
+
+    private var queues: [StreamRater.PartitionID: Queue] = [:]
+
+    var isEmpty: Bool { queues.isEmpty }
 
     mutating func keep(_ record: Record, partition: StreamRater.PartitionID, offset: Int64) {
-        records[partition, default: [:]][offset] = record
+        queues[partition, default: Queue()].records.append((offset, record))
     }
 
-    /// The record decoded at `offset` of `partition`, if the preview kept it; forgets it.
+    /// The record decoded at `offset` of `partition`, if the preview kept it; forgets it and
+    /// any kept before it (records fold skipped).
     mutating func take(partition: StreamRater.PartitionID, offset: Int64) -> Record? {
-        guard !records.isEmpty else { return nil }
-        return records[partition]?.removeValue(forKey: offset)
+        guard !queues.isEmpty, queues[partition] != nil else { return nil }
+        return queues[partition]!.take(offset)
     }
 
-    mutating func removeAll() { records.removeAll() }
+    mutating func removeAll() { queues.removeAll() }
 }

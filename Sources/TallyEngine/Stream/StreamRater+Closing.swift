@@ -87,17 +87,18 @@ extension StreamRater {
         let resource = symbols.string(w.key.resource)
         let user = w.user.isNone ? nil : symbols.string(w.user)
 
-        // The description: metadata overlaid by the groupby values (groupby wins).
-        var description = RatingDescription()
+        // The description: metadata overlaid by the groupby values (groupby wins), refilled
+        // in one reused description from the symbols' bytes.
+        descriptionScratch.removeAll()
         for (i, field) in metric.metadata.enumerated() where w.metadata[i].kind != .absent {
-            description.set(field.name, kind: w.metadata[i].kind, text: symbols.string(w.metadata[i].text))
+            describe(field.name, w.metadata[i])
         }
         for (i, field) in metric.groupby.enumerated() where w.groupValues[i].kind != .absent {
-            description.set(field.name, kind: w.groupValues[i].kind, text: symbols.string(w.groupValues[i].text))
+            describe(field.name, w.groupValues[i])
         }
         let input = RatingInput(service: definition.serviceName, scope: scope, user: user, resource: resource,
                                 quantity: quantity, unit: definition.unit, windowStart: w.bounds.start,
-                                windowEnd: w.bounds.end, description: description)
+                                windowEnd: w.bounds.end, description: descriptionScratch)
         let cumulative = pricer.usesCumulativeUsage(service: definition.serviceName)
         if cumulative { tiers.current = w.key }
         let result = pricer.price(input, metric: definition, usage: cumulative ? tiers : nil)
@@ -163,6 +164,8 @@ extension StreamRater {
             frame.previousHash = previousHash
             frame.contentHash = contentHash
             frameSink(frame, bytes)
+        } else if let frameRecordSink {
+            frameRecordSink(bytes)
         } else {
             enqueue(OutboxEntry(kind: .frame, topic: settings.framesTopic, partition: partition,
                                 key: Array(scope.utf8), value: bytes))
@@ -175,6 +178,19 @@ extension StreamRater {
         w.closed = true
         if !w.dirty { w.dirty = true; dirtySlots.append(slot) }
         windows[slot] = w
+    }
+
+    /// Sets `name` in the description being built: plain ASCII straight from the symbol
+    /// table, anything else through `String(decoding:)` as before (invalid UTF-8 becomes
+    /// U+FFFD, which the rules then see).
+    private func describe(_ name: String, _ value: MetaValue) {
+        var name = name
+        let copied = symbols.withBytes(value.text) { text -> Bool in
+            for b in text where b >= 0x80 { return false }
+            name.withUTF8 { descriptionScratch.set(name: UnsafeRawBufferPointer($0), kind: value.kind, value: text) }
+            return true
+        }
+        if !copied { descriptionScratch.set(name, kind: value.kind, text: symbols.string(value.text)) }
     }
 
     /// The `Frame` value of `fields`, for a frame sink (a replay diffs frame values). Built

@@ -72,10 +72,15 @@ public final class StreamRater {
     public internal(set) var phaseNanos: [String: UInt64] = [:]
     /// Every closed frame is sealed in this one buffer (TallyCore's `FrameBuffer`).
     var frameBuffer = FrameBuffer()
+    /// The closing window's description for rating, refilled for every window.
+    var descriptionScratch = RatingDescription()
     /// A replay's scratch rater takes each frame it closes here, as a value with its sealed
     /// bytes, instead of through the outbox: nothing is sent, and the replay diffs frame by
     /// frame without parsing its own bytes back. nil (the live rater): frames go to the outbox.
     public var frameSink: ((Frame, [UInt8]) -> Void)?
+    /// `tally rate`'s rater takes each frame's sealed bytes here instead of through the
+    /// outbox, and no `Frame` value is built for it (`frameSink` builds one per frame).
+    public var frameRecordSink: (([UInt8]) -> Void)?
 
     public init(settings: EngineSettings, metrics: MetricsConfig, pricer: WindowPricer, store: StateStore) throws {
         self.settings = settings
