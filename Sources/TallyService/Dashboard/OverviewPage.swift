@@ -30,11 +30,9 @@ enum OverviewPage {
     static func content(index: FrameIndex, period: QueryPeriod, project: String?, bucket: String, prefix: Int,
                         principal: Principal) throws -> String {
         let scopes = VisibleScopes.of(principal, asked: project.map { [$0] })
-        if let cells = try index.rollupCells(scopes: scopes, from: period.begin, to: period.end, byWindow: prefix > 10),
-           let resources = try index.resourceRollups(scopes: scopes, from: period.begin, to: period.end) {
-            let figures = OverviewFigures(cells: cells, resources: resources.cells, edgeFrames: resources.edges,
-                                          last: try index.lastWindow(scopes: scopes, from: period.begin, to: period.end),
-                                          period: period, project: project, prefix: prefix)
+        if let reads = try index.overviewReads(scopes: scopes, from: period.begin, to: period.end, byWindow: prefix > 10) {
+            let figures = OverviewFigures(cells: reads.cells, resources: reads.resources, edgeFrames: reads.edgeFrames,
+                                          last: reads.last, period: period, project: project, prefix: prefix)
             return content(figures: figures, period: period, project: project, bucket: bucket, principal: principal)
         }
         let frames = try index.summaries(scopes: scopes, from: period.begin, to: period.end)
@@ -53,20 +51,24 @@ enum OverviewPage {
 
         var body = filterForm(period: period, project: project, bucket: bucket, principal: principal)
         body += "<h2>Total</h2><p>"
-        body += figures.totals.map { HTMLPage.num("total-\($0.currency)", $0.price.canonicalText) + " \(HTMLPage.escape($0.currency)) (\($0.frames) frames)" }
+        body += figures.totals.map { HTMLPage.money("total-\($0.currency)", $0.price, currency: $0.currency) + " (\($0.frames) frames)" }
             .joined(separator: "; ")
         if figures.totals.isEmpty { body += HTMLPage.num("total-none", "0") + " (no frames in this period)" }
         body += "</p><p class=\"note\" data-completeness>\(HTMLPage.escape(figures.completeness))</p>"
         body += "<h2>Cost per \(bucket), by service</h2>" + chart.svg()
+        // Rounded like the totals when the period has one currency; every digit otherwise.
+        let chartDecimals = figures.totals.count == 1 ? CurrencyMinorUnits.decimals(for: figures.totals[0].currency) : nil
         let rows = chart.buckets.map { b in
-            [HTMLPage.escape(b)] + chart.series.map { s in HTMLPage.num("bucket-\(b)-\(s)", (chart.values[b]?[s] ?? ExactSum()).canonicalText) }
+            [HTMLPage.escape(b)] + chart.series.map { s in
+                HTMLPage.money("bucket-\(b)-\(s)", chart.values[b]?[s] ?? ExactSum(), currency: nil, decimals: chartDecimals)
+            }
         }
         body += "<details><summary>Figures</summary>" + HTMLPage.table(["\(bucket) (UTC)"] + chart.series, rows) + "</details>"
         let top = figures.topResources
         body += "<h2>Top resources</h2>" + HTMLPage.table(["resource", "project", "price"], top.map { resource, value in
             [HTMLPage.escape(resource),
              "<a href=\"/?page=project&amp;project=\(HTMLPage.query(value.scope))&amp;begin=\(HTMLPage.query(Timestamps.iso8601(period.begin)))&amp;end=\(HTMLPage.query(Timestamps.iso8601(period.end)))\">\(HTMLPage.escape(value.scope))</a>",
-             HTMLPage.num("resource-\(resource)", value.price.canonicalText) + " " + HTMLPage.escape(value.currency)]
+             HTMLPage.money("resource-\(resource)", value.price, currency: value.currency)]
         })
         return body
     }
