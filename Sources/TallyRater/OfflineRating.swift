@@ -37,9 +37,10 @@ public struct OfflineRating {
                                     metrics: metrics, pricer: pricer, store: MemoryStateStore())
         _ = try rater.restore(wallNow: wallNow)
         // Frames are taken as they close, not through the outbox: nothing is sent, and
-        // an outbox entry would copy each frame into the memory store.
+        // an outbox entry would copy each frame into the memory store. Only their bytes:
+        // a frame sink would also build each frame's `Frame` value.
         var closed: [[UInt8]] = []
-        rater.frameSink = { _, bytes in closed.append(bytes) }
+        rater.frameRecordSink = { bytes in closed.append(bytes) }
         var sent: [OutgoingMessage] = []
         for file in files {
             let ceilometerTopic = file.name + "#ceilometer"

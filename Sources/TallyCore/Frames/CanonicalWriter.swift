@@ -74,6 +74,71 @@ struct CanonicalWriter: ~Copyable {
         }
     }
 
+    /// An interned string, written as `string(symbols.string(symbol))` would write it but
+    /// without the `String`: plain ASCII with nothing to escape (nearly every symbol) is
+    /// copied from the table; anything else goes through `String(decoding:)`, so invalid
+    /// UTF-8 becomes U+FFFD exactly as before.
+    mutating func string(_ symbol: Symbol, in symbols: SymbolTable) {
+        let copied = symbols.withBytes(symbol) { bytes -> Bool in
+            for b in bytes where b < 0x20 || b == 0x22 || b == 0x5C || b >= 0x80 { return false }
+            reserve(bytes.count + 2)
+            base[count] = UInt8(ascii: "\"")
+            if let source = bytes.baseAddress {
+                (base + count + 1).update(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+            }
+            base[count + bytes.count + 1] = UInt8(ascii: "\"")
+            count += bytes.count + 2
+            return true
+        }
+        if !copied { string(symbols.string(symbol)) }
+    }
+
+    /// An interned string, or null for `Symbol.none`.
+    mutating func optionalString(_ symbol: Symbol, in symbols: SymbolTable) {
+        if symbol.isNone { null() } else { string(symbol, in: symbols) }
+    }
+
+    /// A metadata or groupby value: strings, numbers and nested JSON as strings of their
+    /// text, booleans and null as themselves (absent is null).
+    mutating func value(_ value: MetaValue, in symbols: SymbolTable) {
+        switch value.kind {
+        case .absent, .null: null()
+        case .bool: raw(symbols.withBytes(value.text) { $0.elementsEqual("true".utf8) } ? "true" : "false")
+        default: string(value.text, in: symbols)
+        }
+    }
+
+    /// 32 lowercase hex digits of a 128-bit digest (high word first), in quotes.
+    mutating func hexString(high: UInt64, low: UInt64) {
+        reserve(34)
+        base[count] = UInt8(ascii: "\"")
+        withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { Hex.write($0, to: base + count + 1) }
+        base[count + 33] = UInt8(ascii: "\"")
+        count += 34
+    }
+
+    /// Bytes already in canonical form (a laid-out member's `"key":`).
+    mutating func encoded(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        bytes.withUnsafeBufferPointer { (base + count).update(from: $0.baseAddress!, count: $0.count) }
+        count += bytes.count
+    }
+
+    /// The next member of an object whose key the caller encoded (`"key":`).
+    mutating func encodedKey(_ bytes: [UInt8]) {
+        separate()
+        encoded(bytes)
+    }
+
+    /// Room for `n` bytes at the end, written by the caller through `withTail`.
+    mutating func withTail<R>(_ n: Int, _ body: (UnsafeMutablePointer<UInt8>) -> R) -> R {
+        reserve(n)
+        let r = body(base + count)
+        count += n
+        return r
+    }
+
     /// The string, or null when absent.
     mutating func string(_ s: String?) { if let s { string(s) } else { null() } }
     mutating func strings(_ items: [String]) {

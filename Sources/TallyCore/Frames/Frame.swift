@@ -131,16 +131,20 @@ public struct Frame: Sendable {
         h.update(scope); h.update(byte: 0)
         h.update(resource); h.update(byte: 0)
         for (k, v) in groupby { h.update(k); h.update(byte: 0x3D); h.update(v); h.update(byte: 0) }
-        // The start's decimal text, written on the stack (`String(micros)` allocated).
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { text in
-            var v = windowStart.micros.magnitude, at = 20
-            repeat { at -= 1; text[at] = UInt8(truncatingIfNeeded: v % 10) + 48; v /= 10 } while v > 0
-            if windowStart.micros < 0 { at -= 1; text[at] = UInt8(ascii: "-") }
-            h.update(buffer: UnsafeRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(text)[at...]))
-        }
+        hashDecimal(windowStart.micros, into: &h)
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { hex in
             h.writeHex(to: hex.baseAddress!)
             return String(decoding: UnsafeBufferPointer(rebasing: hex[0..<32]), as: UTF8.self)
+        }
+    }
+
+    /// Hashes `value`'s decimal text, written on the stack (`String(micros)` allocated).
+    static func hashDecimal(_ value: Int64, into h: inout SHA256) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { text in
+            var v = value.magnitude, at = 20
+            repeat { at -= 1; text[at] = UInt8(truncatingIfNeeded: v % 10) + 48; v /= 10 } while v > 0
+            if value < 0 { at -= 1; text[at] = UInt8(ascii: "-") }
+            h.update(buffer: UnsafeRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(text)[at...]))
         }
     }
 

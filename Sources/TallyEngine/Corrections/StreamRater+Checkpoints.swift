@@ -60,7 +60,7 @@ extension StreamRater {
         let record: CanonicalJSON = .object([
             "schema": .string(Self.checkpointSchema),
             "frames_topic": .string(settings.framesTopic),
-            "clock": globalClock.map { .string(Timestamps.iso8601($0)) } ?? .null,
+            "clock": partitions.closingClock.map { .string(Timestamps.iso8601($0)) } ?? .null,
             "partitions": .array(counts.indices.map {
                 .object(["partition": .integer(Int64($0)), "count": .integer(counts[$0]), "head": .string(chainHeads[$0])])
             }),

@@ -23,6 +23,10 @@ public final class MetricCatalog {
         var metadata: [Field]
         /// groupby fields other than id/project_id/user_id: they split windows.
         var extraGroupby: [Int]
+        /// The frame's `groupby` (the extra fields, reading `WindowState.groupValues`) and
+        /// `metadata` objects, keys sorted and encoded once rather than per frame.
+        var groupbyLayout: FrameObjectLayout
+        var metadataLayout: FrameObjectLayout
     }
 
     let config: MetricsConfig
@@ -83,8 +87,11 @@ public final class MetricCatalog {
             let extra = groupby.indices.filter { i in
                 !(groupby[i].sources.count == 1 && [.resource, .project, .user].contains(groupby[i].sources[0]))
             }
+            let metadata = definition.metadata.map(compile)
             compiled.append(Compiled(definition: definition, name: symbols.intern(definition.key),
-                                     groupby: groupby, metadata: definition.metadata.map(compile), extraGroupby: extra))
+                                     groupby: groupby, metadata: metadata, extraGroupby: extra,
+                                     groupbyLayout: FrameObjectLayout(names: extra.map { groupby[$0].name }, slots: extra),
+                                     metadataLayout: FrameObjectLayout(names: metadata.map(\.name), slots: Array(metadata.indices))))
         }
         metrics = compiled
         plan = try MetadataPlan(keys: specs)

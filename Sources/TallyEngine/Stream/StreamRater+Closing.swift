@@ -2,30 +2,17 @@ import TallyCore
 import TallyWire
 
 extension StreamRater {
-    /// Moves the closing clock: idle partitions advance with the wall clock, then
-    /// the clock becomes the minimum over partitions (never moving back). At the
-    /// end of a bounded input the clock moves to the latest closing time of the
-    /// open windows, so every window closes and a sample arriving later for one of
-    /// them is late (a new revision), never a second revision 1.
+    /// Moves the closing clock (`PartitionGroup.advance`); at the end of a bounded input,
+    /// to the latest closing time of the open windows.
     func advanceClock(wallNow: EventTime, endOfInput: Bool) {
-        // Only a partition read to its end can be idle: one that is behind is lagging,
-        // and its old samples must still count.
-        for pid in clocks.keys where caughtUp.contains(pid) {
-            clocks[pid]!.advanceIfIdle(wallNow: wallNow, idleTimeout: catalog.idleTimeout)
-        }
-        var target = clocks.values.compactMap(\.clock).min()
-        // An assigned partition that has delivered nothing and is not at its end may
-        // still hold old samples: it holds the clock back.
-        let waiting = clocks.contains { pid, clock in clock.clock == nil && assigned.contains(pid) && !caughtUp.contains(pid) }
-        if waiting { target = nil }
-        if endOfInput, let last = closeQueue.latestDue { target = max(target ?? last, last) }
-        if let target, globalClock.map({ $0 < target }) ?? true { globalClock = target }
+        partitions.advance(wallNow: wallNow, idleTimeout: catalog.idleTimeout, endOfInput: endOfInput,
+                           latestDue: closeQueue.latestDue)
     }
 
     /// Closes every window the clock has passed, pricing it into a frame. Re-pricing
     /// the later windows of a tier cycle queues them at the clock, hence the loop.
     func closeDueWindows() {
-        guard let clock = globalClock else { return }
+        guard let clock = partitions.closingClock else { return }
         while true {
             let due = closeQueue.popDue(clock)
             if due.isEmpty { return }
@@ -60,7 +47,7 @@ extension StreamRater {
     /// Returns whether the window exists.
     @discardableResult
     func reopen(_ key: WindowKey, metric m: Int, repricing: Bool) -> Bool {
-        guard let clock = globalClock else { return false }
+        guard let clock = partitions.closingClock else { return false }
         if let slot = index[key], windows[slot] != nil {
             guard windows[slot]!.closed else {
                 // Already reopened in this batch: a request that must revise wins over one that may not.
@@ -99,19 +86,19 @@ extension StreamRater {
         let scope = symbols.string(w.key.scope)
         let resource = symbols.string(w.key.resource)
         let user = w.user.isNone ? nil : symbols.string(w.user)
-        let project = w.project.isNone ? nil : symbols.string(w.project)
 
-        // The description: metadata overlaid by the groupby values (groupby wins).
-        var description = RatingDescription()
+        // The description: metadata overlaid by the groupby values (groupby wins), refilled
+        // in one reused description from the symbols' bytes.
+        descriptionScratch.removeAll()
         for (i, field) in metric.metadata.enumerated() where w.metadata[i].kind != .absent {
-            description.set(field.name, kind: w.metadata[i].kind, text: symbols.string(w.metadata[i].text))
+            describe(field.name, w.metadata[i])
         }
         for (i, field) in metric.groupby.enumerated() where w.groupValues[i].kind != .absent {
-            description.set(field.name, kind: w.groupValues[i].kind, text: symbols.string(w.groupValues[i].text))
+            describe(field.name, w.groupValues[i])
         }
         let input = RatingInput(service: definition.serviceName, scope: scope, user: user, resource: resource,
                                 quantity: quantity, unit: definition.unit, windowStart: w.bounds.start,
-                                windowEnd: w.bounds.end, description: description)
+                                windowEnd: w.bounds.end, description: descriptionScratch)
         let cumulative = pricer.usesCumulativeUsage(service: definition.serviceName)
         if cumulative { tiers.current = w.key }
         let result = pricer.price(input, metric: definition, usage: cumulative ? tiers : nil)
@@ -156,29 +143,29 @@ extension StreamRater {
             counters.windowsRatingFailed += 1
         }
         let book = pricer.ruleBookIdentity(forWindowStarting: w.bounds.start)
-        let groupby = metric.extraGroupby.map { (metric.groupby[$0].name, w.groupValues[$0]) }
-        let frameID = Frame.id(metric: definition.key, scopeKind: definition.scope.rawValue, scope: scope, resource: resource,
-                               groupby: groupby.map { ($0.0, json($0.1).text) }, windowStart: w.bounds.start)
         let partition = Int32(bitPattern: StreamRater.fnv1a(scope) % UInt32(settings.framesPartitions))
-        var frame = Frame(
-            frameId: frameID, revision: Int(w.revision) + 1, metric: definition.key, service: definition.serviceName,
-            scopeKind: definition.scope.rawValue, scope: scope, projectId: project, userId: user, resourceId: resource,
-            groupby: Dictionary(groupby.map { ($0.0, json($0.1)) }, uniquingKeysWith: { a, _ in a }),
-            metadata: Dictionary(metric.metadata.indices.map { (metric.metadata[$0].name, json(w.metadata[$0])) },
-                                 uniquingKeysWith: { a, _ in a }),
-            windowStart: w.bounds.start, windowEnd: w.bounds.end, quantity: quantity, unit: definition.unit,
-            price: result.price, previousPrice: w.lastPrice, currency: settings.currency, status: status,
-            explanation: result.explanation, ruleBookVersion: book.version, ruleBookHash: book.hash,
-            lineage: w.lineage.map {
-                Frame.LineageRange(topic: settings.inputs[Int($0.topic)].topic, partition: $0.partition,
-                                   firstOffset: $0.firstOffset, lastOffset: $0.lastOffset, samples: $0.samples)
-            },
-            sampleCount: w.accumulator.sampleCount, sampleDigest: w.digest.hex,
-            engineVersion: settings.engineVersion, outputPartition: partition)
-        let bytes = frame.seal(previousHash: chainHeads[Int(partition)], into: &frameBuffer)
-        chainHeads[Int(partition)] = frame.contentHash
+        // The frame is written straight from the window's state (FrameFields): no `Frame`
+        // value unless a frame sink (a replay) asks for one.
+        let fields = FrameFields(
+            revision: Int(w.revision) + 1, metric: definition.key, service: definition.serviceName,
+            scopeKind: definition.scope.rawValue, scope: w.key.scope, project: w.project, user: w.user,
+            resource: w.key.resource, groupbyLayout: metric.groupbyLayout, groupValues: w.groupValues,
+            metadataLayout: metric.metadataLayout, metadata: w.metadata, windowStart: w.bounds.start,
+            windowEnd: w.bounds.end, quantity: quantity, unit: definition.unit, price: result.price,
+            previousPrice: w.lastPrice, currency: settings.currency, status: status, explanation: result.explanation,
+            ruleBookVersion: book.version, ruleBookHash: book.hash, lineage: w.lineage, topics: topicNames,
+            sampleCount: w.accumulator.sampleCount, sampleDigest: w.digest, engineVersion: settings.engineVersion,
+            outputPartition: partition)
+        let previousHash = chainHeads[Int(partition)]
+        let (bytes, contentHash) = frameBuffer.seal(fields, symbols: symbols, previousHash: previousHash)
+        chainHeads[Int(partition)] = contentHash
         if let frameSink {
+            var frame = frameValue(fields, metric: metric, window: w)
+            frame.previousHash = previousHash
+            frame.contentHash = contentHash
             frameSink(frame, bytes)
+        } else if let frameRecordSink {
+            frameRecordSink(bytes)
         } else {
             enqueue(OutboxEntry(kind: .frame, topic: settings.framesTopic, partition: partition,
                                 key: Array(scope.utf8), value: bytes))
@@ -191,6 +178,45 @@ extension StreamRater {
         w.closed = true
         if !w.dirty { w.dirty = true; dirtySlots.append(slot) }
         windows[slot] = w
+    }
+
+    /// Sets `name` in the description being built: plain ASCII straight from the symbol
+    /// table, anything else through `String(decoding:)` as before (invalid UTF-8 becomes
+    /// U+FFFD, which the rules then see).
+    private func describe(_ name: String, _ value: MetaValue) {
+        var name = name
+        let copied = symbols.withBytes(value.text) { text -> Bool in
+            for b in text where b >= 0x80 { return false }
+            name.withUTF8 { descriptionScratch.set(name: UnsafeRawBufferPointer($0), kind: value.kind, value: text) }
+            return true
+        }
+        if !copied { descriptionScratch.set(name, kind: value.kind, text: symbols.string(value.text)) }
+    }
+
+    /// The `Frame` value of `fields`, for a frame sink (a replay diffs frame values). Built
+    /// the way the engine built every frame before it wrote them from `FrameFields`; the
+    /// frame-sink tests hold its sealed bytes equal to the fields' bytes.
+    func frameValue(_ f: FrameFields, metric: MetricCatalog.Compiled, window w: WindowState) -> Frame {
+        let scope = symbols.string(f.scope), resource = symbols.string(f.resource)
+        let groupby = metric.extraGroupby.map { (metric.groupby[$0].name, w.groupValues[$0]) }
+        let frameID = Frame.id(metric: f.metric, scopeKind: f.scopeKind, scope: scope, resource: resource,
+                               groupby: groupby.map { ($0.0, json($0.1).text) }, windowStart: f.windowStart)
+        return Frame(
+            frameId: frameID, revision: f.revision, metric: f.metric, service: f.service, scopeKind: f.scopeKind,
+            scope: scope, projectId: f.project.isNone ? nil : symbols.string(f.project),
+            userId: f.user.isNone ? nil : symbols.string(f.user), resourceId: resource,
+            groupby: Dictionary(groupby.map { ($0.0, json($0.1)) }, uniquingKeysWith: { a, _ in a }),
+            metadata: Dictionary(metric.metadata.indices.map { (metric.metadata[$0].name, json(w.metadata[$0])) },
+                                 uniquingKeysWith: { a, _ in a }),
+            windowStart: f.windowStart, windowEnd: f.windowEnd, quantity: f.quantity, unit: f.unit, price: f.price,
+            previousPrice: f.previousPrice, currency: f.currency, status: f.status, explanation: f.explanation,
+            ruleBookVersion: f.ruleBookVersion, ruleBookHash: f.ruleBookHash,
+            lineage: f.lineage.map {
+                Frame.LineageRange(topic: f.topics[Int($0.topic)], partition: $0.partition,
+                                   firstOffset: $0.firstOffset, lastOffset: $0.lastOffset, samples: $0.samples)
+            },
+            sampleCount: f.sampleCount, sampleDigest: f.sampleDigest.hex, engineVersion: f.engineVersion,
+            outputPartition: f.outputPartition)
     }
 
     /// A metadata or groupby value in a frame: strings as strings, booleans and

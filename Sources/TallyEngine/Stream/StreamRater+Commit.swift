@@ -19,7 +19,8 @@ extension StreamRater {
     public func commitBatch(wallNow: EventTime, endOfInput: Bool = false) throws -> [OutgoingMessage] {
         if let failure = storeFailure { throw failure }
         advanceClock(wallNow: wallNow, endOfInput: endOfInput)
-        if globalClock != nil && !previewed.isEmpty { previewed = [:] }  // only needed before the clock exists
+        if partitions.closingClock != nil && !previewed.isEmpty { previewed = [:] }  // only needed before the clock exists
+        if !predecoded.isEmpty { predecoded.removeAll() }  // a batch folds every record it previewed
         var started = monotonicNanos()
         closeDueWindows()
         phaseNanos["close", default: 0] += monotonicNanos() - started
@@ -49,12 +50,12 @@ extension StreamRater {
                 var w = ByteWriter(); w.i64(next)
                 try txn.put(.offsets, StreamRater.offsetKey(topics[Int(pid.topic)], pid.partition), w.bytes, append: false)
             }
-            for (pid, clock) in clocks {
+            for (pid, clock) in partitions.clocks {
                 guard let c = clock.clock else { continue }
                 var w = ByteWriter(); w.i64(c.micros); w.i64((clock.maxEventTime ?? c).micros)
                 try txn.put(.meta, MetaKey.clock(topics[Int(pid.topic)], pid.partition), w.bytes, append: false)
             }
-            if let g = globalClock { var w = ByteWriter(); w.i64(g.micros); try txn.put(.meta, MetaKey.globalClock, w.bytes, append: false) }
+            if let g = partitions.closingClock { var w = ByteWriter(); w.i64(g.micros); try txn.put(.meta, MetaKey.globalClock, w.bytes, append: false) }
             for (sequence, entry) in newOutbox {
                 try txn.put(.outbox, OutboxEntry.key(sequence: sequence), entry.encoded(), append: true)
             }
@@ -64,7 +65,7 @@ extension StreamRater {
             for (p, head) in chainHeads.enumerated() { try txn.put(.meta, MetaKey.chainHead(p), Array(head.utf8), append: false) }
             try txn.put(.meta, MetaKey.counters, counters.encoded(), append: false)
             for (key, value) in pendingMetaWrites { try txn.put(.meta, key, value, append: false) }
-            if due, let clock = globalClock { try purgeExpired(clock: clock, in: txn) }
+            if due, let clock = partitions.closingClock { try purgeExpired(clock: clock, in: txn) }
         }
         if due { lastMaintenance = wallNow }
         persistedSymbols = symbols.count

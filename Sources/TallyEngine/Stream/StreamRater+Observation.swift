@@ -6,9 +6,9 @@ extension StreamRater {
     /// Each assigned input partition's event clock (nil until it delivers a sample), in
     /// (topic, partition) order.
     public var partitionClocks: [(topic: String, partition: Int32, clock: EventTime?)] {
-        clocks.keys.sorted().map { pid in (settings.inputs[Int(pid.topic)].topic, pid.partition, clocks[pid]?.clock) }
+        partitions.clocks.keys.sorted().map { pid in (settings.inputs[Int(pid.topic)].topic, pid.partition, partitions.clocks[pid]?.clock) }
     }
 
     /// The clock windows close on: the minimum of the partition clocks, never moving back.
-    public var closingClock: EventTime? { globalClock }
+    public var closingClock: EventTime? { partitions.closingClock }
 }

@@ -8,7 +8,7 @@ extension StreamRater {
         guard let t = topicIndex[topic] else { return }
         let pid = PartitionID(topic: t, partition: partition)
         offsets[pid] = offset
-        caughtUp.remove(pid)
+        partitions.notAtEnd(pid)
     }
 
     /// The stored next offset of one partition, if the rater has read it before.

@@ -10,7 +10,8 @@ import TallyWire
 /// record on its partition stands in for the clock: a sample already past its retention
 /// when the record after it was sent is stale. The run loop shows the rater each record
 /// with `preview` before folding it, while `needsPreview` says so — until the clock
-/// exists, so decoding twice costs nothing in the steady state.
+/// exists; the record it decodes is kept for `fold` (PredecodedRecords), so nothing is
+/// decoded twice.
 ///
 /// Why so local: the clock is a minimum over partitions, and a broker may serve one
 /// partition's whole backlog before the next one's (the crash test found it). Until the
@@ -22,23 +23,33 @@ import TallyWire
 /// no neighbour and is still folded.)
 extension StreamRater {
     /// True until the closing clock exists.
-    public var needsPreview: Bool { globalClock == nil }
+    public var needsPreview: Bool { partitions.closingClock == nil }
 
     /// Notes the latest event time of `record`'s samples (known metrics, not in the
     /// future). Folds nothing, counts nothing.
     public func preview(_ record: InputRecord, wallNow: EventTime) {
-        guard globalClock == nil, let topic = topicIndex[record.topic] else { return }
+        guard partitions.closingClock == nil, let topic = topicIndex[record.topic] else { return }
         let pid = PartitionID(topic: topic, partition: record.partition)
         if let next = offsets[pid], record.offset < next { return }
         if let last = previewed[pid]?.last, last.offset >= record.offset { return }  // offsets only grow
         var latest: EventTime?
         let catalog = self.catalog
-        _ = try? decoders[Int(topic)].decode(record.value, emit: { sample in
-            guard catalog.index(of: sample.metric) != nil,
-                  !PartitionClock.isFutureTimestamp(sample.timestamp, wallNow: wallNow, maxSkew: catalog.maxFutureSkew)
-            else { return }
-            if latest.map({ $0 < sample.timestamp }) ?? true { latest = sample.timestamp }
-        }, reject: { _ in })
+        // What `fold` needs is kept, so the record is decoded once (PredecodedRecords).
+        var decoded = PredecodedRecords.Record()
+        do {
+            try decoders[Int(topic)].decode(record.value, emit: { sample in
+                decoded.append(sample)
+                guard catalog.index(of: sample.metric) != nil,
+                      !PartitionClock.isFutureTimestamp(sample.timestamp, wallNow: wallNow, maxSkew: catalog.maxFutureSkew)
+                else { return }
+                if latest.map({ $0 < sample.timestamp }) ?? true { latest = sample.timestamp }
+            }, reject: { rejection in
+                decoded.events.append(.rejection(rejection))
+            })
+        } catch {
+            decoded = PredecodedRecords.Record(error: error)
+        }
+        predecoded.keep(decoded, partition: pid, offset: record.offset)
         previewed[pid, default: []].append((record.offset, latest))
     }
 

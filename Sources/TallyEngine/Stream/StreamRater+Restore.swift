@@ -22,7 +22,8 @@ extension StreamRater {
                 outboxSequence = try s.withUnsafeBytes { var r = ByteReader($0, what: "outbox sequence"); return try r.u64() }
             }
             if let g = try txn.get(.meta, MetaKey.globalClock) {
-                globalClock = EventTime(micros: try g.withUnsafeBytes { var r = ByteReader($0, what: "global clock"); return try r.i64() })
+                partitions.restoreClosingClock(
+                    EventTime(micros: try g.withUnsafeBytes { var r = ByteReader($0, what: "global clock"); return try r.i64() }))
             }
             for p in chainHeads.indices {
                 if let h = try txn.get(.meta, MetaKey.chainHead(p)) { chainHeads[p] = String(decoding: h, as: UTF8.self) }
@@ -44,7 +45,7 @@ extension StreamRater {
                         var restored = PartitionClock(clock: EventTime(micros: maxEvent))
                         if clock > maxEvent { restored.observe(eventTime: EventTime(micros: clock), wallTime: wallNow) }
                         restored.noteActivity(wallTime: wallNow)  // idle time counts from the restart
-                        clocks[pid] = restored
+                        partitions.restore(pid, clock: restored)
                     }
                     return true
                 }

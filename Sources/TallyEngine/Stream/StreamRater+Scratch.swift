@@ -5,9 +5,9 @@ extension StreamRater {
     /// away: moves the clock past every open window and closes them all, exactly as
     /// `commitBatch(wallNow:endOfInput: true)` would, but writes nothing to the store (a
     /// replay would only copy every window and dedupe key into memory a second time).
-    /// Frames go to `frameSink`, which a scratch rater must have.
+    /// Frames go to `frameSink` (or `frameRecordSink`), which a scratch rater must have.
     public func closeEverything(wallNow: EventTime) throws {
-        precondition(frameSink != nil, "closeEverything is for a scratch rater with a frame sink")
+        precondition(frameSink != nil || frameRecordSink != nil, "closeEverything is for a scratch rater with a frame sink")
         if let failure = storeFailure { throw failure }
         advanceClock(wallNow: wallNow, endOfInput: true)
         closeDueWindows()

@@ -26,6 +26,8 @@ public final class StreamRater {
     public let symbols: SymbolTable
     let decoders: [SampleDecoder]
     let topicIndex: [String: UInt16]
+    /// Input topic names by index (lineage entries name their topic by index).
+    let topicNames: [String]
 
     var windows: [WindowState?] = []
     var freeSlots: [Int] = []
@@ -33,15 +35,13 @@ public final class StreamRater {
     var closeQueue = CloseQueue()
     var dirtySlots: [Int] = []
 
-    var clocks: [PartitionID: PartitionClock] = [:]
+    /// Partition clocks and the closing clock (PartitionGroup.swift).
+    var partitions = PartitionGroup()
     /// Until the closing clock exists: each partition's records seen by `preview`, in
     /// offset order, with the latest event time of each (see StreamRater+PreClock.swift).
     var previewed: [PartitionID: [(offset: Int64, latest: EventTime?)]] = [:]
-    /// The partitions declared by `assign`, and those read to their current end.
-    var assigned = Set<PartitionID>()
-    var caughtUp = Set<PartitionID>()
-    /// The closing clock: the minimum of the partition clocks, never moving back.
-    var globalClock: EventTime?
+    /// The records `preview` decoded, for `fold` to take instead of decoding them again.
+    var predecoded = PredecodedRecords()
     var dedupe = DedupeIndex()
     /// Copies the live rater refused as conflicting duplicates (a replay's only: `honour`).
     var refused = Set<RefusedCopyKey>()
@@ -72,10 +72,15 @@ public final class StreamRater {
     public internal(set) var phaseNanos: [String: UInt64] = [:]
     /// Every closed frame is sealed in this one buffer (TallyCore's `FrameBuffer`).
     var frameBuffer = FrameBuffer()
+    /// The closing window's description for rating, refilled for every window.
+    var descriptionScratch = RatingDescription()
     /// A replay's scratch rater takes each frame it closes here, as a value with its sealed
     /// bytes, instead of through the outbox: nothing is sent, and the replay diffs frame by
     /// frame without parsing its own bytes back. nil (the live rater): frames go to the outbox.
     public var frameSink: ((Frame, [UInt8]) -> Void)?
+    /// `tally rate`'s rater takes each frame's sealed bytes here instead of through the
+    /// outbox, and no `Frame` value is built for it (`frameSink` builds one per frame).
+    public var frameRecordSink: (([UInt8]) -> Void)?
 
     public init(settings: EngineSettings, metrics: MetricsConfig, pricer: WindowPricer, store: StateStore) throws {
         self.settings = settings
@@ -92,6 +97,7 @@ public final class StreamRater {
         var topics: [String: UInt16] = [:]
         for (i, input) in settings.inputs.enumerated() { topics[input.topic] = UInt16(i) }
         topicIndex = topics
+        topicNames = settings.inputs.map(\.topic)
         chainHeads = Array(repeating: "", count: Int(settings.framesPartitions))
     }
 
@@ -108,8 +114,7 @@ public final class StreamRater {
         for p in partitions {
             guard let topic = topicIndex[p.topic] else { continue }
             let pid = PartitionID(topic: topic, partition: p.partition)
-            assigned.insert(pid)
-            if clocks[pid] == nil { clocks[pid] = PartitionClock() }
+            self.partitions.assign(pid)
         }
     }
 
@@ -117,7 +122,7 @@ public final class StreamRater {
     /// from it clears this.
     public func reachedEnd(topic: String, partition: Int32) {
         guard let t = topicIndex[topic] else { return }
-        caughtUp.insert(PartitionID(topic: t, partition: partition))
+        partitions.reachedEnd(PartitionID(topic: t, partition: partition))
     }
 
     // MARK: Folding
@@ -127,37 +132,41 @@ public final class StreamRater {
         guard let topic = topicIndex[record.topic] else { return }
         let pid = PartitionID(topic: topic, partition: record.partition)
         if let next = offsets[pid], record.offset < next { return }  // already folded before a restart
-        caughtUp.remove(pid)
+        partitions.notAtEnd(pid)
         offsets[pid] = record.offset + 1
         counters.recordsIn += 1
         var folded = 0, duplicates = 0, unknown = 0
         let unknownMeters = settings.inputs[Int(topic)].unknownMeters
         rejections.removeAll(keepingCapacity: true)
         var recordError: RecordDecodeError?
-        do {
-            _ = try decoders[Int(topic)].decode(record.value, emit: { sample in
-                if unknownMeters != .deadLetter, catalog.index(of: sample.metric) == nil {
-                    // Decided before foldSample, which would build a dead letter's detail text.
-                    unknown += 1
-                    if unknownMeters == .count { countUnknownMeter(sample.metric) }
-                    return
-                }
-                switch foldSample(sample, partition: pid, offset: record.offset, wallNow: wallNow) {
-                case .folded: folded += 1
-                case .duplicate: duplicates += 1
-                case .rejected(let reason, let detail):
-                    // The decoder emits good samples without their payload index; name the sample instead.
-                    let which = "sample \(symbols.string(sample.resource))@\(Timestamps.iso8601(sample.timestamp))"
-                    rejections.append(SampleRejection(reason: reason, sampleIndex: -1, detail: which + ": " + detail))
-                }
-            }, reject: { rejection in
-                rejections.append(rejection)
-            })
-        } catch {
-            recordError = error
+        func emit(_ sample: DecodedSample) {
+            if unknownMeters != .deadLetter, catalog.index(of: sample.metric) == nil {
+                // Decided before foldSample, which would build a dead letter's detail text.
+                unknown += 1
+                if unknownMeters == .count { countUnknownMeter(sample.metric) }
+                return
+            }
+            switch foldSample(sample, partition: pid, offset: record.offset, wallNow: wallNow) {
+            case .folded: folded += 1
+            case .duplicate: duplicates += 1
+            case .rejected(let reason, let detail):
+                // The decoder emits good samples without their payload index; name the sample instead.
+                let which = "sample \(symbols.string(sample.resource))@\(Timestamps.iso8601(sample.timestamp))"
+                rejections.append(SampleRejection(reason: reason, sampleIndex: -1, detail: which + ": " + detail))
+            }
         }
-        if clocks[pid] == nil { clocks[pid] = PartitionClock() }
-        clocks[pid]!.noteActivity(wallTime: wallNow)
+        func reject(_ rejection: SampleRejection) { rejections.append(rejection) }
+        if let decoded = predecoded.take(partition: pid, offset: record.offset) {
+            // Decoded already by the pre-clock preview.
+            if let error = decoded.error { recordError = error } else { decoded.replay(emit: emit, reject: reject) }
+        } else {
+            do {
+                _ = try decoders[Int(topic)].decode(record.value, emit: emit, reject: reject)
+            } catch {
+                recordError = error
+            }
+        }
+        partitions.noteActivity(pid, wallNow: wallNow)
         counters.samplesIn += UInt64(folded + duplicates + unknown + rejections.count)
         counters.samplesUnknownMeter += UInt64(unknown)
         counters.samplesFolded += UInt64(folded)
@@ -212,14 +221,13 @@ public final class StreamRater {
             counters.samplesTooLate += 1
             return .rejected(.tooLate, "timestamp \(Timestamps.iso8601(sample.timestamp)) is before earliest_event_time \(Timestamps.iso8601(earliest))")
         }
-        var late = false
-        if let clock = globalClock, bounds.end + definition.grace <= clock {
-            if clock - (bounds.end + definition.grace) > definition.retention {
-                counters.samplesTooLate += 1
-                return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention)")
-            }
-            late = true
-        } else if globalClock == nil, let horizon = preClockHorizon(pid, offset: offset), bounds.end + definition.grace <= horizon,
+        let lateness = partitions.lateness(windowEnd: bounds.end, grace: definition.grace, retention: definition.retention)
+        if lateness == .tooLate {
+            counters.samplesTooLate += 1
+            return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention)")
+        }
+        let late = lateness == .late
+        if partitions.closingClock == nil, let horizon = preClockHorizon(pid, offset: offset), bounds.end + definition.grace <= horizon,
                   horizon - (bounds.end + definition.grace) > definition.retention {
             // No closing clock yet (a new state's first batches): its record's and the next
             // record's latest samples stand in for it, so a 1970 sample is not billed just
@@ -252,8 +260,7 @@ public final class StreamRater {
         } else if late {
             counters.samplesLate += 1
         }
-        if clocks[pid] == nil { clocks[pid] = PartitionClock() }
-        clocks[pid]!.observe(eventTime: sample.timestamp, wallTime: wallNow)
+        partitions.observe(pid, eventTime: sample.timestamp, wallNow: wallNow)
         return .folded
     }
 

@@ -1,14 +1,5 @@
 import TallyCore
 
-/// Offsets of the records that fed a window, per input partition.
-struct LineageEntry: Equatable {
-    var topic: UInt16
-    var partition: Int32
-    var firstOffset: Int64
-    var lastOffset: Int64
-    var samples: Int64
-}
-
 /// A window in memory: its accumulator, its description (metadata of the sample
 /// with the latest event time) and what it has emitted so far.
 struct WindowState {
