@@ -58,7 +58,7 @@ enum HashmapRuleRoutes {
                         _ = try await api.write(context, reason: "hashmap \(kind.rawValue) updated through the API", force: force) { catalog, now in
                             let rule = try existing(catalog, id, kind)
                             guard !rule.deleted else { throw APIError.notFound("No such \(kind.rawValue): \(id)") }
-                            return [try update(rule, body: body, catalog: catalog, now: now)]
+                            return try update(rule, body: body, catalog: catalog, now: now)
                         }
                     } catch is RatingRoutes.NothingToChange {}
                     var response = Response(status: .found)
@@ -163,11 +163,14 @@ enum HashmapRuleRoutes {
         }
     }
 
-    /// CloudKitty 23's update rules: a rule that has not started is freely editable (an
-    /// `update` event); once started, only a future `end` may be set, and only if it had
-    /// none (an `end` event). Anything else is a 400 with CloudKitty's text
-    /// (`CloudKittyDateRules`).
-    static func update(_ rule: HashmapCatalog.Rule, body: JSONBody, catalog: HashmapCatalog, now: EventTime) throws -> PlannedRuleChange {
+    /// CloudKitty 23's update rules. A rule that has not started is freely editable (an
+    /// `update` event). A started mapping may only get a future `end`, and only if it had
+    /// none (an `end` event); anything else is a 400 with CloudKitty's text
+    /// (`CloudKittyDateRules`). CloudKitty 23 gave dates to mappings only: a threshold is
+    /// updated whenever asked, from now on (one event ending the old content now and creating
+    /// the new from now, so windows already rated keep their price; `HashmapCatalog` shows
+    /// both as the one threshold, under its first id).
+    static func update(_ rule: HashmapCatalog.Rule, body: JSONBody, catalog: HashmapCatalog, now: EventTime) throws -> [PlannedRuleChange] {
         var merged = body.members
         // The client PUTs the whole object it read: ids it did not change stay as they were.
         for (key, value) in catalog.json(rule).objectMembers where merged[key] == nil {
@@ -181,14 +184,18 @@ enum HashmapRuleRoutes {
             throw RatingRoutes.NothingToChange()
         }
         if rule.validity.start > now {
-            return PlannedRuleChange(change: .update(item), start: start, end: end)
+            return [PlannedRuleChange(change: .update(item), start: start, end: end)]
         }
         let changed = item.with(validity: .always) != original.with(validity: .always) || start != rule.validity.start
+        if rule.kind == .threshold && item.with(validity: .always) != original.with(validity: .always) {
+            return [PlannedRuleChange(change: .end(.rule(.threshold, rule.ruleID)), start: now),
+                    PlannedRuleChange(change: .create(item), start: now, end: end)]
+        }
         guard let end = try CloudKittyDateRules.endOfStartedRule(start: rule.validity.start, currentEnd: rule.validity.end,
                                                                  newEnd: end, changed: changed, now: now) else {
             throw RatingRoutes.NothingToChange()
         }
-        return PlannedRuleChange(change: .end(.rule(rule.kind, rule.ruleID)), start: end)
+        return [PlannedRuleChange(change: .end(.rule(rule.kind, rule.ruleID)), start: end)]
     }
 }
 

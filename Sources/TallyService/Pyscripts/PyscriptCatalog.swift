@@ -66,9 +66,7 @@ struct PyscriptCatalog {
         return .object(members)
     }
 
-    static func time(_ t: EventTime?) -> CanonicalJSON {
-        t.map { .string(String(Timestamps.iso8601($0).dropLast())) } ?? .null
-    }
+    static func time(_ t: EventTime?) -> CanonicalJSON { APIDate.naive(t) }
 
     static func text(_ s: String?) -> CanonicalJSON { s.map(CanonicalJSON.string) ?? .null }
 }
