@@ -186,10 +186,16 @@ enum HashmapRuleRoutes {
         if rule.validity.start > now {
             return [PlannedRuleChange(change: .update(item), start: start, end: end)]
         }
-        let changed = item.with(validity: .always) != original.with(validity: .always) || start != rule.validity.start
-        if rule.kind == .threshold && item.with(validity: .always) != original.with(validity: .always) {
-            return [PlannedRuleChange(change: .end(.rule(.threshold, rule.ruleID)), start: now),
-                    PlannedRuleChange(change: .create(item), start: now, end: end)]
+        let contentChanged = item.with(validity: .always) != original.with(validity: .always)
+        var changed = contentChanged || start != rule.validity.start
+        if rule.kind == .threshold {
+            if contentChanged {
+                return [PlannedRuleChange(change: .end(.rule(.threshold, rule.ruleID)), start: now),
+                        PlannedRuleChange(change: .create(item), start: now, end: end)]
+            }
+            // The start a client sends back is the one it read (of the first incarnation).
+            if end == rule.validity.end { throw RatingRoutes.NothingToChange() }
+            changed = false
         }
         guard let end = try CloudKittyDateRules.endOfStartedRule(start: rule.validity.start, currentEnd: rule.validity.end,
                                                                  newEnd: end, changed: changed, now: now) else {
