@@ -34,6 +34,12 @@ import TallyRuntime
         let listed = try ck("hashmap", "mapping", "list", "--field-id", fieldID)
         #expect(listed.contains("m1.small") && listed.contains("0.025") && listed.contains("m1.large"), "\(listed)")
         #expect(try ck("hashmap", "threshold", "list", "-s", serviceID).contains("0.5"))
+        // A threshold has no dates in CloudKitty 23: the client's update changes it from now on, same id.
+        let thresholdID = ExternalCommand.firstLine(try serve.cloudkitty(["hashmap", "threshold", "list", "-s", serviceID, "-f", "value", "-c", "Threshold ID"]).output)
+        let recosted = try ck("hashmap", "threshold", "update", "--cost", "0.6", thresholdID)
+        #expect(recosted.contains("0.6") && recosted.contains(thresholdID), "\(recosted)")
+        #expect(try serve.cloudkitty(["hashmap", "threshold", "list", "-s", serviceID, "-f", "value", "-c", "Threshold ID", "-c", "Cost"]).output
+                    .trimmingCharacters(in: .whitespacesAndNewlines) == "\(thresholdID) 0.6")
         #expect(try ck("hashmap", "group", "mappings", "get", groupID).contains("m1.large"))
 
         // CloudKitty's 409 on a duplicate, and no update of a started mapping.
