@@ -14,7 +14,7 @@ struct HashmapCatalog {
     }
 
     /// One incarnation of a mapping or threshold.
-    struct Rule {
+    struct Rule: AuditedRule {
         var apiID: String
         var ruleID: String
         var kind: RuleItemKind
@@ -30,6 +30,7 @@ struct HashmapCatalog {
         var field: String? { mapping?.field ?? threshold?.field }
         var group: String? { mapping?.group ?? threshold?.group }
         var tenant: String? { mapping?.tenant ?? threshold?.tenant }
+        var auditDescription: String? { created?.reason }
     }
 
     var services: [Declaration] = []

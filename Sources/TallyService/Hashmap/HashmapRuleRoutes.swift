@@ -84,16 +84,11 @@ enum HashmapRuleRoutes {
         return rule
     }
 
-    /// CloudKitty's list filters. Deleted rules are listed only with `deleted=true` (only
-    /// them) or `all=true` (every rule); `tenant_id` applies with `filter_tenant=true`
-    /// (which without `tenant_id` selects the rules of no tenant).
+    /// CloudKitty's list filters: the audit filters (`AuditedRule`), then the rule's
+    /// service, field, group and tenant (`tenant_id` applies with `filter_tenant=true`,
+    /// which without `tenant_id` selects the rules of no tenant) and dates.
     static func filtered(_ catalog: HashmapCatalog, kind: RuleItemKind, request: Request) throws -> [HashmapCatalog.Rule] {
-        var rules = catalog.rules.filter { $0.kind == kind }
-        let all = try request.queryFlag("all") ?? false
-        if !all {
-            let deleted = try request.queryFlag("deleted") ?? false
-            rules = rules.filter { $0.deleted == deleted }
-        }
+        var rules = try catalog.rules.filter { $0.kind == kind }.auditFiltered(by: request, now: catalog.now)
         if let id = request.query("service_id") { rules = rules.filter { catalog.serviceID(of: $0) == id } }
         if let id = request.query("field_id") { rules = rules.filter { catalog.fieldID(of: $0) == id } }
         if let id = request.query("group_id") { rules = rules.filter { catalog.groupID(of: $0) == id } }
@@ -102,13 +97,6 @@ enum HashmapRuleRoutes {
             let tenant = request.query("tenant_id")
             rules = rules.filter { $0.tenant == tenant }
         }
-        if let active = try request.queryFlag("is_active") {
-            rules = rules.filter { (!$0.deleted && $0.validity.contains(catalog.now)) == active }
-        }
-        if let who = request.query("created_by") { rules = rules.filter { $0.created?.author == who } }
-        if let who = request.query("updated_by") { rules = rules.filter { $0.updated?.author == who } }
-        if let who = request.query("deleted_by") { rules = rules.filter { $0.deletedBy?.author == who } }
-        if let text = request.query("description") { rules = rules.filter { $0.created?.reason == text } }
         if let text = request.query("start") {
             let t = try APIDate.parse(text, member: "start")
             rules = rules.filter { $0.validity.start >= t }

@@ -13,20 +13,13 @@ struct HashmapAPI: Sendable {
     }
 
     /// Publishes what `plan` makes of the fresh catalog as one event authored by the
-    /// caller; returns the catalog that includes it. Rejections become CloudKitty's codes.
+    /// caller; returns the catalog that includes it (`AuditedRules.write`).
     func write(_ context: TallyRequestContext, reason: String, force: Bool = false,
                plan: @escaping @Sendable (HashmapCatalog, EventTime) throws -> [PlannedRuleChange]) async throws -> HashmapCatalog {
-        let author = try context.admin().name
-        do {
-            let state = try await rules.write(author: author, reason: reason, force: force) { state, now in
-                let changes = try plan(HashmapCatalog(state: state, now: now), now)
-                guard !changes.isEmpty else { throw APIError.badRequest("nothing to change") }
-                return changes
-            }
-            return HashmapCatalog(state: state, now: WallClock.now())
-        } catch let rejection as RuleEventRejection {
-            throw APIError.from(rejection)
+        let state = try await AuditedRules.write(rules, context, reason: reason, force: force) { state, now in
+            try plan(HashmapCatalog(state: state, now: now), now)
         }
+        return HashmapCatalog(state: state, now: WallClock.now())
     }
 
     /// Deletes of every live rule that uses `uses`, for CloudKitty's cascading deletes.
