@@ -10,9 +10,7 @@ import TallyRuntime
 @Suite(.serialized) struct HashmapClientSessionTests {
     @Test func aClientSessionBecomesRuleEventsThatRulesShowAndQuoteUse() async throws {
         let fixture = try EndToEndFixture()
-        let config = try RuleLogEndToEndTests.writeConfigWithoutRulesFile(fixture, state: "state-api")
-        try (String(contentsOfFile: config, encoding: .utf8) + "\napi: {auth: noauth}\n").write(toFile: config, atomically: true, encoding: .utf8)
-        var serve = try ServeSession(config: config, directory: fixture.directory)
+        var (config, serve) = try ServeSession.noauth(fixture, state: "state-api")
         defer { serve.stop() }
 
         func ck(_ args: String...) throws -> String {

@@ -14,9 +14,7 @@ import TallyCore
 
     @Test func dateRulesCascadesAndGroups() async throws {
         let fixture = try EndToEndFixture()
-        let config = try RuleLogEndToEndTests.writeConfigWithoutRulesFile(fixture, state: "state-http")
-        try (String(contentsOfFile: config, encoding: .utf8) + "\napi: {auth: noauth}\n").write(toFile: config, atomically: true, encoding: .utf8)
-        let serve = try ServeSession(config: config, directory: fixture.directory)
+        let (config, serve) = try ServeSession.noauth(fixture, state: "state-http")
         defer { serve.stop() }
         let h = "/v1/rating/module_config/hashmap"
         let serviceID = Self.object(try await serve.request("POST", "\(h)/services", json: #"{"name":"volume.size"}"#).body)["service_id"] as? String ?? ""
