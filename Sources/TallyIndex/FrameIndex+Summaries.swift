@@ -16,37 +16,38 @@ extension FrameIndex {
     /// starts); with `scopes`, only those scopes' keys are read, and with nil every scope's.
     public func summaries(scopes wanted: Set<String>?, from: EventTime, to: EventTime) throws -> [FrameSummary] {
         guard from < to else { return [] }
-        return try environment.read { txn in
-            let names = try strings.names(in: txn)
-            var scopeIds: [String] = []
-            if let wanted {
-                scopeIds = wanted.sorted()
-            } else {
-                try txn.forEach(in: scopes) { entry in scopeIds.append(String(decoding: entry.key, as: UTF8.self)); return true }
-            }
-            var decoded: [(scope: Int, record: SummaryRecord.Decoded)] = []
-            var pairs: [UInt32] = []
-            let lowerTime = FrameIndexKeys.time(from.micros), upperTime = FrameIndexKeys.time(to.micros)
-            for (scopeIndex, scope) in scopeIds.enumerated() {
-                let prefix = FrameIndexKeys.scopePrefix(scope)
-                let lower = prefix + lowerTime, upper = prefix + upperTime
-                try lower.withUnsafeBytes { bound in
-                    try txn.forEach(in: byScope, from: bound) { entry in
-                        guard entry.key.lexicographicallyPrecedes(upper) else { return false }
-                        guard let record = SummaryRecord.decode(key: entry.key, value: entry.value, nameCount: names.count,
-                                                                pairs: &pairs) else {
-                            throw FrameIndexError.unreadableSummary(scope: scope)
-                        }
-                        decoded.append((scopeIndex, record))
-                        return true
+        return try environment.read { txn in try summaries(txn, scopes: wanted, from: from, to: to) }
+    }
+
+    /// `summaries(scopes:from:to:)` inside a read the caller holds, so that it agrees with the
+    /// caller's other reads of the same commit.
+    func summaries(_ txn: borrowing some LMDBTransactionReading & ~Copyable, scopes wanted: Set<String>?,
+                   from: EventTime, to: EventTime) throws -> [FrameSummary] {
+        guard from < to else { return [] }
+        let names = try strings.names(in: txn)
+        let scopeIds = try self.scopeIds(wanted, txn)
+        var decoded: [(scope: Int, record: SummaryRecord.Decoded)] = []
+        var pairs: [UInt32] = []
+        let lowerTime = FrameIndexKeys.time(from.micros), upperTime = FrameIndexKeys.time(to.micros)
+        for (scopeIndex, scope) in scopeIds.enumerated() {
+            let prefix = FrameIndexKeys.scopePrefix(scope)
+            let lower = prefix + lowerTime, upper = prefix + upperTime
+            try lower.withUnsafeBytes { bound in
+                try txn.forEach(in: byScope, from: bound) { entry in
+                    guard entry.key.lexicographicallyPrecedes(upper) else { return false }
+                    guard let record = SummaryRecord.decode(key: entry.key, value: entry.value, nameCount: names.count,
+                                                            pairs: &pairs) else {
+                        throw FrameIndexError.unreadableSummary(scope: scope)
                     }
+                    decoded.append((scopeIndex, record))
+                    return true
                 }
             }
-            let batch = SummaryBatch(names: names, pairs: pairs)
-            return decoded.map { scope, r in
-                FrameSummary(frameIdKey: r.frameIdKey, revision: r.revision, scope: scopeIds[scope], windowStart: r.windowStart,
-                             windowEnd: r.windowEnd, quantity: r.quantity, price: r.price, fields: r.fields, batch: batch)
-            }
+        }
+        let batch = SummaryBatch(names: names, pairs: pairs)
+        return decoded.map { scope, r in
+            FrameSummary(frameIdKey: r.frameIdKey, revision: r.revision, scope: scopeIds[scope], windowStart: r.windowStart,
+                         windowEnd: r.windowEnd, quantity: r.quantity, price: r.price, fields: r.fields, batch: batch)
         }
     }
 

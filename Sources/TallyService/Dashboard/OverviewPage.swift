@@ -30,11 +30,9 @@ enum OverviewPage {
     static func content(index: FrameIndex, period: QueryPeriod, project: String?, bucket: String, prefix: Int,
                         principal: Principal) throws -> String {
         let scopes = VisibleScopes.of(principal, asked: project.map { [$0] })
-        if let cells = try index.rollupCells(scopes: scopes, from: period.begin, to: period.end, byWindow: prefix > 10),
-           let resources = try index.resourceRollups(scopes: scopes, from: period.begin, to: period.end) {
-            let figures = OverviewFigures(cells: cells, resources: resources.cells, edgeFrames: resources.edges,
-                                          last: try index.lastWindow(scopes: scopes, from: period.begin, to: period.end),
-                                          period: period, project: project, prefix: prefix)
+        if let reads = try index.overviewReads(scopes: scopes, from: period.begin, to: period.end, byWindow: prefix > 10) {
+            let figures = OverviewFigures(cells: reads.cells, resources: reads.resources, edgeFrames: reads.edgeFrames,
+                                          last: reads.last, period: period, project: project, prefix: prefix)
             return content(figures: figures, period: period, project: project, bucket: bucket, principal: principal)
         }
         let frames = try index.summaries(scopes: scopes, from: period.begin, to: period.end)
