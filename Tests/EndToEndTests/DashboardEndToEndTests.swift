@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TallyAudit
 import TallyCore
 
 /// The audit API and the dashboard against real `tally run` + `tally serve` processes and the
@@ -116,6 +117,11 @@ import TallyCore
         let total = try await serve.request("GET", "/v1/report/total?\(period)", headers: admin)
         let overviewFigures = HeadlessChromium.figures(overview)
         #expect(overviewFigures["total-\(currency)"].flatMap(ExactDecimal.init) == ExactDecimal(try Self.string(total.body)), "\(overviewFigures)")
+        // Shown rounded to the currency's minor unit, as `tally report` prints it; exact in data-exact.
+        let shownTotal = HeadlessChromium.numbers(overview)["total-\(currency)"]
+        var exactTotal = ExactSum()
+        exactTotal.add(try #require(ExactDecimal(try Self.string(total.body))))
+        #expect(shownTotal?.shown == exactTotal.rounded(toDecimals: CurrencyMinorUnits.decimals(for: currency)), "\(String(describing: shownTotal))")
         let report = try Self.object(try await serve.request("GET", "/tally/v1/report?\(period)&scope=\(mine)&group_by=metric", headers: admin).body)
         let project = HeadlessChromium.figures(try page("page=project&project=\(mine)&\(period)", token: adminToken, shot: "project"))
         let rows = try #require(report["rows"] as? [[String: Any]])

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TallyAudit
 
 /// The dashboard's page frame: one stylesheet inline (no external asset), a navigation bar,
 /// and helpers that escape every value put in a page. Numbers are the API's decimal text;
@@ -29,6 +30,23 @@ enum HTMLPage {
     /// A figure the tests read back: `<span data-num="key">value</span>`.
     static func num(_ key: String, _ value: String) -> String {
         "<span class=\"num\" data-num=\"\(escape(key))\">\(escape(value))</span>"
+    }
+
+    /// An amount of money as a bill shows it, rounded half away from zero to the currency's
+    /// minor unit (as `tally report` prints it), followed by the currency. The exact sum stays
+    /// in the page: in `data-exact` (what the browser tests compare with the API) and in the
+    /// tooltip, so nobody has to trust the rounding. `decimals` nil shows every digit.
+    static func money(_ key: String, _ exact: ExactSum, currency: String?, decimals: Int?) -> String {
+        let exactText = exact.canonicalText
+        let shown = decimals.map { exact.rounded(toDecimals: $0) } ?? exactText
+        let unit = currency.map { " " + escape($0) } ?? ""
+        return "<span class=\"num\" data-num=\"\(escape(key))\" data-exact=\"\(escape(exactText))\" "
+            + "title=\"exactly \(escape(exactText))\(unit)\">\(escape(shown))</span>\(unit)"
+    }
+
+    /// `money` rounded to `currency`'s minor unit (2 places unless the currency has another).
+    static func money(_ key: String, _ exact: ExactSum, currency: String) -> String {
+        money(key, exact, currency: currency, decimals: CurrencyMinorUnits.decimals(for: currency))
     }
 
     static func traceLink(_ frameID: String, _ label: String) -> String {

@@ -51,20 +51,24 @@ enum OverviewPage {
 
         var body = filterForm(period: period, project: project, bucket: bucket, principal: principal)
         body += "<h2>Total</h2><p>"
-        body += figures.totals.map { HTMLPage.num("total-\($0.currency)", $0.price.canonicalText) + " \(HTMLPage.escape($0.currency)) (\($0.frames) frames)" }
+        body += figures.totals.map { HTMLPage.money("total-\($0.currency)", $0.price, currency: $0.currency) + " (\($0.frames) frames)" }
             .joined(separator: "; ")
         if figures.totals.isEmpty { body += HTMLPage.num("total-none", "0") + " (no frames in this period)" }
         body += "</p><p class=\"note\" data-completeness>\(HTMLPage.escape(figures.completeness))</p>"
         body += "<h2>Cost per \(bucket), by service</h2>" + chart.svg()
+        // Rounded like the totals when the period has one currency; every digit otherwise.
+        let chartDecimals = figures.totals.count == 1 ? CurrencyMinorUnits.decimals(for: figures.totals[0].currency) : nil
         let rows = chart.buckets.map { b in
-            [HTMLPage.escape(b)] + chart.series.map { s in HTMLPage.num("bucket-\(b)-\(s)", (chart.values[b]?[s] ?? ExactSum()).canonicalText) }
+            [HTMLPage.escape(b)] + chart.series.map { s in
+                HTMLPage.money("bucket-\(b)-\(s)", chart.values[b]?[s] ?? ExactSum(), currency: nil, decimals: chartDecimals)
+            }
         }
         body += "<details><summary>Figures</summary>" + HTMLPage.table(["\(bucket) (UTC)"] + chart.series, rows) + "</details>"
         let top = figures.topResources
         body += "<h2>Top resources</h2>" + HTMLPage.table(["resource", "project", "price"], top.map { resource, value in
             [HTMLPage.escape(resource),
              "<a href=\"/?page=project&amp;project=\(HTMLPage.query(value.scope))&amp;begin=\(HTMLPage.query(Timestamps.iso8601(period.begin)))&amp;end=\(HTMLPage.query(Timestamps.iso8601(period.end)))\">\(HTMLPage.escape(value.scope))</a>",
-             HTMLPage.num("resource-\(resource)", value.price.canonicalText) + " " + HTMLPage.escape(value.currency)]
+             HTMLPage.money("resource-\(resource)", value.price, currency: value.currency)]
         })
         return body
     }

@@ -30,7 +30,7 @@ enum ProjectPage {
         let byMetric = UsageReport(ledger: ledger, from: period.begin, to: period.end, scope: project, grouping: .metric)
         let byResource = UsageReport(ledger: ledger, from: period.begin, to: period.end, scope: project, grouping: .resource)
         body += "<h2>\(HTMLPage.escape(project))</h2><p>Total: "
-        body += byMetric.totals.map { HTMLPage.num("total-\($0.currency)", $0.price.canonicalText) + " " + HTMLPage.escape($0.currency) }
+        body += byMetric.totals.map { HTMLPage.money("total-\($0.currency)", $0.price, currency: $0.currency) }
             .joined(separator: "; ")
         if byMetric.totals.isEmpty { body += HTMLPage.num("total-none", "0") }
         body += " · <a href=\"/?page=project&amp;project=\(HTMLPage.query(project))&amp;\(range)&amp;format=csv\" download>CSV</a></p>"
@@ -51,7 +51,7 @@ enum ProjectPage {
     static func rows(_ report: UsageReport, key: String) -> String {
         HTMLPage.table([key, "quantity", "price", "frames"], report.rows.map { row in
             [HTMLPage.escape(row.group), HTMLPage.escape((row.quantity?.canonicalText ?? "-") + " " + row.unit),
-             HTMLPage.num("\(key)-\(row.group)", row.price.canonicalText) + " " + HTMLPage.escape(row.currency), String(row.frames)]
+             HTMLPage.money("\(key)-\(row.group)", row.price, currency: row.currency), String(row.frames)]
         })
     }
 }

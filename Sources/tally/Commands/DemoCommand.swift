@@ -28,6 +28,10 @@ struct DemoCommand: ParsableCommand {
     static func serve(_ config: ServiceConfig, listen: String) throws {
         final class Outcome: @unchecked Sendable { var error: Error? }
         let outcome = Outcome(), done = DispatchSemaphore(value: 0)
+        // The demo's report goes to stdout, buffered when it is a file or a pipe; the server
+        // logs to stderr. Flushing first keeps the server's first lines from landing in the
+        // middle of the report's last table.
+        fflush(stdout)
         Task {
             do {
                 try await TallyServer.run(config: config, configPath: "", listen: listen) { url in

@@ -19,13 +19,21 @@ enum HeadlessChromium {
         }
     }
 
-    /// The values of every `data-num="KEY"` element of a page (the figures the dashboard shows).
+    /// The values of every `data-num="KEY"` element of a page (the figures the dashboard
+    /// shows): the exact value of `data-exact` when the element has one (money, shown
+    /// rounded), else the element's text.
     static func figures(_ html: String) -> [String: String] {
-        var out: [String: String] = [:]
-        let pattern = try! NSRegularExpression(pattern: #"data-num="([^"]*)"[^>]*>([^<]*)<"#)
+        numbers(html).mapValues { $0.exact ?? $0.shown }
+    }
+
+    /// Each `data-num` element's text as the page shows it, and its `data-exact` if any.
+    static func numbers(_ html: String) -> [String: (shown: String, exact: String?)] {
+        var out: [String: (shown: String, exact: String?)] = [:]
+        let pattern = try! NSRegularExpression(pattern: #"data-num="([^"]*)"(?: data-exact="([^"]*)")?[^>]*>([^<]*)<"#)
         let text = html as NSString
         for match in pattern.matches(in: html, range: NSRange(location: 0, length: text.length)) {
-            out[text.substring(with: match.range(at: 1))] = text.substring(with: match.range(at: 2))
+            let exact = match.range(at: 2).location == NSNotFound ? nil : text.substring(with: match.range(at: 2))
+            out[text.substring(with: match.range(at: 1))] = (text.substring(with: match.range(at: 3)), exact)
         }
         return out
     }
