@@ -26,14 +26,16 @@ public enum TallyServer {
         DataframesRoutes.register(on: router, service: service)
         ImportedDataframesRoutes.register(on: router, service: service)
         InfoRoutes.register(on: router, service: service)
+        let reprocessing = ReprocessRunner(service: service)
         ScopeRoutes.register(on: router, service: service)
+        ScopeWriteRoutes.register(on: router, service: service, reprocessing: reprocessing)
         FramesRoutes.register(on: router, service: service)
         OperationsRoutes.register(on: router, service: service)
         RatingRoutes.register(on: router, rules: service.rules)
         HashmapRoutes.register(on: router, rules: service.rules)
         PyscriptRoutes.register(on: router, rules: service.rules)
         CollectorRoutes.register(on: router)
-        ReprocessRoutes.register(on: router, service: service)
+        ReprocessRoutes.register(on: router, runner: reprocessing)
         AuditRoutes.register(on: router, service: service, rules: service.rules)
         return router
     }

@@ -10,9 +10,7 @@ import TallyRuntime
 @Suite(.serialized) struct HashmapClientSessionTests {
     @Test func aClientSessionBecomesRuleEventsThatRulesShowAndQuoteUse() async throws {
         let fixture = try EndToEndFixture()
-        let config = try RuleLogEndToEndTests.writeConfigWithoutRulesFile(fixture, state: "state-api")
-        try (String(contentsOfFile: config, encoding: .utf8) + "\napi: {auth: noauth}\n").write(toFile: config, atomically: true, encoding: .utf8)
-        var serve = try ServeSession(config: config, directory: fixture.directory)
+        var (config, serve) = try ServeSession.noauth(fixture, state: "state-api")
         defer { serve.stop() }
 
         func ck(_ args: String...) throws -> String {
@@ -34,6 +32,12 @@ import TallyRuntime
         let listed = try ck("hashmap", "mapping", "list", "--field-id", fieldID)
         #expect(listed.contains("m1.small") && listed.contains("0.025") && listed.contains("m1.large"), "\(listed)")
         #expect(try ck("hashmap", "threshold", "list", "-s", serviceID).contains("0.5"))
+        // A threshold has no dates in CloudKitty 23: the client's update changes it from now on, same id.
+        let thresholdID = ExternalCommand.firstLine(try serve.cloudkitty(["hashmap", "threshold", "list", "-s", serviceID, "-f", "value", "-c", "Threshold ID"]).output)
+        let recosted = try ck("hashmap", "threshold", "update", "--cost", "0.6", thresholdID)
+        #expect(recosted.contains("0.6") && recosted.contains(thresholdID), "\(recosted)")
+        #expect(try serve.cloudkitty(["hashmap", "threshold", "list", "-s", serviceID, "-f", "value", "-c", "Threshold ID", "-c", "Cost"]).output
+                    .trimmingCharacters(in: .whitespacesAndNewlines) == "\(thresholdID) 0.6")
         #expect(try ck("hashmap", "group", "mappings", "get", groupID).contains("m1.large"))
 
         // CloudKitty's 409 on a duplicate, and no update of a started mapping.

@@ -11,9 +11,7 @@ import TallyRuntime
 @Suite(.serialized) struct PyscriptsClientSessionTests {
     @Test func pyscriptsCollectorsAndGetBodiesWorkAsTheClientAndTempestUseThem() async throws {
         let fixture = try EndToEndFixture()
-        let config = try RuleLogEndToEndTests.writeConfigWithoutRulesFile(fixture, state: "state-api")
-        try (String(contentsOfFile: config, encoding: .utf8) + "\napi: {auth: noauth}\n").write(toFile: config, atomically: true, encoding: .utf8)
-        var serve = try ServeSession(config: config, directory: fixture.directory)
+        let (config, serve) = try ServeSession.noauth(fixture, state: "state-api")
         defer { serve.stop() }
 
         func ck(_ args: String...) throws -> [[String: Any]] {

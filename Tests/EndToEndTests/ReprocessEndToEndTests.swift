@@ -7,7 +7,9 @@ import TallyRuntime
 /// `/v2/task/reprocesses` as Tally's replay: after a backdated, forced mapping written through
 /// the hashmap API, a dry run reports each scope's price difference (every m1.small
 /// instance-hour 0.005 more) and publishes nothing; a real one queues a correction command
-/// authored by the caller, which GET lists, also after the service restarts.
+/// authored by the caller, which GET lists, also after the service restarts. CloudKitty's
+/// scope state reset (`PUT /v2/scope`) is the same replay from its date; PATCH and POST
+/// answer what Tally can honestly do.
 @Suite(.serialized) struct ReprocessEndToEndTests {
     @Test func reprocessingIsAReplayDryRunOrApply() async throws {
         let fixture = try EndToEndFixture(extraConfig: "api: {auth: noauth}")
@@ -61,8 +63,33 @@ import TallyRuntime
         let applied = try await serve.request("POST", "/v2/task/reprocesses",
                                               json: #"{"scope_ids":"ALL","reason":"surcharge","# + range + "}")
         #expect(applied.status == 202, "\(applied.body)")
+
+        // CloudKitty's scope state reset is the same replay, from the date to now (202, listed).
+        let scope = try #require(expected.keys.sorted().first)
+        let reset = try await serve.request("PUT", "/v2/scope",
+                                            json: #"{"scope_id":"\#(scope)","last_processed_timestamp":"\#(Timestamps.iso8601(start))"}"#)
+        #expect(reset.status == 202 && reset.body == "{}", "\(reset.body)")
+        let clientReset = try await serve.request("PUT", "/v2/scope", json: #"{"scope_id":"\#(scope)","state":"2020-01-01T00:00:00"}"#)
+        #expect(clientReset.status == 400 && clientReset.body.contains("extra keys not allowed @ data['state']"), "\(clientReset.body)")
+        let noSelector = try await serve.request("PUT", "/v2/scope", json: #"{"last_processed_timestamp":"2020-01-01T00:00:00"}"#)
+        #expect(noSelector.status == 400 && noSelector.body.contains("Either all_scopes or a scope_id should be specified."))
+        let unknown = try await serve.request("PUT", "/v2/scope", json: #"{"scope_id":"nobody","last_processed_timestamp":"2020-01-01T00:00:00"}"#)
+        #expect(unknown.status == 404 && unknown.body.contains("No resource found for provided filters."), "\(unknown.body)")
+        // PATCH: the values Tally has answer the scope; deactivating is refused with the reason.
+        let same = try await serve.request("PATCH", "/v2/scope", json: #"{"scope_id":"\#(scope)","active":true,"collector":"tally"}"#)
+        #expect(same.status == 200 && same.body.contains(#""scope_id":"\#(scope)""#) && same.body.contains(#""active":true"#), "\(same.body)")
+        let deactivate = try await serve.request("PATCH", "/v2/scope", json: #"{"scope_id":"\#(scope)","active":false}"#)
+        #expect(deactivate.status == 409 && deactivate.body.contains("cannot deactivate"), "\(deactivate.body)")
+        #expect(try await serve.request("GET", "/v2/scope?scope_id=\(scope)").body.contains(#""active":true"#))
+        // POST: an existing scope is CloudKitty's 404; a new one is learnt from samples, not created.
+        let again = try await serve.request("POST", "/v2/scope", json: #"{"scope_id":"\#(scope)"}"#)
+        #expect(again.status == 404 && again.body.contains("Cannot create a scope with an already existing scope_id"), "\(again.body)")
+        let new = try await serve.request("POST", "/v2/scope", json: #"{"scope_id":"project-new"}"#)
+        #expect(new.status == 409 && new.body.contains("learns its scopes from the samples"), "\(new.body)")
         let status = try await serve.request("GET", "/v2/task/reprocesses")
         #expect(status.body.contains("\"scope_id\":\"ALL\"") && status.body.contains("\"reason\":\"surcharge\""), "\(status.body)")
+        let ofScope = try await serve.request("GET", "/v2/task/reprocesses/\(scope)").body
+        #expect(ofScope.contains(#""reason":"scope state reset to \#(Timestamps.iso8601(start)) through the API""#), "\(ofScope)")
         let commands = try TopicIO.readAll(topic: "tally.corrections", bootstrapServers: fixture.broker.bootstrapServers)
         #expect(!commands.isEmpty && commands.allSatisfy { String(decoding: $0.value, as: UTF8.self).contains("\"author\":\"unknown\"") })
 

@@ -58,11 +58,16 @@ import FoundationNetworking
         let file = fixture.directory.appendingPathComponent("imported.json")
         try """
         {"dataframes":[{"period":{"begin":"\(begin)","end":"\(end)"},"usage":{"instance":[{"vol":{"unit":"instance","qty":2},\
-        "rating":{"price":0.1},"groupby":{"project_id":"migrated-project","id":"vm-x"},"metadata":{}}]}}]}
+        "rating":{"price":0.1},"groupby":{"project_id":"migrated-project","id":"vm-x"},"metadata":{}}]}},\
+        {"period":{"begin":"20190723T122810Z","end":"20190723T132810Z"},"usage":{"metric_one":[{"vol":{"unit":"GiB","qty":1.2},\
+        "rating":{"price":0.04},"groupby":{"project_id":"migrated-project"},"metadata":{}}]}}]}
         """.write(to: file, atomically: true, encoding: .utf8)
         _ = try CloudKitty.run(url: serve.url, ["dataframes", "add", file.path])
         let imported = try await HTTP.get(serve.url + "/tally/v1/imported?begin=\(begin)&end=\(end)").body
         #expect(imported.contains(#""source":"imported""#) && imported.contains(#""price":0.1"#) && imported.contains(#""total":1"#), "\(imported)")
+        // ISO 8601's basic format (the client's own fixture) is read as CloudKitty reads it.
+        let basic = try await HTTP.get(serve.url + "/tally/v1/imported?begin=2019-07-23T00:00:00Z&end=2019-07-24T00:00:00Z").body
+        #expect(basic.contains(#""begin":"2019-07-23T12:28:10Z","end":"2019-07-23T13:28:10Z""#) && basic.contains(#""total":1"#), "\(basic)")
         let after = try await HTTP.get(serve.url + "/v2/summary?begin=\(begin)&end=\(end)&groupby=project_id").body
         #expect(!after.contains("migrated-project"), "\(after)")
 

@@ -8,29 +8,27 @@ import TallyCore
 enum CollectorRoutes {
     static func register(on router: Router<TallyRequestContext>) {
         let registry = CollectorRegistry()
-        for path in ["/v1/collector/mappings"] {  // with or without a trailing slash
-            router.get(RouterPath(path)) { request, context -> Response in
-                _ = try context.admin()
-                let collector = request.query("collector")
-                let mappings = await registry.mappings().filter { collector == nil || $0.collector == collector }
-                return Response.json(CanonicalJSON.list("mappings", mappings.map(\.json)).text)
+        router.get("/v1/collector/mappings") { request, context -> Response in
+            _ = try context.admin()
+            let collector = request.query("collector")
+            let mappings = await registry.mappings().filter { collector == nil || $0.collector == collector }
+            return Response.json(CanonicalJSON.list("mappings", mappings.map(\.json)).text)
+        }
+        router.post("/v1/collector/mappings") { request, context -> Response in
+            _ = try context.admin()
+            let body = try await JSONBody.read(request)
+            let mapping = CollectorMapping(service: try body.required("service"), collector: try body.required("collector"))
+            guard await registry.add(mapping) else {
+                throw APIError(.conflict, "Service \(mapping.service) already mapped to a collector")
             }
-            router.post(RouterPath(path)) { request, context -> Response in
-                _ = try context.admin()
-                let body = try await JSONBody.read(request)
-                let mapping = CollectorMapping(service: try body.required("service"), collector: try body.required("collector"))
-                guard await registry.add(mapping) else {
-                    throw APIError(.conflict, "Service \(mapping.service) already mapped to a collector")
-                }
-                return Response.json(mapping.json.text)
-            }
-            router.delete(RouterPath(path)) { request, context -> Response in
-                _ = try context.admin()
-                let service = try await JSONBody.read(request).string("service") ?? request.query("service")
-                guard let service, !service.isEmpty else { throw APIError.badRequest("`service` is required") }
-                guard await registry.remove(service: service) else { throw APIError.notFound("No mapping for service: \(service)") }
-                return Response(status: .noContent)
-            }
+            return Response.json(mapping.json.text)
+        }
+        router.delete("/v1/collector/mappings") { request, context -> Response in
+            _ = try context.admin()
+            let service = try await JSONBody.read(request).string("service") ?? request.query("service")
+            guard let service, !service.isEmpty else { throw APIError.badRequest("`service` is required") }
+            guard await registry.remove(service: service) else { throw APIError.notFound("No mapping for service: \(service)") }
+            return Response(status: .noContent)
         }
         router.get("/v1/collector/mappings/:service") { _, context -> Response in
             _ = try context.admin()
@@ -46,20 +44,18 @@ enum CollectorRoutes {
             guard await registry.remove(service: service) else { throw APIError.notFound("No mapping for service: \(service)") }
             return Response(status: .noContent)
         }
-        for path in ["/v1/collector/states"] {
-            router.get(RouterPath(path)) { request, context -> Response in
-                _ = try context.admin()
-                guard let name = request.query("name") else { throw APIError.badRequest("`name` is required") }
-                return Response.json(state(name, enabled: await registry.isEnabled(name)).text)
-            }
-            router.put(RouterPath(path)) { request, context -> Response in
-                _ = try context.admin()
-                let body = try await JSONBody.read(request)
-                let name = try body.required("name")
-                let enabled = try body.bool("enabled") ?? false
-                await registry.set(name, enabled: enabled)
-                return Response.json(state(name, enabled: enabled).text)
-            }
+        router.get("/v1/collector/states") { request, context -> Response in
+            _ = try context.admin()
+            guard let name = request.query("name") else { throw APIError.badRequest("`name` is required") }
+            return Response.json(state(name, enabled: await registry.isEnabled(name)).text)
+        }
+        router.put("/v1/collector/states") { request, context -> Response in
+            _ = try context.admin()
+            let body = try await JSONBody.read(request)
+            let name = try body.required("name")
+            let enabled = try body.bool("enabled") ?? false
+            await registry.set(name, enabled: enabled)
+            return Response.json(state(name, enabled: enabled).text)
         }
     }
 

@@ -14,7 +14,7 @@ struct HashmapCatalog {
     }
 
     /// One incarnation of a mapping or threshold.
-    struct Rule {
+    struct Rule: AuditedRule {
         var apiID: String
         var ruleID: String
         var kind: RuleItemKind
@@ -30,6 +30,7 @@ struct HashmapCatalog {
         var field: String? { mapping?.field ?? threshold?.field }
         var group: String? { mapping?.group ?? threshold?.group }
         var tenant: String? { mapping?.tenant ?? threshold?.tenant }
+        var auditDescription: String? { created?.reason }
     }
 
     var services: [Declaration] = []
@@ -41,6 +42,9 @@ struct HashmapCatalog {
     init(state: RuleLogState, now: EventTime) {
         self.now = now
         for target in state.itemTargets {
+            // The event that ended the previous incarnation of a threshold (not deleted): an
+            // update publishes that end and the new content's create as one event.
+            var thresholdEndedBy: String?
             for history in state.history(of: target) {
                 let creator = history.audit.first?.eventID ?? ""
                 let current = history.current
@@ -62,6 +66,14 @@ struct HashmapCatalog {
                                     deletedBy: current.deleted ? history.audit.last { $0.operation == "delete" } : nil)
                     if case .mapping(let m) = current.item { rule.mapping = m }
                     if case .threshold(let t) = current.item { rule.threshold = t }
+                    // CloudKitty's threshold has no dates: an update from now on is the same
+                    // threshold, under its first id and with its first creation.
+                    if kind == .threshold, let endedBy = thresholdEndedBy, endedBy == creator, let previous = rules.popLast() {
+                        rule.apiID = previous.apiID
+                        rule.created = previous.created
+                        rule.updated = history.audit.last { $0.operation != "delete" }
+                    }
+                    thresholdEndedBy = current.deleted ? nil : history.audit.last { $0.operation == "end" }?.eventID
                     rules.append(rule)
                 case .rule: continue  // tiers and scripts are not hashmap items
                 }

@@ -1,6 +1,7 @@
 import TallyCore
 
-/// The hashmap API's objects in CloudKitty's shapes (decimals as strings, absent ids as null).
+/// The hashmap API's objects in CloudKitty's shapes (decimals as strings, absent ids as null,
+/// dates naive UTC as CloudKitty 23 prints them).
 extension HashmapCatalog {
     func json(service: Declaration) -> CanonicalJSON {
         .object(["service_id": .string(service.id), "name": .string(service.name)])
@@ -48,7 +49,7 @@ extension HashmapCatalog {
     }
 
     static func optional(_ text: String?) -> CanonicalJSON { text.map(CanonicalJSON.string) ?? .null }
-    static func time(_ t: EventTime?) -> CanonicalJSON { t.map { .string(Timestamps.iso8601($0)) } ?? .null }
+    static func time(_ t: EventTime?) -> CanonicalJSON { APIDate.naive(t) }
 }
 
 extension CanonicalJSON {

@@ -58,7 +58,7 @@ enum HashmapRuleRoutes {
                         _ = try await api.write(context, reason: "hashmap \(kind.rawValue) updated through the API", force: force) { catalog, now in
                             let rule = try existing(catalog, id, kind)
                             guard !rule.deleted else { throw APIError.notFound("No such \(kind.rawValue): \(id)") }
-                            return [try update(rule, body: body, catalog: catalog, now: now)]
+                            return try update(rule, body: body, catalog: catalog, now: now)
                         }
                     } catch is RatingRoutes.NothingToChange {}
                     var response = Response(status: .found)
@@ -84,16 +84,11 @@ enum HashmapRuleRoutes {
         return rule
     }
 
-    /// CloudKitty's list filters. Deleted rules are listed only with `deleted=true` (only
-    /// them) or `all=true` (every rule); `tenant_id` applies with `filter_tenant=true`
-    /// (which without `tenant_id` selects the rules of no tenant).
+    /// CloudKitty's list filters: the audit filters (`AuditedRule`), then the rule's
+    /// service, field, group and tenant (`tenant_id` applies with `filter_tenant=true`,
+    /// which without `tenant_id` selects the rules of no tenant) and dates.
     static func filtered(_ catalog: HashmapCatalog, kind: RuleItemKind, request: Request) throws -> [HashmapCatalog.Rule] {
-        var rules = catalog.rules.filter { $0.kind == kind }
-        let all = try request.queryFlag("all") ?? false
-        if !all {
-            let deleted = try request.queryFlag("deleted") ?? false
-            rules = rules.filter { $0.deleted == deleted }
-        }
+        var rules = try catalog.rules.filter { $0.kind == kind }.auditFiltered(by: request, now: catalog.now)
         if let id = request.query("service_id") { rules = rules.filter { catalog.serviceID(of: $0) == id } }
         if let id = request.query("field_id") { rules = rules.filter { catalog.fieldID(of: $0) == id } }
         if let id = request.query("group_id") { rules = rules.filter { catalog.groupID(of: $0) == id } }
@@ -102,13 +97,6 @@ enum HashmapRuleRoutes {
             let tenant = request.query("tenant_id")
             rules = rules.filter { $0.tenant == tenant }
         }
-        if let active = try request.queryFlag("is_active") {
-            rules = rules.filter { (!$0.deleted && $0.validity.contains(catalog.now)) == active }
-        }
-        if let who = request.query("created_by") { rules = rules.filter { $0.created?.author == who } }
-        if let who = request.query("updated_by") { rules = rules.filter { $0.updated?.author == who } }
-        if let who = request.query("deleted_by") { rules = rules.filter { $0.deletedBy?.author == who } }
-        if let text = request.query("description") { rules = rules.filter { $0.created?.reason == text } }
         if let text = request.query("start") {
             let t = try APIDate.parse(text, member: "start")
             rules = rules.filter { $0.validity.start >= t }
@@ -163,11 +151,14 @@ enum HashmapRuleRoutes {
         }
     }
 
-    /// CloudKitty 23's update rules: a rule that has not started is freely editable (an
-    /// `update` event); once started, only a future `end` may be set, and only if it had
-    /// none (an `end` event). Anything else is a 400 with CloudKitty's text
-    /// (`CloudKittyDateRules`).
-    static func update(_ rule: HashmapCatalog.Rule, body: JSONBody, catalog: HashmapCatalog, now: EventTime) throws -> PlannedRuleChange {
+    /// CloudKitty 23's update rules. A rule that has not started is freely editable (an
+    /// `update` event). A started mapping may only get a future `end`, and only if it had
+    /// none (an `end` event); anything else is a 400 with CloudKitty's text
+    /// (`CloudKittyDateRules`). CloudKitty 23 gave dates to mappings only: a threshold is
+    /// updated whenever asked, from now on (one event ending the old content now and creating
+    /// the new from now, so windows already rated keep their price; `HashmapCatalog` shows
+    /// both as the one threshold, under its first id).
+    static func update(_ rule: HashmapCatalog.Rule, body: JSONBody, catalog: HashmapCatalog, now: EventTime) throws -> [PlannedRuleChange] {
         var merged = body.members
         // The client PUTs the whole object it read: ids it did not change stay as they were.
         for (key, value) in catalog.json(rule).objectMembers where merged[key] == nil {
@@ -181,14 +172,24 @@ enum HashmapRuleRoutes {
             throw RatingRoutes.NothingToChange()
         }
         if rule.validity.start > now {
-            return PlannedRuleChange(change: .update(item), start: start, end: end)
+            return [PlannedRuleChange(change: .update(item), start: start, end: end)]
         }
-        let changed = item.with(validity: .always) != original.with(validity: .always) || start != rule.validity.start
+        let contentChanged = item.with(validity: .always) != original.with(validity: .always)
+        var changed = contentChanged || start != rule.validity.start
+        if rule.kind == .threshold {
+            if contentChanged {
+                return [PlannedRuleChange(change: .end(.rule(.threshold, rule.ruleID)), start: now),
+                        PlannedRuleChange(change: .create(item), start: now, end: end)]
+            }
+            // The start a client sends back is the one it read (of the first incarnation).
+            if end == rule.validity.end { throw RatingRoutes.NothingToChange() }
+            changed = false
+        }
         guard let end = try CloudKittyDateRules.endOfStartedRule(start: rule.validity.start, currentEnd: rule.validity.end,
                                                                  newEnd: end, changed: changed, now: now) else {
             throw RatingRoutes.NothingToChange()
         }
-        return PlannedRuleChange(change: .end(.rule(rule.kind, rule.ruleID)), start: end)
+        return [PlannedRuleChange(change: .end(.rule(rule.kind, rule.ruleID)), start: end)]
     }
 }
 

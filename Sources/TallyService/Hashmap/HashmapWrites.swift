@@ -13,20 +13,13 @@ struct HashmapAPI: Sendable {
     }
 
     /// Publishes what `plan` makes of the fresh catalog as one event authored by the
-    /// caller; returns the catalog that includes it. Rejections become CloudKitty's codes.
+    /// caller; returns the catalog that includes it (`AuditedRules.write`).
     func write(_ context: TallyRequestContext, reason: String, force: Bool = false,
                plan: @escaping @Sendable (HashmapCatalog, EventTime) throws -> [PlannedRuleChange]) async throws -> HashmapCatalog {
-        let author = try context.admin().name
-        do {
-            let state = try await rules.write(author: author, reason: reason, force: force) { state, now in
-                let changes = try plan(HashmapCatalog(state: state, now: now), now)
-                guard !changes.isEmpty else { throw APIError.badRequest("nothing to change") }
-                return changes
-            }
-            return HashmapCatalog(state: state, now: WallClock.now())
-        } catch let rejection as RuleEventRejection {
-            throw APIError.from(rejection)
+        let state = try await AuditedRules.write(rules, context, reason: reason, force: force) { state, now in
+            try plan(HashmapCatalog(state: state, now: now), now)
         }
+        return HashmapCatalog(state: state, now: WallClock.now())
     }
 
     /// Deletes of every live rule that uses `uses`, for CloudKitty's cascading deletes.
@@ -72,13 +65,39 @@ struct HashmapAPI: Sendable {
 }
 
 /// CloudKitty's dates: ISO 8601, naive means UTC; a date-only `end` means 23:59:59 of that day.
+/// The basic format (`20190723T122810Z`, which CloudKitty's `iso8601.parse_date` reads and the
+/// client's own dataframes fixture uses) is accepted too. CloudKitty prints naive UTC.
 enum APIDate {
     static func parse(_ text: String, member: String, isEnd: Bool = false) throws -> EventTime {
         if text.count == 10, let day = try? TimestampParser.parse(text + "T00:00:00Z") {
             return isEnd ? EventTime(micros: day.micros + 86_399_000_000) : day
         }
-        do { return try TimestampParser.parse(text) } catch {
+        do { return try TimestampParser.parse(extended(text)) } catch {
             throw APIError.badRequest("`\(member)` '\(text)' is not a date (ISO 8601): \(error)")
         }
     }
+
+    /// `YYYYMMDDThhmmss[.f][zone]` (zone `Z`, `±hhmm` or `±hh`) in the extended format; any
+    /// other text as it is.
+    static func extended(_ text: String) -> String {
+        let chars = Array(text)
+        guard chars.count >= 15, chars[8] == "T", chars[0..<8].allSatisfy(\.isASCIIDigit),
+              chars[9..<15].allSatisfy(\.isASCIIDigit) else { return text }
+        let s = String(chars[0..<8]), t = String(chars[9..<15])
+        func cut(_ x: String, _ from: Int, _ to: Int) -> Substring {
+            x[x.index(x.startIndex, offsetBy: from)..<x.index(x.startIndex, offsetBy: to)]
+        }
+        return "\(cut(s, 0, 4))-\(cut(s, 4, 6))-\(cut(s, 6, 8))T\(cut(t, 0, 2)):\(cut(t, 2, 4)):\(cut(t, 4, 6))"
+            + String(chars[15...])
+    }
+
+    /// A date as CloudKitty's API prints it: naive UTC (`2026-12-05T10:00:00`, microseconds
+    /// only when there are some); null for none.
+    static func naive(_ t: EventTime?) -> CanonicalJSON {
+        t.map { .string(String(Timestamps.iso8601($0).dropLast())) } ?? .null
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
 }

@@ -13,7 +13,7 @@ struct PyscriptCatalog {
     static let deletedThroughTheAPI = "pyscript deleted through the API"
     static let generatedReasons: Set<String> = [createdWithoutDescription, updatedWithoutDescription, deletedThroughTheAPI]
 
-    struct Script {
+    struct Script: AuditedRule {
         var apiID: String
         var name: String
         var source: String
@@ -26,6 +26,7 @@ struct PyscriptCatalog {
         var description: String?
 
         var started: Bool { true }
+        var auditDescription: String? { description }
     }
 
     var scripts: [Script] = []
@@ -66,9 +67,7 @@ struct PyscriptCatalog {
         return .object(members)
     }
 
-    static func time(_ t: EventTime?) -> CanonicalJSON {
-        t.map { .string(String(Timestamps.iso8601($0).dropLast())) } ?? .null
-    }
+    static func time(_ t: EventTime?) -> CanonicalJSON { APIDate.naive(t) }
 
     static func text(_ s: String?) -> CanonicalJSON { s.map(CanonicalJSON.string) ?? .null }
 }

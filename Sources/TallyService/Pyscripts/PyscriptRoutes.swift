@@ -80,18 +80,14 @@ enum PyscriptRoutes {
         PyscriptCatalog(state: try await rules.state(), now: WallClock.now())
     }
 
-    /// Publishes what `plan` makes of the fresh catalog as one event authored by the caller.
+    /// Publishes what `plan` makes of the fresh catalog as one event authored by the caller
+    /// (`AuditedRules.write`).
     static func write(_ rules: RuleLogView, _ context: TallyRequestContext, reason: String, force: Bool = false,
                       plan: @escaping @Sendable (PyscriptCatalog, EventTime) throws -> [PlannedRuleChange]) async throws -> PyscriptCatalog {
-        let author = try context.admin().name
-        do {
-            let state = try await rules.write(author: author, reason: reason, force: force) { state, now in
-                try plan(PyscriptCatalog(state: state, now: now), now)
-            }
-            return PyscriptCatalog(state: state, now: WallClock.now())
-        } catch let rejection as RuleEventRejection {
-            throw APIError.from(rejection)
+        let state = try await AuditedRules.write(rules, context, reason: reason, force: force) { state, now in
+            try plan(PyscriptCatalog(state: state, now: now), now)
         }
+        return PyscriptCatalog(state: state, now: WallClock.now())
     }
 
     static func existing(_ catalog: PyscriptCatalog, _ id: String) throws -> PyscriptCatalog.Script {
@@ -125,21 +121,9 @@ enum PyscriptRoutes {
         return [PlannedRuleChange(change: .end(.rule(.script, script.name)), start: newEnd)]
     }
 
-    /// Listing filters, as for hashmap rules: deleted scripts only with `deleted=true` (only
-    /// them) or `all=true` (every script); audit fields; `is_active` at this instant.
+    /// Listing filters: CloudKitty 23's audit filters (`AuditedRule`) and the name.
     static func filtered(_ catalog: PyscriptCatalog, request: Request) throws -> [PyscriptCatalog.Script] {
-        var scripts = catalog.scripts
-        if !(try request.queryFlag("all") ?? false) {
-            let deleted = try request.queryFlag("deleted") ?? false
-            scripts = scripts.filter { $0.deleted == deleted }
-        }
-        if let active = try request.queryFlag("is_active") {
-            scripts = scripts.filter { (!$0.deleted && $0.validity.contains(catalog.now)) == active }
-        }
-        if let who = request.query("created_by") { scripts = scripts.filter { $0.created?.author == who } }
-        if let who = request.query("updated_by") { scripts = scripts.filter { $0.updated?.author == who } }
-        if let who = request.query("deleted_by") { scripts = scripts.filter { $0.deletedBy?.author == who } }
-        if let text = request.query("description") { scripts = scripts.filter { $0.description == text } }
+        var scripts = try catalog.scripts.auditFiltered(by: request, now: catalog.now)
         if let name = request.query("name") { scripts = scripts.filter { $0.name == name } }
         return scripts
     }

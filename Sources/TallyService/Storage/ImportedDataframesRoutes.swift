@@ -40,10 +40,11 @@ enum ImportedDataframesRoutes {
         var out: [Point] = []
         for (i, frame) in frames.enumerated() {
             guard let period = frame["period"] as? [String: Any],
-                  let begin = (period["begin"] as? String).flatMap({ try? TimestampParser.parse($0) }),
-                  let end = (period["end"] as? String).flatMap({ try? TimestampParser.parse($0) }), begin < end else {
-                throw bad("dataframes[\(i)].period needs begin < end (ISO 8601)")
+                  let begin = (period["begin"] as? String).flatMap({ try? APIDate.parse($0, member: "begin") }),
+                  let end = (period["end"] as? String).flatMap({ try? APIDate.parse($0, member: "end") }) else {
+                throw bad("dataframes[\(i)].period needs begin and end as ISO 8601 dates")
             }
+            guard begin < end else { throw bad("dataframes[\(i)].period: begin \(Timestamps.iso8601(begin)) is not before end \(Timestamps.iso8601(end))") }
             guard let usage = frame["usage"] as? [String: Any] else { throw bad("dataframes[\(i)].usage must be an object") }
             for (metric, list) in usage.sorted(by: { $0.key < $1.key }) {
                 guard let items = list as? [[String: Any]] else { throw bad("dataframes[\(i)].usage.\(metric) must be a list") }

@@ -18,6 +18,15 @@ final class ServeSession {
         }
     }
 
+    /// The set-up the client sessions share: a noauth service (every caller CloudKitty's
+    /// noauth admin) over `fixture`'s broker, with an empty rule log (no rules file) and its
+    /// own state directory `state`. Returns the configuration path, to restart or run `tally`.
+    static func noauth(_ fixture: EndToEndFixture, state: String) throws -> (config: String, serve: ServeSession) {
+        let config = try RuleLogEndToEndTests.writeConfigWithoutRulesFile(fixture, state: state)
+        try (String(contentsOfFile: config, encoding: .utf8) + "\napi: {auth: noauth}\n").write(toFile: config, atomically: true, encoding: .utf8)
+        return (config, try ServeSession(config: config, directory: fixture.directory))
+    }
+
     func stop() {
         if process.isRunning { process.terminate(); process.waitUntilExit() }
     }
