@@ -3,7 +3,8 @@ import Hummingbird
 import TallyAudit
 
 /// The dashboard's page frame: one stylesheet inline (no external asset), a navigation bar,
-/// and helpers that escape every value put in a page. Numbers are the API's decimal text;
+/// and helpers that escape every value put in a page. Numbers are the API's decimal text
+/// (money in bills rounded for display by `money`, the exact text kept in `data-exact`);
 /// each shown figure carries `data-num="KEY"` so the browser tests can read it back.
 enum HTMLPage {
     static func escape(_ text: String) -> String {

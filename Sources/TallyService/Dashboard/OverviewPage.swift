@@ -7,7 +7,8 @@ import TallyKafka
 /// Overview: cost over time stacked by service (hour, day or month buckets, UTC), for one
 /// project or every visible one; the period's total per currency and how complete it is;
 /// the top resources; dead letters and the frame index's lag (admins). Built from the frame
-/// index's compact summaries; the totals are `tally report`'s (OverviewFigures, compared with
+/// index's rollups (its compact summaries when a rollup sum overflowed), all read in one
+/// transaction; the totals are `tally report`'s (OverviewFigures, compared with
 /// `UsageReport` by CompactSummaryTests), so the total is the API's.
 enum OverviewPage {
     static func render(_ request: Request, principal: Principal, service: ServiceContext) throws -> Response {
