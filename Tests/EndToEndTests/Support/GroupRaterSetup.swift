@@ -104,6 +104,37 @@ final class GroupRaterSetup {
         return Int(line[owns.upperBound...].prefix { $0.isNumber })
     }
 
+    /// Waits until every rater named owns at least one partition and together all `total`
+    /// (which one gets two is the assignor's choice); false on timeout.
+    func waitForSplit(_ names: [String], total: Int = 3, seconds: TimeInterval = 120) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        func settled() -> Bool {
+            let owned = names.map { Self.lastOwned(log($0)) ?? 0 }
+            return owned.allSatisfy { $0 > 0 } && owned.reduce(0, +) == total
+        }
+        while !settled() && Date() < deadline { usleep(200_000) }
+        return settled()
+    }
+
+    /// Every rater's log, for failure messages.
+    func logs(_ names: [String]) -> String { names.map { "--- \($0):\n" + Self.text(log($0)) }.joined(separator: "\n") }
+
+    /// The largest changelog record count of the "restored:" lines of a rater's log.
+    static func mostRestored(_ log: URL) -> Int {
+        text(log).split(separator: "\n").compactMap { line -> Int? in
+            guard let r = line.range(of: "restored: ") else { return nil }
+            return Int(line[r.upperBound...].prefix { $0.isNumber })
+        }.max() ?? 0
+    }
+
+    /// The frame count of a rater's last progress line ("tally: N records, … M frames").
+    static func framesInLastProgress(_ log: URL) -> Int {
+        guard let line = text(log).split(separator: "\n").last(where: { $0.contains("tally: ") && $0.hasSuffix(" frames") }) else {
+            return 0
+        }
+        return Int(line.split(separator: " ").dropLast().last ?? "") ?? 0
+    }
+
     /// Waits until the raters named own `counts` partitions each (in order); false on timeout.
     func waitForOwnership(_ counts: [(String, Int)], seconds: TimeInterval) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
