@@ -25,7 +25,7 @@ import TallyRuntime
         print("group rater: \(ledger.framesRead) frames read, \(ledger.duplicates) byte-identical copies, \(ledger.latest.count) windows")
     }
 
-    @Test func twoRatersSplitThePartitionsAndRateEveryWindowOnce() throws {
+    @Test func twoRatersSplitThePartitionsAndRateEveryWindowOnce() async throws {
         let setup = try GroupRaterSetup(group: "split")
         let a = try setup.startRater("a")
         defer { _ = GroupRaterSetup.stop(a) }
@@ -37,6 +37,25 @@ import TallyRuntime
         try setup.produce(0..<setup.records.count)
         try setup.produceClosers()
         try checkEnd(setup, "logs:\n\(GroupRaterSetup.text(setup.log("a")))\n---\n\(GroupRaterSetup.text(setup.log("b")))")
+        // `/metrics` of each rater: the partitions it owns (as its log says), rebalances served.
+        var owned: [Double] = []
+        for (name, process) in [("a", a), ("b", b)] {
+            let url = try RaterMetricsEndToEndTests.waitForLine("tally run: metrics on ", log: setup.log(name), process: process)
+            let expected = Double(GroupRaterSetup.lastOwned(setup.log(name)) ?? -1)
+            var metrics = ""
+            _ = try await Polling.until(timeout: 30) { () -> Bool? in
+                metrics = try await HTTP.get(url + "/metrics").body
+                return ServeCloudKittyEndToEndTests.sample("tally_group_assigned_partitions", metrics) == expected ? true : nil
+            }
+            let count = ServeCloudKittyEndToEndTests.sample("tally_group_assigned_partitions", metrics) ?? -1
+            #expect(count == expected, "\(name): \(metrics)")
+            let labelled = metrics.split(separator: "\n").filter { $0.hasPrefix("tally_group_partition_assigned{") && $0.hasSuffix(" 1") }
+            #expect(Double(labelled.count) == count, "\(metrics)")
+            #expect((ServeCloudKittyEndToEndTests.sample("tally_group_rebalances_total", metrics) ?? 0) >= 1, "\(metrics)")
+            #expect(metrics.contains("# TYPE tally_group_changelog_records_restored_total counter"))
+            owned.append(count)
+        }
+        #expect(owned.reduce(0, +) == 3, "every partition owned by exactly one rater: \(owned)")
         let statusA = GroupRaterSetup.stop(a), statusB = GroupRaterSetup.stop(b)
         let outA = GroupRaterSetup.text(setup.log("a")), outB = GroupRaterSetup.text(setup.log("b"))
         #expect(statusA == 0 && statusB == 0, "logs:\n\(outA)\n---\n\(outB)")

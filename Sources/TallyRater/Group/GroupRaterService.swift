@@ -16,6 +16,8 @@ public final class GroupRaterService {
         public var progress: ((Counters, Int) -> Void)?
         /// Assignments, revocations, restores and transaction problems.
         public var log: (String) -> Void = { _ in }
+        /// Called with `observe()` about every second, and during a restore as it progresses.
+        public var observe: ((RaterObservation) -> Void)?
         public init() {}
     }
 
@@ -37,11 +39,24 @@ public final class GroupRaterService {
     public private(set) var restoredRecords = 0
     public private(set) var restoreMillis: Int64 = 0
     public private(set) var transactionsAborted = 0
+    /// Partitions being restored right now, with the changelog records left to read.
+    var restoringNow: [(topic: String, partition: Int32, remaining: Int64)] = []
+    private var observer: ((RaterObservation) -> Void)?
+
+    func task(of partition: Int32) -> GroupTask? { tasks[partition] }
 
     public init(config: ServiceConfig, metrics: MetricsConfig, pricer: WindowPricer) throws {
         guard config.inputs.count == 1, let input = config.inputs.first else {
             throw GroupModeError("group mode reads exactly one input topic (kafka.inputs has \(config.inputs.count)): "
                 + "route the raw inputs to one keyed topic with `tally route` and rate that")
+        }
+        // Cumulative tiers sum a project's usage over a cycle, and a project's resources
+        // span partitions: a task sees only its own partition's share, so its prices would
+        // be wrong. Refuse rather than rate them (docs/SCALE.md, "tiers across partitions").
+        let tiered = metrics.metrics.map(\.serviceName).filter { pricer.usesCumulativeUsage(service: $0) }
+        guard tiered.isEmpty else {
+            throw GroupModeError("group mode cannot price cumulative tiers yet (services \(tiered.joined(separator: ", "))): "
+                + "a task sees only its partition's share of a project's usage; rate them with one rater (docs/SCALE.md)")
         }
         self.config = config
         self.metrics = metrics
@@ -96,6 +111,7 @@ public final class GroupRaterService {
 
     public func run(options: Options = Options(), shouldStop: () -> Bool) throws -> Counters {
         log = options.log
+        observer = options.observe
         try prepareTopics()
         var consumerConfig = kafka
         let group = config.raterGroup
@@ -156,8 +172,9 @@ public final class GroupRaterService {
                                                                   batchMillis: config.batchMillis) else { continue }
                 try commit(task, consumer: consumer)
             }
-            if now - lastProgress >= 1000, let progress = options.progress {
-                progress(counters, tasks.values.reduce(0) { $0 + $1.rater.openWindows })
+            if now - lastProgress >= 1000 {
+                options.progress?(counters, tasks.values.reduce(0) { $0 + $1.rater.openWindows })
+                observer?(self.observe())
                 lastProgress = now
             }
             if stopping { return counters }
@@ -203,7 +220,12 @@ public final class GroupRaterService {
     }
 
     private func openTask(_ partition: KafkaPartitionID, parts: GroupTask.Parts) throws -> GroupTask {
-        let task = try GroupTask(partition: partition, parts: parts)
+        defer { restoringNow.removeAll { $0.topic == partition.topic && $0.partition == partition.partition } }
+        let task = try GroupTask(partition: partition, parts: parts) { [unowned self] offset, end in
+            restoringNow.removeAll { $0.topic == partition.topic && $0.partition == partition.partition }
+            restoringNow.append((partition.topic, partition.partition, max(0, end - offset - 1)))
+            observer?(self.observe())
+        }
         let r = task.restored
         restoredRecords += r.applied
         restoreMillis += r.millis

@@ -40,7 +40,7 @@ final class GroupTask {
 
     /// Registers the transactional id (fencing the previous owner and aborting its open
     /// transaction), restores the cache from the changelog, and loads the engine.
-    init(partition: KafkaPartitionID, parts: Parts) throws {
+    init(partition: KafkaPartitionID, parts: Parts, restoreProgress: @escaping (_ offset: Int64, _ end: Int64) -> Void = { _, _ in }) throws {
         self.partition = partition
         consumer = parts.consumer
         let group = parts.config.raterGroup
@@ -56,7 +56,9 @@ final class GroupTask {
         let directory = Self.directory(statePath: parts.config.statePath, partition: partition)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let lmdb = try LMDBStateStore(path: directory, mapSizeMiB: parts.config.mapSizeMiB, durable: parts.config.durableCommits)
-        restored = try ChangelogRestore(kafka: parts.kafka, topic: group.stateTopic, partition: partition.partition).run(into: lmdb)
+        var restore = ChangelogRestore(kafka: parts.kafka, topic: group.stateTopic, partition: partition.partition)
+        restore.progress = restoreProgress
+        restored = try restore.run(into: lmdb)
         store = ChangelogStateStore(inner: lmdb)
         var settings = parts.settings
         settings.ownedFramesPartition = partition.partition

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import TallyEngine
 import TallyRater
+import TallyKafka
 import TallyRuntime
+import TallyService
 import TallyWire
 
 extension RunCommand {
@@ -10,15 +12,17 @@ extension RunCommand {
     /// (`GroupRaterService`, docs/SCALE.md). Returns false when group mode is off.
     func runInGroupIfAsked() throws -> Bool {
         let service: GroupRaterService
+        let settings: ServiceConfig
         do {
             _ = try readUserFile(config, what: "configuration file")
-            var settings = try ServiceConfig.load(path: config)
-            guard group || settings.raterGroup.enabled else { return false }
+            var loaded = try ServiceConfig.load(path: config)
+            guard group || loaded.raterGroup.enabled else { return false }
             if untilDrained { throw CommandFailure("--until-drained is not available in group mode: partitions move between raters") }
             if let instance {
                 guard !instance.isEmpty else { throw CommandFailure("--instance must not be empty") }
-                settings.raterGroup.instance = instance
+                loaded.raterGroup.instance = instance
             }
+            settings = loaded
             TallyLogging.bootstrap(format: settings.logFormat, level: settings.logLevel)
             _ = try readUserFile(settings.metricsFile, what: "metrics file")
             let metrics = try MetricsConfigLoader.load(contentsOf: settings.metricsFile)
@@ -38,6 +42,17 @@ extension RunCommand {
             options.progress = { counters, open in
                 RunLog.logger.info("tally: \(counters.recordsIn) records, \(counters.samplesFolded) samples folded, \(open) open windows, \(counters.framesEmitted) frames")
             }
+        }
+        if let listen = settings.metricsListen {
+            let snapshot = RaterMetricsSnapshot()
+            options.observe = { snapshot.update($0) }
+            var kafka = KafkaConfig(bootstrapServers: settings.bootstrapServers)
+            for (key, value) in settings.kafkaProperties { kafka[key] = value }
+            do {
+                try RaterMetricsServer.start(listen: listen, snapshot: snapshot, kafka: kafka) { url in
+                    RunLog.logger.info("tally run: metrics on \(url)")
+                }
+            } catch { throw CommandFailure("engine.metrics_listen: \(error)") }
         }
         let counters: Counters
         do {

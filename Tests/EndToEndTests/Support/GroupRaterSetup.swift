@@ -21,7 +21,7 @@ final class GroupRaterSetup {
 
     init(group: String, hours: Int = 30, projects: Int = 4) throws {
         fixture = try EndToEndFixture(extraConfig: """
-        engine: {batch_samples: 500, batch_ms: 100}
+        engine: {batch_samples: 500, batch_ms: 100, metrics_listen: "127.0.0.1:0"}
         rater: {group: true, group_id: \(group), max_poll_interval_ms: 12000}
         """)
         self.hours = hours
