@@ -30,7 +30,7 @@ public final class SampleRouter {
 
     /// The header naming the format of a routed record's original bytes
     /// (`ceilometer`, `native`, `cloudevents` or `auto`).
-    public static let formatHeader = "tally-format"
+    public static let formatHeader = "\(InputFormat.headerName)"
 
     public init(config: ServiceConfig, log: @escaping (String) -> Void = { _ in }) throws {
         self.config = config
