@@ -7,7 +7,9 @@ import TallyWire
 /// hit, and a record whose samples share one key (every native or CloudEvents record, and
 /// most Ceilometer ones) costs no allocation.
 ///
-/// The key bytes are `project 0x1F resource 0x1F metric` (0x1F: ASCII unit separator).
+/// The key bytes are `project 0x1F resource 0x1F metric` (0x1F: ASCII unit separator), or
+/// for a metric with `route_key: project` (`user`) `project 0x1F 0x1F metric`
+/// (`user 0x1F 0x1F metric`): all of a scope's samples of that metric on one partition.
 /// The key only chooses a partition, so two triples that happened to give the same bytes
 /// would merely share one; nothing is decided by parsing it back.
 final class RouteKeyFinder {
@@ -38,8 +40,14 @@ final class RouteKeyFinder {
     private var sampleKeys: [Triple] = []
     private var rejections: [SampleRejection] = []
 
-    init(inputs: [(format: InputFormat, options: DecoderOptions)]) {
+    /// The metrics not keyed by resource, by name (the metrics file's `route_key`).
+    private let routeKeys: [String: RouteKey]
+    /// The same by metric symbol, interned afresh with the symbol table.
+    private var routeKeyOf: [Symbol: RouteKey] = [:]
+
+    init(inputs: [(format: InputFormat, options: DecoderOptions)], routeKeys: [String: RouteKey] = [:]) {
         self.inputs = inputs
+        self.routeKeys = routeKeys.filter { $0.value != .resource }
         startAfresh()
     }
 
@@ -47,6 +55,21 @@ final class RouteKeyFinder {
         symbols = SymbolTable()
         decoders = inputs.map { SampleDecoder(format: $0.format, symbols: symbols, options: $0.options) }
         keys.removeAll(keepingCapacity: true)
+        routeKeyOf = Dictionary(uniqueKeysWithValues: routeKeys.map { (symbols.intern($0.key), $0.value) })
+    }
+
+    /// A sample's key: its project, resource and metric, with the resource left out (and
+    /// the project replaced by the user) for a metric keyed by its scope.
+    @inline(__always)
+    private func triple(_ sample: DecodedSample) -> Triple {
+        guard !routeKeyOf.isEmpty, let routeKey = routeKeyOf[sample.metric] else {
+            return Triple(project: sample.project, resource: sample.resource, metric: sample.metric)
+        }
+        switch routeKey {
+        case .resource: return Triple(project: sample.project, resource: sample.resource, metric: sample.metric)
+        case .project: return Triple(project: sample.project, resource: .none, metric: sample.metric)
+        case .user: return Triple(project: sample.user, resource: .none, metric: sample.metric)
+        }
     }
 
     /// The key(s) of a record of input `input` (an index into the inputs given to `init`).
@@ -56,7 +79,7 @@ final class RouteKeyFinder {
         rejections.removeAll(keepingCapacity: true)
         do {
             try decoders[input].decode(value, emit: { sample in
-                sampleKeys.append(Triple(project: sample.project, resource: sample.resource, metric: sample.metric))
+                sampleKeys.append(triple(sample))
             }, reject: { rejections.append($0) })
         } catch {
             return .refused(error, [])
@@ -95,7 +118,7 @@ final class RouteKeyFinder {
     private func key(of triple: Triple) -> [UInt8] {
         if let key = keys[triple] { return key }
         var key: [UInt8] = []
-        symbols.withBytes(triple.project) { key.append(contentsOf: $0) }
+        if !triple.project.isNone { symbols.withBytes(triple.project) { key.append(contentsOf: $0) } }
         key.append(0x1F)
         if !triple.resource.isNone { symbols.withBytes(triple.resource) { key.append(contentsOf: $0) } }
         key.append(0x1F)

@@ -1,3 +1,4 @@
+import TallyCore
 import TallyKafka
 import TallyRuntime
 import TallyWire
@@ -74,9 +75,14 @@ public final class SampleRouter {
         var producerConfig = kafka
         producerConfig["transaction.timeout.ms"] = String(config.route.transactionTimeoutMs)
         producer = try KafkaTransactionalProducer(config: producerConfig, transactionalID: config.route.transactionalID)
+        // The metrics file says which metrics are keyed by their scope (`route_key`).
+        let metrics: MetricsConfig
+        do { metrics = try MetricsConfigLoader.load(contentsOf: config.metricsFile) } catch {
+            throw RouteError("the metrics file \(config.metricsFile) (its route_key settings choose the keys): \(error)")
+        }
         finder = RouteKeyFinder(inputs: inputs.map {
             ($0.format.inputFormat, DecoderOptions(acceptedPriorities: $0.priorities))
-        })
+        }, routeKeys: Dictionary(metrics.metrics.map { ($0.key, $0.routeKey) }, uniquingKeysWith: { a, _ in a }))
         headers = inputs.map {
             [KafkaHeader(name: Self.formatHeader, value: Array($0.format.rawValue.utf8)),
              KafkaHeader(name: Self.sourceTopicHeader, value: Array($0.topic.utf8))]

@@ -83,11 +83,13 @@ import TallyTestSupport
 
         /// Runs `tally route` until the group's committed offsets reach the raw topic's end,
         /// then stops it; returns its output.
-        func route(seconds: Double = 180, killAfterFirstCommit: Bool = false) throws -> String {
+        /// With `afterKill`: kills the router (-9) once it has routed something, produces
+        /// `afterKill` to the raw topic, and restarts it under the same name.
+        func route(seconds: Double = 180, afterKill: [[UInt8]] = []) throws -> String {
             let log = directory.appendingPathComponent("route-\(UUID().uuidString).log")
             var router = try TallyProcess.start(["route", "--config", path("route.yaml"), "--instance", "a"], log: log)
             defer { if router.isRunning { kill(router.processIdentifier, SIGKILL); router.waitUntilExit() } }
-            if killAfterFirstCommit {
+            if !afterKill.isEmpty {
                 // kill -9 mid-stream, then a restart under the same name: it fences the dead
                 // one (whose open transaction is aborted) and resumes at the committed offsets.
                 let deadline = Date().addingTimeInterval(120)
@@ -95,7 +97,8 @@ import TallyTestSupport
                 kill(router.processIdentifier, SIGKILL)
                 router.waitUntilExit()
                 let atKill = try committedRouteOffsets().reduce(0) { $0 + max($1, 0) }
-                #expect(atKill > 0 && atKill < 488, "killed mid-stream: \(atKill) raw records committed")
+                #expect(atKill > 0, "killed after routing \(atKill) raw records")
+                try produceRaw(afterKill)
                 router = try TallyProcess.start(["route", "--config", path("route.yaml"), "--instance", "a"], log: log)
             }
             let admin = try KafkaAdmin(config: broker.clientConfig)
@@ -140,20 +143,23 @@ import TallyTestSupport
     }
 
     /// The (key, sample message_id) of each sample of a Ceilometer record value.
-    static func samples(of value: [UInt8]) -> [(key: [UInt8], id: String)] {
+    /// A metric in `projectKeyed` is keyed `project 0x1F 0x1F metric` (route_key: project).
+    static func samples(of value: [UInt8], projectKeyed: Set<String> = []) -> [(key: [UInt8], id: String)] {
         guard let outer = (try? JSONSerialization.jsonObject(with: Data(value))) as? [String: Any],
               let message = outer["oslo.message"] as? String,
               let notification = (try? JSONSerialization.jsonObject(with: Data(message.utf8))) as? [String: Any],
               let payload = notification["payload"] as? [[String: Any]] else { return [] }
         return payload.map {
-            let key = "\($0["project_id"] as? String ?? "")\u{1F}\($0["resource_id"] as? String ?? "")\u{1F}\($0["counter_name"] as? String ?? "")"
+            let metric = $0["counter_name"] as? String ?? ""
+            let resource = projectKeyed.contains(metric) ? "" : $0["resource_id"] as? String ?? ""
+            let key = "\($0["project_id"] as? String ?? "")\u{1F}\(resource)\u{1F}\(metric)"
             return (Array(key.utf8), $0["message_id"] as? String ?? "")
         }
     }
 
     /// Every routed record holds only samples of its key and names its original record;
     /// every sample of the raw topic is routed exactly once (as many times as it occurs raw).
-    static func checkRouted(_ setup: Setup, routeOutput: String) throws {
+    static func checkRouted(_ setup: Setup, routeOutput: String, projectKeyed: Set<String> = []) throws {
         let raw = try TopicIO.readAll(topic: "metering.sample", bootstrapServers: setup.broker.bootstrapServers)
         var rawAt: [String: [UInt8]] = [:]
         for r in raw { rawAt["\(r.partition)/\(r.offset)"] = r.value }
@@ -162,7 +168,7 @@ import TallyTestSupport
         for r in raw { for s in samples(of: r.value) { rawIds[s.id, default: 0] += 1 } }
         var wrongKey = 0, unnamed = 0, larger = 0
         for r in routed {
-            let inside = samples(of: r.value)
+            let inside = samples(of: r.value, projectKeyed: projectKeyed)
             #expect(!inside.isEmpty, "a routed record decodes as a Ceilometer record")
             if inside.contains(where: { $0.key != r.key }) { wrongKey += 1 }
             for s in inside { routedIds[s.id, default: 0] += 1 }
@@ -223,10 +229,48 @@ import TallyTestSupport
     /// name still routes every sample of the split records exactly once (transactions), and
     /// the rater bills the same.
     @Test func splitRecordsAreRoutedExactlyOnceAcrossARouterKill() throws {
-        let setup = try Setup(batchRecords: 5)
-        try setup.produceRaw(try Self.fixtureRecords())
-        let routeOutput = try setup.route(killAfterFirstCommit: true)
+        let setup = try Setup(batchRecords: 2)
+        let records = try Self.fixtureRecords()
+        try setup.produceRaw(Array(records[..<300]))
+        let routeOutput = try setup.route(afterKill: Array(records[300...]))
         try Self.checkRouted(setup, routeOutput: routeOutput)
+        try Self.checkSameBill(setup)
+    }
+
+    /// Item 3: a metric with `route_key: project` is keyed `project 0x1F 0x1F metric`, so a
+    /// project's samples of it, from all its resources, land on one partition of the route
+    /// topic (its cumulative tiers are counted by one rater); other metrics stay per resource.
+    @Test func aProjectKeyedMetricPutsAllOfAProjectsResourcesOnOnePartition() throws {
+        let metrics = EndToEndFixture.metrics.replacingOccurrences(
+            of: "cpu: {unit: ns, aggregation: increase, period: PT1H, grace: PT10M, retention: P2D}",
+            with: "cpu: {unit: ns, aggregation: increase, period: PT1H, grace: PT10M, retention: P2D, route_key: project}")
+        #expect(metrics != EndToEndFixture.metrics)
+        let setup = try Setup(metrics: metrics)
+        try setup.produceRaw(try Self.fixtureRecords())
+        let routeOutput = try setup.route()
+        try Self.checkRouted(setup, routeOutput: routeOutput, projectKeyed: ["cpu"])
+
+        var partitionsOfProject: [String: Set<Int32>] = [:]
+        var resourcesOfProject: [String: Set<String>] = [:]
+        var vcpuPartitionsOfProject: [String: Set<Int32>] = [:]
+        for r in try setup.routed() {
+            let outer = try JSONSerialization.jsonObject(with: Data(r.value)) as? [String: Any]
+            let message = try JSONSerialization.jsonObject(with: Data((outer?["oslo.message"] as? String ?? "").utf8)) as? [String: Any]
+            for sample in message?["payload"] as? [[String: Any]] ?? [] {
+                let project = sample["project_id"] as? String ?? "", resource = sample["resource_id"] as? String ?? ""
+                switch sample["counter_name"] as? String {
+                case "cpu":
+                    partitionsOfProject[project, default: []].insert(r.partition)
+                    resourcesOfProject[project, default: []].insert(resource)
+                    #expect(r.key == Array("\(project)\u{1F}\u{1F}cpu".utf8))
+                case "vcpus": vcpuPartitionsOfProject[project, default: []].insert(r.partition)
+                default: break
+                }
+            }
+        }
+        #expect(resourcesOfProject.values.contains { $0.count >= 2 }, "a project has several instances: \(resourcesOfProject)")
+        #expect(partitionsOfProject.values.allSatisfy { $0.count == 1 }, "each project's cpu on one partition: \(partitionsOfProject)")
+        #expect(vcpuPartitionsOfProject.values.contains { $0.count > 1 }, "vcpus stays keyed by resource: \(vcpuPartitionsOfProject)")
         try Self.checkSameBill(setup)
     }
 
