@@ -38,6 +38,22 @@ public struct KafkaRecord {
         guard rd_kafka_header_get_last(headers, name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
         return Array(UnsafeRawBufferPointer(start: value, count: size))
     }
+
+    /// The value of the last header called `name`, in place (nothing copied, no String
+    /// made: for the per-record path), or `nil`. Valid as long as `value` is. A header
+    /// with a null value reads as empty.
+    public func headerBytes(named name: StaticString) -> UnsafeRawBufferPointer? {
+        var headers: OpaquePointer?
+        guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else { return nil }
+        var value: UnsafeRawPointer?
+        var size = 0
+        // A StaticString's bytes are NUL-terminated, as librdkafka wants the name.
+        let found = UnsafeRawPointer(name.utf8Start).withMemoryRebound(to: CChar.self, capacity: name.utf8CodeUnitCount + 1) {
+            rd_kafka_header_get_last(headers, $0, &value, &size)
+        }
+        guard found == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        return UnsafeRawBufferPointer(start: value, count: value == nil ? 0 : size)
+    }
 }
 
 /// The consumer reached the current end of a partition (`enable.partition.eof`): every

@@ -152,7 +152,8 @@ public final class RaterService {
                     // No closing clock yet: the batch's latest samples bound how old a sample may be.
                     for record in batch {
                         rater.preview(InputRecord(topic: record.topic, partition: record.partition, offset: record.offset,
-                                                  key: record.key, value: record.value), wallNow: wallNow)
+                                                  key: record.key, value: record.value,
+                                                  formatHeader: record.headerBytes(named: InputFormat.headerName)), wallNow: wallNow)
                     }
                 }
                 for record in batch {
@@ -168,8 +169,10 @@ public final class RaterService {
                         try receiveCorrection(Array(record.value), offset: record.offset)
                         continue
                     }
+                    // A routed record names its format (`tally route`; docs/SCALE.md).
                     rater.fold(InputRecord(topic: topic, partition: record.partition, offset: record.offset,
-                                           key: record.key, value: record.value), wallNow: wallNow)
+                                           key: record.key, value: record.value,
+                                           formatHeader: record.headerBytes(named: InputFormat.headerName)), wallNow: wallNow)
                 }
                 for end in batch.partitionEnds where !(ruleLog != nil && end.topic == config.rulesTopic) {
                     atEnd["\(end.topic)/\(end.partition)"] = true

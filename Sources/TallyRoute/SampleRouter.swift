@@ -1,3 +1,4 @@
+import TallyCore
 import TallyKafka
 import TallyRuntime
 import TallyWire
@@ -20,8 +21,10 @@ public final class SampleRouter {
     private let consumer: KafkaGroupConsumer
     private let producer: KafkaTransactionalProducer
     private let finder: RouteKeyFinder
+    private let splitter = CeilometerRecordSplitter()
     private let inputs: [ServiceConfig.Input]
-    /// Per input: the header that tells the rater how to decode the routed bytes.
+    /// Per input: the header that tells the rater how to decode the routed bytes, and the
+    /// one naming the input topic.
     private let headers: [[KafkaHeader]]
     private let membership: RouteMembership
     private var inputOfTopic: [UInt: Int] = [:]
@@ -30,7 +33,12 @@ public final class SampleRouter {
 
     /// The header naming the format of a routed record's original bytes
     /// (`ceilometer`, `native`, `cloudevents` or `auto`).
-    public static let formatHeader = "tally-format"
+    public static let formatHeader = "\(InputFormat.headerName)"
+    /// The headers naming the original record of a routed one: its topic, partition and
+    /// offset (decimal ASCII).
+    public static let sourceTopicHeader = "tally-source-topic"
+    public static let sourcePartitionHeader = "tally-source-partition"
+    public static let sourceOffsetHeader = "tally-source-offset"
 
     public init(config: ServiceConfig, log: @escaping (String) -> Void = { _ in }) throws {
         self.config = config
@@ -67,10 +75,18 @@ public final class SampleRouter {
         var producerConfig = kafka
         producerConfig["transaction.timeout.ms"] = String(config.route.transactionTimeoutMs)
         producer = try KafkaTransactionalProducer(config: producerConfig, transactionalID: config.route.transactionalID)
+        // The metrics file says which metrics are keyed by their scope (`route_key`).
+        let metrics: MetricsConfig
+        do { metrics = try MetricsConfigLoader.load(contentsOf: config.metricsFile) } catch {
+            throw RouteError("the metrics file \(config.metricsFile) (its route_key settings choose the keys): \(error)")
+        }
         finder = RouteKeyFinder(inputs: inputs.map {
             ($0.format.inputFormat, DecoderOptions(acceptedPriorities: $0.priorities))
-        })
-        headers = inputs.map { [KafkaHeader(name: Self.formatHeader, value: Array($0.format.rawValue.utf8))] }
+        }, routeKeys: Dictionary(metrics.metrics.map { ($0.key, $0.routeKey) }, uniquingKeysWith: { a, _ in a }))
+        headers = inputs.map {
+            [KafkaHeader(name: Self.formatHeader, value: Array($0.format.rawValue.utf8)),
+             KafkaHeader(name: Self.sourceTopicHeader, value: Array($0.topic.utf8))]
+        }
     }
 
     /// Routes until `shouldStop` says so (checked after every batch), then leaves the group.
@@ -101,18 +117,38 @@ public final class SampleRouter {
 
     private func route(_ batch: KafkaRecordBatch, output: KafkaTopicHandle, deadLetters: KafkaTopicHandle) throws {
         var next: [KafkaPartitionID: Int64] = [:]
-        var routed = 0
-        var refused = 0
+        var routed = 0, refused = 0, split = 0, produced = 0
         do {
             try producer.begin()
             for record in batch {
                 let input = inputIndex(of: record)
                 let partition = KafkaPartitionID(topic: inputs[input].topic, partition: record.partition)
                 if membership.revokedDuringPoll.contains(partition) { continue }  // its new owner reads it
+                let headers = routedHeaders(input: input, record: record)
                 switch finder.find(input: input, value: record.value) {
                 case .key(let key):
                     try key.withUnsafeBytes {
-                        try producer.produce(to: output, key: $0, value: record.value, headers: headers[input])
+                        try producer.produce(to: output, key: $0, value: record.value, headers: headers)
+                    }
+                    routed += 1
+                    produced += 1
+                case .split(let keys, let groups, let sampleCount):
+                    // One record per key, each holding only that key's samples (docs/SCALE.md).
+                    let done = try splitter.split(record.value, sampleCount: sampleCount, groups: groups) { group, value in
+                        try keys[group].withUnsafeBytes {
+                            try producer.produce(to: output, key: $0, value: value, headers: headers)
+                        }
+                    }
+                    if done {
+                        split += 1
+                        produced += groups.count
+                    } else {
+                        // Not a payload list the splitter can read (the decoder accepted it, so
+                        // this should not happen): the record goes whole, under its first key.
+                        try keys[0].withUnsafeBytes {
+                            try producer.produce(to: output, key: $0, value: record.value, headers: headers)
+                        }
+                        produced += 1
                     }
                     routed += 1
                 case .refused(let error, let rejections):
@@ -138,7 +174,17 @@ public final class SampleRouter {
         }
         counters.transactionsCommitted += 1
         counters.recordsRouted += UInt64(routed)
+        counters.recordsSplit += UInt64(split)
+        counters.recordsProduced += UInt64(produced)
         counters.deadLetters += UInt64(refused)
+    }
+
+    /// The headers of a routed record: its format, and where the original record is
+    /// (`tally-source-topic`, `-partition`, `-offset`), the audit trail of every record the
+    /// router writes, split or not.
+    private func routedHeaders(input: Int, record: KafkaRecord) -> [KafkaHeader] {
+        headers[input] + [KafkaHeader(name: Self.sourcePartitionHeader, value: Array(String(record.partition).utf8)),
+                          KafkaHeader(name: Self.sourceOffsetHeader, value: Array(String(record.offset).utf8))]
     }
 
     /// The index of the record's input, looked up by name once per topic.
@@ -165,7 +211,12 @@ public final class SampleRouter {
 
 /// What `tally route` did, printed as `name value` lines when it stops.
 public struct RouteCounters: Sendable {
+    /// Input records routed (whole or split).
     public var recordsRouted: UInt64 = 0
+    /// Input records whose samples had several keys, written as one record per key.
+    public var recordsSplit: UInt64 = 0
+    /// Records written to the route topic (one per routed record, one per key of a split one).
+    public var recordsProduced: UInt64 = 0
     public var deadLetters: UInt64 = 0
     public var transactionsCommitted: UInt64 = 0
     public var transactionsAborted: UInt64 = 0
@@ -173,7 +224,8 @@ public struct RouteCounters: Sendable {
     public var deadLettersByReason: [String: UInt64] = [:]
 
     public var rows: [(String, UInt64)] {
-        [("records_routed", recordsRouted), ("dead_letters", deadLetters),
+        [("records_routed", recordsRouted), ("records_split", recordsSplit), ("records_produced", recordsProduced),
+         ("dead_letters", deadLetters),
          ("transactions_committed", transactionsCommitted), ("transactions_aborted", transactionsAborted),
          ("rebalances", UInt64(rebalances))]
             + deadLettersByReason.sorted { $0.key < $1.key }.map { ("dead_letters_\($0.key)", $0.value) }

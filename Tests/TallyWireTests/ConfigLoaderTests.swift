@@ -119,6 +119,16 @@ func loadProblems(_ yaml: String) -> [MetricsConfigError.Problem] {
         #expect(status.ratedQuantity(fromAggregate: ExactDecimal(2)) == .zero)
     }
 
+    @Test func routeKeyPerMetric() throws {
+        let config = try MetricsConfigLoader.load(yaml: """
+        metrics:
+          a: {unit: u, route_key: project}
+          b: {unit: u, scope: user_id, route_key: user}
+          c: {unit: u, route_key: resource}
+        """)
+        #expect(config.metrics.map(\.routeKey) == [.project, .user, .resource])
+    }
+
     @Test func periodsAsSecondsAndDefaultsBlock() throws {
         let config = try MetricsConfigLoader.load(yaml: """
         defaults: {period: 900, aggregation: sum, grace: 60, retention: P1D, scope: user_id}
@@ -132,6 +142,7 @@ func loadProblems(_ yaml: String) -> [MetricsConfigError.Problem] {
         #expect(a.grace == .minutes(1))
         #expect(a.retention == .days(1))
         #expect(a.scope == .userId)
+        #expect(a.routeKey == .resource, "route_key defaults to resource")
         #expect(config.metric(named: "b")?.period.kind == .month)
         #expect(config.metric(named: "b")?.aggregation == .uniqueCount)
     }

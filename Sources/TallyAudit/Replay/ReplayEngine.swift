@@ -113,7 +113,8 @@ public struct ReplayEngine {
         case let .topics(ranges, bootstrapServers):
             try PartitionReader.forEach(ranges, bootstrapServers: bootstrapServers) { record, range in
                 rater.fold(InputRecord(topic: range.topic, partition: record.partition, offset: record.offset,
-                                       key: nil, value: record.value), wallNow: wallNow)
+                                       key: nil, value: record.value,
+                                       formatHeader: record.headerBytes(named: InputFormat.headerName)), wallNow: wallNow)
             }
         case let .records(inputs):
             for input in inputs {

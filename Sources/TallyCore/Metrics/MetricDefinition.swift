@@ -25,17 +25,19 @@ public struct MetricDefinition: Hashable, Sendable {
     public var scope: RatingScope
     /// A flat price per unit of converted quantity, used until rating modules are wired.
     public var pricePerUnit: ExactDecimal?
+    /// What `tally route` keys the metric's samples by (docs/SCALE.md).
+    public var routeKey: RouteKey
 
     public init(key: String, altName: String? = nil, unit: String, description: String? = nil,
                 factor: ExactDecimal = .one, offset: ExactDecimal = .zero, mutation: Mutation = .none,
                 groupby: [FieldSpec] = [], metadata: [FieldSpec] = [], aggregation: Aggregation = .max,
                 period: Period, grace: TimeSpan, retention: TimeSpan, scope: RatingScope = .projectId,
-                pricePerUnit: ExactDecimal? = nil) {
+                pricePerUnit: ExactDecimal? = nil, routeKey: RouteKey = .resource) {
         self.key = key; self.altName = altName; self.unit = unit; self.description = description
         self.factor = factor; self.offset = offset; self.mutation = mutation
         self.groupby = groupby; self.metadata = metadata; self.aggregation = aggregation
         self.period = period; self.grace = grace; self.retention = retention
-        self.scope = scope; self.pricePerUnit = pricePerUnit
+        self.scope = scope; self.pricePerUnit = pricePerUnit; self.routeKey = routeKey
     }
 
     /// The name in frames and the hashmap service name: `alt_name`, else the key.

@@ -6,8 +6,14 @@ public struct InputRecord {
     public var offset: Int64
     public var key: UnsafeRawBufferPointer?
     public var value: UnsafeRawBufferPointer
-    public init(topic: String, partition: Int32, offset: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer) {
+    /// The value of the record's `tally-format` header (`InputFormat.headerName`), set by
+    /// `tally route` on the records it routes: the format of these bytes, whatever the
+    /// topic's configured format is. `nil` for a record without it (decoded as configured).
+    public var formatHeader: UnsafeRawBufferPointer?
+    public init(topic: String, partition: Int32, offset: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer,
+                formatHeader: UnsafeRawBufferPointer? = nil) {
         self.topic = topic; self.partition = partition; self.offset = offset; self.key = key; self.value = value
+        self.formatHeader = formatHeader
     }
 }
 

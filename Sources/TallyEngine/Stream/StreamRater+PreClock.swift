@@ -37,7 +37,7 @@ extension StreamRater {
         // What `fold` needs is kept, so the record is decoded once (PredecodedRecords).
         var decoded = PredecodedRecords.Record()
         do {
-            try decoders[Int(topic)].decode(record.value, emit: { sample in
+            try decode(record, topic: Int(topic), emit: { sample in
                 decoded.append(sample)
                 guard catalog.index(of: sample.metric) != nil,
                       !PartitionClock.isFutureTimestamp(sample.timestamp, wallNow: wallNow, maxSkew: catalog.maxFutureSkew)

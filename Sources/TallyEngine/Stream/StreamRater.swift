@@ -161,7 +161,7 @@ public final class StreamRater {
             if let error = decoded.error { recordError = error } else { decoded.replay(emit: emit, reject: reject) }
         } else {
             do {
-                _ = try decoders[Int(topic)].decode(record.value, emit: emit, reject: reject)
+                try decode(record, topic: Int(topic), emit: emit, reject: reject)
             } catch {
                 recordError = error
             }

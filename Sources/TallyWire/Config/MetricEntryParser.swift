@@ -10,7 +10,7 @@ struct MetricEntryParser {
 
     static let keys = ["unit", "factor", "offset", "mutate", "mutate_map", "alt_name", "description", "groupby",
                        "metadata", "extra_args", "aggregation", "period", "grace", "retention", "scope",
-                       "price_per_unit"]
+                       "price_per_unit", "route_key"]
 
     func parse(_ body: Node) -> MetricDefinition? {
         let problemsBefore = reader.problems.count
@@ -47,15 +47,36 @@ struct MetricEntryParser {
             price = reader.decimal(node, field: "price_per_unit")
             if let p = price, p.isNegative { reader.report("price_per_unit", at: node, "must not be negative") }
         }
+        let routeKey = values["route_key"].map { parseRouteKey($0, scope: scope) } ?? .resource
         let altName = values["alt_name"].flatMap { reader.text($0, field: "alt_name") }
         let description = values["description"].flatMap { reader.text($0, field: "description") }
 
         guard reader.problems.count == problemsBefore, let unit, let factor, let offset, let mutation,
-              let period, let grace, let retention, let scope else { return nil }
+              let period, let grace, let retention, let scope, let routeKey else { return nil }
         return MetricDefinition(key: name, altName: altName, unit: unit, description: description,
                                 factor: factor, offset: offset, mutation: mutation, groupby: groupby,
                                 metadata: metadata, aggregation: aggregation, period: period, grace: grace,
-                                retention: retention, scope: scope, pricePerUnit: price)
+                                retention: retention, scope: scope, pricePerUnit: price, routeKey: routeKey)
+    }
+
+    /// `route_key`: resource, or the metric's scope (`project` for `scope: project_id`,
+    /// `user` for `scope: user_id`), whose cumulative tiers must reach one rater.
+    private func parseRouteKey(_ node: Node, scope: RatingScope?) -> RouteKey? {
+        guard let text = reader.text(node, field: "route_key") else { return nil }
+        guard let key = RouteKey(rawValue: text) else {
+            reader.report("route_key", at: node, "unknown route_key '\(text)'; expected resource, project or user")
+            return nil
+        }
+        switch (key, scope) {
+        case (.project, .userId?):
+            reader.report("route_key", at: node, "route_key project, but the metric is rated per user_id (scope): its tiers are counted per user, so key it by user")
+            return nil
+        case (.user, .projectId?):
+            reader.report("route_key", at: node, "route_key user, but the metric is rated per project_id (scope): its tiers are counted per project, so key it by project")
+            return nil
+        default:
+            return key
+        }
     }
 
     private func parseMutation(_ node: Node?, map: Node?, body: Node) -> Mutation? {

@@ -41,6 +41,14 @@ public final class SampleDecoder {
     @discardableResult
     public func decode(_ record: UnsafeRawBufferPointer, emit: (DecodedSample) -> Void,
                        reject: (SampleRejection) -> Void) throws(RecordDecodeError) -> RecordDecodeCounts {
+        try decode(record, as: format, emit: emit, reject: reject)
+    }
+
+    /// Decodes one record value in `format` instead of the decoder's own (a routed record
+    /// names its format in a header; `InputFormat.init(header:)`).
+    @discardableResult
+    public func decode(_ record: UnsafeRawBufferPointer, as format: InputFormat, emit: (DecodedSample) -> Void,
+                       reject: (SampleRejection) -> Void) throws(RecordDecodeError) -> RecordDecodeCounts {
         switch format {
         case .ceilometer: return try ceilometer.decode(record, emit: emit, reject: reject)
         case .native: return try native.decode(record, emit: emit, reject: reject)
