@@ -4,10 +4,9 @@
 
 /// What an accepted event does to the state.
 enum FoldEffect {
-    /// New items (a service brings its fields), all in effect over `validity`; a rule's
-    /// uniqueness key as the check computed it (`RuleLogState.clashKey`), so commit does
-    /// not build it again.
-    case create([RuleItem], RuleValidity, clashKey: String? = nil)
+    /// New items (a service brings its fields), all in effect over `validity`; for a
+    /// rule, what the check found to index it by.
+    case create([RuleItem], RuleValidity, indexing: RuleIndexing? = nil)
     /// New revisions of existing items.
     case revise([PendingRevision])
     case module(RuleChange)
@@ -23,8 +22,16 @@ struct PendingRevision {
     /// Whether the item's references or uniqueness key may change (an update): the
     /// indexes are then rebuilt for it. An end or a delete changes only the validity.
     var reattaches = false
-    /// The new content's uniqueness key, when `reattaches` (computed by the check).
-    var clashKey: String? = nil
+    /// What to index the new content by, when `reattaches` (found by the check).
+    var indexing: RuleIndexing? = nil
+}
+
+/// What the check of a rule found that the commit indexes it by: its uniqueness key
+/// (`RuleLogState.clashKey`) and the target numbers of the service, field and group it
+/// uses (-1: none), so the commit neither builds the key nor hashes the names again.
+struct RuleIndexing {
+    var clashKey: String?
+    var service: Int32 = -1, field: Int32 = -1, group: Int32 = -1
 }
 
 typealias Rejection = RuleEventRejection
@@ -171,8 +178,8 @@ extension RuleLogState {
                 throw Rejection(.duplicate, "id '\(id)' belongs to a \(kind.rawValue); rule ids are unique across kinds")
             }
             try checkNewIncarnation(item.target, v)
-            let clash = try checkRule(item.with(validity: v), v, replacing: nil)
-            return .create([item], v, clashKey: clash)
+            let indexing = try checkRule(item.with(validity: v), v, replacing: nil)
+            return .create([item], v, indexing: indexing)
         }
     }
 
@@ -188,26 +195,27 @@ extension RuleLogState {
             throw Rejection(.alreadyStarted, "\(item.target) started at \(iso(current.validity.start)), before the change "
                 + "was recorded (\(iso(e.recordedAt))): only an end in the future may be set; end it and create a new rule")
         }
-        let clash = try checkRule(item.with(validity: v), v, replacing: key)
+        let indexing = try checkRule(item.with(validity: v), v, replacing: key)
         return .revise([PendingRevision(key: key, item: item.with(validity: v), validity: v, deleted: false,
-                                        reattaches: true, clashKey: clash)])
+                                        reattaches: true, indexing: indexing)])
     }
 
     /// References, well-formedness and CloudKitty's uniqueness for a rule over `v`.
-    /// Returns the rule's uniqueness key (`clashKey`), for the commit to index.
+    /// Returns what the commit indexes the rule by (nil for declarations).
     @discardableResult
-    func checkRule(_ item: RuleItem, _ v: RuleValidity, replacing: ItemKey?) throws(Rejection) -> String? {
+    func checkRule(_ item: RuleItem, _ v: RuleValidity, replacing: ItemKey?) throws(Rejection) -> RuleIndexing? {
         // What `RuleBook(validating:)` checks, without building a book: a one-rule set has no
         // pair to clash (the clash index below does that against the state). Mappings and
         // thresholds, the common case, skip building the one-rule set (`attachedRuleProblems`).
         let problems: [String]
+        var indexing = RuleIndexing(clashKey: nil)
         switch item {
         case .mapping(let m):
-            try requireAttachment(service: m.service, field: m.field, group: m.group, v)
+            indexing = try requireAttachment(service: m.service, field: m.field, group: m.group, v)
             problems = Self.attachedRuleProblems(id: m.id, service: m.service, group: m.group, validity: m.validity,
                                                  tenant: m.tenant, field: m.field, value: .some(m.value))
         case .threshold(let t):
-            try requireAttachment(service: t.service, field: t.field, group: t.group, v)
+            indexing = try requireAttachment(service: t.service, field: t.field, group: t.group, v)
             problems = Self.attachedRuleProblems(id: t.id, service: t.service, group: t.group, validity: t.validity,
                                                  tenant: t.tenant, field: t.field, value: nil)
         case .tier(let t): problems = Self.setProblems(RuleSet(tiers: [t]))
@@ -215,7 +223,8 @@ extension RuleLogState {
         case .group, .service, .field: return nil
         }
         if !problems.isEmpty { throw Rejection(.invalidRule, problems.joined(separator: "; ")) }
-        guard let key = Self.clashKey(item) else { return nil }
+        guard let key = Self.clashKey(item) else { return indexing }
+        indexing.clashKey = key
         // The first clash in a fixed order, so every reader words the rejection alike.
         let clashing = (clashIndex[key] ?? []).map { order[Int($0)] }.filter { other in
             guard other != replacing else { return false }
@@ -236,14 +245,17 @@ extension RuleLogState {
             throw Rejection(.duplicate, "\(item.target) would be in force at the same time as \(other.target) "
                 + "(\(describe(revision.validity))) with the same key; end that one first")
         }
-        return key
+        return indexing
     }
 
     /// A mapping's or threshold's service, field and group must be declared over `v`.
-    func requireAttachment(service: String, field: String?, group: String?, _ v: RuleValidity) throws(Rejection) {
-        try requireDeclaration(.service(service), covering: v, .unknownService)
-        if let field { try requireDeclaration(.field(service: service, name: field), covering: v, .unknownField) }
-        if let group { try requireDeclaration(.group(group), covering: v, .unknownGroup) }
+    /// Returns their target numbers (no clash key yet).
+    func requireAttachment(service: String, field: String?, group: String?, _ v: RuleValidity) throws(Rejection) -> RuleIndexing {
+        var found = RuleIndexing(clashKey: nil)
+        found.service = try requireDeclaration(.service(service), covering: v, .unknownService)
+        if let field { found.field = try requireDeclaration(.field(service: service, name: field), covering: v, .unknownField) }
+        if let group { found.group = try requireDeclaration(.group(group), covering: v, .unknownGroup) }
+        return found
     }
 
     static func setProblems(_ set: RuleSet) -> [String] {
@@ -272,15 +284,19 @@ extension RuleLogState {
     }
 
     /// The declaration must exist and be in effect over the whole of `v`.
-    func requireDeclaration(_ target: RuleTarget, covering v: RuleValidity, _ code: Rejection.Code) throws(Rejection) {
-        let positions = incarnationPositions(target)
-        guard let last = positions.last else { throw Rejection(code, "there is no \(target)") }
+    /// Returns the declaration's target number.
+    @discardableResult
+    func requireDeclaration(_ target: RuleTarget, covering v: RuleValidity, _ code: Rejection.Code) throws(Rejection) -> Int32 {
+        guard let number = targetNumbers[target], let last = targets[Int(number)].incarnations.last else {
+            throw Rejection(code, "there is no \(target)")
+        }
+        let positions = targets[Int(number)].incarnations
         for position in positions {
             let declared = histories[Int(position)].current
             guard declared.everApplies else { continue }
             let d = declared.validity
             let endsInside = d.end.map { end in v.end.map { $0 > end } ?? true } ?? false
-            if d.start <= v.start && !endsInside { return }
+            if d.start <= v.start && !endsInside { return number }
         }
         let latest = histories[Int(last)].current.validity
         throw Rejection(code, "\(target) is in effect \(describe(latest)), which does not cover the rule's \(describe(v))")

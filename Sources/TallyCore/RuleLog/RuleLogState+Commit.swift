@@ -58,7 +58,7 @@ extension RuleLogState {
     mutating func commit(_ effect: FoldEffect, event: RuleEvent, offset: Int64) {
         let audit = RuleAuditEntry(event, offset: offset)
         switch effect {
-        case .create(let created, let validity, let clash):
+        case .create(let created, let validity, let indexing):
             for item in created {
                 let dated = item.with(validity: validity)
                 let revision = RuleItemRevision(offset: offset, item: dated, validity: validity, deleted: false)
@@ -68,7 +68,7 @@ extension RuleLogState {
                 }
                 if case .rule(let kind, let id) = key.target {
                     ruleKinds[id] = kind
-                    index(dated, key, clashKey: clash)
+                    index(dated, key, indexing: indexing)
                 }
             }
         case .revise(let pending):
@@ -76,7 +76,7 @@ extension RuleLogState {
                 let position = Int(p.key.position)
                 if p.reattaches, case .rule = p.key.target {
                     unindex(histories[position].current.item, p.key)
-                    index(p.item, p.key, clashKey: p.clashKey)
+                    index(p.item, p.key, indexing: p.indexing)
                 }
                 histories[position].revisions.append(RuleItemRevision(offset: offset, item: p.item, validity: p.validity,
                                                                       deleted: p.deleted))
@@ -111,11 +111,18 @@ extension RuleLogState {
         return number
     }
 
-    /// `clashKey`: the item's `clashKey(_:)` when the caller has it (nil: compute it).
-    mutating func index(_ item: RuleItem, _ key: ItemKey, clashKey: String? = nil) {
-        if let clash = clashKey ?? Self.clashKey(item) { clashIndex[clash, default: []].append(key.position) }
-        for declaration in Self.declarations(usedBy: item) {
-            targets[Int(intern(declaration))].addUser(key.position)
+    /// `indexing`: what the check found for the item (nil: work it out from the item).
+    mutating func index(_ item: RuleItem, _ key: ItemKey, indexing: RuleIndexing? = nil) {
+        guard let indexing else {
+            if let clash = Self.clashKey(item) { clashIndex[clash, default: []].append(key.position) }
+            for declaration in Self.declarations(usedBy: item) {
+                targets[Int(intern(declaration))].addUser(key.position)
+            }
+            return
+        }
+        if let clash = indexing.clashKey { clashIndex[clash, default: []].append(key.position) }
+        for number in [indexing.service, indexing.field, indexing.group] where number >= 0 {
+            targets[Int(number)].addUser(key.position)
         }
     }
 
