@@ -47,16 +47,20 @@ func runEndToEndBench(records recordCount: Int, tallyBinary: String, durable: Bo
     """.write(to: work.appendingPathComponent("tally.yaml"), atomically: true, encoding: .utf8)
 
     // kcat first, so both read a topic the broker has already served once.
+    var brokerCPU = ProcessCPU.treeSeconds(broker.brokerPID)
     t = WallClock.monotonicMillis()
     let kcat = try spawnAndWait("/usr/bin/kcat", ["-C", "-e", "-q", "-X", "receive.message.max.bytes=1073741824", "-b", broker.bootstrapServers, "-t", "metering.sample", "-o", "beginning"],
                                 stdout: "/dev/null")  // same fetch-size allowance as the rater (noida-db exceeds fetch.max.bytes)
     let kcatMillis = WallClock.monotonicMillis() - t
+    let brokerCPUForKcat = ProcessCPU.treeSeconds(broker.brokerPID) - brokerCPU
     guard kcat.status == 0 else { throw BenchError("kcat exited \(kcat.status)") }
 
+    brokerCPU = ProcessCPU.treeSeconds(broker.brokerPID)
     t = WallClock.monotonicMillis()
     let tally = try spawnAndWait(tallyBinary, ["run", "--config", work.appendingPathComponent("tally.yaml").path, "--until-drained"],
                                  stdout: work.appendingPathComponent("tally.out").path)
     let tallyMillis = WallClock.monotonicMillis() - t
+    let brokerCPUForTally = ProcessCPU.treeSeconds(broker.brokerPID) - brokerCPU
     let output = (try? String(contentsOf: work.appendingPathComponent("tally.out"), encoding: .utf8)) ?? ""
     guard tally.status == 0 else { throw BenchError("tally exited \(tally.status): \(output)") }
     let frames = output.split(separator: "\n").first { $0.hasPrefix("frames_emitted ") }.map { String($0.dropFirst(15)) } ?? "?"
@@ -64,11 +68,13 @@ func runEndToEndBench(records recordCount: Int, tallyBinary: String, durable: Bo
 
     // Replay of the same range, as its own process, while nothing else runs.
     let rangeEnd = start + TimeSpan.hours(Int64(hours) + 1)
+    brokerCPU = ProcessCPU.treeSeconds(broker.brokerPID)
     t = WallClock.monotonicMillis()
     let replay = try spawnAndWait(tallyBinary, ["replay", "--config", work.appendingPathComponent("tally.yaml").path,
                                                 "--from", Timestamps.iso8601(start), "--to", Timestamps.iso8601(rangeEnd),
                                                 "--format", "json"], stdout: work.appendingPathComponent("replay.out").path)
     let replayMillis = WallClock.monotonicMillis() - t
+    let brokerCPUForReplay = ProcessCPU.treeSeconds(broker.brokerPID) - brokerCPU
     let replayOutput = (try? String(contentsOf: work.appendingPathComponent("replay.out"), encoding: .utf8)) ?? ""
     guard replay.status == 0 else { throw BenchError("replay exited \(replay.status): \(replayOutput.suffix(2000))") }
 
@@ -85,6 +91,19 @@ func runEndToEndBench(records recordCount: Int, tallyBinary: String, durable: Bo
     print(String(format: "  tally replay of the same range (reads the topics, re-rates in scratch state, diffs): %.2f s = %.0f samples/s = %.0f%% of live ingest; peak RSS %d MiB",
                  Double(replayMillis) / 1000, replayRate, 100 * replayRate / tallyRate, replay.maxRSSKiB / 1024))
     print("  tally peak RSS: \(tally.maxRSSKiB / 1024) MiB; LMDB on disk: \(lmdb / 1_048_576) MiB")
+    // CPU time per process: what each side costs, whatever else the 2 cores were doing.
+    let perCPU = { (seconds: Double) in seconds > 0 ? Double(samples.count) / seconds : 0 }
+    print("CPU time (user + system, per process; the broker's is its process tree's during each phase):")
+    print(String(format: "  kcat: %.2f s (%.0f samples per CPU-second); broker while serving it: %.2f s",
+                 kcat.cpuSeconds, perCPU(kcat.cpuSeconds), brokerCPUForKcat))
+    print(String(format: "  tally run: %.2f s (%.0f samples per CPU-second); broker while serving it: %.2f s",
+                 tally.cpuSeconds, perCPU(tally.cpuSeconds), brokerCPUForTally))
+    print(String(format: "  tally replay: %.2f s (%.0f samples per CPU-second); broker while serving it: %.2f s",
+                 replay.cpuSeconds, perCPU(replay.cpuSeconds), brokerCPUForReplay))
+    print(String(format: "  tally / kcat per CPU-second: %.2f; replay / live per CPU-second: %.0f%%",
+                 kcat.cpuSeconds / max(tally.cpuSeconds, 0.001), 100 * tally.cpuSeconds / max(replay.cpuSeconds, 0.001)))
+    print(String(format: "  tally / kcat with the broker's share (client + broker CPU): %.2f",
+                 (kcat.cpuSeconds + brokerCPUForKcat) / max(tally.cpuSeconds + brokerCPUForTally, 0.001)))
 }
 
 struct BenchError: Error, CustomStringConvertible {
@@ -93,21 +112,24 @@ struct BenchError: Error, CustomStringConvertible {
 }
 
 /// Spawns a program with stdout (and stderr) to `stdout`, waits, and returns its exit
-/// status and its own peak RSS: the last VmHWM read from /proc/PID/status while it runs
-/// (polled every 20 ms; a rise in its last 20 ms is missed). Not wait4's ru_maxrss:
-/// posix_spawn's child runs in this process's memory until it execs, and Linux keeps
-/// that memory's high-water mark in the child's ru_maxrss, so every child would report
-/// at least the bench's own peak (about 1 GiB once the e2e records are built).
-func spawnAndWait(_ path: String, _ args: [String], stdout: String) throws -> (status: Int32, maxRSSKiB: Int) {
+/// status, its own peak RSS and its CPU time. The peak is the last VmHWM read from
+/// /proc/PID/status while it runs (polled every 20 ms; a rise in its last 20 ms is
+/// missed), not wait4's ru_maxrss: posix_spawn's child runs in this process's memory
+/// until it execs, and Linux keeps that memory's high-water mark in the child's
+/// ru_maxrss, so every child would report at least the bench's own peak (about 1 GiB
+/// once the e2e records are built). The CPU time is wait4's (user + system).
+func spawnAndWait(_ path: String, _ args: [String], stdout: String) throws -> ChildRun {
     let pid = try spawn(path, args, stdout: stdout)
     var status: Int32 = 0
     var peak = 0
-    while waitpid(pid, &status, WNOHANG) == 0 {
+    var usage = rusage()
+    while wait4(pid, &status, WNOHANG, &usage) == 0 {
         if let hwm = highWaterRSSKiB(pid) { peak = max(peak, hwm) }
         usleep(20_000)
     }
     let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return (exit, peak)
+    let seconds = { (t: timeval) in Double(t.tv_sec) + Double(t.tv_usec) / 1_000_000 }
+    return ChildRun(status: exit, maxRSSKiB: peak, cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime))
 }
 
 /// VmHWM of a running process, in KiB (nil once it has exited).

@@ -38,7 +38,8 @@ public struct UsageReport: Sendable {
     /// Frames that are in the period but were not rated (`rating-failed`): counted, price 0.
     public private(set) var unratedFrames = 0
     /// The end of the latest window emitted on the frames topic (any scope): later windows
-    /// are still open or not yet emitted, so a period reaching past it is not complete.
+    /// are still open, not yet emitted or had no usage, so a period reaching past it is not
+    /// known to be complete.
     public private(set) var closedThrough: EventTime?
     /// Decimal places shown in the table (nil: the currency's minor unit).
     public var displayDecimals: Int?
@@ -129,8 +130,10 @@ public struct UsageReport: Sendable {
     public static func completeness(closedThrough: EventTime?, from: EventTime, to: EventTime) -> String {
         guard let closedThrough else { return "no frames emitted yet: the period is not billed at all" }
         if to <= closedThrough { return "complete: every window of the period has closed" }
-        return "not complete: windows after \(Timestamps.iso8601(max(closedThrough, from))) are still open or not yet emitted "
-            + "(the latest window emitted ends \(Timestamps.iso8601(closedThrough)))"
+        // The frames topic cannot tell an open window from usage that never came (after
+        // `--until-drained` every window has closed), so the line names both.
+        return "not complete: the latest window emitted ends \(Timestamps.iso8601(closedThrough)); "
+            + "after \(Timestamps.iso8601(max(closedThrough, from))) windows are still open, not yet emitted, or had no usage"
     }
 
     private var groupHeader: String { grouping == .scope ? "" : grouping.rawValue }

@@ -1,0 +1,84 @@
+import Testing
+import TallyEngine
+
+/// The memory store's scans keep LMDB's contract (keys in byte order, from a start key)
+/// while its key order is maintained incrementally: random puts, deletes, rolled-back
+/// transactions and scans with and without a start key are compared with a plain model.
+@Suite struct MemoryStateStoreScanTests {
+    struct Rollback: Error {}
+
+    /// A small deterministic generator (xorshift), so a failure replays the same steps.
+    struct Steps {
+        var state: UInt64
+        mutating func next(_ bound: Int) -> Int {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Int(state % UInt64(bound))
+        }
+    }
+
+    @Test func scansMatchASortedModelThroughPutsDeletesAndRollbacks() throws {
+        let store = MemoryStateStore()
+        var model: [[UInt8]: [UInt8]] = [:]
+        var steps = Steps(state: 0x9E37_79B9_7F4A_7C15)
+        // Keys of 1–3 bytes from a small alphabet, so prefixes, re-inserts and deletes of
+        // keys just inserted all happen often.
+        func key() -> [UInt8] { (0...steps.next(3)).map { _ in UInt8(steps.next(5)) } }
+        for round in 0..<400 {
+            let rollBack = steps.next(5) == 0
+            var staged = model
+            do {
+                try store.write { txn in
+                    for _ in 0..<(1 + steps.next(6)) {
+                        let k = key()
+                        if steps.next(3) == 0 {
+                            try txn.delete(.windows, k); staged[k] = nil
+                        } else {
+                            let v = [UInt8(round & 0xFF)]
+                            try txn.put(.windows, k, v, append: false); staged[k] = v
+                        }
+                    }
+                    if rollBack { throw Rollback() }
+                }
+                model = staged
+            } catch is Rollback {}
+
+            let from = steps.next(2) == 0 ? [] : key()
+            let expected = model.filter { !$0.key.lexicographicallyPrecedes(from) }
+                .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+            let seen = try store.write { txn in
+                var seen: [([UInt8], [UInt8])] = []
+                try txn.scan(.windows, from: from) { k, v in seen.append((Array(k), Array(v))); return true }
+                return seen
+            }
+            #expect(seen.map(\.0) == expected.map(\.key), "round \(round): keys in order from \(from)")
+            #expect(seen.map(\.1) == expected.map(\.value), "round \(round): values")
+            let snapshot = try store.read { txn in
+                var keys: [[UInt8]] = []
+                try txn.scan(.windows, from: from) { k, _ in keys.append(Array(k)); return true }
+                return keys
+            }
+            #expect(snapshot == expected.map(\.key), "round \(round): a read sees the same")
+        }
+    }
+
+    @Test func aScanStopsWhenTheBodySaysSoAndSeesTheEntriesAsTheyWereWhenItBegan() throws {
+        let store = MemoryStateStore()
+        try store.write { txn in for i in 0..<10 { try txn.put(.windows, [UInt8(i)], [UInt8(i)], append: true) } }
+        let visited = try store.write { txn in
+            var visited: [UInt8] = []
+            try txn.scan(.windows, from: [3]) { k, _ in
+                visited.append(k[0])
+                try txn.delete(.windows, [k[0] + 1])  // the scan began before this
+                return visited.count < 4
+            }
+            return visited
+        }
+        #expect(visited == [3, 4, 5, 6])
+        let left = try store.read { txn in
+            var keys: [UInt8] = []
+            try txn.scan(.windows, from: []) { k, _ in keys.append(k[0]); return true }
+            return keys
+        }
+        #expect(left == [0, 1, 2, 3, 8, 9])
+    }
+}
