@@ -30,8 +30,35 @@ import TallyWire
         let metrics = try MetricsConfigLoader.load(yaml: EndToEndFixture.metrics)
         #expect {
             _ = try GroupRaterService(config: Self.config(), metrics: metrics, pricer: TieredPricer())
-        } throws: { "\($0)".contains("cumulative tiers") && "\($0)".contains("volume.size") }
+        } throws: {
+            "\($0)".contains("cumulative tiers") && "\($0)".contains("volume.size") && "\($0)".contains("route_key: project")
+                && !"\($0)".contains("vcpus")
+        }
         _ = try GroupRaterService(config: Self.config(), metrics: metrics, pricer: FlatPricer())  // per-window prices: fine
+    }
+
+    /// The fixture's metrics with volume.size keyed by project (and `extra` appended).
+    private static func projectKeyedMetrics(extra: String = "") throws -> MetricsConfig {
+        let yaml = EndToEndFixture.metrics.replacingOccurrences(
+            of: "retention: P2D, metadata: [volume_type]}", with: "retention: P2D, metadata: [volume_type], route_key: project}") + extra
+        #expect(yaml.contains("route_key: project"))
+        return try MetricsConfigLoader.load(yaml: yaml)
+    }
+
+    /// Issue 13: a tiered metric keyed by project sends a project's whole usage of it to one
+    /// partition, so its task's tier ledger is complete: group mode rates it.
+    @Test func cumulativeTiersOfAMetricKeyedByProjectAreAccepted() throws {
+        _ = try GroupRaterService(config: Self.config(), metrics: try Self.projectKeyedMetrics(), pricer: TieredPricer())
+    }
+
+    /// Two metrics of one tiered service are keyed apart (the key names the metric), so the
+    /// service's usage would span partitions even with `route_key: project`.
+    @Test func cumulativeTiersOfAServiceFedByTwoMetricsAreRefused() throws {
+        let metrics = try Self.projectKeyedMetrics(
+            extra: "  volume.size.legacy: {alt_name: volume.size, unit: GiB, aggregation: max, period: PT1H, route_key: project}\n")
+        #expect {
+            _ = try GroupRaterService(config: Self.config(), metrics: metrics, pricer: TieredPricer())
+        } throws: { "\($0)".contains("several metrics") && "\($0)".contains("volume.size: volume.size, volume.size.legacy") }
     }
 
     @Test func severalInputTopicsAreRefused() throws {

@@ -50,14 +50,7 @@ public final class GroupRaterService {
             throw GroupModeError("group mode reads exactly one input topic (kafka.inputs has \(config.inputs.count)): "
                 + "route the raw inputs to one keyed topic with `tally route` and rate that")
         }
-        // Cumulative tiers sum a project's usage over a cycle, and a project's resources
-        // span partitions: a task sees only its own partition's share, so its prices would
-        // be wrong. Refuse rather than rate them (docs/SCALE.md, "tiers across partitions").
-        let tiered = metrics.metrics.map(\.serviceName).filter { pricer.usesCumulativeUsage(service: $0) }
-        guard tiered.isEmpty else {
-            throw GroupModeError("group mode cannot price cumulative tiers yet (services \(tiered.joined(separator: ", "))): "
-                + "a task sees only its partition's share of a project's usage; rate them with one rater (docs/SCALE.md)")
-        }
+        try Self.checkTiers(metrics: metrics, pricer: pricer)
         self.config = config
         self.metrics = metrics
         self.pricer = pricer
