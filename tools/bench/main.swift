@@ -1,6 +1,6 @@
 import Foundation
 
-// tally-bench [e2e|fold|decode|rating|closing|rate|script|rulelog|replay|memory|latency|adapters|route|summary|dashboard|all] [--records N]
+// tally-bench [e2e|fold|decode|rating|closing|rate|script|rulelog|replay|memory|latency|adapters|route|group|summary|dashboard|all] [--records N]
 //             [--windows N] [--latency-seconds N] [--frames N] [--resources N] [--quick] [--no-sync]
 // Prints figures; asserts nothing (testing.md: benchmarks are not timed tests).
 // --quick shortens the memory (200,000 windows) and latency (70 s) rows; the default prints them at full size.
@@ -38,6 +38,10 @@ if which == "dashboard" || which == "all" {
 if which == "route" {  // needs the broker; not in `all`
     print("== route (tally route as its own process, \(records) records × 10 samples)")
     do { try runRouteBench(records: records, tallyBinary: tallyBinary) } catch { print("route benchmark failed: \(error)"); exit(1) }
+}
+if which == "group" {  // needs the broker; not in `all`
+    print("== group (1, 2 and 3 raters in a consumer group, each its own process, \(records) keyed records)")
+    do { try runGroupBench(records: records, tallyBinary: tallyBinary) } catch { print("group benchmark failed: \(error)"); exit(1) }
 }
 if which == "adapters" { print("== adapters (needs the broker; 1M × 200 B)"); runAdapterBench() }
 if which == "fold" || which == "all" {
