@@ -39,7 +39,9 @@ public enum Timestamps {
             for k in stride(from: width - 1, through: 0, by: -1) { b[i + k] = UInt8(48 + v % 10); v /= 10 }
             i += width
         }
-        func char(_ c: Character) { b[i] = c.asciiValue!; i += 1 }
+        // Bytes, not `Character`s: `Character.asciiValue` walks a string per call, and every
+        // rule event's chain hash writes three of these times.
+        func char(_ c: Unicode.Scalar) { b[i] = UInt8(ascii: c); i += 1 }
         put(y, 4); char("-"); put(m, 2); char("-"); put(d, 2); char("T")
         put(secondOfDay / 3600, 2); char(":"); put(secondOfDay / 60 % 60, 2); char(":"); put(secondOfDay % 60, 2)
         if fraction != 0 { char("."); put(fraction, 6) }

@@ -161,7 +161,8 @@ extension RuleLogState {
     public func currentRules(at time: EventTime) -> RuleSet {
         var builder = RuleSetBuilder()
         for key in order where latestKey(key.target) == key {
-            guard let revision = items[key]?.current, !revision.deleted, revision.everApplies,
+            let revision = histories[Int(key.position)].current
+            guard !revision.deleted, revision.everApplies,
                   revision.validity.end.map({ $0 > time }) ?? true else { continue }
             builder.add(revision.item)
         }

@@ -8,8 +8,8 @@ extension RuleLogState {
     /// Items come in creation order; only modules that some event changed are listed.
     public func ruleSet(at time: EventTime, asOf version: Int64? = nil) -> RuleSet {
         var builder = RuleSetBuilder()
-        for key in order {
-            guard let revision = items[key]?.revision(asOf: version), revision.everApplies,
+        for history in histories {
+            guard let revision = history.revision(asOf: version), revision.everApplies,
                   revision.validity.contains(time) else { continue }
             builder.add(revision.item)
         }
@@ -52,7 +52,7 @@ extension RuleLogState {
     /// ends and module changes. Between two consecutive instants the book is constant.
     public func changeInstants(asOf version: Int64? = nil) -> [EventTime] {
         var instants: Set<EventTime> = []
-        for history in items.values {
+        for history in histories {
             guard let revision = history.revision(asOf: version), revision.everApplies else { continue }
             instants.insert(revision.validity.start)
             if let end = revision.validity.end { instants.insert(end) }
@@ -73,7 +73,7 @@ extension RuleLogState {
     /// The incarnations of an item, oldest first, each with its revisions (empty if no
     /// accepted event created it). A price change is one incarnation ending and the next
     /// starting under the same id.
-    public func history(of target: RuleTarget) -> [RuleItemHistory] { incarnationKeys(target).compactMap { items[$0] } }
+    public func history(of target: RuleTarget) -> [RuleItemHistory] { incarnationPositions(target).map { histories[Int($0)] } }
 
     /// The accepted events that touched the rule (mapping, threshold, tier or script)
     /// `id`, oldest first: for audit trails and traces.

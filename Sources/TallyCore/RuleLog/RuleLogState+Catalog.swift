@@ -5,7 +5,7 @@
 extension RuleLogState {
     /// Every item some accepted event created, each once, in first-creation order.
     public var itemTargets: [RuleTarget] {
-        var seen: Set<RuleTarget> = []
-        return order.compactMap { key in seen.insert(key.target).inserted ? key.target : nil }
+        // An item's first incarnation is created before any later one.
+        order.compactMap { key in key.incarnation == 0 ? key.target : nil }
     }
 }

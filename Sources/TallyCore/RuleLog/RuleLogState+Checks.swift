@@ -4,8 +4,9 @@
 
 /// What an accepted event does to the state.
 enum FoldEffect {
-    /// New items (a service brings its fields), all in effect over `validity`.
-    case create([RuleItem], RuleValidity)
+    /// New items (a service brings its fields), all in effect over `validity`; for a
+    /// rule, what the check found to index it by.
+    case create([RuleItem], RuleValidity, indexing: RuleIndexing? = nil)
     /// New revisions of existing items.
     case revise([PendingRevision])
     case module(RuleChange)
@@ -18,6 +19,19 @@ struct PendingRevision {
     var item: RuleItem
     var validity: RuleValidity
     var deleted: Bool
+    /// Whether the item's references or uniqueness key may change (an update): the
+    /// indexes are then rebuilt for it. An end or a delete changes only the validity.
+    var reattaches = false
+    /// What to index the new content by, when `reattaches` (found by the check).
+    var indexing: RuleIndexing? = nil
+}
+
+/// What the check of a rule found that the commit indexes it by: its uniqueness key
+/// (`RuleLogState.clashKey`) and the target numbers of the service, field and group it
+/// uses (-1: none), so the commit neither builds the key nor hashes the names again.
+struct RuleIndexing {
+    var clashKey: String?
+    var service: Int32 = -1, field: Int32 = -1, group: Int32 = -1
 }
 
 typealias Rejection = RuleEventRejection
@@ -164,8 +178,8 @@ extension RuleLogState {
                 throw Rejection(.duplicate, "id '\(id)' belongs to a \(kind.rawValue); rule ids are unique across kinds")
             }
             try checkNewIncarnation(item.target, v)
-            try checkRule(item.with(validity: v), v, replacing: nil)
-            return .create([item], v)
+            let indexing = try checkRule(item.with(validity: v), v, replacing: nil)
+            return .create([item], v, indexing: indexing)
         }
     }
 
@@ -181,38 +195,40 @@ extension RuleLogState {
             throw Rejection(.alreadyStarted, "\(item.target) started at \(iso(current.validity.start)), before the change "
                 + "was recorded (\(iso(e.recordedAt))): only an end in the future may be set; end it and create a new rule")
         }
-        try checkRule(item.with(validity: v), v, replacing: key)
-        return .revise([PendingRevision(key: key, item: item.with(validity: v), validity: v, deleted: false)])
+        let indexing = try checkRule(item.with(validity: v), v, replacing: key)
+        return .revise([PendingRevision(key: key, item: item.with(validity: v), validity: v, deleted: false,
+                                        reattaches: true, indexing: indexing)])
     }
 
     /// References, well-formedness and CloudKitty's uniqueness for a rule over `v`.
-    func checkRule(_ item: RuleItem, _ v: RuleValidity, replacing: ItemKey?) throws(Rejection) {
-        var set = RuleSet()
-        func attach(service: String, field: String?, group: String?) throws(Rejection) {
-            try requireDeclaration(.service(service), covering: v, .unknownService)
-            if let field { try requireDeclaration(.field(service: service, name: field), covering: v, .unknownField) }
-            if let group { try requireDeclaration(.group(group), covering: v, .unknownGroup) }
-            set.services = [ServiceDeclaration(name: service, fields: field.map { [$0] } ?? [])]
-            set.groups = group.map { [$0] } ?? []
-        }
-        switch item {
-        case .mapping(let m): try attach(service: m.service, field: m.field, group: m.group); set.mappings = [m]
-        case .threshold(let t): try attach(service: t.service, field: t.field, group: t.group); set.thresholds = [t]
-        case .tier(let t): set.tiers = [t]
-        case .script(let s): set.scripts = [s]
-        case .group, .service, .field: return
-        }
+    /// Returns what the commit indexes the rule by (nil for declarations).
+    @discardableResult
+    func checkRule(_ item: RuleItem, _ v: RuleValidity, replacing: ItemKey?) throws(Rejection) -> RuleIndexing? {
         // What `RuleBook(validating:)` checks, without building a book: a one-rule set has no
-        // pair to clash (the clash index below does that against the state).
-        var checker = RuleSetChecker(set)
-        checker.checkAll(liveDuplicates: false)
-        if !checker.problems.isEmpty {
-            throw Rejection(.invalidRule, checker.problems.map(\.message).joined(separator: "; "))
+        // pair to clash (the clash index below does that against the state). Mappings and
+        // thresholds, the common case, skip building the one-rule set (`attachedRuleProblems`).
+        let problems: [String]
+        var indexing = RuleIndexing(clashKey: nil)
+        switch item {
+        case .mapping(let m):
+            indexing = try requireAttachment(service: m.service, field: m.field, group: m.group, v)
+            problems = Self.attachedRuleProblems(id: m.id, service: m.service, group: m.group, validity: m.validity,
+                                                 tenant: m.tenant, field: m.field, value: .some(m.value))
+        case .threshold(let t):
+            indexing = try requireAttachment(service: t.service, field: t.field, group: t.group, v)
+            problems = Self.attachedRuleProblems(id: t.id, service: t.service, group: t.group, validity: t.validity,
+                                                 tenant: t.tenant, field: t.field, value: nil)
+        case .tier(let t): problems = Self.setProblems(RuleSet(tiers: [t]))
+        case .script(let s): problems = Self.setProblems(RuleSet(scripts: [s]))
+        case .group, .service, .field: return nil
         }
-        guard let key = Self.clashKey(item) else { return }
+        if !problems.isEmpty { throw Rejection(.invalidRule, problems.joined(separator: "; ")) }
+        guard let key = Self.clashKey(item) else { return indexing }
+        indexing.clashKey = key
         // The first clash in a fixed order, so every reader words the rejection alike.
-        let clashing = (clashIndex[key] ?? []).filter { other in
-            guard other != replacing, let revision = items[other]?.current else { return false }
+        let clashing = (clashIndex[key] ?? []).map { order[Int($0)] }.filter { other in
+            guard other != replacing else { return false }
+            let revision = histories[Int(other.position)].current
             // CloudKitty accepts a later-created open-ended mapping starting inside an
             // earlier-created bounded one with the same key (`supersedesLater`). A create is
             // always the later-created; an update keeps its rule's place in creation order.
@@ -224,23 +240,65 @@ extension RuleLogState {
             }
             return revision.everApplies && revision.validity.overlaps(v)
         }
-        if let other = clashing.min(by: ItemKey.precedes), let revision = items[other]?.current {
+        if let other = clashing.min(by: ItemKey.precedes) {
+            let revision = histories[Int(other.position)].current
             throw Rejection(.duplicate, "\(item.target) would be in force at the same time as \(other.target) "
                 + "(\(describe(revision.validity))) with the same key; end that one first")
         }
+        return indexing
+    }
+
+    /// A mapping's or threshold's service, field and group must be declared over `v`.
+    /// Returns their target numbers (no clash key yet).
+    func requireAttachment(service: String, field: String?, group: String?, _ v: RuleValidity) throws(Rejection) -> RuleIndexing {
+        var found = RuleIndexing(clashKey: nil)
+        found.service = try requireDeclaration(.service(service), covering: v, .unknownService)
+        if let field { found.field = try requireDeclaration(.field(service: service, name: field), covering: v, .unknownField) }
+        if let group { found.group = try requireDeclaration(.group(group), covering: v, .unknownGroup) }
+        return found
+    }
+
+    static func setProblems(_ set: RuleSet) -> [String] {
+        var checker = RuleSetChecker(set)
+        checker.checkAll(liveDuplicates: false)
+        return checker.problems.map(\.message)
+    }
+
+    /// The messages `RuleSetChecker.checkAll(liveDuplicates: false)` gives, in its order, for
+    /// the set of one mapping (`value` non-nil: the mapping's optional value) or threshold
+    /// (`value` nil) with its service, field and group declared (`requireAttachment` passed),
+    /// without building that set. `RuleLogOneRuleCheckTests` holds the two equal.
+    static func attachedRuleProblems(id: String, service: String, group: String?, validity: RuleValidity,
+                                     tenant: String?, field: String?, value: String??) -> [String] {
+        var problems: [String] = []
+        if group?.isEmpty == true { problems.append("a group name is empty") }
+        if service.isEmpty { problems.append("a service name is empty") }
+        if id.isEmpty { problems.append("every rule needs a non-empty id") }
+        if let end = validity.end, end <= validity.start { problems.append("end is not after start") }
+        if tenant == "" { problems.append("tenant id is empty (omit it for a global rule)") }
+        if case .some(let value) = value {
+            if field == nil && value != nil { problems.append("a service mapping cannot have a value") }
+            if field != nil && value == nil { problems.append("a field mapping needs a value") }
+        }
+        return problems
     }
 
     /// The declaration must exist and be in effect over the whole of `v`.
-    func requireDeclaration(_ target: RuleTarget, covering v: RuleValidity, _ code: Rejection.Code) throws(Rejection) {
-        let keys = incarnationKeys(target)
-        guard let last = keys.last else { throw Rejection(code, "there is no \(target)") }
-        for key in keys {
-            guard let declared = items[key]?.current, declared.everApplies else { continue }
+    /// Returns the declaration's target number.
+    @discardableResult
+    func requireDeclaration(_ target: RuleTarget, covering v: RuleValidity, _ code: Rejection.Code) throws(Rejection) -> Int32 {
+        guard let number = targetNumbers[target], let last = targets[Int(number)].incarnations.last else {
+            throw Rejection(code, "there is no \(target)")
+        }
+        let positions = targets[Int(number)].incarnations
+        for position in positions {
+            let declared = histories[Int(position)].current
+            guard declared.everApplies else { continue }
             let d = declared.validity
             let endsInside = d.end.map { end in v.end.map { $0 > end } ?? true } ?? false
-            if d.start <= v.start && !endsInside { return }
+            if d.start <= v.start && !endsInside { return number }
         }
-        let latest = items[last]!.current.validity
+        let latest = histories[Int(last)].current.validity
         throw Rejection(code, "\(target) is in effect \(describe(latest)), which does not cover the rule's \(describe(v))")
     }
 
@@ -250,25 +308,31 @@ extension RuleLogState {
             guard let actual = ruleKinds[id] else { throw Rejection(.unknownRule, "there is no rule with id '\(id)'") }
             guard actual == kind else { throw Rejection(.unknownRule, "'\(id)' is a \(actual.rawValue), not a \(kind.rawValue)") }
         }
-        guard let key = latestKey(target), let history = items[key] else {
+        guard let key = latestKey(target) else {
             let code: Rejection.Code = target.kind == .group ? .unknownGroup : target.kind == .service ? .unknownService : .unknownField
             throw Rejection(code, "there is no \(target)")
         }
-        return (key, history)
+        return (key, histories[Int(key.position)])
+    }
+
+    /// The positions of `target`'s incarnations, oldest first (one dictionary probe).
+    func incarnationPositions(_ target: RuleTarget) -> [Int32] {
+        targetNumbers[target].map { targets[Int($0)].incarnations } ?? []
     }
 
     func incarnationKeys(_ target: RuleTarget) -> [ItemKey] {
-        (0..<(incarnations[target] ?? 0)).map { ItemKey(target: target, incarnation: $0) }
+        incarnationPositions(target).map { order[Int($0)] }
     }
 
     func latestKey(_ target: RuleTarget) -> ItemKey? {
-        incarnations[target].map { ItemKey(target: target, incarnation: $0 - 1) }
+        incarnationPositions(target).last.map { order[Int($0)] }
     }
 
     /// A name or id may be created again, but never over one of its earlier incarnations.
     func checkNewIncarnation(_ target: RuleTarget, _ v: RuleValidity) throws(Rejection) {
-        for key in incarnationKeys(target) {
-            guard let revision = items[key]?.current, revision.everApplies, revision.validity.overlaps(v) else { continue }
+        for position in incarnationPositions(target) {
+            let revision = histories[Int(position)].current
+            guard revision.everApplies, revision.validity.overlaps(v) else { continue }
             throw Rejection(.duplicate, "\(target) already exists \(describe(revision.validity)); "
                 + "it can be created again only from the end of that")
         }
@@ -312,9 +376,7 @@ func describe(_ v: RuleValidity) -> String {
 extension RuleLogState {
     /// Whether `a` was created before `b` (log order; within one batch, part order):
     /// each incarnation keeps its place in `order`, so this is two lookups, not a search.
-    func createdBefore(_ a: ItemKey, _ b: ItemKey) -> Bool {
-        (items[a]?.position ?? .max) < (items[b]?.position ?? .max)
-    }
+    func createdBefore(_ a: ItemKey, _ b: ItemKey) -> Bool { a.position < b.position }
 }
 
 extension ItemKey {

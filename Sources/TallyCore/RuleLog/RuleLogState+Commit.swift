@@ -18,8 +18,9 @@ extension RuleLogState {
         var pending = [Self.closing(current, key, at: time, deleting: deleting)]
         if case .service(let service) = target {
             for name in fieldsByService[service] ?? [] {
-                guard let field = latestKey(.field(service: service, name: name)), let revision = items[field]?.current,
-                      !revision.deleted, revision.validity.end.map({ $0 > time }) ?? true else { continue }
+                guard let field = latestKey(.field(service: service, name: name)) else { continue }
+                let revision = histories[Int(field.position)].current
+                guard !revision.deleted, revision.validity.end.map({ $0 > time }) ?? true else { continue }
                 pending.append(Self.closing(revision, field, at: time, deleting: deleting))
             }
         }
@@ -40,9 +41,11 @@ extension RuleLogState {
     }
 
     func checkUnused(_ declaration: RuleTarget, after end: EventTime) throws(Rejection) {
-        let keys = (users[declaration] ?? []).map { order[Int($0)] }.sorted(by: ItemKey.precedes)
+        let users = targetNumbers[declaration].map { targets[Int($0)].users } ?? []
+        let keys = users.map { order[Int($0)] }.sorted(by: ItemKey.precedes)
         for key in keys {
-            guard let rule = items[key]?.current, rule.everApplies else { continue }
+            let rule = histories[Int(key.position)].current
+            guard rule.everApplies else { continue }
             if rule.validity.end.map({ $0 > end }) ?? true {
                 throw Rejection(.inUse, "\(key.target) uses \(declaration) \(describe(rule.validity)), "
                     + "after \(iso(end)); end or delete it first")
@@ -55,32 +58,29 @@ extension RuleLogState {
     mutating func commit(_ effect: FoldEffect, event: RuleEvent, offset: Int64) {
         let audit = RuleAuditEntry(event, offset: offset)
         switch effect {
-        case .create(let created, let validity):
+        case .create(let created, let validity, let indexing):
             for item in created {
                 let dated = item.with(validity: validity)
-                let target = item.target
-                let key = ItemKey(target: target, incarnation: incarnations[target] ?? 0)
-                incarnations[target] = key.incarnation + 1
                 let revision = RuleItemRevision(offset: offset, item: dated, validity: validity, deleted: false)
-                items[key] = RuleItemHistory(revisions: [revision], audit: [audit], position: Int32(order.count))
-                order.append(key)
+                let key = append(item.target, RuleItemHistory(revisions: [revision], audit: [audit]))
                 if case .field(let service, let name) = item, key.incarnation == 0 {
                     fieldsByService[service, default: []].append(name)
                 }
-                if case .rule(let kind, let id) = target {
+                if case .rule(let kind, let id) = key.target {
                     ruleKinds[id] = kind
-                    index(dated, key, position: Int32(order.count - 1))
+                    index(dated, key, indexing: indexing)
                 }
             }
         case .revise(let pending):
             for p in pending {
-                if case .rule = p.key.target, let history = items[p.key] {
-                    unindex(history.current.item, p.key, position: history.position)
-                    index(p.item, p.key, position: history.position)
+                let position = Int(p.key.position)
+                if p.reattaches, case .rule = p.key.target {
+                    unindex(histories[position].current.item, p.key)
+                    index(p.item, p.key, indexing: p.indexing)
                 }
-                items[p.key]!.revisions.append(RuleItemRevision(offset: offset, item: p.item, validity: p.validity,
-                                                                deleted: p.deleted))
-                items[p.key]!.audit.append(audit)
+                histories[position].revisions.append(RuleItemRevision(offset: offset, item: p.item, validity: p.validity,
+                                                                      deleted: p.deleted))
+                histories[position].audit.append(audit)
             }
         case .module(let change):
             moduleChanges.append(ModuleChangeRecord(offset: offset, start: event.start, change: change, audit: audit))
@@ -89,15 +89,49 @@ extension RuleLogState {
         }
     }
 
-    /// `position`: the incarnation's place in `order` (`RuleItemHistory.position`).
-    mutating func index(_ item: RuleItem, _ key: ItemKey, position: Int32) {
-        if let clash = Self.clashKey(item) { clashIndex[clash, default: []].append(key) }
-        for declaration in Self.declarations(usedBy: item) { users[declaration, default: []].insert(position) }
+    /// Adds the next incarnation of `target` at the end of creation order; returns its key.
+    mutating func append(_ target: RuleTarget, _ history: RuleItemHistory) -> ItemKey {
+        let number = intern(target)
+        let position = Int32(histories.count)
+        let key = ItemKey(target: target, incarnation: targets[Int(number)].incarnations.count, position: position)
+        var history = history
+        history.position = position
+        histories.append(history)
+        order.append(key)
+        targets[Int(number)].incarnations.append(position)
+        return key
     }
 
-    private mutating func unindex(_ item: RuleItem, _ key: ItemKey, position: Int32) {
-        if let clash = Self.clashKey(item) { clashIndex[clash]?.removeAll { $0 == key } }
-        for declaration in Self.declarations(usedBy: item) { users[declaration]?.remove(position) }
+    /// `target`'s number in `targets`, given one if it has none yet.
+    mutating func intern(_ target: RuleTarget) -> Int32 {
+        if let number = targetNumbers[target] { return number }
+        let number = Int32(targets.count)
+        targetNumbers[target] = number
+        targets.append(TargetEntry())
+        return number
+    }
+
+    /// `indexing`: what the check found for the item (nil: work it out from the item).
+    mutating func index(_ item: RuleItem, _ key: ItemKey, indexing: RuleIndexing? = nil) {
+        guard let indexing else {
+            if let clash = Self.clashKey(item) { clashIndex[clash, default: []].append(key.position) }
+            for declaration in Self.declarations(usedBy: item) {
+                targets[Int(intern(declaration))].addUser(key.position)
+            }
+            return
+        }
+        if let clash = indexing.clashKey { clashIndex[clash, default: []].append(key.position) }
+        for number in [indexing.service, indexing.field, indexing.group] where number >= 0 {
+            targets[Int(number)].addUser(key.position)
+        }
+    }
+
+    private mutating func unindex(_ item: RuleItem, _ key: ItemKey) {
+        if let clash = Self.clashKey(item) { clashIndex[clash]?.removeAll { $0 == key.position } }
+        for declaration in Self.declarations(usedBy: item) {
+            guard let number = targetNumbers[declaration] else { continue }
+            targets[Int(number)].removeUser(key.position)
+        }
     }
 
     static func declarations(usedBy item: RuleItem) -> [RuleTarget] {

@@ -5,7 +5,7 @@ extension RuleLogState {
     /// epoch, as known now): their windows are priced on cumulative usage.
     public func servicesWithTierRules() -> Set<String> {
         var services: Set<String> = []
-        for history in items.values {
+        for history in histories {
             for revision in history.revisions where revision.everApplies {
                 if case .tier(let tier) = revision.item { services.insert(tier.service) }
             }

@@ -20,7 +20,7 @@ extension RuleLogState {
             w.i64(r.offset); w.string(r.eventID); w.string(r.rejection.code.rawValue); w.string(r.rejection.message)
         }
         w.array(order) { w, key in
-            let history = items[key]!
+            let history = histories[Int(key.position)]
             w.target(key.target); w.int(key.incarnation)
             w.array(history.revisions) { w, r in w.i64(r.offset); w.item(r.item); w.validity(r.validity); w.bool(r.deleted) }
             w.array(history.audit) { $0.audit($1) }
@@ -51,15 +51,18 @@ extension RuleLogState {
         }
         let count = try r.count()
         order.reserveCapacity(count)
+        histories.reserveCapacity(count)
         for _ in 0..<count {
-            let key = ItemKey(target: try r.target(), incarnation: try r.int())
+            let target = try r.target(), incarnation = try r.int()
             let revisions = try r.array { r throws(RuleLogSnapshotError) in
                 RuleItemRevision(offset: try r.i64(), item: try r.item(), validity: try r.validity(), deleted: try r.bool())
             }
             let audit = try r.array { r throws(RuleLogSnapshotError) in try r.audit() }
-            guard !revisions.isEmpty else { throw r.fail("\(key.target) has no revisions") }
-            items[key] = RuleItemHistory(revisions: revisions, audit: audit, position: Int32(order.count))
-            order.append(key)
+            guard !revisions.isEmpty else { throw r.fail("\(target) has no revisions") }
+            let key = append(target, RuleItemHistory(revisions: revisions, audit: audit))
+            guard key.incarnation == incarnation else {
+                throw r.fail("\(target): incarnation \(incarnation) stored where \(key.incarnation) comes next")
+            }
             rebuildIndexes(for: key)
         }
         moduleChanges = try r.array { r throws(RuleLogSnapshotError) in
@@ -70,14 +73,13 @@ extension RuleLogState {
     }
 
     private mutating func rebuildIndexes(for key: ItemKey) {
-        incarnations[key.target] = max(incarnations[key.target] ?? 0, key.incarnation + 1)
-        let item = items[key]!.current.item
+        let item = histories[Int(key.position)].current.item
         switch key.target {
         case .field(let service, let name) where key.incarnation == 0:
             fieldsByService[service, default: []].append(name)
         case .rule(let kind, let id):
             ruleKinds[id] = kind
-            index(item, key, position: Int32(order.count - 1))
+            index(item, key)
         default: break
         }
     }

@@ -23,20 +23,23 @@ public struct RuleLogState: Sendable, Hashable {
     /// Every rejected event, in offset order.
     public internal(set) var rejected: [RejectedRuleEvent] = []
 
-    /// Every incarnation of every item. An id or name can be created again once its
-    /// previous incarnation has ended (a price change: end, then create with the same id).
-    var items: [ItemKey: RuleItemHistory] = [:]
-    /// Number of incarnations per target.
-    var incarnations: [RuleTarget: Int] = [:]
-    /// Incarnations in creation order: the order of the books built from the state.
+    /// Every incarnation of every item, in creation order (the order of the books built
+    /// from the state); an incarnation's index here is its `position`. An id or name can be
+    /// created again once its previous incarnation has ended (a price change: end, then
+    /// create with the same id). Arrays indexed by position and by interned target number,
+    /// not dictionaries keyed by strings: the fold looks each named target up once.
+    var histories: [RuleItemHistory] = []
+    /// The key of each incarnation, by position.
     var order: [ItemKey] = []
+    /// Each target ever created → its number in `targets`.
+    var targetNumbers: [RuleTarget: Int32] = [:]
+    /// By target number: the target's incarnations and the rules that refer to it.
+    var targets: [TargetEntry] = []
     /// Rule id → its kind (ids are unique across mappings, thresholds, tiers, scripts).
     var ruleKinds: [String: RuleItemKind] = [:]
-    /// CloudKitty's uniqueness key (see `RuleLogState.clashKey`) → rules with it.
-    var clashIndex: [String: [ItemKey]] = [:]
-    /// Declaration → the creation positions (`order` indexes) of the mappings and
-    /// thresholds that refer to it: a set of integers, not of string-keyed `ItemKey`s.
-    var users: [RuleTarget: Set<Int32>] = [:]
+    /// CloudKitty's uniqueness key (see `RuleLogState.clashKey`) → the positions of the
+    /// rules with it.
+    var clashIndex: [String: [Int32]] = [:]
     /// Service → its fields' names, in first-creation order.
     var fieldsByService: [String: [String]] = [:]
     var moduleChanges: [ModuleChangeRecord] = []
@@ -108,10 +111,47 @@ public struct RuleLogState: Sendable, Hashable {
     }
 }
 
-/// One incarnation of an item.
+/// One incarnation of an item: its target, which incarnation of it, and its place in
+/// creation order (`RuleLogState.histories`).
 struct ItemKey: Sendable, Hashable {
     var target: RuleTarget
     var incarnation: Int
+    var position: Int32
+}
+
+/// What the state knows of one interned target.
+struct TargetEntry: Sendable, Hashable {
+    /// Positions of the target's incarnations, oldest first.
+    var incarnations: [Int32] = []
+    /// For a declaration: the positions of the mappings and thresholds that refer to it,
+    /// ascending. A sorted array, not a set: a new rule's position is the largest yet, so
+    /// adding one is an append; removing (an update that moves a rule) is a binary search.
+    private(set) var users: [Int32] = []
+
+    mutating func addUser(_ position: Int32) {
+        if let last = users.last, last >= position {
+            let at = insertionPoint(position)
+            if at < users.count && users[at] == position { return }
+            users.insert(position, at: at)
+        } else {
+            users.append(position)
+        }
+    }
+
+    mutating func removeUser(_ position: Int32) {
+        let at = insertionPoint(position)
+        if at < users.count && users[at] == position { users.remove(at: at) }
+    }
+
+    /// The first index whose position is not below `position`.
+    private func insertionPoint(_ position: Int32) -> Int {
+        var low = 0, high = users.count
+        while low < high {
+            let mid = (low + high) / 2
+            if users[mid] < position { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
 }
 
 /// One version of an item: its content and validity from the event at `offset` on.

@@ -40,6 +40,8 @@ enum RuleEventDirectDecoder {
             var texts = [String?](repeating: nil, count: RuleEventDirectDecoder.topKeys.count)
             var seen: UInt32 = 0
             var force = false
+            // end, recorded_at, start: parsed from the bytes, no `String` made for them.
+            var end: EventTime?, recorded: EventTime?, start: EventTime?
             var change: RuleChange?
             var signature: RuleEventSignature?
             try beginObject()
@@ -50,17 +52,18 @@ enum RuleEventDirectDecoder {
                 seen |= 1 << index
                 switch index {
                 case 1: change = try self.change()
+                case 2: end = try time()
                 case 3: force = try bool()
+                case 8: recorded = try time()
+                case 10: start = try time()
                 case 9: signature = try self.signature()
                 default: texts[index] = try string()
                 }
             }
             try step { s throws(JSONSyntaxError) in try s.expectEnd() }
             guard let author = texts[0], let change, let hash = texts[4], let id = texts[5], let previous = texts[6],
-                  let reason = texts[7], let recorded = texts[8], let start = texts[10] else { throw Unhandled() }
-            var end: EventTime?
-            if let text = texts[2] { end = try time(text) }
-            var event = RuleEvent(id: id, author: author, reason: reason, recordedAt: try time(recorded), start: try time(start),
+                  let reason = texts[7], let recorded, let start else { throw Unhandled() }
+            var event = RuleEvent(id: id, author: author, reason: reason, recordedAt: recorded, start: start,
                                   end: end, force: force,
                                   change: change, previousHash: previous, hash: hash)
             event.signature = signature
@@ -210,8 +213,12 @@ enum RuleEventDirectDecoder {
             return items
         }
 
-        func time(_ text: String) throws(Unhandled) -> EventTime {
-            do throws(TimestampProblem) { return try TimestampParser.parse(text) } catch { throw Unhandled() }
+        /// A time member's value; an escaped one is the tree decoder's.
+        mutating func time() throws(Unhandled) -> EventTime {
+            try expect(.string)
+            let span = try step { s throws(JSONSyntaxError) in try s.readString() }
+            if span.hasEscapes { throw Unhandled() }
+            do throws(TimestampProblem) { return try TimestampParser.parse(scanner.bytes(span.range)) } catch { throw Unhandled() }
         }
 
         func decimal(_ text: String?) throws(Unhandled) -> ExactDecimal {
