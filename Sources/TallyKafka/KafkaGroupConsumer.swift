@@ -40,12 +40,14 @@ public final class KafkaGroupConsumer {
     ///   - onRevoke: partitions taken away (`lost` when the member was thrown out of the
     ///     group, e.g. after a missed session timeout: another member may own them already).
     ///     Called before they are unassigned.
-    public init(config: KafkaConfig, groupID: String,
+    ///   - reportEndOfPartition: report `KafkaPartitionEnd` when an owned partition is
+    ///     read to its current end (a stateful reader's idle partitions need it).
+    public init(config: KafkaConfig, groupID: String, reportEndOfPartition: Bool = false,
                 onAssign: @escaping ([KafkaPartitionID]) -> Void = { _ in },
                 onRevoke: @escaping (_ partitions: [KafkaPartitionID], _ lost: Bool) -> Void = { _, _ in }) throws {
         var merged = config.withDefaults(Self.defaults)
         merged["group.id"] = groupID
-        merged["enable.partition.eof"] = "false"
+        merged["enable.partition.eof"] = reportEndOfPartition ? "true" : "false"
         self.groupID = groupID
         relay = RebalanceRelay(onAssign: onAssign, onRevoke: onRevoke)
         let conf = try merged.makeNative()
@@ -121,6 +123,19 @@ public final class KafkaGroupConsumer {
         }
         for (entry, err) in readPartitionList(list) where err != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError(err, context: "rewind \(entry.topic)[\(entry.partition)] to \(entry.offset)")
+        }
+    }
+
+    /// Moves one owned partition to `offset` (records already fetched from it are discarded).
+    public func seek(_ partition: KafkaPartitionID, to offset: KafkaOffset, timeoutMs: Int32) throws {
+        let list = makePartitionList([KafkaTopicPartitionOffset(topic: partition.topic, partition: partition.partition,
+                                                                offset: offset.rawValue)])
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        if let error = rd_kafka_seek_partitions(client.handle, list, timeoutMs) {
+            throw KafkaError(consuming: error, context: "seek \(partition) to \(offset.rawValue)")
+        }
+        for (entry, err) in readPartitionList(list) where err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(err, context: "seek \(entry.topic)[\(entry.partition)] to \(entry.offset)")
         }
     }
 

@@ -20,7 +20,7 @@ public struct KafkaTransactionError: Error, CustomStringConvertible {
         kind = wrapped.isFatal ? .fatal : requiresAbort ? .abortable : wrapped.isRetriable ? .retriable : .other
     }
 
-    init(kind: Kind, underlying: KafkaError) {
+    public init(kind: Kind, underlying: KafkaError) {
         self.kind = kind
         self.underlying = underlying
     }
@@ -66,10 +66,10 @@ public final class KafkaTransactionalProducer {
     /// Enqueues a record in the open transaction (key and value copied). Waits for room
     /// when the local queue is full.
     public func produce(to topic: KafkaTopicHandle, partition: Int32? = nil, key: UnsafeRawBufferPointer?,
-                        value: UnsafeRawBufferPointer, headers: [KafkaHeader] = []) throws {
+                        value: UnsafeRawBufferPointer, headers: [KafkaHeader] = [], token: UInt64 = 0) throws {
         while true {
             do {
-                try producer.produce(to: topic, partition: partition, key: key, value: value, headers: headers, token: 0)
+                try producer.produce(to: topic, partition: partition, key: key, value: value, headers: headers, token: token)
                 return
             } catch let error as KafkaError where error.isQueueFull {
                 producer.poll(timeoutMs: 10) { _ in }
@@ -81,6 +81,12 @@ public final class KafkaTransactionalProducer {
     /// to `read_committed` readers until `commit`).
     public func flush(timeoutMs: Int32) throws {
         try producer.flush(timeoutMs: timeoutMs) { _ in }
+    }
+
+    /// `flush`, handing each record's delivery report (with its offset, under the token
+    /// given to `produce`) to `onDelivery`.
+    public func flush(timeoutMs: Int32, onDelivery: (KafkaDeliveryReport) throws -> Void) throws {
+        try producer.flush(timeoutMs: timeoutMs, onDelivery)
     }
 
     /// Makes committing these consumer offsets part of the open transaction (each offset

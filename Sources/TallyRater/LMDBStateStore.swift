@@ -15,6 +15,12 @@ public final class LMDBStateStore: StateStore {
         databases = try StateTable.allCases.map { try environment.openDatabase(named: $0.name) }
     }
 
+    /// Empties every table (a group task's cache that cannot be trusted, before it is
+    /// restored from the changelog).
+    public func clear() throws {
+        try environment.write { txn in for db in databases { try txn.clear(db) } }
+    }
+
     public var sizeOnDisk: Int { (try? environment.info().fileSizeBytes) ?? 0 }
 
     public func write<T>(_ body: (StateTransaction) throws -> T) throws -> T {

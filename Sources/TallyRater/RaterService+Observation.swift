@@ -35,6 +35,8 @@ public struct RaterObservation: Sendable {
     public var commitLatency: LatencyHistogram
     public var closeLatency: LatencyHistogram
     public var ruleBook: RuleBook?
+    /// Group mode only (`tally run --group`, docs/SCALE.md).
+    public var group: GroupObservation?
 
     public init(counters: Counters, openWindows: Int = 0, positions: [PartitionPosition] = [], clocks: [ClockReading] = [],
                 closingClock: EventTime? = nil, commitLatency: LatencyHistogram = LatencyHistogram(),

@@ -11,11 +11,18 @@ public struct FramesCheckpoint: Sendable {
     public var clock: EventTime?
     public var anchors: [StreamRater.ChainAnchor]
 
-    /// The last checkpoint among `records` (nil if there is none); unreadable records are
-    /// returned as problems. A checkpoints topic belongs to one frames topic (the pair is
-    /// configured together); the record's `frames_topic` member is for people reading it.
+    /// The latest anchor of every frames partition among `records` (nil if there is no
+    /// checkpoint); unreadable records are returned as problems. A checkpoints topic belongs
+    /// to one frames topic (the pair is configured together); the record's `frames_topic`
+    /// member is for people reading it.
+    ///
+    /// One rater checkpoints every partition at once; raters in a group (docs/SCALE.md)
+    /// each checkpoint the partition of their task. So each partition's anchor comes from
+    /// the latest checkpoint naming it, and the clock is the earliest of those
+    /// checkpoints' clocks: a window is surely closed only once every writer's clock
+    /// passed it (verify does not know which task owned a missing window).
     public static func latest(in records: [TopicIO.Record]) -> (FramesCheckpoint?, [String]) {
-        var latest: FramesCheckpoint?
+        var anchors: [Int32: (anchor: StreamRater.ChainAnchor, clock: EventTime?, offset: Int64)] = [:]
         var unreadable: [String] = []
         for r in records {
             guard case let .object(m)? = try? CanonicalJSONParser.parse(r.value),
@@ -25,14 +32,18 @@ public struct FramesCheckpoint: Sendable {
             }
             var clock: EventTime?
             if case let .string(c)? = m["clock"] { clock = try? TimestampParser.parse(c) }
-            let anchors = parts.compactMap { p -> StreamRater.ChainAnchor? in
+            for p in parts {
                 guard case let .object(o) = p, case let .integer(partition)? = o["partition"], case let .integer(count)? = o["count"],
-                      case let .string(head)? = o["head"] else { return nil }
-                return StreamRater.ChainAnchor(partition: Int32(partition), count: count, head: head)
+                      case let .string(head)? = o["head"] else { continue }
+                anchors[Int32(partition)] = (StreamRater.ChainAnchor(partition: Int32(partition), count: count, head: head), clock, r.offset)
             }
-            latest = FramesCheckpoint(offset: r.offset, clock: clock, anchors: anchors)
         }
-        return (latest, unreadable)
+        guard !anchors.isEmpty else { return (nil, unreadable) }
+        let sources = anchors.values
+        let clocks = sources.map(\.clock)
+        let clock = clocks.contains { $0 == nil } ? nil : clocks.compactMap { $0 }.min()
+        let offset = sources.map(\.offset).max()!
+        return (FramesCheckpoint(offset: offset, clock: clock, anchors: anchors.keys.sorted().map { anchors[$0]!.anchor }), unreadable)
     }
 
     public static func read(config: ServiceConfig) throws -> (FramesCheckpoint?, [String]) {

@@ -119,7 +119,10 @@ public struct FrameVerification {
     /// revision and the previous price record emission history, not input and rules:
     /// they are taken from the emitted frame before hashing.
     /// Members that record emission history, not input and rules.
-    static let historyKeys = ["revision", "previous_price", "price_delta"]
+    /// `output_partition` too: where the frame was emitted (a hash of its scope for one
+    /// rater, the task's input partition in group mode, docs/SCALE.md); the chain check
+    /// holds it to the partition the frame was read from.
+    static let historyKeys = ["revision", "previous_price", "price_delta", "output_partition"]
 
     static func mismatch(emitted: FrameRecord, replayed: FrameRecord?, keeping history: [String] = historyKeys) -> String? {
         guard let replayed else { return "the replay produced no such window" }

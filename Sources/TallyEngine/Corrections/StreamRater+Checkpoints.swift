@@ -42,6 +42,17 @@ extension StreamRater {
         return loaded
     }
 
+    /// The frames partitions a checkpoint of this rater anchors: all of them, or in group
+    /// mode only the task's own (other tasks write the other chains).
+    var anchoredPartitions: [Int] {
+        settings.ownedFramesPartition.map { [Int($0)] } ?? Array(chainHeads.indices)
+    }
+
+    /// The frames partition of a frame of `scope`.
+    func framesPartition(ofScope scope: String) -> Int32 {
+        settings.ownedFramesPartition ?? Int32(bitPattern: StreamRater.fnv1a(scope) % UInt32(settings.framesPartitions))
+    }
+
     /// Counts the frames this batch put in the outbox per partition and, if there were
     /// any, queues a checkpoint after them. Called by `commitBatch` before it writes.
     func checkpointChains() throws {
@@ -61,7 +72,7 @@ extension StreamRater {
             "schema": .string(Self.checkpointSchema),
             "frames_topic": .string(settings.framesTopic),
             "clock": partitions.closingClock.map { .string(Timestamps.iso8601($0)) } ?? .null,
-            "partitions": .array(counts.indices.map {
+            "partitions": .array(anchoredPartitions.map {
                 .object(["partition": .integer(Int64($0)), "count": .integer(counts[$0]), "head": .string(chainHeads[$0])])
             }),
         ])

@@ -70,7 +70,7 @@ extension StreamRater {
                 continue
             }
             let scope = symbols.string(w.key.scope)
-            let partition = Int32(bitPattern: StreamRater.fnv1a(scope) % UInt32(settings.framesPartitions))
+            let partition = framesPartition(ofScope: scope)
             var body = item.body
             body["revision"] = .integer(Int64(w.revision) + 1)
             body["previous_price"] = .decimal(w.lastPrice)

@@ -20,6 +20,11 @@ public struct EngineSettings: Sendable {
     public var inputs: [Input]
     public var framesTopic: String
     public var framesPartitions: Int32
+    /// Set in group mode (docs/SCALE.md): every frame of this task goes to this frames
+    /// partition (the task's input partition), so each chain has one writer and a
+    /// resource's revisions stay on one partition; checkpoints anchor this partition only.
+    /// nil (one rater owns everything): a frame's partition is a hash of its scope.
+    public var ownedFramesPartition: Int32?
     public var deadLetterTopic: String
     public var deadLetterPartitions: Int32
     /// Correction commands in, receipts out (one partition; docs/REPLAY.md).

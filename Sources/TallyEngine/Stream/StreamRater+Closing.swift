@@ -143,7 +143,7 @@ extension StreamRater {
             counters.windowsRatingFailed += 1
         }
         let book = pricer.ruleBookIdentity(forWindowStarting: w.bounds.start)
-        let partition = Int32(bitPattern: StreamRater.fnv1a(scope) % UInt32(settings.framesPartitions))
+        let partition = framesPartition(ofScope: scope)
         // The frame is written straight from the window's state (FrameFields): no `Frame`
         // value unless a frame sink (a replay) asks for one.
         let fields = FrameFields(

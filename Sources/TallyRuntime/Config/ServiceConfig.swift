@@ -92,6 +92,8 @@ public struct ServiceConfig: Sendable {
     public var logLevel: Logger.Level = .info
     /// `tally route`: the keyed repartition stage (`route:`, docs/SCALE.md).
     public var route = RouteSettings()
+    /// `tally run` in a consumer group (`rater:`, docs/SCALE.md).
+    public var raterGroup = RaterGroupSettings()
 
     public init(bootstrapServers: String, statePath: String, metricsFile: String, rulesFile: String? = nil) {
         self.bootstrapServers = bootstrapServers
@@ -164,6 +166,7 @@ extension ServiceConfig {
         let api = try top.section("api", keys: apiKeys)
         let logSection = try top.section("log", keys: logKeys)
         let routeSection = try top.section("route", keys: routeKeys)
+        let raterSection = try top.section("rater", keys: raterKeys)
 
         guard let metrics = try top["metrics"]?.nonEmptyString() else {
             throw document.error("`metrics` (the metrics file) is required")
@@ -211,6 +214,7 @@ extension ServiceConfig {
         config.logFormat = try logSection["format"]?.choice(LogFormat.self) ?? config.logFormat
         config.logLevel = try logSection["level"]?.choice(Logger.Level.self) ?? config.logLevel
         config.route = try readRoute(routeSection)
+        config.raterGroup = try readRaterGroup(raterSection)
         config.indexPath = resolve(try api["index_path"]?.nonEmptyString() ?? "tally-index")
         if let b = environment["TALLY_BOOTSTRAP"], !b.isEmpty { config.bootstrapServers = b }
         if let s = environment["TALLY_STATE"], !s.isEmpty { config.statePath = s }
@@ -218,7 +222,7 @@ extension ServiceConfig {
     }
 
     // Every key the file may hold, per section: anything else is a typo.
-    static let topKeys: Set<String> = ["kafka", "state", "metrics", "rules", "rating", "engine", "replay", "api", "log", "route"]
+    static let topKeys: Set<String> = ["kafka", "state", "metrics", "rules", "rating", "engine", "replay", "api", "log", "route", "rater"]
     static let kafkaKeys: Set<String> = ["bootstrap", "inputs", "frames_topic", "deadletter_topic", "rules_topic",
                                          "frames_partitions", "input_partitions", "create_topics", "properties",
                                          "on_offset_reset", "corrections_topic", "checkpoints_topic"]

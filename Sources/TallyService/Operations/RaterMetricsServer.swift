@@ -74,6 +74,7 @@ public enum RaterMetricsServer {
             text.sample("tally_rule_book_version", labels: ["head": book.head], Double(book.version ?? -1))
             text.gauge("tally_rule_book_events", "Rule events accepted into the pricer's rule book.", Double(book.acceptedEvents))
         }
+        if let group = state.group { renderGroup(group, into: &text) }
         if let lags = try? lag(state.positions) {
             text.header("tally_consumer_lag", "Input records not yet read, per partition (high watermark − next offset).", type: "gauge")
             for (position, value) in lags {
@@ -94,6 +95,23 @@ public enum RaterMetricsServer {
         }
         if let closing = state.closingClock {
             text.gauge("tally_watermark_lag_seconds", "Wall clock minus the closing clock (the minimum of the partition clocks).", seconds(closing))
+        }
+    }
+
+    /// A rater in a group (`tally run --group`, docs/SCALE.md): what it owns and what moved.
+    static func renderGroup(_ group: GroupObservation, into text: inout PrometheusText) {
+        text.gauge("tally_group_assigned_partitions", "Input partitions this rater owns (one task each).", Double(group.assigned.count))
+        text.header("tally_group_partition_assigned", "1 for each input partition this rater owns.", type: "gauge")
+        for p in group.assigned {
+            text.sample("tally_group_partition_assigned", labels: ["topic": group.inputTopic, "partition": String(p)], 1)
+        }
+        text.counter("tally_group_rebalances_total", "Rebalances served (assignments and revocations).", Double(group.rebalances))
+        text.counter("tally_group_changelog_records_restored_total", "Changelog records applied to task caches on assignment.",
+                     Double(group.restoredRecords))
+        text.counter("tally_group_restore_seconds_total", "Time spent restoring tasks on assignment.", Double(group.restoreMillis) / 1000)
+        text.header("tally_group_restore_remaining_records", "Changelog records still to read, per partition being restored.", type: "gauge")
+        for r in group.restoring {
+            text.sample("tally_group_restore_remaining_records", labels: ["topic": r.topic, "partition": String(r.partition)], Double(r.remaining))
         }
     }
 

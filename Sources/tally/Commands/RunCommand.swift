@@ -22,7 +22,14 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Print progress every second on standard error.")
     var progress = false
 
+    @Flag(name: .long, help: "Run as one member of the consumer group rater.group_id, owning the input partitions the group gives it (docs/SCALE.md); same as rater.group: true.")
+    var group = false
+
+    @Option(name: .long, help: "This rater's stable name in its group (overrides rater.instance); a restart under the same name takes its partitions back at once.")
+    var instance: String?
+
     func run() throws {
+        if try runInGroupIfAsked() { return }
         let service: RaterService
         do {
             _ = try readUserFile(config, what: "configuration file")

@@ -1,0 +1,251 @@
+import Foundation
+import TallyCore
+import TallyEngine
+import TallyKafka
+import TallyRuntime
+
+/// `tally run` in group mode (docs/SCALE.md): one member of the consumer group
+/// `rater.group_id` on the input topic, static member `rater.instance`, eager `range`
+/// assignment, `read_committed`. Each assigned partition is a `GroupTask` with its own
+/// state, restored from the changelog when it is assigned and committed in one Kafka
+/// transaction per batch; a revoked partition's task is closed (uncommitted work is
+/// dropped: the next owner reads from the committed offset) and its LMDB cache kept.
+public final class GroupRaterService {
+    public struct Options {
+        /// Called about every second with the tasks' summed counters and open windows.
+        public var progress: ((Counters, Int) -> Void)?
+        /// Assignments, revocations, restores and transaction problems.
+        public var log: (String) -> Void = { _ in }
+        /// Called with `observe()` about every second, and during a restore as it progresses.
+        public var observe: ((RaterObservation) -> Void)?
+        public init() {}
+    }
+
+    public let config: ServiceConfig
+    private let metrics: MetricsConfig
+    private let pricer: WindowPricer
+    private let input: ServiceConfig.Input
+    private let stateLock: StateDirectoryLock
+    private var tasks: [Int32: GroupTask] = [:]
+    /// Partitions revoked inside the current poll: records of theirs already fetched belong
+    /// to the next owner (which reads them again from the committed offset).
+    private var revokedDuringPoll: Set<Int32> = []
+    private var callbackError: Error?
+    /// What a task is made of (set while `run` runs: the consumer is one of them).
+    private var parts: GroupTask.Parts?
+    private var log: (String) -> Void = { _ in }
+    /// For `/metrics` and the stop summary.
+    public private(set) var rebalances = 0
+    public private(set) var restoredRecords = 0
+    public private(set) var restoreMillis: Int64 = 0
+    public private(set) var transactionsAborted = 0
+    /// Partitions being restored right now, with the changelog records left to read.
+    var restoringNow: [(topic: String, partition: Int32, remaining: Int64)] = []
+    private var observer: ((RaterObservation) -> Void)?
+
+    func task(of partition: Int32) -> GroupTask? { tasks[partition] }
+
+    public init(config: ServiceConfig, metrics: MetricsConfig, pricer: WindowPricer) throws {
+        guard config.inputs.count == 1, let input = config.inputs.first else {
+            throw GroupModeError("group mode reads exactly one input topic (kafka.inputs has \(config.inputs.count)): "
+                + "route the raw inputs to one keyed topic with `tally route` and rate that")
+        }
+        // Cumulative tiers sum a project's usage over a cycle, and a project's resources
+        // span partitions: a task sees only its own partition's share, so its prices would
+        // be wrong. Refuse rather than rate them (docs/SCALE.md, "tiers across partitions").
+        let tiered = metrics.metrics.map(\.serviceName).filter { pricer.usesCumulativeUsage(service: $0) }
+        guard tiered.isEmpty else {
+            throw GroupModeError("group mode cannot price cumulative tiers yet (services \(tiered.joined(separator: ", "))): "
+                + "a task sees only its partition's share of a project's usage; rate them with one rater (docs/SCALE.md)")
+        }
+        self.config = config
+        self.metrics = metrics
+        self.pricer = pricer
+        self.input = input
+        try FileManager.default.createDirectory(atPath: config.statePath, withIntermediateDirectories: true)
+        stateLock = try StateDirectoryLock(directory: config.statePath)
+    }
+
+    /// The partitions this rater owns now.
+    public var assigned: [Int32] { tasks.keys.sorted() }
+
+    private var kafka: KafkaConfig {
+        var kafka = KafkaConfig(config.kafkaProperties)
+        kafka["bootstrap.servers"] = config.bootstrapServers
+        return kafka
+    }
+
+    /// Creates missing topics and refuses a layout that would put two writers on one chain.
+    private func prepareTopics() throws {
+        let admin = try KafkaAdmin(config: kafka)
+        let group = config.raterGroup
+        if config.createTopics {
+            _ = try admin.createTopic(input.topic, partitions: Int(config.inputPartitions))
+        }
+        guard let inputs = try admin.partitionCount(of: input.topic) else {
+            throw GroupModeError("the input topic \(input.topic) does not exist (kafka.create_topics is off)")
+        }
+        if config.createTopics {
+            _ = try admin.createTopic(config.framesTopic, partitions: max(Int(config.framesPartitions), inputs))
+            _ = try admin.createTopic(config.deadLetterTopic, partitions: 1)
+            _ = try admin.createTopic(config.checkpointsTopic, partitions: 1)
+            _ = try admin.createTopic(group.stateTopic, partitions: inputs, config: ["cleanup.policy": "compact"])
+        }
+        let frames = try admin.partitionCount(of: config.framesTopic) ?? 0
+        guard frames >= inputs else {
+            throw GroupModeError("the frames topic \(config.framesTopic) has \(frames) partition(s) but the input \(input.topic) has "
+                + "\(inputs): in group mode the frames of input partition P go to frames partition P (one writer per chain); "
+                + "give the frames topic at least \(inputs) partitions")
+        }
+        let states = try admin.partitionCount(of: group.stateTopic) ?? 0
+        guard states >= inputs else {
+            throw GroupModeError("the state topic \(group.stateTopic) (rater.state_topic) has \(states) partition(s) but the input "
+                + "\(input.topic) has \(inputs): each input partition needs its own changelog partition")
+        }
+        if let corrections = try admin.partitionCount(of: config.correctionsTopic), corrections > 0,
+           try admin.watermarks(topic: config.correctionsTopic, partition: 0).high > 0 {
+            log("tally run: group mode does not execute correction commands yet: \(config.correctionsTopic) is not read "
+                + "(docs/SCALE.md); run `tally replay --apply` against a single rater")
+        }
+    }
+
+    public func run(options: Options = Options(), shouldStop: () -> Bool) throws -> Counters {
+        log = options.log
+        observer = options.observe
+        try prepareTopics()
+        var consumerConfig = kafka
+        let group = config.raterGroup
+        // Static membership and eager `range`, as `tally route` (docs/SCALE.md: noida-db
+        // 0.2.3 never evicts a dead member and loops on cooperative rebalances of static members).
+        if consumerConfig["group.instance.id"] == nil { consumerConfig["group.instance.id"] = "\(group.groupID)-\(group.instance)" }
+        if consumerConfig["partition.assignment.strategy"] == nil { consumerConfig["partition.assignment.strategy"] = "range" }
+        if consumerConfig["max.poll.interval.ms"] == nil { consumerConfig["max.poll.interval.ms"] = String(group.maxPollIntervalMs) }
+        if consumerConfig["session.timeout.ms"] == nil { consumerConfig["session.timeout.ms"] = "6000" }
+        if consumerConfig["receive.message.max.bytes"] == nil { consumerConfig["receive.message.max.bytes"] = "1073741824" }
+        var settings = EngineSettings(
+            inputs: [try input.engineInput()], framesTopic: config.framesTopic, framesPartitions: config.framesPartitions,
+            deadLetterTopic: config.deadLetterTopic, deadLetterPartitions: 1, currency: config.currency)
+        settings.correctionsTopic = config.correctionsTopic
+        settings.checkpointsTopic = config.checkpointsTopic
+        let consumer = try KafkaGroupConsumer(
+            config: consumerConfig, groupID: group.groupID, reportEndOfPartition: true,
+            onAssign: { [unowned self] in self.assign($0) },
+            onRevoke: { [unowned self] partitions, lost in self.revoke(partitions, lost: lost) })
+        parts = GroupTask.Parts(config: config, metrics: metrics, pricer: pricer, settings: settings, kafka: kafka, consumer: consumer)
+        try consumer.subscribe([input.topic])
+        log("tally run: group \(group.groupID) instance \(group.instance) subscribed to \(input.topic)")
+        let batch = KafkaRecordBatch(capacity: 4096)
+        var lastProgress = WallClock.monotonicMillis()
+        defer {
+            batch.release()
+            consumer.close()
+            tasks = [:]
+            parts = nil
+        }
+        while true {
+            let stopping = shouldStop()
+            if !stopping {
+                revokedDuringPoll.removeAll(keepingCapacity: true)
+                try consumer.poll(into: batch, timeoutMs: 50)
+                rebalances = consumer.rebalances
+                if let error = callbackError { throw error }
+                for error in batch.errors {
+                    if error.isFatal { throw error }
+                    log("tally run: consumer: \(error)")
+                }
+                let wallNow = WallClock.now()
+                for record in batch {
+                    guard !revokedDuringPoll.contains(record.partition), let task = tasks[record.partition] else { continue }
+                    let input = InputRecord(topic: self.input.topic, partition: record.partition, offset: record.offset,
+                                            key: record.key, value: record.value)
+                    if task.rater.needsPreview { task.rater.preview(input, wallNow: wallNow) }
+                    task.rater.fold(input, wallNow: wallNow)
+                }
+                for end in batch.partitionEnds where !revokedDuringPoll.contains(end.partition) {
+                    tasks[end.partition]?.rater.reachedEnd(topic: end.topic, partition: end.partition)
+                }
+                batch.release()
+            }
+            let now = WallClock.monotonicMillis()
+            for p in tasks.keys.sorted() {
+                guard let task = tasks[p], stopping || task.isDue(nowMillis: now, batchSamples: config.batchSamples,
+                                                                  batchMillis: config.batchMillis) else { continue }
+                try commit(task, consumer: consumer)
+            }
+            if now - lastProgress >= 1000 {
+                options.progress?(counters, tasks.values.reduce(0) { $0 + $1.rater.openWindows })
+                observer?(self.observe())
+                lastProgress = now
+            }
+            if stopping { return counters }
+        }
+    }
+
+    /// The owned tasks' counters, summed (each task's are in its own state).
+    public var counters: Counters {
+        var total = Counters()
+        for task in tasks.values { total.add(task.rater.counters) }
+        return total
+    }
+
+    /// Commits one task's batch; after an abortable failure, aborts, reloads the task from
+    /// its committed state and rewinds the consumer to the committed offsets.
+    private func commit(_ task: GroupTask, consumer: KafkaGroupConsumer) throws {
+        do {
+            try task.commit(wallNow: WallClock.now())
+        } catch let error as KafkaTransactionError where error.kind == .abortable {
+            log("tally run: \(task.partition): transaction aborted, reloading the task from its committed state: \(error)")
+            transactionsAborted += 1
+            try task.abort()
+            tasks[task.partition.partition] = nil
+            guard let parts else { return }
+            tasks[task.partition.partition] = try openTask(task.partition, parts: parts)
+            try consumer.rewindToCommitted(timeoutMs: 30_000)
+        }
+    }
+
+    private func assign(_ partitions: [KafkaPartitionID]) {
+        guard let parts else { return }
+        for partition in partitions.sorted(by: { $0.partition < $1.partition }) where partition.topic == input.topic {
+            revokedDuringPoll.remove(partition.partition)
+            guard callbackError == nil else { return }
+            do {
+                tasks[partition.partition] = try openTask(partition, parts: parts)
+            } catch {
+                callbackError = error
+            }
+        }
+        log("tally run: assigned \(partitions.map(\.description).sorted().joined(separator: ", ")); owns \(tasks.count) partition(s): "
+            + assigned.map(String.init).joined(separator: ","))
+    }
+
+    private func openTask(_ partition: KafkaPartitionID, parts: GroupTask.Parts) throws -> GroupTask {
+        defer { restoringNow.removeAll { $0.topic == partition.topic && $0.partition == partition.partition } }
+        let task = try GroupTask(partition: partition, parts: parts) { [unowned self] offset, end in
+            restoringNow.removeAll { $0.topic == partition.topic && $0.partition == partition.partition }
+            restoringNow.append((partition.topic, partition.partition, max(0, end - offset - 1)))
+            observer?(self.observe())
+        }
+        let r = task.restored
+        restoredRecords += r.applied
+        restoreMillis += r.millis
+        log("tally run: \(partition) restored: \(r.applied) changelog record(s), \(r.bytes) bytes in \(r.millis) ms "
+            + "(cache stamp \(r.stampBefore.map(String.init) ?? "none")\(r.wiped ? ", cache wiped" : "")); "
+            + "resumes at offset \(task.position.map(String.init) ?? "the group's committed offset")")
+        return task
+    }
+
+    private func revoke(_ partitions: [KafkaPartitionID], lost: Bool) {
+        for partition in partitions where partition.topic == input.topic {
+            revokedDuringPoll.insert(partition.partition)
+            tasks[partition.partition] = nil  // uncommitted work dropped; the LMDB cache stays on disk
+        }
+        log("tally run: \(lost ? "lost" : "revoked") \(partitions.map(\.description).sorted().joined(separator: ", ")); "
+            + "owns \(tasks.count) partition(s)")
+    }
+}
+
+public struct GroupModeError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
