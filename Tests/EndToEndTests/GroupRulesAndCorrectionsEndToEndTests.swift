@@ -34,6 +34,16 @@ import TallyWire
         try #require(change.status == 0, "\(change.output)")
     }
 
+    /// Rater a alone (it owns all 3 partitions), then b: they split the partitions.
+    static func startTwoRaters(_ setup: GroupRaterSetup) throws -> (Process, Process) {
+        let a = try setup.startRater("a")
+        #expect(setup.waitForOwnership([("a", 3)], seconds: 60), "\(setup.logs(["a"]))")
+        let b: Process
+        do { b = try setup.startRater("b") } catch { _ = GroupRaterSetup.stop(a); throw error }
+        #expect(setup.waitForSplit(["a", "b"]), "\(setup.logs(["a", "b"]))")
+        return (a, b)
+    }
+
     /// Waits until every rater's log names the rule change at `offset` (folded live).
     static func waitForRuleChange(_ setup: GroupRaterSetup, _ names: [String], offset: Int64) -> Bool {
         let deadline = Date().addingTimeInterval(60)
@@ -53,12 +63,8 @@ import TallyWire
     /// neither rater restarted.
     @Test func aRuleChangeIsPickedUpLiveByEveryTask() throws {
         let setup = try GroupRaterSetup(group: "rules-live")
-        let a = try setup.startRater("a")
-        defer { _ = GroupRaterSetup.stop(a) }
-        #expect(setup.waitForOwnership([("a", 3)], seconds: 60), "\(setup.logs(["a"]))")
-        let b = try setup.startRater("b")
-        defer { _ = GroupRaterSetup.stop(b) }
-        #expect(setup.waitForSplit(["a", "b"]), "\(setup.logs(["a", "b"]))")
+        let (a, b) = try Self.startTwoRaters(setup)
+        defer { _ = GroupRaterSetup.stop(a); _ = GroupRaterSetup.stop(b) }
         let client = RuleLogClient(bootstrapServers: setup.fixture.broker.bootstrapServers)
         let seeded = try client.readState()
         let seededVersion = try #require(seeded.version)
@@ -141,12 +147,8 @@ import TallyWire
     /// changelog); each executes a second command, but not the first again. Verify passes after each.
     @Test func correctionsAreExecutedOnceByTheTaskOfEachChainAndNotAgainAfterAMove() throws {
         let setup = try GroupRaterSetup(group: "corrections")
-        let a = try setup.startRater("a")
-        defer { _ = GroupRaterSetup.stop(a) }
-        #expect(setup.waitForOwnership([("a", 3)], seconds: 60), "\(setup.logs(["a"]))")
-        let b = try setup.startRater("b")
-        defer { _ = GroupRaterSetup.stop(b) }
-        #expect(setup.waitForSplit(["a", "b"]), "\(setup.logs(["a", "b"]))")
+        let (a, b) = try Self.startTwoRaters(setup)
+        defer { _ = GroupRaterSetup.stop(a); _ = GroupRaterSetup.stop(b) }
         try setup.produce(0..<setup.records.count)
         try setup.produceClosers()
         let (rated, problems) = try setup.waitForExactFrames(seconds: 240)
