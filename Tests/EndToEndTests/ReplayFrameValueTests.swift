@@ -61,8 +61,10 @@ import TallyWire
         let wallNow = Self.start + .days(2)
         // "Emitted": the same input rated flat, sealed on the frames partitions in closing order.
         var emitted: [TopicIO.Record] = []
+        var emittedOn: [String: Int32] = [:]
         try engine.run(pricer: FlatPricer(), wallNow: wallNow) { frame, bytes in
             emitted.append(TopicIO.Record(partition: frame.outputPartition, offset: Int64(emitted.count), key: nil, value: bytes))
+            emittedOn[frame.frameId] = frame.outputPartition
         }
         let request = ReplayRequest(from: Self.start, to: Self.start + .hours(6))
         var builder = ReplayDiff.Builder(request: request, emitted: EmittedFrames.latestSummaries(records: emitted, request: request),
@@ -81,7 +83,9 @@ import TallyWire
         #expect(items.count == diff.changed.count)
         for item in items {
             let parsed = try FrameRecord(bytes: try #require(replayedBytes[item.frameId]))
-            #expect(item == CorrectionCommand.Item(frameId: item.frameId, baseRevision: 1, body: parsed.body))
+            // The item names the partition of the emitted frame's chain (group mode's task executes it).
+            #expect(item == CorrectionCommand.Item(frameId: item.frameId, baseRevision: 1, body: parsed.body,
+                                                   partition: try #require(emittedOn[item.frameId])))
         }
     }
 }

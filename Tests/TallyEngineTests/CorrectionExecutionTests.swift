@@ -62,4 +62,53 @@ import TallyWire
         #expect(try h.rater.correctionsNextOffset() == 3)
         #expect(try h.rater.correctionExecuted(replayId: "r1", part: 0))
     }
+
+    static func item(_ frame: [String: Any], _ bytes: [UInt8], price: String, partition: Int32?) throws -> CorrectionCommand.Item {
+        struct NotAFrame: Error {}
+        guard case var .object(body) = try CanonicalJSONParser.parse(bytes) else { throw NotAFrame() }
+        body["price"] = .string(price)
+        return CorrectionCommand.Item(frameId: frame["frame_id"] as! String, baseRevision: 1, body: body, partition: partition)
+    }
+
+    /// Group mode (docs/SCALE.md): a task executes the items of its own chain only, and its
+    /// receipt names its partition; a part with no item of its chain is not its to answer;
+    /// an item naming no partition (a command written before items named one) belongs to
+    /// the task holding its window.
+    @Test func aGroupTaskExecutesTheItemsOfItsOwnChainAndSaysWhichPartitionItAnswersFor() throws {
+        let h = try H(ownedFramesPartition: 1)
+        try h.feed([H.sample(id: "a", volume: "1", at: "2026-11-02T00:10:00Z", resource: "r1"),
+                    H.sample(id: "b", volume: "2", at: "2026-11-02T00:20:00Z", resource: "r2"),
+                    H.sample(id: "c", volume: "1", at: "2026-11-02T01:30:00Z", resource: "r1"),
+                    H.sample(id: "d", volume: "1", at: "2026-11-02T01:30:00Z", resource: "r2")], partition: 1)
+        let sent = h.sent.filter { $0.topic == "tally.frames" }
+        let r1 = try #require(sent.first { H.parse($0.value)["resource_id"] as? String == "r1" })
+        let r2 = try #require(sent.first { H.parse($0.value)["resource_id"] as? String == "r2" })
+        #expect(r1.partition == 1 && r2.partition == 1)
+        let f1 = H.parse(r1.value), f2 = H.parse(r2.value)
+
+        func command(_ id: String, _ items: [CorrectionCommand.Item]) -> [UInt8] {
+            CorrectionCommand(replayId: id, part: 0, parts: 1, author: "ana", reason: "fix", rules: "log@1", ruleset: nil,
+                              from: "x", to: "y", items: items).bytes
+        }
+        // r1's item names this task's chain, r2's another partition's: only r1 is corrected.
+        let mixed = command("g1", [try Self.item(f1, r1.value, price: "7", partition: 1), try Self.item(f2, r2.value, price: "9", partition: 0)])
+        guard case .executed(let receipt) = try h.rater.receiveCorrection(mixed, offset: 0) else { Issue.record("not executed"); return }
+        #expect(receipt.corrected == [f1["frame_id"] as! String: 2] && receipt.skipped.isEmpty, "\(receipt)")
+        #expect(receipt.partition == 1)
+        // Every item another partition's: nothing to do, no receipt.
+        let others = command("g2", [try Self.item(f2, r2.value, price: "9", partition: 0)])
+        guard case .passedOver = try h.rater.receiveCorrection(others, offset: 1) else { Issue.record("not passed over"); return }
+        // No partition named: the task holding the window executes it.
+        let unnamed = command("g3", [try Self.item(f2, r2.value, price: "9", partition: nil)])
+        guard case .executed(let third) = try h.rater.receiveCorrection(unnamed, offset: 2) else { Issue.record("not executed"); return }
+        #expect(third.corrected == [f2["frame_id"] as! String: 2] && third.partition == 1, "\(third)")
+
+        let out = try h.feed([])
+        #expect(h.frames(out).map { $0["price"] as? String } == ["7", "9"])
+        #expect(out.filter { $0.topic == "tally.frames" }.allSatisfy { $0.partition == 1 })
+        let receipts = out.filter { $0.topic == "tally.corrections" }.map { H.parse($0.value) }
+        #expect(receipts.count == 2 && receipts.allSatisfy { $0["partition"] as? Int == 1 }, "\(receipts)")
+        #expect(try h.rater.correctionsNextOffset() == 3)
+        #expect(try !h.rater.correctionExecuted(replayId: "g2", part: 0))
+    }
 }

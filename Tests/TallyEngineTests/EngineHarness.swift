@@ -40,16 +40,21 @@ final class EngineHarness {
 
     let rules: String?
 
-    init(store: MemoryStateStore = MemoryStateStore(), rules: String? = nil) throws {
+    /// Set: the rater is a group task writing only this frames partition (docs/SCALE.md).
+    let ownedFramesPartition: Int32?
+
+    init(store: MemoryStateStore = MemoryStateStore(), rules: String? = nil, ownedFramesPartition: Int32? = nil) throws {
         self.store = store
         self.rules = rules
-        rater = try EngineHarness.makeRater(store, rules: rules)
+        self.ownedFramesPartition = ownedFramesPartition
+        rater = try EngineHarness.makeRater(store, rules: rules, ownedFramesPartition: ownedFramesPartition)
         _ = try rater.restore(wallNow: wallNow)
     }
 
-    static func makeRater(_ store: StateStore, rules: String?) throws -> StreamRater {
-        let settings = EngineSettings(inputs: [.init(topic: "tally.samples", format: .nativeOrCloudEvents)],
+    static func makeRater(_ store: StateStore, rules: String?, ownedFramesPartition: Int32? = nil) throws -> StreamRater {
+        var settings = EngineSettings(inputs: [.init(topic: "tally.samples", format: .nativeOrCloudEvents)],
                                       framesPartitions: 2, deadLetterPartitions: 1, currency: "EUR")
+        settings.ownedFramesPartition = ownedFramesPartition
         let pricer: WindowPricer = try rules.map {
             RuleBookPricer(rater: Rater(book: try RulesetFile.load(yaml: $0)), version: nil, hash: nil)
         } ?? FlatPricer()
@@ -59,7 +64,7 @@ final class EngineHarness {
 
     /// Simulates a crash: a new rater on the same store, with whatever was committed.
     func restart() throws -> [OutgoingMessage] {
-        rater = try EngineHarness.makeRater(store, rules: rules)
+        rater = try EngineHarness.makeRater(store, rules: rules, ownedFramesPartition: ownedFramesPartition)
         let (resend, positions) = try rater.restore(wallNow: wallNow)
         for p in positions { offsets[p.partition] = p.offset }
         return resend

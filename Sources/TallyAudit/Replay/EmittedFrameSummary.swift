@@ -14,6 +14,9 @@ public struct EmittedFrameSummary: Sendable, Equatable {
     public var windowStart: EventTime?
     public var quantity: ExactDecimal
     public var price: ExactDecimal
+    /// The frames partition it was read from (nil: a replayed frame): the window's chain,
+    /// whose writer executes a correction of it.
+    public var partition: Int32?
 
     /// From a frame read back from the frames topic (which has price and quantity: `FrameRecord` checks).
     public init(_ record: FrameRecord) {
@@ -26,6 +29,7 @@ public struct EmittedFrameSummary: Sendable, Equatable {
         windowStart = record.windowStart
         quantity = record.quantity ?? .zero
         price = record.price ?? .zero
+        partition = record.partition
     }
 
     /// From a frame value, as the engine closed it (no bytes parsed).

@@ -10,8 +10,8 @@ extension EmittedFrames {
     /// (verify reports them).
     public static func latestSummaries(config: ServiceConfig, request: ReplayRequest) throws -> [String: EmittedFrameSummary] {
         var latest = LatestSummaries(request: request)
-        try PartitionReader.forEachRecord(of: config.framesTopic, bootstrapServers: config.bootstrapServers) { _, _, value in
-            latest.add(value)
+        try PartitionReader.forEachRecord(of: config.framesTopic, bootstrapServers: config.bootstrapServers) { partition, _, value in
+            latest.add(value, partition: partition)
         }
         return latest.byFrameId
     }
@@ -27,7 +27,7 @@ extension EmittedFrames {
     /// The same summaries from records at hand, in topic order.
     public static func latestSummaries(records: [TopicIO.Record], request: ReplayRequest) -> [String: EmittedFrameSummary] {
         var latest = LatestSummaries(request: request)
-        for r in records { r.value.withUnsafeBytes { latest.add($0) } }
+        for r in records { r.value.withUnsafeBytes { latest.add($0, partition: r.partition) } }
         return latest.byFrameId
     }
 }
@@ -42,9 +42,11 @@ struct LatestSummaries {
 
     /// Reads only the members a summary needs (`FrameRecord(summaryOf:)`): the frame's
     /// explanation, lineage and metadata, most of its bytes, are checked but never built.
-    mutating func add(_ bytes: UnsafeRawBufferPointer) {
+    /// `partition`: the frames partition it was read from (the window's chain).
+    mutating func add(_ bytes: UnsafeRawBufferPointer, partition: Int32) {
         guard let record = try? FrameRecord(summaryOf: bytes) else { return }
-        let summary = EmittedFrameSummary(record)
+        var summary = EmittedFrameSummary(record)
+        summary.partition = partition
         guard request.selects(summary), (byFrameId[summary.frameId]?.revision ?? 0) < summary.revision else { return }
         byFrameId[summary.frameId] = summary
     }

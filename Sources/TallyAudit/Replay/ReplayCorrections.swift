@@ -38,7 +38,7 @@ public enum ReplayCorrections {
         let items = diff.changed.compactMap { change -> CorrectionCommand.Item? in
             guard let old = change.old, change.new != nil, let frame = change.replayed,
                   case let .object(body) = frame.body else { return nil }
-            return CorrectionCommand.Item(frameId: change.frameId, baseRevision: old.revision, body: body)
+            return CorrectionCommand.Item(frameId: change.frameId, baseRevision: old.revision, body: body, partition: old.partition)
         }
         guard !items.isEmpty else { return [] }
         let chunks = stride(from: 0, to: items.count, by: framesPerPart).map { Array(items[$0..<min($0 + framesPerPart, items.count)]) }
@@ -64,17 +64,16 @@ public enum ReplayCorrections {
                                 topic: config.correctionsTopic, bootstrapServers: config.bootstrapServers)
             outcome.published = true
         }
-        outcome.receipts = try awaitReceipts(replayId: replayId, parts: commands.count, config: config, waitSeconds: waitSeconds)
+        outcome.receipts = try awaitReceipts(of: commands, config: config, waitSeconds: waitSeconds)
         return outcome
     }
 
-    /// The receipts of every part of `replayId`, polling the topic until they are all there
-    /// or `waitSeconds` have passed (nil then: the command stays queued for the rater).
-    static func awaitReceipts(replayId: String, parts: Int, config: ServiceConfig, waitSeconds: Int) throws -> [CorrectionReceipt]? {
+    /// The receipts answering every item of `commands`, polling the topic until they are all
+    /// there or `waitSeconds` have passed (nil then: the command stays queued for the rater).
+    static func awaitReceipts(of commands: [CorrectionCommand], config: ServiceConfig, waitSeconds: Int) throws -> [CorrectionReceipt]? {
         let deadline = WallClock.monotonicMillis() + Int64(waitSeconds) * 1000
         while true {
-            let receipts = try CorrectionsLog.read(config: config).receipts(of: replayId)
-            if receipts.count >= parts { return receipts.sorted { $0.part < $1.part } }
+            if let receipts = try CorrectionsLog.read(config: config).receipts(answering: commands) { return receipts }
             if WallClock.monotonicMillis() >= deadline { return nil }
             Thread.sleep(forTimeInterval: 0.5)
         }
@@ -113,17 +112,37 @@ public struct CorrectionsLog: Sendable {
         CorrectionsLog(records: try TopicIO.readAll(topic: config.correctionsTopic, bootstrapServers: config.bootstrapServers))
     }
 
-    /// One receipt per executed part of `replayId` (the rater writes one per part).
+    /// The receipts of `replayId`: one per executed part from a single rater, or in group
+    /// mode one per part and partition (each task answers for its chain's items).
     public func receipts(of replayId: String) -> [CorrectionReceipt] {
-        var byPart: [Int: CorrectionReceipt] = [:]
-        for (_, r) in receipts where r.replayId == replayId && byPart[r.part] == nil { byPart[r.part] = r }
-        return Array(byPart.values)
+        var seen = Set<String>()
+        var out: [CorrectionReceipt] = []
+        for (_, r) in receipts where r.replayId == replayId && seen.insert("\(r.part)/\(r.partition ?? -1)").inserted { out.append(r) }
+        return out.sorted { ($0.part, $0.partition ?? -1) < ($1.part, $1.partition ?? -1) }
     }
 
-    /// The command a receipt answers (by its offset), or the first part `part` of `replayId`.
-    public func command(replayId: String, part: Int) -> CorrectionCommand? {
-        let executedAt = receipts.first { $0.receipt.replayId == replayId && $0.receipt.part == part }?.receipt.commandOffset
-        if let executedAt, let c = commands.first(where: { $0.offset == executedAt }) { return c.command }
-        return commands.first { $0.command.replayId == replayId && $0.command.part == part }?.command
+    /// The receipts answering every item of `commands` (one replay's parts), or nil while
+    /// some are missing. A part is answered by a receipt without a partition (a single
+    /// rater executed all of it) or by a receipt of each partition its items name (group
+    /// mode: a task per chain). Parts none of whose items name a partition need the former.
+    public func receipts(answering commands: [CorrectionCommand]) -> [CorrectionReceipt]? {
+        guard let replayId = commands.first?.replayId else { return [] }
+        let all = receipts(of: replayId)
+        var out: [CorrectionReceipt] = []
+        for command in commands {
+            let ofPart = all.filter { $0.part == command.part }
+            if let whole = ofPart.first(where: { $0.partition == nil }) { out.append(whole); continue }
+            let needed = Set(command.items.map { $0.partition ?? -1 })
+            let answered = ofPart.filter { needed.contains($0.partition ?? -1) }
+            guard !needed.contains(-1), Set(answered.compactMap(\.partition)) == needed else { return nil }
+            out.append(contentsOf: answered)
+        }
+        return out
+    }
+
+    /// The command `receipt` answers (by its offset), or the first part of its replay with its part number.
+    public func command(answering receipt: CorrectionReceipt) -> CorrectionCommand? {
+        if let c = commands.first(where: { $0.offset == receipt.commandOffset }) { return c.command }
+        return commands.first { $0.command.replayId == receipt.replayId && $0.command.part == receipt.part }?.command
     }
 }

@@ -77,7 +77,7 @@ enum RevisionAudit {
                 if receipt.corrected[f.frameId] != f.revision {
                     fail("the rater emitted this frame's correction for replay \(replayId) as revision \(receipt.corrected[f.frameId]!), not \(f.revision)")
                 }
-                guard let command = corrections.command(replayId: replayId, part: receipt.part),
+                guard let command = corrections.command(answering: receipt),
                       let item = command.items.first(where: { $0.frameId == f.frameId }) else {
                     fail("replay \(replayId) has no command on the corrections topic listing this frame"); continue
                 }

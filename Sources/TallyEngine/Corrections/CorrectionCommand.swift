@@ -18,18 +18,26 @@ public struct CorrectionCommand: Sendable, Equatable {
         public var frameId: String
         public var baseRevision: Int
         /// The replayed frame's body without the members that record emission history
-        /// (revision, previous_price, price_delta, correction, the two hashes): the rater sets them.
+        /// (revision, previous_price, price_delta, correction, the two hashes, output_partition):
+        /// the rater sets them.
         public var body: [String: CanonicalJSON]
-        public init(frameId: String, baseRevision: Int, body: [String: CanonicalJSON]) {
-            self.frameId = frameId; self.baseRevision = baseRevision
+        /// The frames partition the replay read the window's latest revision from: its
+        /// chain, so in group mode the task that owns it executes the item (nil in
+        /// commands written before group mode executed corrections).
+        public var partition: Int32?
+        public init(frameId: String, baseRevision: Int, body: [String: CanonicalJSON], partition: Int32? = nil) {
+            self.frameId = frameId; self.baseRevision = baseRevision; self.partition = partition
             var b = body
             for key in CorrectionCommand.historyMembers { b[key] = nil }
             self.body = b
         }
     }
 
-    /// Members of a frame that the rater, not the replay, decides.
-    public static let historyMembers = ["revision", "previous_price", "price_delta", "correction", "content_hash", "previous_hash"]
+    /// Members of a frame that the rater, not the replay, decides: the emission history,
+    /// and the partition of the chain it is emitted on (a replay computes the single
+    /// rater's scope hash; in group mode the chain is the task's, docs/SCALE.md).
+    public static let historyMembers = ["revision", "previous_price", "price_delta", "correction", "content_hash", "previous_hash",
+                                        "output_partition"]
 
     public var replayId: String
     public var part: Int
@@ -60,8 +68,11 @@ public struct CorrectionCommand: Sendable, Equatable {
             "parts": .integer(Int64(parts)), "author": .string(author), "reason": .string(reason),
             "rules": .string(rules), "ruleset": ruleset.map { .string($0) } ?? .null,
             "from": .string(from), "to": .string(to),
-            "frames": .array(items.map {
-                .object(["frame_id": .string($0.frameId), "base_revision": .integer(Int64($0.baseRevision)), "body": .object($0.body)])
+            "frames": .array(items.map { item in
+                var entry: [String: CanonicalJSON] = ["frame_id": .string(item.frameId), "base_revision": .integer(Int64(item.baseRevision)),
+                                                      "body": .object(item.body)]
+                if let partition = item.partition { entry["partition"] = .integer(Int64(partition)) }
+                return .object(entry)
             }),
         ])
     }
@@ -89,19 +100,26 @@ public struct CorrectionReceipt: Sendable, Equatable {
     /// frame id → the correction's revision.
     public var corrected: [String: Int]
     public var skipped: [Skipped]
+    /// In group mode, the frames partition (= input partition) of the task that wrote this
+    /// receipt: it answers for the part's items of that partition only. Nil: a single
+    /// rater's receipt, answering for the whole part.
+    public var partition: Int32?
 
-    public init(replayId: String, part: Int, parts: Int, commandOffset: Int64, corrected: [String: Int], skipped: [Skipped]) {
+    public init(replayId: String, part: Int, parts: Int, commandOffset: Int64, corrected: [String: Int], skipped: [Skipped],
+                partition: Int32? = nil) {
         self.replayId = replayId; self.part = part; self.parts = parts; self.commandOffset = commandOffset
-        self.corrected = corrected; self.skipped = skipped
+        self.corrected = corrected; self.skipped = skipped; self.partition = partition
     }
 
     public var json: CanonicalJSON {
-        .object([
+        var members: [String: CanonicalJSON] = [
             "schema": .string(Self.schema), "replay_id": .string(replayId), "part": .integer(Int64(part)),
             "parts": .integer(Int64(parts)), "command_offset": .integer(commandOffset),
             "corrected": .object(corrected.mapValues { .integer(Int64($0)) }),
             "skipped": .array(skipped.map { .object(["frame_id": .string($0.frameId), "reason": .string($0.reason)]) }),
-        ])
+        ]
+        if let partition { members["partition"] = .integer(Int64(partition)) }
+        return .object(members)
     }
 }
 
@@ -132,7 +150,10 @@ public enum CorrectionsRecord: Sendable {
                 guard case let .object(o) = f, case let .string(id)? = o["frame_id"], case let .object(body)? = o["body"] else {
                     throw bad("a frames entry lacks frame_id or body")
                 }
-                return CorrectionCommand.Item(frameId: id, baseRevision: Int(try integer("base_revision", in: o)), body: body)
+                var partition: Int32?
+                if case let .integer(p)? = o["partition"] { partition = Int32(truncatingIfNeeded: p) }
+                return CorrectionCommand.Item(frameId: id, baseRevision: Int(try integer("base_revision", in: o)), body: body,
+                                              partition: partition)
             }
             var ruleset: String?
             if case let .string(s)? = m["ruleset"] { ruleset = s }
@@ -150,10 +171,12 @@ public enum CorrectionsRecord: Sendable {
                 guard case let .object(o) = s, case let .string(id)? = o["frame_id"], case let .string(r)? = o["reason"] else { return nil }
                 return CorrectionReceipt.Skipped(frameId: id, reason: r)
             }
+            var partition: Int32?
+            if case let .integer(p)? = m["partition"] { partition = Int32(truncatingIfNeeded: p) }
             self = .receipt(CorrectionReceipt(replayId: try string("replay_id"), part: Int(try integer("part", in: m)),
                                               parts: Int(try integer("parts", in: m)),
                                               commandOffset: try integer("command_offset", in: m),
-                                              corrected: revisions, skipped: skips))
+                                              corrected: revisions, skipped: skips, partition: partition))
         case let other:
             throw bad("unknown schema \(other)")
         }

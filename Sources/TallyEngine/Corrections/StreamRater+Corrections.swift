@@ -5,7 +5,9 @@ import TallyWire
 /// partition, so a correction becomes the next revision of the window as the rater
 /// knows it, chained after the rater's own last frame on that partition, and is
 /// committed (with the window's new revision and price, the command's id and the
-/// corrections topic offset) in the next batch transaction.
+/// corrections topic offset) in the next batch transaction. In group mode each task
+/// executes the items of its own chain and answers for them alone, with a receipt naming
+/// its partition (docs/SCALE.md, "Corrections in group mode").
 extension StreamRater {
     enum CorrectionKey {
         static let nextOffset = Array("corrections/next_offset".utf8)
@@ -45,17 +47,31 @@ extension StreamRater {
         do { record = try CorrectionsRecord(bytes: bytes, offset: offset) } catch { return .malformed("\(error)") }
         guard case let .command(command) = record else { return .passedOver }
         guard try !correctionExecuted(replayId: command.replayId, part: command.part) else { return .passedOver }
-        let receipt = try execute(command, offset: offset)
+        let items = try itemsOfThisRater(command)
+        guard !items.isEmpty else { return .passedOver }  // in group mode: every item is another task's
+        let receipt = try execute(command, items: items, offset: offset)
         pendingMetaWrites.append((CorrectionKey.done(command.replayId, command.part), receipt.json.bytes))
         enqueue(OutboxEntry(kind: .correctionReceipt, topic: settings.correctionsTopic, partition: 0,
                             key: Array(command.replayId.utf8), value: receipt.json.bytes))
         return .executed(receipt)
     }
 
-    private func execute(_ command: CorrectionCommand, offset: Int64) throws -> CorrectionReceipt {
+    /// The items this rater executes: all of them, or in group mode (one task per frames
+    /// partition) those of the task's own chain. An item names the partition the replay read
+    /// its latest revision from; one from a command written before items named it belongs to
+    /// the task that holds its window.
+    private func itemsOfThisRater(_ command: CorrectionCommand) throws -> [CorrectionCommand.Item] {
+        guard let owned = settings.ownedFramesPartition else { return command.items }
+        return try command.items.filter { item in
+            if let partition = item.partition { return partition == owned }
+            return try windowSlot(frameId: item.frameId, body: item.body) != nil
+        }
+    }
+
+    private func execute(_ command: CorrectionCommand, items: [CorrectionCommand.Item], offset: Int64) throws -> CorrectionReceipt {
         var corrected: [String: Int] = [:]
         var skipped: [CorrectionReceipt.Skipped] = []
-        for item in command.items {
+        for item in items {
             func skip(_ why: String) { skipped.append(.init(frameId: item.frameId, reason: why)) }
             guard let price = Self.decimal(item.body["price"]) else { skip("the command gives no price"); continue }
             guard let slot = try windowSlot(frameId: item.frameId, body: item.body) else {
@@ -93,7 +109,8 @@ extension StreamRater {
             corrected[item.frameId] = Int(w.revision)
         }
         return CorrectionReceipt(replayId: command.replayId, part: command.part, parts: command.parts,
-                                 commandOffset: offset, corrected: corrected, skipped: skipped)
+                                 commandOffset: offset, corrected: corrected, skipped: skipped,
+                                 partition: settings.ownedFramesPartition)
     }
 
     /// The slot of the window whose frame id is `frameId`: held in memory, else loaded

@@ -19,22 +19,29 @@ public final class GroupRaterService {
         public var log: (String) -> Void = { _ in }
         /// Called with `observe()` about every second, and during a restore as it progresses.
         public var observe: ((RaterObservation) -> Void)?
+        /// Each rule event folded from the rule log while running (a rule change picked up live).
+        public var ruleEvent: ((_ bytes: [UInt8], _ offset: Int64, _ outcome: RuleEventOutcome) -> Void)?
         public init() {}
     }
 
     public let config: ServiceConfig
-    private let metrics: MetricsConfig
-    private let pricer: WindowPricer
+    let metrics: MetricsConfig
+    let pricer: WindowPricer
+    /// Set when pricing follows the rule log: every task shares it, and it folds the log's
+    /// events between batches (docs/SCALE.md, "Rule changes in group mode").
+    let ruleLog: RuleLogPricer?
+    /// The rule log and the corrections topic (set while `run` runs).
+    private var side: GroupSideReader?
     private let input: ServiceConfig.Input
     private let stateLock: StateDirectoryLock
-    private var tasks: [Int32: GroupTask] = [:]
+    private(set) var tasks: [Int32: GroupTask] = [:]
     /// Partitions revoked inside the current poll: records of theirs already fetched belong
     /// to the next owner (which reads them again from the committed offset).
     private var revokedDuringPoll: Set<Int32> = []
     private var callbackError: Error?
     /// What a task is made of (set while `run` runs: the consumer is one of them).
     private var parts: GroupTask.Parts?
-    private var log: (String) -> Void = { _ in }
+    private(set) var log: (String) -> Void = { _ in }
     /// For `/metrics` and the stop summary.
     public private(set) var rebalances = 0
     public private(set) var restoredRecords = 0
@@ -55,6 +62,7 @@ public final class GroupRaterService {
         self.config = config
         self.metrics = metrics
         self.pricer = pricer
+        ruleLog = pricer as? RuleLogPricer
         self.input = input
         try FileManager.default.createDirectory(atPath: config.statePath, withIntermediateDirectories: true)
         stateLock = try StateDirectoryLock(directory: config.statePath)
@@ -83,6 +91,8 @@ public final class GroupRaterService {
             _ = try admin.createTopic(config.framesTopic, partitions: max(Int(config.framesPartitions), inputs))
             _ = try admin.createTopic(config.deadLetterTopic, partitions: 1)
             _ = try admin.createTopic(config.checkpointsTopic, partitions: 1)
+            _ = try admin.createTopic(config.correctionsTopic, partitions: 1)
+            if ruleLog != nil { try RuleLogClient(config: config).ensureTopic() }
             _ = try admin.createTopic(group.stateTopic, partitions: inputs, config: ["cleanup.policy": "compact"])
         }
         let frames = try admin.partitionCount(of: config.framesTopic) ?? 0
@@ -96,11 +106,17 @@ public final class GroupRaterService {
             throw GroupModeError("the state topic \(group.stateTopic) (rater.state_topic) has \(states) partition(s) but the input "
                 + "\(input.topic) has \(inputs): each input partition needs its own changelog partition")
         }
-        if let corrections = try admin.partitionCount(of: config.correctionsTopic), corrections > 0,
-           try admin.watermarks(topic: config.correctionsTopic, partition: 0).high > 0 {
-            log("tally run: group mode does not execute correction commands yet: \(config.correctionsTopic) is not read "
-                + "(docs/SCALE.md); run `tally replay --apply` against a single rater")
-        }
+    }
+
+    /// The side reader over the topics that exist (a topic created later is not followed
+    /// until the next start, as with a single rater).
+    private func makeSideReader() throws -> GroupSideReader {
+        let admin = try KafkaAdmin(config: kafka)
+        let rulesExist = try admin.partitionCount(of: config.rulesTopic) != nil
+        let rules = ruleLog != nil && rulesExist ? config.rulesTopic : nil
+        let corrections = try admin.partitionCount(of: config.correctionsTopic) != nil ? config.correctionsTopic : nil
+        return try GroupSideReader(kafka: kafka, groupID: "\(config.raterGroup.groupID)-side", ruleLog: ruleLog,
+                                   rulesTopic: rules, correctionsTopic: corrections)
     }
 
     public func run(options: Options = Options(), shouldStop: () -> Bool) throws -> Counters {
@@ -126,6 +142,8 @@ public final class GroupRaterService {
             onAssign: { [unowned self] in self.assign($0) },
             onRevoke: { [unowned self] partitions, lost in self.revoke(partitions, lost: lost) })
         parts = GroupTask.Parts(config: config, metrics: metrics, pricer: pricer, settings: settings, kafka: kafka, consumer: consumer)
+        let side = try makeSideReader()
+        self.side = side
         try consumer.subscribe([input.topic])
         log("tally run: group \(group.groupID) instance \(group.instance) subscribed to \(input.topic)")
         let batch = KafkaRecordBatch(capacity: 4096)
@@ -133,12 +151,15 @@ public final class GroupRaterService {
         defer {
             batch.release()
             consumer.close()
+            side.close()
+            self.side = nil
             tasks = [:]
             parts = nil
         }
         while true {
             let stopping = shouldStop()
             if !stopping {
+                try readSide(side, options: options)
                 revokedDuringPoll.removeAll(keepingCapacity: true)
                 try consumer.poll(into: batch, timeoutMs: 50)
                 rebalances = consumer.rebalances
@@ -222,6 +243,8 @@ public final class GroupRaterService {
             restoringNow.append((partition.topic, partition.partition, max(0, end - offset - 1)))
             observer?(self.observe())
         }
+        // Its corrections position: the side reader goes back for it if it is past it.
+        try side?.needCorrections(from: try task.rater.correctionsNextOffset())
         let r = task.restored
         restoredRecords += r.applied
         restoreMillis += r.millis

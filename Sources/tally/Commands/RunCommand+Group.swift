@@ -26,8 +26,7 @@ extension RunCommand {
             TallyLogging.bootstrap(format: settings.logFormat, level: settings.logLevel)
             _ = try readUserFile(settings.metricsFile, what: "metrics file")
             let metrics = try MetricsConfigLoader.load(contentsOf: settings.metricsFile)
-            // One pricer for every task, from the rule log as it stands at start (group mode
-            // does not follow rule changes live yet: restart the raters after one; docs/SCALE.md).
+            // One pricer for every task, from the rule log; the service follows the log live.
             let pricer = try PricerFactory.make(config: settings, store: nil) { RunLog.logger.info("\($0)") }
             service = try GroupRaterService(config: settings, metrics: metrics, pricer: pricer)
         } catch let failure as CommandFailure {
@@ -38,6 +37,7 @@ extension RunCommand {
         StopSignal.install()
         var options = GroupRaterService.Options()
         options.log = { RunLog.logger.notice("\($0)") }
+        options.ruleEvent = { RuleChangeLog.log(RunLog.logger, eventBytes: $0, offset: $1, outcome: $2) }
         if progress {
             options.progress = { counters, open in
                 RunLog.logger.info("tally: \(counters.recordsIn) records, \(counters.samplesFolded) samples folded, \(open) open windows, \(counters.framesEmitted) frames")

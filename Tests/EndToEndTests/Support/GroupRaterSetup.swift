@@ -16,6 +16,8 @@ final class GroupRaterSetup {
     let samples: [UsageSimulator.Sample]
     let records: [[UInt8]]
     let keys: [[UInt8]]
+    /// The indices in `samples` of each record's samples.
+    let sampleRanges: [Range<Int>]
     let start: EventTime
     let hours: Int
 
@@ -31,12 +33,15 @@ final class GroupRaterSetup {
         // Each record holds a run of consecutive samples of one resource (the simulator's
         // samples are in time order), keyed by that resource: every sample of a resource
         // lands on one partition, in time order, as `tally route` or a keyed producer gives.
-        var records: [[UInt8]] = [], keys: [[UInt8]] = []
+        var records: [[UInt8]] = [], keys: [[UInt8]] = [], ranges: [Range<Int>] = []
         var run: [UsageSimulator.Sample] = []
+        var consumed = 0
         func flush() {
             guard let first = run.first else { return }
             records.append(CeilometerEncoder.records(run, perRecord: run.count, seed: UInt64(records.count + 1))[0])
             keys.append(Array(first.resource.utf8))
+            ranges.append(consumed..<consumed + run.count)
+            consumed += run.count
             run.removeAll()
         }
         for s in samples {
@@ -46,6 +51,7 @@ final class GroupRaterSetup {
         flush()
         self.records = records
         self.keys = keys
+        sampleRanges = ranges
     }
 
     func produce(_ range: Range<Int>) throws {
