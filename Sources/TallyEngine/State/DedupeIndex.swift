@@ -36,10 +36,11 @@ public struct DedupeIndex {
         }
     }
 
-    /// Sample ids, with where each was first read.
-    private var ids: [SampleKey: FirstCopy] = [:]
+    /// Sample ids, with where each was first read. Both tables are probed for every
+    /// sample, so they hash the keys' own bits (`SampleKeyTable`), not with SipHash.
+    private var ids = SampleKeyTable(filler: FirstCopy(packed: 0, offset: 0))
     /// Content keys (`SampleDigest.contentKey`): only whether they were seen.
-    private var contents = Set<SampleKey>()
+    private var contents = SampleKeyTable(filler: ())
     /// Keys to persist; a content key is written with `packed` 0.
     private var pending: [(SampleKey, FirstCopy?)] = []
     private var pendingLatest = EventTime(micros: .min)
@@ -52,7 +53,7 @@ public struct DedupeIndex {
     public var count: Int { ids.count + contents.count }
 
     /// Whether `key` (an id or a content key) was seen.
-    public func contains(_ key: SampleKey) -> Bool { ids[key] != nil || contents.contains(key) }
+    public func contains(_ key: SampleKey) -> Bool { ids.contains(key) || contents.contains(key) }
 
     /// Where the sample with id `key` was first read, if it was.
     public func firstCopy(_ key: SampleKey) -> FirstCopy? { ids[key] }
@@ -69,7 +70,7 @@ public struct DedupeIndex {
     /// Records the content key of a sample stamped `time`; false if it was already seen.
     @discardableResult
     public mutating func insert(content key: SampleKey, at time: EventTime) -> Bool {
-        guard contents.insert(key).inserted else { return false }
+        guard contents.insertIfAbsent(key, ()) else { return false }
         pending.append((key, nil))
         if pendingLatest < time { pendingLatest = time }
         return true
@@ -99,7 +100,7 @@ public struct DedupeIndex {
             var r = ByteReader(v, what: "dedupe batch")
             guard try r.i64() < horizon.micros else { return true }
             try DedupeIndex.readKeys(&r, count: v.count) { key, first in
-                if first == nil { contents.remove(key) } else { ids.removeValue(forKey: key) }
+                if first == nil { contents.remove(key) } else { ids.remove(key) }
             }
             doomed.append(Array(k))
             return true
@@ -115,7 +116,7 @@ public struct DedupeIndex {
             var r = ByteReader(v, what: "dedupe batch")
             _ = try r.i64()
             try DedupeIndex.readKeys(&r, count: v.count) { key, first in
-                if let first { ids[key] = first } else { contents.insert(key) }
+                if let first { ids.updateValue(first, forKey: key) } else { contents.insertIfAbsent(key, ()) }
             }
             return true
         }

@@ -22,6 +22,13 @@ public struct WindowKey: Hashable, Comparable, Sendable {
             < (b.start, b.metric.raw, b.scope.raw, b.resource.raw, b.group.raw)
     }
 
+    /// Three words instead of five fields: the window index is probed once per sample.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(start.micros)
+        hasher.combine(UInt64(metric.raw) << 32 | UInt64(scope.raw))
+        hasher.combine(UInt64(resource.raw) << 32 | UInt64(group.raw))
+    }
+
     public static let encodedSize = 24
 
     public var encoded: [UInt8] {

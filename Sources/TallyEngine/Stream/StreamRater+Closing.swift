@@ -20,15 +20,16 @@ extension StreamRater {
             // the queue's order.
             var tiered: [WindowKey] = []
             for (_, key) in due {
-                guard let slot = index[key], let window = windows[slot], !window.closed else { continue }
-                if pricer.usesCumulativeUsage(service: catalog.metrics[window.metric].definition.serviceName) {
+                // Read in place: binding the window would copy it (and retain its arrays).
+                guard let slot = index[key], windows[slot]?.closed == false else { continue }
+                if pricer.usesCumulativeUsage(service: catalog.metrics[windows[slot]!.metric].definition.serviceName) {
                     tiered.append(key)
                 } else {
                     close(slot)
                 }
             }
             for key in tiered.count > 1 ? TierOrder.sorted(tiered, symbols) : tiered {
-                guard let slot = index[key], let window = windows[slot], !window.closed else { continue }
+                guard let slot = index[key], windows[slot]?.closed == false else { continue }
                 close(slot)
             }
         }

@@ -31,10 +31,9 @@ extension StreamRater {
         let topics = settings.inputs.map(\.topic)
         try store.write { txn in
             for slot in dirtySlots {
-                guard var w = windows[slot], w.dirty else { continue }
-                try txn.put(.windows, w.key.encoded, w.encoded(topics: topics), append: false)
-                w.dirty = false
-                windows[slot] = w
+                guard windows[slot]?.dirty == true else { continue }
+                try txn.put(.windows, windows[slot]!.key.encoded, windows[slot]!.encoded(topics: topics), append: false)
+                windows[slot]!.dirty = false
             }
             try dedupe.persist(into: txn)
             try tiers.persist(into: txn)

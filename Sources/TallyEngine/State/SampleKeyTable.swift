@@ -1,0 +1,140 @@
+import TallyCore
+
+/// An open-addressing hash table from `SampleKey` to `Value`, for the dedupe index.
+///
+/// Sample ids and content keys are already well-mixed 128-bit values, so the probe index
+/// is a multiply of their two words, not a `Hasher` (SipHash) run per probe as a
+/// `Dictionary` does: the dedupe index probes two tables for every sample it folds. Linear
+/// probing, grown at a load of 3/4 (as `Dictionary`), backward-shift deletion (no
+/// tombstones). The all-zero key, which marks an empty slot, is kept beside the slots.
+struct SampleKeyTable<Value> {
+    private var keys: [SampleKey]
+    /// Beside each key; a free slot holds `filler` (occupancy is the key's, so no optional).
+    private var values: [Value]
+    private let filler: Value
+    private var mask: Int
+    /// 64 − log2(slot count).
+    private var shift: UInt64 = 60
+    private var zeroValue: Value?
+    private(set) var count = 0
+
+    init(filler: Value) {
+        self.filler = filler
+        keys = Array(repeating: SampleKeyTable.empty, count: 16)
+        values = Array(repeating: filler, count: 16)
+        mask = 15
+    }
+
+    private static var empty: SampleKey { SampleKey(high: 0, low: 0) }
+
+    /// The top bits of a multiply (Fibonacci hashing): they depend on every bit of both
+    /// words, so keys alike in their low bits still spread.
+    @inline(__always)
+    private func home(_ key: SampleKey) -> Int {
+        let h = (key.high ^ (key.low &* 0xC2B2_AE3D_27D4_EB4F)) &* 0x9E37_79B9_7F4A_7C15
+        return Int(truncatingIfNeeded: h >> shift)
+    }
+
+    /// The slot holding `key`, or the empty slot where it would go.
+    @inline(__always)
+    private func find(_ key: SampleKey) -> (slot: Int, found: Bool) {
+        var i = home(key)
+        while true {
+            let k = keys[i]
+            if k == key { return (i, true) }
+            if k.high == 0 && k.low == 0 { return (i, false) }
+            i = (i &+ 1) & mask
+        }
+    }
+
+    subscript(key: SampleKey) -> Value? {
+        if key == SampleKeyTable.empty { return zeroValue }
+        let (slot, found) = find(key)
+        return found ? values[slot] : nil
+    }
+
+    func contains(_ key: SampleKey) -> Bool {
+        if key == SampleKeyTable.empty { return zeroValue != nil }
+        return find(key).found
+    }
+
+    /// Adds `key` with `value` unless it is present; returns whether it was added (an
+    /// existing entry keeps its value).
+    @discardableResult
+    mutating func insertIfAbsent(_ key: SampleKey, _ value: Value) -> Bool {
+        if key == SampleKeyTable.empty {
+            guard zeroValue == nil else { return false }
+            zeroValue = value; count += 1
+            return true
+        }
+        let (slot, found) = find(key)
+        if found { return false }
+        keys[slot] = key
+        values[slot] = value
+        count += 1
+        if count * 4 > (mask + 1) * 3 { grow() }
+        return true
+    }
+
+    /// Sets `key` to `value`, returning the value it replaced.
+    @discardableResult
+    mutating func updateValue(_ value: Value, forKey key: SampleKey) -> Value? {
+        if key == SampleKeyTable.empty {
+            let old = zeroValue
+            if old == nil { count += 1 }
+            zeroValue = value
+            return old
+        }
+        let (slot, found) = find(key)
+        if found {
+            let old = values[slot]
+            values[slot] = value
+            return old
+        }
+        keys[slot] = key
+        values[slot] = value
+        count += 1
+        if count * 4 > (mask + 1) * 3 { grow() }
+        return nil
+    }
+
+    /// Removes `key`; the entries after it in its probe run move back to close the gap.
+    mutating func remove(_ key: SampleKey) {
+        if key == SampleKeyTable.empty {
+            if zeroValue != nil { zeroValue = nil; count -= 1 }
+            return
+        }
+        var (hole, found) = find(key)
+        guard found else { return }
+        count -= 1
+        var i = hole
+        while true {
+            i = (i &+ 1) & mask
+            let k = keys[i]
+            if k.high == 0 && k.low == 0 { break }
+            // The entry at i may fill the hole unless its home lies cyclically in (hole, i].
+            let h = home(k)
+            let stays = hole <= i ? (hole < h && h <= i) : (hole < h || h <= i)
+            if stays { continue }
+            keys[hole] = k
+            values[hole] = values[i]
+            hole = i
+        }
+        keys[hole] = SampleKeyTable.empty
+        values[hole] = filler
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys, oldValues = values
+        let capacity = (mask + 1) * 2
+        keys = Array(repeating: SampleKeyTable.empty, count: capacity)
+        values = Array(repeating: filler, count: capacity)
+        mask = capacity - 1
+        shift -= 1
+        for i in oldKeys.indices where !(oldKeys[i].high == 0 && oldKeys[i].low == 0) {
+            let (slot, _) = find(oldKeys[i])
+            keys[slot] = oldKeys[i]
+            values[slot] = oldValues[i]
+        }
+    }
+}
