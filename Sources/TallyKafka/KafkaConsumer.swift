@@ -57,16 +57,23 @@ public final class KafkaConsumer {
 
     private let client: ConsumerClient
     private var isClosed = false
+    /// Set when partitions read to their end are paused until they grow (EndOfPartitionParking.swift).
+    private let parking: EndOfPartitionParking?
 
     /// - Parameters:
     ///   - groupID: the consumer group offsets are committed to (librdkafka requires one).
     ///   - reportEndOfPartition: report `KafkaPartitionEnd` when a partition is drained.
-    public init(config: KafkaConfig, groupID: String, reportEndOfPartition: Bool = false) throws {
+    ///   - parkAtEndMs: with `reportEndOfPartition`, pause a partition read to its end and
+    ///     check every `parkAtEndMs` whether it grew, instead of fetching it back to back
+    ///     from a broker that does not hold empty fetches (noida-db); nil leaves fetching
+    ///     to librdkafka.
+    public init(config: KafkaConfig, groupID: String, reportEndOfPartition: Bool = false, parkAtEndMs: Int? = nil) throws {
         var merged = config.withDefaults(Self.defaults)
         merged["group.id"] = groupID
         merged["enable.partition.eof"] = reportEndOfPartition ? "true" : "false"
         let conf = try merged.makeNative()
         client = ConsumerClient(handle: try makeClient(RD_KAFKA_CONSUMER, conf, context: "creating consumer for group \(groupID)"))
+        parking = reportEndOfPartition ? parkAtEndMs.map { EndOfPartitionParking(checkIntervalMs: Int64($0)) } : nil
     }
 
     deinit { close() }
@@ -78,6 +85,7 @@ public final class KafkaConsumer {
             KafkaTopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: $0.offset.rawValue)
         })
         defer { rd_kafka_topic_partition_list_destroy(list) }
+        parking?.resumeAll(client: client)
         try check(rd_kafka_assign(client.handle, list), "assign \(partitions.map { "\($0.topic)[\($0.partition)]" })")
     }
 
@@ -88,6 +96,10 @@ public final class KafkaConsumer {
     public func poll(into batch: KafkaRecordBatch, maxRecords: Int? = nil, timeoutMs: Int32) throws -> Int {
         precondition(!isClosed, "KafkaConsumer.poll after close()")
         try batch.fill(from: client, maxRecords: maxRecords ?? batch.capacity, timeoutMs: timeoutMs)
+        if let parking {
+            parking.parkPartitionsAtEnd(of: batch, client: client)
+            parking.resumeGrownPartitions(client: client, nowMs: monotonicMillis())
+        }
         return batch.count
     }
 

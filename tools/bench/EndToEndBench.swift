@@ -11,7 +11,11 @@ import TallyTestSupport
 /// --until-drained` (its own process: first record consumed → last frame
 /// acknowledged, plus start-up) against `kcat -C -e` reading the same topic to
 /// /dev/null, and report their ratio, the rater's peak RSS and the LMDB size.
-func runEndToEndBench(records recordCount: Int, tallyBinary: String, durable: Bool = true, batchSamples: Int = 200_000) throws {
+///
+/// `kafkaProperties` go to the rater's `kafka.properties` (librdkafka settings, e.g. to
+/// compare fetch settings or turn on `debug`); `replay: false` leaves the replay row out.
+func runEndToEndBench(records recordCount: Int, tallyBinary: String, durable: Bool = true, batchSamples: Int = 200_000,
+                      kafkaProperties: [(String, String)] = [], replay runReplay: Bool = true) throws {
     let broker = try BrokerProcess.start()
     defer { broker.stop() }
     let work = FileManager.default.temporaryDirectory.appendingPathComponent("tally-bench-\(getpid())")
@@ -33,6 +37,7 @@ func runEndToEndBench(records recordCount: Int, tallyBinary: String, durable: Bo
     try TopicIO.produce(records, topic: "metering.sample", bootstrapServers: broker.bootstrapServers, partitions: partitions)
     print("preloaded \(records.count) records, \(samples.count) samples, \(bytes / 1_048_576) MiB in \(WallClock.monotonicMillis() - t) ms")
 
+    let propertiesYAML = kafkaProperties.map { "\"\($0.0)\": \"\($0.1)\"" }.joined(separator: ", ")
     try DemoFiles.metrics.write(to: work.appendingPathComponent("metrics.yaml"), atomically: true, encoding: .utf8)
     try DemoFiles.rules.write(to: work.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
     try """
@@ -40,6 +45,7 @@ func runEndToEndBench(records recordCount: Int, tallyBinary: String, durable: Bo
       bootstrap: \(broker.bootstrapServers)
       inputs: [{topic: metering.sample, format: ceilometer}]
       frames_partitions: 6
+      properties: {\(propertiesYAML)}
     state: {path: state, durable: \(durable)}
     metrics: metrics.yaml
     rules: rules.yaml
@@ -70,13 +76,13 @@ func runEndToEndBench(records recordCount: Int, tallyBinary: String, durable: Bo
     let rangeEnd = start + TimeSpan.hours(Int64(hours) + 1)
     brokerCPU = ProcessCPU.treeSeconds(broker.brokerPID)
     t = WallClock.monotonicMillis()
-    let replay = try spawnAndWait(tallyBinary, ["replay", "--config", work.appendingPathComponent("tally.yaml").path,
-                                                "--from", Timestamps.iso8601(start), "--to", Timestamps.iso8601(rangeEnd),
-                                                "--format", "json"], stdout: work.appendingPathComponent("replay.out").path)
+    let replay = runReplay ? try spawnAndWait(tallyBinary, ["replay", "--config", work.appendingPathComponent("tally.yaml").path,
+                                                            "--from", Timestamps.iso8601(start), "--to", Timestamps.iso8601(rangeEnd),
+                                                            "--format", "json"], stdout: work.appendingPathComponent("replay.out").path) : nil
     let replayMillis = WallClock.monotonicMillis() - t
     let brokerCPUForReplay = ProcessCPU.treeSeconds(broker.brokerPID) - brokerCPU
     let replayOutput = (try? String(contentsOf: work.appendingPathComponent("replay.out"), encoding: .utf8)) ?? ""
-    guard replay.status == 0 else { throw BenchError("replay exited \(replay.status): \(replayOutput.suffix(2000))") }
+    if let replay, replay.status != 0 { throw BenchError("replay exited \(replay.status): \(replayOutput.suffix(2000))") }
 
     let tallyRate = Double(samples.count) / (Double(tallyMillis) / 1000)
     let kcatRate = Double(samples.count) / (Double(kcatMillis) / 1000)
@@ -88,8 +94,10 @@ func runEndToEndBench(records recordCount: Int, tallyBinary: String, durable: Bo
     print(String(format: "  tally / kcat: %.2f", tallyRate / kcatRate))
     print("  tally " + (output.split(separator: "\n").first { $0.hasPrefix("timing_ms") } ?? ""))
     let replayRate = Double(samples.count) / (Double(replayMillis) / 1000)
-    print(String(format: "  tally replay of the same range (reads the topics, re-rates in scratch state, diffs): %.2f s = %.0f samples/s = %.0f%% of live ingest; peak RSS %d MiB",
-                 Double(replayMillis) / 1000, replayRate, 100 * replayRate / tallyRate, replay.maxRSSKiB / 1024))
+    if let replay {
+        print(String(format: "  tally replay of the same range (reads the topics, re-rates in scratch state, diffs): %.2f s = %.0f samples/s = %.0f%% of live ingest; peak RSS %d MiB",
+                     Double(replayMillis) / 1000, replayRate, 100 * replayRate / tallyRate, replay.maxRSSKiB / 1024))
+    }
     print("  tally peak RSS: \(tally.maxRSSKiB / 1024) MiB; LMDB on disk: \(lmdb / 1_048_576) MiB")
     // CPU time per process: what each side costs, whatever else the 2 cores were doing.
     let perCPU = { (seconds: Double) in seconds > 0 ? Double(samples.count) / seconds : 0 }
@@ -98,10 +106,12 @@ func runEndToEndBench(records recordCount: Int, tallyBinary: String, durable: Bo
                  kcat.cpuSeconds, perCPU(kcat.cpuSeconds), brokerCPUForKcat))
     print(String(format: "  tally run: %.2f s (%.0f samples per CPU-second); broker while serving it: %.2f s",
                  tally.cpuSeconds, perCPU(tally.cpuSeconds), brokerCPUForTally))
-    print(String(format: "  tally replay: %.2f s (%.0f samples per CPU-second); broker while serving it: %.2f s",
-                 replay.cpuSeconds, perCPU(replay.cpuSeconds), brokerCPUForReplay))
-    print(String(format: "  tally / kcat per CPU-second: %.2f; replay / live per CPU-second: %.0f%%",
-                 kcat.cpuSeconds / max(tally.cpuSeconds, 0.001), 100 * tally.cpuSeconds / max(replay.cpuSeconds, 0.001)))
+    if let replay {
+        print(String(format: "  tally replay: %.2f s (%.0f samples per CPU-second); broker while serving it: %.2f s",
+                     replay.cpuSeconds, perCPU(replay.cpuSeconds), brokerCPUForReplay))
+        print(String(format: "  replay / live per CPU-second: %.0f%%", 100 * tally.cpuSeconds / max(replay.cpuSeconds, 0.001)))
+    }
+    print(String(format: "  tally / kcat per CPU-second: %.2f", kcat.cpuSeconds / max(tally.cpuSeconds, 0.001)))
     print(String(format: "  tally / kcat with the broker's share (client + broker CPU): %.2f",
                  (kcat.cpuSeconds + brokerCPUForKcat) / max(tally.cpuSeconds + brokerCPUForTally, 0.001)))
 }

@@ -2,6 +2,7 @@ import Foundation
 
 // tally-bench [e2e|fold|decode|rating|closing|rate|script|rulelog|replay|memory|latency|adapters|route|group|summary|dashboard|all] [--records N]
 //             [--windows N] [--latency-seconds N] [--frames N] [--resources N] [--quick] [--no-sync]
+//             [--no-replay] [--kafka NAME=VALUE ...]
 // Prints figures; asserts nothing (testing.md: benchmarks are not timed tests).
 // --quick shortens the memory (200,000 windows) and latency (70 s) rows; the default prints them at full size.
 let arguments = CommandLine.arguments.dropFirst()
@@ -51,7 +52,15 @@ if which == "fold" || which == "all" {
 if which == "e2e" || which == "all" {
     print("== end to end (\(records) records × 10 samples)")
     let durable = !arguments.contains("--no-sync")
-    do { try runEndToEndBench(records: records, tallyBinary: tallyBinary, durable: durable) } catch {
+    // Each `--kafka NAME=VALUE` is a librdkafka property for the rater (to compare settings).
+    let kafka = arguments.indices.filter { arguments[$0] == "--kafka" && $0 + 1 < arguments.endIndex }.compactMap { i -> (String, String)? in
+        let pair = arguments[i + 1].split(separator: "=", maxSplits: 1).map(String.init)
+        return pair.count == 2 ? (pair[0], pair[1]) : nil
+    }
+    do {
+        try runEndToEndBench(records: records, tallyBinary: tallyBinary, durable: durable, kafkaProperties: kafka,
+                             replay: !arguments.contains("--no-replay"))
+    } catch {
         print("end-to-end benchmark failed: \(error)"); exit(1)
     }
 }
