@@ -3,6 +3,7 @@ import TallyCore
 import TallyEngine
 import TallyKafka
 import TallyRuntime
+import TallyWire
 
 /// `tally run` in group mode (docs/SCALE.md): one member of the consumer group
 /// `rater.group_id` on the input topic, static member `rater.instance`, eager `range`
@@ -149,8 +150,10 @@ public final class GroupRaterService {
                 let wallNow = WallClock.now()
                 for record in batch {
                     guard !revokedDuringPoll.contains(record.partition), let task = tasks[record.partition] else { continue }
+                    // A routed record names its format (`tally route`'s `tally-format` header; docs/SCALE.md).
                     let input = InputRecord(topic: self.input.topic, partition: record.partition, offset: record.offset,
-                                            key: record.key, value: record.value)
+                                            key: record.key, value: record.value,
+                                            formatHeader: record.headerBytes(named: InputFormat.headerName))
                     if task.rater.needsPreview { task.rater.preview(input, wallNow: wallNow) }
                     task.rater.fold(input, wallNow: wallNow)
                 }
