@@ -85,4 +85,38 @@ import Testing
             #expect(w.bytes == out)
         }
     }
+
+    /// A window priced by the hashmap alone keeps the module's trace; its bytes, written
+    /// from the trace, must be the tree's of the steps it stands for: names that need
+    /// escaping, the default group, service and field thresholds of both types, a tenant
+    /// overlay (rule and group numbers continuing the global index's), mappings in order.
+    @Test func aHashmapTraceEncodesLikeItsSteps() throws {
+        let book = try RT.book(groups: ["g\"1", "é×", "rates", "tenant\tonly"], mappings: [
+            RT.sm("svc \"base\"", .flat, "0.5", group: "g\"1"),
+            RT.sm("svc-default", .flat, "2"),
+            RT.fm("nano", "flavor", "m1.nano", .flat, "1.337", group: "é×"),
+            RT.fm("nano-rate", "flavor", "m1.nano", .rate, "1.1", group: "rates"),
+            RT.fm("img", "image_id", RT.imageB, .rate, "1.10", group: "é×"),
+            RT.fm("nano-tenant", "flavor", "m1.nano", .flat, "3", group: "é×", tenant: "acme"),
+            RT.fm("tiny-tenant", "flavor", "m1.tiny", .flat, "4", group: "tenant\tonly", tenant: "acme"),
+        ], thresholds: [
+            RT.th("qty-rate", "1", .rate, "0.9", group: "g\"1"),
+            RT.th("qty-flat", "2", .flat, "-0.25"),
+            RT.th("mem-flat", field: "memory", "64", .flat, "0.1337", group: "é×"),
+            RT.th("mem-rate", field: "memory", "500", .rate, "1.5", group: "rates"),
+        ])
+        let rater = Rater(book: book)
+        var traced = 0
+        for scope in [RT.scope, "acme"] {
+            for point in RT.points {
+                var point = point
+                point.scope = scope
+                let explanation = rater.rate(point).explanation
+                if case .hashmap = explanation.storage { traced += 1 }
+                #expect(explanation.canonicalBytes == explanation.json.bytes, "\(scope) \(point.description.text(at: 0))")
+                #expect(Explanation(modules: explanation.modules).canonicalBytes == explanation.canonicalBytes)
+            }
+        }
+        #expect(traced == 8)
+    }
 }

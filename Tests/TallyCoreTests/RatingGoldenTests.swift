@@ -35,6 +35,8 @@ import Testing
                 if let expected = p["price"] as? String {
                     #expect(result.isRated && result.price == ExactDecimal(expected)!,
                             "case \(n): expected \(expected), got \(result.price) \(result.status)")
+                    // The explanation's bytes come from the hashmap's trace: the tree's, exactly.
+                    #expect(result.explanation.canonicalBytes == result.explanation.json.bytes, "case \(n)")
                 } else {
                     #expect(!result.isRated, "case \(n): expected a failed window, got \(result.price)")
                     failures += 1

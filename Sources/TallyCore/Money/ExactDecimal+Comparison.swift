@@ -2,7 +2,7 @@
 /// `1.0 == 1.00`, and equal values hash alike. Never overflows, whatever the exponents.
 extension ExactDecimal: Equatable, Comparable, Hashable {
     public static func == (a: ExactDecimal, b: ExactDecimal) -> Bool { compare(a, b) == 0 }
-    public static func < (a: ExactDecimal, b: ExactDecimal) -> Bool { compare(a, b) < 0 }
+    @inline(__always) public static func < (a: ExactDecimal, b: ExactDecimal) -> Bool { compare(a, b) < 0 }
 
     public func hash(into hasher: inout Hasher) {
         let n = normalized()

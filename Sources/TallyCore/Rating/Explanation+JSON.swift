@@ -15,9 +15,13 @@ extension Explanation {
     }
 
     func write(to w: inout CanonicalWriter) {
-        w.openArray()
-        for step in modules { w.element(); step.write(to: &w) }
-        w.closeArray()
+        switch storage {
+        case .hashmap(let trace): trace.write(to: &w)
+        case .steps(let steps):
+            w.openArray()
+            for step in steps { w.element(); step.write(to: &w) }
+            w.closeArray()
+        }
     }
 }
 
@@ -52,7 +56,9 @@ extension GroupStep {
         w.key("mappings"); w.strings(mappings)
         w.key("rate"); w.decimal(rate)
         w.key("result"); w.decimal(result)
-        w.key("steps"); writeArithmeticSteps(to: &w)
+        w.key("steps")
+        let adjustment = threshold.map { (onService: $0.onService, type: $0.type, cost: $0.cost) }
+        Self.writeArithmeticSteps(flat: flat, rate: rate, threshold: adjustment, quantity: quantity, to: &w)
         w.key("threshold")
         if let t = threshold {
             w.open()
@@ -69,10 +75,13 @@ extension GroupStep {
     }
 
     /// `arithmeticSteps` written straight out (same operations, same text; the lines
-    /// hold only ASCII, "×" and decimals, so nothing needs escaping).
-    func writeArithmeticSteps(to w: inout CanonicalWriter) {
+    /// hold only ASCII, "×" and decimals, so nothing needs escaping), from a group's
+    /// values (a `GroupStep`'s or a hashmap trace's).
+    static func writeArithmeticSteps(flat: ExactDecimal, rate: ExactDecimal,
+                                     threshold: (onService: Bool, type: CostType, cost: ExactDecimal)?,
+                                     quantity: ExactDecimal, to w: inout CanonicalWriter) {
         w.openArray()
-        var flat = self.flat, rate = self.rate
+        var flat = flat, rate = rate
         if let t = threshold, !t.onService {
             w.element()
             if t.type == .flat {

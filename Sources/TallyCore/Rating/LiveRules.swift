@@ -28,24 +28,28 @@ final class LiveRules {
     /// The declared services by name, for compiling tenant overlays.
     let declarations: [String: ServiceDeclaration]
 
-    /// The services again as parallel arrays: with a handful of services, comparing
-    /// names (short strings compare as two words) beats hashing them.
-    private let serviceNames: [String]
-    private let serviceIndexes: [ServiceIndex]
+    /// The services again as one array of (name, unretained index): with a handful of
+    /// services, comparing names (short strings compare as two words) beats hashing
+    /// them, and one array is one cache line to read (`services` owns the indexes).
+    private struct Named { let name: String; let index: Unmanaged<ServiceIndex> }
+    private let named: [Named]
 
     private init(services: [String: ServiceIndex], tiers: [String: TierRule], scripts: [ScriptRule],
                  declarations: [String: ServiceDeclaration]) {
         self.services = services; self.tiers = tiers; self.scripts = scripts; self.declarations = declarations
-        let sorted = services.sorted { $0.key < $1.key }
-        serviceNames = sorted.map(\.key)
-        serviceIndexes = sorted.map(\.value)
+        named = services.sorted { $0.key < $1.key }.map { Named(name: $0.key, index: Unmanaged.passUnretained($0.value)) }
     }
 
     /// The hashmap index of `name`, if it has rules in force.
-    @inline(__always) func service(_ name: String) -> ServiceIndex? {
-        if serviceNames.count > 8 { return services[name] }
-        for i in serviceNames.indices where serviceNames[i] == name { return serviceIndexes[i] }
-        return nil
+    func service(_ name: String) -> ServiceIndex? { serviceUnretained(name)?.takeUnretainedValue() }
+
+    /// The same without a retain: valid for this object's life.
+    @inline(__always) func serviceUnretained(_ name: String) -> Unmanaged<ServiceIndex>? {
+        if named.count > 8 { return services[name].map(Unmanaged.passUnretained) }
+        return named.withUnsafeBufferPointer { list in
+            for entry in list where entry.name == name { return entry.index }
+            return nil
+        }
     }
 
     /// Compiles `rules` as in force at `time` for `scope` (nil: global rules only).

@@ -45,53 +45,67 @@ public final class Rater {
     /// (CloudKitty starts at 0). `tierUsage` supplies earlier windows of a tier cycle;
     /// without it every window counts as its cycle's first. `explain: false` skips
     /// building the per-group explanation (the price is the same).
-    public func rate(_ input: RatingInput, incomingPrice: ExactDecimal = .zero,
+    public func rate(_ input: borrowing RatingInput, incomingPrice: ExactDecimal = .zero,
                      tierUsage: TierUsageSource? = nil, explain: Bool = true) -> RatingResult {
         // Unretained: the compiled cache owns every LiveRules for the Rater's life, so the
         // per-window path reads them without reference counting.
-        unretainedLiveRules(at: input.windowStart, scope: input.scope)._withUnsafeGuaranteedRef { live in
-            rate(input, live: live, incomingPrice: incomingPrice, tierUsage: tierUsage, explain: explain)
-        }
+        // No closure around the call: a closure capturing the input copied it (a retain
+        // per member) for every window.
+        unowned(unsafe) let live = unretainedLiveRules(at: input.windowStart, scope: input.scope).takeUnretainedValue()
+        return rate(input, live: live, incomingPrice: incomingPrice, tierUsage: tierUsage, explain: explain)
     }
 
-    private func rate(_ input: RatingInput, live: LiveRules, incomingPrice: ExactDecimal,
+    private func rate(_ input: borrowing RatingInput, live: LiveRules, incomingPrice: ExactDecimal,
                       tierUsage: TierUsageSource?, explain: Bool) -> RatingResult {
         var price = incomingPrice
         var steps: [ModuleStep] = []
+        // The hashmap's step stays its trace while it is the only step (the usual window):
+        // `Explanation(hashmap:)` then holds one object instead of step arrays.
+        var trace: HashmapTrace?
+        func note(_ step: ModuleStep) {
+            if let t = trace { steps.append(t.moduleStep); trace = nil }
+            steps.append(step)
+        }
+        func stepsSoFar() -> [ModuleStep] { trace.map { steps + [$0.moduleStep] } ?? steps }
         for module in order {
             let before = price
             switch module {
             case .noop:
-                if explain { steps.append(ModuleStep(module: .noop, priceBefore: before, priceAfter: before, detail: .noop)) }
+                if explain { note(ModuleStep(module: .noop, priceBefore: before, priceAfter: before, detail: .noop)) }
             case .hashmap:
-                guard let index = serviceIndex(live, input.service) else { continue }
-                let outcome = index._withUnsafeGuaranteedRef { HashmapModule.rate($0, input: input, incoming: price, explain: explain) }
+                guard let unretainedIndex = serviceIndex(live, input.service) else { continue }
+                unowned(unsafe) let index = unretainedIndex.takeUnretainedValue()
+                let outcome = HashmapModule.rate(index, input: input, incoming: price, explain: explain)
                 switch outcome {
-                case .priced(let p, let groups):
+                case .priced(let p, let t):
                     price = p
-                    if explain { steps.append(ModuleStep(module: .hashmap, priceBefore: before, priceAfter: p, detail: .hashmap(groups ?? []))) }
+                    if explain { trace = t }
                 case .failed(let reason):
-                    return Self.failure(module, reason, before, steps)
+                    return Self.failure(module, reason, before, stepsSoFar())
                 }
             case .tiers:
                 guard !live.tiers.isEmpty, let rule = live.tiers[input.service] else { continue }
                 let (p, step) = TiersModule.rate(rule, input: input, incoming: price, usage: tierUsage)
                 price = p
-                if explain { steps.append(ModuleStep(module: .tiers, priceBefore: before, priceAfter: p, detail: .tiers(step))) }
+                if explain { note(ModuleStep(module: .tiers, priceBefore: before, priceAfter: p, detail: .tiers(step))) }
             case .script:
                 if live.scripts.isEmpty { continue }
                 guard let evaluator = scriptEvaluator else {
-                    return Self.failure(module, "script rules are in force but no script evaluator is configured", before, steps)
+                    return Self.failure(module, "script rules are in force but no script evaluator is configured", before, stepsSoFar())
                 }
                 for script in live.scripts {
                     do { price = try evaluator.evaluate(script: script, input: input, currentPrice: price) } catch {
-                        return Self.failure(module, "script '\(script.id)' failed: \(error)", before, steps)
+                        return Self.failure(module, "script '\(script.id)' failed: \(error)", before, stepsSoFar())
                     }
                 }
                 if explain {
-                    steps.append(ModuleStep(module: .script, priceBefore: before, priceAfter: price, detail: .script(live.scripts.map(\.id))))
+                    note(ModuleStep(module: .script, priceBefore: before, priceAfter: price, detail: .script(live.scripts.map(\.id))))
                 }
             }
+        }
+        if let trace {
+            if steps.isEmpty { return RatingResult(price: price, status: .rated, explanation: Explanation(hashmap: trace)) }
+            steps.append(trace.moduleStep)
         }
         return RatingResult(price: price, status: .rated, explanation: Explanation(modules: steps))
     }
@@ -161,7 +175,7 @@ public final class Rater {
     private func serviceIndex(_ live: LiveRules, _ service: String) -> Unmanaged<ServiceIndex>? {
         let liveID = ObjectIdentifier(live)
         if lastServiceRules == liveID && lastServiceName == service { return lastServiceIndex }
-        let index = live.service(service).map { Unmanaged.passUnretained($0) }
+        let index = live.serviceUnretained(service)
         lastServiceRules = liveID; lastServiceName = service; lastServiceIndex = index
         return index
     }

@@ -107,6 +107,22 @@ enum ByteText {
         return true
     }
 
+    /// The first (up to) eight bytes of `bytes` as a little-endian word, zero-padded:
+    /// with the length, it decides equality of texts of up to eight bytes in one compare
+    /// (field names), and filters longer ones before `equal`.
+    @inline(__always) static func prefixWord(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        guard let base = bytes.baseAddress else { return 0 }
+        if bytes.count >= 8 { return base.loadUnaligned(as: UInt64.self) }
+        var word: UInt64 = 0
+        for i in 0..<bytes.count { word |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << (8 * UInt64(i)) }
+        return word
+    }
+
+    static func prefixWord(of text: String) -> UInt64 {
+        var text = text
+        return text.withUTF8 { prefixWord(UnsafeRawBufferPointer($0)) }
+    }
+
     /// Eight bytes at a time, multiply and fold: fast for the short texts rule values
     /// and scopes are. Not a defence against chosen collisions (tables stay correct,
     /// only slower); rule values come from the operator's book.

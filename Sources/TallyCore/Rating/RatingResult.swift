@@ -18,9 +18,33 @@ public struct RatingResult: Sendable {
 }
 
 /// How a price came about, module by module, as data (encode with `canonicalJSON`).
+///
+/// A window that only the hashmap module priced keeps the module's trace (trivial records
+/// and the compiled index that names them: one allocation) instead of `ModuleStep`s;
+/// `modules` builds the steps from it when read, and `write(to:)` encodes it to bytes
+/// without them. Equality and hashing are on `modules`, whichever form is held.
 public struct Explanation: Sendable, Hashable {
-    public var modules: [ModuleStep]
-    public init(modules: [ModuleStep] = []) { self.modules = modules }
+    enum Storage: @unchecked Sendable {
+        case steps([ModuleStep])
+        case hashmap(HashmapTrace)  // immutable once built
+    }
+    var storage: Storage
+
+    public init(modules: [ModuleStep] = []) { storage = .steps(modules) }
+    init(hashmap trace: HashmapTrace) { storage = .hashmap(trace) }
+
+    public var modules: [ModuleStep] {
+        get {
+            switch storage {
+            case .steps(let steps): return steps
+            case .hashmap(let trace): return [trace.moduleStep]
+            }
+        }
+        set { storage = .steps(newValue) }
+    }
+
+    public static func == (a: Explanation, b: Explanation) -> Bool { a.modules == b.modules }
+    public func hash(into hasher: inout Hasher) { hasher.combine(modules) }
 }
 
 /// One module's contribution.

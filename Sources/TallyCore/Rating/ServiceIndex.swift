@@ -11,6 +11,7 @@ final class ServiceIndex {
     /// A field with rules, in declaration order (the matching order).
     struct Field {
         var name: Range<Int32>                            // in `text`
+        var nameWord: UInt64                              // `ByteText.prefixWord` of the name
         var slots: Range<Int32>                           // own value hash table (empty: none)
         var baseField: Int32                              // in `base.fields` (−1: none)
         var hasMappings: Bool                             // own or base values exist
@@ -99,10 +100,22 @@ final class ServiceIndex {
         ownGroupNames = b.groupNames
         ownRuleIDs = b.ruleIDs
         fieldNames = b.fields.map(\.name)
-        mappings = Self.copy(b.mappings)
-        thresholds = Self.copy(b.thresholds)
-        slots = Self.copy(b.slots)
-        text = UnsafeMutableRawBufferPointer.allocate(byteCount: max(b.text.count, 1), alignment: 8)
+        // Every table in one allocation, in the order matching reads them: a tenant's
+        // overlay is a few adjacent cache lines, not five blocks scattered over the heap.
+        var size = 0
+        func reserve<T>(_: T.Type, _ count: Int) -> Int {
+            let at = (size + 15) & ~15
+            size = at + MemoryLayout<T>.stride * count
+            return at
+        }
+        let fieldsAt = reserve(Field.self, b.fields.count), mappingsAt = reserve(CompiledMapping.self, b.mappings.count)
+        let thresholdsAt = reserve(CompiledThreshold.self, b.thresholds.count), slotsAt = reserve(Slot.self, b.slots.count)
+        let textAt = reserve(UInt8.self, b.text.count)
+        storage = .allocate(byteCount: max(size, 16), alignment: 16)
+        mappings = Self.place(b.mappings, in: storage + mappingsAt)
+        thresholds = Self.place(b.thresholds, in: storage + thresholdsAt)
+        slots = Self.place(b.slots, in: storage + slotsAt)
+        text = UnsafeMutableRawBufferPointer(start: storage + textAt, count: b.text.count)
         text.copyBytes(from: b.text)
         let ownMappings = UnsafeBufferPointer(mappings), ownThresholds = UnsafeBufferPointer(thresholds)
         func resolve<T>(_ source: ServiceIndexBuilder.Source<T>, own: UnsafeBufferPointer<T>) -> UnsafeBufferPointer<T> {
@@ -113,26 +126,42 @@ final class ServiceIndex {
         }
         serviceMappings = resolve(b.serviceMappings, own: ownMappings)
         serviceThresholds = resolve(b.serviceThresholds, own: ownThresholds)
-        fields = Self.copy(b.fields.enumerated().map { i, f in
-            Field(name: f.nameRange, slots: f.slots, baseField: f.baseField, hasMappings: f.hasMappings,
+        fields = Self.place(b.fields.enumerated().map { i, f in
+            Field(name: f.nameRange, nameWord: ByteText.prefixWord(of: f.name), slots: f.slots, baseField: f.baseField, hasMappings: f.hasMappings,
                   thresholds: resolve(f.thresholds, own: ownThresholds), number: Int32(i))
-        })
+        }, in: storage + fieldsAt)
         let own = Tables(fields: fields, slots: slots, mappings: mappings, text: text,
                          serviceMappings: serviceMappings, serviceThresholds: serviceThresholds)
         lookup = Lookup(own: own, base: b.base?.lookup.own ?? .empty)
+        var encoded: [UInt8] = []
+        func encode(_ name: String?) -> Range<Int32> {
+            let start = Int32(encoded.count)
+            if let name { CanonicalJSON.writeString(name, into: &encoded) } else { encoded += Array("null".utf8) }
+            return start..<Int32(encoded.count)
+        }
+        ownGroupText = b.groupNames.map(encode)
+        ownRuleText = b.ruleIDs.map(encode)
+        encodedNames = encoded
     }
+
+    /// Group names and rule ids as canonical JSON (quoted and escaped; a nil group as
+    /// `null`), back to back, so an explanation copies them instead of encoding a `String`.
+    private let encodedNames: [UInt8]
+    private let ownGroupText: [Range<Int32>]
+    private let ownRuleText: [Range<Int32>]
 
     let lookup: Lookup
 
-    deinit {
-        mappings.deallocate(); thresholds.deallocate(); fields.deallocate(); slots.deallocate(); text.deallocate()
-    }
+    /// The tables' memory (trivial values only, so nothing to deinitialize).
+    private let storage: UnsafeMutableRawPointer
 
-    private static func copy<T>(_ items: [T]) -> UnsafeMutableBufferPointer<T> {
-        // Allocate at least one element so the base address exists; expose exactly `count`.
-        let storage = UnsafeMutableBufferPointer<T>.allocate(capacity: max(items.count, 1))
-        _ = storage.initialize(from: items)
-        return UnsafeMutableBufferPointer(start: storage.baseAddress, count: items.count)
+    deinit { storage.deallocate() }
+
+    /// `items` copied to `at` (aligned for `T` by the layout), as a buffer.
+    private static func place<T>(_ items: [T], in at: UnsafeMutableRawPointer) -> UnsafeMutableBufferPointer<T> {
+        let start = at.bindMemory(to: T.self, capacity: items.count)
+        items.withUnsafeBufferPointer { if let source = $0.baseAddress { start.initialize(from: source, count: $0.count) } }
+        return UnsafeMutableBufferPointer(start: start, count: items.count)
     }
 
     func groupName(_ g: Int) -> String? {
@@ -143,6 +172,25 @@ final class ServiceIndex {
     func ruleID(_ r: Int) -> String {
         let baseCount = base?.ruleCount ?? 0
         return r < baseCount ? base!.ruleID(r) : ownRuleIDs[r - baseCount]
+    }
+
+    /// Writes `groupName(g)` as canonical JSON (a string, or null for the default group).
+    func writeGroupName(_ g: Int, to w: inout CanonicalWriter) {
+        let baseCount = base?.groupCount ?? 0
+        if g < baseCount { base!.writeGroupName(g, to: &w) } else { writeEncoded(ownGroupText[g - baseCount], to: &w) }
+    }
+
+    /// Writes `ruleID(r)` as a canonical JSON string.
+    func writeRuleID(_ r: Int, to w: inout CanonicalWriter) {
+        let baseCount = base?.ruleCount ?? 0
+        if r < baseCount { base!.writeRuleID(r, to: &w) } else { writeEncoded(ownRuleText[r - baseCount], to: &w) }
+    }
+
+    private func writeEncoded(_ range: Range<Int32>, to w: inout CanonicalWriter) {
+        encodedNames.withUnsafeBufferPointer { names in
+            let source = names.baseAddress! + Int(range.lowerBound)
+            w.withTail(range.count) { $0.update(from: source, count: range.count) }
+        }
     }
 
     /// Every group name and rule id by number (tests and diagnostics).

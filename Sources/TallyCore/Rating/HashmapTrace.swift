@@ -1,0 +1,127 @@
+/// What the hashmap module did for one window, as trivial records: each touched group's
+/// accumulator and result (in summing order) and the numbers of the mappings it applied,
+/// with the compiled index that names them. One allocation per explained window, where
+/// `GroupStep`s cost an array per group, a `String` per rule id and the step arrays.
+///
+/// `moduleStep` builds the data form (`Explanation.modules`); `write(to:)` encodes the
+/// same bytes straight from the records, copying rule ids and group names from the
+/// index's pre-encoded text (ExplanationEncodingTests holds both equal to the tree).
+/// Immutable once built; the index it holds is immutable too.
+final class HashmapTrace: ManagedBuffer<HashmapTraceHeader, TracedGroup>, @unchecked Sendable {
+    /// A trace with room for `groups` groups and `rules` applied mappings, filled by `body`
+    /// (which must set every group and `ruleCount` rule numbers).
+    static func make(index: ServiceIndex, priceBefore: ExactDecimal, priceAfter: ExactDecimal, quantity: ExactDecimal,
+                     groups: Int, rules: Int,
+                     _ body: (UnsafeMutablePointer<TracedGroup>, UnsafeMutablePointer<Int32>) -> Void) -> HashmapTrace {
+        // The rule numbers live after the groups, in the same allocation.
+        let stride = MemoryLayout<TracedGroup>.stride
+        let ruleSlots = (rules * MemoryLayout<Int32>.stride + stride - 1) / stride
+        let buffer = create(minimumCapacity: groups + ruleSlots) { _ in
+            HashmapTraceHeader(index: index, priceBefore: priceBefore, priceAfter: priceAfter, quantity: quantity,
+                               groupCount: Int32(groups), ruleCount: Int32(rules))
+        }
+        let trace = unsafeDowncast(buffer, to: HashmapTrace.self)
+        trace.withUnsafeMutablePointerToElements { elements in
+            let rulesStart = UnsafeMutableRawPointer(elements + groups).bindMemory(to: Int32.self, capacity: rules)
+            body(elements, rulesStart)
+        }
+        return trace
+    }
+
+    /// The price after the module: known only once the groups are summed into the trace.
+    func setPriceAfter(_ price: ExactDecimal) { header.priceAfter = price }
+
+    @inline(__always) private func withParts<R>(
+        _ body: (HashmapTraceHeader, UnsafeBufferPointer<TracedGroup>, UnsafeBufferPointer<Int32>) -> R) -> R {
+        withUnsafeMutablePointers { header, elements in
+            let h = header.pointee
+            let groups = Int(h.groupCount)
+            let rules = UnsafeMutableRawPointer(elements + groups).assumingMemoryBound(to: Int32.self)
+            return body(h, UnsafeBufferPointer(start: elements, count: groups),
+                        UnsafeBufferPointer(start: rules, count: Int(h.ruleCount)))
+        }
+    }
+
+    /// The hashmap's `ModuleStep`, as the data form has it.
+    var moduleStep: ModuleStep {
+        withParts { h, groups, rules in
+            let steps = groups.map { g -> GroupStep in
+                var threshold: ThresholdStep?
+                if g.thresholdRule >= 0 {
+                    threshold = ThresholdStep(id: h.index.ruleID(Int(g.thresholdRule)), onService: g.thresholdOnService,
+                                              level: g.thresholdLevel, type: g.thresholdType, cost: g.thresholdCost)
+                }
+                let ids = rules[Int(g.firstRule)..<Int(g.firstRule + g.ruleCount)].map { h.index.ruleID(Int($0)) }
+                return GroupStep(group: h.index.groupName(Int(g.group)), mappings: ids, flat: g.flat, rate: g.rate,
+                                 threshold: threshold, quantity: h.quantity, result: g.result)
+            }
+            return ModuleStep(module: .hashmap, priceBefore: h.priceBefore, priceAfter: h.priceAfter, detail: .hashmap(steps))
+        }
+    }
+
+    /// The explanation `[moduleStep]` in canonical bytes, written from the records.
+    func write(to w: inout CanonicalWriter) {
+        withParts { h, groups, rules in
+            w.openArray(); w.element(); w.open()
+            w.key("groups"); w.openArray()
+            for g in groups {
+                w.element(); w.open()
+                w.key("flat"); w.decimal(g.flat)
+                w.key("group"); h.index.writeGroupName(Int(g.group), to: &w)
+                w.key("mappings"); w.openArray()
+                for r in rules[Int(g.firstRule)..<Int(g.firstRule + g.ruleCount)] { w.element(); h.index.writeRuleID(Int(r), to: &w) }
+                w.closeArray()
+                w.key("rate"); w.decimal(g.rate)
+                w.key("result"); w.decimal(g.result)
+                w.key("steps")
+                let threshold = g.thresholdRule >= 0 ? (onService: g.thresholdOnService, type: g.thresholdType, cost: g.thresholdCost) : nil
+                GroupStep.writeArithmeticSteps(flat: g.flat, rate: g.rate, threshold: threshold, quantity: h.quantity, to: &w)
+                w.key("threshold")
+                if g.thresholdRule >= 0 {
+                    w.open()
+                    w.key("cost"); w.decimal(g.thresholdCost)
+                    w.key("id"); h.index.writeRuleID(Int(g.thresholdRule), to: &w)
+                    w.key("level"); w.decimal(g.thresholdLevel)
+                    w.key("scope"); w.raw(g.thresholdOnService ? "\"service\"" : "\"field\"")
+                    w.key("type"); w.raw(g.thresholdType == .flat ? "\"flat\"" : "\"rate\"")
+                    w.close()
+                } else {
+                    w.null()
+                }
+                w.close()
+            }
+            w.closeArray()
+            w.key("module"); w.raw("\"hashmap\"")
+            w.key("price_after"); w.decimal(h.priceAfter)
+            w.key("price_before"); w.decimal(h.priceBefore)
+            w.close(); w.closeArray()
+        }
+    }
+}
+
+struct HashmapTraceHeader {
+    let index: ServiceIndex
+    let priceBefore: ExactDecimal
+    /// Set once by the builder, after summing the groups (`setPriceAfter`).
+    var priceAfter: ExactDecimal
+    let quantity: ExactDecimal
+    let groupCount: Int32
+    let ruleCount: Int32
+}
+
+/// One touched group: its accumulator after the mappings, the kept threshold and the
+/// result, and where its applied mappings' rule numbers are in the trace.
+struct TracedGroup {
+    var group: Int32
+    var firstRule: Int32
+    var ruleCount: Int32
+    /// The kept threshold's rule number; −1: none.
+    var thresholdRule: Int32
+    var thresholdOnService: Bool
+    var thresholdType: CostType
+    var flat: ExactDecimal
+    var rate: ExactDecimal
+    var thresholdLevel: ExactDecimal
+    var thresholdCost: ExactDecimal
+    var result: ExactDecimal
+}
