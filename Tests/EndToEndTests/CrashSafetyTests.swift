@@ -62,8 +62,12 @@ import TallyRuntime
         // Every frame emitted across the crashes reproduces (the producer retries above make
         // some lineages record the other copy of a sample; verify accepts that when the
         // sample count and digest agree), and the chains hold.
+        // The timeout only guards against a hang: the debug build's verify replays ~200,000
+        // samples and ~48,000 frames, which took 300–700 s depending on the machine's load
+        // and hit a 600 s guard twice on a loaded machine (status 15) with every other
+        // check of this test passing. A faster verify is issue 10's business, not this test's.
         let verify = try TallyProcess.run(["verify", "--config", fixture.configPath, "--from", Timestamps.iso8601(start),
-                                           "--to", Timestamps.iso8601(start + TimeSpan.hours(80))], timeout: 600)
+                                           "--to", Timestamps.iso8601(start + TimeSpan.hours(80))], timeout: 1500)
         #expect(verify.status == 0, "\(verify.output.split(separator: "\n").filter { $0.contains("NOT REPRODUCED") }.prefix(3))")
         print("crash safety: \(kills.joined(separator: "; ")); \(framesBeforeFinal) frames before the final run, \(ledger.framesRead) frames read, \(ledger.duplicates) resent duplicates, \(ledger.latest.count) windows")
     }
