@@ -76,7 +76,7 @@ func runParkingBench(idleSeconds: Int, samples: Int = 40) throws {
 /// This process's CPU time, user + system, all threads.
 private func ownCPUSeconds() -> Double {
     var usage = rusage()
-    getrusage(RUSAGE_SELF, &usage)
+    getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
