@@ -57,24 +57,32 @@ public final class KafkaConsumer {
 
     private let client: ConsumerClient
     private var isClosed = false
-    /// Set when partitions read to their end are paused until they grow (EndOfPartitionParking.swift).
-    private let parking: EndOfPartitionParking?
+    /// Partitions read to their end are paused until they grow (EndOfPartitionParking.swift).
+    private let parking: EndOfPartitionParking
+    /// Whether the caller asked for `KafkaPartitionEnd` events (parking needs them anyway).
+    private let reportsEndOfPartition: Bool
 
+    /// A partition read to its end is parked: paused, and checked every `fetch.wait.max.ms`
+    /// (one ListOffsets for all parked partitions) whether it grew, instead of being fetched
+    /// back to back from a broker that does not hold empty fetches (noida-db). A record
+    /// produced to a parked partition arrives up to one interval later than it would from a
+    /// broker that holds fetches; a bounded read still sees each partition's end once.
+    ///
     /// - Parameters:
     ///   - groupID: the consumer group offsets are committed to (librdkafka requires one).
     ///   - reportEndOfPartition: report `KafkaPartitionEnd` when a partition is drained.
-    ///   - parkAtEndMs: with `reportEndOfPartition`, pause a partition read to its end and
-    ///     check every `parkAtEndMs` whether it grew, instead of fetching it back to back
-    ///     from a broker that does not hold empty fetches (noida-db); nil leaves fetching
-    ///     to librdkafka.
-    public init(config: KafkaConfig, groupID: String, reportEndOfPartition: Bool = false, parkAtEndMs: Int? = nil) throws {
+    public init(config: KafkaConfig, groupID: String, reportEndOfPartition: Bool = false) throws {
         var merged = config.withDefaults(Self.defaults)
         merged["group.id"] = groupID
-        merged["enable.partition.eof"] = reportEndOfPartition ? "true" : "false"
+        merged["enable.partition.eof"] = "true"  // parking needs the events; hidden unless asked for
         let conf = try merged.makeNative()
         client = ConsumerClient(handle: try makeClient(RD_KAFKA_CONSUMER, conf, context: "creating consumer for group \(groupID)"))
-        parking = reportEndOfPartition ? parkAtEndMs.map { EndOfPartitionParking(checkIntervalMs: Int64($0)) } : nil
+        parking = EndOfPartitionParking(config: merged)
+        reportsEndOfPartition = reportEndOfPartition
     }
+
+    /// The partitions paused at their end right now (for tests and observation).
+    public var parkedPartitions: Set<KafkaPartitionID> { Set(parking.parked.keys) }
 
     deinit { close() }
 
@@ -85,7 +93,7 @@ public final class KafkaConsumer {
             KafkaTopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: $0.offset.rawValue)
         })
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        parking?.resumeAll(client: client)
+        parking.resumeAll(handle: client.handle)
         try check(rd_kafka_assign(client.handle, list), "assign \(partitions.map { "\($0.topic)[\($0.partition)]" })")
     }
 
@@ -96,10 +104,9 @@ public final class KafkaConsumer {
     public func poll(into batch: KafkaRecordBatch, maxRecords: Int? = nil, timeoutMs: Int32) throws -> Int {
         precondition(!isClosed, "KafkaConsumer.poll after close()")
         try batch.fill(from: client, maxRecords: maxRecords ?? batch.capacity, timeoutMs: timeoutMs)
-        if let parking {
-            parking.parkPartitionsAtEnd(of: batch, client: client)
-            parking.resumeGrownPartitions(client: client, nowMs: monotonicMillis())
-        }
+        parking.parkPartitionsAtEnd(of: batch, handle: client.handle)
+        parking.resumeMovedPartitions(handle: client.handle, nowMs: monotonicMillis())
+        if !reportsEndOfPartition { batch.dropPartitionEnds() }
         return batch.count
     }
 

@@ -20,6 +20,11 @@ public struct KafkaPartitionID: Hashable, Sendable, CustomStringConvertible {
 /// that change owner (`rd_kafka_incremental_assign`/`_unassign`); an eager assignor
 /// (`range`, `roundrobin`) set in the config is served with `rd_kafka_assign` instead.
 ///
+/// Partitions read to their end are parked as by `KafkaConsumer` (EndOfPartitionParking.swift):
+/// paused, checked every `fetch.wait.max.ms`, resumed when they grew. A partition given up
+/// in a rebalance is resumed before it is unassigned (librdkafka keeps a pause across
+/// assignments: it would come back paused), and a seek resumes what it moves.
+///
 /// Where a newly assigned partition starts: the group's committed offset (for a
 /// transactional pipeline, the offsets sent to the last committed transaction), else
 /// `auto.offset.reset` (`earliest` by default here: nothing produced before the group
@@ -32,6 +37,8 @@ public final class KafkaGroupConsumer {
 
     private let client: ConsumerClient
     private let relay: RebalanceRelay
+    private let parking: EndOfPartitionParking
+    private let reportsEndOfPartition: Bool
     private var isClosed = false
     public let groupID: String
 
@@ -47,9 +54,12 @@ public final class KafkaGroupConsumer {
                 onRevoke: @escaping (_ partitions: [KafkaPartitionID], _ lost: Bool) -> Void = { _, _ in }) throws {
         var merged = config.withDefaults(Self.defaults)
         merged["group.id"] = groupID
-        merged["enable.partition.eof"] = reportEndOfPartition ? "true" : "false"
+        merged["enable.partition.eof"] = "true"  // parking needs the events; hidden unless asked for
         self.groupID = groupID
-        relay = RebalanceRelay(onAssign: onAssign, onRevoke: onRevoke)
+        reportsEndOfPartition = reportEndOfPartition
+        let parking = EndOfPartitionParking(config: merged)
+        self.parking = parking
+        relay = RebalanceRelay(parking: parking, onAssign: onAssign, onRevoke: onRevoke)
         let conf = try merged.makeNative()
         relay.install(on: conf)
         client = ConsumerClient(handle: try makeClient(RD_KAFKA_CONSUMER, conf, context: "creating group consumer for \(groupID)"))
@@ -67,6 +77,9 @@ public final class KafkaGroupConsumer {
     /// The partitions this member owns now.
     public var assignment: Set<KafkaPartitionID> { relay.owned }
 
+    /// The owned partitions paused at their end right now (for tests and observation).
+    public var parkedPartitions: Set<KafkaPartitionID> { Set(parking.parked.keys) }
+
     /// Rebalances served since the consumer was made (assignments and revocations).
     public var rebalances: Int { relay.rebalances }
 
@@ -79,6 +92,10 @@ public final class KafkaGroupConsumer {
         precondition(!isClosed, "KafkaGroupConsumer.poll after close()")
         try batch.fill(from: client, maxRecords: maxRecords ?? batch.capacity, timeoutMs: timeoutMs)
         if let error = relay.error { throw error }
+        // An end reported before a revocation served inside this fill is no longer ours to park.
+        parking.parkPartitionsAtEnd(of: batch, handle: client.handle) { [relay] in relay.owned.contains($0) }
+        parking.resumeMovedPartitions(handle: client.handle, nowMs: monotonicMillis())
+        if !reportsEndOfPartition { batch.dropPartitionEnds() }
         return batch.count
     }
 
@@ -107,11 +124,11 @@ public final class KafkaGroupConsumer {
         return readPartitionList(list).map(\.0)
     }
 
-    /// Moves every owned partition back to the group's committed offset (or `ifNone` for a
-    /// partition without one): after an aborted transaction, so that the records whose
-    /// output was aborted are read again. Records already fetched are discarded.
-    public func rewindToCommitted(ifNone: KafkaOffset = .beginning, timeoutMs: Int32) throws {
-        let owned = Array(relay.owned)
+    /// Moves every owned partition (or those of `only`) back to the group's committed offset
+    /// (or `ifNone` for a partition without one): after an aborted transaction, so that the
+    /// records whose output was aborted are read again. Records already fetched are discarded.
+    public func rewindToCommitted(only: [KafkaPartitionID]? = nil, ifNone: KafkaOffset = .beginning, timeoutMs: Int32) throws {
+        let owned = only ?? Array(relay.owned)
         let committed = try committedOffsets(owned, timeoutMs: timeoutMs)
         guard !committed.isEmpty else { return }
         let list = makePartitionList(committed.map {
@@ -121,6 +138,8 @@ public final class KafkaGroupConsumer {
         if let error = rd_kafka_seek_partitions(client.handle, list, timeoutMs) {
             throw KafkaError(consuming: error, context: "rewind group \(groupID) to its committed offsets")
         }
+        // A parked partition would stay paused at its end, short of the records read again.
+        parking.resume(committed.map { KafkaPartitionID(topic: $0.topic, partition: $0.partition) }, handle: client.handle)
         for (entry, err) in readPartitionList(list) where err != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError(err, context: "rewind \(entry.topic)[\(entry.partition)] to \(entry.offset)")
         }
@@ -134,6 +153,7 @@ public final class KafkaGroupConsumer {
         if let error = rd_kafka_seek_partitions(client.handle, list, timeoutMs) {
             throw KafkaError(consuming: error, context: "seek \(partition) to \(offset.rawValue)")
         }
+        parking.resume([partition], handle: client.handle)
         for (entry, err) in readPartitionList(list) where err != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError(err, context: "seek \(entry.topic)[\(entry.partition)] to \(entry.offset)")
         }
@@ -165,13 +185,16 @@ public final class KafkaGroupMetadata {
 /// Receives librdkafka's rebalance callback (through the client's opaque) and applies
 /// the assignment change the protocol in use asks for.
 final class RebalanceRelay {
+    let parking: EndOfPartitionParking
     let onAssign: ([KafkaPartitionID]) -> Void
     let onRevoke: ([KafkaPartitionID], Bool) -> Void
     var owned: Set<KafkaPartitionID> = []
     var rebalances = 0
     var error: KafkaError?
 
-    init(onAssign: @escaping ([KafkaPartitionID]) -> Void, onRevoke: @escaping ([KafkaPartitionID], Bool) -> Void) {
+    init(parking: EndOfPartitionParking, onAssign: @escaping ([KafkaPartitionID]) -> Void,
+         onRevoke: @escaping ([KafkaPartitionID], Bool) -> Void) {
+        self.parking = parking
         self.onAssign = onAssign
         self.onRevoke = onRevoke
     }
@@ -194,6 +217,7 @@ final class RebalanceRelay {
                 record(rd_kafka_incremental_assign(rk, list), "incremental assign \(partitions)")
             } else {
                 owned.removeAll()
+                parking.resumeAll(handle: rk)  // nothing parked survives a revocation; made sure of here
                 record(rd_kafka_assign(rk, list), "assign \(partitions)")
             }
             owned.formUnion(partitions)
@@ -201,10 +225,14 @@ final class RebalanceRelay {
         } else {
             // _REVOKE_PARTITIONS, or an error that also means "give everything back".
             onRevoke(partitions, rd_kafka_assignment_lost(rk) != 0)
+            // librdkafka keeps an application's pause across an unassignment: resume what we
+            // parked, or the partition comes back paused when it is assigned here again.
             if cooperative {
+                parking.resume(partitions, handle: rk)
                 record(rd_kafka_incremental_unassign(rk, list), "incremental unassign \(partitions)")
                 owned.subtract(partitions)
             } else {
+                parking.resumeAll(handle: rk)
                 record(rd_kafka_assign(rk, nil), "unassign")
                 owned.removeAll()
             }

@@ -46,6 +46,12 @@ public final class KafkaRecordBatch: RandomAccessCollection {
         owner = nil
     }
 
+    /// Forgets the end-of-partition events of this fill: a consumer parks on them even when
+    /// its caller did not ask for them (EndOfPartitionParking.swift), and then hides them.
+    func dropPartitionEnds() {
+        partitionEnds.removeAll(keepingCapacity: true)
+    }
+
     /// Fills from the client's consumer queue, waiting up to `timeoutMs` for the first message.
     func fill(from client: ConsumerClient, maxRecords: Int, timeoutMs: Int32) throws {
         release()

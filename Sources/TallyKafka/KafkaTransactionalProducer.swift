@@ -113,6 +113,14 @@ public final class KafkaTransactionalProducer {
         try call("abort the transaction") { rd_kafka_abort_transaction(producer.handle, timeoutMs) }
     }
 
+    /// The fatal error that made this producer unusable (`_FENCED` when a newer instance
+    /// with the same `transactional.id` registered), nil while it is usable.
+    public func fatalError() -> KafkaError? { producer.fatalError() }
+
+    /// Drops every record still queued or in flight, for abandoning a fenced producer
+    /// (its open transaction is aborted by the next `initTransactions` of its id).
+    public func abandonOutstanding() { producer.abandonOutstanding() }
+
     /// Makes the producer fail as a fenced or broken one would (`rd_kafka_test_fatal_error`).
     public func injectFatalErrorForTesting(reason: String) { producer.injectFatalErrorForTesting(reason: reason) }
 

@@ -100,12 +100,9 @@ public final class RaterService {
         // Some brokers answer a fetch with more than fetch.max.bytes (noida-db does); a
         // response above this limit would fail the connection forever.
         consumerConfig["receive.message.max.bytes"] = consumerConfig["receive.message.max.bytes"] ?? "1073741824"
-        // A partition read to its end is parked and checked every fetch.wait.max.ms (the
-        // wait the consumer would grant an empty fetch), instead of being fetched back to
-        // back by a broker that answers empty fetches at once (EndOfPartitionParking.swift).
-        let parkMs = Int(consumerConfig["fetch.wait.max.ms"] ?? KafkaConsumer.defaults["fetch.wait.max.ms"] ?? "100") ?? 100
-        let consumer = try KafkaConsumer(config: consumerConfig, groupID: "tally-rater", reportEndOfPartition: true,
-                                         parkAtEndMs: parkMs)
+        // A partition read to its end is parked (paused, checked every fetch.wait.max.ms:
+        // EndOfPartitionParking.swift), as by every consumer.
+        let consumer = try KafkaConsumer(config: consumerConfig, groupID: "tally-rater", reportEndOfPartition: true)
         defer { consumer.close() }
         var adminConfig = KafkaConfig(config.kafkaProperties)
         adminConfig["bootstrap.servers"] = config.bootstrapServers

@@ -10,21 +10,6 @@ import TallyRuntime
 /// byte-identical copies, each frame sits on its input partition's frames partition, and
 /// `tally verify` passes.
 @Suite(.serialized) struct GroupRaterEndToEndTests {
-    /// The end assertions every scenario shares.
-    private func checkEnd(_ setup: GroupRaterSetup, _ context: @autoclosure () -> String) throws {
-        let (ledger, problems) = try setup.waitForExactFrames(seconds: 240)
-        #expect(problems.count == 0, "\(problems.count) problems: \(problems.prefix(10)); \(context())")
-        #expect(ledger.conflicts.count == 0, "frames resent with different bytes: \(ledger.conflicts.prefix(5))")
-        // No window was emitted twice as two revisions: every window's only revision is 1.
-        let revised = ledger.latest.values.filter { $0.revision != 1 }.map { "\($0.metric) \($0.resource) \($0.windowStart) r\($0.revision)" }
-        #expect(revised.count == 0, "windows with a second revision: \(revised.prefix(5))")
-        let misplaced = try setup.framesOffTheirPartition()
-        #expect(misplaced.count == 0, "\(misplaced.prefix(5))")
-        let verify = try setup.verify()
-        #expect(verify.status == 0, "verify: \(verify.output.split(separator: "\n").filter { !$0.hasPrefix("  ok") }.prefix(12))")
-        print("group rater: \(ledger.framesRead) frames read, \(ledger.duplicates) byte-identical copies, \(ledger.latest.count) windows")
-    }
-
     @Test func twoRatersSplitThePartitionsAndRateEveryWindowOnce() async throws {
         let setup = try GroupRaterSetup(group: "split")
         let a = try setup.startRater("a")
@@ -36,7 +21,7 @@ import TallyRuntime
         #expect(setup.waitForSplit(["a", "b"]), "\(setup.logs(["a", "b"]))")
         try setup.produce(0..<setup.records.count)
         try setup.produceClosers()
-        try checkEnd(setup, "logs:\n\(GroupRaterSetup.text(setup.log("a")))\n---\n\(GroupRaterSetup.text(setup.log("b")))")
+        try setup.checkEnd("logs:\n\(GroupRaterSetup.text(setup.log("a")))\n---\n\(GroupRaterSetup.text(setup.log("b")))")
         // `/metrics` of each rater: the partitions it owns (as its log says), rebalances served.
         var owned: [Double] = []
         for (name, process) in [("a", a), ("b", b)] {
@@ -95,7 +80,7 @@ import TallyRuntime
         let applied = line.range(of: "restored: ").map { Int(line[$0.upperBound...].prefix { $0.isNumber }) ?? 0 } ?? 0
         #expect(applied > 0, "the replacement restored its partition from the changelog: \(line)\n\(GroupRaterSetup.text(setup.log("b")))")
         try setup.produceClosers()
-        try checkEnd(setup, "frames before the kill \(framesAtKill); logs:\n\(GroupRaterSetup.text(setup.log("a")))\n---\n\(GroupRaterSetup.text(setup.log("b")))")
+        try setup.checkEnd("frames before the kill \(framesAtKill); logs:\n\(GroupRaterSetup.text(setup.log("a")))\n---\n\(GroupRaterSetup.text(setup.log("b")))")
         #expect(GroupRaterSetup.stop(a) == 0 && GroupRaterSetup.stop(b) == 0)
         print("group rater kill: \(framesAtKill) frames before the kill; \(line)")
     }
@@ -126,7 +111,7 @@ import TallyRuntime
         #expect(setup.waitForSplit(["a", "b", "c"]), "\(setup.logs(["a", "b", "c"]))")
         try setup.produce(2 * third..<setup.records.count)
         try setup.produceClosers()
-        try checkEnd(setup, setup.logs(["a", "b", "c"]))
+        try setup.checkEnd(setup.logs(["a", "b", "c"]))
 
         // The newcomers took partitions a had rated: their state came from the changelog.
         #expect(GroupRaterSetup.mostRestored(setup.log("b")) > 0, "\(setup.logs(["b"]))")

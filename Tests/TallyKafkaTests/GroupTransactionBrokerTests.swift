@@ -129,15 +129,7 @@ import TallyTestSupport
         try KafkaAdmin(config: broker.clientConfig).createTopic("split", partitions: 4)
         let all = Set((0..<4).map { KafkaPartitionID(topic: "split", partition: Int32($0)) })
         func member(_ name: String) throws -> KafkaGroupConsumer {
-            var config = broker.clientConfig
-            config["partition.assignment.strategy"] = "range"
-            config["group.instance.id"] = name
-            config["session.timeout.ms"] = "6000"
-            config["heartbeat.interval.ms"] = "1000"
-            config["max.poll.interval.ms"] = "10000"
-            let consumer = try KafkaGroupConsumer(config: config, groupID: "pair")
-            try consumer.subscribe(["split"])
-            return consumer
+            try broker.staticMember(name, of: "pair", subscribedTo: "split", extra: ["max.poll.interval.ms": "10000"])
         }
         let batch = KafkaRecordBatch(capacity: 100)
         let a = try member("a")

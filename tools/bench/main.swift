@@ -1,7 +1,7 @@
 import Foundation
 
-// tally-bench [e2e|fold|decode|rating|closing|rate|script|rulelog|replay|memory|latency|adapters|route|group|summary|dashboard|all] [--records N]
-//             [--windows N] [--latency-seconds N] [--frames N] [--resources N] [--quick] [--no-sync]
+// tally-bench [e2e|fold|decode|rating|closing|rate|script|rulelog|replay|memory|latency|adapters|route|group|parking|summary|dashboard|all]
+//             [--records N] [--windows N] [--latency-seconds N] [--idle-seconds N] [--frames N] [--resources N] [--quick] [--no-sync]
 //             [--no-replay] [--kafka NAME=VALUE ...]
 // Prints figures; asserts nothing (testing.md: benchmarks are not timed tests).
 // --quick shortens the memory (200,000 windows) and latency (70 s) rows; the default prints them at full size.
@@ -43,6 +43,11 @@ if which == "route" {  // needs the broker; not in `all`
 if which == "group" {  // needs the broker; not in `all`
     print("== group (1, 2 and 3 raters in a consumer group, each its own process, \(records) keyed records)")
     do { try runGroupBench(records: records, tallyBinary: tallyBinary) } catch { print("group benchmark failed: \(error)"); exit(1) }
+}
+if which == "parking" {  // needs the broker; not in `all`
+    let seconds = intOption("--idle-seconds") ?? 30
+    print("== parking (idle consumers on noida-db, \(seconds) s each; records produced to a parked partition)")
+    do { try runParkingBench(idleSeconds: seconds) } catch { print("parking benchmark failed: \(error)"); exit(1) }
 }
 if which == "adapters" { print("== adapters (needs the broker; 1M × 200 B)"); runAdapterBench() }
 if which == "fold" || which == "all" {

@@ -47,6 +47,8 @@ public final class GroupRaterService {
     public private(set) var restoredRecords = 0
     public private(set) var restoreMillis: Int64 = 0
     public private(set) var transactionsAborted = 0
+    /// Tasks closed without committing because their producer was fenced (`migrated`).
+    public private(set) var tasksMigrated = 0
     /// Partitions being restored right now, with the changelog records left to read.
     var restoringNow: [(topic: String, partition: Int32, remaining: Int64)] = []
     private var observer: ((RaterObservation) -> Void)?
@@ -187,7 +189,7 @@ public final class GroupRaterService {
             for p in tasks.keys.sorted() {
                 guard let task = tasks[p], stopping || task.isDue(nowMillis: now, batchSamples: config.batchSamples,
                                                                   batchMillis: config.batchMillis) else { continue }
-                try commit(task, consumer: consumer)
+                try commit(task, consumer: consumer, stopping: stopping)
             }
             if now - lastProgress >= 1000 {
                 options.progress?(counters, tasks.values.reduce(0) { $0 + $1.rater.openWindows })
@@ -206,19 +208,57 @@ public final class GroupRaterService {
     }
 
     /// Commits one task's batch; after an abortable failure, aborts, reloads the task from
-    /// its committed state and rewinds the consumer to the committed offsets.
-    private func commit(_ task: GroupTask, consumer: KafkaGroupConsumer) throws {
+    /// its committed state and rewinds the consumer to the committed offsets. A task whose
+    /// producer was fenced is migrated (`migrated`), whichever call found out.
+    private func commit(_ task: GroupTask, consumer: KafkaGroupConsumer, stopping: Bool) throws {
         do {
             try task.commit(wallNow: WallClock.now())
+        } catch where Self.isMigration(error, of: task) {
+            try migrated(task, consumer: consumer, stopping: stopping)
         } catch let error as KafkaTransactionError where error.kind == .abortable {
             log("tally run: \(task.partition): transaction aborted, reloading the task from its committed state: \(error)")
             transactionsAborted += 1
-            try task.abort()
+            do { try task.abort() } catch where Self.isMigration(error, of: task) {
+                return try migrated(task, consumer: consumer, stopping: stopping)
+            }
+            task.closeStore()
             tasks[task.partition.partition] = nil
             guard let parts else { return }
             tasks[task.partition.partition] = try openTask(task.partition, parts: parts)
             try consumer.rewindToCommitted(timeoutMs: 30_000)
         }
+    }
+
+    /// Kafka Streams' "task migrated": the task's producer was fenced (a newer producer
+    /// registered its `transactional.id`, as the partition's next owner does when this member
+    /// was expelled, e.g. after commits at stop outlasted `max.poll.interval.ms`) or failed
+    /// for good. It can neither commit nor abort: the task is closed without committing (its
+    /// LMDB transaction was rolled back; the open Kafka transaction is aborted by the next
+    /// `initTransactions`), and whoever owns the partition reads the batch again from the
+    /// committed offset, so nothing is lost or doubled.
+    ///
+    /// Rejoining: while the group still assigns the partition here (no revocation came),
+    /// this member is that owner: the task is opened again (a new producer, restored from the
+    /// changelog) and the partition rewound to its committed offset. If another member owns
+    /// it, the revocation arrives with this member's next heartbeat; until then each fences
+    /// the other's transactions, which only aborts batches. A stopping rater just closes it.
+    private func migrated(_ task: GroupTask, consumer: KafkaGroupConsumer, stopping: Bool) throws {
+        let partition = task.partition
+        tasksMigrated += 1
+        log("tally run: \(partition): task migrated (\(task.producerFailure.map { "\($0)" } ?? "producer failed")): "
+            + "closed without committing; its batch is read again from the committed offset")
+        task.abandon()
+        task.closeStore()
+        tasks[partition.partition] = nil
+        guard !stopping, let parts, consumer.assignment.contains(partition) else { return }
+        tasks[partition.partition] = try openTask(partition, parts: parts)
+        try consumer.rewindToCommitted(only: [partition], timeoutMs: 30_000)
+    }
+
+    /// Whether a failure of `task`'s transaction means its producer is done for (fenced or
+    /// broken): asked of the producer itself too, since a fenced delivery reads as abortable.
+    private static func isMigration(_ error: Error, of task: GroupTask) -> Bool {
+        task.producerFailure != nil || (error as? KafkaTransactionError)?.kind == .fatal
     }
 
     private func assign(_ partitions: [KafkaPartitionID]) {

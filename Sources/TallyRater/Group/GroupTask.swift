@@ -93,6 +93,18 @@ final class GroupTask {
     /// Aborts whatever transaction is open (after a failure inside `commit`).
     func abort() throws { try Self.retrying { try producer.abort(timeoutMs: 30_000) } }
 
+    /// Why the task's producer can no longer be used (fenced by a newer one with its
+    /// `transactional.id`, or broken), nil while it can.
+    var producerFailure: KafkaError? { producer.fatalError() }
+
+    /// Drops what the producer still holds, so that closing a fenced task does not wait on it.
+    func abandon() { producer.abandonOutstanding() }
+
+    /// Closes the task's LMDB environment before the task is opened again on the same
+    /// directory: LMDB forbids one environment open twice in a process, and the caller may
+    /// still hold this task while it opens the next. The task must not be used afterwards.
+    func closeStore() { store.inner.environment.close() }
+
     private func transact(_ batch: ChangelogBatch, raw: StateTransaction) throws {
         try producer.begin()
         for bytes in batch.outbox {

@@ -127,7 +127,9 @@ public final class RuleLogFollower: @unchecked Sendable {
         if historyEnd == nil { historyEnd = high }
         var config = kafka
         config["receive.message.max.bytes"] = "1073741824"  // brokers may exceed fetch.max.bytes
-        config["fetch.wait.max.ms"] = "50"  // a write waits for its own event to come back: keep the fetch short
+        // A write waits for its own event to come back: keep the fetch short. It is also how
+        // often the parked (caught-up) log is checked for growth (EndOfPartitionParking.swift).
+        config["fetch.wait.max.ms"] = "50"
         let consumer = try KafkaConsumer(config: config, groupID: "tally-serve-rules")
         defer { consumer.close() }
         try consumer.assign([(topic, 0, nextOffset == 0 ? .beginning : .exact(nextOffset))])

@@ -69,6 +69,7 @@ extension RunCommand {
         print("changelog_records_restored \(service.restoredRecords)")
         print("restore_ms \(service.restoreMillis)")
         print("transactions_aborted \(service.transactionsAborted)")
+        print("tasks_migrated \(service.tasksMigrated)")
         return true
     }
 }

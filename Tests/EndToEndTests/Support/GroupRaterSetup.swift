@@ -155,6 +155,23 @@ final class GroupRaterSetup {
         try fixture.waitForExactFrames(ExpectedWindows(samples), seconds: seconds)
     }
 
+    /// The end assertions every group scenario shares: every window's latest frame equals
+    /// the independent computation, no frame was resent with other bytes or revised, each
+    /// sits on its input partition's frames partition, and `tally verify` passes.
+    func checkEnd(_ context: @autoclosure () -> String) throws {
+        let (ledger, problems) = try waitForExactFrames(seconds: 240)
+        #expect(problems.count == 0, "\(problems.count) problems: \(problems.prefix(10)); \(context())")
+        #expect(ledger.conflicts.count == 0, "frames resent with different bytes: \(ledger.conflicts.prefix(5))")
+        // No window was emitted twice as two revisions: every window's only revision is 1.
+        let revised = ledger.latest.values.filter { $0.revision != 1 }.map { "\($0.metric) \($0.resource) \($0.windowStart) r\($0.revision)" }
+        #expect(revised.count == 0, "windows with a second revision: \(revised.prefix(5))")
+        let misplaced = try framesOffTheirPartition()
+        #expect(misplaced.count == 0, "\(misplaced.prefix(5))")
+        let verify = try verify()
+        #expect(verify.status == 0, "verify: \(verify.output.split(separator: "\n").filter { !$0.hasPrefix("  ok") }.prefix(12))")
+        print("group rater: \(ledger.framesRead) frames read, \(ledger.duplicates) byte-identical copies, \(ledger.latest.count) windows")
+    }
+
     /// Frames read from a frames partition other than the input partition of their resource
     /// (group mode puts task P's frames on frames partition P).
     func framesOffTheirPartition() throws -> [String] {
