@@ -78,7 +78,7 @@ extension StreamRater {
                 skip("no such window in the rater's state (never closed here, or past its retention)")
                 continue
             }
-            var w = windows[slot]!
+            var w = cache[slot]
             guard Int(w.revision) == item.baseRevision else {
                 // The window was revised (a late sample, another correction) after the replay
                 // read the frames topic: its content would be stale. Replay again.
@@ -104,8 +104,7 @@ extension StreamRater {
             w.revision += 1
             w.lastPrice = price
             w.lastTierUsage = nil
-            if !w.dirty { w.dirty = true; dirtySlots.append(slot) }
-            windows[slot] = w
+            cache.store(w, in: slot)
             corrected[item.frameId] = Int(w.revision)
         }
         return CorrectionReceipt(replayId: command.replayId, part: command.part, parts: command.parts,
@@ -122,27 +121,25 @@ extension StreamRater {
               case let .string(startText)? = window["start"], let start = try? TimestampParser.parse(startText),
               let m = catalog.metrics.firstIndex(where: { $0.definition.key == metricName }) else { return nil }
         let metricSymbol = catalog.metrics[m].name
-        for (key, slot) in index where key.start == start && key.metric == metricSymbol {
-            if let w = windows[slot], frameID(of: w) == frameId { return slot }
+        let held = cache.firstSlot { w in
+            w.key.start == start && w.key.metric == metricSymbol && frameID(of: w) == frameId
         }
+        if let held { return held }
         var found: WindowState?
         let from = WindowKey(start: start, metric: metricSymbol, scope: Symbol(raw: 0), resource: Symbol(raw: 0), group: Symbol(raw: 0))
         try store.read { txn in
             try txn.scan(.windows, from: from.encoded) { k, v in
                 let key = try WindowKey(decoding: k)
                 guard key.start == start, key.metric == metricSymbol else { return false }
-                guard index[key] == nil else { return true }
+                guard cache.slot(of: key) == nil else { return true }
                 let state = try WindowState(key: key, metric: m, decoding: v, topicIndex: topicIndex(named:))
                 if frameID(of: state) == frameId { found = state; return false }
                 return true
             }
         }
-        guard var state = found else { return nil }
-        state.dirty = false
-        let slot: Int
-        if let free = freeSlots.popLast() { slot = free; windows[slot] = state } else { slot = windows.count; windows.append(state) }
-        index[state.key] = slot
-        return slot
+        guard let state = found else { return nil }
+        // Read back only to look at or correct: written if corrected, dropped at the commit.
+        return cache.add(state, dirty: false)
     }
 
     /// The frame id a window's frames carry (as `close` computes it).

@@ -21,15 +21,15 @@ extension StreamRater {
             var tiered: [WindowKey] = []
             for (_, key) in due {
                 // Read in place: binding the window would copy it (and retain its arrays).
-                guard let slot = index[key], windows[slot]?.closed == false else { continue }
-                if pricer.usesCumulativeUsage(service: catalog.metrics[windows[slot]!.metric].definition.serviceName) {
+                guard let slot = cache.slot(of: key), cache.isOpen(slot) else { continue }
+                if pricer.usesCumulativeUsage(service: catalog.metrics[cache[slot].metric].definition.serviceName) {
                     tiered.append(key)
                 } else {
                     close(slot)
                 }
             }
             for key in tiered.count > 1 ? TierOrder.sorted(tiered, symbols) : tiered {
-                guard let slot = index[key], windows[slot]?.closed == false else { continue }
+                guard let slot = cache.slot(of: key), cache.isOpen(slot) else { continue }
                 close(slot)
             }
         }
@@ -49,30 +49,28 @@ extension StreamRater {
     @discardableResult
     func reopen(_ key: WindowKey, metric m: Int, repricing: Bool) -> Bool {
         guard let clock = partitions.closingClock else { return false }
-        if let slot = index[key], windows[slot] != nil {
-            guard windows[slot]!.closed else {
+        if let slot = cache.slot(of: key) {
+            guard cache[slot].closed else {
                 // Already reopened in this batch: a request that must revise wins over one that may not.
-                if !repricing { windows[slot]!.repricing = false }
+                if !repricing { cache[slot].repricing = false }
                 return true
             }
-            windows[slot]!.closed = false
-            windows[slot]!.repricing = repricing
+            cache[slot].closed = false
+            cache[slot].repricing = repricing
         } else {
             let state: WindowState?
             do { state = try loadWindow(key, metric: m) } catch { storeFailure = error; return false }
             guard var window = state else { return false }
             window.closed = false
             window.repricing = repricing
-            let slot: Int
-            if let free = freeSlots.popLast() { slot = free; windows[slot] = window } else { slot = windows.count; windows.append(window) }
-            index[key] = slot
+            _ = cache.add(window, dirty: false)  // written when it closes again
         }
         closeQueue.push(clock, key)
         return true
     }
 
     private func close(_ slot: Int) {
-        var w = windows[slot]!
+        var w = cache[slot]
         let metric = catalog.metrics[w.metric]
         let definition = metric.definition
         // Counter increases and time-weighted averages start from the previous window's
@@ -131,8 +129,7 @@ extension StreamRater {
             if !quantityChanged, result.price == w.lastPrice, case .rated = result.status,
                w.lastTierUsage == TierUsageMark(result.explanation) {
                 w.closed = true
-                if !w.dirty { w.dirty = true; dirtySlots.append(slot) }
-                windows[slot] = w
+                cache.store(w, in: slot)
                 return
             }
         }
@@ -177,8 +174,7 @@ extension StreamRater {
         w.lastPrice = result.price
         w.lastTierUsage = cumulative ? TierUsageMark(result.explanation) : nil
         w.closed = true
-        if !w.dirty { w.dirty = true; dirtySlots.append(slot) }
-        windows[slot] = w
+        cache.store(w, in: slot)
     }
 
     /// Sets `name` in the description being built: plain ASCII straight from the symbol

@@ -30,10 +30,8 @@ extension StreamRater {
         let due = lastMaintenance.map { wallNow - $0 >= settings.maintenanceInterval } ?? true
         let topics = settings.inputs.map(\.topic)
         try store.write { txn in
-            for slot in dirtySlots {
-                guard windows[slot]?.dirty == true else { continue }
-                try txn.put(.windows, windows[slot]!.key.encoded, windows[slot]!.encoded(topics: topics), append: false)
-                windows[slot]!.dirty = false
+            try cache.writeDirty { window in
+                try txn.put(.windows, window.key.encoded, window.encoded(topics: topics), append: false)
             }
             try dedupe.persist(into: txn)
             try tiers.persist(into: txn)
@@ -70,13 +68,8 @@ extension StreamRater {
         persistedSymbols = symbols.count
         pendingMetaWrites.removeAll()
         acknowledged.removeAll(keepingCapacity: true)
-        dirtySlots.removeAll(keepingCapacity: true)
         // Closed windows are durable now; memory keeps only open ones.
-        for (key, slot) in index where windows[slot]?.closed == true {
-            index[key] = nil
-            windows[slot] = nil
-            freeSlots.append(slot)
-        }
+        cache.dropClosed()
         let messages = newOutbox.map { sequence, entry in
             OutgoingMessage(topic: entry.topic, partition: entry.partition, key: entry.key, value: entry.value, token: sequence)
         }
@@ -104,7 +97,7 @@ extension StreamRater {
             var r = ByteReader(v, what: "window record")
             _ = try r.u8()
             let end = EventTime(micros: try r.i64())
-            if index[key] == nil, clock - (end + definition.grace) > definition.retention { doomed.append(Array(k)) }
+            if cache.slot(of: key) == nil, clock - (end + definition.grace) > definition.retention { doomed.append(Array(k)) }
             return true
         }
         for k in doomed { try txn.delete(.windows, k) }

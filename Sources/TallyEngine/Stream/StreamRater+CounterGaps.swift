@@ -13,7 +13,7 @@ extension StreamRater {
     struct ExistingWindow { var lastPoint: SamplePoint? }
 
     func existingWindow(_ key: WindowKey, metric m: Int) -> ExistingWindow? {
-        if let slot = index[key], let window = windows[slot] { return ExistingWindow(lastPoint: window.accumulator.lastPoint) }
+        if let slot = cache.slot(of: key) { return ExistingWindow(lastPoint: cache[slot].accumulator.lastPoint) }
         if let point = closedLastPoints[key] { return ExistingWindow(lastPoint: point) }
         do {
             guard let window = try loadWindow(key, metric: m) else { return nil }

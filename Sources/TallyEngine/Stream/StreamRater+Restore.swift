@@ -55,9 +55,7 @@ extension StreamRater {
                 guard let m = catalog.index(of: key.metric) else { return true }
                 let state = try WindowState(key: key, metric: m, decoding: v, topicIndex: topicIndex(named:))
                 guard !state.closed else { return true }
-                let slot = windows.count
-                windows.append(state)
-                index[key] = slot
+                cache.restore(state)
                 closeQueue.push(state.bounds.end + catalog.metrics[m].definition.grace, key)
                 return true
             }

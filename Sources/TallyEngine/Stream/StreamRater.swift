@@ -29,11 +29,9 @@ public final class StreamRater {
     /// Input topic names by index (lineage entries name their topic by index).
     let topicNames: [String]
 
-    var windows: [WindowState?] = []
-    var freeSlots: [Int] = []
-    var index: [WindowKey: Int] = [:]
+    /// The windows held in memory (State/WindowCache.swift).
+    var cache = WindowCache()
     var closeQueue = CloseQueue()
-    var dirtySlots: [Int] = []
 
     /// Partition clocks and the closing clock (PartitionGroup.swift).
     var partitions = PartitionGroup()
@@ -102,7 +100,7 @@ public final class StreamRater {
     }
 
     /// Windows held in memory (open, or closed in this batch).
-    public var openWindows: Int { index.count }
+    public var openWindows: Int { cache.count }
     /// Sample ids and content keys held in memory for dedupe (until their batch expires).
     public var dedupeKeys: Int { dedupe.count }
     /// Messages written to the outbox and not yet acknowledged.
@@ -244,17 +242,17 @@ public final class StreamRater {
         let slot = self.slot(for: key, metric: m, bounds: bounds, sample: sample, late: late)
         // A window past its closing time (closed, or created by this late sample) whose last
         // point moves changes the baseline of the window after it.
-        let reopening = windows[slot]!.closed
-        let lastBefore = reopening || late ? windows[slot]!.accumulator.lastPoint : nil
-        windows[slot]!.fold(sample, content: fingerprint, metric: metric, topic: pid.topic, partition: pid.partition, offset: offset)
+        let reopening = cache[slot].closed
+        let lastBefore = reopening || late ? cache[slot].accumulator.lastPoint : nil
+        cache[slot].fold(sample, content: fingerprint, metric: metric, topic: pid.topic, partition: pid.partition, offset: offset)
         if reopening || late, definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage,
-           windows[slot]!.accumulator.lastPoint != lastBefore {
-            windows[slot]!.lastPointChanged = true
+           cache[slot].accumulator.lastPoint != lastBefore {
+            cache[slot].lastPointChanged = true
         }
-        if !windows[slot]!.dirty { windows[slot]!.dirty = true; dirtySlots.append(slot) }
-        if windows[slot]!.closed {
+        cache.markDirty(slot)
+        if cache[slot].closed {
             // A late sample reopens the window: it closes again at the end of this batch.
-            windows[slot]!.closed = false
+            cache[slot].closed = false
             counters.samplesLate += 1
             closeQueue.push(bounds.end + definition.grace, key)
         } else if late {
@@ -285,7 +283,7 @@ public final class StreamRater {
 
     /// The slot of window `key`: in memory, else (for a late sample) from the store, else new.
     func slot(for key: WindowKey, metric m: Int, bounds: WindowBounds, sample: DecodedSample, late: Bool) -> Int {
-        if let slot = index[key] { return slot }
+        if let slot = cache.slot(of: key) { return slot }
         var state: WindowState?
         if late {
             // A read error must not pass for "no such window": it stops the batch at commit.
@@ -298,12 +296,8 @@ public final class StreamRater {
                                 groupValues: catalog.metrics[m].groupby.map { MetricCatalog.value(of: $0, in: sample) },
                                 metadata: Array(repeating: .absent, count: catalog.metrics[m].metadata.count))
         }
-        let slot: Int
-        if let free = freeSlots.popLast() { slot = free; windows[slot] = state } else { slot = windows.count; windows.append(state) }
-        index[key] = slot
-        dirtySlots.append(slot)
-        windows[slot]!.dirty = true
-        if !windows[slot]!.closed { closeQueue.push(bounds.end + catalog.metrics[m].definition.grace, key) }
+        let slot = cache.add(state!, dirty: true)
+        if !cache[slot].closed { closeQueue.push(bounds.end + catalog.metrics[m].definition.grace, key) }
         return slot
     }
 }

@@ -90,6 +90,18 @@ final class EndToEndFixture {
         return ledger
     }
 
+    /// Reads the frames until every window of `expected` has its exact latest frame, or
+    /// `seconds` pass; returns the last ledger read and its problems (empty: exact).
+    func waitForExactFrames(_ expected: ExpectedWindows, seconds: TimeInterval) throws -> (FrameLedger, [String]) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let ledger = try frames()
+            let problems = EndToEndFixture.compare(ledger, with: expected)
+            if problems.isEmpty || Date() >= deadline { return (ledger, problems) }
+            usleep(500_000)
+        }
+    }
+
     func deadLetters() throws -> [[String: Any]] {
         try TopicIO.readAll(topic: "tally.deadletter", bootstrapServers: broker.bootstrapServers).compactMap {
             try JSONSerialization.jsonObject(with: Data($0.value)) as? [String: Any]

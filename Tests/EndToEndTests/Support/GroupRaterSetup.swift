@@ -152,14 +152,7 @@ final class GroupRaterSetup {
     /// The frames read so far, asked again until they match the independent computation or
     /// `seconds` pass; returns the ledger and what is still wrong.
     func waitForExactFrames(seconds: TimeInterval) throws -> (FrameLedger, [String]) {
-        let expected = ExpectedWindows(samples)
-        let deadline = Date().addingTimeInterval(seconds)
-        while true {
-            let ledger = try fixture.frames()
-            let problems = EndToEndFixture.compare(ledger, with: expected)
-            if problems.isEmpty || Date() >= deadline { return (ledger, problems) }
-            usleep(500_000)
-        }
+        try fixture.waitForExactFrames(ExpectedWindows(samples), seconds: seconds)
     }
 
     /// Frames read from a frames partition other than the input partition of their resource

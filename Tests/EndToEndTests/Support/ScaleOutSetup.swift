@@ -196,14 +196,7 @@ final class ScaleOutSetup {
     /// The frames read so far, read again until they match the independent computation or
     /// `seconds` pass; returns the ledger and what is still wrong.
     func waitForExactFrames(seconds: TimeInterval) throws -> (FrameLedger, [String]) {
-        let expected = expectedWindows()
-        let deadline = Date().addingTimeInterval(seconds)
-        while true {
-            let ledger = try fixture.frames()
-            let problems = EndToEndFixture.compare(ledger, with: expected)
-            if problems.isEmpty || Date() >= deadline { return (ledger, problems) }
-            usleep(500_000)
-        }
+        try fixture.waitForExactFrames(expectedWindows(), seconds: seconds)
     }
 
     /// The sum of `lineage.sample_count` over every window's latest revision.

@@ -1,0 +1,95 @@
+import TallyCore
+
+/// The windows a rater holds in memory: open ones, and those closed, reopened or read
+/// back from the store in the current batch. Kafka Streams' state store cache, for one task.
+///
+/// Windows live in slots (`windows`), found by key through `WindowIndex`; a freed slot is
+/// reused. The cache keeps the batch's *touched* slots — every slot whose window was
+/// created, changed, or read back from the store in this batch — so that the commit writes
+/// the dirty windows among them and then drops the closed ones, without walking every
+/// open window (that walk cost O(open windows) per commit).
+///
+/// A struct the task holds directly (no protocol dispatch per sample); the task mutates a
+/// window in place through `self[slot]`.
+struct WindowCache {
+    private var windows: [WindowState?] = []
+    private var freeSlots: [Int] = []
+    private var index = WindowIndex()
+    /// Slots touched in this batch, each at most once while its window is dirty (a slot
+    /// read back without a change may appear twice; `commit` tolerates it).
+    private var touched: [Int] = []
+
+    /// Windows held (open, or closed in this batch and not yet committed).
+    var count: Int { index.count }
+
+    /// The slot holding `key`'s window, if it is in memory.
+    func slot(of key: WindowKey) -> Int? { index[key] }
+
+    /// The window in `slot`, read or changed in place. The slot must hold one.
+    subscript(slot: Int) -> WindowState {
+        _read { yield windows[slot]! }
+        _modify { yield &windows[slot]! }
+    }
+
+    /// Whether `slot` holds a window that is still open.
+    func isOpen(_ slot: Int) -> Bool { windows[slot]?.closed == false }
+
+    /// Adds `window` (new, or read back from the store) and returns its slot. `dirty`: it
+    /// must be written at commit (a new window); a window read back only to look at or to
+    /// reopen is written if it changes.
+    mutating func add(_ window: WindowState, dirty: Bool) -> Int {
+        var window = window
+        window.dirty = dirty
+        let slot: Int
+        if let free = freeSlots.popLast() { slot = free; windows[slot] = window } else { slot = windows.count; windows.append(window) }
+        index[window.key] = slot
+        touched.append(slot)
+        return slot
+    }
+
+    /// Adds a window restored at start (open, already stored: not dirty).
+    mutating func restore(_ window: WindowState) {
+        var window = window
+        window.dirty = false
+        index[window.key] = windows.count
+        windows.append(window)
+    }
+
+    /// The window in `slot` changed: it is written at the next commit.
+    mutating func markDirty(_ slot: Int) {
+        guard !windows[slot]!.dirty else { return }
+        windows[slot]!.dirty = true
+        touched.append(slot)
+    }
+
+    /// Replaces the window in `slot` with `window` (closing works on a copy), marking it dirty.
+    mutating func store(_ window: WindowState, in slot: Int) {
+        let wasDirty = windows[slot]!.dirty
+        windows[slot] = window
+        windows[slot]!.dirty = true
+        if !wasDirty { touched.append(slot) }
+    }
+
+    /// Calls `write` with every dirty window of the batch, then marks them clean.
+    mutating func writeDirty(_ write: (WindowState) throws -> Void) rethrows {
+        for slot in touched where windows[slot]?.dirty == true {
+            try write(windows[slot]!)
+            windows[slot]!.dirty = false
+        }
+    }
+
+    /// After the commit: closed windows are durable, so memory keeps only open ones.
+    mutating func dropClosed() {
+        for slot in touched where windows[slot]?.closed == true {
+            index[windows[slot]!.key] = nil
+            windows[slot] = nil
+            freeSlots.append(slot)
+        }
+        touched.removeAll(keepingCapacity: true)
+    }
+
+    /// The slot of the first held window, in no particular order, for which `matches` holds.
+    func firstSlot(where matches: (WindowState) -> Bool) -> Int? {
+        index.firstSlot { _, slot in windows[slot].map(matches) ?? false }
+    }
+}

@@ -1,0 +1,60 @@
+import Testing
+import TallyCore
+@testable import TallyEngine
+
+/// The window index against `Dictionary` as the reference: the same answers after every
+/// insert, update and removal, over keys that differ in one field at a time (as a rater's
+/// windows do: one resource's hours, one hour's resources), so probe runs collide, wrap
+/// around the end of the table and are cut by removals.
+@Suite struct WindowIndexTests {
+    typealias SplitMix = SampleKeyTableTests.SplitMix
+
+    /// Keys alike but for one field, the all-zero key among them (the table's placeholder).
+    static func keys(_ random: inout SplitMix) -> [WindowKey] {
+        var keys: [WindowKey] = []
+        for i in 0..<200 {
+            keys.append(WindowKey(start: EventTime(micros: Int64(i) * 3_600_000_000), metric: Symbol(raw: 1),
+                                  scope: Symbol(raw: 2), resource: Symbol(raw: 3), group: .none))
+            keys.append(WindowKey(start: EventTime(micros: 0), metric: Symbol(raw: 1), scope: Symbol(raw: 2),
+                                  resource: Symbol(raw: UInt32(i + 10)), group: Symbol(raw: UInt32(i % 3))))
+            keys.append(WindowKey(start: EventTime(micros: Int64(truncatingIfNeeded: random.next())),
+                                  metric: Symbol(raw: UInt32(truncatingIfNeeded: random.next() % 4)),
+                                  scope: Symbol(raw: UInt32(truncatingIfNeeded: random.next())),
+                                  resource: Symbol(raw: UInt32(truncatingIfNeeded: random.next())),
+                                  group: .none))
+        }
+        keys.append(WindowKey(start: EventTime(micros: 0), metric: .none, scope: .none, resource: .none, group: .none))
+        return keys
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func agreesWithADictionaryUnderRandomOperations(seed: UInt64) {
+        var random = SplitMix(state: seed)
+        let keys = WindowIndexTests.keys(&random)
+        var index = WindowIndex()
+        var reference: [WindowKey: Int] = [:]
+        for step in 0..<20_000 {
+            let key = keys[Int(random.next() % UInt64(keys.count))]
+            if random.next() % 3 == 0 {
+                index[key] = nil
+                reference[key] = nil
+            } else {
+                index[key] = step
+                reference[key] = step
+            }
+            #expect(index.count == reference.count)
+        }
+        for key in keys { #expect(index[key] == reference[key]) }
+    }
+
+    @Test func removingEveryThirdKeyKeepsTheOthersReachable() {
+        var random = SplitMix(state: 7)
+        let keys = WindowIndexTests.keys(&random)
+        var index = WindowIndex()
+        for (i, key) in keys.enumerated() { index[key] = i }
+        #expect(index.count == keys.count)
+        for (i, key) in keys.enumerated() where i % 3 == 0 { index[key] = nil }
+        for (i, key) in keys.enumerated() { #expect(index[key] == (i % 3 == 0 ? nil : i)) }
+        #expect(index.count == keys.count - (keys.count + 2) / 3)
+    }
+}
