@@ -51,11 +51,19 @@ public struct RuleLogState: Sendable, Hashable {
     /// before `lastOffset` is a redelivery and returns `.alreadyFolded`.
     @discardableResult
     public mutating func apply(_ event: RuleEvent, offset: Int64) -> RuleEventOutcome {
+        apply(event, offset: offset, contentHash: nil)
+    }
+
+    /// `apply`, with the hash the event's content calls for already known: the reader
+    /// computed it from stored bytes it proved canonical (`RuleEventDirectDecoder`), so
+    /// the chain check need not encode the event again. nil: computed here.
+    @discardableResult
+    package mutating func apply(_ event: RuleEvent, offset: Int64, contentHash: String?) -> RuleEventOutcome {
         if let last = lastOffset, offset <= last { return .alreadyFolded }
         lastOffset = offset
         let effect: FoldEffect
         do throws(RuleEventRejection) {
-            try checkChain(event)
+            try checkChain(event, contentHash: contentHash)
         } catch {
             return record(error, event: event, offset: offset)
         }
@@ -100,8 +108,8 @@ public struct RuleLogState: Sendable, Hashable {
         return .rejected(rejection)
     }
 
-    func checkChain(_ event: RuleEvent) throws(RuleEventRejection) {
-        let computed = event.computedHash()
+    func checkChain(_ event: RuleEvent, contentHash: String? = nil) throws(RuleEventRejection) {
+        let computed = contentHash ?? event.computedHash()
         guard event.hash == computed else {
             throw RuleEventRejection(.badHash, "stored hash \(event.hash.isEmpty ? "(empty)" : event.hash) is not the content's hash \(computed)")
         }

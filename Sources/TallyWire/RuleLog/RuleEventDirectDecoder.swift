@@ -10,31 +10,51 @@ import TallyCore
 /// and for anything wrong (unknown or repeated member, wrong type, bad time or number),
 /// `RuleEventCodec.decode` then runs the tree decoder, which accepts the event or names
 /// the problem exactly as before. RuleEventDirectDecoderTests holds the two together.
+///
+/// Asked to (`Reader(canonical: true)`), it also notes whether the bytes are the canonical
+/// encoding apart from `hash` and `signature`, and where those two members lie, so that
+/// the reader can hash the stored bytes instead of encoding the event again
+/// (`RuleEventDirectDecoder+ContentHash.swift`).
 enum RuleEventDirectDecoder {
     /// Top-level members, by bit.
     private static let topKeys: [StaticString] = ["author", "change", "end", "force", "hash", "id", "previous_hash",
                                                   "reason", "recorded_at", "signature", "start"]
-    /// Members of `change`, by index into `ChangeMembers.texts`.
-    private static let changeKeys: [StaticString] = ["op", "kind", "name", "service", "id", "field", "value", "type",
-                                                     "cost", "group", "tenant", "level", "source", "fields"]
+    /// Members of `change`, by index into `texts`. Both lists are in canonical order
+    /// (sorted by their bytes), so a member's index is also its rank there.
+    private static let changeKeys: [StaticString] = ["cost", "field", "fields", "group", "id", "kind", "level", "name",
+                                                     "op", "service", "source", "tenant", "type", "value"]
     private enum C {
-        static let op = 0, kind = 1, name = 2, service = 3, id = 4, field = 5, value = 6, type = 7, cost = 8, group = 9,
-                   tenant = 10, level = 11, source = 12, fields = 13
+        static let cost = 0, field = 1, fields = 2, group = 3, id = 4, kind = 5, level = 6, name = 7, op = 8, service = 9,
+                   source = 10, tenant = 11, type = 12, value = 13
     }
+    private enum Top { static let force = 3, hash = 4, signature = 9 }
 
     /// Any reason not to answer; the tree decoder takes over.
-    private struct Unhandled: Error {}
+    struct Unhandled: Error {}
 
     static func decode(_ bytes: [UInt8]) -> RuleEvent? {
         bytes.withUnsafeBytes { raw -> RuleEvent? in
-            var reader = Reader(scanner: JSONScanner(raw))
+            var reader = Reader(scanner: JSONScanner(raw), canonical: false)
             do throws(Unhandled) { return try reader.event() } catch { return nil }
         }
     }
 
-    private struct Reader {
+    struct Reader {
         var scanner: JSONScanner
-        let scratch = ScratchBuffer(capacity: 256)
+        /// Only escaped strings need it: most events have none, and it costs two allocations.
+        lazy var scratch = ScratchBuffer(capacity: 256)
+        /// Whether everything read so far is in canonical form (key order, no whitespace,
+        /// no escapes, canonical times and decimals, `force` present). Starts false when
+        /// nobody asked: no check then runs.
+        var canonical: Bool
+        /// The `,"hash":…` and `,"signature":…` members' bytes, comma included.
+        var hashMember: Range<Int>?, signatureMember: Range<Int>?
+        var decimalScratch: [UInt8] = []
+
+        init(scanner: JSONScanner, canonical: Bool) {
+            self.scanner = scanner
+            self.canonical = canonical
+        }
 
         mutating func event() throws(Unhandled) -> RuleEvent {
             var texts = [String?](repeating: nil, count: RuleEventDirectDecoder.topKeys.count)
@@ -44,12 +64,15 @@ enum RuleEventDirectDecoder {
             var end: EventTime?, recorded: EventTime?, start: EventTime?
             var change: RuleChange?
             var signature: RuleEventSignature?
+            if canonical && scanner.count > 0 && isWhitespace(scanner.base[0]) { canonical = false }
             try beginObject()
             var first = true
             while let key = try nextKey(&first) {
                 guard let index = Self.match(key, RuleEventDirectDecoder.topKeys) else { throw Unhandled() }
                 guard seen & (1 << index) == 0 else { throw Unhandled() }
+                if canonical && seen >> index != 0 { canonical = false }  // a later key came first
                 seen |= 1 << index
+                let memberStart = UnsafeRawPointer(scanner.base).distance(to: key.baseAddress!) - 2  // its comma
                 switch index {
                 case 1: change = try self.change()
                 case 2: end = try time()
@@ -59,7 +82,14 @@ enum RuleEventDirectDecoder {
                 case 9: signature = try self.signature()
                 default: texts[index] = try string()
                 }
+                if canonical && (index == Top.hash || index == Top.signature) {
+                    if memberStart < 0 || scanner.base[memberStart] != UInt8(ascii: ",") { canonical = false }
+                    if index == Top.hash { hashMember = memberStart..<scanner.position }
+                    else { signatureMember = memberStart..<scanner.position }
+                }
             }
+            // The canonical encoding always writes `force`, and nothing after the object.
+            if canonical && (seen & (1 << Top.force) == 0 || scanner.position != scanner.count) { canonical = false }
             try step { s throws(JSONSyntaxError) in try s.expectEnd() }
             guard let author = texts[0], let change, let hash = texts[4], let id = texts[5], let previous = texts[6],
                   let reason = texts[7], let recorded, let start else { throw Unhandled() }
@@ -79,6 +109,7 @@ enum RuleEventDirectDecoder {
             while let key = try nextKey(&first) {
                 guard let index = Self.match(key, RuleEventDirectDecoder.changeKeys) else { throw Unhandled() }
                 guard seen & (1 << index) == 0 else { throw Unhandled() }
+                if canonical && seen >> index != 0 { canonical = false }  // a later key came first
                 seen |= 1 << index
                 if index == C.fields { fields = try stringArray() } else { texts[index] = try string() }
             }
@@ -152,7 +183,9 @@ enum RuleEventDirectDecoder {
             var first = true
             while let name = try nextKey(&first) {
                 switch Self.match(name, ["key", "value"]) {
-                case 0 where key == nil: key = try string()
+                case 0 where key == nil:
+                    if value != nil { canonical = false }  // "value" came first
+                    key = try string()
                 case 1 where value == nil: value = try string()
                 default: throw Unhandled()
                 }
@@ -178,18 +211,31 @@ enum RuleEventDirectDecoder {
         }
 
         /// The next key's bytes, nil at the end of the object; escaped keys are not handled.
+        /// Canonical form: no whitespace before the `,` or `}`, after the `{` or `,`, or
+        /// around the `:`.
         mutating func nextKey(_ first: inout Bool) throws(Unhandled) -> UnsafeRawBufferPointer? {
+            if canonical && (scanner.isAtEnd || isWhitespace(scanner.base[scanner.position])) { canonical = false }
+            let opener = first ? UInt8(ascii: "{") : UInt8(ascii: ",")
             var isFirst = first
             let span = try step { s throws(JSONSyntaxError) in try s.nextMember(&isFirst) }
             first = isFirst
             guard let span else { return nil }
             if span.hasEscapes { throw Unhandled() }
+            if canonical {
+                let before = span.range.lowerBound - 2, colon = span.range.upperBound + 1
+                if before < 0 || scanner.base[before] != opener || scanner.base[colon] != UInt8(ascii: ":")
+                    || scanner.position != colon + 1 {
+                    canonical = false
+                }
+            }
             return scanner.bytes(span.range)
         }
 
         mutating func string() throws(Unhandled) -> String {
             try expect(.string)
             let span = try step { s throws(JSONSyntaxError) in try s.readString() }
+            // Escapes are canonical only in a few spellings; such rare strings take the re-encode.
+            if span.hasEscapes { canonical = false }
             let raw = scanner.bytes(span.range)
             return String(decoding: span.hasEscapes ? JSONUnescaper.unescape(raw, into: scratch) : raw, as: UTF8.self)
         }
@@ -205,8 +251,10 @@ enum RuleEventDirectDecoder {
             var items: [String] = []
             var first = true
             while true {
+                if canonical && (scanner.isAtEnd || isWhitespace(scanner.base[scanner.position])) { canonical = false }
                 var isFirst = first
                 guard try step({ s throws(JSONSyntaxError) in try s.nextElement(&isFirst) }) else { break }
+                if canonical && isWhitespace(scanner.base[scanner.position - 1]) { canonical = false }
                 first = isFirst
                 items.append(try string())
             }
@@ -218,11 +266,16 @@ enum RuleEventDirectDecoder {
             try expect(.string)
             let span = try step { s throws(JSONSyntaxError) in try s.readString() }
             if span.hasEscapes { throw Unhandled() }
-            do throws(TimestampProblem) { return try TimestampParser.parse(scanner.bytes(span.range)) } catch { throw Unhandled() }
+            let text = scanner.bytes(span.range)
+            let time: EventTime
+            do throws(TimestampProblem) { time = try TimestampParser.parse(text) } catch { throw Unhandled() }
+            if canonical && !CanonicalTextChecks.isCanonical(text, time: time) { canonical = false }
+            return time
         }
 
-        func decimal(_ text: String?) throws(Unhandled) -> ExactDecimal {
+        mutating func decimal(_ text: String?) throws(Unhandled) -> ExactDecimal {
             guard let text, let d = ExactDecimal(text) else { throw Unhandled() }
+            if canonical && !CanonicalTextChecks.isCanonical(text, decimal: d, scratch: &decimalScratch) { canonical = false }
             return d
         }
 
@@ -239,4 +292,10 @@ enum RuleEventDirectDecoder {
             return nil
         }
     }
+}
+
+/// JSON's insignificant whitespace (RFC 8259): none of it is in a canonical encoding.
+@inline(__always)
+private func isWhitespace(_ byte: UInt8) -> Bool {
+    byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
 }

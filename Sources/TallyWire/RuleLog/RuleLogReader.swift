@@ -9,10 +9,16 @@ public struct RuleLogReader: Sendable {
     /// Starts empty, or from a snapshot's state.
     public init(state: RuleLogState = RuleLogState()) { self.state = state }
 
+    /// The common events are read in one pass that also proves the bytes canonical, and
+    /// their chain hash is then the stored bytes' (`decodeWithContentHash`); anything else
+    /// is decoded as `RuleEventCodec.decode` does and hashed by encoding it again.
     @discardableResult
     public mutating func apply(bytes: [UInt8], offset: Int64) -> RuleEventOutcome {
+        if let decoded = RuleEventDirectDecoder.decodeWithContentHash(bytes) {
+            return state.apply(decoded.event, offset: offset, contentHash: decoded.contentHash)
+        }
         let event: RuleEvent
-        do throws(RuleEventDecodingError) { event = try RuleEventCodec.decode(bytes) } catch {
+        do throws(RuleEventDecodingError) { event = try RuleEventCodec.decodeTree(bytes) } catch {
             return state.recordUndecodable(offset: offset, problem: error.description)
         }
         return state.apply(event, offset: offset)

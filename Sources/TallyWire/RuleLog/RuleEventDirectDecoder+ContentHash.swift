@@ -1,0 +1,41 @@
+import TallyCore
+
+/// The chain hash from the stored bytes. An event's hash is the SHA-256 of its canonical
+/// encoding without `hash` (and `signature`, which is not covered either); writers publish
+/// the canonical encoding with them, so when the stored bytes are canonical the hash is
+/// that of the bytes with those two members cut out, and the event need not be encoded
+/// again. Bytes that are not canonical (or that the direct decoder does not read) get no
+/// hash here: the fold then encodes the event as before, so a non-canonical record is
+/// found and judged exactly as it always was. RuleEventContentHashTests holds the hash to
+/// `RuleEvent.computedHash()`, on canonical and on altered bytes.
+extension RuleEventDirectDecoder {
+    /// The event and, when the bytes are canonical, the hash its content calls for;
+    /// nil when the direct decoder does not read these bytes.
+    static func decodeWithContentHash(_ bytes: [UInt8]) -> (event: RuleEvent, contentHash: String?)? {
+        bytes.withUnsafeBytes { raw -> (event: RuleEvent, contentHash: String?)? in
+            var reader = Reader(scanner: JSONScanner(raw), canonical: true)
+            let event: RuleEvent
+            do throws(Unhandled) { event = try reader.event() } catch { return nil }
+            guard reader.canonical, let hashMember = reader.hashMember else { return (event, nil) }
+            return (event, contentHash(raw, cutting: hashMember, reader.signatureMember))
+        }
+    }
+
+    /// SHA-256 (lowercase hex) of `bytes` without the two members, `signature` after
+    /// `hash` as the canonical key order has it.
+    private static func contentHash(_ bytes: UnsafeRawBufferPointer, cutting hash: Range<Int>,
+                                    _ signature: Range<Int>?) -> String {
+        var sha = SHA256()
+        sha.update(buffer: UnsafeRawBufferPointer(rebasing: bytes[..<hash.lowerBound]))
+        if let signature {
+            sha.update(buffer: UnsafeRawBufferPointer(rebasing: bytes[hash.upperBound..<signature.lowerBound]))
+            sha.update(buffer: UnsafeRawBufferPointer(rebasing: bytes[signature.upperBound...]))
+        } else {
+            sha.update(buffer: UnsafeRawBufferPointer(rebasing: bytes[hash.upperBound...]))
+        }
+        return String(unsafeUninitializedCapacity: 64) { out in
+            sha.writeHex(to: out.baseAddress!)
+            return 64
+        }
+    }
+}
