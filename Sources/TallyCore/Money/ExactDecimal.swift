@@ -19,8 +19,10 @@ public struct ExactDecimal: Sendable {
         self.exponent = 0
     }
 
-    public static let zero = ExactDecimal(coefficient: 0, exponent: 0)
-    public static let one = ExactDecimal(coefficient: 1, exponent: 0)
+    // Computed, not stored: a stored static is a lazy global that every use (a default
+    // argument per priced window, each group's accumulator) reads through `swift_once`.
+    @inlinable public static var zero: ExactDecimal { ExactDecimal(coefficient: 0, exponent: 0) }
+    @inlinable public static var one: ExactDecimal { ExactDecimal(coefficient: 1, exponent: 0) }
 
     /// The largest coefficient magnitude a parsed value may carry (38 digits).
     public static let maxCoefficient: Int128 = 99_999_999_999_999_999_999_999_999_999_999_999_999

@@ -9,7 +9,7 @@ extension Explanation {
 
     /// The canonical encoding, without building the tree.
     public var canonicalBytes: [UInt8] {
-        var w = CanonicalWriter(capacity: 512)
+        var w = CanonicalWriter(capacity: 1024)
         write(to: &w)
         return w.bytes
     }
@@ -76,39 +76,41 @@ extension GroupStep {
 
     /// `arithmeticSteps` written straight out (same operations, same text; the lines
     /// hold only ASCII, "×" and decimals, so nothing needs escaping), from a group's
-    /// values (a `GroupStep`'s or a hashmap trace's).
+    /// values (a `GroupStep`'s or a hashmap trace's): the whole array, its fixed words as
+    /// literals.
     static func writeArithmeticSteps(flat: ExactDecimal, rate: ExactDecimal,
                                      threshold: (onService: Bool, type: CostType, cost: ExactDecimal)?,
                                      quantity: ExactDecimal, to w: inout CanonicalWriter) {
-        w.openArray()
+        w.literal("[\"")
         var flat = flat, rate = rate
         if let t = threshold, !t.onService {
-            w.element()
             if t.type == .flat {
                 let new = flat + t.cost
-                w.raw("\"flat = flat + field threshold cost = "); w.decimalText(flat); w.raw(" + ")
-                w.decimalText(t.cost); w.raw(" = "); w.decimalText(new); w.raw("\"")
+                w.literal("flat = flat + field threshold cost = "); w.explanationDecimal(flat); w.literal(" + ")
+                w.explanationDecimal(t.cost); w.literal(" = "); w.explanationDecimal(new)
                 flat = new
             } else {
                 let new = rate * t.cost
-                w.raw("\"rate = rate × field threshold cost = "); w.decimalText(rate); w.raw(" × ")
-                w.decimalText(t.cost); w.raw(" = "); w.decimalText(new); w.raw("\"")
+                w.literal("rate = rate × field threshold cost = "); w.explanationDecimal(rate); w.literal(" × ")
+                w.explanationDecimal(t.cost); w.literal(" = "); w.explanationDecimal(new)
                 rate = new
             }
+            w.literal("\",\"")
         }
         let res = rate * flat * quantity
-        w.element()
-        w.raw("\"res = rate × flat × qty = "); w.decimalText(rate); w.raw(" × "); w.decimalText(flat); w.raw(" × ")
-        w.decimalText(quantity); w.raw(" = "); w.decimalText(res); w.raw("\"")
+        w.literal("res = rate × flat × qty = "); w.explanationDecimal(rate); w.literal(" × "); w.explanationDecimal(flat); w.literal(" × ")
+        w.explanationDecimal(quantity); w.literal(" = "); w.explanationDecimal(res)
         if let t = threshold, t.onService {
-            w.element()
             let isFlat = t.type == .flat
             let new = isFlat ? res + t.cost : res * t.cost
-            w.raw(isFlat ? "\"res = res + service threshold cost = " : "\"res = res × service threshold cost = ")
-            w.decimalText(res); w.raw(isFlat ? " + " : " × ")
-            w.decimalText(t.cost); w.raw(" = "); w.decimalText(new); w.raw("\"")
+            if isFlat {
+                w.literal("\",\"res = res + service threshold cost = "); w.explanationDecimal(res); w.literal(" + ")
+            } else {
+                w.literal("\",\"res = res × service threshold cost = "); w.explanationDecimal(res); w.literal(" × ")
+            }
+            w.explanationDecimal(t.cost); w.literal(" = "); w.explanationDecimal(new)
         }
-        w.closeArray()
+        w.literal("\"]")
     }
 }
 

@@ -9,32 +9,33 @@ enum HashmapModule {
         case failed(String)
     }
 
-    static func rate(_ index: ServiceIndex, input: borrowing RatingInput, incoming: ExactDecimal, explain: Bool) -> Outcome {
-        // Only the pieces matching reads, borrowed: copying the whole input would retain
-        // its seven strings and arrays for every window.
-        let quantity = input.quantity
-        let outcome: Outcome? = withRun(index, input.description, explain: explain) { run, entries, bytes in
+    /// Prices one window's (quantity, description) of `service`. The caller passes the
+    /// pieces, not the `RatingInput`: taking the whole input copied it (a retain per member
+    /// and a 160-byte move) for every window.
+    static func rate(_ index: UnsafePointer<ServiceIndex.Lookup>, quantity: ExactDecimal, description: borrowing RatingDescription,
+                     service: borrowing String, incoming: ExactDecimal, explain: Bool) -> Outcome {
+        let outcome: Outcome? = withRun(index, description, explain: explain) { run, entries, bytes in
             run.serviceStage(quantity: quantity)
             if run.fieldStage(entries, bytes: bytes) != nil { return nil }
             return run.price(quantity: quantity, incoming: incoming)
         }
         if let outcome { return outcome }
         // Rare: find the failing field again, now building its message.
-        let failure = withRun(index, input.description, explain: false) { run, entries, bytes in
+        let failure = withRun(index, description, explain: false) { run, entries, bytes in
             run.fieldStage(entries, bytes: bytes)
         }
         guard let failure else { preconditionFailure("hashmap failure not reproduced") }
-        return .failed("field '\(failure.field)' of service '\(input.service)' has thresholds "
+        return .failed("field '\(failure.field)' of service '\(service)' has thresholds "
             + "but its value '\(failure.value)' is not a number")
     }
 
     /// Runs `body` on a fresh `HashmapRun` whose scratch memory is on the stack.
     @inline(__always)
-    private static func withRun<R>(_ index: ServiceIndex, _ description: RatingDescription, explain: Bool,
+    private static func withRun<R>(_ index: UnsafePointer<ServiceIndex.Lookup>, _ description: borrowing RatingDescription, explain: Bool,
                                    _ body: (inout HashmapRun, UnsafeBufferPointer<RatingDescription.Entry>, UnsafeRawBufferPointer) -> R) -> R {
-        let groupCount = index.groupCount
+        let groupCount = index.pointee.groupCount
         // Each field's value run and the service mappings hold at most one mapping per group.
-        let matchedCapacity = explain ? groupCount * (index.fields.count + 1) : 0
+        let matchedCapacity = explain ? groupCount * (index.pointee.own.fields.count + 1) : 0
         return description.entries.withUnsafeBufferPointer { entries in
             description.bytes.withUnsafeBytes { bytes in
                 withUnsafeTemporaryAllocation(of: Accumulator.self, capacity: groupCount) { groups in
@@ -48,20 +49,23 @@ enum HashmapModule {
         }
     }
 
-    /// A group's accumulator. Trivial (no references) so it can live on the stack.
+    /// A group's accumulator. Trivial (no references) so it can live on the stack. The
+    /// kept flat mapping and threshold are pointers into the index's tables (valid for the
+    /// run): the accumulator stays small, and a compare reads the rule's `OrderKey`.
     struct Accumulator {
-        var flat = ExactDecimal.zero
+        /// The applied flat mapping with the greatest cost; nil: flat is still 0.
+        var flatMapping: UnsafePointer<CompiledMapping>? = nil
         var rate = ExactDecimal.one
-        /// Whether the group was touched; `HashmapRun.order` lists touched groups in order.
-        var touched = false
         /// Best threshold so far; CloudKitty starts at level −1 and needs strictly greater.
-        var thresholdLevel = ExactDecimal(-1)
-        var hasThreshold = false
+        var threshold: UnsafePointer<CompiledThreshold>? = nil
         var thresholdOnService = false
-        var thresholdType = CostType.flat
-        var thresholdCost = ExactDecimal.zero
-        /// The kept threshold's rule number (`ServiceIndex.ruleID`).
-        var thresholdRule: Int32 = -1
+        /// Whether the group was touched; `HashmapRun` lists touched groups in order.
+        var touched = false
+
+        var flat: ExactDecimal { flatMapping?.pointee.cost ?? .zero }
+        var flatKey: Int128 { flatMapping?.pointee.costKey ?? 0 }
+        var thresholdLevel: ExactDecimal { threshold?.pointee.level ?? ExactDecimal(-1) }
+        var thresholdLevelKey: Int128 { threshold?.pointee.levelKey ?? OrderKey.minusOne }
     }
 
     /// Step 4 of the algorithm, in CloudKitty's operation order.
@@ -69,19 +73,18 @@ enum HashmapModule {
     static func groupResult(_ acc: Accumulator, quantity: ExactDecimal) -> ExactDecimal {
         var flat = acc.flat
         var rate = acc.rate
-        if acc.hasThreshold && !acc.thresholdOnService {
-            switch acc.thresholdType {
-            case .flat: flat = flat + acc.thresholdCost
-            case .rate: rate = rate * acc.thresholdCost
+        guard let t = acc.threshold?.pointee else { return rate * flat * quantity }
+        if !acc.thresholdOnService {
+            switch t.type {
+            case .flat: flat = flat + t.cost
+            case .rate: rate = rate * t.cost
             }
+            return rate * flat * quantity
         }
-        var result = rate * flat * quantity
-        if acc.hasThreshold && acc.thresholdOnService {
-            switch acc.thresholdType {
-            case .flat: result = result + acc.thresholdCost
-            case .rate: result = result * acc.thresholdCost
-            }
+        let result = rate * flat * quantity
+        switch t.type {
+        case .flat: return result + t.cost
+        case .rate: return result * t.cost
         }
-        return result
     }
 }

@@ -3,10 +3,9 @@ struct HashmapRun {
     /// A field holding thresholds whose value is not a number.
     struct Failure { var field: String; var value: String }
 
-    /// Unowned: the caller holds the index for the whole run (no retain per window).
-    /// Matching reads `tables` (trivial); the object is read only for explanations.
-    unowned(unsafe) let index: ServiceIndex
-    let tables: ServiceIndex.Lookup
+    /// The index's tables, by pointer: no copy per window, and the `ServiceIndex` object
+    /// itself is read only for explanations and failures (`index`).
+    let tables: UnsafePointer<ServiceIndex.Lookup>
     let groups: UnsafeMutableBufferPointer<HashmapModule.Accumulator>
     /// Stack scratch: the touched groups in touch order (`groupCount` slots), then, for
     /// explanations, (group, rule) of each applied mapping in application order.
@@ -16,11 +15,14 @@ struct HashmapRun {
     var touchCount = 0
     var matchedCount = 0
 
-    init(index: ServiceIndex, groups: UnsafeMutableBufferPointer<HashmapModule.Accumulator>,
+    init(index: UnsafePointer<ServiceIndex.Lookup>, groups: UnsafeMutableBufferPointer<HashmapModule.Accumulator>,
          scratch: UnsafeMutableBufferPointer<Int32>, groupCount: Int, explain: Bool) {
-        self.index = index; self.tables = index.lookup; self.groups = groups; self.scratch = scratch
+        self.tables = index; self.groups = groups; self.scratch = scratch
         self.groupCount = groupCount; self.explain = explain
     }
+
+    /// Unretained: the caller holds the index for the whole run (no retain per window).
+    var index: ServiceIndex { tables.pointee.owner!.takeUnretainedValue() }
 
     @inline(__always) mutating func touch(_ group: Int32) {
         let g = Int(group)
@@ -28,11 +30,13 @@ struct HashmapRun {
     }
 
     /// A matching mapping: flat keeps the strictly greater cost, rate multiplies.
-    @inline(__always) mutating func apply(_ m: CompiledMapping) {
+    @inline(__always) mutating func apply(_ pointer: UnsafePointer<CompiledMapping>) {
+        let m = pointer.pointee
         touch(m.group)
         let g = Int(m.group)
         switch m.type {
-        case .flat: if m.cost > groups[g].flat { groups[g].flat = m.cost }
+        case .flat:
+            if OrderKey.greater(m.costKey, m.cost, groups[g].flatKey, groups[g].flat) { groups[g].flatMapping = pointer }
         case .rate: groups[g].rate = groups[g].rate * m.cost
         }
         if explain {
@@ -45,23 +49,28 @@ struct HashmapRun {
     }
 
     /// A threshold candidate: kept only at a strictly higher level than the group's.
-    @inline(__always) mutating func offer(_ t: CompiledThreshold, onService: Bool) {
+    @inline(__always) mutating func offer(_ pointer: UnsafePointer<CompiledThreshold>, onService: Bool) {
+        let t = pointer.pointee
         touch(t.group)
         let g = Int(t.group)
-        if t.level > groups[g].thresholdLevel {
-            groups[g].thresholdLevel = t.level
-            groups[g].hasThreshold = true
+        if OrderKey.greater(t.levelKey, t.level, groups[g].thresholdLevelKey, groups[g].thresholdLevel) {
+            groups[g].threshold = pointer
             groups[g].thresholdOnService = onService
-            groups[g].thresholdType = t.type
-            groups[g].thresholdCost = t.cost
-            groups[g].thresholdRule = t.rule
         }
     }
 
     /// 1. Every service mapping; service thresholds with qty >= level.
     mutating func serviceStage(quantity: ExactDecimal) {
-        for m in tables.own.serviceMappings { apply(m) }
-        for t in tables.own.serviceThresholds where quantity >= t.level { offer(t, onService: true) }
+        let mappings = tables.pointee.own.serviceMappings
+        for i in 0..<mappings.count { apply(mappings.baseAddress! + i) }
+        let thresholds = tables.pointee.own.serviceThresholds
+        if thresholds.isEmpty { return }
+        let key = OrderKey.of(quantity)
+        for i in 0..<thresholds.count {
+            let t = thresholds.baseAddress! + i
+            // qty >= level, as !(level > qty)
+            if !OrderKey.greater(t.pointee.levelKey, t.pointee.level, key, quantity) { offer(t, onService: true) }
+        }
     }
 
     /// 2. Fields in declaration order, each present in the description. Returns the
@@ -87,7 +96,7 @@ struct HashmapRun {
             let e = entries[i]
             guard Int(e.nameEnd - e.nameStart) == count, e.kind != .absent else { continue }
             if count <= 8 || ByteText.equal(UnsafeRawBufferPointer(rebasing: bytes[Int(e.nameStart)..<Int(e.nameEnd)]),
-                                            tables.own.bytes(field.name)) {
+                                            tables.pointee.own.bytes(field.name)) {
                 return e
             }
         }
@@ -96,18 +105,27 @@ struct HashmapRun {
 
     private mutating func fieldStage(_ entries: UnsafeBufferPointer<RatingDescription.Entry>, nameWords: UnsafeBufferPointer<UInt64>,
                                      bytes: UnsafeRawBufferPointer) -> Failure? {
-        for field in tables.own.fields {
+        for field in tables.pointee.own.fields {
             guard let entry = entry(field, entries, nameWords: nameWords, bytes: bytes) else { continue }
             let value = UnsafeRawBufferPointer(rebasing: bytes[Int(entry.valueStart)..<Int(entry.valueEnd)])
             if field.hasMappings,
-               let run = PythonText.withStr(kind: entry.kind, value: value, { tables.run(field, value: $0) }) {
-                for m in run { apply(m) }
+               let run = PythonText.withStr(kind: entry.kind, value: value, { tables.pointee.run(field, value: $0) }) {
+                for i in 0..<run.count { apply(run.baseAddress! + i) }
             }
-            if field.thresholds.isEmpty { continue }
+            let thresholds = field.thresholds
+            if thresholds.isEmpty { continue }
             guard let number = MetaNumber.parse(kind: entry.kind, bytes: value) else {
                 return Failure(field: index.fieldNames[Int(field.number)], value: String(decoding: value, as: UTF8.self))
             }
-            for t in field.thresholds where number.isAtLeast(t.level) { offer(t, onService: false) }
+            // The number's key, when it is exact (an inexact long value has none).
+            var key = OrderKey.none
+            if case .finite(let v, false) = number { key = OrderKey.of(v) }
+            for i in 0..<thresholds.count {
+                let t = thresholds.baseAddress! + i
+                let hit = key != OrderKey.none && t.pointee.levelKey != OrderKey.none
+                    ? key >= t.pointee.levelKey : number.isAtLeast(t.pointee.level)
+                if hit { offer(t, onService: false) }
+            }
         }
         return nil
     }
@@ -132,11 +150,12 @@ struct HashmapRun {
                     rules[Int(ruleCount)] = scratch[groupCount + 2 * i + 1]
                     ruleCount += 1
                 }
+                let threshold = acc.threshold?.pointee
                 (traced + k).initialize(to: TracedGroup(
                     group: g, firstRule: first, ruleCount: ruleCount - first,
-                    thresholdRule: acc.hasThreshold ? acc.thresholdRule : -1, thresholdOnService: acc.thresholdOnService,
-                    thresholdType: acc.thresholdType, flat: acc.flat, rate: acc.rate, thresholdLevel: acc.thresholdLevel,
-                    thresholdCost: acc.thresholdCost, result: result))
+                    thresholdRule: threshold?.rule ?? -1, thresholdOnService: acc.thresholdOnService,
+                    thresholdType: threshold?.type ?? .flat, flat: acc.flat, rate: acc.rate, thresholdLevel: acc.thresholdLevel,
+                    thresholdCost: threshold?.cost ?? .zero, result: result))
             }
         }
         trace.setPriceAfter(price)

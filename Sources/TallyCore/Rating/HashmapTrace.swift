@@ -59,42 +59,42 @@ final class HashmapTrace: ManagedBuffer<HashmapTraceHeader, TracedGroup>, @unche
         }
     }
 
-    /// The explanation `[moduleStep]` in canonical bytes, written from the records.
+    /// The explanation `[moduleStep]` in canonical bytes, written from the records: a
+    /// whole value, its keys and punctuation as literals between the decimals and names.
     func write(to w: inout CanonicalWriter) {
         withParts { h, groups, rules in
-            w.openArray(); w.element(); w.open()
-            w.key("groups"); w.openArray()
-            for g in groups {
-                w.element(); w.open()
-                w.key("flat"); w.decimal(g.flat)
-                w.key("group"); h.index.writeGroupName(Int(g.group), to: &w)
-                w.key("mappings"); w.openArray()
-                for r in rules[Int(g.firstRule)..<Int(g.firstRule + g.ruleCount)] { w.element(); h.index.writeRuleID(Int(r), to: &w) }
-                w.closeArray()
-                w.key("rate"); w.decimal(g.rate)
-                w.key("result"); w.decimal(g.result)
-                w.key("steps")
+            w.literal("[{\"groups\":[")
+            for (k, g) in groups.enumerated() {
+                if k > 0 { w.literalByte(UInt8(ascii: ",")) }
+                w.literal("{\"flat\":\""); w.explanationDecimal(g.flat)
+                w.literal("\",\"group\":"); h.index.writeGroupName(Int(g.group), to: &w)
+                w.literal(",\"mappings\":[")
+                for (j, r) in rules[Int(g.firstRule)..<Int(g.firstRule + g.ruleCount)].enumerated() {
+                    if j > 0 { w.literalByte(UInt8(ascii: ",")) }
+                    h.index.writeRuleID(Int(r), to: &w)
+                }
+                w.literal("],\"rate\":\""); w.explanationDecimal(g.rate)
+                w.literal("\",\"result\":\""); w.explanationDecimal(g.result)
+                w.literal("\",\"steps\":")
                 let threshold = g.thresholdRule >= 0 ? (onService: g.thresholdOnService, type: g.thresholdType, cost: g.thresholdCost) : nil
                 GroupStep.writeArithmeticSteps(flat: g.flat, rate: g.rate, threshold: threshold, quantity: h.quantity, to: &w)
-                w.key("threshold")
                 if g.thresholdRule >= 0 {
-                    w.open()
-                    w.key("cost"); w.decimal(g.thresholdCost)
-                    w.key("id"); h.index.writeRuleID(Int(g.thresholdRule), to: &w)
-                    w.key("level"); w.decimal(g.thresholdLevel)
-                    w.key("scope"); w.raw(g.thresholdOnService ? "\"service\"" : "\"field\"")
-                    w.key("type"); w.raw(g.thresholdType == .flat ? "\"flat\"" : "\"rate\"")
-                    w.close()
+                    w.literal(",\"threshold\":{\"cost\":\""); w.explanationDecimal(g.thresholdCost)
+                    w.literal("\",\"id\":"); h.index.writeRuleID(Int(g.thresholdRule), to: &w)
+                    w.literal(",\"level\":\""); w.explanationDecimal(g.thresholdLevel)
+                    switch (g.thresholdOnService, g.thresholdType) {
+                    case (true, .flat): w.literal("\",\"scope\":\"service\",\"type\":\"flat\"}}")
+                    case (true, .rate): w.literal("\",\"scope\":\"service\",\"type\":\"rate\"}}")
+                    case (false, .flat): w.literal("\",\"scope\":\"field\",\"type\":\"flat\"}}")
+                    case (false, .rate): w.literal("\",\"scope\":\"field\",\"type\":\"rate\"}}")
+                    }
                 } else {
-                    w.null()
+                    w.literal(",\"threshold\":null}")
                 }
-                w.close()
             }
-            w.closeArray()
-            w.key("module"); w.raw("\"hashmap\"")
-            w.key("price_after"); w.decimal(h.priceAfter)
-            w.key("price_before"); w.decimal(h.priceBefore)
-            w.close(); w.closeArray()
+            w.literal("],\"module\":\"hashmap\",\"price_after\":\""); w.explanationDecimal(h.priceAfter)
+            w.literal("\",\"price_before\":\""); w.explanationDecimal(h.priceBefore)
+            w.literal("\"}]")
         }
     }
 }

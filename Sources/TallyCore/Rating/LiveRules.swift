@@ -3,11 +3,18 @@
 
 /// Rule data the per-window loop reads. Trivial (no references), so reading it costs
 /// no reference counting; the rule's id lives in `ServiceIndex.ruleIDs[rule]`.
+/// `costKey` and `levelKey` order the values in one integer compare (`OrderKey`).
 struct CompiledMapping {
     let rule: Int32
     let group: Int32
     let type: CostType
     let cost: ExactDecimal
+    let costKey: Int128
+
+    init(rule: Int32, group: Int32, type: CostType, cost: ExactDecimal) {
+        self.rule = rule; self.group = group; self.type = type; self.cost = cost
+        costKey = OrderKey.of(cost)
+    }
 }
 
 struct CompiledThreshold {
@@ -16,38 +23,58 @@ struct CompiledThreshold {
     let level: ExactDecimal
     let type: CostType
     let cost: ExactDecimal
+    let levelKey: Int128
+
+    init(rule: Int32, group: Int32, level: ExactDecimal, type: CostType, cost: ExactDecimal) {
+        self.rule = rule; self.group = group; self.level = level; self.type = type; self.cost = cost
+        levelKey = OrderKey.of(level)
+    }
 }
 
 /// Everything in force for a (epoch, scope): hashmap services, tier rules, scripts.
 /// The global rules of an epoch are compiled once; a tenant's are an overlay on them
 /// (`ServiceIndex`), compiled from that tenant's own rules only.
 final class LiveRules {
+    // Read per window, so first: with the object's header they share one cache line,
+    // which is all a window of a tenant with one service reads of this object.
+    /// No tiers and no scripts in force: only the hashmap can price (`Rater`'s short path).
+    let onlyHashmap: Bool
+    /// The first service in name order and its tables (`ServiceIndex.lookupPointer`).
+    private let firstName: String
+    private let firstLookup: UnsafePointer<ServiceIndex.Lookup>?
+
     let services: [String: ServiceIndex]
     let tiers: [String: TierRule]
     let scripts: [ScriptRule]
     /// The declared services by name, for compiling tenant overlays.
     let declarations: [String: ServiceDeclaration]
 
-    /// The services again as one array of (name, unretained index): with a handful of
-    /// services, comparing names (short strings compare as two words) beats hashing
-    /// them, and one array is one cache line to read (`services` owns the indexes).
-    private struct Named { let name: String; let index: Unmanaged<ServiceIndex> }
+    /// The other services as one array of (name, tables): with a handful of services,
+    /// comparing names (short strings compare as two words) beats hashing them, and one
+    /// array is one cache line to read (`services` owns the indexes).
+    private struct Named { let name: String; let lookup: UnsafePointer<ServiceIndex.Lookup> }
     private let named: [Named]
 
     private init(services: [String: ServiceIndex], tiers: [String: TierRule], scripts: [ScriptRule],
                  declarations: [String: ServiceDeclaration]) {
         self.services = services; self.tiers = tiers; self.scripts = scripts; self.declarations = declarations
-        named = services.sorted { $0.key < $1.key }.map { Named(name: $0.key, index: Unmanaged.passUnretained($0.value)) }
+        onlyHashmap = tiers.isEmpty && scripts.isEmpty
+        let sorted = services.sorted { $0.key < $1.key }.map { Named(name: $0.key, lookup: UnsafePointer($0.value.lookupPointer)) }
+        firstName = sorted.first?.name ?? ""
+        firstLookup = sorted.first?.lookup
+        named = Array(sorted.dropFirst())
     }
 
     /// The hashmap index of `name`, if it has rules in force.
-    func service(_ name: String) -> ServiceIndex? { serviceUnretained(name)?.takeUnretainedValue() }
+    func service(_ name: String) -> ServiceIndex? { services[name] }
 
-    /// The same without a retain: valid for this object's life.
-    @inline(__always) func serviceUnretained(_ name: String) -> Unmanaged<ServiceIndex>? {
-        if named.count > 8 { return services[name].map(Unmanaged.passUnretained) }
+    /// The tables of `name`'s index, if it has rules in force: valid for this object's life.
+    @inline(__always) func serviceLookup(_ name: String) -> UnsafePointer<ServiceIndex.Lookup>? {
+        guard let firstLookup else { return nil }
+        if name == firstName { return firstLookup }
+        if named.count > 8 { return services[name].map { UnsafePointer($0.lookupPointer) } }
         return named.withUnsafeBufferPointer { list in
-            for entry in list where entry.name == name { return entry.index }
+            for entry in list where entry.name == name { return entry.lookup }
             return nil
         }
     }

@@ -10,6 +10,8 @@ public final class Rater {
     public let book: RuleBook
     public let scriptEvaluator: ScriptEvaluator?
     private let order: [RatingModuleKind]
+    /// Whether the hashmap runs, and whether noop does (it only adds an explanation step).
+    private let hashmapEnabled: Bool, noopEnabled: Bool
     /// Sorted instants where some rule starts or ends: the live set is constant between.
     private let boundaries: [EventTime]
     /// Each tenant's rules, so compiling a tenant costs its own rules plus the global ones.
@@ -26,6 +28,8 @@ public final class Rater {
         self.book = book
         self.scriptEvaluator = scriptEvaluator
         self.order = book.moduleOrder
+        hashmapEnabled = order.contains(.hashmap)
+        noopEnabled = order.contains(.noop)
         let r = book.rules
         var instants: Set<EventTime> = []
         func note(_ v: RuleValidity) {
@@ -52,7 +56,28 @@ public final class Rater {
         // No closure around the call: a closure capturing the input copied it (a retain
         // per member) for every window.
         unowned(unsafe) let live = unretainedLiveRules(at: input.windowStart, scope: input.scope).takeUnretainedValue()
+        if hashmapEnabled && live.onlyHashmap && !(explain && noopEnabled) {
+            return rateHashmapOnly(input, live: live, incomingPrice: incomingPrice, explain: explain)
+        }
         return rate(input, live: live, incomingPrice: incomingPrice, tierUsage: tierUsage, explain: explain)
+    }
+
+    /// `rate(_:live:…)` when only the hashmap can change the price or the explanation (no
+    /// tiers or scripts in force, noop off or not explained): the usual window, without the
+    /// module loop and its step bookkeeping. Same result as the loop.
+    private func rateHashmapOnly(_ input: borrowing RatingInput, live: LiveRules, incomingPrice: ExactDecimal,
+                                 explain: Bool) -> RatingResult {
+        guard let index = serviceLookup(live, input.service) else {
+            return RatingResult(price: incomingPrice, status: .rated, explanation: Explanation())
+        }
+        switch HashmapModule.rate(index, quantity: input.quantity, description: input.description,
+                                  service: input.service, incoming: incomingPrice, explain: explain) {
+        case .priced(let price, let trace):
+            guard explain, let trace else { return RatingResult(price: price, status: .rated, explanation: Explanation()) }
+            return RatingResult(price: price, status: .rated, explanation: Explanation(hashmap: trace))
+        case .failed(let reason):
+            return Self.failure(.hashmap, reason, incomingPrice, [])
+        }
     }
 
     private func rate(_ input: borrowing RatingInput, live: LiveRules, incomingPrice: ExactDecimal,
@@ -73,9 +98,9 @@ public final class Rater {
             case .noop:
                 if explain { note(ModuleStep(module: .noop, priceBefore: before, priceAfter: before, detail: .noop)) }
             case .hashmap:
-                guard let unretainedIndex = serviceIndex(live, input.service) else { continue }
-                unowned(unsafe) let index = unretainedIndex.takeUnretainedValue()
-                let outcome = HashmapModule.rate(index, input: input, incoming: price, explain: explain)
+                guard let index = serviceLookup(live, input.service) else { continue }
+                let outcome = HashmapModule.rate(index, quantity: input.quantity, description: input.description,
+                                                 service: input.service, incoming: price, explain: explain)
                 switch outcome {
                 case .priced(let p, let t):
                     price = p
@@ -169,21 +194,21 @@ public final class Rater {
         epoch == 0 ? EventTime.distantPast : boundaries[epoch - 1]
     }
 
-    /// The hashmap rules of `service`, remembering the last answer (windows of one
-    /// metric usually come in runs) to skip a hash lookup.
-    /// Unretained, like the LiveRules that owns it.
-    private func serviceIndex(_ live: LiveRules, _ service: String) -> Unmanaged<ServiceIndex>? {
+    /// The tables of `service`'s hashmap rules, remembering the last answer (windows of
+    /// one metric usually come in runs) to skip the lookup. Valid while the LiveRules
+    /// that owns them is (the Rater's life).
+    private func serviceLookup(_ live: LiveRules, _ service: String) -> UnsafePointer<ServiceIndex.Lookup>? {
         let liveID = ObjectIdentifier(live)
-        if lastServiceRules == liveID && lastServiceName == service { return lastServiceIndex }
-        let index = live.serviceUnretained(service)
-        lastServiceRules = liveID; lastServiceName = service; lastServiceIndex = index
-        return index
+        if lastServiceRules == liveID && lastServiceName == service { return lastServiceLookup }
+        let lookup = live.serviceLookup(service)
+        lastServiceRules = liveID; lastServiceName = service; lastServiceLookup = lookup
+        return lookup
     }
     // Three properties rather than a tuple: reading a tuple copies (retains) all three.
-    // Identities and unretained references: reading them costs no reference counting.
+    // Identities and pointers: reading them costs no reference counting.
     private var lastServiceRules: ObjectIdentifier?
     private var lastServiceName = ""
-    private var lastServiceIndex: Unmanaged<ServiceIndex>?
+    private var lastServiceLookup: UnsafePointer<ServiceIndex.Lookup>?
 
     /// The number of boundaries at or before `time`.
     private func epochIndex(of time: EventTime) -> Int {

@@ -95,6 +95,15 @@ enum ByteText {
     }
 
     @inline(__always) static func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+        // Up to 16 bytes (rule values, scopes): two overlapping loads per side.
+        if n >= 8 && n <= 16 {
+            return a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self)
+                && a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        }
+        if n >= 4 && n < 8 {
+            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
+                && a.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self) == b.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        }
         var i = 0
         while i + 8 <= n {
             if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
@@ -107,14 +116,20 @@ enum ByteText {
         return true
     }
 
-    /// The first (up to) eight bytes of `bytes` as a little-endian word, zero-padded:
-    /// with the length, it decides equality of texts of up to eight bytes in one compare
-    /// (field names), and filters longer ones before `equal`.
+    /// The first (up to) eight bytes of `bytes` as one word: with the length, it decides
+    /// equality of texts of up to eight bytes in one compare (field names), and filters
+    /// longer ones before `equal`. Texts of 4–7 bytes are two overlapping 4-byte loads (with
+    /// the length, still one word per text), shorter ones zero-padded bytes.
     @inline(__always) static func prefixWord(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         guard let base = bytes.baseAddress else { return 0 }
-        if bytes.count >= 8 { return base.loadUnaligned(as: UInt64.self) }
+        let n = bytes.count
+        if n >= 8 { return base.loadUnaligned(as: UInt64.self) }
+        if n >= 4 {
+            return UInt64(base.loadUnaligned(as: UInt32.self))
+                | UInt64(base.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) << 32
+        }
         var word: UInt64 = 0
-        for i in 0..<bytes.count { word |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << (8 * UInt64(i)) }
+        for i in 0..<n { word |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << (8 * UInt64(i)) }
         return word
     }
 
@@ -137,14 +152,13 @@ enum ByteText {
             h ^= h >> 32
             i += 8
         }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < n {
-            tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << shift
-            shift += 8
-            i += 1
+        // The last partial word: the text's last eight bytes (overlapping the previous
+        // word) when there are eight, else `prefixWord`'s loads; the length is in `h`.
+        if i < n {
+            let tail = n >= 8 ? base.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                : prefixWord(UnsafeRawBufferPointer(start: base, count: n))
+            h = (h ^ tail) &* k
         }
-        h = (h ^ tail) &* k
         return h ^ (h >> 29)
     }
 }

@@ -61,10 +61,18 @@ final class ServiceIndex {
         }
     }
 
-    /// This index's tables and its base's (`Tables.empty` without a base).
+    /// This index's tables and its base's (`Tables.empty` without a base), with what a
+    /// window's run needs besides: it lives at the start of the index's one allocation,
+    /// before the tables it points to, and the per-window path holds a pointer to it, so
+    /// pricing a window reads neither the object nor a separate block (which matters when
+    /// windows of thousands of tenants, each with its overlay, interleave).
     struct Lookup {
         var own: Tables
         var base: Tables
+        /// Groups numbered across base and overlay; `own.fields.count` fields.
+        var groupCount: Int
+        /// The index these tables belong to (names for explanations and failures).
+        var owner: Unmanaged<ServiceIndex>?
 
         /// The mappings of `field` whose value text is `value`: the overlay's merged run
         /// if it has one, else the base's.
@@ -108,6 +116,7 @@ final class ServiceIndex {
             size = at + MemoryLayout<T>.stride * count
             return at
         }
+        let lookupAt = reserve(Lookup.self, 1)
         let fieldsAt = reserve(Field.self, b.fields.count), mappingsAt = reserve(CompiledMapping.self, b.mappings.count)
         let thresholdsAt = reserve(CompiledThreshold.self, b.thresholds.count), slotsAt = reserve(Slot.self, b.slots.count)
         let textAt = reserve(UInt8.self, b.text.count)
@@ -132,7 +141,8 @@ final class ServiceIndex {
         }, in: storage + fieldsAt)
         let own = Tables(fields: fields, slots: slots, mappings: mappings, text: text,
                          serviceMappings: serviceMappings, serviceThresholds: serviceThresholds)
-        lookup = Lookup(own: own, base: b.base?.lookup.own ?? .empty)
+        lookupPointer = (storage + lookupAt).bindMemory(to: Lookup.self, capacity: 1)
+        lookupPointer.initialize(to: Lookup(own: own, base: b.base?.lookup.own ?? .empty, groupCount: groupCount, owner: nil))
         var encoded: [UInt8] = []
         func encode(_ name: String?) -> Range<Int32> {
             let start = Int32(encoded.count)
@@ -142,6 +152,7 @@ final class ServiceIndex {
         ownGroupText = b.groupNames.map(encode)
         ownRuleText = b.ruleIDs.map(encode)
         encodedNames = encoded
+        lookupPointer.pointee.owner = Unmanaged.passUnretained(self)
     }
 
     /// Group names and rule ids as canonical JSON (quoted and escaped; a nil group as
@@ -150,7 +161,9 @@ final class ServiceIndex {
     private let ownGroupText: [Range<Int32>]
     private let ownRuleText: [Range<Int32>]
 
-    let lookup: Lookup
+    /// Where `lookup` lives (in `storage`): windows read the tables through it.
+    let lookupPointer: UnsafeMutablePointer<Lookup>
+    var lookup: Lookup { lookupPointer.pointee }
 
     /// The tables' memory (trivial values only, so nothing to deinitialize).
     private let storage: UnsafeMutableRawPointer
@@ -189,7 +202,7 @@ final class ServiceIndex {
     private func writeEncoded(_ range: Range<Int32>, to w: inout CanonicalWriter) {
         encodedNames.withUnsafeBufferPointer { names in
             let source = names.baseAddress! + Int(range.lowerBound)
-            w.withTail(range.count) { $0.update(from: source, count: range.count) }
+            w.withTail(range.count) { CanonicalWriter.copyShort(to: UnsafeMutableRawPointer($0), from: UnsafeRawPointer(source), range.count) }
         }
     }
 
