@@ -27,10 +27,10 @@ struct PendingRevision {
 }
 
 /// What the check of a rule found that the commit indexes it by: its uniqueness key
-/// (`RuleLogState.clashKey`) and the target numbers of the service, field and group it
+/// (`RuleClashKey`) and the target numbers of the service, field and group it
 /// uses (-1: none), so the commit neither builds the key nor hashes the names again.
 struct RuleIndexing {
-    var clashKey: String?
+    var clashKey: RuleClashKey?
     var service: Int32 = -1, field: Int32 = -1, group: Int32 = -1
 }
 
@@ -174,10 +174,14 @@ extension RuleLogState {
             return .create([item], v)
         case .mapping, .threshold, .tier, .script:
             let id = Self.ruleID(item)
-            if let kind = ruleKinds[id], kind != item.kind {
-                throw Rejection(.duplicate, "id '\(id)' belongs to a \(kind.rawValue); rule ids are unique across kinds")
+            // An id never used has no incarnation to overlap (`ruleKinds` holds every rule
+            // id ever created), so only a used one is looked up as a target.
+            if let kind = ruleKinds[id] {
+                if kind != item.kind {
+                    throw Rejection(.duplicate, "id '\(id)' belongs to a \(kind.rawValue); rule ids are unique across kinds")
+                }
+                try checkNewIncarnation(item.target, v)
             }
-            try checkNewIncarnation(item.target, v)
             let indexing = try checkRule(item.with(validity: v), v, replacing: nil)
             return .create([item], v, indexing: indexing)
         }
@@ -223,24 +227,28 @@ extension RuleLogState {
         case .group, .service, .field: return nil
         }
         if !problems.isEmpty { throw Rejection(.invalidRule, problems.joined(separator: "; ")) }
-        guard let key = Self.clashKey(item) else { return indexing }
+        guard let key = Self.clashKey(item, found: indexing) else { return indexing }
         indexing.clashKey = key
-        // The first clash in a fixed order, so every reader words the rejection alike.
-        let clashing = (clashIndex[key] ?? []).map { order[Int($0)] }.filter { other in
-            guard other != replacing else { return false }
-            let revision = histories[Int(other.position)].current
+        // The first clash in a fixed order, so every reader words the rejection alike
+        // (a loop, not map and filter: most keys have no other rule, some one).
+        var firstClash: ItemKey?
+        for position in clashIndex[key] ?? [] {
+            let other = order[Int(position)]
+            guard other != replacing else { continue }
+            let revision = histories[Int(position)].current
             // CloudKitty accepts a later-created open-ended mapping starting inside an
             // earlier-created bounded one with the same key (`supersedesLater`). A create is
             // always the later-created; an update keeps its rule's place in creation order.
             if case .mapping = item {
                 let otherIsEarlier = replacing.map { createdBefore(other, $0) } ?? true
                 if otherIsEarlier ? v.supersedesLater(revision.validity) : revision.validity.supersedesLater(v) {
-                    return false
+                    continue
                 }
             }
-            return revision.everApplies && revision.validity.overlaps(v)
+            guard revision.everApplies && revision.validity.overlaps(v) else { continue }
+            if firstClash.map({ ItemKey.precedes(other, $0) }) ?? true { firstClash = other }
         }
-        if let other = clashing.min(by: ItemKey.precedes) {
+        if let other = firstClash {
             let revision = histories[Int(other.position)].current
             throw Rejection(.duplicate, "\(item.target) would be in force at the same time as \(other.target) "
                 + "(\(describe(revision.validity))) with the same key; end that one first")
@@ -343,8 +351,9 @@ extension RuleLogState {
         return ""
     }
 
-    /// CloudKitty's uniqueness key (its 409): same as `RuleSetChecker.checkLiveDuplicates`.
-    static func clashKey(_ item: RuleItem) -> String? {
+    /// CloudKitty's uniqueness key (its 409) as `RuleSetChecker.checkLiveDuplicates` joins
+    /// it; the clash index uses it only for names that hold the separator (`RuleClashKey`).
+    static func joinedClashKey(_ item: RuleItem) -> String? {
         // Built by appending: this runs two or three times per folded rule event.
         func key(_ tag: String, _ parts: String...) -> String {
             var out = tag

@@ -114,10 +114,10 @@ extension RuleLogState {
     /// `indexing`: what the check found for the item (nil: work it out from the item).
     mutating func index(_ item: RuleItem, _ key: ItemKey, indexing: RuleIndexing? = nil) {
         guard let indexing else {
-            if let clash = Self.clashKey(item) { clashIndex[clash, default: []].append(key.position) }
             for declaration in Self.declarations(usedBy: item) {
                 targets[Int(intern(declaration))].addUser(key.position)
             }
+            if let clash = clashKey(item) { clashIndex[clash, default: []].append(key.position) }
             return
         }
         if let clash = indexing.clashKey { clashIndex[clash, default: []].append(key.position) }
@@ -127,7 +127,7 @@ extension RuleLogState {
     }
 
     private mutating func unindex(_ item: RuleItem, _ key: ItemKey) {
-        if let clash = Self.clashKey(item) { clashIndex[clash]?.removeAll { $0 == key.position } }
+        if let clash = clashKey(item) { clashIndex[clash]?.removeAll { $0 == key.position } }
         for declaration in Self.declarations(usedBy: item) {
             guard let number = targetNumbers[declaration] else { continue }
             targets[Int(number)].removeUser(key.position)
