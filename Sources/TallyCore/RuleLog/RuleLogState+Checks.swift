@@ -4,9 +4,10 @@
 
 /// What an accepted event does to the state.
 enum FoldEffect {
-    /// New items (a service brings its fields), all in effect over `validity`; for a
-    /// rule, what the check found to index it by.
-    case create([RuleItem], RuleValidity, indexing: RuleIndexing? = nil)
+    /// A new item and, for a service, its fields, all in effect over `validity`; for a
+    /// rule, what the check found to index it by. The item apart from the fields: one
+    /// array per created rule cost an allocation per event.
+    case create(RuleItem, fields: [RuleItem] = [], RuleValidity, indexing: RuleIndexing? = nil)
     /// New revisions of existing items.
     case revise([PendingRevision])
     case module(RuleChange)
@@ -32,6 +33,9 @@ struct PendingRevision {
 struct RuleIndexing {
     var clashKey: RuleClashKey?
     var service: Int32 = -1, field: Int32 = -1, group: Int32 = -1
+    /// The rule's own target number when its id was used before (-1: a new target), so
+    /// the commit does not look the id up again.
+    var own: Int32 = -1
 }
 
 typealias Rejection = RuleEventRejection
@@ -153,7 +157,7 @@ extension RuleLogState {
         case .group(let name):
             if name.isEmpty { throw Rejection(.invalidRule, "a group name is empty") }
             try checkNewIncarnation(.group(name), v)
-            return .create([item], v)
+            return .create(item, v)
         case .service(let declaration):
             if declaration.name.isEmpty { throw Rejection(.invalidRule, "a service name is empty") }
             try checkNewIncarnation(.service(declaration.name), v)
@@ -166,24 +170,26 @@ extension RuleLogState {
             }
             let fields = declaration.fields.map { RuleItem.field(service: declaration.name, name: $0) }
             for field in fields { try checkNewIncarnation(field.target, v) }
-            return .create([item] + fields, v)
+            return .create(item, fields: fields, v)
         case .field(let service, let name):
             if name.isEmpty { throw Rejection(.invalidRule, "a field name is empty") }
             try requireDeclaration(.service(service), covering: v, .unknownService)
             try checkNewIncarnation(item.target, v)
-            return .create([item], v)
+            return .create(item, v)
         case .mapping, .threshold, .tier, .script:
             let id = Self.ruleID(item)
             // An id never used has no incarnation to overlap (`ruleKinds` holds every rule
             // id ever created), so only a used one is looked up as a target.
+            var own: Int32 = -1
             if let kind = ruleKinds[id] {
                 if kind != item.kind {
                     throw Rejection(.duplicate, "id '\(id)' belongs to a \(kind.rawValue); rule ids are unique across kinds")
                 }
-                try checkNewIncarnation(item.target, v)
+                own = try checkNewIncarnation(item.target, v) ?? -1
             }
-            let indexing = try checkRule(item.with(validity: v), v, replacing: nil)
-            return .create([item], v, indexing: indexing)
+            var indexing = try checkRule(item.with(validity: v), v, replacing: nil)
+            indexing?.own = own
+            return .create(item, v, indexing: indexing)
         }
     }
 
@@ -337,13 +343,17 @@ extension RuleLogState {
     }
 
     /// A name or id may be created again, but never over one of its earlier incarnations.
-    func checkNewIncarnation(_ target: RuleTarget, _ v: RuleValidity) throws(Rejection) {
-        for position in incarnationPositions(target) {
+    /// Returns the target's number, nil when it has none yet.
+    @discardableResult
+    func checkNewIncarnation(_ target: RuleTarget, _ v: RuleValidity) throws(Rejection) -> Int32? {
+        guard let number = targetNumbers[target] else { return nil }
+        for position in targets[Int(number)].incarnations {
             let revision = histories[Int(position)].current
             guard revision.everApplies, revision.validity.overlaps(v) else { continue }
             throw Rejection(.duplicate, "\(target) already exists \(describe(revision.validity)); "
                 + "it can be created again only from the end of that")
         }
+        return number
     }
 
     static func ruleID(_ item: RuleItem) -> String {
