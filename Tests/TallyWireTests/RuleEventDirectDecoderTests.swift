@@ -136,4 +136,30 @@ import Testing
         // Both kinds of answer occur, so the comparison covers both.
         #expect(accepted > 500 && refused > 500, "accepted \(accepted), refused \(refused)")
     }
+
+    /// `op`, `kind`, `type` and the decimals are read from the bytes without making a
+    /// `String`; escaped or unknown spellings of them must still get the tree decoder's answer.
+    @Test func escapedAndUnknownMembersReadFromBytesGiveTheTreeDecodersAnswer() {
+        let spellings: [(String, String)] = [
+            (#""op":"create""#, #""op":"cr\u0065ate""#), (#""op":"end""#, #""op":"\u0065nd""#),
+            (#""op":"create""#, #""op":"creat""#), (#""kind":"mapping""#, #""kind":"m\u0061pping""#),
+            (#""kind":"mapping""#, #""kind":"mappings""#), (#""type":"flat""#, #""type":"fl\u0061t""#),
+            (#""type":"rate""#, #""type":"Rate""#), (#""cost":""#, #""cost":"\u0030"#), (#""cost":""#, #""cost":"x"#),
+            (#""level":""#, #""level":"\u0031"#),
+        ]
+        var changed = 0, accepted = 0
+        for seed in 0..<3_000 {
+            var r = Numbers(state: UInt64(seed) &* 17 &+ 3)
+            let text = String(decoding: RuleEventCodec.encode(Self.event(&r)), as: UTF8.self)
+            let (from, to) = spellings[seed % spellings.count]
+            guard text.contains(from) else { continue }
+            let bytes = Array(text.replacingOccurrences(of: from, with: to).utf8)
+            let combined = Self.outcome { () throws(RuleEventDecodingError) in try RuleEventCodec.decode(bytes) }
+            let tree = Self.outcome { () throws(RuleEventDecodingError) in try RuleEventCodec.decodeTree(bytes) }
+            #expect(combined == tree, "seed \(seed): \(String(decoding: bytes, as: UTF8.self))")
+            changed += 1
+            if case .event = tree { accepted += 1 }
+        }
+        #expect(changed > 200 && accepted > 50 && accepted < changed, "changed \(changed), accepted \(accepted)")
+    }
 }

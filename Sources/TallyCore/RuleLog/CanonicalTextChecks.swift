@@ -13,10 +13,10 @@ package enum CanonicalTextChecks {
     }
 
     /// `text` is `value.canonicalText`. `scratch` is the caller's reused buffer.
-    package static func isCanonical(_ text: String, decimal value: ExactDecimal, scratch: inout [UInt8]) -> Bool {
+    package static func isCanonical(_ text: UnsafeRawBufferPointer, decimal value: ExactDecimal, scratch: inout [UInt8]) -> Bool {
         scratch.removeAll(keepingCapacity: true)
         CanonicalJSON.writeDecimalText(value, into: &scratch)
-        return text.utf8.elementsEqual(scratch)
+        return text.elementsEqual(scratch)
     }
 
     private static func memoryEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, count: Int) -> Bool {

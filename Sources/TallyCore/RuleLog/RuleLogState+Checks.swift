@@ -4,9 +4,10 @@
 
 /// What an accepted event does to the state.
 enum FoldEffect {
-    /// New items (a service brings its fields), all in effect over `validity`; for a
-    /// rule, what the check found to index it by.
-    case create([RuleItem], RuleValidity, indexing: RuleIndexing? = nil)
+    /// A new item and, for a service, its fields, all in effect over `validity`; for a
+    /// rule, what the check found to index it by. The item apart from the fields: one
+    /// array per created rule cost an allocation per event.
+    case create(RuleItem, fields: [RuleItem] = [], RuleValidity, indexing: RuleIndexing? = nil)
     /// New revisions of existing items.
     case revise([PendingRevision])
     case module(RuleChange)
@@ -27,11 +28,14 @@ struct PendingRevision {
 }
 
 /// What the check of a rule found that the commit indexes it by: its uniqueness key
-/// (`RuleLogState.clashKey`) and the target numbers of the service, field and group it
+/// (`RuleClashKey`) and the target numbers of the service, field and group it
 /// uses (-1: none), so the commit neither builds the key nor hashes the names again.
 struct RuleIndexing {
-    var clashKey: String?
+    var clashKey: RuleClashKey?
     var service: Int32 = -1, field: Int32 = -1, group: Int32 = -1
+    /// The rule's own target number when its id was used before (-1: a new target), so
+    /// the commit does not look the id up again.
+    var own: Int32 = -1
 }
 
 typealias Rejection = RuleEventRejection
@@ -153,7 +157,7 @@ extension RuleLogState {
         case .group(let name):
             if name.isEmpty { throw Rejection(.invalidRule, "a group name is empty") }
             try checkNewIncarnation(.group(name), v)
-            return .create([item], v)
+            return .create(item, v)
         case .service(let declaration):
             if declaration.name.isEmpty { throw Rejection(.invalidRule, "a service name is empty") }
             try checkNewIncarnation(.service(declaration.name), v)
@@ -166,20 +170,26 @@ extension RuleLogState {
             }
             let fields = declaration.fields.map { RuleItem.field(service: declaration.name, name: $0) }
             for field in fields { try checkNewIncarnation(field.target, v) }
-            return .create([item] + fields, v)
+            return .create(item, fields: fields, v)
         case .field(let service, let name):
             if name.isEmpty { throw Rejection(.invalidRule, "a field name is empty") }
             try requireDeclaration(.service(service), covering: v, .unknownService)
             try checkNewIncarnation(item.target, v)
-            return .create([item], v)
+            return .create(item, v)
         case .mapping, .threshold, .tier, .script:
             let id = Self.ruleID(item)
-            if let kind = ruleKinds[id], kind != item.kind {
-                throw Rejection(.duplicate, "id '\(id)' belongs to a \(kind.rawValue); rule ids are unique across kinds")
+            // An id never used has no incarnation to overlap (`ruleKinds` holds every rule
+            // id ever created), so only a used one is looked up as a target.
+            var own: Int32 = -1
+            if let kind = ruleKinds[id] {
+                if kind != item.kind {
+                    throw Rejection(.duplicate, "id '\(id)' belongs to a \(kind.rawValue); rule ids are unique across kinds")
+                }
+                own = try checkNewIncarnation(item.target, v) ?? -1
             }
-            try checkNewIncarnation(item.target, v)
-            let indexing = try checkRule(item.with(validity: v), v, replacing: nil)
-            return .create([item], v, indexing: indexing)
+            var indexing = try checkRule(item.with(validity: v), v, replacing: nil)
+            indexing?.own = own
+            return .create(item, v, indexing: indexing)
         }
     }
 
@@ -223,24 +233,28 @@ extension RuleLogState {
         case .group, .service, .field: return nil
         }
         if !problems.isEmpty { throw Rejection(.invalidRule, problems.joined(separator: "; ")) }
-        guard let key = Self.clashKey(item) else { return indexing }
+        guard let key = Self.clashKey(item, found: indexing) else { return indexing }
         indexing.clashKey = key
-        // The first clash in a fixed order, so every reader words the rejection alike.
-        let clashing = (clashIndex[key] ?? []).map { order[Int($0)] }.filter { other in
-            guard other != replacing else { return false }
-            let revision = histories[Int(other.position)].current
+        // The first clash in a fixed order, so every reader words the rejection alike
+        // (a loop, not map and filter: most keys have no other rule, some one).
+        var firstClash: ItemKey?
+        for position in clashIndex[key] ?? [] {
+            let other = order[Int(position)]
+            guard other != replacing else { continue }
+            let revision = histories[Int(position)].current
             // CloudKitty accepts a later-created open-ended mapping starting inside an
             // earlier-created bounded one with the same key (`supersedesLater`). A create is
             // always the later-created; an update keeps its rule's place in creation order.
             if case .mapping = item {
                 let otherIsEarlier = replacing.map { createdBefore(other, $0) } ?? true
                 if otherIsEarlier ? v.supersedesLater(revision.validity) : revision.validity.supersedesLater(v) {
-                    return false
+                    continue
                 }
             }
-            return revision.everApplies && revision.validity.overlaps(v)
+            guard revision.everApplies && revision.validity.overlaps(v) else { continue }
+            if firstClash.map({ ItemKey.precedes(other, $0) }) ?? true { firstClash = other }
         }
-        if let other = clashing.min(by: ItemKey.precedes) {
+        if let other = firstClash {
             let revision = histories[Int(other.position)].current
             throw Rejection(.duplicate, "\(item.target) would be in force at the same time as \(other.target) "
                 + "(\(describe(revision.validity))) with the same key; end that one first")
@@ -329,13 +343,17 @@ extension RuleLogState {
     }
 
     /// A name or id may be created again, but never over one of its earlier incarnations.
-    func checkNewIncarnation(_ target: RuleTarget, _ v: RuleValidity) throws(Rejection) {
-        for position in incarnationPositions(target) {
+    /// Returns the target's number, nil when it has none yet.
+    @discardableResult
+    func checkNewIncarnation(_ target: RuleTarget, _ v: RuleValidity) throws(Rejection) -> Int32? {
+        guard let number = targetNumbers[target] else { return nil }
+        for position in targets[Int(number)].incarnations {
             let revision = histories[Int(position)].current
             guard revision.everApplies, revision.validity.overlaps(v) else { continue }
             throw Rejection(.duplicate, "\(target) already exists \(describe(revision.validity)); "
                 + "it can be created again only from the end of that")
         }
+        return number
     }
 
     static func ruleID(_ item: RuleItem) -> String {
@@ -343,8 +361,9 @@ extension RuleLogState {
         return ""
     }
 
-    /// CloudKitty's uniqueness key (its 409): same as `RuleSetChecker.checkLiveDuplicates`.
-    static func clashKey(_ item: RuleItem) -> String? {
+    /// CloudKitty's uniqueness key (its 409) as `RuleSetChecker.checkLiveDuplicates` joins
+    /// it; the clash index uses it only for names that hold the separator (`RuleClashKey`).
+    static func joinedClashKey(_ item: RuleItem) -> String? {
         // Built by appending: this runs two or three times per folded rule event.
         func key(_ tag: String, _ parts: String...) -> String {
             var out = tag

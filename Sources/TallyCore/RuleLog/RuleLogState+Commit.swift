@@ -58,11 +58,11 @@ extension RuleLogState {
     mutating func commit(_ effect: FoldEffect, event: RuleEvent, offset: Int64) {
         let audit = RuleAuditEntry(event, offset: offset)
         switch effect {
-        case .create(let created, let validity, let indexing):
-            for item in created {
+        case .create(let item, let fields, let validity, let indexing):
+            func create(_ item: RuleItem, number: Int32) {
                 let dated = item.with(validity: validity)
                 let revision = RuleItemRevision(offset: offset, item: dated, validity: validity, deleted: false)
-                let key = append(item.target, RuleItemHistory(revisions: [revision], audit: [audit]))
+                let key = append(item.target, RuleItemHistory(revisions: [revision], audit: [audit]), number: number)
                 if case .field(let service, let name) = item, key.incarnation == 0 {
                     fieldsByService[service, default: []].append(name)
                 }
@@ -71,6 +71,8 @@ extension RuleLogState {
                     index(dated, key, indexing: indexing)
                 }
             }
+            create(item, number: indexing?.own ?? -1)
+            for field in fields { create(field, number: -1) }
         case .revise(let pending):
             for p in pending {
                 let position = Int(p.key.position)
@@ -90,8 +92,9 @@ extension RuleLogState {
     }
 
     /// Adds the next incarnation of `target` at the end of creation order; returns its key.
-    mutating func append(_ target: RuleTarget, _ history: RuleItemHistory) -> ItemKey {
-        let number = intern(target)
+    /// `number`: the target's number when the caller already knows it (-1: look it up).
+    mutating func append(_ target: RuleTarget, _ history: RuleItemHistory, number known: Int32 = -1) -> ItemKey {
+        let number = known >= 0 ? known : intern(target)
         let position = Int32(histories.count)
         let key = ItemKey(target: target, incarnation: targets[Int(number)].incarnations.count, position: position)
         var history = history
@@ -114,10 +117,10 @@ extension RuleLogState {
     /// `indexing`: what the check found for the item (nil: work it out from the item).
     mutating func index(_ item: RuleItem, _ key: ItemKey, indexing: RuleIndexing? = nil) {
         guard let indexing else {
-            if let clash = Self.clashKey(item) { clashIndex[clash, default: []].append(key.position) }
             for declaration in Self.declarations(usedBy: item) {
                 targets[Int(intern(declaration))].addUser(key.position)
             }
+            if let clash = clashKey(item) { clashIndex[clash, default: []].append(key.position) }
             return
         }
         if let clash = indexing.clashKey { clashIndex[clash, default: []].append(key.position) }
@@ -127,7 +130,7 @@ extension RuleLogState {
     }
 
     private mutating func unindex(_ item: RuleItem, _ key: ItemKey) {
-        if let clash = Self.clashKey(item) { clashIndex[clash]?.removeAll { $0 == key.position } }
+        if let clash = clashKey(item) { clashIndex[clash]?.removeAll { $0 == key.position } }
         for declaration in Self.declarations(usedBy: item) {
             guard let number = targetNumbers[declaration] else { continue }
             targets[Int(number)].removeUser(key.position)

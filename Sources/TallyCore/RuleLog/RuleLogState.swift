@@ -37,9 +37,8 @@ public struct RuleLogState: Sendable, Hashable {
     var targets: [TargetEntry] = []
     /// Rule id → its kind (ids are unique across mappings, thresholds, tiers, scripts).
     var ruleKinds: [String: RuleItemKind] = [:]
-    /// CloudKitty's uniqueness key (see `RuleLogState.clashKey`) → the positions of the
-    /// rules with it.
-    var clashIndex: [String: [Int32]] = [:]
+    /// CloudKitty's uniqueness key (`RuleClashKey`) → the positions of the rules with it.
+    var clashIndex: [RuleClashKey: [Int32]] = [:]
     /// Service → its fields' names, in first-creation order.
     var fieldsByService: [String: [String]] = [:]
     var moduleChanges: [ModuleChangeRecord] = []

@@ -28,6 +28,10 @@ enum RuleEventDirectDecoder {
                    source = 10, tenant = 11, type = 12, value = 13
     }
     private enum Top { static let force = 3, hash = 4, signature = 9 }
+    /// `RuleItemKind.allCases`, `CostType.allCases` and the four item operations, as bytes.
+    private static let kindNames: [StaticString] = ["group", "service", "field", "mapping", "threshold", "tier", "script"]
+    private static let costTypeNames: [StaticString] = ["flat", "rate"]
+    private static let operationNames: [StaticString] = ["create", "update", "end", "delete"]
 
     /// Any reason not to answer; the tree decoder takes over.
     struct Unhandled: Error {}
@@ -57,7 +61,8 @@ enum RuleEventDirectDecoder {
         }
 
         mutating func event() throws(Unhandled) -> RuleEvent {
-            var texts = [String?](repeating: nil, count: RuleEventDirectDecoder.topKeys.count)
+            // The five text members, in locals: an array of them cost an allocation per event.
+            var author: String?, hash: String?, id: String?, previous: String?, reason: String?
             var seen: UInt32 = 0
             var force = false
             // end, recorded_at, start: parsed from the bytes, no `String` made for them.
@@ -80,7 +85,11 @@ enum RuleEventDirectDecoder {
                 case 8: recorded = try time()
                 case 10: start = try time()
                 case 9: signature = try self.signature()
-                default: texts[index] = try string()
+                case 0: author = try string()
+                case 4: hash = try string()
+                case 5: id = try string()
+                case 6: previous = try string()
+                default: reason = try string()  // 7, the only one left
                 }
                 if canonical && (index == Top.hash || index == Top.signature) {
                     if memberStart < 0 || scanner.base[memberStart] != UInt8(ascii: ",") { canonical = false }
@@ -91,8 +100,9 @@ enum RuleEventDirectDecoder {
             // The canonical encoding always writes `force`, and nothing after the object.
             if canonical && (seen & (1 << Top.force) == 0 || scanner.position != scanner.count) { canonical = false }
             try step { s throws(JSONSyntaxError) in try s.expectEnd() }
-            guard let author = texts[0], let change, let hash = texts[4], let id = texts[5], let previous = texts[6],
-                  let reason = texts[7], let recorded, let start else { throw Unhandled() }
+            guard let author, let change, let hash, let id, let previous, let reason, let recorded, let start else {
+                throw Unhandled()
+            }
             var event = RuleEvent(id: id, author: author, reason: reason, recordedAt: recorded, start: start,
                                   end: end, force: force,
                                   change: change, previousHash: previous, hash: hash)
@@ -101,7 +111,11 @@ enum RuleEventDirectDecoder {
         }
 
         mutating func change() throws(Unhandled) -> RuleChange {
-            var texts = [String?](repeating: nil, count: RuleEventDirectDecoder.changeKeys.count)
+            // Where each member's string lies (start and end offsets by member index; no
+            // allocation), and which hold escapes: a `String` is made only for the members
+            // an item keeps, and `op`, `kind`, `type` and `cost` are read from the bytes.
+            var starts = SIMD16<Int32>(repeating: 0), ends = SIMD16<Int32>(repeating: 0)
+            var escaped: UInt32 = 0
             var fields: [String]?
             var seen: UInt32 = 0
             try beginObject()
@@ -111,22 +125,52 @@ enum RuleEventDirectDecoder {
                 guard seen & (1 << index) == 0 else { throw Unhandled() }
                 if canonical && seen >> index != 0 { canonical = false }  // a later key came first
                 seen |= 1 << index
-                if index == C.fields { fields = try stringArray() } else { texts[index] = try string() }
+                if index == C.fields { fields = try stringArray(); continue }
+                let span = try stringSpan()
+                starts[index] = Int32(span.range.lowerBound)
+                ends[index] = Int32(span.range.upperBound)
+                if span.hasEscapes { escaped |= 1 << index }
             }
-            guard let op = texts[C.op], let kindText = texts[C.kind], let kind = RuleItemKind(rawValue: kindText) else {
+            func has(_ i: Int) -> Bool { seen & (1 << i) != 0 }
+            /// The member's raw bytes; an escaped one (never so in practice) is the tree decoder's.
+            func raw(_ i: Int) throws(Unhandled) -> UnsafeRawBufferPointer {
+                guard has(i), escaped & (1 << i) == 0 else { throw Unhandled() }
+                return scanner.bytes(Int(starts[i])..<Int(ends[i]))
+            }
+            func text(_ i: Int) -> String? {
+                guard has(i) else { return nil }
+                let bytes = scanner.bytes(Int(starts[i])..<Int(ends[i]))
+                return String(decoding: escaped & (1 << i) != 0 ? JSONUnescaper.unescape(bytes, into: scratch) : bytes,
+                              as: UTF8.self)
+            }
+            guard has(C.op), has(C.kind), let kindIndex = Self.match(try raw(C.kind), RuleEventDirectDecoder.kindNames) else {
                 throw Unhandled()  // batches, modules and unknown kinds: the tree decoder's
             }
+            let kind = RuleItemKind.allCases[kindIndex]
+            let op = Self.match(try raw(C.op), RuleEventDirectDecoder.operationNames)
             func only(_ allowed: [Int]) throws(Unhandled) {
                 var mask: UInt32 = 0
                 for i in allowed { mask |= 1 << i }
                 if seen & ~mask != 0 { throw Unhandled() }
             }
             func required(_ i: Int) throws(Unhandled) -> String {
-                guard let text = texts[i] else { throw Unhandled() }
+                guard let text = text(i) else { throw Unhandled() }
                 return text
             }
-            switch op {
-            case "create", "update":
+            func costType() throws(Unhandled) -> CostType {
+                guard let type = Self.match(try raw(C.type), RuleEventDirectDecoder.costTypeNames) else { throw Unhandled() }
+                return CostType.allCases[type]
+            }
+            func decimal(_ i: Int) throws(Unhandled) -> ExactDecimal {
+                let bytes = try raw(i)
+                guard let d = ExactDecimal(ascii: bytes) else { throw Unhandled() }
+                if canonical && !CanonicalTextChecks.isCanonical(bytes, decimal: d, scratch: &decimalScratch) {
+                    canonical = false
+                }
+                return d
+            }
+            switch op ?? -1 {
+            case 0, 1:  // create, update
                 let item: RuleItem
                 switch kind {
                 case .group:
@@ -141,23 +185,23 @@ enum RuleEventDirectDecoder {
                     item = .field(service: try required(C.service), name: try required(C.name))
                 case .mapping:
                     try only([C.op, C.kind, C.id, C.service, C.field, C.value, C.type, C.cost, C.group, C.tenant])
-                    item = .mapping(HashMapping(id: try required(C.id), service: try required(C.service), field: texts[C.field],
-                                                value: texts[C.value], type: try costType(texts[C.type]),
-                                                cost: try decimal(texts[C.cost]), group: texts[C.group], tenant: texts[C.tenant]))
+                    item = .mapping(HashMapping(id: try required(C.id), service: try required(C.service), field: text(C.field),
+                                                value: text(C.value), type: try costType(),
+                                                cost: try decimal(C.cost), group: text(C.group), tenant: text(C.tenant)))
                 case .threshold:
                     try only([C.op, C.kind, C.id, C.service, C.field, C.level, C.type, C.cost, C.group, C.tenant])
                     item = .threshold(HashThreshold(id: try required(C.id), service: try required(C.service),
-                                                    field: texts[C.field], level: try decimal(texts[C.level]),
-                                                    type: try costType(texts[C.type]), cost: try decimal(texts[C.cost]),
-                                                    group: texts[C.group], tenant: texts[C.tenant]))
+                                                    field: text(C.field), level: try decimal(C.level),
+                                                    type: try costType(), cost: try decimal(C.cost),
+                                                    group: text(C.group), tenant: text(C.tenant)))
                 case .script:
                     try only([C.op, C.kind, C.id, C.source])
                     item = .script(ScriptRule(id: try required(C.id), source: try required(C.source)))
                 case .tier:
                     throw Unhandled()
                 }
-                return op == "create" ? .create(item) : .update(item)
-            case "end", "delete":
+                return op == 0 ? .create(item) : .update(item)
+            case 2, 3:  // end, delete
                 let target: RuleTarget
                 switch kind {
                 case .group, .service:
@@ -171,7 +215,7 @@ enum RuleEventDirectDecoder {
                     try only([C.op, C.kind, C.id])
                     target = .rule(kind, try required(C.id))
                 }
-                return op == "end" ? .end(target) : .delete(target)
+                return op == 2 ? .end(target) : .delete(target)
             default:
                 throw Unhandled()
             }
@@ -232,12 +276,18 @@ enum RuleEventDirectDecoder {
         }
 
         mutating func string() throws(Unhandled) -> String {
+            let span = try stringSpan()
+            let raw = scanner.bytes(span.range)
+            return String(decoding: span.hasEscapes ? JSONUnescaper.unescape(raw, into: scratch) : raw, as: UTF8.self)
+        }
+
+        /// The next string's place in the bytes, not yet made a `String`.
+        mutating func stringSpan() throws(Unhandled) -> JSONStringSpan {
             try expect(.string)
             let span = try step { s throws(JSONSyntaxError) in try s.readString() }
             // Escapes are canonical only in a few spellings; such rare strings take the re-encode.
             if span.hasEscapes { canonical = false }
-            let raw = scanner.bytes(span.range)
-            return String(decoding: span.hasEscapes ? JSONUnescaper.unescape(raw, into: scratch) : raw, as: UTF8.self)
+            return span
         }
 
         mutating func bool() throws(Unhandled) -> Bool {
@@ -271,17 +321,6 @@ enum RuleEventDirectDecoder {
             do throws(TimestampProblem) { time = try TimestampParser.parse(text) } catch { throw Unhandled() }
             if canonical && !CanonicalTextChecks.isCanonical(text, time: time) { canonical = false }
             return time
-        }
-
-        mutating func decimal(_ text: String?) throws(Unhandled) -> ExactDecimal {
-            guard let text, let d = ExactDecimal(text) else { throw Unhandled() }
-            if canonical && !CanonicalTextChecks.isCanonical(text, decimal: d, scratch: &decimalScratch) { canonical = false }
-            return d
-        }
-
-        func costType(_ text: String?) throws(Unhandled) -> CostType {
-            guard let text, let type = CostType(rawValue: text) else { throw Unhandled() }
-            return type
         }
 
         static func match(_ key: UnsafeRawBufferPointer, _ names: [StaticString]) -> Int? {

@@ -1,0 +1,80 @@
+/// CloudKitty's uniqueness key for a rule (its 409), the key `RuleSetChecker.checkLiveDuplicates`
+/// compares, held by the fold's clash index. The declarations a mapping or threshold names
+/// are given by their interned target numbers (`RuleLogState.targetNumbers`), which the
+/// check has already found (`RuleIndexing`), so building the key joins no strings and
+/// hashing it reads only the value (or level) and tenant. Two keys are equal exactly when
+/// the names they stand for are: a target's number is the same for all its incarnations,
+/// and a name the key leaves out (no field, no group, no tenant) can never be confused
+/// with an empty one, which the check refuses before a key is built.
+///
+/// The checker joins the parts with U+001F, so names that contain that character can
+/// clash across parts there; such a key is kept as the checker's joined string
+/// (`joined`), which keeps every verdict the same (a joined string without U+001F in
+/// any part never equals one with it: it has fewer separators).
+struct RuleClashKey: Hashable {
+    enum Shape: UInt8 { case serviceMapping, fieldMapping, threshold, tier, joined }
+    var shape: Shape
+    /// Target numbers; -1: none named.
+    var service: Int32 = -1, field: Int32 = -1, group: Int32 = -1
+    /// A field mapping's value, a threshold's level (canonical text), a tier's service;
+    /// for `.joined`, the whole joined key.
+    var text: String = ""
+    var tenant: String = ""
+}
+
+extension RuleLogState {
+    /// `item`'s clash key, its declarations' numbers taken from `found` (the check's
+    /// `requireAttachment`); nil for items that have none.
+    static func clashKey(_ item: RuleItem, found: RuleIndexing) -> RuleClashKey? {
+        if namesHoldSeparator(item), let joined = joinedClashKey(item) { return RuleClashKey(shape: .joined, text: joined) }
+        switch item {
+        case .mapping(let m):
+            return RuleClashKey(shape: m.field == nil ? .serviceMapping : .fieldMapping, service: found.service,
+                                field: found.field, group: found.group, text: m.field == nil ? "" : m.value ?? "",
+                                tenant: m.tenant ?? "")
+        case .threshold(let t):
+            return RuleClashKey(shape: .threshold, service: found.service, field: found.field, group: found.group,
+                                text: t.level.canonicalText, tenant: t.tenant ?? "")
+        case .tier(let t):
+            return RuleClashKey(shape: .tier, text: t.service, tenant: t.tenant ?? "")
+        default:
+            return nil
+        }
+    }
+
+    /// Whether any part of `item`'s clash key holds U+001F (the checker's separator).
+    static func namesHoldSeparator(_ item: RuleItem) -> Bool {
+        // One part at a time: a variadic list would cost an array per rule checked.
+        func holds(_ part: String?) -> Bool { part?.utf8.contains(0x1F) == true }
+        switch item {
+        case .mapping(let m): return holds(m.service) || holds(m.field) || holds(m.value) || holds(m.group) || holds(m.tenant)
+        case .threshold(let t): return holds(t.service) || holds(t.field) || holds(t.group) || holds(t.tenant)
+        case .tier(let t): return holds(t.service) || holds(t.tenant)
+        default: return false
+        }
+    }
+
+    /// `item`'s clash key with its declarations looked up (a rule already in the state:
+    /// they were declared when it was accepted).
+    func clashKey(_ item: RuleItem) -> RuleClashKey? {
+        Self.clashKey(item, found: declarationNumbers(usedBy: item))
+    }
+
+    /// The target numbers of the service, field and group a mapping or threshold names
+    /// (-1: none, or not interned).
+    func declarationNumbers(usedBy item: RuleItem) -> RuleIndexing {
+        func number(_ target: RuleTarget) -> Int32 { targetNumbers[target] ?? -1 }
+        func numbers(_ service: String, _ field: String?, _ group: String?) -> RuleIndexing {
+            var found = RuleIndexing(clashKey: nil)
+            found.service = number(.service(service))
+            if let field { found.field = number(.field(service: service, name: field)) }
+            if let group { found.group = number(.group(group)) }
+            return found
+        }
+        switch item {
+        case .mapping(let m): return numbers(m.service, m.field, m.group)
+        case .threshold(let t): return numbers(t.service, t.field, t.group)
+        default: return RuleIndexing(clashKey: nil)
+        }
+    }
+}
