@@ -281,27 +281,26 @@ final class ServiceIndex {
     /// The position of the field named `name` in `fields`.
     func fieldPosition(_ name: String) -> Int? { fieldNames.firstIndex(of: name) }
 
-    /// For a tenant's rules on this (global) index: each field's base slot by value, when
-    /// every field rule is a mapping of a value this index already prices (the case a
-    /// shared-fields overlay covers); nil otherwise.
-    func sharedFieldSlots(_ service: ServiceDeclaration, _ mappings: [HashMapping],
-                          _ thresholds: [HashThreshold]) -> [String: [String: Int32]]? {
-        guard base == nil, thresholds.allSatisfy({ $0.field == nil }) else { return nil }
-        var result: [String: [String: Int32]] = [:]
-        for m in mappings {
-            guard let name = m.field else { continue }
-            guard service.fields.contains(name), let position = fieldPosition(name) else { return nil }
-            let value = m.value ?? ""
-            if result[name]?[value] != nil { continue }
-            var v = value
-            let own = lookup.own
-            guard let slot = v.withUTF8({ bytes -> Int? in
-                let raw = UnsafeRawBufferPointer(bytes)
-                return own.slot(fields[position].slots, value: raw, hash: ByteText.hash(raw))
-            }) else { return nil }
-            result[name, default: [:]][value] = Int32(slot)
+    /// Whether a tenant's rules on this (global) index fit a shared-fields overlay: every
+    /// field rule is a mapping of a value this index already prices.
+    func canShareFields(_ service: ServiceDeclaration, _ mappings: [HashMapping], _ thresholds: [HashThreshold]) -> Bool {
+        guard base == nil, thresholds.allSatisfy({ $0.field == nil }) else { return false }
+        return mappings.allSatisfy { m in
+            guard let name = m.field else { return true }
+            return service.fields.contains(name) && slot(field: name, value: m.value ?? "") != nil
         }
-        return result
+    }
+
+    /// The slot of `value` in the value table of the field named `name`: the value's id in
+    /// this index's dictionary.
+    func slot(field name: String, value: String) -> Int32? {
+        guard let position = fieldPosition(name) else { return nil }
+        var v = value
+        let own = lookup.own, slots = fields[position].slots
+        return v.withUTF8 { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
+            return own.slot(slots, value: raw, hash: ByteText.hash(raw)).map { Int32($0) }
+        }
     }
 
     func run(_ field: Field, value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<CompiledMapping>? {

@@ -59,7 +59,7 @@ struct ServiceIndexBuilder {
         if mappings.isEmpty && thresholds.isEmpty { return base }
         var b = ServiceIndexBuilder(base: base)
         b.addServiceRules(mappings.filter { $0.field == nil }, thresholds.filter { $0.field == nil })
-        if sharedFields, let base, let slots = base.sharedFieldSlots(service, mappings, thresholds) {
+        if sharedFields, let base, base.canShareFields(service, mappings, thresholds) {
             b.sharesBaseFields = true
             for name in service.fields {
                 let ms = mappings.filter { $0.field == name }
@@ -67,7 +67,7 @@ struct ServiceIndexBuilder {
                 let (values, runs) = b.mergedRuns(ms, baseEntry: base.fields[position])
                 for (value, run) in zip(values, runs) {
                     guard case .own(let range) = b.own(run) else { continue }
-                    b.overrides.append((slot: slots[name]![value]!, run: range))
+                    b.overrides.append((slot: base.slot(field: name, value: value)!, run: range))
                 }
             }
             return ServiceIndex(b)
