@@ -109,6 +109,54 @@ import Testing
         }
     }
 
+    /// A tenant overlay that reads the global index's fields and value tables (its own
+    /// runs by base slot) against the general overlay with fields and tables of its own:
+    /// same price and exponent, same explanation bytes, same failures. Most books keep the
+    /// tenant's field rules to mappings of values the global rules price (the shared case).
+    @Test func sharedFieldOverlaysGiveTheGeneralOverlaysResult() async throws {
+        final class Count: @unchecked Sendable { var shared = 0, general = 0 }
+        let count = Count()
+        await propertyCheck(count: 200, input: Self.seeds, Self.seeds, Self.windowGen.array(of: 1...6)) { global, own, windows in
+            let (m, t) = Self.rules(global)
+            var (tm, tt) = Self.rules(own, tenant: "acct")
+            let priced = Set(m.compactMap { g in g.field.map { "\($0)|\(g.value ?? "")" } })
+            let keepShared = own.first.map { $0 % 4 != 0 } ?? true
+            if keepShared {
+                tm = tm.filter { $0.field == nil || priced.contains("\($0.field!)|\($0.value ?? "")") }
+                tt = tt.filter { $0.field == nil }
+            }
+            _ = try RuleBook(validating: RuleSet(groups: Self.groups, services: [Self.service], mappings: m + tm, thresholds: t + tt))
+            guard let base = ServiceIndexBuilder.compile(Self.service, base: nil, mappings: m, thresholds: t),
+                  let shared = ServiceIndexBuilder.compile(Self.service, base: base, mappings: tm, thresholds: tt),
+                  let general = ServiceIndexBuilder.compile(Self.service, base: base, mappings: tm, thresholds: tt, sharedFields: false)
+            else { return }
+            let fieldRules = !tm.allSatisfy { $0.field == nil } || !tt.allSatisfy { $0.field == nil }
+            if keepShared && fieldRules { #expect(shared.sharesBaseFields) }
+            #expect(!general.sharesBaseFields)
+            if shared.sharesBaseFields { count.shared += 1 } else { count.general += 1 }
+            #expect(shared.groupNames == general.groupNames && shared.ruleIDs == general.ruleIDs)
+            for p in windows {
+                let input = Self.window(p, scope: "acct")
+                for explain in [false, true] {
+                    let a = HashmapModule.rate(shared.lookupPointer, quantity: input.quantity, description: input.description,
+                                               service: "compute", incoming: .zero, explain: explain)
+                    let b = HashmapModule.rate(general.lookupPointer, quantity: input.quantity, description: input.description,
+                                               service: "compute", incoming: .zero, explain: explain)
+                    switch (a, b) {
+                    case (.priced(let x, let tx), .priced(let y, let ty)):
+                        #expect(x.coefficient == y.coefficient && x.exponent == y.exponent, "\(x) against \(y)")
+                        #expect(tx.map { Explanation(hashmap: $0).canonicalBytes } == ty.map { Explanation(hashmap: $0).canonicalBytes })
+                    case (.failed(let x), .failed(let y)):
+                        #expect(x == y)
+                    default:
+                        Issue.record("one overlay priced, the other failed: \(a) against \(b)")
+                    }
+                }
+            }
+        }
+        #expect(count.shared > 50 && count.general > 10, "\(count.shared) shared, \(count.general) general")
+    }
+
     /// Prices against rating-semantics.md read literally, with `ExactDecimal` compares.
     @Test func pricesFollowTheSemanticsWithAndWithoutKeys() async throws {
         await propertyCheck(count: 200, input: Self.seeds, Self.windowGen.array(of: 1...6)) { seeds, windows in

@@ -35,7 +35,7 @@ enum HashmapModule {
                                    _ body: (inout HashmapRun, UnsafeBufferPointer<RatingDescription.Entry>, UnsafeRawBufferPointer) -> R) -> R {
         let groupCount = index.pointee.groupCount
         // Each field's value run and the service mappings hold at most one mapping per group.
-        let matchedCapacity = explain ? groupCount * (index.pointee.own.fields.count + 1) : 0
+        let matchedCapacity = explain ? groupCount * (index.pointee.matching.pointee.fields.count + 1) : 0
         return description.entries.withUnsafeBufferPointer { entries in
             description.bytes.withUnsafeBytes { bytes in
                 withUnsafeTemporaryAllocation(of: Accumulator.self, capacity: groupCount) { groups in

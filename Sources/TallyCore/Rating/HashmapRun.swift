@@ -61,9 +61,9 @@ struct HashmapRun {
 
     /// 1. Every service mapping; service thresholds with qty >= level.
     mutating func serviceStage(quantity: ExactDecimal) {
-        let mappings = tables.pointee.own.serviceMappings
+        let mappings = tables.pointee.serviceMappings
         for i in 0..<mappings.count { apply(mappings.baseAddress! + i) }
-        let thresholds = tables.pointee.own.serviceThresholds
+        let thresholds = tables.pointee.serviceThresholds
         if thresholds.isEmpty { return }
         let key = OrderKey.of(quantity)
         for i in 0..<thresholds.count {
@@ -96,7 +96,7 @@ struct HashmapRun {
             let e = entries[i]
             guard Int(e.nameEnd - e.nameStart) == count, e.kind != .absent else { continue }
             if count <= 8 || ByteText.equal(UnsafeRawBufferPointer(rebasing: bytes[Int(e.nameStart)..<Int(e.nameEnd)]),
-                                            tables.pointee.own.bytes(field.name)) {
+                                            tables.pointee.matching.pointee.bytes(field.name)) {
                 return e
             }
         }
@@ -105,7 +105,7 @@ struct HashmapRun {
 
     private mutating func fieldStage(_ entries: UnsafeBufferPointer<RatingDescription.Entry>, nameWords: UnsafeBufferPointer<UInt64>,
                                      bytes: UnsafeRawBufferPointer) -> Failure? {
-        for field in tables.pointee.own.fields {
+        for field in tables.pointee.matching.pointee.fields {
             guard let entry = entry(field, entries, nameWords: nameWords, bytes: bytes) else { continue }
             let value = UnsafeRawBufferPointer(rebasing: bytes[Int(entry.valueStart)..<Int(entry.valueEnd)])
             if field.hasMappings,

@@ -40,8 +40,8 @@ final class LiveRules {
     /// No tiers and no scripts in force: only the hashmap can price (`Rater`'s short path).
     let onlyHashmap: Bool
     /// The first service in name order and its tables (`ServiceIndex.lookupPointer`).
-    private let firstName: String
-    private let firstLookup: UnsafePointer<ServiceIndex.Lookup>?
+    let firstName: String
+    let firstLookup: UnsafePointer<ServiceIndex.Lookup>?
 
     let services: [String: ServiceIndex]
     let tiers: [String: TierRule]

@@ -55,6 +55,12 @@ public final class Rater {
         // per-window path reads them without reference counting.
         // No closure around the call: a closure capturing the input copied it (a retain
         // per member) for every window.
+        // The usual window: only the hashmap prices its scope's first service, read from
+        // the scope table's entry without touching the scope's `LiveRules`.
+        if hashmapEnabled && !(explain && noopEnabled) && epochIndex(of: input.windowStart) == scopeEpoch,
+           let index = byScope.hashmapOnlyLookup(input.scope, service: input.service) {
+            return rateHashmap(input, index: index, incomingPrice: incomingPrice, explain: explain)
+        }
         unowned(unsafe) let live = unretainedLiveRules(at: input.windowStart, scope: input.scope).takeUnretainedValue()
         if hashmapEnabled && live.onlyHashmap && !(explain && noopEnabled) {
             return rateHashmapOnly(input, live: live, incomingPrice: incomingPrice, explain: explain)
@@ -70,6 +76,12 @@ public final class Rater {
         guard let index = serviceLookup(live, input.service) else {
             return RatingResult(price: incomingPrice, status: .rated, explanation: Explanation())
         }
+        return rateHashmap(input, index: index, incomingPrice: incomingPrice, explain: explain)
+    }
+
+    /// The hashmap-only path's pricing with `index`, the tables of the window's service.
+    private func rateHashmap(_ input: borrowing RatingInput, index: UnsafePointer<ServiceIndex.Lookup>,
+                             incomingPrice: ExactDecimal, explain: Bool) -> RatingResult {
         switch HashmapModule.rate(index, quantity: input.quantity, description: input.description,
                                   service: input.service, incoming: incomingPrice, explain: explain) {
         case .priced(let price, let trace):

@@ -45,20 +45,37 @@ final class ServiceIndex {
             UnsafeRawBufferPointer(rebasing: text[Int(range.lowerBound)..<Int(range.upperBound)])
         }
 
-        /// The run of `value` in the value table `table` of these tables.
-        @inline(__always) func ownRun(_ table: Range<Int32>, value: UnsafeRawBufferPointer, hash h: UInt64) -> UnsafeBufferPointer<CompiledMapping>? {
+        /// The slot of `value` in the value table `table` of these tables: the value's id
+        /// in this index's dictionary.
+        @inline(__always) func slot(_ table: Range<Int32>, value: UnsafeRawBufferPointer, hash h: UInt64) -> Int? {
             let size = table.count
             if size == 0 { return nil }
             var i = Int(truncatingIfNeeded: h) & (size - 1)
             while true {
                 let slot = slots[Int(table.lowerBound) + i]
                 if !slot.used { return nil }
-                if slot.hash == h && ByteText.equal(bytes(slot.key), value) {
-                    return UnsafeBufferPointer(rebasing: mappings[Int(slot.run.lowerBound)..<Int(slot.run.upperBound)])
-                }
+                if slot.hash == h && ByteText.equal(bytes(slot.key), value) { return Int(table.lowerBound) + i }
                 i = (i + 1) & (size - 1)
             }
         }
+
+        @inline(__always) func run(of slot: Int) -> UnsafeBufferPointer<CompiledMapping> {
+            let run = slots[slot].run
+            return UnsafeBufferPointer(rebasing: mappings[Int(run.lowerBound)..<Int(run.upperBound)])
+        }
+
+        /// The run of `value` in the value table `table` of these tables.
+        @inline(__always) func ownRun(_ table: Range<Int32>, value: UnsafeRawBufferPointer, hash h: UInt64) -> UnsafeBufferPointer<CompiledMapping>? {
+            slot(table, value: value, hash: h).map(run(of:))
+        }
+    }
+
+    /// A shared-fields overlay's run for one of the base's values: an open-addressing table
+    /// keyed by the base slot (slots are already spread by the values' hashes).
+    struct Override {
+        var slot: Int32 = -1
+        var count: Int32 = 0
+        var start: UnsafePointer<CompiledMapping>? = nil
     }
 
     /// This index's tables and its base's (`Tables.empty` without a base), with what a
@@ -67,24 +84,52 @@ final class ServiceIndex {
     /// pricing a window reads neither the object nor a separate block (which matters when
     /// windows of thousands of tenants, each with its overlay, interleave).
     struct Lookup {
-        var own: Tables
-        var base: Tables
-        /// Groups numbered across base and overlay; `own.fields.count` fields.
+        // The first cache line (the allocation is line-aligned): everything a window of a
+        // shared-fields overlay reads of its own index; the rest it reads from the base's.
+        var serviceMappings: UnsafeBufferPointer<CompiledMapping>
+        var serviceThresholds: UnsafeBufferPointer<CompiledThreshold>
+        /// A shared-fields overlay's runs by base slot (empty otherwise).
+        var overrides: UnsafeMutableBufferPointer<Override>
+        /// Groups numbered across base and overlay.
         var groupCount: Int
+        /// The fields, value tables, mappings and texts a window matches against: `own`,
+        /// or the base's `own` for a shared-fields overlay (then `base` is empty).
+        var matching: UnsafePointer<Tables>
         /// The index these tables belong to (names for explanations and failures).
         var owner: Unmanaged<ServiceIndex>?
+        var own: Tables
+        /// The base's tables (a general overlay's fallback).
+        var base: Tables
 
         /// The mappings of `field` whose value text is `value`: the overlay's merged run
         /// if it has one, else the base's.
         @inline(__always) func run(_ field: Field, value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<CompiledMapping>? {
             let h = ByteText.hash(value)
-            if let found = own.ownRun(field.slots, value: value, hash: h) { return found }
+            let tables = matching.pointee
+            if let slot = tables.slot(field.slots, value: value, hash: h) {
+                if overrides.count != 0, let found = override(slot) { return found }
+                return tables.run(of: slot)
+            }
             guard field.baseField >= 0 else { return nil }
             return base.ownRun(base.fields[Int(field.baseField)].slots, value: value, hash: h)
+        }
+
+        /// The overlay's run for base slot `slot`, if the tenant prices that value.
+        @inline(__always) func override(_ slot: Int) -> UnsafeBufferPointer<CompiledMapping>? {
+            let mask = overrides.count - 1
+            var i = slot & mask
+            while true {
+                let entry = overrides[i]
+                if entry.slot < 0 { return nil }
+                if Int(entry.slot) == slot { return UnsafeBufferPointer(start: entry.start, count: Int(entry.count)) }
+                i = (i + 1) & mask
+            }
         }
     }
 
     let base: ServiceIndex?
+    /// Whether this overlay reads its base's fields and value tables (`Lookup.overrides`).
+    let sharesBaseFields: Bool
     /// Groups and rules numbered across base and overlay: base's first.
     let groupCount: Int
     let ruleCount: Int
@@ -102,12 +147,13 @@ final class ServiceIndex {
 
     init(_ b: ServiceIndexBuilder) {
         base = b.base
+        sharesBaseFields = b.sharesBaseFields
         groupCount = (b.base?.groupCount ?? 0) + b.groupNames.count
         ruleCount = (b.base?.ruleCount ?? 0) + b.ruleIDs.count
         groupNumbers = b.groupNumbers
         ownGroupNames = b.groupNames
         ownRuleIDs = b.ruleIDs
-        fieldNames = b.fields.map(\.name)
+        fieldNames = b.sharesBaseFields ? b.base!.fieldNames : b.fields.map(\.name)
         // Every table in one allocation, in the order matching reads them: a tenant's
         // overlay is a few adjacent cache lines, not five blocks scattered over the heap.
         var size = 0
@@ -116,11 +162,16 @@ final class ServiceIndex {
             size = at + MemoryLayout<T>.stride * count
             return at
         }
-        let lookupAt = reserve(Lookup.self, 1)
+        var overrideCount = 0
+        if !b.overrides.isEmpty {
+            overrideCount = 4
+            while overrideCount < b.overrides.count * 2 { overrideCount <<= 1 }
+        }
+        let lookupAt = reserve(Lookup.self, 1), overridesAt = reserve(Override.self, overrideCount)
         let fieldsAt = reserve(Field.self, b.fields.count), mappingsAt = reserve(CompiledMapping.self, b.mappings.count)
         let thresholdsAt = reserve(CompiledThreshold.self, b.thresholds.count), slotsAt = reserve(Slot.self, b.slots.count)
         let textAt = reserve(UInt8.self, b.text.count)
-        storage = .allocate(byteCount: max(size, 16), alignment: 16)
+        storage = .allocate(byteCount: max(size, 16), alignment: 64)  // the lookup starts a cache line
         mappings = Self.place(b.mappings, in: storage + mappingsAt)
         thresholds = Self.place(b.thresholds, in: storage + thresholdsAt)
         slots = Self.place(b.slots, in: storage + slotsAt)
@@ -135,14 +186,28 @@ final class ServiceIndex {
         }
         serviceMappings = resolve(b.serviceMappings, own: ownMappings)
         serviceThresholds = resolve(b.serviceThresholds, own: ownThresholds)
-        fields = Self.place(b.fields.enumerated().map { i, f in
+        let placedFields = Self.place(b.fields.enumerated().map { i, f in
             Field(name: f.nameRange, nameWord: ByteText.prefixWord(of: f.name), slots: f.slots, baseField: f.baseField, hasMappings: f.hasMappings,
                   thresholds: resolve(f.thresholds, own: ownThresholds), number: Int32(i))
         }, in: storage + fieldsAt)
-        let own = Tables(fields: fields, slots: slots, mappings: mappings, text: text,
+        var overrides = Self.place(Array(repeating: Override(), count: overrideCount), in: storage + overridesAt)
+        let own = Tables(fields: placedFields, slots: slots, mappings: mappings, text: text,
                          serviceMappings: serviceMappings, serviceThresholds: serviceThresholds)
+        for (slot, run) in b.overrides {
+            var i = Int(slot) & (overrideCount - 1)
+            while overrides[i].slot >= 0 { i = (i + 1) & (overrideCount - 1) }
+            overrides[i] = Override(slot: slot, count: Int32(run.count), start: ownMappings.baseAddress! + Int(run.lowerBound))
+        }
+        if overrideCount == 0 { overrides = .init(start: nil, count: 0) }
         lookupPointer = (storage + lookupAt).bindMemory(to: Lookup.self, capacity: 1)
-        lookupPointer.initialize(to: Lookup(own: own, base: b.base?.lookup.own ?? .empty, groupCount: groupCount, owner: nil))
+        let ownTables = UnsafePointer((storage + lookupAt + MemoryLayout<Lookup>.offset(of: \Lookup.own)!).assumingMemoryBound(to: Tables.self))
+        // A shared-fields overlay matches against the base's fields and value dictionary
+        // (read from the base's lookup, in cache for every tenant), with its runs by base slot.
+        let shared = b.sharesBaseFields ? b.base!.matchingTables : nil
+        lookupPointer.initialize(to: Lookup(serviceMappings: serviceMappings, serviceThresholds: serviceThresholds,
+                                            overrides: overrides, groupCount: groupCount, matching: shared ?? ownTables, owner: nil,
+                                            own: own, base: b.sharesBaseFields ? .empty : (b.base?.lookup.own ?? .empty)))
+        fields = shared?.pointee.fields ?? placedFields
         var encoded: [UInt8] = []
         func encode(_ name: String?) -> Range<Int32> {
             let start = Int32(encoded.count)
@@ -164,6 +229,9 @@ final class ServiceIndex {
     /// Where `lookup` lives (in `storage`): windows read the tables through it.
     let lookupPointer: UnsafeMutablePointer<Lookup>
     var lookup: Lookup { lookupPointer.pointee }
+    /// The tables windows of this index match against, in place: its lookup's `own` unless
+    /// it shares its base's (a shared-fields overlay of a global index points here).
+    var matchingTables: UnsafePointer<Tables> { lookupPointer.pointee.matching }
 
     /// The tables' memory (trivial values only, so nothing to deinitialize).
     private let storage: UnsafeMutableRawPointer
@@ -212,6 +280,28 @@ final class ServiceIndex {
 
     /// The position of the field named `name` in `fields`.
     func fieldPosition(_ name: String) -> Int? { fieldNames.firstIndex(of: name) }
+
+    /// Whether a tenant's rules on this (global) index fit a shared-fields overlay: every
+    /// field rule is a mapping of a value this index already prices.
+    func canShareFields(_ service: ServiceDeclaration, _ mappings: [HashMapping], _ thresholds: [HashThreshold]) -> Bool {
+        guard base == nil, thresholds.allSatisfy({ $0.field == nil }) else { return false }
+        return mappings.allSatisfy { m in
+            guard let name = m.field else { return true }
+            return service.fields.contains(name) && slot(field: name, value: m.value ?? "") != nil
+        }
+    }
+
+    /// The slot of `value` in the value table of the field named `name`: the value's id in
+    /// this index's dictionary.
+    func slot(field name: String, value: String) -> Int32? {
+        guard let position = fieldPosition(name) else { return nil }
+        var v = value
+        let own = lookup.own, slots = fields[position].slots
+        return v.withUTF8 { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
+            return own.slot(slots, value: raw, hash: ByteText.hash(raw)).map { Int32($0) }
+        }
+    }
 
     func run(_ field: Field, value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<CompiledMapping>? {
         lookup.run(field, value: value)

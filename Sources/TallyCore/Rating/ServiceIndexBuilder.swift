@@ -33,6 +33,11 @@ struct ServiceIndexBuilder {
     var fields: [FieldDraft] = []
     var slots: [ServiceIndex.Slot] = []
     var text: [UInt8] = []
+    /// A *shared-fields* overlay (`sharesBaseFields`): it keeps no fields, value tables or
+    /// texts of its own and reads the base's; `overrides` maps a base slot (the value's id
+    /// in the base's dictionary) to the tenant's merged run, a range of `mappings`.
+    var sharesBaseFields = false
+    var overrides: [(slot: Int32, run: Range<Int32>)] = []
 
     private init(base: ServiceIndex?) {
         self.base = base
@@ -43,11 +48,30 @@ struct ServiceIndexBuilder {
 
     /// `service`'s index: `base` (may be nil) with `mappings` and `thresholds` (this
     /// service's live rules, in creation order) merged in. Nil when nothing is left.
+    ///
+    /// A tenant whose field rules are only mappings of values the base already prices (the
+    /// usual tenant: its own price for some flavors) gets a shared-fields overlay: its
+    /// windows read the base's fields and value tables, which every tenant shares in cache,
+    /// plus one small table of its own (base slot → its run). `sharedFields: false` builds
+    /// the general overlay instead (tests hold the two to each other).
     static func compile(_ service: ServiceDeclaration, base: ServiceIndex?, mappings: [HashMapping],
-                        thresholds: [HashThreshold]) -> ServiceIndex? {
+                        thresholds: [HashThreshold], sharedFields: Bool = true) -> ServiceIndex? {
         if mappings.isEmpty && thresholds.isEmpty { return base }
         var b = ServiceIndexBuilder(base: base)
         b.addServiceRules(mappings.filter { $0.field == nil }, thresholds.filter { $0.field == nil })
+        if sharedFields, let base, base.canShareFields(service, mappings, thresholds) {
+            b.sharesBaseFields = true
+            for name in service.fields {
+                let ms = mappings.filter { $0.field == name }
+                guard !ms.isEmpty, let position = base.fieldPosition(name) else { continue }
+                let (values, runs) = b.mergedRuns(ms, baseEntry: base.fields[position])
+                for (value, run) in zip(values, runs) {
+                    guard case .own(let range) = b.own(run) else { continue }
+                    b.overrides.append((slot: base.slot(field: name, value: value)!, run: range))
+                }
+            }
+            return ServiceIndex(b)
+        }
         for name in service.fields {
             b.addField(name, mappings.filter { $0.field == name }, thresholds.filter { $0.field == name })
         }
@@ -121,7 +145,18 @@ struct ServiceIndexBuilder {
         let baseField = base?.fieldPosition(name)
         let baseEntry = baseField.map { base!.fields[$0] }
         if ms.isEmpty && ts.isEmpty && baseEntry == nil { return }
-        // The values this scope prices, in first-appearance order, each with its merged run.
+        let (values, runs) = mergedRuns(ms, baseEntry: baseEntry)
+        var fieldThresholds: Source<CompiledThreshold> = .base(baseEntry?.thresholds ?? .init(start: nil, count: 0))
+        if !ts.isEmpty { fieldThresholds = own(merged(Array(baseEntry?.thresholds ?? .init(start: nil, count: 0)), ts)) }
+        fields.append(FieldDraft(name: name, nameRange: addText(name.utf8), slots: addSlots(values, runs),
+                                 baseField: Int32(baseField ?? -1),
+                                 hasMappings: !values.isEmpty || (baseEntry?.hasMappings ?? false),
+                                 thresholds: fieldThresholds))
+    }
+
+    /// The values `ms` price, in first-appearance order, each with its run: the base's run
+    /// of that value with the mappings merged in (same group replaces, else appended).
+    private mutating func mergedRuns(_ ms: [HashMapping], baseEntry: ServiceIndex.Field?) -> ([String], [[CompiledMapping]]) {
         var values: [String] = []
         var runs: [[CompiledMapping]] = []
         var position: [String: Int] = [:]
@@ -142,12 +177,7 @@ struct ServiceIndexBuilder {
             let c = compiled(m)
             if let k = runs[i].firstIndex(where: { $0.group == c.group }) { runs[i][k] = c } else { runs[i].append(c) }
         }
-        var fieldThresholds: Source<CompiledThreshold> = .base(baseEntry?.thresholds ?? .init(start: nil, count: 0))
-        if !ts.isEmpty { fieldThresholds = own(merged(Array(baseEntry?.thresholds ?? .init(start: nil, count: 0)), ts)) }
-        fields.append(FieldDraft(name: name, nameRange: addText(name.utf8), slots: addSlots(values, runs),
-                                 baseField: Int32(baseField ?? -1),
-                                 hasMappings: !values.isEmpty || (baseEntry?.hasMappings ?? false),
-                                 thresholds: fieldThresholds))
+        return (values, runs)
     }
 
     /// An open-addressing table (power of two, at most half full) from value to run.
