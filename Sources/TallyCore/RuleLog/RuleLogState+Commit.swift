@@ -67,7 +67,7 @@ extension RuleLogState {
                     fieldsByService[service, default: []].append(name)
                 }
                 if case .rule(let kind, let id) = key.target {
-                    ruleKinds[id] = kind
+                    ruleKinds.set(kind, for: id)
                     index(dated, key, indexing: indexing)
                 }
             }
@@ -107,9 +107,10 @@ extension RuleLogState {
 
     /// `target`'s number in `targets`, given one if it has none yet.
     mutating func intern(_ target: RuleTarget) -> Int32 {
-        if let number = targetNumbers[target] { return number }
+        let probe = targetNumbers.probe(target)
+        if let entry = probe.entry { return targetNumbers.values[entry] }
         let number = Int32(targets.count)
-        targetNumbers[target] = number
+        targetNumbers.set(number, for: target, at: probe)
         targets.append(TargetEntry())
         return number
     }
