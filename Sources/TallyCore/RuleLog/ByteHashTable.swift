@@ -115,6 +115,19 @@ struct ByteHashTable<Key: ByteHashKey & Sendable, Value: Sendable>: Sendable {
         set(value, for: key, at: probe(key))
     }
 
+    /// Changes `key`'s value in place, starting from `initial` when it has none.
+    mutating func update(_ key: Key, default initial: @autoclosure () -> Value, _ body: (inout Value) -> Void) {
+        let probe = probe(key)
+        if let entry = probe.entry { body(&values[entry]); return }
+        var value = initial()
+        body(&value)
+        set(value, for: key, at: probe)
+    }
+
+    mutating func updateIfPresent(_ key: Key, _ body: (inout Value) -> Void) {
+        if let entry = probe(key).entry { body(&values[entry]) }
+    }
+
     /// Room for `count` keys without growing.
     mutating func reserve(_ count: Int) {
         keys.reserveCapacity(count)

@@ -38,7 +38,7 @@ public struct RuleLogState: Sendable, Hashable {
     /// Rule id → its kind (ids are unique across mappings, thresholds, tiers, scripts).
     var ruleKinds = ByteHashTable<String, RuleItemKind>()
     /// CloudKitty's uniqueness key (`RuleClashKey`) → the positions of the rules with it.
-    var clashIndex: [RuleClashKey: [Int32]] = [:]
+    var clashIndex = ByteHashTable<RuleClashKey, [Int32]>()
     /// Service → its fields' names, in first-creation order.
     var fieldsByService: [String: [String]] = [:]
     var moduleChanges: [ModuleChangeRecord] = []
