@@ -41,13 +41,19 @@ final class ConsumerClient {
 /// consumer.close()
 /// ```
 public final class KafkaConsumer {
-    /// Defaults: no automatic offset handling, and a deep fetch queue so a consumer that
-    /// falls behind keeps fetching (2.0.2's defaults pause it, measured 2.6× slower).
+    /// Defaults: no automatic offset handling, and a fetch queue that stops fetching once
+    /// 10,000 records wait, then looks again after 20 ms (docs/ADAPTERS.md, "Fetch queue").
+    /// In 2.0.2 a full queue backs off for `fetch.error.backoff.ms` (500 ms by default: a
+    /// consumer that fell behind sat idle, measured 2.6× slower); a queue that never fills
+    /// (500,000 records, as before) keeps fetching at the end of a partition the
+    /// application has not reached yet, and a broker that answers an empty fetch at once
+    /// (noida-db) is then asked thousands of times a second: half of `tally run`'s CPU.
     public static let defaults: [String: String] = [
         "enable.auto.commit": "false",
         "enable.auto.offset.store": "false",
         "auto.offset.reset": "error",                  // out of range is reported, never skipped
-        "queued.min.messages": "500000",
+        "queued.min.messages": "10000",
+        "fetch.error.backoff.ms": "20",
         "queued.max.messages.kbytes": "262144",
         "fetch.max.bytes": "52428800",
         "max.partition.fetch.bytes": "8388608",

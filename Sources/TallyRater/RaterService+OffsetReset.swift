@@ -62,6 +62,16 @@ extension RaterService {
                                 admin: KafkaAdmin, log: (String) -> Void) throws -> Int64 {
         let (low, high) = try admin.watermarks(topic: topic, partition: partition)
         let stored = rater.position(topic: topic, partition: partition) ?? reportedOffset
+        if low <= stored && stored <= high {
+            // The position the rater stands at is on the broker (its end included): the error
+            // is stale, from a fetch made before an earlier reset of this partition moved it
+            // (librdkafka retries a failed fetch every `fetch.error.backoff.ms`, so several can
+            // be queued). Nothing to decide; the partition is re-assigned where it stands.
+            log("tally: consumer: offset out of range reported for input \(topic)[\(partition)] at offset "
+                + "\(reportedOffset), but the stored offset \(stored) is on the broker (it holds \(low)..<\(high)); "
+                + "resuming at offset \(stored)")
+            return stored
+        }
         let failure = OffsetOutOfRangeError(topic: topic, partition: partition, stored: stored, low: low, high: high)
         let target: Int64
         switch config.onOffsetReset {

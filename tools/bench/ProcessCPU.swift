@@ -24,6 +24,36 @@ enum ProcessCPU {
         return Double(total) / ticksPerSecond
     }
 
+    /// Seconds of CPU used so far by `pid`'s threads named `threadName` (/proc/PID/task/TID,
+    /// whose stat has the same layout as a process's): the broker's autosave thread.
+    static func threadSeconds(_ pid: pid_t, named threadName: String) -> Double {
+        guard let tids = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return 0 }
+        var total = 0
+        for tid in tids {
+            let name = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/comm", encoding: .utf8)) ?? ""
+            guard name.trimmingCharacters(in: .whitespacesAndNewlines) == threadName,
+                  let stat = readStat(path: "/proc/\(pid)/task/\(tid)/stat") else { continue }
+            total += stat.ticks
+        }
+        return Double(total) / ticksPerSecond
+    }
+
+    /// Waits until `root`'s tree uses less than `threshold` of a core over a second (at most
+    /// `timeout` seconds) and returns how long it waited: noida-db rewrites its whole state
+    /// file after every change (its `autosave` thread), so the phase after a load would
+    /// otherwise pay for the load before it.
+    static func waitUntilQuiet(_ root: pid_t, threshold: Double = 0.05, timeout: Double = 120) -> Double {
+        let started = Date()
+        var before = treeSeconds(root)
+        while Date().timeIntervalSince(started) < timeout {
+            usleep(1_000_000)
+            let now = treeSeconds(root)
+            if now - before < threshold { break }
+            before = now
+        }
+        return Date().timeIntervalSince(started)
+    }
+
     private static func isDescendant(_ pid: pid_t, of root: pid_t, parents: [pid_t: pid_t]) -> Bool {
         var current = pid
         for _ in 0..<64 {
@@ -36,8 +66,10 @@ enum ProcessCPU {
 
     /// Parent pid and utime + stime (fields 4, 14 and 15 of /proc/PID/stat; the command
     /// name in field 2 may hold spaces, so fields are counted after its closing paren).
-    private static func readStat(_ pid: pid_t) -> (parent: pid_t, ticks: Int)? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+    private static func readStat(_ pid: pid_t) -> (parent: pid_t, ticks: Int)? { readStat(path: "/proc/\(pid)/stat") }
+
+    private static func readStat(path: String) -> (parent: pid_t, ticks: Int)? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
               let close = text.lastIndex(of: ")") else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
         // fields[0] is the state (field 3), so field n is fields[n - 3].
