@@ -11,7 +11,7 @@
 /// clash across parts there; such a key is kept as the checker's joined string
 /// (`joined`), which keeps every verdict the same (a joined string without U+001F in
 /// any part never equals one with it: it has fewer separators).
-struct RuleClashKey: Hashable {
+struct RuleClashKey: Hashable, Sendable {
     enum Shape: UInt8 { case serviceMapping, fieldMapping, threshold, tier, joined }
     var shape: Shape
     /// Target numbers; -1: none named.
@@ -20,6 +20,16 @@ struct RuleClashKey: Hashable {
     /// for `.joined`, the whole joined key.
     var text: String = ""
     var tenant: String = ""
+}
+
+extension RuleClashKey: ByteHashKey {
+    /// The clash index's hash (`ByteHashTable`): the numbers and the two strings' bytes.
+    var byteHash: UInt64 {
+        let numbers = UInt64(UInt32(bitPattern: service)) << 32 | UInt64(UInt32(bitPattern: field))
+        let h = ByteHash.mix(ByteHash.mix(UInt64(shape.rawValue) << 32 | UInt64(UInt32(bitPattern: group)), numbers),
+                             text.byteHash)
+        return ByteHash.mix(h, tenant.byteHash)
+    }
 }
 
 extension RuleLogState {

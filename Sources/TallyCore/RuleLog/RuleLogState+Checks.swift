@@ -42,12 +42,13 @@ typealias Rejection = RuleEventRejection
 
 extension RuleLogState {
     /// `supersedingPast`: the event is the closing part of a forced supersede in a batch
-    /// (see `checkBatch`), so its start may lie before `recordedAt`.
-    func check(_ e: RuleEvent, supersedingPast: Bool = false) throws(Rejection) -> FoldEffect {
+    /// (see `checkBatch`), so its start may lie before `recordedAt`. `idAccepted`: whether
+    /// an event with this id was accepted, when the caller already looked (nil: look here).
+    func check(_ e: RuleEvent, supersedingPast: Bool = false, idAccepted: Bool? = nil) throws(Rejection) -> FoldEffect {
         if e.id.isEmpty { throw Rejection(.invalidEvent, "the event id is empty") }
         if e.author.isEmpty { throw Rejection(.invalidEvent, "event \(e.id) has no author") }
         if e.reason.isEmpty { throw Rejection(.invalidEvent, "event \(e.id) has no reason") }
-        if eventIDs.contains(e.id) { throw Rejection(.duplicateEvent, "an event with id \(e.id) was already accepted") }
+        if idAccepted ?? eventIDs.contains(e.id) { throw Rejection(.duplicateEvent, "an event with id \(e.id) was already accepted") }
         switch e.change {
         case .create(let item):
             let validity = try datedValidity(e)

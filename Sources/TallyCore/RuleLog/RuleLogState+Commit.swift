@@ -67,7 +67,7 @@ extension RuleLogState {
                     fieldsByService[service, default: []].append(name)
                 }
                 if case .rule(let kind, let id) = key.target {
-                    ruleKinds[id] = kind
+                    ruleKinds.set(kind, for: id)
                     index(dated, key, indexing: indexing)
                 }
             }
@@ -107,9 +107,10 @@ extension RuleLogState {
 
     /// `target`'s number in `targets`, given one if it has none yet.
     mutating func intern(_ target: RuleTarget) -> Int32 {
-        if let number = targetNumbers[target] { return number }
+        let probe = targetNumbers.probe(target)
+        if let entry = probe.entry { return targetNumbers.values[entry] }
         let number = Int32(targets.count)
-        targetNumbers[target] = number
+        targetNumbers.set(number, for: target, at: probe)
         targets.append(TargetEntry())
         return number
     }
@@ -120,17 +121,17 @@ extension RuleLogState {
             for declaration in Self.declarations(usedBy: item) {
                 targets[Int(intern(declaration))].addUser(key.position)
             }
-            if let clash = clashKey(item) { clashIndex[clash, default: []].append(key.position) }
+            if let clash = clashKey(item) { clashIndex.update(clash, default: []) { $0.append(key.position) } }
             return
         }
-        if let clash = indexing.clashKey { clashIndex[clash, default: []].append(key.position) }
+        if let clash = indexing.clashKey { clashIndex.update(clash, default: []) { $0.append(key.position) } }
         for number in [indexing.service, indexing.field, indexing.group] where number >= 0 {
             targets[Int(number)].addUser(key.position)
         }
     }
 
     private mutating func unindex(_ item: RuleItem, _ key: ItemKey) {
-        if let clash = clashKey(item) { clashIndex[clash]?.removeAll { $0 == key.position } }
+        if let clash = clashKey(item) { clashIndex.updateIfPresent(clash) { $0.removeAll { $0 == key.position } } }
         for declaration in Self.declarations(usedBy: item) {
             guard let number = targetNumbers[declaration] else { continue }
             targets[Int(number)].removeUser(key.position)

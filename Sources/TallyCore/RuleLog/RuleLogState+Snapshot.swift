@@ -26,7 +26,7 @@ extension RuleLogState {
             w.array(history.audit) { $0.audit($1) }
         }
         w.array(moduleChanges) { w, m in w.i64(m.offset); w.time(m.start); w.change(m.change); w.audit(m.audit) }
-        w.array(eventIDs.sorted()) { $0.string($1) }
+        w.array(eventIDs.keys.sorted()) { $0.string($1) }
         return w.bytes
     }
 
@@ -68,7 +68,9 @@ extension RuleLogState {
         moduleChanges = try r.array { r throws(RuleLogSnapshotError) in
             ModuleChangeRecord(offset: try r.i64(), start: try r.time(), change: try r.change(), audit: try r.audit())
         }
-        eventIDs = Set(try r.array { r throws(RuleLogSnapshotError) in try r.string() })
+        let ids = try r.array { r throws(RuleLogSnapshotError) in try r.string() }
+        eventIDs.reserve(ids.count)
+        for id in ids { eventIDs.set(true, for: id) }
         guard r.position == bytes.count else { throw r.fail("trailing bytes") }
     }
 
@@ -78,7 +80,7 @@ extension RuleLogState {
         case .field(let service, let name) where key.incarnation == 0:
             fieldsByService[service, default: []].append(name)
         case .rule(let kind, let id):
-            ruleKinds[id] = kind
+            ruleKinds.set(kind, for: id)
             index(item, key)
         default: break
         }

@@ -31,18 +31,19 @@ public struct RuleLogState: Sendable, Hashable {
     var histories: [RuleItemHistory] = []
     /// The key of each incarnation, by position.
     var order: [ItemKey] = []
-    /// Each target ever created → its number in `targets`.
-    var targetNumbers: [RuleTarget: Int32] = [:]
+    /// Each target ever created → its number in `targets` (hashed by its bytes, not SipHash).
+    var targetNumbers = ByteHashTable<RuleTarget, Int32>()
     /// By target number: the target's incarnations and the rules that refer to it.
     var targets: [TargetEntry] = []
     /// Rule id → its kind (ids are unique across mappings, thresholds, tiers, scripts).
-    var ruleKinds: [String: RuleItemKind] = [:]
+    var ruleKinds = ByteHashTable<String, RuleItemKind>()
     /// CloudKitty's uniqueness key (`RuleClashKey`) → the positions of the rules with it.
-    var clashIndex: [RuleClashKey: [Int32]] = [:]
+    var clashIndex = ByteHashTable<RuleClashKey, [Int32]>()
     /// Service → its fields' names, in first-creation order.
     var fieldsByService: [String: [String]] = [:]
     var moduleChanges: [ModuleChangeRecord] = []
-    var eventIDs: Set<String> = []
+    /// Every accepted event's id (the value is always true: a set).
+    var eventIDs = ByteHashTable<String, Bool>()
 
     public init() {}
 
@@ -67,13 +68,16 @@ public struct RuleLogState: Sendable, Hashable {
             return record(error, event: event, offset: offset)
         }
         head = event.hash
+        // One search of the event ids serves the duplicate check and the insert; the
+        // check and the commit leave `eventIDs` alone, so the probe stays valid.
+        let idProbe = eventIDs.probe(event.id)
         do throws(RuleEventRejection) {
-            effect = try check(event)
+            effect = try check(event, idAccepted: idProbe.entry != nil)
         } catch {
             return record(error, event: event, offset: offset)
         }
         commit(effect, event: event, offset: offset)
-        eventIDs.insert(event.id)
+        eventIDs.set(true, for: event.id, at: idProbe)
         version = offset
         acceptedCount += 1
         return .accepted

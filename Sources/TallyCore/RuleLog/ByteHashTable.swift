@@ -1,0 +1,170 @@
+/// A key the rule-log fold's tables hash from its UTF-8 bytes with a cheap multiply-mix
+/// instead of `Hasher` (SipHash, seeded per use: its setup alone was ~4% of the fold and
+/// a mapping create probed nine or ten times). The keys are the log's own names and ids,
+/// written by authenticated rule writers, not arbitrary network input, so a hash that is
+/// not flood-resistant is acceptable here.
+protocol ByteHashKey: Equatable {
+    var byteHash: UInt64 { get }
+}
+
+enum ByteHash {
+    static let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    static func mix(_ h: UInt64, _ word: UInt64) -> UInt64 {
+        let m = (h ^ word) &* multiplier
+        return m ^ (m >> 29)
+    }
+
+    /// The bytes eight at a time, then the tail and the length.
+    static func of(_ string: String) -> UInt64 {
+        if let h = string.utf8.withContiguousStorageIfAvailable(of) { return h }
+        return of(Array(string.utf8))
+    }
+
+    static func of(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0x243F_6A88_85A3_08D3
+        var i = 0
+        let raw = UnsafeRawBufferPointer(bytes)
+        while i + 8 <= bytes.count {
+            h = mix(h, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < bytes.count {
+            tail |= UInt64(bytes[i]) << shift
+            shift += 8
+            i += 1
+        }
+        return mix(mix(h, tail), UInt64(bytes.count))
+    }
+
+    static func of(_ bytes: [UInt8]) -> UInt64 { bytes.withUnsafeBufferPointer(of) }
+}
+
+extension String: ByteHashKey {
+    var byteHash: UInt64 { ByteHash.of(self) }
+}
+
+extension RuleTarget: ByteHashKey {
+    var byteHash: UInt64 {
+        switch self {
+        case .group(let name): return ByteHash.mix(1, name.byteHash)
+        case .service(let name): return ByteHash.mix(2, name.byteHash)
+        case .field(let service, let name): return ByteHash.mix(ByteHash.mix(3, service.byteHash), name.byteHash)
+        case .rule(_, let id): return ByteHash.mix(4, id.byteHash)
+        }
+    }
+}
+
+/// Keys to values by open addressing (linear probing, at most half full) over `ByteHashKey`.
+/// Insert only: the fold never forgets a target, a rule id or an event id. A lookup can
+/// hand back where a missing key goes (`Probe`), so checking and inserting cost one search.
+/// Equality and hashing ignore insertion order, like a `Dictionary`'s (a state decoded from
+/// a snapshot inserts event ids in another order than the fold that wrote it).
+struct ByteHashTable<Key: ByteHashKey & Sendable, Value: Sendable>: Sendable {
+    /// Per slot: 0 empty, else the index in `entries` plus one.
+    private var slots: [Int32] = Array(repeating: 0, count: 16)
+    /// Per slot: the key's hash, so a probe compares keys only when hashes agree.
+    private var slotHashes: [UInt64] = Array(repeating: 0, count: 16)
+    private(set) var keys: [Key] = []
+    private(set) var values: [Value] = []
+
+    init() {}
+
+    var count: Int { keys.count }
+
+    /// Where a key was found (`entry`), or the slot it would go in.
+    struct Probe {
+        var hash: UInt64
+        var slot: Int
+        var entry: Int?
+    }
+
+    func probe(_ key: Key) -> Probe {
+        let hash = key.byteHash
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let stored = slots[slot]
+            if stored == 0 { return Probe(hash: hash, slot: slot, entry: nil) }
+            if slotHashes[slot] == hash && keys[Int(stored) - 1] == key {
+                return Probe(hash: hash, slot: slot, entry: Int(stored) - 1)
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    subscript(key: Key) -> Value? {
+        probe(key).entry.map { values[$0] }
+    }
+
+    func contains(_ key: Key) -> Bool { probe(key).entry != nil }
+
+    /// Sets `key`'s value, given a probe for it made since the last change to the table.
+    mutating func set(_ value: Value, for key: Key, at probe: Probe) {
+        if let entry = probe.entry { values[entry] = value; return }
+        keys.append(key)
+        values.append(value)
+        slots[probe.slot] = Int32(keys.count)
+        slotHashes[probe.slot] = probe.hash
+        if keys.count * 2 > slots.count { rehash(capacity: slots.count * 2) }
+    }
+
+    mutating func set(_ value: Value, for key: Key) {
+        set(value, for: key, at: probe(key))
+    }
+
+    /// Changes `key`'s value in place, starting from `initial` when it has none.
+    mutating func update(_ key: Key, default initial: @autoclosure () -> Value, _ body: (inout Value) -> Void) {
+        let probe = probe(key)
+        if let entry = probe.entry { body(&values[entry]); return }
+        var value = initial()
+        body(&value)
+        set(value, for: key, at: probe)
+    }
+
+    mutating func updateIfPresent(_ key: Key, _ body: (inout Value) -> Void) {
+        if let entry = probe(key).entry { body(&values[entry]) }
+    }
+
+    /// Room for `count` keys without growing.
+    mutating func reserve(_ count: Int) {
+        keys.reserveCapacity(count)
+        values.reserveCapacity(count)
+        var capacity = slots.count
+        while count * 2 > capacity { capacity *= 2 }
+        if capacity > slots.count { rehash(capacity: capacity) }
+    }
+
+    private mutating func rehash(capacity: Int) {
+        var newSlots = [Int32](repeating: 0, count: capacity)
+        var newHashes = [UInt64](repeating: 0, count: capacity)
+        let mask = capacity - 1
+        for (slot, stored) in slots.enumerated() where stored != 0 {
+            let hash = slotHashes[slot]
+            var target = Int(truncatingIfNeeded: hash) & mask
+            while newSlots[target] != 0 { target = (target + 1) & mask }
+            newSlots[target] = stored
+            newHashes[target] = hash
+        }
+        slots = newSlots
+        slotHashes = newHashes
+    }
+}
+
+extension ByteHashTable: Equatable where Value: Equatable {
+    static func == (lhs: Self, rhs: Self) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        for (key, value) in zip(lhs.keys, lhs.values) where rhs[key] != value { return false }
+        return true
+    }
+}
+
+extension ByteHashTable: Hashable where Value: Hashable {
+    /// Order-independent, like `==`: the count and the sum of the keys' byte hashes.
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(count)
+        hasher.combine(keys.reduce(UInt64(0)) { $0 &+ $1.byteHash })
+    }
+}

@@ -1,0 +1,64 @@
+import Testing
+@testable import TallyCore
+
+/// The fold's tables (`ByteHashTable`: targets, rule kinds, event ids) against
+/// `Dictionary`, the reference: same lookups after any run of inserts and overwrites,
+/// through growth, with keys of every length around the hash's eight-byte steps, non-ASCII
+/// keys and keys that differ only in their last byte or their length.
+struct RuleLogByteHashTableTests {
+    struct Numbers {
+        var state: UInt64
+        mutating func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(n))
+        }
+    }
+
+    static func key(_ r: inout Numbers) -> String {
+        let alphabet = ["a", "b", "\u{0}", "é", "\u{1F}", "z"]
+        return String((0..<r.next(19)).map { _ in Character(alphabet[r.next(alphabet.count)]) }.map { String($0) }.joined())
+    }
+
+    @Test func lookupsMatchADictionary() {
+        for seed in 0..<40 {
+            var r = Numbers(state: UInt64(seed))
+            var table = ByteHashTable<String, Int32>()
+            var reference: [String: Int32] = [:]
+            if seed % 2 == 1 { table.reserve(r.next(300)) }
+            for step in 0..<Int32(400) {
+                let key = Self.key(&r)
+                let probe = table.probe(key)
+                #expect((probe.entry != nil) == (reference[key] != nil), "seed \(seed): \(key.debugDescription)")
+                table.set(step, for: key, at: probe)
+                reference[key] = step
+                let other = Self.key(&r)
+                #expect(table[other] == reference[other], "seed \(seed): \(other.debugDescription)")
+            }
+            #expect(table.count == reference.count)
+            #expect(Dictionary(uniqueKeysWithValues: zip(table.keys, table.values)) == reference)
+        }
+    }
+
+    @Test func targetsOfEachKindAreDistinct() {
+        var table = ByteHashTable<RuleTarget, Int32>()
+        let targets: [RuleTarget] = [.group("a"), .service("a"), .field(service: "a", name: "b"),
+                                     .field(service: "b", name: "a"), .field(service: "ab", name: ""),
+                                     .rule(.mapping, "a"), .rule(.mapping, "b")]
+        for (n, target) in targets.enumerated() { table.set(Int32(n), for: target) }
+        for (n, target) in targets.enumerated() { #expect(table[target] == Int32(n)) }
+        #expect(table[.field(service: "", name: "ab")] == nil)
+        #expect(table.count == targets.count)
+    }
+
+    @Test func equalityIgnoresInsertionOrder() {
+        var forward = ByteHashTable<String, Bool>()
+        var backward = ByteHashTable<String, Bool>()
+        let keys = (0..<100).map { "event-\($0)" }
+        for key in keys { forward.set(true, for: key) }
+        for key in keys.reversed() { backward.set(true, for: key) }
+        #expect(forward == backward)
+        #expect(forward.hashValue == backward.hashValue)
+        backward.set(true, for: "event-100")
+        #expect(forward != backward)
+    }
+}
