@@ -15,7 +15,8 @@ struct RuleLogByteHashTableTests {
     }
 
     static func key(_ r: inout Numbers) -> String {
-        let alphabet = ["a", "b", "\u{0}", "é", "\u{1F}", "z"]
+        // "e\u{301}" is "é" decomposed: `String.==` (and so `Dictionary`) calls them equal.
+        let alphabet = ["a", "b", "\u{0}", "é", "e\u{301}", "\u{1F}", "z"]
         return String((0..<r.next(19)).map { _ in Character(alphabet[r.next(alphabet.count)]) }.map { String($0) }.joined())
     }
 
@@ -48,6 +49,15 @@ struct RuleLogByteHashTableTests {
         for (n, target) in targets.enumerated() { #expect(table[target] == Int32(n)) }
         #expect(table[.field(service: "", name: "ab")] == nil)
         #expect(table.count == targets.count)
+    }
+
+    @Test func canonicallyEquivalentNamesAreOneKeyAsInADictionary() {
+        var table = ByteHashTable<RuleTarget, Int32>()
+        table.set(1, for: .group("caf\u{E9}"))
+        #expect(table[.group("cafe\u{301}")] == 1)
+        table.set(2, for: .rule(.mapping, "r-\u{212B}"))  // Ångström sign ≡ Å
+        #expect(table[.rule(.mapping, "r-\u{C5}")] == 2)
+        #expect(table.count == 2)
     }
 
     @Test func equalityIgnoresInsertionOrder() {

@@ -15,11 +15,25 @@ enum ByteHash {
         return m ^ (m >> 29)
     }
 
-    /// The bytes eight at a time, then the tail and the length.
+    /// A string's hash, agreeing with `String.==`: for ASCII text `==` compares bytes, so
+    /// the bytes' hash does; beyond ASCII `==` is canonical equivalence ("é" precomposed
+    /// equals "e" + U+0301), which bytes cannot see, so such a key takes `String`'s own
+    /// hash (seeded per process, as the tables live in memory only). Keys that `==` calls
+    /// equal must hash equally, or the table (which compares hashes first) would hold apart
+    /// what every `Dictionary` of the same names, before and elsewhere, treats as one.
     static func of(_ string: String) -> UInt64 {
-        if let h = string.utf8.withContiguousStorageIfAvailable(of) { return h }
-        return of(Array(string.utf8))
+        let ascii: UInt64?? = string.utf8.withContiguousStorageIfAvailable { isASCII($0) ? of($0) : nil }
+        if case .some(.some(let h)) = ascii { return h }
+        if ascii == nil, string.utf8.allSatisfy({ $0 < 0x80 }) { return of(Array(string.utf8)) }
+        return UInt64(bitPattern: Int64(string.hashValue))
     }
+
+    private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for b in bytes where b >= 0x80 { return false }
+        return true
+    }
+
+    /// The bytes eight at a time, then the tail and the length.
 
     static func of(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var h: UInt64 = 0x243F_6A88_85A3_08D3
