@@ -1,5 +1,5 @@
-/// A key the rule-log fold's tables hash from its UTF-8 bytes with a cheap multiply-mix
-/// instead of `Hasher` (SipHash, seeded per use: its setup alone was ~4% of the fold and
+/// A key the rule-log fold's tables hash from its UTF-8 bytes (ASCII names; others take
+/// `String`'s own hash, see `ByteHash.of(_:)`) with a cheap multiply-mix instead of `Hasher` (SipHash, seeded per use: its setup alone was ~4% of the fold and
 /// a mapping create probed nine or ten times). The keys are the log's own names and ids,
 /// written by authenticated rule writers, not arbitrary network input, so a hash that is
 /// not flood-resistant is acceptable here.
