@@ -24,17 +24,39 @@ extension SampleKey {
             guard base[8] == UInt8(ascii: "-"), base[13] == UInt8(ascii: "-"), base[18] == UInt8(ascii: "-"),
                   base[23] == UInt8(ascii: "-") else { return nil }
         }
-        var words: (UInt64, UInt64) = (0, 0)
-        var nibbles = 0
+        // Without dashes the 32 digits are two runs of 16; with them, the groups 8-4-4 and
+        // 4-12 (the dash at 23 splits the second word). Straight runs, no per-byte test of
+        // where the dashes are.
         var valid = true
-        for i in 0..<count {
-            if dashed && (i == 8 || i == 13 || i == 18 || i == 23) { continue }
-            let v = hexValue(base[i])
-            valid = valid && v >= 0
-            if nibbles < 16 { words.0 = words.0 << 4 | UInt64(v & 0xF) } else { words.1 = words.1 << 4 | UInt64(v & 0xF) }
-            nibbles += 1
+        let high: UInt64, low: UInt64
+        if dashed {
+            let a = hexRun(base, 8, &valid), b = hexRun(base + 9, 4, &valid), c = hexRun(base + 14, 4, &valid)
+            let d = hexRun(base + 19, 4, &valid), e = hexRun(base + 24, 12, &valid)
+            high = a << 32 | b << 16 | c
+            low = d << 48 | e
+        } else {
+            high = hexRun(base, 16, &valid)
+            low = hexRun(base + 16, 16, &valid)
         }
-        return valid ? SampleKey(high: words.0, low: words.1) : nil
+        return valid ? SampleKey(high: high, low: low) : nil
+    }
+
+    /// The value of `count` (at most 16) hex digits; clears `valid` if one is not a digit.
+    /// Branch-free per digit: `0`–`9` are 0x30–0x39, and `a`–`f` and `A`–`F` are the same
+    /// once bit 5 is set (0x61–0x66).
+    @inline(__always)
+    private static func hexRun(_ p: UnsafePointer<UInt8>, _ count: Int, _ valid: inout Bool) -> UInt64 {
+        var value: UInt64 = 0
+        var ok = true
+        for i in 0..<count {
+            let c = p[i]
+            let digit = c &- 0x30, letter = (c | 0x20) &- 0x61
+            let isDigit = digit < 10, isLetter = letter < 6
+            ok = ok && (isDigit || isLetter)
+            value = value << 4 | UInt64(isDigit ? digit : letter &+ 10)
+        }
+        valid = valid && ok
+        return value
     }
 
     /// Two independent 64-bit hashes of `bytes` (different seeds and multipliers), so a

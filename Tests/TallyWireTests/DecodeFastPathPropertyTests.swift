@@ -1,0 +1,114 @@
+import Testing
+import TallyCore
+@testable import TallyWire
+
+/// The decoder's fast paths held to plain reference code on random input: the UUID
+/// parse (digit runs, no per-byte dash test) against a nibble-by-nibble loop, and the
+/// duplicate-key detector (128-bit seen mask, short-key fingerprints) against a set of
+/// each object's unescaped keys.
+@Suite struct DecodeFastPathPropertyTests {
+    typealias Rng = RoundTripTests.Rng
+
+    /// The UUID's 128 bits read one character at a time, dashes where `8-4-4-4-12` has them.
+    static func referenceUUID(_ text: [UInt8]) -> SampleKey? {
+        guard text.count == 36 || text.count == 32 else { return nil }
+        let dashes: Set<Int> = text.count == 36 ? [8, 13, 18, 23] : []
+        var nibbles: [UInt64] = []
+        for (i, c) in text.enumerated() {
+            if dashes.contains(i) {
+                guard c == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            guard let v = Int(String(UnicodeScalar(c)), radix: 16) else { return nil }
+            nibbles.append(UInt64(v))
+        }
+        let high = nibbles[..<16].reduce(0) { $0 << 4 | $1 }, low = nibbles[16...].reduce(0) { $0 << 4 | $1 }
+        return SampleKey(high: high, low: low)
+    }
+
+    @Test(arguments: 0..<4)
+    func uuidParseMatchesTheReference(seed: Int) {
+        var rng = Rng(state: UInt64(seed) &* 0x1234_5678_9ABC)
+        // Hex digits of both cases, and the bytes just outside each hex range.
+        let hex = Array("0123456789abcdefABCDEF".utf8)
+        let near = Array("/:@G`g-xX ".utf8) + [0x00, 0x7F, 0x80, 0xFF]
+        var parsed = 0
+        for _ in 0..<4_000 {
+            let dashed = rng.int(0...1) == 1
+            var text = (0..<(dashed ? 36 : 32)).map { _ in hex[rng.int(0...(hex.count - 1))] }
+            if dashed { for i in [8, 13, 18, 23] { text[i] = UInt8(ascii: "-") } }
+            for _ in 0..<rng.int(0...2) where rng.int(0...1) == 1 {
+                text[rng.int(0...(text.count - 1))] = near[rng.int(0...(near.count - 1))]
+            }
+            if rng.int(0...9) == 0 { text.removeLast(rng.int(1...4)) }
+            let fast = text.withUnsafeBytes { SampleKey.uuid($0) }
+            let reference = Self.referenceUUID(text)
+            #expect(fast == reference, "\(String(decoding: text, as: UTF8.self))")
+            if reference != nil { parsed += 1 }
+        }
+        #expect(parsed > 1_000 && parsed < 4_000)  // both outcomes were exercised
+    }
+
+    /// Whether `text` (one JSON value) is refused for a repeated key: by the scanner with
+    /// the detector, reading it raw and, as the in-place path does, escaped once more.
+    static func detectorRefuses(_ text: String) -> (raw: Bool, escaped: Bool) {
+        func refuses(_ bytes: [UInt8], quoteIsEscaped: Bool) -> Bool {
+            bytes.withUnsafeBytes { raw in
+                let detector = DuplicateKeyDetector()
+                detector.reset()
+                var scanner = JSONScanner(raw, quoteIsEscaped: quoteIsEscaped, keys: detector)
+                do throws(JSONSyntaxError) {
+                    try scanner.skipValue()
+                    try scanner.expectEnd()
+                    return false
+                } catch {
+                    #expect(error.problem.hasPrefix("duplicate key"), "\(error) in \(text)")
+                    return true
+                }
+            }
+        }
+        var escaped = ""
+        for c in text {
+            switch c {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            default: escaped.append(c)
+            }
+        }
+        return (refuses(Array(text.utf8), quoteIsEscaped: false), refuses(Array(escaped.utf8), quoteIsEscaped: true))
+    }
+
+    @Test(arguments: 0..<4)
+    func duplicateKeysAreFoundExactlyWhenTheReferenceFindsThem(seed: Int) {
+        var rng = Rng(state: UInt64(seed) &+ 0xD0D0)
+        // Short keys (the 4-to-7-byte loads), long ones sharing first and last bytes, and
+        // escaped spellings of the same text (`\u0061` is `a`).
+        let names = ["a", "id", "ram", "name", "host", "vcpus", "status", "os_type", "image_ref", "flavor_id",
+                     "counter_name", "counter_type", "counter_unit", "resource_metadata", "resource_metadata_x"]
+        func spelled(_ name: String) -> String {
+            rng.int(0...5) == 0 ? name.replacingOccurrences(of: "a", with: #"\u0061"#) : name
+        }
+        var refused = 0
+        for round in 0..<600 {
+            // One object of up to 45 keys (past the linear limit of 32), keys drawn from
+            // the names plus numbered ones; a nested object with its own keys in the middle.
+            let count = rng.int(0...45)
+            var keys: [String] = []
+            for _ in 0..<count {
+                keys.append(rng.int(0...2) == 0 ? "k\(rng.int(0...60))" : names[rng.int(0...(names.count - 1))])
+            }
+            if round % 2 == 0 { keys = Array(Set(keys)) }  // half the objects have no repeat at all
+            var members = keys.map { "\"\(spelled($0))\": \(rng.int(0...9))" }
+            let inner = (0..<rng.int(0...6)).map { _ in names[rng.int(0...(names.count - 1))] }
+            members.insert("\"nested\": {" + inner.map { "\"\(spelled($0))\": null" }.joined(separator: ", ") + "}",
+                           at: rng.int(0...members.count))
+            let text = "{" + members.joined(separator: ", ") + "}"
+            let expected = Set(keys + ["nested"]).count < keys.count + 1 || Set(inner).count < inner.count
+            let found = Self.detectorRefuses(text)
+            #expect(found.raw == expected, "\(text)")
+            #expect(found.escaped == expected, "escaped: \(text)")
+            if expected { refused += 1 }
+        }
+        #expect(refused > 100 && refused < 500)
+    }
+}
