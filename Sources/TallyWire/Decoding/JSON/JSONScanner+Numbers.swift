@@ -11,10 +11,15 @@ extension JSONScanner {
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, or one of `NaN`,
     /// `Infinity`, `-Infinity`.
     mutating func readNumber() throws(JSONSyntaxError) -> JSONNumberSpan {
-        _ = try peek()
+        let first = try peek()
         let start = position
-        if matchLiteral("NaN") || matchLiteral("Infinity") || matchLiteral("-Infinity") {
-            return JSONNumberSpan(range: start..<position, isInteger: false, isNonFinite: true)
+        // The literals are tried only when the first bytes can start one (`N`, `I`, `-I`):
+        // three literal compares per number cost more than the digits of most numbers.
+        if first == UInt8(ascii: "N") || first == UInt8(ascii: "I")
+            || first == UInt8(ascii: "-") && position + 1 < count && base[position + 1] == UInt8(ascii: "I") {
+            if matchLiteral("NaN") || matchLiteral("Infinity") || matchLiteral("-Infinity") {
+                return JSONNumberSpan(range: start..<position, isInteger: false, isNonFinite: true)
+            }
         }
         if base[position] == UInt8(ascii: "-") { position += 1 }
         guard position < count, isDigit(base[position]) else { throw fail("invalid number") }
