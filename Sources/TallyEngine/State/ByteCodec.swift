@@ -5,11 +5,14 @@ public struct ByteWriter {
     public init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
 
     public mutating func u8(_ v: UInt8) { bytes.append(v) }
-    public mutating func u32(_ v: UInt32) {
-        bytes.append(UInt8(truncatingIfNeeded: v >> 24)); bytes.append(UInt8(truncatingIfNeeded: v >> 16))
-        bytes.append(UInt8(truncatingIfNeeded: v >> 8)); bytes.append(UInt8(truncatingIfNeeded: v))
+    /// One append of the value's big-endian bytes (not one per byte: state records are
+    /// written for every window a batch touches).
+    public mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) } }
+    public mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) } }
+    /// Overwrites the four bytes at `offset` (written before as a placeholder) with `v`.
+    public mutating func patchU32(at offset: Int, _ v: UInt32) {
+        for i in 0..<4 { bytes[offset + i] = UInt8(truncatingIfNeeded: v >> (24 - 8 * UInt32(i))) }
     }
-    public mutating func u64(_ v: UInt64) { u32(UInt32(truncatingIfNeeded: v >> 32)); u32(UInt32(truncatingIfNeeded: v)) }
     /// Signed values are offset so that their byte order matches numeric order.
     public mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v) ^ (1 << 63)) }
     public mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v) ^ (1 << 31)) }
