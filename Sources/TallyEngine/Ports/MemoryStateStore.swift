@@ -25,14 +25,6 @@ public final class MemoryStateStore: StateStore {
         }
     }
 
-    /// A full table grows fourfold rather than twofold: growing moves and rehashes every
-    /// entry, and `tally rate` puts every window it closes, so the windows table grows
-    /// from nothing to the whole input's windows.
-    fileprivate func growIfFull(_ table: Int) {
-        let count = tables[table].count
-        if count >= 1_024, count == tables[table].capacity { tables[table].reserveCapacity(count * 4) }
-    }
-
     public func read<T>(_ body: (StateTransaction) throws -> T) throws -> T {
         try body(Snapshot(tables: tables))
     }
@@ -61,7 +53,6 @@ public final class MemoryStateStore: StateStore {
         func get(_ table: StateTable, _ key: [UInt8]) throws -> [UInt8]? { store.tables[table.rawValue][StoreKey(key)] }
         func put(_ table: StateTable, _ key: [UInt8], _ value: [UInt8], append: Bool) throws {
             let key = StoreKey(key)
-            store.growIfFull(table.rawValue)
             let previous = store.tables[table.rawValue].updateValue(value, forKey: key)
             undo.append((table.rawValue, key, previous))
         }

@@ -41,6 +41,24 @@ struct StoreKey: Hashable, Comparable {
         }
     }
 
+    /// What `Dictionary` asks for: an inline key is mixed with multiplies, not run through
+    /// SipHash (`Hasher`), which cost more than the rest of a put and again for every entry
+    /// at each growth of a table. The store's keys come from the engine, not from input that
+    /// could be chosen to collide; the seed still varies the hash per table instance.
+    func _rawHashValue(seed: Int) -> Int {
+        guard long == nil else {
+            var hasher = Hasher()
+            hasher.combine(seed)
+            hash(into: &hasher)
+            return hasher.finalize()
+        }
+        var h = (w0 &* 0x9E37_79B9_7F4A_7C15) ^ (w1 &* 0xC2B2_AE3D_27D4_EB4F) ^ (w2 &* 0x1656_67B1_9E37_79F9)
+            ^ (w3 &* 0x85EB_CA77_C2B2_AE63) ^ (UInt64(count) &+ UInt64(bitPattern: Int64(seed)))
+        // Dictionary takes the low bits: fold the well-mixed high bits down (murmur's finalizer).
+        h ^= h >> 33; h = h &* 0xFF51_AFD7_ED55_8CCD; h ^= h >> 33
+        return Int(bitPattern: UInt(truncatingIfNeeded: h))
+    }
+
     static func == (a: StoreKey, b: StoreKey) -> Bool {
         guard a.count == b.count else { return false }
         if a.long == nil { return a.w0 == b.w0 && a.w1 == b.w1 && a.w2 == b.w2 && a.w3 == b.w3 }
