@@ -23,12 +23,17 @@ import TallyWire
             buffer.withUnsafeBufferPointer { record.append(Self.sample(UInt64(n), $0)) }
             if n == 1 { record.events.append(.rejection(SampleRejection(reason: .negativeVolume, sampleIndex: 1, detail: "bad volume"))) }
         }
+        var kept = PredecodedRecords()
+        let p0 = StreamRater.PartitionID(topic: 0, partition: 0)
+        kept.keep(record, partition: p0, offset: 0)
         var seen: [String] = []
-        record.replay(emit: { sample in
-            seen.append("sample \(sample.key.high) meta \(sample.metadata.map(\.text.raw))")
-        }, reject: { rejection in
-            seen.append("rejection \(rejection.sampleIndex) \(rejection.detail)")
-        })
+        if let taken = kept.take(partition: p0, offset: 0) {
+            kept.replay(taken, emit: { sample in
+                seen.append("sample \(sample.key.high) meta \(sample.metadata.map(\.text.raw))")
+            }, reject: { rejection in
+                seen.append("rejection \(rejection.sampleIndex) \(rejection.detail)")
+            })
+        }
         #expect(seen == ["sample 1 meta [11, 21]", "rejection 1 bad volume", "sample 2 meta [12, 22]"])
     }
 

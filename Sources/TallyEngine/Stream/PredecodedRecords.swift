@@ -39,22 +39,6 @@ struct PredecodedRecords {
             samples.append(sample)
         }
 
-        /// Hands the events back in order, each sample with its metadata valid during `emit`.
-        func replay(emit: (DecodedSample) -> Void, reject: (SampleRejection) -> Void) {
-            metadata.withUnsafeBufferPointer { all in
-                for event in events {
-                    switch event {
-                    case .sample(let i):
-                        var sample = samples[i]
-                        sample.metadata = UnsafeBufferPointer(rebasing: all[i * slots ..< (i + 1) * slots])
-                        emit(sample)
-                    case .rejection(let rejection):
-                        reject(rejection)
-                    }
-                }
-            }
-        }
-
         /// Empty again, keeping the arrays' storage for the next record.
         mutating func removeAll() {
             events.removeAll(keepingCapacity: true)
