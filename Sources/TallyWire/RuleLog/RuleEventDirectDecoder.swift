@@ -76,8 +76,10 @@ enum RuleEventDirectDecoder {
             if canonical && scanner.count > 0 && isWhitespace(scanner.base[0]) { canonical = false }
             try beginObject()
             var first = true
+            var expected = 0
             while let key = try nextKey(&first) {
-                guard let index = Self.match(key, RuleEventDirectDecoder.topKeys) else { throw Unhandled() }
+                guard let index = Self.match(key, RuleEventDirectDecoder.topKeys, from: expected) else { throw Unhandled() }
+                expected = index + 1
                 guard seen & (1 << index) == 0 else { throw Unhandled() }
                 if canonical && seen >> index != 0 { canonical = false }  // a later key came first
                 seen |= 1 << index
@@ -132,8 +134,10 @@ enum RuleEventDirectDecoder {
             var seen: UInt32 = 0
             try beginObject()
             var first = true
+            var expected = 0
             while let key = try nextKey(&first) {
-                guard let index = Self.match(key, RuleEventDirectDecoder.changeKeys) else { throw Unhandled() }
+                guard let index = Self.match(key, RuleEventDirectDecoder.changeKeys, from: expected) else { throw Unhandled() }
+                expected = index + 1
                 guard seen & (1 << index) == 0 else { throw Unhandled() }
                 if canonical && seen >> index != 0 { canonical = false }  // a later key came first
                 seen |= 1 << index
@@ -352,10 +356,20 @@ enum RuleEventDirectDecoder {
             return time
         }
 
-        static func match(_ key: UnsafeRawBufferPointer, _ names: [StaticString]) -> Int? {
-            for (i, name) in names.enumerated() where name.utf8CodeUnitCount == key.count {
-                let bytes = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-                if bytes.elementsEqual(key) { return i }
+        /// The index of the name `key` spells. The search starts at `from` and wraps around:
+        /// the names are distinct, so the answer does not depend on it, but canonical
+        /// bytes list the keys in the names' order, so the name after the last one found
+        /// is almost always the one.
+        static func match(_ key: UnsafeRawBufferPointer, _ names: [StaticString], from start: Int = 0) -> Int? {
+            let count = names.count
+            var i = start < count ? start : 0
+            for _ in 0..<count {
+                let name = names[i]
+                if name.utf8CodeUnitCount == key.count
+                    && RuleEventDirectDecoder.equal(key, UnsafeRawBufferPointer(start: name.utf8Start, count: key.count)) {
+                    return i
+                }
+                i = i + 1 < count ? i + 1 : 0
             }
             return nil
         }
