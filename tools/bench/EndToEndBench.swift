@@ -20,7 +20,9 @@ func runEndToEndBench(records recordCount: Int, tallyBinary: String, durable: Bo
     defer { broker.stop() }
     let work = FileManager.default.temporaryDirectory.appendingPathComponent("tally-bench-\(getpid())")
     try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: work) }
+    // `--keep` leaves the work directory (config, tally's output with its librdkafka log) for a look afterwards.
+    let keep = CommandLine.arguments.contains("--keep")
+    defer { if keep { print("kept \(work.path)") } else { try? FileManager.default.removeItem(at: work) } }
 
     // About 2,200 samples per 10-minute poll; enough polls for the requested count.
     let perPoll = 50 * 10 * 4 + 50 * 4
@@ -106,6 +108,8 @@ func runEndToEndBench(records recordCount: Int, tallyBinary: String, durable: Bo
     print(String(format: "  kcat -C -e to /dev/null: %.2f s = %.0f samples/s", Double(kcatMillis) / 1000, kcatRate))
     print(String(format: "  tally / kcat: %.2f", tallyRate / kcatRate))
     print("  tally " + (output.split(separator: "\n").first { $0.hasPrefix("timing_ms") } ?? ""))
+    // CPU per thread name: the rating thread apart from librdkafka's (rdk:broker…) threads.
+    print("  tally " + (output.split(separator: "\n").first { $0.hasPrefix("thread_cpu_ms") } ?? ""))
     let replayRate = Double(samples.count) / (Double(replayMillis) / 1000)
     if let replay {
         print(String(format: "  tally replay of the same range (reads the topics, re-rates in scratch state, diffs): %.2f s = %.0f samples/s = %.0f%% of live ingest; peak RSS %d MiB",

@@ -2,7 +2,7 @@ import Foundation
 
 // tally-bench [e2e|fold|decode|rating|closing|rate|script|rulelog|replay|memory|latency|adapters|route|group|parking|summary|dashboard|all]
 //             [--records N] [--windows N] [--latency-seconds N] [--idle-seconds N] [--frames N] [--resources N] [--quick] [--no-sync]
-//             [--no-replay] [--kafka NAME=VALUE ...]
+//             [--no-replay] [--keep] [--kafka NAME=VALUE ...]
 // Prints figures; asserts nothing (testing.md: benchmarks are not timed tests).
 // --quick shortens the memory (200,000 windows) and latency (70 s) rows; the default prints them at full size.
 let arguments = CommandLine.arguments.dropFirst()

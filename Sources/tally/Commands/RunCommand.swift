@@ -94,6 +94,7 @@ struct RunCommand: ParsableCommand {
         var timing = service.timing
         for (phase, nanos) in service.rater.phaseNanos { timing["commit." + phase] = Int64(nanos / 1_000_000) }
         print("timing_ms " + timing.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        print("thread_cpu_ms " + ThreadCPU.millisByName().map { "\($0.name)=\($0.millis)" }.joined(separator: " "))
     }
 }
 
