@@ -21,59 +21,57 @@ extension FrameBuffer {
 extension Frame {
     /// `writeMembers(to:previousHash:)` from the engine's fields: the same members in the
     /// same (canonical) order; keep the two in step (FrameFieldsSealingTests).
+    ///
+    /// The caller continued the object after `content_hash`, so `currency` comes first
+    /// without a comma. Each run of fixed text (a comma, a key, the braces of `lineage`,
+    /// `rule_book`, `scope` and `window` around their members) is one literal, as in an
+    /// explanation: a `key` call per member was a capacity check and a copy of a few bytes
+    /// each. Literals hold whole values, so the writer's nesting state stays as it was.
     static func writeMembers(_ f: borrowing FrameFields, symbols: SymbolTable, previousHash: String,
                              to w: inout CanonicalWriter) -> (cut: Int, resume: Int) {
-        w.key("currency"); w.string(f.currency)
-        w.key("engine_version"); w.string(f.engineVersion)
-        w.key("frame_id"); writeID(f, symbols: symbols, to: &w)
-        w.key("groupby"); writeObject(f.groupbyLayout, f.groupValues, symbols: symbols, to: &w)
-        w.key("lineage"); w.open()
-        w.key("ranges"); w.openArray()
-        for r in f.lineage {
-            w.element(); w.open()
-            w.key("first_offset"); w.integer(r.firstOffset)
-            w.key("last_offset"); w.integer(r.lastOffset)
-            w.key("partition"); w.integer(Int64(r.partition))
-            w.key("samples"); w.integer(r.samples)
-            w.key("topic"); w.string(f.topics[Int(r.topic)])
-            w.close()
+        w.literal(#""currency":"#); w.string(f.currency)
+        w.literal(#","engine_version":"#); w.string(f.engineVersion)
+        w.literal(#","frame_id":"#); writeID(f, symbols: symbols, to: &w)
+        w.literal(#","groupby":"#); writeObject(f.groupbyLayout, f.groupValues, symbols: symbols, to: &w)
+        w.literal(#","lineage":{"ranges":["#)
+        for (k, r) in f.lineage.enumerated() {
+            if k > 0 { w.literalByte(UInt8(ascii: ",")) }
+            w.literal(#"{"first_offset":"#); w.integer(r.firstOffset)
+            w.literal(#","last_offset":"#); w.integer(r.lastOffset)
+            w.literal(#","partition":"#); w.integer(Int64(r.partition))
+            w.literal(#","samples":"#); w.integer(r.samples)
+            w.literal(#","topic":"#); w.string(f.topics[Int(r.topic)])
+            w.literalByte(UInt8(ascii: "}"))
         }
-        w.closeArray()
-        w.key("sample_count"); w.integer(f.sampleCount)
-        w.key("sample_digest"); w.hexString(high: f.sampleDigest.high, low: f.sampleDigest.low)
-        w.close()
-        w.key("metadata"); writeObject(f.metadataLayout, f.metadata, symbols: symbols, to: &w)
-        w.key("metric"); w.string(f.metric)
-        w.key("output_partition"); w.integer(Int64(f.outputPartition))
+        w.literal(#"],"sample_count":"#); w.integer(f.sampleCount)
+        w.literal(#","sample_digest":"#); w.hexString(high: f.sampleDigest.high, low: f.sampleDigest.low)
+        w.literal(#"},"metadata":"#); writeObject(f.metadataLayout, f.metadata, symbols: symbols, to: &w)
+        w.literal(#","metric":"#); w.string(f.metric)
+        w.literal(#","output_partition":"#); w.integer(Int64(f.outputPartition))
         let cut = w.count
-        w.key("previous_hash"); w.string(previousHash)
+        w.literal(#","previous_hash":"#); w.string(previousHash)
         let resume = w.count
-        w.key("previous_price"); w.decimal(f.previousPrice)
-        w.key("price"); w.decimal(f.price)
-        w.key("price_delta"); w.decimal(f.price - f.previousPrice)
-        w.key("project_id"); w.optionalString(f.project, in: symbols)
-        w.key("quantity"); w.decimal(f.quantity)
-        w.key("rating"); f.explanation.write(to: &w)
-        if case let .ratingFailed(reason) = f.status { w.key("rating_error"); w.string(reason) }
-        w.key("resource_id"); w.string(f.resource, in: symbols)
-        w.key("revision"); w.integer(Int64(f.revision))
-        w.key("rule_book"); w.open()
-        w.key("hash"); w.string(f.ruleBookHash)
-        w.key("version"); if let v = f.ruleBookVersion { w.integer(v) } else { w.null() }
-        w.close()
-        w.key("schema"); w.string(Frame.schemaName)
-        w.key("scope"); w.open()
-        w.key("id"); w.string(f.scope, in: symbols)
-        w.key("kind"); w.string(f.scopeKind)
-        w.close()
-        w.key("service"); w.string(f.service)
-        w.key("status"); if case .rated = f.status { w.string("rated") } else { w.string("rating-failed") }
-        w.key("unit"); w.string(f.unit)
-        w.key("user_id"); w.optionalString(f.user, in: symbols)
-        w.key("window"); w.open()
-        w.key("end"); w.timestamp(f.windowEnd)
-        w.key("start"); w.timestamp(f.windowStart)
-        w.close()
+        w.literal(#","previous_price":""#); w.explanationDecimal(f.previousPrice)
+        w.literal(#"","price":""#); w.explanationDecimal(f.price)
+        w.literal(#"","price_delta":""#); w.explanationDecimal(f.price - f.previousPrice)
+        w.literal(#"","project_id":"#); w.optionalString(f.project, in: symbols)
+        w.literal(#","quantity":""#); w.explanationDecimal(f.quantity)
+        w.literal(#"","rating":"#); f.explanation.write(to: &w)
+        if case let .ratingFailed(reason) = f.status { w.literal(#","rating_error":"#); w.string(reason) }
+        w.literal(#","resource_id":"#); w.string(f.resource, in: symbols)
+        w.literal(#","revision":"#); w.integer(Int64(f.revision))
+        w.literal(#","rule_book":{"hash":"#); w.string(f.ruleBookHash)
+        w.literal(#","version":"#); if let v = f.ruleBookVersion { w.integer(v) } else { w.null() }
+        w.literal(#"},"schema":"#); w.string(Frame.schemaName)
+        w.literal(#","scope":{"id":"#); w.string(f.scope, in: symbols)
+        w.literal(#","kind":"#); w.string(f.scopeKind)
+        w.literal(#"},"service":"#); w.string(f.service)
+        if case .rated = f.status { w.literal(#","status":"rated","unit":"#) } else { w.literal(#","status":"rating-failed","unit":"#) }
+        w.string(f.unit)
+        w.literal(#","user_id":"#); w.optionalString(f.user, in: symbols)
+        w.literal(#","window":{"end":"#); w.timestamp(f.windowEnd)
+        w.literal(#","start":"#); w.timestamp(f.windowStart)
+        w.literalByte(UInt8(ascii: "}"))
         w.close()
         return (cut, resume)
     }
