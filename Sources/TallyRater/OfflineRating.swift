@@ -48,13 +48,18 @@ public struct OfflineRating {
             let passes: [(InputRecord) -> Void] = rater.needsPreview
                 ? [{ rater.preview($0, wallNow: wallNow) }, { rater.fold($0, wallNow: wallNow) }]
                 : [{ rater.fold($0, wallNow: wallNow) }]
+            // Each line's topic is found once, for every pass: nil for a blank line.
+            let topics = file.lines.map { line -> String? in
+                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+                // Ceilometer's records are the only ones with an oslo envelope or a payload list.
+                let ceilometer = Self.contains(line, "\"oslo.message\"") || Self.contains(line, "\"payload\"")
+                return ceilometer ? ceilometerTopic : file.name
+            }
             for pass in passes {
-                for (i, line) in file.lines.enumerated() where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
-                    // Ceilometer's records are the only ones with an oslo envelope or a payload list.
-                    let ceilometer = Self.contains(line, "\"oslo.message\"") || Self.contains(line, "\"payload\"")
+                for (i, line) in file.lines.enumerated() {
+                    guard let topic = topics[i] else { continue }
                     line.withUnsafeBytes { raw in
-                        pass(InputRecord(topic: ceilometer ? ceilometerTopic : file.name, partition: 0,
-                                         offset: Int64(i), key: nil, value: raw))
+                        pass(InputRecord(topic: topic, partition: 0, offset: Int64(i), key: nil, value: raw))
                     }
                 }
             }

@@ -81,4 +81,43 @@ import TallyEngine
         }
         #expect(left == [0, 1, 2, 3, 8, 9])
     }
+
+    /// Keys up to 32 bytes are held inline and longer ones as bytes: keys on both sides of
+    /// that length, sharing prefixes and ending in zero bytes, still come out in byte order
+    /// and are found, replaced and deleted as themselves.
+    @Test func keysAroundTheInlineLengthKeepByteOrderAndIdentity() throws {
+        let store = MemoryStateStore()
+        var model: [[UInt8]: [UInt8]] = [:]
+        var steps = Steps(state: 0x2545_F491_4F6C_DD1D)
+        func key() -> [UInt8] {
+            let prefix = [UInt8](repeating: UInt8(steps.next(2)), count: 28 + steps.next(4))
+            return prefix + (0..<steps.next(7)).map { _ in UInt8([0, 1, 0xFF][steps.next(3)]) }
+        }
+        for round in 0..<300 {
+            try store.write { txn in
+                let k = key()
+                if steps.next(4) == 0 {
+                    try txn.delete(.meta, k); model[k] = nil
+                } else {
+                    try txn.put(.meta, k, [UInt8(round & 0xFF)], append: false); model[k] = [UInt8(round & 0xFF)]
+                }
+            }
+        }
+        let probe = key()
+        #expect(try store.read { try $0.get(.meta, probe) } == model[probe])
+        for from in [[], key(), key()] {
+            let expected = model.keys.filter { !$0.lexicographicallyPrecedes(from) }.sorted { $0.lexicographicallyPrecedes($1) }
+            let seen = try store.read { txn in
+                var keys: [[UInt8]] = []
+                try txn.scan(.meta, from: from) { k, v in
+                    keys.append(Array(k))
+                    #expect(Array(v) == model[Array(k)])
+                    return true
+                }
+                return keys
+            }
+            #expect(seen == expected, "from \(from.count) bytes")
+        }
+        #expect(store.sizeOnDisk == model.reduce(0) { $0 + $1.key.count + $1.value.count })
+    }
 }

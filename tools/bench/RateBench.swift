@@ -20,7 +20,7 @@ func runRateBench(windows: Int = 100_000) {
         for i in 0..<windows {
             let hour = i / resources, minute = (i * 7) % 60
             text += #"{"id":"7c1e0d7e-\#(String(i, radix: 16))-4d1c-9e35-6a0f3b6f0001","metric":"instance","type":"gauge","unit":"instance","volume":1,"#
-            text += #""timestamp":"2026-11-\#(String(format: "%02d", 2 + hour / 24))T\#(String(format: "%02d", hour % 24)):\#(String(format: "%02d", minute)):00Z","#
+            text += #""timestamp":"2026-11-\#(twoDigits(2 + hour / 24))T\#(twoDigits(hour % 24)):\#(twoDigits(minute)):00Z","#
             text += #""project_id":"p\#(i % 37)","user_id":"alice","resource_id":"vm-\#(i % resources)","metadata":{"flavor_name":"\#(flavors[i % 4])"}}"#
             text += "\n"
         }
@@ -34,3 +34,7 @@ func runRateBench(windows: Int = 100_000) {
         print("rate benchmark failed: \(error)")
     }
 }
+
+/// `n` (0–99) in two digits: the text `String(format: "%02d")` gave, without its
+/// Foundation formatter (a fifth of the bench's process, outside the timed part).
+private func twoDigits(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }

@@ -37,12 +37,13 @@ struct WindowCache {
     /// Adds `window` (new, or read back from the store) and returns its slot. `dirty`: it
     /// must be written at commit (a new window); a window read back only to look at or to
     /// reopen is written if it changes.
-    mutating func add(_ window: WindowState, dirty: Bool) -> Int {
-        var window = window
+    /// Takes `window` over (consumed, so a new window is moved in rather than copied).
+    mutating func add(_ window: consuming WindowState, dirty: Bool) -> Int {
         window.dirty = dirty
+        let key = window.key
         let slot: Int
         if let free = freeSlots.popLast() { slot = free; windows[slot] = window } else { slot = windows.count; windows.append(window) }
-        index[window.key] = slot
+        index[key] = slot
         touched.append(slot)
         return slot
     }
@@ -62,11 +63,20 @@ struct WindowCache {
         touched.append(slot)
     }
 
-    /// Replaces the window in `slot` with `window` (closing works on a copy), marking it dirty.
-    mutating func store(_ window: WindowState, in slot: Int) {
-        let wasDirty = windows[slot]!.dirty
+    /// Moves the window out of `slot` for closing, which `store` puts back: a copy would
+    /// retain each of its arrays and release them again, for every window closed. Until
+    /// then the slot reads as empty (closing looks up other windows only).
+    mutating func takeOut(_ slot: Int) -> WindowState {
+        var window: WindowState?
+        swap(&window, &windows[slot])
+        return window!
+    }
+
+    /// Puts `window` into `slot` (taken out, or replacing what is there), marking it dirty.
+    mutating func store(_ window: consuming WindowState, in slot: Int) {
+        let wasDirty = windows[slot]?.dirty ?? window.dirty
+        window.dirty = true
         windows[slot] = window
-        windows[slot]!.dirty = true
         if !wasDirty { touched.append(slot) }
     }
 

@@ -47,12 +47,17 @@ public final class MetricCatalog {
 
     public var definitions: [MetricDefinition] { config.metrics }
     public var timeZone: ZoneRules { config.timeZone }
-    public var idleTimeout: TimeSpan { config.idleTimeout }
-    public var maxFutureSkew: TimeSpan { config.maxFutureSkew }
-    public var earliestEventTime: EventTime? { config.earliestEventTime }
+    // Copied out of `config` once: read per sample, a computed property copied the
+    // whole configuration (a retain and a release of its metrics array) each time.
+    public let idleTimeout: TimeSpan
+    public let maxFutureSkew: TimeSpan
+    public let earliestEventTime: EventTime?
 
     public init(config: MetricsConfig, symbols: SymbolTable) throws {
         self.config = config
+        idleTimeout = config.idleTimeout
+        maxFutureSkew = config.maxFutureSkew
+        earliestEventTime = config.earliestEventTime
         self.symbols = symbols
         var specs: [MetadataKeySpec] = []
         var slotByName: [String: Int] = [:]

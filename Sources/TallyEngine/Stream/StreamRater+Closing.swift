@@ -70,7 +70,7 @@ extension StreamRater {
     }
 
     private func close(_ slot: Int) {
-        var w = cache[slot]
+        var w = cache.takeOut(slot)  // every path below stores it back
         let metric = catalog.metrics[w.metric]
         let definition = metric.definition
         // Counter increases and time-weighted averages start from the previous window's

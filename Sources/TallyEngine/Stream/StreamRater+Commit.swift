@@ -28,10 +28,10 @@ extension StreamRater {
         started = monotonicNanos()
         defer { phaseNanos["store", default: 0] += monotonicNanos() - started }
         let due = lastMaintenance.map { wallNow - $0 >= settings.maintenanceInterval } ?? true
-        let topics = settings.inputs.map(\.topic)
+        let topics = topicNames
         try store.write { txn in
             try cache.writeDirty { window in
-                try txn.put(.windows, window.key.encoded, window.encoded(topics: topics), append: false)
+                try txn.put(.windows, window.key.encoded, window.encoded(topics: topicNameBytes), append: false)
             }
             try dedupe.persist(into: txn)
             try tiers.persist(into: txn)

@@ -36,6 +36,9 @@ extension StreamRater {
         let catalog = self.catalog
         // What `fold` needs is kept, so the record is decoded once (PredecodedRecords).
         var decoded = PredecodedRecords.Record()
+        swap(&decoded, &previewScratch)
+        defer { swap(&decoded, &previewScratch) }
+        decoded.removeAll()
         do {
             try decode(record, topic: Int(topic), emit: { sample in
                 decoded.append(sample)
@@ -47,7 +50,8 @@ extension StreamRater {
                 decoded.events.append(.rejection(rejection))
             })
         } catch {
-            decoded = PredecodedRecords.Record(error: error)
+            decoded.removeAll()
+            decoded.error = error
         }
         predecoded.keep(decoded, partition: pid, offset: record.offset)
         previewed[pid, default: []].append((record.offset, latest))

@@ -28,6 +28,8 @@ public final class StreamRater {
     let topicIndex: [String: UInt16]
     /// Input topic names by index (lineage entries name their topic by index).
     let topicNames: [String]
+    /// The same names as bytes, as window records store them.
+    let topicNameBytes: [[UInt8]]
 
     /// The windows held in memory (State/WindowCache.swift).
     var cache = WindowCache()
@@ -40,6 +42,8 @@ public final class StreamRater {
     var previewed: [PartitionID: [(offset: Int64, latest: EventTime?)]] = [:]
     /// The records `preview` decoded, for `fold` to take instead of decoding them again.
     var predecoded = PredecodedRecords()
+    /// The record the preview is decoding, emptied and reused for every record.
+    var previewScratch = PredecodedRecords.Record()
     var dedupe = DedupeIndex()
     /// Copies the live rater refused as conflicting duplicates (a replay's only: `honour`).
     var refused = Set<RefusedCopyKey>()
@@ -96,6 +100,7 @@ public final class StreamRater {
         for (i, input) in settings.inputs.enumerated() { topics[input.topic] = UInt16(i) }
         topicIndex = topics
         topicNames = settings.inputs.map(\.topic)
+        topicNameBytes = topicNames.map { Array($0.utf8) }
         chainHeads = Array(repeating: "", count: Int(settings.framesPartitions))
     }
 
@@ -156,7 +161,7 @@ public final class StreamRater {
         func reject(_ rejection: SampleRejection) { rejections.append(rejection) }
         if let decoded = predecoded.take(partition: pid, offset: record.offset) {
             // Decoded already by the pre-clock preview.
-            if let error = decoded.error { recordError = error } else { decoded.replay(emit: emit, reject: reject) }
+            if let error = decoded.error { recordError = error } else { predecoded.replay(decoded, emit: emit, reject: reject) }
         } else {
             do {
                 try decode(record, topic: Int(topic), emit: emit, reject: reject)
@@ -284,20 +289,24 @@ public final class StreamRater {
     /// The slot of window `key`: in memory, else (for a late sample) from the store, else new.
     func slot(for key: WindowKey, metric m: Int, bounds: WindowBounds, sample: DecodedSample, late: Bool) -> Int {
         if let slot = cache.slot(of: key) { return slot }
-        var state: WindowState?
+        var stored: WindowState?
         if late {
             // A read error must not pass for "no such window": it stops the batch at commit.
-            do { state = try loadWindow(key, metric: m) } catch { storeFailure = error }
+            do { stored = try loadWindow(key, metric: m) } catch { storeFailure = error }
         }
-        if state == nil {
-            let definition = catalog.metrics[m].definition
-            state = WindowState(key: key, metric: m, bounds: bounds,
-                                accumulator: Accumulator(aggregation: definition.aggregation, window: bounds),
-                                groupValues: catalog.metrics[m].groupby.map { MetricCatalog.value(of: $0, in: sample) },
-                                metadata: Array(repeating: .absent, count: catalog.metrics[m].metadata.count))
+        let compiled = catalog.metrics[m]
+        let slot: Int
+        if let stored {
+            slot = cache.add(stored, dirty: true)
+        } else {
+            // Built in the call, so the cache takes it over without a copy.
+            slot = cache.add(WindowState(key: key, metric: m, bounds: bounds,
+                                         accumulator: Accumulator(aggregation: compiled.definition.aggregation, window: bounds),
+                                         groupValues: compiled.groupby.map { MetricCatalog.value(of: $0, in: sample) },
+                                         metadata: Array(repeating: .absent, count: compiled.metadata.count)),
+                             dirty: true)
         }
-        let slot = cache.add(state!, dirty: true)
-        if !cache[slot].closed { closeQueue.push(bounds.end + catalog.metrics[m].definition.grace, key) }
+        if !cache[slot].closed { closeQueue.push(bounds.end + compiled.definition.grace, key) }
         return slot
     }
 }

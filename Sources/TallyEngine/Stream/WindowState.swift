@@ -50,10 +50,11 @@ extension WindowState {
     /// 2 adds the last tier usage mark; 1 is still read (the mark is then unknown).
     private static let recordVersion: UInt8 = 2
 
-    /// The durable form; `topics` maps lineage topic indexes to names so the
+    /// The durable form; `topics` maps lineage topic indexes to their names' bytes, so the
     /// record does not depend on the order of inputs in the configuration.
-    func encoded(topics: [String]) -> [UInt8] {
-        var w = ByteWriter(capacity: 128)
+    func encoded(topics: [[UInt8]]) -> [UInt8] {
+        // Sized for the usual record, so it is allocated once (the accumulator's part varies).
+        var w = ByteWriter(capacity: 160 + 5 * (groupValues.count + metadata.count) + 48 * lineage.count)
         w.u8(WindowState.recordVersion)
         w.i64(bounds.end.micros)
         w.u32(project.raw); w.u32(user.raw)
@@ -62,7 +63,7 @@ extension WindowState {
         w.u32(UInt32(metadata.count)); for v in metadata { w.u8(v.kind.rawValue); w.u32(v.text.raw) }
         w.u32(UInt32(lineage.count))
         for l in lineage {
-            w.string(topics[Int(l.topic)]); w.i32(l.partition); w.i64(l.firstOffset); w.i64(l.lastOffset); w.i64(l.samples)
+            w.bytes(topics[Int(l.topic)]); w.i32(l.partition); w.i64(l.firstOffset); w.i64(l.lastOffset); w.i64(l.samples)
         }
         w.u64(digest.high); w.u64(digest.low)
         w.i32(revision)
@@ -70,9 +71,11 @@ extension WindowState {
         w.i32(lastPrice.exponent)
         w.u8(closed ? 1 : 0)
         if let mark = lastTierUsage { w.u8(1); w.u64(mark.value) } else { w.u8(0) }
-        var acc: [UInt8] = []
-        accumulator.encode(into: &acc)
-        w.bytes(acc)
+        // The accumulator's bytes, length first: encoded in place behind a length written after.
+        w.u32(0)
+        let accumulatorStart = w.bytes.count
+        accumulator.encode(into: &w.bytes)
+        w.patchU32(at: accumulatorStart - 4, UInt32(w.bytes.count - accumulatorStart))
         return w.bytes
     }
 
