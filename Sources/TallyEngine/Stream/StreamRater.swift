@@ -42,8 +42,6 @@ public final class StreamRater {
     var previewed: [PartitionID: [(offset: Int64, latest: EventTime?)]] = [:]
     /// The records `preview` decoded, for `fold` to take instead of decoding them again.
     var predecoded = PredecodedRecords()
-    /// The record the preview is decoding, emptied and reused for every record.
-    var previewScratch = PredecodedRecords.Record()
     var dedupe = DedupeIndex()
     /// Copies the live rater refused as conflicting duplicates (a replay's only: `honour`).
     var refused = Set<RefusedCopyKey>()
