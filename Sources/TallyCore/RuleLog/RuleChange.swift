@@ -56,6 +56,21 @@ public enum RuleItem: Sendable, Hashable {
         case .script(var s): s.validity = validity; return .script(s)
         }
     }
+
+    /// `with(validity:)`, without rebuilding an item that already carries `validity`, as
+    /// every event's item does (`RuleEvent`'s init dates it): the fold dates each created
+    /// rule twice, and each rebuild copied the whole item.
+    func dated(_ validity: RuleValidity) -> RuleItem {
+        let carries: Bool
+        switch self {
+        case .group, .service, .field: return self
+        case .mapping(let m): carries = m.validity == validity
+        case .threshold(let t): carries = t.validity == validity
+        case .tier(let t): carries = t.validity == validity
+        case .script(let s): carries = s.validity == validity
+        }
+        return carries ? self : with(validity: validity)
+    }
 }
 
 /// Names an existing item: a group, a service, a field of a service, or a rule by id.

@@ -50,6 +50,18 @@ public struct RuleEvent: Sendable, Hashable {
         }
     }
 
+    /// An event whose change already carries its validity (a create's or update's item
+    /// dated from `start`/`end`, as the public init would set it): decoders that build the
+    /// item knowing the times, so it is not copied again. RuleEventDirectDecoderTests holds
+    /// the decoded events equal to the tree decoder's.
+    package init(id: String, author: String, reason: String, recordedAt: EventTime, start: EventTime,
+                 end: EventTime?, force: Bool, datedChange change: RuleChange, previousHash: String, hash: String) {
+        self.id = id; self.author = author; self.reason = reason; self.recordedAt = recordedAt
+        self.start = start; self.end = end; self.force = force
+        self.previousHash = previousHash; self.hash = hash
+        self.change = change
+    }
+
     /// A batch part with its validity set on the item, as a decoded one would have it.
     private static func dated(_ part: PlannedRuleChange) -> PlannedRuleChange {
         var part = part

@@ -188,7 +188,7 @@ extension RuleLogState {
                 }
                 own = try checkNewIncarnation(item.target, v) ?? -1
             }
-            var indexing = try checkRule(item.with(validity: v), v, replacing: nil)
+            var indexing = try checkRule(item.dated(v), v, replacing: nil)
             indexing?.own = own
             return .create(item, v, indexing: indexing)
         }
@@ -239,20 +239,22 @@ extension RuleLogState {
         // The first clash in a fixed order, so every reader words the rejection alike
         // (a loop, not map and filter: most keys have no other rule, some one).
         var firstClash: ItemKey?
+        // Positions and validities are read in place; an `ItemKey` (a copy of the names) is
+        // taken only for a rule that clashes.
         for position in clashIndex[key] ?? [] {
-            let other = order[Int(position)]
-            guard other != replacing else { continue }
-            let revision = histories[Int(position)].current
+            if let replacing, replacing.position == position { continue }  // positions are unique
+            let validity = histories[Int(position)].currentValidity
             // CloudKitty accepts a later-created open-ended mapping starting inside an
             // earlier-created bounded one with the same key (`supersedesLater`). A create is
             // always the later-created; an update keeps its rule's place in creation order.
             if case .mapping = item {
-                let otherIsEarlier = replacing.map { createdBefore(other, $0) } ?? true
-                if otherIsEarlier ? v.supersedesLater(revision.validity) : revision.validity.supersedesLater(v) {
+                let otherIsEarlier = replacing.map { position < $0.position } ?? true  // `createdBefore`
+                if otherIsEarlier ? v.supersedesLater(validity) : validity.supersedesLater(v) {
                     continue
                 }
             }
-            guard revision.everApplies && revision.validity.overlaps(v) else { continue }
+            guard validity.everApplies && validity.overlaps(v) else { continue }
+            let other = order[Int(position)]
             if firstClash.map({ ItemKey.precedes(other, $0) }) ?? true { firstClash = other }
         }
         if let other = firstClash {
@@ -307,9 +309,8 @@ extension RuleLogState {
         }
         let positions = targets[Int(number)].incarnations
         for position in positions {
-            let declared = histories[Int(position)].current
-            guard declared.everApplies else { continue }
-            let d = declared.validity
+            let d = histories[Int(position)].currentValidity
+            guard d.everApplies else { continue }
             let endsInside = d.end.map { end in v.end.map { $0 > end } ?? true } ?? false
             if d.start <= v.start && !endsInside { return number }
         }
@@ -349,9 +350,9 @@ extension RuleLogState {
     func checkNewIncarnation(_ target: RuleTarget, _ v: RuleValidity) throws(Rejection) -> Int32? {
         guard let number = targetNumbers[target] else { return nil }
         for position in targets[Int(number)].incarnations {
-            let revision = histories[Int(position)].current
-            guard revision.everApplies, revision.validity.overlaps(v) else { continue }
-            throw Rejection(.duplicate, "\(target) already exists \(describe(revision.validity)); "
+            let validity = histories[Int(position)].currentValidity
+            guard validity.everApplies, validity.overlaps(v) else { continue }
+            throw Rejection(.duplicate, "\(target) already exists \(describe(validity)); "
                 + "it can be created again only from the end of that")
         }
         return number

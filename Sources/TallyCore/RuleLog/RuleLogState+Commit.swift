@@ -60,7 +60,7 @@ extension RuleLogState {
         switch effect {
         case .create(let item, let fields, let validity, let indexing):
             func create(_ item: RuleItem, number: Int32) {
-                let dated = item.with(validity: validity)
+                let dated = item.dated(validity)
                 let revision = RuleItemRevision(offset: offset, item: dated, validity: validity, deleted: false)
                 let key = append(item.target, RuleItemHistory(revisions: [revision], audit: [audit]), number: number)
                 if case .field(let service, let name) = item, key.incarnation == 0 {
@@ -125,9 +125,10 @@ extension RuleLogState {
             return
         }
         if let clash = indexing.clashKey { clashIndex.update(clash, default: []) { $0.append(key.position) } }
-        for number in [indexing.service, indexing.field, indexing.group] where number >= 0 {
-            targets[Int(number)].addUser(key.position)
-        }
+        // Three tests, not a loop over an array of the three: that array cost an allocation.
+        if indexing.service >= 0 { targets[Int(indexing.service)].addUser(key.position) }
+        if indexing.field >= 0 { targets[Int(indexing.field)].addUser(key.position) }
+        if indexing.group >= 0 { targets[Int(indexing.group)].addUser(key.position) }
     }
 
     private mutating func unindex(_ item: RuleItem, _ key: ItemKey) {

@@ -174,7 +174,12 @@ public struct RuleItemRevision: Sendable, Hashable {
     public var deleted: Bool
 
     /// Whether the item applies at any instant (a rule deleted before it started never does).
-    public var everApplies: Bool { validity.end.map { $0 > validity.start } ?? true }
+    public var everApplies: Bool { validity.everApplies }
+}
+
+extension RuleValidity {
+    /// Whether some instant lies inside (a rule deleted before it started has none).
+    var everApplies: Bool { end.map { $0 > start } ?? true }
 }
 
 /// Every accepted revision of one incarnation of an item, and the events behind them.
@@ -186,6 +191,9 @@ public struct RuleItemHistory: Sendable, Hashable {
     var position: Int32 = -1
 
     public var current: RuleItemRevision { revisions[revisions.count - 1] }
+    /// The current revision's validity, read in place: the checks read it for every
+    /// incarnation they look at, and `current` copies the whole revision, item and all.
+    var currentValidity: RuleValidity { revisions[revisions.count - 1].validity }
 
     /// The revision in force after `version` (nil: the latest); nil if created later.
     public func revision(asOf version: Int64?) -> RuleItemRevision? {

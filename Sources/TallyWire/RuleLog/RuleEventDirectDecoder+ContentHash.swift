@@ -10,21 +10,25 @@ import TallyCore
 /// `RuleEvent.computedHash()`, on canonical and on altered bytes.
 extension RuleEventDirectDecoder {
     /// The event and, when the bytes are canonical, the hash its content calls for;
-    /// nil when the direct decoder does not read these bytes.
-    static func decodeWithContentHash(_ bytes: [UInt8]) -> (event: RuleEvent, contentHash: String?)? {
+    /// nil when the direct decoder does not read these bytes. `known`: strings the event
+    /// is likely to repeat (the chain head for `previous_hash`, the last author), taken
+    /// instead of new ones when the bytes spell them. A content hash equal to the stored
+    /// `hash` is answered with the event's own `hash` string (no second string).
+    static func decodeWithContentHash(_ bytes: [UInt8], known: KnownStrings = KnownStrings())
+        -> (event: RuleEvent, contentHash: String?)? {
         bytes.withUnsafeBytes { raw -> (event: RuleEvent, contentHash: String?)? in
-            var reader = Reader(scanner: JSONScanner(raw), canonical: true)
+            var reader = Reader(scanner: JSONScanner(raw), canonical: true, known: known)
             let event: RuleEvent
             do throws(Unhandled) { event = try reader.event() } catch { return nil }
             guard reader.canonical, let hashMember = reader.hashMember else { return (event, nil) }
-            return (event, contentHash(raw, cutting: hashMember, reader.signatureMember))
+            return (event, contentHash(raw, cutting: hashMember, reader.signatureMember, stored: event.hash))
         }
     }
 
     /// SHA-256 (lowercase hex) of `bytes` without the two members, `signature` after
-    /// `hash` as the canonical key order has it.
+    /// `hash` as the canonical key order has it; `stored` itself when it spells the digest.
     private static func contentHash(_ bytes: UnsafeRawBufferPointer, cutting hash: Range<Int>,
-                                    _ signature: Range<Int>?) -> String {
+                                    _ signature: Range<Int>?, stored: String) -> String {
         var sha = SHA256()
         sha.update(buffer: UnsafeRawBufferPointer(rebasing: bytes[..<hash.lowerBound]))
         if let signature {
@@ -33,9 +37,11 @@ extension RuleEventDirectDecoder {
         } else {
             sha.update(buffer: UnsafeRawBufferPointer(rebasing: bytes[hash.upperBound...]))
         }
-        return String(unsafeUninitializedCapacity: 64) { out in
-            sha.writeHex(to: out.baseAddress!)
-            return 64
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { hex in
+            sha.writeHex(to: hex.baseAddress!)
+            let digest = UnsafeRawBufferPointer(hex)
+            if spells(digest, stored) { return stored }
+            return String(decoding: digest, as: UTF8.self)
         }
     }
 }

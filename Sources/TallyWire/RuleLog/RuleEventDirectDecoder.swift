@@ -38,7 +38,7 @@ enum RuleEventDirectDecoder {
 
     static func decode(_ bytes: [UInt8]) -> RuleEvent? {
         bytes.withUnsafeBytes { raw -> RuleEvent? in
-            var reader = Reader(scanner: JSONScanner(raw), canonical: false)
+            var reader = Reader(scanner: JSONScanner(raw), canonical: false, known: KnownStrings())
             do throws(Unhandled) { return try reader.event() } catch { return nil }
         }
     }
@@ -54,10 +54,14 @@ enum RuleEventDirectDecoder {
         /// The `,"hash":…` and `,"signature":…` members' bytes, comma included.
         var hashMember: Range<Int>?, signatureMember: Range<Int>?
         var decimalScratch: [UInt8] = []
+        /// Strings the event is likely to repeat (the chain head, the last author): equal
+        /// bytes take the known `String` instead of a new one.
+        let known: KnownStrings
 
-        init(scanner: JSONScanner, canonical: Bool) {
+        init(scanner: JSONScanner, canonical: Bool, known: KnownStrings) {
             self.scanner = scanner
             self.canonical = canonical
+            self.known = known
         }
 
         mutating func event() throws(Unhandled) -> RuleEvent {
@@ -67,28 +71,30 @@ enum RuleEventDirectDecoder {
             var force = false
             // end, recorded_at, start: parsed from the bytes, no `String` made for them.
             var end: EventTime?, recorded: EventTime?, start: EventTime?
-            var change: RuleChange?
+            var members: ChangeMembers?
             var signature: RuleEventSignature?
             if canonical && scanner.count > 0 && isWhitespace(scanner.base[0]) { canonical = false }
             try beginObject()
             var first = true
+            var expected = 0
             while let key = try nextKey(&first) {
-                guard let index = Self.match(key, RuleEventDirectDecoder.topKeys) else { throw Unhandled() }
+                guard let index = Self.match(key, RuleEventDirectDecoder.topKeys, from: expected) else { throw Unhandled() }
+                expected = index + 1
                 guard seen & (1 << index) == 0 else { throw Unhandled() }
                 if canonical && seen >> index != 0 { canonical = false }  // a later key came first
                 seen |= 1 << index
                 let memberStart = UnsafeRawPointer(scanner.base).distance(to: key.baseAddress!) - 2  // its comma
                 switch index {
-                case 1: change = try self.change()
+                case 1: members = try changeMembers()
                 case 2: end = try time()
                 case 3: force = try bool()
                 case 8: recorded = try time()
                 case 10: start = try time()
                 case 9: signature = try self.signature()
-                case 0: author = try string()
+                case 0: author = try string(reusing: known.author)
                 case 4: hash = try string()
                 case 5: id = try string()
-                case 6: previous = try string()
+                case 6: previous = try string(reusing: known.previousHash)
                 default: reason = try string()  // 7, the only one left
                 }
                 if canonical && (index == Top.hash || index == Top.signature) {
@@ -100,37 +106,55 @@ enum RuleEventDirectDecoder {
             // The canonical encoding always writes `force`, and nothing after the object.
             if canonical && (seen & (1 << Top.force) == 0 || scanner.position != scanner.count) { canonical = false }
             try step { s throws(JSONSyntaxError) in try s.expectEnd() }
-            guard let author, let change, let hash, let id, let previous, let reason, let recorded, let start else {
+            guard let author, let members, let hash, let id, let previous, let reason, let recorded, let start else {
                 throw Unhandled()
             }
+            // The change is built once the times are known, its item already dated, so the
+            // event does not copy the item again to set its validity.
+            let change = try self.change(members, validity: RuleValidity(start: start, end: end))
             var event = RuleEvent(id: id, author: author, reason: reason, recordedAt: recorded, start: start,
                                   end: end, force: force,
-                                  change: change, previousHash: previous, hash: hash)
+                                  datedChange: change, previousHash: previous, hash: hash)
             event.signature = signature
             return event
         }
 
-        mutating func change() throws(Unhandled) -> RuleChange {
-            // Where each member's string lies (start and end offsets by member index; no
-            // allocation), and which hold escapes: a `String` is made only for the members
-            // an item keeps, and `op`, `kind`, `type` and `cost` are read from the bytes.
+        /// Where each member of `change` lies (start and end offsets by member index; no
+        /// allocation), and which hold escapes: a `String` is made only for the members an
+        /// item keeps, and `op`, `kind`, `type` and `cost` are read from the bytes.
+        struct ChangeMembers {
             var starts = SIMD16<Int32>(repeating: 0), ends = SIMD16<Int32>(repeating: 0)
             var escaped: UInt32 = 0
             var fields: [String]?
             var seen: UInt32 = 0
+        }
+
+        mutating func changeMembers() throws(Unhandled) -> ChangeMembers {
+            var members = ChangeMembers()
+            var seen: UInt32 = 0
             try beginObject()
             var first = true
+            var expected = 0
             while let key = try nextKey(&first) {
-                guard let index = Self.match(key, RuleEventDirectDecoder.changeKeys) else { throw Unhandled() }
+                guard let index = Self.match(key, RuleEventDirectDecoder.changeKeys, from: expected) else { throw Unhandled() }
+                expected = index + 1
                 guard seen & (1 << index) == 0 else { throw Unhandled() }
                 if canonical && seen >> index != 0 { canonical = false }  // a later key came first
                 seen |= 1 << index
-                if index == C.fields { fields = try stringArray(); continue }
+                if index == C.fields { members.fields = try stringArray(); continue }
                 let span = try stringSpan()
-                starts[index] = Int32(span.range.lowerBound)
-                ends[index] = Int32(span.range.upperBound)
-                if span.hasEscapes { escaped |= 1 << index }
+                members.starts[index] = Int32(span.range.lowerBound)
+                members.ends[index] = Int32(span.range.upperBound)
+                if span.hasEscapes { members.escaped |= 1 << index }
             }
+            members.seen = seen
+            return members
+        }
+
+        /// The change `members` spell, its item (if any) in effect over `validity`.
+        mutating func change(_ members: ChangeMembers, validity: RuleValidity) throws(Unhandled) -> RuleChange {
+            let (starts, ends, escaped, seen, fields) = (members.starts, members.ends, members.escaped, members.seen,
+                                                         members.fields)
             func has(_ i: Int) -> Bool { seen & (1 << i) != 0 }
             /// The member's raw bytes; an escaped one (never so in practice) is the tree decoder's.
             func raw(_ i: Int) throws(Unhandled) -> UnsafeRawBufferPointer {
@@ -187,16 +211,17 @@ enum RuleEventDirectDecoder {
                     try only([C.op, C.kind, C.id, C.service, C.field, C.value, C.type, C.cost, C.group, C.tenant])
                     item = .mapping(HashMapping(id: try required(C.id), service: try required(C.service), field: text(C.field),
                                                 value: text(C.value), type: try costType(),
-                                                cost: try decimal(C.cost), group: text(C.group), tenant: text(C.tenant)))
+                                                cost: try decimal(C.cost), group: text(C.group), tenant: text(C.tenant),
+                                                validity: validity))
                 case .threshold:
                     try only([C.op, C.kind, C.id, C.service, C.field, C.level, C.type, C.cost, C.group, C.tenant])
                     item = .threshold(HashThreshold(id: try required(C.id), service: try required(C.service),
                                                     field: text(C.field), level: try decimal(C.level),
                                                     type: try costType(), cost: try decimal(C.cost),
-                                                    group: text(C.group), tenant: text(C.tenant)))
+                                                    group: text(C.group), tenant: text(C.tenant), validity: validity))
                 case .script:
                     try only([C.op, C.kind, C.id, C.source])
-                    item = .script(ScriptRule(id: try required(C.id), source: try required(C.source)))
+                    item = .script(ScriptRule(id: try required(C.id), source: try required(C.source), validity: validity))
                 case .tier:
                     throw Unhandled()
                 }
@@ -281,6 +306,14 @@ enum RuleEventDirectDecoder {
             return String(decoding: span.hasEscapes ? JSONUnescaper.unescape(raw, into: scratch) : raw, as: UTF8.self)
         }
 
+        /// `string()`, answered with `known` when the bytes spell it (no allocation then).
+        mutating func string(reusing known: String) throws(Unhandled) -> String {
+            let span = try stringSpan()
+            let raw = scanner.bytes(span.range)
+            if !span.hasEscapes && RuleEventDirectDecoder.spells(raw, known) { return known }
+            return String(decoding: span.hasEscapes ? JSONUnescaper.unescape(raw, into: scratch) : raw, as: UTF8.self)
+        }
+
         /// The next string's place in the bytes, not yet made a `String`.
         mutating func stringSpan() throws(Unhandled) -> JSONStringSpan {
             try expect(.string)
@@ -323,13 +356,54 @@ enum RuleEventDirectDecoder {
             return time
         }
 
-        static func match(_ key: UnsafeRawBufferPointer, _ names: [StaticString]) -> Int? {
-            for (i, name) in names.enumerated() where name.utf8CodeUnitCount == key.count {
-                let bytes = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-                if bytes.elementsEqual(key) { return i }
+        /// The index of the name `key` spells. The search starts at `from` and wraps around:
+        /// the names are distinct, so the answer does not depend on it, but canonical
+        /// bytes list the keys in the names' order, so the name after the last one found
+        /// is almost always the one.
+        static func match(_ key: UnsafeRawBufferPointer, _ names: [StaticString], from start: Int = 0) -> Int? {
+            let count = names.count
+            var i = start < count ? start : 0
+            for _ in 0..<count {
+                let name = names[i]
+                if name.utf8CodeUnitCount == key.count
+                    && RuleEventDirectDecoder.equal(key, UnsafeRawBufferPointer(start: name.utf8Start, count: key.count)) {
+                    return i
+                }
+                i = i + 1 < count ? i + 1 : 0
             }
             return nil
         }
+    }
+}
+
+extension RuleEventDirectDecoder {
+    /// Strings a reader has seen and expects again; "" when none.
+    struct KnownStrings {
+        var previousHash = ""
+        var author = ""
+    }
+
+    /// Whether `bytes` are `text`'s UTF-8, byte for byte.
+    static func spells(_ bytes: UnsafeRawBufferPointer, _ text: String) -> Bool {
+        guard bytes.count == text.utf8.count, !bytes.isEmpty else { return false }
+        let same = text.utf8.withContiguousStorageIfAvailable { utf8 in equal(bytes, UnsafeRawBufferPointer(utf8)) }
+        return same ?? bytes.elementsEqual(text.utf8)
+    }
+
+    /// Two buffers of the same length compared eight bytes at a time.
+    static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        while i + 8 <= a.count {
+            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                return false
+            }
+            i += 8
+        }
+        while i < a.count {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
+        return true
     }
 }
 

@@ -5,6 +5,9 @@ import TallyCore
 /// chained; everything else goes to `RuleLogState.apply`.
 public struct RuleLogReader: Sendable {
     public var state: RuleLogState
+    /// The last decoded author: most events repeat it, and the decoder then takes this
+    /// string instead of making one.
+    private var lastAuthor = ""
 
     /// Starts empty, or from a snapshot's state.
     public init(state: RuleLogState = RuleLogState()) { self.state = state }
@@ -14,7 +17,9 @@ public struct RuleLogReader: Sendable {
     /// is decoded as `RuleEventCodec.decode` does and hashed by encoding it again.
     @discardableResult
     public mutating func apply(bytes: [UInt8], offset: Int64) -> RuleEventOutcome {
-        if let decoded = RuleEventDirectDecoder.decodeWithContentHash(bytes) {
+        let known = RuleEventDirectDecoder.KnownStrings(previousHash: state.head, author: lastAuthor)
+        if let decoded = RuleEventDirectDecoder.decodeWithContentHash(bytes, known: known) {
+            lastAuthor = decoded.event.author
             return state.apply(decoded.event, offset: offset, contentHash: decoded.contentHash)
         }
         let event: RuleEvent
