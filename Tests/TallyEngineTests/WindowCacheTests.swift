@@ -91,4 +91,30 @@ import TallyCore
         #expect(found.map { cache[$0].key.resource.raw } == 42)
         #expect(cache.firstSlot { $0.key.resource.raw == 1_000 } == nil)
     }
+
+    @Test func aNewWindowInAFreedSlotStartsEmptyWithItsOwnValues() {
+        var cache = WindowCache()
+        var old = WindowCacheTests.window(1)
+        old.groupValues = [MetaValue(kind: .string, text: Symbol(raw: 11))]
+        old.metadata = [MetaValue(kind: .string, text: Symbol(raw: 12)), MetaValue(kind: .int, text: Symbol(raw: 13))]
+        old.note(topic: 0, partition: 3, offset: 99)
+        old.revision = 4
+        old.closed = true
+        let slot = cache.add(old, dirty: true)
+        _ = WindowCacheTests.written(&cache)
+        cache.dropClosed()
+        #expect(cache.count == 0)
+
+        let fresh = WindowCacheTests.window(2, hour: 1)
+        let reused = cache.addNew(key: fresh.key, metric: 0, bounds: fresh.bounds, accumulator: fresh.accumulator,
+                                  metadataCount: 1) { $0.append(MetaValue(kind: .int, text: Symbol(raw: 21))) }
+        #expect(reused == slot)
+        let w = cache[reused]
+        #expect(w.key == fresh.key && w.bounds == fresh.bounds)
+        #expect(w.groupValues == [MetaValue(kind: .int, text: Symbol(raw: 21))])
+        #expect(w.metadata == [.absent])
+        #expect(w.lineage.isEmpty && w.revision == 0 && !w.closed && w.dirty)
+        #expect(cache.slot(of: fresh.key) == reused && cache.slot(of: old.key) == nil)
+        #expect(WindowCacheTests.written(&cache) == [2])
+    }
 }

@@ -4,7 +4,8 @@ import TallyCore
 /// back from the store in the current batch. Kafka Streams' state store cache, for one task.
 ///
 /// Windows live in slots (`windows`), found by key through `WindowIndex`; a freed slot is
-/// reused. The cache keeps the batch's *touched* slots — every slot whose window was
+/// reused, and a new window in it takes over the storage of the arrays of the window it
+/// held (`addNew`). The cache keeps the batch's *touched* slots — every slot whose window was
 /// created, changed, or read back from the store in this batch — so that the commit writes
 /// the dirty windows among them and then drops the closed ones, without walking every
 /// open window (that walk cost O(open windows) per commit).
@@ -12,6 +13,8 @@ import TallyCore
 /// A struct the task holds directly (no protocol dispatch per sample); the task mutates a
 /// window in place through `self[slot]`.
 struct WindowCache {
+    /// A freed slot (in `freeSlots`) still holds its last window, closed, whose arrays a new
+    /// window reuses; it is in no index entry, so nothing reads it.
     private var windows: [WindowState?] = []
     private var freeSlots: [Int] = []
     private var index = WindowIndex()
@@ -43,6 +46,39 @@ struct WindowCache {
         let key = window.key
         let slot: Int
         if let free = freeSlots.popLast() { slot = free; windows[slot] = window } else { slot = windows.count; windows.append(window) }
+        index[key] = slot
+        touched.append(slot)
+        return slot
+    }
+
+    /// Adds a new window (dirty) for `key` and returns its slot. In a freed slot, its arrays
+    /// are the last window's, emptied with their storage kept: three arrays allocated per
+    /// new window (group values, metadata, lineage) and freed when it left memory were a
+    /// malloc and a free each for every window of a batch. `groupValues` fills its group
+    /// values; its metadata starts as `metadataCount` absent values.
+    mutating func addNew(key: WindowKey, metric: Int, bounds: WindowBounds, accumulator: Accumulator,
+                         metadataCount: Int, groupValues fill: (inout [MetaValue]) -> Void) -> Int {
+        var groupValues: [MetaValue] = [], metadata: [MetaValue] = [], lineage: [LineageEntry] = []
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            if windows[slot] != nil {
+                // Moved out, not copied: the slot lets go of them, so they stay unique.
+                swap(&groupValues, &windows[slot]!.groupValues)
+                swap(&metadata, &windows[slot]!.metadata)
+                swap(&lineage, &windows[slot]!.lineage)
+                groupValues.removeAll(keepingCapacity: true)
+                metadata.removeAll(keepingCapacity: true)
+                lineage.removeAll(keepingCapacity: true)
+            }
+        } else {
+            slot = windows.count
+            windows.append(nil)
+        }
+        fill(&groupValues)
+        metadata.append(contentsOf: repeatElement(.absent, count: metadataCount))
+        windows[slot] = WindowState(key: key, metric: metric, bounds: bounds, accumulator: accumulator,
+                                    groupValues: groupValues, metadata: metadata, lineage: lineage)
         index[key] = slot
         touched.append(slot)
         return slot
@@ -90,10 +126,9 @@ struct WindowCache {
 
     /// After the commit: closed windows are durable, so memory keeps only open ones.
     mutating func dropClosed() {
-        for slot in touched where windows[slot]?.closed == true {
+        for slot in touched where windows[slot]?.closed == true && index[windows[slot]!.key] == slot {
             index[windows[slot]!.key] = nil
-            windows[slot] = nil
-            freeSlots.append(slot)
+            freeSlots.append(slot)  // the window stays, for `addNew` to reuse its arrays
         }
         touched.removeAll(keepingCapacity: true)
     }

@@ -35,25 +35,22 @@ extension StreamRater {
         var latest: EventTime?
         let catalog = self.catalog
         // What `fold` needs is kept, so the record is decoded once (PredecodedRecords).
-        var decoded = PredecodedRecords.Record()
-        swap(&decoded, &previewScratch)
-        defer { swap(&decoded, &previewScratch) }
-        decoded.removeAll()
-        do {
-            try decode(record, topic: Int(topic), emit: { sample in
-                decoded.append(sample)
-                guard catalog.index(of: sample.metric) != nil,
-                      !PartitionClock.isFutureTimestamp(sample.timestamp, wallNow: wallNow, maxSkew: catalog.maxFutureSkew)
-                else { return }
-                if latest.map({ $0 < sample.timestamp }) ?? true { latest = sample.timestamp }
-            }, reject: { rejection in
-                decoded.events.append(.rejection(rejection))
-            })
-        } catch {
-            decoded.removeAll()
-            decoded.error = error
+        predecoded.keep(partition: pid, offset: record.offset) { queue in
+            do throws(RecordDecodeError) {
+                try decode(record, topic: Int(topic), emit: { sample in
+                    queue.append(sample)
+                    guard catalog.index(of: sample.metric) != nil,
+                          !PartitionClock.isFutureTimestamp(sample.timestamp, wallNow: wallNow, maxSkew: catalog.maxFutureSkew)
+                    else { return }
+                    if latest.map({ $0 < sample.timestamp }) ?? true { latest = sample.timestamp }
+                }, reject: { rejection in
+                    queue.append(rejection)
+                })
+                return nil
+            } catch {
+                return error
+            }
         }
-        predecoded.keep(decoded, partition: pid, offset: record.offset)
         previewed[pid, default: []].append((record.offset, latest))
     }
 

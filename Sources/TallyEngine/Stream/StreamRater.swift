@@ -42,8 +42,6 @@ public final class StreamRater {
     var previewed: [PartitionID: [(offset: Int64, latest: EventTime?)]] = [:]
     /// The records `preview` decoded, for `fold` to take instead of decoding them again.
     var predecoded = PredecodedRecords()
-    /// The record the preview is decoding, emptied and reused for every record.
-    var previewScratch = PredecodedRecords.Record()
     var dedupe = DedupeIndex()
     /// Copies the live rater refused as conflicting duplicates (a replay's only: `honour`).
     var refused = Set<RefusedCopyKey>()
@@ -299,12 +297,13 @@ public final class StreamRater {
         if let stored {
             slot = cache.add(stored, dirty: true)
         } else {
-            // Built in the call, so the cache takes it over without a copy.
-            slot = cache.add(WindowState(key: key, metric: m, bounds: bounds,
-                                         accumulator: Accumulator(aggregation: compiled.definition.aggregation, window: bounds),
-                                         groupValues: compiled.groupby.map { MetricCatalog.value(of: $0, in: sample) },
-                                         metadata: Array(repeating: .absent, count: compiled.metadata.count)),
-                             dirty: true)
+            // Built in its slot, reusing the arrays of the window the slot held last.
+            slot = cache.addNew(key: key, metric: m, bounds: bounds,
+                                accumulator: Accumulator(aggregation: compiled.definition.aggregation, window: bounds),
+                                metadataCount: compiled.metadata.count) { values in
+                values.reserveCapacity(compiled.groupby.count)
+                for field in compiled.groupby { values.append(MetricCatalog.value(of: field, in: sample)) }
+            }
         }
         if !cache[slot].closed { closeQueue.push(bounds.end + compiled.definition.grace, key) }
         return slot
