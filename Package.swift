@@ -32,8 +32,12 @@ let package = Package(
         .target(name: "CLua", cSettings: [.unsafeFlags(["-I/usr/include/lua5.4"])],
                 linkerSettings: [.linkedLibrary("lua5.4")]),
 
+        // Sixteen-byte SSE2 scans for the JSON decoder, `static inline` so that they inline
+        // into TallyWire's loops (docs/ARCHITECTURE.md, "The hot path", step 2).
+        .target(name: "CTallySIMD"),
+
         .target(name: "TallyCore", dependencies: ["CCrypto"], swiftSettings: hot),
-        .target(name: "TallyWire", dependencies: ["TallyCore", "Yams"], swiftSettings: hot),
+        .target(name: "TallyWire", dependencies: ["TallyCore", "CTallySIMD", "Yams"], swiftSettings: hot),
         .target(name: "TallyKafka", dependencies: ["CRdKafka"], swiftSettings: v5),
         .target(name: "TallyCrypto", dependencies: ["CCrypto", "TallyWire"], swiftSettings: v5),
         .target(name: "TallyLMDB", dependencies: ["CLMDB"], swiftSettings: v5),

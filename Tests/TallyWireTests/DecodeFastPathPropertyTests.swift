@@ -3,9 +3,10 @@ import TallyCore
 @testable import TallyWire
 
 /// The decoder's fast paths held to plain reference code on random input: the UUID
-/// parse (digit runs, no per-byte dash test) against a nibble-by-nibble loop, and the
+/// parse (digit runs, no per-byte dash test) against a nibble-by-nibble loop, the
 /// duplicate-key detector (128-bit seen mask, short-key fingerprints) against a set of
-/// each object's unescaped keys.
+/// each object's unescaped keys, the string scan (16 and 8 bytes at a time) against a
+/// byte loop, and the key tables' word compares against `==` on the bytes.
 @Suite struct DecodeFastPathPropertyTests {
     typealias Rng = RoundTripTests.Rng
 
@@ -110,5 +111,66 @@ import TallyCore
             if expected { refused += 1 }
         }
         #expect(refused > 100 && refused < 500)
+    }
+
+    /// The wide string scan stops exactly where a byte loop stops, from every start in
+    /// buffers of every length (so every alignment and every tail), with the bytes that
+    /// must stop it (`"`, `\`, control bytes, non-ASCII lead and continuation bytes) and
+    /// their neighbours (0x1F/0x20, 0x7F/0x80, 0x21, 0x5B/0x5D) sprinkled sparsely or densely.
+    @Test(arguments: 0..<4)
+    func stringScanStopsWhereTheByteLoopStops(seed: Int) {
+        var rng = Rng(state: UInt64(seed) &* 0x5CA7 &+ 1)
+        let plain = Array("abcdefXYZ0189-_./:, {}[]".utf8) + [0x21, 0x5B, 0x5D, 0x7E, 0x20]
+        let stops: [UInt8] = [0x22, 0x5C, 0x00, 0x01, 0x09, 0x0A, 0x1F, 0x7F, 0x80, 0xBF, 0xC3, 0xE6, 0xF0, 0xFF]
+        var checked = 0
+        for _ in 0..<1_500 {
+            let length = rng.int(0...70)
+            let density = rng.int(0...3)  // 0: no stop bytes at all; 3: about one in four
+            let bytes: [UInt8] = (0..<length).map { _ in
+                density > 0 && rng.int(0...(16 >> density)) == 0 ? stops[rng.int(0...(stops.count - 1))]
+                    : plain[rng.int(0...(plain.count - 1))]
+            }
+            bytes.withUnsafeBytes { raw in
+                for start in 0...length {
+                    var scanner = JSONScanner(raw)
+                    scanner.position = start
+                    let expected = scanner.plainRunReference(from: start)
+                    scanner.skipPlainStringBytes()
+                    #expect(scanner.position == expected, "from \(start) in \(bytes)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 40_000)
+    }
+
+    /// `ByteKeyTable` finds a key exactly when it is one of the table's, for keys of
+    /// every length class of `KeyWords` (below 4, 4–7, 8–16, longer, 63 and more) that
+    /// differ from a table key in one byte at any position, or only in length.
+    @Test(arguments: 0..<4)
+    func keyTableMatchesExactlyTheEqualKeys(seed: Int) {
+        var rng = Rng(state: UInt64(seed) &+ 0xBEEF)
+        let alphabet = Array("abcdef_.XYZ".utf8) + [0x00, 0xFF]
+        for _ in 0..<200 {
+            var keys: [[UInt8]] = []
+            for _ in 0..<rng.int(1...12) {
+                let length = [rng.int(0...3), rng.int(4...7), rng.int(8...16), rng.int(17...40), rng.int(62...70)][rng.int(0...4)]
+                let key = (0..<length).map { _ in alphabet[rng.int(0...(alphabet.count - 1))] }
+                if !keys.contains(key) { keys.append(key) }
+            }
+            let table = ByteKeyTable(keys)
+            for _ in 0..<60 {
+                var probe = keys[rng.int(0...(keys.count - 1))]
+                switch rng.int(0...3) {
+                case 0: break
+                case 1 where !probe.isEmpty: probe[rng.int(0...(probe.count - 1))] = alphabet[rng.int(0...(alphabet.count - 1))]
+                case 2: probe.append(alphabet[rng.int(0...(alphabet.count - 1))])
+                default: if !probe.isEmpty { probe.removeLast() }
+                }
+                let expected = keys.firstIndex(of: probe) ?? -1
+                let found = probe.withUnsafeBytes { table.index.lookup($0) }
+                #expect(found == expected, "\(probe) in \(keys)")
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 /// A small, fixed set of object keys matched against raw bytes without allocating:
-/// keys are grouped by length, so a lookup compares bytes only with keys of the same
-/// length. This class owns the memory; hot loops use its `index`, a plain struct of
+/// keys are grouped by length, so a lookup compares only with keys of the same length,
+/// and each key is compared as two words (`KeyWords`: its first and last eight bytes,
+/// overlapping for short keys), bytes in between only for keys longer than 16. This class owns the memory; hot loops use its `index`, a plain struct of
 /// pointers, so that matching involves no reference counting.
 final class ByteKeyTable: @unchecked Sendable {  // immutable after init; memory never written again
     let index: ByteKeyIndex
@@ -11,10 +12,11 @@ final class ByteKeyTable: @unchecked Sendable {  // immutable after init; memory
         let n = keys.count
         let order = keys.indices.sorted { (min(keys[$0].count, 63), $0) < (min(keys[$1].count, 63), $1) }
         let byteCount = keys.reduce(0) { $0 + $1.count }
-        let intCount = 3 * n + ByteKeyIndex.bucketCount + 1
+        let intCount = 5 * n + ByteKeyIndex.bucketCount + 1
         storage = .allocate(byteCount: intCount * 8 + max(byteCount, 1), alignment: 8)
         let ints = storage.bindMemory(to: Int.self, capacity: intCount)
-        let offsets = ints, lengths = ints + n, values = ints + 2 * n, bucketStart = ints + 3 * n
+        let offsets = ints, lengths = ints + n, values = ints + 2 * n, bucketStart = ints + 5 * n
+        let words = UnsafeMutableRawPointer(ints + 3 * n).bindMemory(to: KeyWords.self, capacity: n)
         let bytes = (storage + intCount * 8).bindMemory(to: UInt8.self, capacity: max(byteCount, 1))
         var offset = 0
         for (position, keyIndex) in order.enumerated() {
@@ -23,6 +25,7 @@ final class ByteKeyTable: @unchecked Sendable {  // immutable after init; memory
             offsets[position] = offset
             lengths[position] = key.count
             values[position] = keyIndex
+            words[position] = key.withUnsafeBytes { KeyWords($0) }
             offset += key.count
         }
         var position = 0
@@ -30,7 +33,8 @@ final class ByteKeyTable: @unchecked Sendable {  // immutable after init; memory
             while position < n && min(lengths[position], 63) < bucket { position += 1 }
             bucketStart[bucket] = position
         }
-        index = ByteKeyIndex(bytes: bytes, offsets: offsets, lengths: lengths, values: values, bucketStart: bucketStart)
+        index = ByteKeyIndex(bytes: bytes, offsets: offsets, lengths: lengths, values: values, words: words,
+                             bucketStart: bucketStart)
     }
 
     convenience init(_ keys: [String]) {
@@ -49,14 +53,16 @@ struct ByteKeyIndex {
     let lengths: UnsafePointer<Int>
     /// The caller's index of each key, in length-sorted order.
     let values: UnsafePointer<Int>
+    let words: UnsafePointer<KeyWords>
     let bucketStart: UnsafePointer<Int>
 
     init(bytes: UnsafeMutablePointer<UInt8>, offsets: UnsafeMutablePointer<Int>, lengths: UnsafeMutablePointer<Int>,
-         values: UnsafeMutablePointer<Int>, bucketStart: UnsafeMutablePointer<Int>) {
+         values: UnsafeMutablePointer<Int>, words: UnsafeMutablePointer<KeyWords>, bucketStart: UnsafeMutablePointer<Int>) {
         self.bytes = UnsafePointer(bytes)
         self.offsets = UnsafePointer(offsets)
         self.lengths = UnsafePointer(lengths)
         self.values = UnsafePointer(values)
+        self.words = UnsafePointer(words)
         self.bucketStart = UnsafePointer(bucketStart)
     }
 
@@ -67,11 +73,43 @@ struct ByteKeyIndex {
         let bucket = min(n, 63)
         var i = bucketStart[bucket]
         let end = bucketStart[bucket + 1]
+        guard i < end else { return -1 }  // most keys of most objects: no key of their length
+        let wanted = KeyWords(key)
         while i < end {
-            if lengths[i] == n, n == 0 || bytesEqual(bytes + offsets[i], key.baseAddress!, n) { return values[i] }
+            // Same length below the last bucket, so equal words mean equal bytes up to 16.
+            if words[i] == wanted, lengths[i] == n,
+               n <= 16 || bytesEqual(bytes + offsets[i] + 8, key.baseAddress! + 8, n - 16) {
+                return values[i]
+            }
             i += 1
         }
         return -1
+    }
+}
+
+/// A key's first and last eight bytes as two words (overlapping when it is shorter than
+/// 16; two overlapping four-byte loads below 8, bytes one by one below 4), so that two
+/// keys of the same length up to 16 bytes are equal exactly when their words are.
+struct KeyWords: Equatable {
+    var head: UInt64
+    var tail: UInt64
+
+    @inline(__always)
+    init(_ text: UnsafeRawBufferPointer) {
+        let n = text.count
+        if n >= 8 {
+            let p = text.baseAddress!
+            head = p.loadUnaligned(as: UInt64.self)
+            tail = p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        } else if n >= 4 {
+            let p = text.baseAddress!
+            head = UInt64(p.loadUnaligned(as: UInt32.self))
+            tail = UInt64(p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+        } else {
+            head = 0
+            for b in text { head = head << 8 | UInt64(b) }
+            tail = 0
+        }
     }
 }
 

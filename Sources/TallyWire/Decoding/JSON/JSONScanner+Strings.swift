@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import CTallySIMD
+#endif
+
 /// A JSON string's contents (between the quotes) as a span of the scanned bytes.
 /// `hasEscapes` says whether the span must go through `JSONUnescaper` to get the text.
 struct JSONStringSpan {
@@ -9,6 +13,10 @@ extension JSONScanner {
     /// Reads a string starting at the next `"`, validating its escapes and its UTF-8, and
     /// returns its span. Control characters inside strings are rejected, as RFC 8259
     /// requires; so are bytes that are not well-formed UTF-8 (`validateUTF8Sequence`).
+    ///
+    /// Split for the common case: a string whose first stop is its closing quote (plain
+    /// ASCII, nearly every key and value in Ceilometer's samples) is read here, small
+    /// enough to inline at every caller; anything else continues in `readStringRest`.
     @inline(__always)
     mutating func readString() throws(JSONSyntaxError) -> JSONStringSpan {
         // Callers have usually just peeked at the quote; only skip whitespace if not.
@@ -16,9 +24,28 @@ extension JSONScanner {
             _ = try peek()
             guard atQuote() else { throw fail("expected a string, found \(describeByte())") }
         }
-        let quoteWidth = quoteIsEscaped ? 2 : 1
-        position += quoteWidth
+        position += quoteIsEscaped ? 2 : 1
         let start = position
+        skipPlainStringBytes()
+        if position < count {
+            let c = base[position]
+            if c == UInt8(ascii: "\"") && !quoteIsEscaped {
+                position += 1
+                return JSONStringSpan(range: start..<(position - 1), hasEscapes: false)
+            }
+            if c == UInt8(ascii: "\\") && quoteIsEscaped && position + 1 < count && base[position + 1] == UInt8(ascii: "\"") {
+                position += 2
+                return JSONStringSpan(range: start..<(position - 2), hasEscapes: false)
+            }
+        }
+        return try readStringRest(start: start)
+    }
+
+    /// The rest of a string that `readString` began at `start` (its contents), with the
+    /// scanner at the first byte that needs attention: escapes, non-ASCII, errors.
+    @inline(never)
+    mutating func readStringRest(start: Int) throws(JSONSyntaxError) -> JSONStringSpan {
+        let quoteWidth = quoteIsEscaped ? 2 : 1
         var hasEscapes = false
         while true {
             skipPlainStringBytes()
@@ -49,12 +76,24 @@ extension JSONScanner {
     }
 
     /// Advances over bytes that need no attention (ASCII other than `"`, `\` and below
-    /// 0x20), eight at a time: the classic "has a byte equal to / less than" word tricks.
-    /// Non-ASCII bytes stop it too, so that `readString` validates their UTF-8; ASCII
-    /// text (nearly all of Ceilometer's) pays one more OR per word.
+    /// 0x20): sixteen at a time with SSE2 on x86-64 (`tally_string_stops16`, inlined from
+    /// the C header), elsewhere eight at a time with the classic "has a byte equal to /
+    /// less than" word tricks; then byte by byte for the last few bytes of the input (on
+    /// x86-64 a word loop there too would load its constants at every inlined call).
+    /// Non-ASCII bytes stop it too, so that `readString` validates their UTF-8. `plainRunReference` is the byte loop this must agree with
+    /// (DecodeFastPathPropertyTests).
     @inline(__always)
     mutating func skipPlainStringBytes() {
-        #if _endian(little)
+        #if arch(x86_64)
+        while position + 16 <= count {
+            let stops = tally_string_stops16(base + position)
+            if stops != 0 {
+                position += stops.trailingZeroBitCount
+                return
+            }
+            position += 16
+        }
+        #elseif _endian(little)
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         while position + 8 <= count {
@@ -71,11 +110,20 @@ extension JSONScanner {
             position += 8
         }
         #endif
-        while position < count {
-            let c = base[position]
-            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 || c >= 0x80 { return }
-            position += 1
-        }
+        while position < count && !Self.stopsPlainRun(base[position]) { position += 1 }
+    }
+
+    /// Whether a string scan must look at byte `c` (the definition the wide scans implement).
+    @inline(__always)
+    static func stopsPlainRun(_ c: UInt8) -> Bool {
+        c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 || c >= 0x80
+    }
+
+    /// Where `skipPlainStringBytes` must stop from `from`: the reference for tests.
+    func plainRunReference(from: Int) -> Int {
+        var i = from
+        while i < count && !Self.stopsPlainRun(base[i]) { i += 1 }
+        return i
     }
 
     /// Steps over one multi-byte UTF-8 sequence at the scanner (a byte >= 0x80), or

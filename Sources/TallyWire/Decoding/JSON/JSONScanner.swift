@@ -193,6 +193,12 @@ struct JSONScanner {
     /// containers recurse through `skipContainer`.
     @inline(__always)
     mutating func skipValue(depth: Int = 0) throws(JSONSyntaxError) {
+        // Most skipped values are strings right at the scanner (after `": "`): read them
+        // without classifying first.
+        if position < count && atQuote() {
+            _ = try readString()
+            return
+        }
         switch try peekKind() {
         case .string: _ = try readString()
         case .number: _ = try readNumber()

@@ -1,0 +1,30 @@
+#ifndef TALLY_SIMD_H
+#define TALLY_SIMD_H
+
+// Sixteen-byte scans for the JSON decoder (TallyWire/Decoding/JSON). `static inline`
+// on purpose: Swift imports these through clang and inlines them into the scanner's
+// loops, so each is a handful of SSE2 instructions, not a call. SSE2 is part of every
+// x86-64 CPU; elsewhere `TALLY_HAS_SIMD16` is 0 and Swift keeps its word-at-a-time loop.
+
+#include <stdint.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define TALLY_HAS_SIMD16 1
+
+/// One bit per byte of the 16 at `p` (bit i for p[i]) that a JSON string scan must look
+/// at: `"`, `\`, a control byte (< 0x20) or a non-ASCII byte (>= 0x80, whose UTF-8 the
+/// scanner validates). The signed compare `< 0x20` catches both of the last two at once:
+/// bytes >= 0x80 are negative as signed bytes. The 16 bytes must be readable.
+static inline uint32_t tally_string_stops16(const uint8_t *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)p);
+    __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    __m128i special = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+    return (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), special));
+}
+#else
+#define TALLY_HAS_SIMD16 0
+#endif
+
+#endif
