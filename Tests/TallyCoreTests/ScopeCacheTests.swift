@@ -5,7 +5,7 @@ import Testing
 /// across growth, and nothing is found after it is emptied.
 @Suite struct ScopeCacheTests {
     @Test func findsEveryScopeAcrossGrowthAndForgetsThemWhenEmptied() {
-        var cache = ScopeCache()
+        let cache = ScopeCache()
         let scopes = (0..<1_000).map { $0 % 3 == 0 ? "a-much-longer-scope-name-that-is-not-a-small-string-\($0)" : "s\($0)" }
         let rules = scopes.map { _ in LiveRules(RuleSet(), at: RT.t0, scope: nil) }
         for (scope, r) in zip(scopes, rules) {

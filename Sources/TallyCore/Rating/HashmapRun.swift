@@ -96,7 +96,8 @@ struct HashmapRun {
             let e = entries[i]
             guard Int(e.nameEnd - e.nameStart) == count, e.kind != .absent else { continue }
             if count <= 8 || ByteText.equal(UnsafeRawBufferPointer(rebasing: bytes[Int(e.nameStart)..<Int(e.nameEnd)]),
-                                            tables.pointee.matching.pointee.bytes(field.name)) {
+                                            UnsafeRawBufferPointer(rebasing: tables.pointee.matching.pointee.text[
+                                                Int(field.name.lowerBound)..<Int(field.name.upperBound)])) {
                 return e
             }
         }
@@ -109,7 +110,7 @@ struct HashmapRun {
             guard let entry = entry(field, entries, nameWords: nameWords, bytes: bytes) else { continue }
             let value = UnsafeRawBufferPointer(rebasing: bytes[Int(entry.valueStart)..<Int(entry.valueEnd)])
             if field.hasMappings,
-               let run = PythonText.withStr(kind: entry.kind, value: value, { tables.pointee.run(field, value: $0) }) {
+               let run = PythonText.withStr(kind: entry.kind, value: value, { ServiceIndex.Lookup.run(tables, field, value: $0) }) {
                 for i in 0..<run.count { apply(run.baseAddress! + i) }
             }
             let thresholds = field.thresholds

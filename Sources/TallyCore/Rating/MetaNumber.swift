@@ -34,8 +34,23 @@ public enum MetaNumber: Sendable, Equatable {
             let (value, inexact) = ExactDecimal.truncatedExactValue(of: d)!
             return .finite(value, inexact: inexact)
         case .int, .string:
+            if let digits = plainDigits(bytes) { return .finite(ExactDecimal(coefficient: Int128(digits), exponent: 0), inexact: false) }
             return parsePythonDecimal(bytes.assumingMemoryBound(to: UInt8.self))
         }
+    }
+
+    /// The value of 1–18 ASCII digits and nothing else (what `parsePythonDecimal` reads as
+    /// that integer at exponent 0, leading zeros included), else nil. The usual threshold
+    /// field ("memory": "2048") skips the general grammar: ~320 instructions per window there.
+    @inline(__always) private static func plainDigits(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        guard bytes.count > 0, bytes.count <= 18 else { return nil }
+        var value: Int64 = 0
+        for c in bytes {
+            let digit = c &- 48
+            guard digit < 10 else { return nil }
+            value = value &* 10 &+ Int64(digit)
+        }
+        return value
     }
 
     /// Python's `Decimal(str)` grammar over ASCII bytes, keeping 38 significant digits.

@@ -20,7 +20,7 @@ public final class Rater {
     private var compiled: [CacheKey: LiveRules] = [:]
     /// Per-scope shortcut for the epoch seen last: one hash lookup per window.
     private var scopeEpoch = -1
-    private var byScope = ScopeCache()
+    private let byScope = ScopeCache()
 
     private struct CacheKey: Hashable { var epoch: Int; var tenant: String? }
 

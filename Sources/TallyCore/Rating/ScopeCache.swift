@@ -3,7 +3,13 @@
 /// (SipHash, seeded per lookup) was the largest single cost of pricing a window.
 /// A probe reads one entry (hash, key and rules side by side: one cache line), which
 /// matters when windows of thousands of tenants interleave.
-struct ScopeCache {
+///
+/// A class whose table is raw memory, held by the `Rater` in a `let`: as a struct in a
+/// `var` of the Rater, every window's lookup was a dynamic exclusivity check
+/// (`swift_beginAccess`) and a retain and release of both arrays around the call. The
+/// table's address and mask are trivial values that only change in `insert`, so reading
+/// them needs neither.
+final class ScopeCache {
     private struct Entry {
         var hash: UInt64 = 0
         var key = ""
@@ -15,22 +21,39 @@ struct ScopeCache {
         /// (one dependent cache miss less per window when thousands of tenants interleave).
         var hashmapService = ""
         var hashmapLookup: UnsafePointer<ServiceIndex.Lookup>?
+        /// Pads the entry to 64 bytes: in a line-aligned table each probe reads one cache
+        /// line (at 56 bytes, most entries straddled two).
+        var padding: UInt64 = 0
     }
-    private var entries: [Entry] = []
+    /// `mask + 1` entries, a power of two; free entries have no `rules`.
+    private var entries: UnsafeMutablePointer<Entry>
+    private var mask: Int
     private var owners: [LiveRules] = []
 
-    init() { reset(capacity: 16) }
+    init() {
+        mask = 15
+        entries = Self.allocate(mask + 1)
+    }
+
+    deinit {
+        entries.deinitialize(count: mask + 1)
+        UnsafeMutableRawPointer(entries).deallocate()
+    }
+
+    private static func allocate(_ count: Int) -> UnsafeMutablePointer<Entry> {
+        assert(MemoryLayout<Entry>.stride == 64, "a scope entry is one cache line")
+        let table = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Entry>.stride, alignment: 64)
+            .bindMemory(to: Entry.self, capacity: count)
+        table.initialize(repeating: Entry(), count: count)
+        return table
+    }
 
     /// Empties the table in place, keeping its capacity (no allocation when the
     /// epoch changes back and forth).
-    mutating func removeAll() {
+    func removeAll() {
         if owners.isEmpty { return }
-        for i in entries.indices { entries[i] = Entry() }
-        owners.removeAll(keepingCapacity: true)
-    }
-
-    private mutating func reset(capacity: Int) {
-        entries = Array(repeating: Entry(), count: capacity)
+        let table = entries
+        for i in 0...mask { table[i] = Entry() }
         owners.removeAll(keepingCapacity: true)
     }
 
@@ -41,57 +64,53 @@ struct ScopeCache {
 
     func find(_ scope: String) -> LiveRules? { findUnretained(scope)?.takeUnretainedValue() }
 
+    /// The entry of `scope`, if present: valid until the next `insert` or `removeAll`.
+    @inline(__always) private func entry(_ scope: String) -> UnsafeMutablePointer<Entry>? {
+        let h = Self.hash(scope)
+        let table = entries, mask = mask
+        var i = Int(truncatingIfNeeded: h) & mask
+        while table[i].rules != nil {
+            if table[i].hash == h && table[i].key == scope { return table + i }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
     /// The same without a retain: valid while the entry stays in the table.
     @inline(__always) func findUnretained(_ scope: String) -> Unmanaged<LiveRules>? {
-        let h = Self.hash(scope)
-        return entries.withUnsafeBufferPointer { table in
-            let mask = table.count - 1
-            var i = Int(truncatingIfNeeded: h) & mask
-            while let rules = table[i].rules {
-                if table[i].hash == h && table[i].key == scope { return rules }
-                i = (i + 1) & mask
-            }
-            return nil
-        }
+        entry(scope)?.pointee.rules
     }
 
     /// The tables of `service` for `scope` when only the hashmap can price for that scope
     /// and `service` is its first service; nil otherwise (also when `scope` is absent).
     @inline(__always) func hashmapOnlyLookup(_ scope: String, service: String) -> UnsafePointer<ServiceIndex.Lookup>? {
-        let h = Self.hash(scope)
-        return entries.withUnsafeBufferPointer { table in
-            let mask = table.count - 1
-            var i = Int(truncatingIfNeeded: h) & mask
-            while table[i].rules != nil {
-                if table[i].hash == h && table[i].key == scope {
-                    guard let lookup = table[i].hashmapLookup, table[i].hashmapService == service else { return nil }
-                    return lookup
-                }
-                i = (i + 1) & mask
-            }
-            return nil
-        }
+        guard let e = entry(scope), let lookup = e.pointee.hashmapLookup, e.pointee.hashmapService == service else { return nil }
+        return lookup
     }
 
     /// Adds `scope` (not present yet); grows at half full.
-    mutating func insert(_ scope: String, _ rules: LiveRules) {
-        if (owners.count + 1) * 2 > entries.count {
-            let old = entries.filter { $0.rules != nil }
-            let kept = owners
-            reset(capacity: entries.count * 2)
-            for e in old { place(e.key, hash: e.hash, e.rules!.takeUnretainedValue()) }
-            owners = kept
+    func insert(_ scope: String, _ rules: LiveRules) {
+        if (owners.count + 1) * 2 > mask + 1 {
+            let old = entries, oldCount = mask + 1
+            let count = oldCount * 2
+            entries = Self.allocate(count)
+            mask = count - 1
+            for i in 0..<oldCount where old[i].rules != nil {
+                place(old[i].key, hash: old[i].hash, old[i].rules!.takeUnretainedValue())
+            }
+            old.deinitialize(count: oldCount)
+            UnsafeMutableRawPointer(old).deallocate()
         }
         place(scope, hash: Self.hash(scope), rules)
         owners.append(rules)
     }
 
-    private mutating func place(_ scope: String, hash h: UInt64, _ rules: LiveRules) {
-        let mask = entries.count - 1
+    private func place(_ scope: String, hash h: UInt64, _ rules: LiveRules) {
+        let table = entries, mask = mask
         var i = Int(truncatingIfNeeded: h) & mask
-        while entries[i].rules != nil { i = (i + 1) & mask }
-        entries[i] = Entry(hash: h, key: scope, rules: Unmanaged.passUnretained(rules),
-                           hashmapService: rules.onlyHashmap ? rules.firstName : "",
-                           hashmapLookup: rules.onlyHashmap ? rules.firstLookup : nil)
+        while table[i].rules != nil { i = (i + 1) & mask }
+        table[i] = Entry(hash: h, key: scope, rules: Unmanaged.passUnretained(rules),
+                         hashmapService: rules.onlyHashmap ? rules.firstName : "",
+                         hashmapLookup: rules.onlyHashmap ? rules.firstLookup : nil)
     }
 }

@@ -41,32 +41,36 @@ final class ServiceIndex {
                                   mappings: .init(start: nil, count: 0), text: .init(start: nil, count: 0),
                                   serviceMappings: .init(start: nil, count: 0), serviceThresholds: .init(start: nil, count: 0))
 
-        @inline(__always) func bytes(_ range: Range<Int32>) -> UnsafeRawBufferPointer {
-            UnsafeRawBufferPointer(rebasing: text[Int(range.lowerBound)..<Int(range.upperBound)])
-        }
-
-        /// The slot of `value` in the value table `table` of these tables: the value's id
-        /// in this index's dictionary.
-        @inline(__always) func slot(_ table: Range<Int32>, value: UnsafeRawBufferPointer, hash h: UInt64) -> Int? {
+        /// The slot of `value` in the value table `table` of the tables at `t`: the value's
+        /// id in that index's dictionary. Static over a pointer, like `Lookup.run`: a method
+        /// on the value copied the tables per call.
+        @inline(__always) static func slot(_ t: UnsafePointer<Tables>, _ table: Range<Int32>, value: UnsafeRawBufferPointer,
+                                           hash h: UInt64) -> Int? {
             let size = table.count
             if size == 0 { return nil }
+            let slots = t.pointee.slots, text = t.pointee.text
             var i = Int(truncatingIfNeeded: h) & (size - 1)
             while true {
                 let slot = slots[Int(table.lowerBound) + i]
                 if !slot.used { return nil }
-                if slot.hash == h && ByteText.equal(bytes(slot.key), value) { return Int(table.lowerBound) + i }
+                if slot.hash == h
+                    && ByteText.equal(UnsafeRawBufferPointer(rebasing: text[Int(slot.key.lowerBound)..<Int(slot.key.upperBound)]), value) {
+                    return Int(table.lowerBound) + i
+                }
                 i = (i + 1) & (size - 1)
             }
         }
 
-        @inline(__always) func run(of slot: Int) -> UnsafeBufferPointer<CompiledMapping> {
-            let run = slots[slot].run
-            return UnsafeBufferPointer(rebasing: mappings[Int(run.lowerBound)..<Int(run.upperBound)])
+        /// The run of mappings of slot `slot` of the tables at `t`.
+        @inline(__always) static func run(_ t: UnsafePointer<Tables>, of slot: Int) -> UnsafeBufferPointer<CompiledMapping> {
+            let run = t.pointee.slots[slot].run
+            return UnsafeBufferPointer(rebasing: t.pointee.mappings[Int(run.lowerBound)..<Int(run.upperBound)])
         }
 
-        /// The run of `value` in the value table `table` of these tables.
-        @inline(__always) func ownRun(_ table: Range<Int32>, value: UnsafeRawBufferPointer, hash h: UInt64) -> UnsafeBufferPointer<CompiledMapping>? {
-            slot(table, value: value, hash: h).map(run(of:))
+        /// The run of `value` in the value table `table` of the tables at `t`.
+        @inline(__always) static func ownRun(_ t: UnsafePointer<Tables>, _ table: Range<Int32>, value: UnsafeRawBufferPointer,
+                                             hash h: UInt64) -> UnsafeBufferPointer<CompiledMapping>? {
+            slot(t, table, value: value, hash: h).map { run(t, of: $0) }
         }
     }
 
@@ -102,20 +106,26 @@ final class ServiceIndex {
         var base: Tables
 
         /// The mappings of `field` whose value text is `value`: the overlay's merged run
-        /// if it has one, else the base's.
-        @inline(__always) func run(_ field: Field, value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<CompiledMapping>? {
+        /// if it has one, else the base's. Static over the lookup's address, reading only
+        /// the members it needs: a method on the lookup (`tables.pointee.run`) copied all
+        /// of it (~250 bytes, a `memmove`) for every field of every window.
+        @inline(__always) static func run(_ lookup: UnsafePointer<Lookup>, _ field: Field,
+                                          value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<CompiledMapping>? {
             let h = ByteText.hash(value)
-            let tables = matching.pointee
-            if let slot = tables.slot(field.slots, value: value, hash: h) {
-                if overrides.count != 0, let found = override(slot) { return found }
-                return tables.run(of: slot)
+            let tables = lookup.pointee.matching
+            if let slot = Tables.slot(tables, field.slots, value: value, hash: h) {
+                let overrides = lookup.pointee.overrides
+                if overrides.count != 0, let found = override(overrides, slot) { return found }
+                return Tables.run(tables, of: slot)
             }
             guard field.baseField >= 0 else { return nil }
-            return base.ownRun(base.fields[Int(field.baseField)].slots, value: value, hash: h)
+            let base = (UnsafeRawPointer(lookup) + MemoryLayout<Lookup>.offset(of: \Lookup.base)!).assumingMemoryBound(to: Tables.self)
+            return Tables.ownRun(base, base.pointee.fields[Int(field.baseField)].slots, value: value, hash: h)
         }
 
         /// The overlay's run for base slot `slot`, if the tenant prices that value.
-        @inline(__always) func override(_ slot: Int) -> UnsafeBufferPointer<CompiledMapping>? {
+        @inline(__always) static func override(_ overrides: UnsafeMutableBufferPointer<Override>,
+                                               _ slot: Int) -> UnsafeBufferPointer<CompiledMapping>? {
             let mask = overrides.count - 1
             var i = slot & mask
             while true {
@@ -200,7 +210,7 @@ final class ServiceIndex {
         }
         if overrideCount == 0 { overrides = .init(start: nil, count: 0) }
         lookupPointer = (storage + lookupAt).bindMemory(to: Lookup.self, capacity: 1)
-        let ownTables = UnsafePointer((storage + lookupAt + MemoryLayout<Lookup>.offset(of: \Lookup.own)!).assumingMemoryBound(to: Tables.self))
+        ownTables = UnsafePointer((storage + lookupAt + MemoryLayout<Lookup>.offset(of: \Lookup.own)!).assumingMemoryBound(to: Tables.self))
         // A shared-fields overlay matches against the base's fields and value dictionary
         // (read from the base's lookup, in cache for every tenant), with its runs by base slot.
         let shared = b.sharesBaseFields ? b.base!.matchingTables : nil
@@ -229,6 +239,8 @@ final class ServiceIndex {
     /// Where `lookup` lives (in `storage`): windows read the tables through it.
     let lookupPointer: UnsafeMutablePointer<Lookup>
     var lookup: Lookup { lookupPointer.pointee }
+    /// This index's own tables, in place (in its lookup).
+    private let ownTables: UnsafePointer<Tables>
     /// The tables windows of this index match against, in place: its lookup's `own` unless
     /// it shares its base's (a shared-fields overlay of a global index points here).
     var matchingTables: UnsafePointer<Tables> { lookupPointer.pointee.matching }
@@ -296,14 +308,14 @@ final class ServiceIndex {
     func slot(field name: String, value: String) -> Int32? {
         guard let position = fieldPosition(name) else { return nil }
         var v = value
-        let own = lookup.own, slots = fields[position].slots
+        let slots = fields[position].slots
         return v.withUTF8 { bytes in
             let raw = UnsafeRawBufferPointer(bytes)
-            return own.slot(slots, value: raw, hash: ByteText.hash(raw)).map { Int32($0) }
+            return Tables.slot(ownTables, slots, value: raw, hash: ByteText.hash(raw)).map { Int32($0) }
         }
     }
 
     func run(_ field: Field, value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<CompiledMapping>? {
-        lookup.run(field, value: value)
+        Lookup.run(lookupPointer, field, value: value)
     }
 }
