@@ -45,6 +45,13 @@ public final class LMDBStateStore: StateStore {
             try txn.put(databases[table.rawValue], key: key, value: value, options: append ? .append : [])
         }
 
+        func put(_ table: StateTable, _ key: [UInt8], count: Int, append: Bool,
+                 fill: (UnsafeMutableRawBufferPointer) -> Void) throws {
+            try key.withUnsafeBytes { k in
+                try txn.putReserving(databases[table.rawValue], key: k, count: count, options: append ? .append : [], fill)
+            }
+        }
+
         func delete(_ table: StateTable, _ key: [UInt8]) throws {
             try txn.delete(databases[table.rawValue], key: key)
         }

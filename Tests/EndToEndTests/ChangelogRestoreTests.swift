@@ -17,6 +17,31 @@ import TallyTestSupport
 
     private static func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
+    /// LMDB's reserving put (`MDB_RESERVE`): the value is written in the page and reads back;
+    /// through a task's store the outbox entry is captured as the same bytes, not stored.
+    @Test func aReservingPutWritesInPlaceAndATaskStoreCapturesIt() throws {
+        let (lmdb, path) = try Self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let value: [UInt8] = (0..<3_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        try lmdb.write { txn in
+            try txn.put(.outbox, [0, 1], count: value.count, append: true) { buffer in
+                value.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            }
+        }
+        #expect(try lmdb.read { try $0.get(.outbox, [0, 1]) } == value)
+        let store = ChangelogStateStore(inner: lmdb)
+        var captured: [ChangelogBatch] = []
+        store.beforeCommit = { batch, _ in captured.append(batch) }
+        try store.write { txn in
+            try txn.put(.outbox, [0, 2], count: 2, append: true) { $0[0] = 7; $0[1] = 8 }
+            try txn.put(.windows, [9], count: 1, append: false) { $0[0] = 6 }
+        }
+        try #require(captured.count == 1)
+        #expect(captured[0].outbox == [[7, 8]])
+        #expect(captured[0].changes.map(\.value) == [[6]])
+        #expect(try lmdb.read { try $0.get(.outbox, [0, 2]) } == nil)
+    }
+
     @Test func aTaskStoreCapturesEveryChangeButTheOutboxAndUnchangedMeta() throws {
         let (lmdb, path) = try Self.temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -9,12 +9,23 @@ import TallyWire
 /// The engine alone, without a broker: the same Ceilometer records the end-to-end
 /// benchmark uses, folded, closed, priced and committed to LMDB (no-sync) by a
 /// StreamRater in this process. Separates the engine's cost from Kafka's.
-func runFoldBench(records recordCount: Int) throws {
+///
+/// `passes`: the same records rated that many times, each pass by a new rater on a new store,
+/// so that a profile (`perf record`) of a run is mostly rating, not generating the records.
+func runFoldBench(records recordCount: Int, passes: Int = 1) throws {
     let hours = max(1, (recordCount * 10 / 2200 + 5) / 6)
     let start = EventTime(micros: (WallClock.now().micros / 3_600_000_000 - Int64(hours) - 2) * 3_600_000_000)
     let simulator = UsageSimulator(seed: 5, start: start, hours: hours, projects: 50, instancesPerProject: 10, volumesPerProject: 4)
     let samples = Array(simulator.samples().prefix(recordCount * 10))
     let records = CeilometerEncoder.records(samples, perRecord: 10)
+    for pass in 1...max(1, passes) {
+        if passes > 1 { print("pass \(pass) of \(passes):") }
+        try foldPass(samples: samples.count, records: records)
+    }
+}
+
+/// One pass of the fold benchmark over `records` (Ceilometer records of `samples` samples).
+private func foldPass(samples sampleCount: Int, records: [[UInt8]]) throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-fold-bench-\(getpid())").path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -44,11 +55,17 @@ func runFoldBench(records recordCount: Int) throws {
     let total = Double(WallClock.monotonicMillis() - t0) / 1000
     let cpu = Double(threadCPUNanos() - cpu0) / 1e9
     print(String(format: "engine alone (decode, fold, close, price, frames, LMDB no-sync): %d samples in %.2f s = %.0f samples/s; %d frames",
-                 samples.count, total, Double(samples.count) / total, frames))
+                 sampleCount, total, Double(sampleCount) / total, frames))
     // The machine is shared: CPU time is the figure that compares across runs.
-    print(String(format: "  in CPU time: %.2f s = %.0f samples per CPU-second", cpu, Double(samples.count) / cpu))
+    print(String(format: "  in CPU time: %.2f s = %.0f samples per CPU-second", cpu, Double(sampleCount) / cpu))
     let phases = rater.phaseNanos.map { "\($0.key)=\($0.value / 1_000_000)" }.sorted().joined(separator: " ")
     print("  phases (ms): decode+fold=\(foldMillis) \(phases)")
+    // The close and store phases in the thread's CPU time; decode+fold is the rest of the pass.
+    let closeCPU = rater.phaseCPUNanos["close"] ?? 0, storeCPU = rater.phaseCPUNanos["store"] ?? 0
+    let foldCPU = (cpu * 1e9 - Double(closeCPU + storeCPU)) / 1e6
+    print(String(format: "  phases in CPU time (ms): decode+fold=%.0f close=%d store=%d; per window: close %.2f µs, store %.2f µs",
+                 foldCPU, closeCPU / 1_000_000, storeCPU / 1_000_000,
+                 Double(closeCPU) / 1000 / Double(max(frames, 1)), Double(storeCPU) / 1000 / Double(max(frames, 1))))
     // Closing in the engine: everything the close phase does (queue, previous points,
     // pricing, frame, hashes, outbox), per frame emitted.
     if frames > 0, let close = rater.phaseNanos["close"] {

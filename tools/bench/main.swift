@@ -2,7 +2,7 @@ import Foundation
 
 // tally-bench [e2e|fold|decode|rating|closing|rate|script|rulelog|replay|memory|latency|adapters|route|group|parking|summary|dashboard|all]
 //             [--records N] [--windows N] [--latency-seconds N] [--idle-seconds N] [--frames N] [--resources N] [--quick] [--no-sync]
-//             [--no-replay] [--keep] [--kafka NAME=VALUE ...]
+//             [--no-replay] [--keep] [--kafka NAME=VALUE ...] [--passes N (fold: rate the same records N times)]
 // Prints figures; asserts nothing (testing.md: benchmarks are not timed tests).
 // --quick shortens the memory (200,000 windows) and latency (70 s) rows; the default prints them at full size.
 let arguments = CommandLine.arguments.dropFirst()
@@ -52,7 +52,7 @@ if which == "parking" {  // needs the broker; not in `all`
 if which == "adapters" { print("== adapters (needs the broker; 1M × 200 B)"); runAdapterBench() }
 if which == "fold" || which == "all" {
     print("== engine alone (\(records) records × 10 samples)")
-    do { try runFoldBench(records: records) } catch { print("fold benchmark failed: \(error)"); exit(1) }
+    do { try runFoldBench(records: records, passes: intOption("--passes") ?? 1) } catch { print("fold benchmark failed: \(error)"); exit(1) }
 }
 if which == "e2e" || which == "all" {
     print("== end to end (\(records) records × 10 samples)")

@@ -58,8 +58,10 @@ extension StreamRater {
     func checkpointChains() throws {
         var counts = try loadedChainCounts()
         var changed = false
-        for (_, entry) in newOutbox where entry.kind == .frame && entry.topic == settings.framesTopic {
-            if counts[Int(entry.partition)] >= 0 { counts[Int(entry.partition)] += 1 }
+        // Read in place: binding each entry copied it (a retain of its topic, key and frame).
+        for i in newOutbox.indices where newOutbox[i].1.kind == .frame && newOutbox[i].1.topic == settings.framesTopic {
+            let partition = Int(newOutbox[i].1.partition)
+            if counts[partition] >= 0 { counts[partition] += 1 }
             changed = true
         }
         guard changed else { return }

@@ -40,9 +40,26 @@ public protocol StateTransaction {
     func get(_ table: StateTable, _ key: [UInt8]) throws -> [UInt8]?
     /// `append` promises the key sorts after every key in the table (a fast path).
     func put(_ table: StateTable, _ key: [UInt8], _ value: [UInt8], append: Bool) throws
+    /// Puts a value of `count` bytes that `fill` writes in place, all of them. LMDB reserves
+    /// the space in its page (`MDB_RESERVE`) and `fill` writes there: no array is built for
+    /// the value and its bytes are not copied again (the outbox's ~2 KB frames, the dedupe
+    /// record's ~32 bytes per sample). The default builds the array and calls `put`.
+    func put(_ table: StateTable, _ key: [UInt8], count: Int, append: Bool,
+             fill: (UnsafeMutableRawBufferPointer) -> Void) throws
     func delete(_ table: StateTable, _ key: [UInt8]) throws
     /// Visits entries with key ≥ `from` in key order until `body` returns false.
     func scan(_ table: StateTable, from: [UInt8], _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool) throws
+}
+
+extension StateTransaction {
+    public func put(_ table: StateTable, _ key: [UInt8], count: Int, append: Bool,
+                    fill: (UnsafeMutableRawBufferPointer) -> Void) throws {
+        let value = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            fill(UnsafeMutableRawBufferPointer(buffer))
+            initialized = count
+        }
+        try put(table, key, value, append: append)
+    }
 }
 
 /// Durable state: LMDB in production (TallyRuntime), memory in unit tests.

@@ -24,6 +24,36 @@ public struct ByteWriter {
     public mutating func raw<C: Collection>(_ b: C) where C.Element == UInt8 { bytes.append(contentsOf: b) }
 }
 
+/// `ByteWriter`'s encoding written into memory that is already there (a value LMDB reserved
+/// in its page, `StateTransaction.put(_:_:count:append:fill:)`): whole words stored at once,
+/// no array grown byte by byte. The caller sizes the buffer exactly; a write past its end traps.
+public struct RawByteWriter {
+    public let buffer: UnsafeMutableRawBufferPointer
+    public private(set) var position = 0
+
+    public init(_ buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
+
+    @inline(__always) private mutating func store<T: FixedWidthInteger>(_ v: T) {
+        precondition(position + MemoryLayout<T>.size <= buffer.count, "RawByteWriter: past the end")
+        buffer.storeBytes(of: v.bigEndian, toByteOffset: position, as: T.self)
+        position += MemoryLayout<T>.size
+    }
+    public mutating func u8(_ v: UInt8) { store(v) }
+    public mutating func u32(_ v: UInt32) { store(v) }
+    public mutating func u64(_ v: UInt64) { store(v) }
+    public mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v) ^ (1 << 63)) }
+    public mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v) ^ (1 << 31)) }
+    /// Length-prefixed, as `ByteWriter.bytes`.
+    public mutating func bytes(_ b: UnsafeRawBufferPointer) { u32(UInt32(b.count)); raw(b) }
+    public mutating func raw(_ b: UnsafeRawBufferPointer) {
+        precondition(position + b.count <= buffer.count, "RawByteWriter: past the end")
+        if let base = b.baseAddress, b.count > 0 { (buffer.baseAddress! + position).copyMemory(from: base, byteCount: b.count) }
+        position += b.count
+    }
+    /// Whether every byte of the buffer was written.
+    public var isFull: Bool { position == buffer.count }
+}
+
 /// Reads what `ByteWriter` wrote; every read checks bounds and throws a
 /// `StateCorruption` naming the record, so a damaged store is never misread.
 public struct ByteReader {

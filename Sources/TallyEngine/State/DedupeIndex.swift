@@ -81,13 +81,16 @@ public struct DedupeIndex {
         guard !pending.isEmpty else { return }
         var key = ByteWriter(capacity: 8)
         key.u64(nextSequence)
-        var value = ByteWriter(capacity: 9 + pending.count * 32)
-        value.i64(pendingLatest.micros)
-        value.u8(DedupeIndex.recordVersion)
-        for (k, first) in pending {
-            value.u64(k.high); value.u64(k.low); value.u64(first?.packed ?? 0); value.i64(first?.offset ?? 0)
+        // ~3 MB for a batch of 50,000 samples: written in place, a word at a time (byte by
+        // byte into an array, then copied into LMDB, it was most of the dedupe's commit time).
+        try txn.put(.dedupe, key.bytes, count: 9 + pending.count * 32, append: true) { buffer in
+            var value = RawByteWriter(buffer)
+            value.i64(pendingLatest.micros)
+            value.u8(DedupeIndex.recordVersion)
+            for (k, first) in pending {
+                value.u64(k.high); value.u64(k.low); value.u64(first?.packed ?? 0); value.i64(first?.offset ?? 0)
+            }
         }
-        try txn.put(.dedupe, key.bytes, value.bytes, append: true)
         nextSequence += 1
         pending.removeAll(keepingCapacity: true)
         pendingLatest = EventTime(micros: .min)

@@ -13,9 +13,26 @@ public struct OutboxEntry: Equatable, Sendable {
     }
 
     public func encoded() -> [UInt8] {
-        var w = ByteWriter(capacity: value.count + key.count + topic.utf8.count + 16)
-        w.u8(kind.rawValue); w.string(topic); w.i32(partition); w.bytes(key); w.bytes(value)
-        return w.bytes
+        [UInt8](unsafeUninitializedCapacity: encodedCount) { buffer, initialized in
+            encode(into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = encodedCount
+        }
+    }
+
+    /// The length of `encoded()`.
+    public var encodedCount: Int { 1 + 4 + topic.utf8.count + 4 + 4 + key.count + 4 + value.count }
+
+    /// Writes `encoded()` into `buffer` (`encodedCount` bytes): the outbox puts a frame
+    /// straight into the page LMDB reserved for it, with no array between.
+    public func encode(into buffer: UnsafeMutableRawBufferPointer) {
+        var w = RawByteWriter(buffer)
+        w.u8(kind.rawValue)
+        var topic = topic
+        topic.withUTF8 { w.bytes(UnsafeRawBufferPointer($0)) }
+        w.i32(partition)
+        key.withUnsafeBytes { w.bytes($0) }
+        value.withUnsafeBytes { w.bytes($0) }
+        precondition(w.isFull, "outbox entry: encodedCount is not what was written")
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer) throws {

@@ -33,8 +33,13 @@ public struct WindowKey: Hashable, Comparable, Sendable {
 
     public var encoded: [UInt8] {
         var w = ByteWriter(capacity: WindowKey.encodedSize)
-        w.i64(start.micros); w.u32(metric.raw); w.u32(scope.raw); w.u32(resource.raw); w.u32(group.raw)
+        encode(into: &w)
         return w.bytes
+    }
+
+    /// Appends the 24 bytes of `encoded` to `w` (a buffer the commit reuses for every window).
+    public func encode(into w: inout ByteWriter) {
+        w.i64(start.micros); w.u32(metric.raw); w.u32(scope.raw); w.u32(resource.raw); w.u32(group.raw)
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer) throws {

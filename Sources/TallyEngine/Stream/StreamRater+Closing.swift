@@ -84,12 +84,17 @@ extension StreamRater {
         // Counter increases and time-weighted averages start from the previous window's
         // last point. It is looked up when this window closes — the previous window has
         // closed by then — so the result does not depend on how partitions interleave.
-        var accumulator = w.accumulator
+        // Only a seeded aggregate needs a copy of the accumulator (a copy retains its arrays).
+        let aggregate: ExactDecimal
         if definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage,
            let previous = previousPoint(of: w.key, definition: definition, metric: w.metric) {
+            var accumulator = w.accumulator
             accumulator.seedPrevious(previous.value, at: previous.time)
+            aggregate = accumulator.quantity
+        } else {
+            aggregate = w.accumulator.quantity
         }
-        let quantity = definition.ratedQuantity(fromAggregate: accumulator.quantity)
+        let quantity = definition.ratedQuantity(fromAggregate: aggregate)
         let scope = symbols.string(w.key.scope)
         let resource = symbols.string(w.key.resource)
         let user = w.user.isNone ? nil : symbols.string(w.user)

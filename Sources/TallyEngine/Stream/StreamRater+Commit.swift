@@ -21,17 +21,33 @@ extension StreamRater {
         advanceClock(wallNow: wallNow, endOfInput: endOfInput)
         if partitions.closingClock != nil && !previewed.isEmpty { previewed = [:] }  // only needed before the clock exists
         if !predecoded.isEmpty { predecoded.removeAll() }  // a batch folds every record it previewed
-        var started = monotonicNanos()
+        var started = monotonicNanos(), startedCPU = threadCPUNanos()
         closeDueWindows()
         phaseNanos["close", default: 0] += monotonicNanos() - started
+        phaseCPUNanos["close", default: 0] += threadCPUNanos() - startedCPU
         try checkpointChains()
         started = monotonicNanos()
-        defer { phaseNanos["store", default: 0] += monotonicNanos() - started }
+        startedCPU = threadCPUNanos()
+        defer {
+            phaseNanos["store", default: 0] += monotonicNanos() - started
+            phaseCPUNanos["store", default: 0] += threadCPUNanos() - startedCPU
+        }
         let due = lastMaintenance.map { wallNow - $0 >= settings.maintenanceInterval } ?? true
         let topics = topicNames
         try store.write { txn in
+            // Each window is read in place and written straight into the space LMDB reserves
+            // for it; only its key and its accumulator's bytes go through buffers, reused.
+            var keyBytes = ByteWriter(capacity: WindowKey.encodedSize), accumulatorBytes: [UInt8] = []
+            accumulatorBytes.reserveCapacity(256)
             try cache.writeDirty { window in
-                try txn.put(.windows, window.key.encoded, window.encoded(topics: topicNameBytes), append: false)
+                keyBytes.bytes.removeAll(keepingCapacity: true)
+                window.key.encode(into: &keyBytes)
+                accumulatorBytes.removeAll(keepingCapacity: true)
+                window.accumulator.encode(into: &accumulatorBytes)
+                let count = window.encodedCount(accumulatorCount: accumulatorBytes.count, topics: topicNameBytes)
+                try txn.put(.windows, keyBytes.bytes, count: count, append: false) {
+                    window.encode(into: $0, accumulator: accumulatorBytes, topics: topicNameBytes)
+                }
             }
             try dedupe.persist(into: txn)
             try tiers.persist(into: txn)
@@ -53,8 +69,10 @@ extension StreamRater {
                 try txn.put(.meta, MetaKey.clock(topics[Int(pid.topic)], pid.partition), w.bytes, append: false)
             }
             if let g = partitions.closingClock { var w = ByteWriter(); w.i64(g.micros); try txn.put(.meta, MetaKey.globalClock, w.bytes, append: false) }
-            for (sequence, entry) in newOutbox {
-                try txn.put(.outbox, OutboxEntry.key(sequence: sequence), entry.encoded(), append: true)
+            for i in newOutbox.indices {
+                // Encoded straight into the page LMDB reserves: the ~2 KB frame is copied once.
+                try txn.put(.outbox, OutboxEntry.key(sequence: newOutbox[i].0), count: newOutbox[i].1.encodedCount,
+                            append: true) { newOutbox[i].1.encode(into: $0) }
             }
             for sequence in acknowledged { try txn.delete(.outbox, OutboxEntry.key(sequence: sequence)) }
             var seq = ByteWriter(); seq.u64(outboxSequence)

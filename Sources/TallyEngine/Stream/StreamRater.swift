@@ -70,6 +70,9 @@ public final class StreamRater {
     var chainCounts: [Int64]?
     /// Nanoseconds spent closing windows and writing state, for `tally run`'s timing line.
     public internal(set) var phaseNanos: [String: UInt64] = [:]
+    /// The same phases in this thread's CPU time (`tally-bench fold`: wall time on the shared
+    /// machine mostly measures the scheduler).
+    public internal(set) var phaseCPUNanos: [String: UInt64] = [:]
     /// Every closed frame is sealed in this one buffer (TallyCore's `FrameBuffer`).
     var frameBuffer = FrameBuffer()
     /// The closing window's description for rating, refilled for every window.

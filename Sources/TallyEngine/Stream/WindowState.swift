@@ -53,8 +53,29 @@ extension WindowState {
     /// The durable form; `topics` maps lineage topic indexes to their names' bytes, so the
     /// record does not depend on the order of inputs in the configuration.
     func encoded(topics: [[UInt8]]) -> [UInt8] {
-        // Sized for the usual record, so it is allocated once (the accumulator's part varies).
-        var w = ByteWriter(capacity: 160 + 5 * (groupValues.count + metadata.count) + 48 * lineage.count)
+        var accumulatorBytes: [UInt8] = []
+        accumulator.encode(into: &accumulatorBytes)
+        let count = encodedCount(accumulatorCount: accumulatorBytes.count, topics: topics)
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            encode(into: UnsafeMutableRawBufferPointer(buffer), accumulator: accumulatorBytes, topics: topics)
+            initialized = count
+        }
+    }
+
+    /// The length of the durable form whose accumulator encodes to `accumulatorCount` bytes.
+    func encodedCount(accumulatorCount: Int, topics: [[UInt8]]) -> Int {
+        var count = 1 + 8 + 4 + 4 + 8 + 16 + 4 + 5 * groupValues.count + 4 + 5 * metadata.count + 4
+        for l in lineage { count += 4 + topics[Int(l.topic)].count + 4 + 8 + 8 + 8 }
+        count += 16 + 4 + 16 + 4 + 1 + (lastTierUsage == nil ? 1 : 9) + 4 + accumulatorCount
+        return count
+    }
+
+    /// Writes the durable form into `buffer` (`encodedCount` bytes), with the accumulator's
+    /// bytes (`Accumulator.encode`) already encoded: the commit writes each dirty window
+    /// straight into the space LMDB reserves for it, a word at a time (appended to an array
+    /// byte by byte, then copied into LMDB, it was a third of the store phase).
+    func encode(into buffer: UnsafeMutableRawBufferPointer, accumulator accumulatorBytes: [UInt8], topics: [[UInt8]]) {
+        var w = RawByteWriter(buffer)
         w.u8(WindowState.recordVersion)
         w.i64(bounds.end.micros)
         w.u32(project.raw); w.u32(user.raw)
@@ -63,7 +84,8 @@ extension WindowState {
         w.u32(UInt32(metadata.count)); for v in metadata { w.u8(v.kind.rawValue); w.u32(v.text.raw) }
         w.u32(UInt32(lineage.count))
         for l in lineage {
-            w.bytes(topics[Int(l.topic)]); w.i32(l.partition); w.i64(l.firstOffset); w.i64(l.lastOffset); w.i64(l.samples)
+            topics[Int(l.topic)].withUnsafeBytes { w.bytes($0) }
+            w.i32(l.partition); w.i64(l.firstOffset); w.i64(l.lastOffset); w.i64(l.samples)
         }
         w.u64(digest.high); w.u64(digest.low)
         w.i32(revision)
@@ -71,12 +93,8 @@ extension WindowState {
         w.i32(lastPrice.exponent)
         w.u8(closed ? 1 : 0)
         if let mark = lastTierUsage { w.u8(1); w.u64(mark.value) } else { w.u8(0) }
-        // The accumulator's bytes, length first: encoded in place behind a length written after.
-        w.u32(0)
-        let accumulatorStart = w.bytes.count
-        accumulator.encode(into: &w.bytes)
-        w.patchU32(at: accumulatorStart - 4, UInt32(w.bytes.count - accumulatorStart))
-        return w.bytes
+        accumulatorBytes.withUnsafeBytes { w.bytes($0) }
+        precondition(w.isFull, "window record: encodedCount is not what was written")
     }
 
     init(key: WindowKey, metric: Int, decoding bytes: UnsafeRawBufferPointer, topicIndex: (String) -> UInt16) throws {
