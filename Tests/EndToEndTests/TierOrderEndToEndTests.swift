@@ -10,19 +10,6 @@ import TallyRuntime
 @Suite(.serialized) struct TierOrderEndToEndTests {
     static let hour: Int64 = 3_600_000_000
 
-    // 10 units at 1 each, then 0.5 each, per month.
-    static let tiers = """
-    tiers:
-      - id: vcpu-graduated
-        service: vcpus
-        mode: graduated
-        cycle: month
-        tiers:
-          - {up_to: 10, unit_price: 1}
-          - {unit_price: 0.5}
-
-    """
-
     @Test func rateGivesTheSamePricesWhateverTheOrderOfItsFiles() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-tier-order-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -33,7 +20,7 @@ import TallyRuntime
             return path
         }
         let metrics = try write("metrics.yaml", "metrics:\n  vcpus: {unit: vcpu, aggregation: max, period: PT1H, grace: PT5M, retention: P2D}\n")
-        let rules = try write("rules.yaml", "version: 1\n" + Self.tiers)
+        let rules = try write("rules.yaml", "version: 1\n" + EndToEndFixture.graduatedVcpuTiers)
         func sample(_ id: String, _ resource: String, _ volume: Int, _ time: String) -> String {
             #"{"id":"\#(id)","metric":"vcpus","type":"gauge","unit":"vcpu","volume":\#(volume),"timestamp":"\#(time)","project_id":"p1","user_id":"u1","resource_id":"\#(resource)","metadata":{}}"#
         }
@@ -53,7 +40,7 @@ import TallyRuntime
     /// and vm-a's on the other; returns the latest price per resource and verify's outcome.
     static func rateOnBroker(bPartition: Int) throws -> (prices: [String: String], verify: (Int32, String)) {
         let fixture = try EndToEndFixture()
-        try (EndToEndFixture.rules + Self.tiers).write(toFile: fixture.directory.appendingPathComponent("rules.yaml").path,
+        try (EndToEndFixture.rules + EndToEndFixture.graduatedVcpuTiers).write(toFile: fixture.directory.appendingPathComponent("rules.yaml").path,
                                                      atomically: true, encoding: .utf8)
         let start = EventTime(micros: (WallClock.now().micros / hour - 6) * hour)
         func record(_ resource: String, minutes: Int64, id: Int) -> [UInt8] {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TallyRuntime
 
 /// CPU time of processes the bench does not wait for itself (the broker and the
 /// server child its launcher starts), read from /proc: utime + stime of a process and
@@ -7,7 +8,7 @@ import Glibc
 /// 2-core machine shared with the broker, wall-time ratios mostly measure the scheduler.
 enum ProcessCPU {
     /// Clock ticks per second (`getconf CLK_TCK`), the unit of /proc/PID/stat's times.
-    static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+    static let ticksPerSecond = Double(ProcStat.ticksPerSecond)
 
     /// Seconds of CPU used so far by `root` and every live descendant of it.
     static func treeSeconds(_ root: pid_t) -> Double {
@@ -30,9 +31,7 @@ enum ProcessCPU {
         guard let tids = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return 0 }
         var total = 0
         for tid in tids {
-            let name = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/comm", encoding: .utf8)) ?? ""
-            guard name.trimmingCharacters(in: .whitespacesAndNewlines) == threadName,
-                  let stat = readStat(path: "/proc/\(pid)/task/\(tid)/stat") else { continue }
+            guard let stat = ProcStat.read(path: "/proc/\(pid)/task/\(tid)/stat"), stat.name == threadName else { continue }
             total += stat.ticks
         }
         return Double(total) / ticksPerSecond
@@ -64,19 +63,7 @@ enum ProcessCPU {
         return false
     }
 
-    /// Parent pid and utime + stime (fields 4, 14 and 15 of /proc/PID/stat; the command
-    /// name in field 2 may hold spaces, so fields are counted after its closing paren).
-    private static func readStat(_ pid: pid_t) -> (parent: pid_t, ticks: Int)? { readStat(path: "/proc/\(pid)/stat") }
-
-    private static func readStat(path: String) -> (parent: pid_t, ticks: Int)? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        // fields[0] is the state (field 3), so field n is fields[n - 3].
-        guard fields.count > 12, let parent = pid_t(fields[1]),
-              let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
-        return (parent, user + system)
-    }
+    private static func readStat(_ pid: pid_t) -> ProcStat? { ProcStat.read(path: "/proc/\(pid)/stat") }
 }
 
 /// A child's exit status, peak RSS and CPU time (user + system, from wait4's rusage:

@@ -70,6 +70,9 @@ struct RunCommand: ParsableCommand {
                 }
             } catch { throw CommandFailure("engine.metrics_listen: \(error)") }
         }
+        // The rating loop holds this thread until it stops; named, it reads as
+        // `tally-rater` in `thread_cpu_ms` and in top/perf instead of the thread pool's name.
+        ThreadName.setCurrent("tally-rater")
         let counters: Counters
         do {
             counters = try service.run(options: options) { StopSignal.isRequested }

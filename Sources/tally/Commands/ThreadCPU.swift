@@ -1,4 +1,5 @@
 import Foundation
+import TallyRuntime
 
 /// CPU time of this process's threads, summed per thread name (Linux `/proc/self/task`).
 /// `tally run` prints it at the end so a benchmark can tell the rating thread from
@@ -8,18 +9,12 @@ enum ThreadCPU {
     /// Milliseconds of user + system time per thread name, names sorted, then the threads
     /// that ended before (`ended_threads`) and the process's `total`.
     static func millisByName() -> [(name: String, millis: Int64)] {
-        let ticksPerSecond = Int64(sysconf(Int32(_SC_CLK_TCK)))
+        let ticksPerSecond = Int64(ProcStat.ticksPerSecond)
         guard ticksPerSecond > 0, let tids = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return [] }
         var ticks: [String: Int64] = [:]
         for tid in tids {
-            guard let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
-                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
-            // The name sits in parentheses and may hold spaces; utime and stime are the
-            // 12th and 13th fields after it (proc(5): fields 14 and 15 of the line).
-            let name = String(stat[stat.index(after: open)..<close]).replacingOccurrences(of: " ", with: "_")
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 12, let user = Int64(fields[11]), let system = Int64(fields[12]) else { continue }
-            ticks[name, default: 0] += user + system
+            guard let stat = ProcStat.read(path: "/proc/self/task/\(tid)/stat") else { continue }
+            ticks[stat.name.replacingOccurrences(of: " ", with: "_"), default: 0] += Int64(stat.ticks)
         }
         let live = ticks.sorted { $0.key < $1.key }.map { ($0.key, $0.value * 1000 / ticksPerSecond) }
         // Threads that already ended (librdkafka's, once its clients are destroyed) are

@@ -29,6 +29,20 @@ final class EndToEndFixture {
 
     """
 
+    /// A tiers section (to append to `rules`): 10 vCPU-hours a month per project at 1
+    /// each, then 0.5 each (the tier-order and scale-out tests).
+    static let graduatedVcpuTiers = """
+    tiers:
+      - id: vcpu-graduated
+        service: vcpus
+        mode: graduated
+        cycle: month
+        tiers:
+          - {up_to: 10, unit_price: 1}
+          - {unit_price: 0.5}
+
+    """
+
     static let rules = """
     version: 1
     groups: [compute, storage]

@@ -24,19 +24,6 @@ final class ScaleOutSetup {
     var raterConfig: String { fixture.directory.appendingPathComponent("rater.yaml").path }
     var routeConfig: String { fixture.directory.appendingPathComponent("route.yaml").path }
 
-    /// 10 vCPU-hours a month at 1, then 0.5 (per project).
-    static let tiers = """
-    tiers:
-      - id: vcpu-graduated
-        service: vcpus
-        mode: graduated
-        cycle: month
-        tiers:
-          - {up_to: 10, unit_price: 1}
-          - {unit_price: 0.5}
-
-    """
-
     init(hours: Int = 30, projects: Int = 4, samplesPerRecord: Int = 6) throws {
         fixture = try EndToEndFixture()  // creates metering.sample with 3 partitions
         self.hours = hours
@@ -52,7 +39,7 @@ final class ScaleOutSetup {
             with: "vcpus: {unit: vcpu, aggregation: max, period: PT1H, grace: PT10M, retention: P2D, route_key: project}")
         precondition(metrics != EndToEndFixture.metrics)
         try metrics.write(to: dir.appendingPathComponent("metrics.yaml"), atomically: true, encoding: .utf8)
-        try (EndToEndFixture.rules + Self.tiers).write(to: dir.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
+        try (EndToEndFixture.rules + EndToEndFixture.graduatedVcpuTiers).write(to: dir.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
         let bootstrap = fixture.broker.bootstrapServers
         // The raters' configured format is `native`: they rate Ceilometer only because every
         // routed record names its format in the `tally-format` header.

@@ -1,0 +1,54 @@
+import Foundation
+import Glibc
+
+/// One line of Linux's `/proc/PID/stat` or `/proc/PID/task/TID/stat` (proc(5)): the
+/// command name, the parent and the CPU time used. `tally run`'s per-thread CPU report and
+/// the benchmarks' per-process CPU figures both read it.
+public struct ProcStat: Sendable, Equatable {
+    /// The command or thread name (field 2, without its parentheses).
+    public var name: String
+    /// The parent process id (field 4).
+    public var parent: pid_t
+    /// utime + stime (fields 14 and 15), in clock ticks.
+    public var ticks: Int
+
+    /// Clock ticks per second (`getconf CLK_TCK`), the unit of `ticks`.
+    public static let ticksPerSecond = Int(sysconf(Int32(_SC_CLK_TCK)))
+
+    /// Reads and parses the stat file at `path`; nil if it is gone (the thread or process
+    /// ended) or not in the expected layout.
+    public static func read(path: String) -> ProcStat? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return parse(text)
+    }
+
+    /// Parses a stat line. The name may hold spaces and parentheses, so it is everything
+    /// between the first `(` and the last `)`, and the fields are counted after that.
+    public static func parse(_ text: String) -> ProcStat? {
+        guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"), open < close else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // fields[0] is the state (field 3), so field n is fields[n - 3].
+        guard fields.count > 12, let parent = pid_t(fields[1]),
+              let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
+        return ProcStat(name: String(text[text.index(after: open)..<close]), parent: parent, ticks: user + system)
+    }
+}
+
+/// The name Linux shows for the calling thread (`comm`: top, perf, `thread_cpu_ms`).
+public enum ThreadName {
+    /// Renames the calling thread (at most 15 bytes are kept). Writes
+    /// `/proc/thread-self/comm`: `pthread_setname_np` is a GNU extension Swift's Glibc
+    /// module does not import, and `prctl` is variadic. Best effort: false if it failed.
+    @discardableResult
+    public static func setCurrent(_ name: String) -> Bool {
+        guard let handle = FileHandle(forWritingAtPath: "/proc/thread-self/comm") else { return false }
+        defer { try? handle.close() }
+        return (try? handle.write(contentsOf: Array(name.utf8.prefix(15)))) != nil
+    }
+
+    /// The calling thread's name, or nil if it cannot be read.
+    public static var current: String? {
+        (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?
+            .trimmingCharacters(in: .newlines)
+    }
+}
