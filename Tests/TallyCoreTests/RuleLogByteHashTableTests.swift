@@ -40,6 +40,31 @@ struct RuleLogByteHashTableTests {
         }
     }
 
+    /// The fold's check searches the clash index and the commit inserts at that search's
+    /// probe, after editing other keys' values (an update unindexes its rule first): a
+    /// probe must stay good across value edits, and `update(at:)` then equal a dictionary's.
+    @Test func probesStayValidAcrossValueEdits() {
+        for seed in 0..<40 {
+            var r = Numbers(state: UInt64(seed) &+ 1_000)
+            var table = ByteHashTable<String, [Int32]>()
+            var reference: [String: [Int32]] = [:]
+            for step in 0..<Int32(300) {
+                let key = Self.key(&r)
+                let probe = table.probe(key)
+                // Edit a value already in the table, as unindexing does, between probe and insert.
+                if let edited = reference.keys.sorted().first(where: { _ in r.next(3) == 0 }) {
+                    table.updateIfPresent(edited) { $0.removeAll { $0 % 2 == 0 } }
+                    reference[edited]?.removeAll { $0 % 2 == 0 }
+                }
+                table.update(key, at: probe, default: []) { $0.append(step) }
+                reference[key, default: []].append(step)
+                #expect(table[key] == reference[key], "seed \(seed): \(key.debugDescription)")
+            }
+            #expect(table.count == reference.count)
+            #expect(Dictionary(uniqueKeysWithValues: zip(table.keys, table.values)) == reference)
+        }
+    }
+
     @Test func targetsOfEachKindAreDistinct() {
         var table = ByteHashTable<RuleTarget, Int32>()
         let targets: [RuleTarget] = [.group("a"), .service("a"), .field(service: "a", name: "b"),

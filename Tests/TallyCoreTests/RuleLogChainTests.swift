@@ -42,6 +42,13 @@ struct RuleLogChainTests {
             let clash = RL.event(.create(.mapping(RL.mapping("other", cost: "1", group: "g", tenant: "acme"))),
                                  recorded: 5, start: 12, head: restored.head)
             #expect(restored.rejection(of: clash)?.code == .duplicate)
+            // And the users lists rebuilt from the snapshot refuse ending a group or service
+            // still in use with the same words.
+            for declaration in [RuleTarget.group("g"), .service("compute")] {
+                let end = RL.event(.end(declaration), recorded: 5, start: 12, head: restored.head)
+                #expect(restored.rejection(of: end) == full.state.rejection(of: end), "cut at \(cut)")
+                #expect(restored.rejection(of: end)?.code == .inUse)
+            }
         }
     }
 

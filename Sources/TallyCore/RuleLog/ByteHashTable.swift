@@ -77,10 +77,10 @@ extension RuleTarget: ByteHashKey {
 /// Equality and hashing ignore insertion order, like a `Dictionary`'s (a state decoded from
 /// a snapshot inserts event ids in another order than the fold that wrote it).
 struct ByteHashTable<Key: ByteHashKey & Sendable, Value: Sendable>: Sendable {
-    /// Per slot: 0 empty, else the index in `entries` plus one.
-    private var slots: [Int32] = Array(repeating: 0, count: 16)
-    /// Per slot: the key's hash, so a probe compares keys only when hashes agree.
-    private var slotHashes: [UInt64] = Array(repeating: 0, count: 16)
+    /// Per slot: the entry's index plus one (0: empty) beside its key's hash, in one array
+    /// so that a probe step reads one cache line, not one in each of two arrays (the event
+    /// ids' table holds every accepted id: most probes there miss the cache).
+    private var slots: [Slot] = Array(repeating: Slot(), count: 16)
     private(set) var keys: [Key] = []
     private(set) var values: [Value] = []
 
@@ -101,9 +101,9 @@ struct ByteHashTable<Key: ByteHashKey & Sendable, Value: Sendable>: Sendable {
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
             let stored = slots[slot]
-            if stored == 0 { return Probe(hash: hash, slot: slot, entry: nil) }
-            if slotHashes[slot] == hash && keys[Int(stored) - 1] == key {
-                return Probe(hash: hash, slot: slot, entry: Int(stored) - 1)
+            if stored.entry == 0 { return Probe(hash: hash, slot: slot, entry: nil) }
+            if stored.hash == hash && keys[Int(stored.entry) - 1] == key {
+                return Probe(hash: hash, slot: slot, entry: Int(stored.entry) - 1)
             }
             slot = (slot + 1) & mask
         }
@@ -120,8 +120,7 @@ struct ByteHashTable<Key: ByteHashKey & Sendable, Value: Sendable>: Sendable {
         if let entry = probe.entry { values[entry] = value; return }
         keys.append(key)
         values.append(value)
-        slots[probe.slot] = Int32(keys.count)
-        slotHashes[probe.slot] = probe.hash
+        slots[probe.slot] = Slot(hash: probe.hash, entry: Int32(keys.count))
         if keys.count * 2 > slots.count { rehash(capacity: slots.count * 2) }
     }
 
@@ -131,7 +130,12 @@ struct ByteHashTable<Key: ByteHashKey & Sendable, Value: Sendable>: Sendable {
 
     /// Changes `key`'s value in place, starting from `initial` when it has none.
     mutating func update(_ key: Key, default initial: @autoclosure () -> Value, _ body: (inout Value) -> Void) {
-        let probe = probe(key)
+        update(key, at: probe(key), default: initial(), body)
+    }
+
+    /// `update`, given a probe for `key` made since the last insert into the table.
+    mutating func update(_ key: Key, at probe: Probe, default initial: @autoclosure () -> Value,
+                         _ body: (inout Value) -> Void) {
         if let entry = probe.entry { body(&values[entry]); return }
         var value = initial()
         body(&value)
@@ -152,18 +156,19 @@ struct ByteHashTable<Key: ByteHashKey & Sendable, Value: Sendable>: Sendable {
     }
 
     private mutating func rehash(capacity: Int) {
-        var newSlots = [Int32](repeating: 0, count: capacity)
-        var newHashes = [UInt64](repeating: 0, count: capacity)
+        var newSlots = [Slot](repeating: Slot(), count: capacity)
         let mask = capacity - 1
-        for (slot, stored) in slots.enumerated() where stored != 0 {
-            let hash = slotHashes[slot]
-            var target = Int(truncatingIfNeeded: hash) & mask
-            while newSlots[target] != 0 { target = (target + 1) & mask }
+        for stored in slots where stored.entry != 0 {
+            var target = Int(truncatingIfNeeded: stored.hash) & mask
+            while newSlots[target].entry != 0 { target = (target + 1) & mask }
             newSlots[target] = stored
-            newHashes[target] = hash
         }
         slots = newSlots
-        slotHashes = newHashes
+    }
+
+    struct Slot: Sendable {
+        var hash: UInt64 = 0
+        var entry: Int32 = 0
     }
 }
 

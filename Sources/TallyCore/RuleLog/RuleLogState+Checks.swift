@@ -36,6 +36,13 @@ struct RuleIndexing {
     /// The rule's own target number when its id was used before (-1: a new target), so
     /// the commit does not look the id up again.
     var own: Int32 = -1
+    /// Where the check's searches of `ruleKinds` (for a new id) and `clashIndex` ended, so
+    /// the commit inserts there without hashing and searching again (each is a cache miss
+    /// or two in tables of ~100,000 keys). Valid because nothing changes those tables
+    /// between an event's check and its commit (a batch commits each part right after
+    /// checking it), and they are insert-only: an update's unindexing edits a value only.
+    var kindProbe: ByteHashTable<String, RuleItemKind>.Probe?
+    var clashProbe: ByteHashTable<RuleClashKey, [Int32]>.Probe?
 }
 
 typealias Rejection = RuleEventRejection
@@ -182,7 +189,9 @@ extension RuleLogState {
             // An id never used has no incarnation to overlap (`ruleKinds` holds every rule
             // id ever created), so only a used one is looked up as a target.
             var own: Int32 = -1
-            if let kind = ruleKinds[id] {
+            let kindProbe = ruleKinds.probe(id)
+            if let entry = kindProbe.entry {
+                let kind = ruleKinds.values[entry]
                 if kind != item.kind {
                     throw Rejection(.duplicate, "id '\(id)' belongs to a \(kind.rawValue); rule ids are unique across kinds")
                 }
@@ -190,6 +199,7 @@ extension RuleLogState {
             }
             var indexing = try checkRule(item.dated(v), v, replacing: nil)
             indexing?.own = own
+            if own < 0 { indexing?.kindProbe = kindProbe }
             return .create(item, v, indexing: indexing)
         }
     }
@@ -236,12 +246,14 @@ extension RuleLogState {
         if !problems.isEmpty { throw Rejection(.invalidRule, problems.joined(separator: "; ")) }
         guard let key = Self.clashKey(item, found: indexing) else { return indexing }
         indexing.clashKey = key
+        let clashProbe = clashIndex.probe(key)
+        indexing.clashProbe = clashProbe
         // The first clash in a fixed order, so every reader words the rejection alike
         // (a loop, not map and filter: most keys have no other rule, some one).
         var firstClash: ItemKey?
         // Positions and validities are read in place; an `ItemKey` (a copy of the names) is
         // taken only for a rule that clashes.
-        for position in clashIndex[key] ?? [] {
+        for position in clashProbe.entry.map({ clashIndex.values[$0] }) ?? [] {
             if let replacing, replacing.position == position { continue }  // positions are unique
             let validity = histories[Int(position)].currentValidity
             // CloudKitty accepts a later-created open-ended mapping starting inside an

@@ -67,7 +67,9 @@ extension RuleLogState {
                     fieldsByService[service, default: []].append(name)
                 }
                 if case .rule(let kind, let id) = key.target {
-                    ruleKinds.set(kind, for: id)
+                    // An id used before already has this kind (the check saw to it).
+                    if let probe = indexing?.kindProbe { ruleKinds.set(kind, for: id, at: probe) }
+                    else if indexing.map({ $0.own < 0 }) ?? true { ruleKinds.set(kind, for: id) }
                     index(dated, key, indexing: indexing)
                 }
             }
@@ -118,13 +120,28 @@ extension RuleLogState {
     /// `indexing`: what the check found for the item (nil: work it out from the item).
     mutating func index(_ item: RuleItem, _ key: ItemKey, indexing: RuleIndexing? = nil) {
         guard let indexing else {
+            // Snapshot decoding: the declarations a rule uses come before it, so their numbers
+            // are found once and serve both the users lists and the clash key (this path
+            // searched each name twice and built an array per rule).
+            var found = declarationNumbers(usedBy: item)
+            if Self.declarationsFound(found, usedBy: item) {
+                found.clashKey = Self.clashKey(item, found: found)
+                index(item, key, indexing: found)
+                return
+            }
             for declaration in Self.declarations(usedBy: item) {
                 targets[Int(intern(declaration))].addUser(key.position)
             }
             if let clash = clashKey(item) { clashIndex.update(clash, default: []) { $0.append(key.position) } }
             return
         }
-        if let clash = indexing.clashKey { clashIndex.update(clash, default: []) { $0.append(key.position) } }
+        if let clash = indexing.clashKey {
+            if let probe = indexing.clashProbe {
+                clashIndex.update(clash, at: probe, default: []) { $0.append(key.position) }
+            } else {
+                clashIndex.update(clash, default: []) { $0.append(key.position) }
+            }
+        }
         // Three tests, not a loop over an array of the three: that array cost an allocation.
         if indexing.service >= 0 { targets[Int(indexing.service)].addUser(key.position) }
         if indexing.field >= 0 { targets[Int(indexing.field)].addUser(key.position) }
@@ -136,6 +153,19 @@ extension RuleLogState {
         for declaration in Self.declarations(usedBy: item) {
             guard let number = targetNumbers[declaration] else { continue }
             targets[Int(number)].removeUser(key.position)
+        }
+    }
+
+    /// Whether `found` (`declarationNumbers(usedBy: item)`) numbers every declaration the
+    /// item names; else the item names one never interned, which `index` then interns.
+    static func declarationsFound(_ found: RuleIndexing, usedBy item: RuleItem) -> Bool {
+        func all(_ field: String?, _ group: String?) -> Bool {
+            found.service >= 0 && (field == nil || found.field >= 0) && (group == nil || found.group >= 0)
+        }
+        switch item {
+        case .mapping(let m): return all(m.field, m.group)
+        case .threshold(let t): return all(t.field, t.group)
+        default: return true
         }
     }
 
