@@ -10,10 +10,6 @@ import TallyCore
 extension StreamRater {
     public static let checkpointSchema = "tally.checkpoint/1"
 
-    enum CheckpointKey {
-        static func count(_ partition: Int) -> [UInt8] { Array("chain_count/\(partition)".utf8) }
-    }
-
     /// One frames partition's anchor: frames emitted on it (-1: unknown, state from before
     /// counts were kept) and the last one's content hash.
     public struct ChainAnchor: Sendable, Equatable {
@@ -36,7 +32,7 @@ extension StreamRater {
         let loaded = try store.read { txn in
             // State from a version without counts: a partition with frames has an unknown
             // count (-1); its checkpoints then anchor the head alone.
-            try chainHeads.indices.map { p in try txn.get(.meta, CheckpointKey.count(p)).map(Self.int64) ?? (chainHeads[p].isEmpty ? 0 : -1) }
+            try chainHeads.indices.map { p in try txn.get(.meta, StateLayout.Meta.chainCount(p)).map(Self.int64) ?? (chainHeads[p].isEmpty ? 0 : -1) }
         }
         chainCounts = loaded
         return loaded
@@ -48,9 +44,10 @@ extension StreamRater {
         settings.ownedFramesPartition.map { [Int($0)] } ?? Array(chainHeads.indices)
     }
 
-    /// The frames partition of a frame of `scope`.
-    func framesPartition(ofScope scope: String) -> Int32 {
-        settings.ownedFramesPartition ?? Int32(bitPattern: StreamRater.fnv1a(scope) % UInt32(settings.framesPartitions))
+    /// The frames partition of a frame of `scope` (hashed once per scope: `ScopePartitions`).
+    func framesPartition(ofScope scope: Symbol) -> Int32 {
+        if let owned = settings.ownedFramesPartition { return owned }
+        return scopePartitions.partition(of: scope, count: settings.framesPartitions, text: symbols.string)
     }
 
     /// Counts the frames this batch put in the outbox per partition and, if there were
@@ -68,7 +65,7 @@ extension StreamRater {
         chainCounts = counts
         for p in counts.indices {
             var w = ByteWriter(); w.i64(counts[p])
-            pendingMetaWrites.append((CheckpointKey.count(p), w.bytes))
+            pendingMetaWrites.append((StateLayout.Meta.chainCount(p), w.bytes))
         }
         let record: CanonicalJSON = .object([
             "schema": .string(Self.checkpointSchema),

@@ -6,7 +6,7 @@ extension StreamRater {
     /// to the latest closing time of the open windows.
     func advanceClock(wallNow: EventTime, endOfInput: Bool) {
         partitions.advance(wallNow: wallNow, idleTimeout: catalog.idleTimeout, endOfInput: endOfInput,
-                           latestDue: closeQueue.latestDue)
+                           latestDue: windows.closeQueue.latestDue)
     }
 
     /// Closes every window the clock has passed, pricing it into a frame. Re-pricing
@@ -18,7 +18,7 @@ extension StreamRater {
         // the pricer's rules do not change while windows close.
         var tieredMetrics: [Bool]?
         while true {
-            let due = closeQueue.popDue(clock)
+            let due = windows.closeQueue.popDue(clock)
             if due.isEmpty { return }
             // Tier-priced windows close last, in content order (TierOrder); the others keep
             // the queue's order.
@@ -27,8 +27,8 @@ extension StreamRater {
             tieredMetrics = tieredMetric
             for (_, key) in due {
                 // Read in place: binding the window would copy it (and retain its arrays).
-                guard let slot = cache.slot(of: key), cache.isOpen(slot) else { continue }
-                let cumulative = tieredMetric[cache[slot].metric]
+                guard let slot = windows.cache.slot(of: key), windows.cache.isOpen(slot) else { continue }
+                let cumulative = tieredMetric[windows.cache[slot].metric]
                 if cumulative {
                     tiered.append(key)
                 } else {
@@ -36,7 +36,7 @@ extension StreamRater {
                 }
             }
             for key in tiered.count > 1 ? TierOrder.sorted(tiered, symbols) : tiered {
-                guard let slot = cache.slot(of: key), cache.isOpen(slot) else { continue }
+                guard let slot = windows.cache.slot(of: key), windows.cache.isOpen(slot) else { continue }
                 close(slot, cumulative: true)
             }
         }
@@ -45,40 +45,12 @@ extension StreamRater {
     /// The later windows of `key`'s cycle series must be priced again: reopen them
     /// (from memory or the store) for closing in this batch.
     private func repriceLaterWindows(after key: WindowKey, metric m: Int) {
-        for later in tiers.windows(after: key) { reopen(later, metric: m, repricing: true) }
-    }
-
-    /// Reopens the closed window `key` (from memory or the store) so that it closes
-    /// again in this batch. `repricing`: it is revised only if its price or its
-    /// quantity (known from the tier ledger) changed. A window still open, or purged
-    /// past its retention, is left alone.
-    /// Returns whether the window exists.
-    @discardableResult
-    func reopen(_ key: WindowKey, metric m: Int, repricing: Bool) -> Bool {
-        guard let clock = partitions.closingClock else { return false }
-        if let slot = cache.slot(of: key) {
-            guard cache[slot].closed else {
-                // Already reopened in this batch: a request that must revise wins over one that may not.
-                if !repricing { cache[slot].repricing = false }
-                return true
-            }
-            cache[slot].closed = false
-            cache[slot].repricing = repricing
-        } else {
-            let state: WindowState?
-            do { state = try loadWindow(key, metric: m) } catch { storeFailure = error; return false }
-            guard var window = state else { return false }
-            window.closed = false
-            window.repricing = repricing
-            _ = cache.add(window, dirty: false)  // written when it closes again
-        }
-        closeQueue.push(clock, key)
-        return true
+        for later in tiers.windows(after: key) { windows.reopen(later, metric: m, repricing: true, at: partitions.closingClock) }
     }
 
     /// `cumulative`: the window's service is tier-priced (`WindowPricer.usesCumulativeUsage`).
     private func close(_ slot: Int, cumulative: Bool) {
-        var w = cache.takeOut(slot)  // every path below stores it back
+        var w = windows.cache.takeOut(slot)  // every path below stores it back
         let metric = catalog.metrics[w.metric]
         let definition = metric.definition
         // Counter increases and time-weighted averages start from the previous window's
@@ -87,7 +59,7 @@ extension StreamRater {
         // Only a seeded aggregate needs a copy of the accumulator (a copy retains its arrays).
         let aggregate: ExactDecimal
         if definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage,
-           let previous = previousPoint(of: w.key, definition: definition, metric: w.metric) {
+           let previous = windows.previousPoint(of: w.key, definition: definition, metric: w.metric) {
             var accumulator = w.accumulator
             accumulator.seedPrevious(previous.value, at: previous.time)
             aggregate = accumulator.quantity
@@ -117,19 +89,15 @@ extension StreamRater {
         // (no cumulative tier) a recomputed window is always revised.
         let quantityChanged = cumulative ? tiers.record(w.key, quantity: quantity) : true
         if cumulative, quantityChanged { repriceLaterWindows(after: w.key, metric: w.metric) }
-        if definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage {
-            closedLastPoints[w.key] = w.accumulator.lastPoint
-        }
-        if definition.aggregation == .increase, let last = w.accumulator.lastPoint {
-            do { try counterMarks.note(w.key, last: last, store: store) } catch { storeFailure = error }
-        }
+        windows.noteClosed(w, definition: definition)
         if w.lastPointChanged {
             // A late sample moved this window's last point, which the next window starts from.
             // Its quantity is recomputed when it closes; with a tier ledger to compare
             // against, it is revised only if its quantity or price moved.
             w.lastPointChanged = false
-            reopenNextWindow(after: w.key, bounds: w.bounds, lastPoint: w.accumulator.lastPoint,
-                             definition: definition, metric: w.metric, repricing: cumulative)
+            windows.reopenNextWindow(after: w.key, bounds: w.bounds, lastPoint: w.accumulator.lastPoint,
+                                     definition: definition, metric: w.metric, repricing: cumulative,
+                                     at: partitions.closingClock)
         }
         if w.repricing {
             w.repricing = false
@@ -141,7 +109,7 @@ extension StreamRater {
             if !quantityChanged, result.price == w.lastPrice, case .rated = result.status,
                w.lastTierUsage == TierUsageMark(result.explanation) {
                 w.closed = true
-                cache.store(w, in: slot)
+                windows.cache.store(w, in: slot)
                 return
             }
         }
@@ -153,7 +121,7 @@ extension StreamRater {
             counters.windowsRatingFailed += 1
         }
         let book = pricer.ruleBookIdentity(forWindowStarting: w.bounds.start)
-        let partition = framesPartition(ofScope: scope)
+        let partition = framesPartition(ofScope: w.key.scope)
         // The frame is written straight from the window's state (FrameFields): no `Frame`
         // value unless a frame sink (a replay) asks for one.
         let fields = FrameFields(
@@ -186,7 +154,7 @@ extension StreamRater {
         w.lastPrice = result.price
         w.lastTierUsage = cumulative ? TierUsageMark(result.explanation) : nil
         w.closed = true
-        cache.store(w, in: slot)
+        windows.cache.store(w, in: slot)
     }
 
     /// Sets `name` in the description being built: plain ASCII straight from the symbol
@@ -236,11 +204,5 @@ extension StreamRater {
         case .bool: return .bool(symbols.string(value.text) == "true")
         default: return .string(symbols.string(value.text))
         }
-    }
-
-    static func fnv1a(_ text: String) -> UInt32 {
-        var h: UInt32 = 0x811C_9DC5
-        for b in text.utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
-        return h
     }
 }
