@@ -23,25 +23,14 @@ extension StreamRater {
 
     /// The anchors as of the last commit (what the frames topic must hold once the outbox is sent).
     public func chainAnchors() throws -> [ChainAnchor] {
-        let counts = try loadedChainCounts()
-        return chainHeads.indices.map { ChainAnchor(partition: Int32($0), count: counts[$0], head: chainHeads[$0]) }
-    }
-
-    func loadedChainCounts() throws -> [Int64] {
-        if let chainCounts { return chainCounts }
-        let loaded = try store.read { txn in
-            // State from a version without counts: a partition with frames has an unknown
-            // count (-1); its checkpoints then anchor the head alone.
-            try chainHeads.indices.map { p in try txn.get(.meta, StateLayout.Meta.chainCount(p)).map(Self.int64) ?? (chainHeads[p].isEmpty ? 0 : -1) }
-        }
-        chainCounts = loaded
-        return loaded
+        let counts = try outbox.chainCounts(in: store)
+        return outbox.chainHeads.indices.map { ChainAnchor(partition: Int32($0), count: counts[$0], head: outbox.chainHeads[$0]) }
     }
 
     /// The frames partitions a checkpoint of this rater anchors: all of them, or in group
     /// mode only the task's own (other tasks write the other chains).
     var anchoredPartitions: [Int] {
-        settings.ownedFramesPartition.map { [Int($0)] } ?? Array(chainHeads.indices)
+        settings.ownedFramesPartition.map { [Int($0)] } ?? Array(outbox.chainHeads.indices)
     }
 
     /// The frames partition of a frame of `scope` (hashed once per scope: `ScopePartitions`).
@@ -53,16 +42,8 @@ extension StreamRater {
     /// Counts the frames this batch put in the outbox per partition and, if there were
     /// any, queues a checkpoint after them. Called by `commitBatch` before it writes.
     func checkpointChains() throws {
-        var counts = try loadedChainCounts()
-        var changed = false
-        // Read in place: binding each entry copied it (a retain of its topic, key and frame).
-        for i in newOutbox.indices where newOutbox[i].1.kind == .frame && newOutbox[i].1.topic == settings.framesTopic {
-            let partition = Int(newOutbox[i].1.partition)
-            if counts[partition] >= 0 { counts[partition] += 1 }
-            changed = true
-        }
-        guard changed else { return }
-        chainCounts = counts
+        _ = try outbox.chainCounts(in: store)
+        guard let counts = outbox.countPendingFrames(on: settings.framesTopic) else { return }
         for p in counts.indices {
             var w = ByteWriter(); w.i64(counts[p])
             pendingMetaWrites.append((StateLayout.Meta.chainCount(p), w.bytes))
@@ -72,10 +53,10 @@ extension StreamRater {
             "frames_topic": .string(settings.framesTopic),
             "clock": partitions.closingClock.map { .string(Timestamps.iso8601($0)) } ?? .null,
             "partitions": .array(anchoredPartitions.map {
-                .object(["partition": .integer(Int64($0)), "count": .integer(counts[$0]), "head": .string(chainHeads[$0])])
+                .object(["partition": .integer(Int64($0)), "count": .integer(counts[$0]), "head": .string(outbox.chainHeads[$0])])
             }),
         ])
-        enqueue(OutboxEntry(kind: .checkpoint, topic: settings.checkpointsTopic, partition: 0,
-                            key: Array(settings.framesTopic.utf8), value: record.bytes))
+        outbox.enqueue(OutboxEntry(kind: .checkpoint, topic: settings.checkpointsTopic, partition: 0,
+                                   key: Array(settings.framesTopic.utf8), value: record.bytes))
     }
 }

@@ -11,8 +11,8 @@ import TallyWire
 extension StreamRater {
     /// The next offset of the corrections topic to read (0 when none was read).
     public func correctionsNextOffset() throws -> Int64 {
-        if let pending = pendingMetaWrites.last(where: { $0.0 == StateLayout.Meta.correctionsNextOffset }) { return Self.int64(pending.1) }
-        return try store.read { txn in try txn.get(.meta, StateLayout.Meta.correctionsNextOffset).map(Self.int64) ?? 0 }
+        if let pending = pendingMetaWrites.last(where: { $0.0 == StateLayout.Meta.correctionsNextOffset }) { return StateLayout.int64(pending.1) }
+        return try store.read { txn in try txn.get(.meta, StateLayout.Meta.correctionsNextOffset).map(StateLayout.int64) ?? 0 }
     }
 
     /// Whether part `part` of replay `replayId` was executed (committed or in this batch).
@@ -46,8 +46,8 @@ extension StreamRater {
         guard !items.isEmpty else { return .passedOver }  // in group mode: every item is another task's
         let receipt = try execute(command, items: items, offset: offset)
         pendingMetaWrites.append((StateLayout.Meta.correctionDone(command.replayId, command.part), receipt.json.bytes))
-        enqueue(OutboxEntry(kind: .correctionReceipt, topic: settings.correctionsTopic, partition: 0,
-                            key: Array(command.replayId.utf8), value: receipt.json.bytes))
+        outbox.enqueue(OutboxEntry(kind: .correctionReceipt, topic: settings.correctionsTopic, partition: 0,
+                                   key: Array(command.replayId.utf8), value: receipt.json.bytes))
         return .executed(receipt)
     }
 
@@ -90,10 +90,10 @@ extension StreamRater {
             body["output_partition"] = .integer(Int64(partition))
             let contentHash = SHA256.hex(CanonicalJSON.object(body).bytes)
             body["content_hash"] = .string(contentHash)
-            body["previous_hash"] = .string(chainHeads[Int(partition)])
-            chainHeads[Int(partition)] = contentHash
-            enqueue(OutboxEntry(kind: .frame, topic: settings.framesTopic, partition: partition,
-                                key: Array(scope.utf8), value: CanonicalJSON.object(body).bytes))
+            body["previous_hash"] = .string(outbox.chainHeads[Int(partition)])
+            outbox.chainHeads[Int(partition)] = contentHash
+            outbox.enqueue(OutboxEntry(kind: .frame, topic: settings.framesTopic, partition: partition,
+                                       key: Array(scope.utf8), value: CanonicalJSON.object(body).bytes))
             counters.framesEmitted += 1
             counters.framesRevised += 1
             w.revision += 1
@@ -148,9 +148,5 @@ extension StreamRater {
 
     static func decimal(_ value: CanonicalJSON?) -> ExactDecimal? {
         if case let .string(s)? = value { return ExactDecimal(s) } else { return nil }
-    }
-
-    static func int64(_ bytes: [UInt8]) -> Int64 {
-        bytes.withUnsafeBytes { b in var r = ByteReader(b, what: "corrections offset"); return (try? r.i64()) ?? 0 }
     }
 }

@@ -88,4 +88,10 @@ enum StateLayout {
         return WindowKey(start: EventTime(micros: 0), metric: Symbol(raw: try r.u32()), scope: Symbol(raw: try r.u32()),
                          resource: Symbol(raw: try r.u32()), group: Symbol(raw: try r.u32()))
     }
+
+    /// A `.meta` value that is one i64 (a chain count, the corrections topic's next offset);
+    /// 0 if it is shorter.
+    static func int64(_ value: [UInt8]) -> Int64 {
+        value.withUnsafeBytes { b in var r = ByteReader(b, what: "meta value"); return (try? r.i64()) ?? 0 }
+    }
 }

@@ -134,9 +134,9 @@ extension StreamRater {
             ruleBookVersion: book.version, ruleBookHash: book.hash, lineage: w.lineage, topics: topicNames,
             sampleCount: w.accumulator.sampleCount, sampleDigest: w.digest, engineVersion: settings.engineVersion,
             outputPartition: partition)
-        let previousHash = chainHeads[Int(partition)]
+        let previousHash = outbox.chainHeads[Int(partition)]
         let (bytes, contentHash) = frameBuffer.seal(fields, symbols: symbols, previousHash: previousHash)
-        chainHeads[Int(partition)] = contentHash
+        outbox.chainHeads[Int(partition)] = contentHash
         if let frameSink {
             var frame = frameValue(fields, metric: metric, window: w)
             frame.previousHash = previousHash
@@ -145,8 +145,8 @@ extension StreamRater {
         } else if let frameRecordSink {
             frameRecordSink(bytes)
         } else {
-            enqueue(OutboxEntry(kind: .frame, topic: settings.framesTopic, partition: partition,
-                                key: Array(scope.utf8), value: bytes))
+            outbox.enqueue(OutboxEntry(kind: .frame, topic: settings.framesTopic, partition: partition,
+                                       key: Array(scope.utf8), value: bytes))
         }
         counters.framesEmitted += 1
         if w.revision > 0 { counters.framesRevised += 1 }

@@ -42,15 +42,7 @@ extension StreamRater {
                 try txn.put(.meta, StateLayout.Meta.clock(topics[Int(pid.topic)], pid.partition), w.bytes, append: false)
             }
             if let g = partitions.closingClock { var w = ByteWriter(); w.i64(g.micros); try txn.put(.meta, StateLayout.Meta.globalClock, w.bytes, append: false) }
-            for i in newOutbox.indices {
-                // Encoded straight into the page LMDB reserves: the ~2 KB frame is copied once.
-                try txn.put(.outbox, StateLayout.outboxKey(sequence: newOutbox[i].0), count: newOutbox[i].1.encodedCount,
-                            append: true) { newOutbox[i].1.encode(into: $0) }
-            }
-            for sequence in acknowledged { try txn.delete(.outbox, StateLayout.outboxKey(sequence: sequence)) }
-            var seq = ByteWriter(); seq.u64(outboxSequence)
-            try txn.put(.meta, StateLayout.Meta.outboxSequence, seq.bytes, append: false)
-            for (p, head) in chainHeads.enumerated() { try txn.put(.meta, StateLayout.Meta.chainHead(p), Array(head.utf8), append: false) }
+            try outbox.persist(into: txn)
             try txn.put(.meta, StateLayout.Meta.counters, counters.encoded(), append: false)
             for (key, value) in pendingMetaWrites { try txn.put(.meta, key, value, append: false) }
             if due, let clock = partitions.closingClock { try purgeExpired(clock: clock, in: txn) }
@@ -58,20 +50,14 @@ extension StreamRater {
         if due { lastMaintenance = wallNow }
         persistedSymbols = symbols.count
         pendingMetaWrites.removeAll()
-        acknowledged.removeAll(keepingCapacity: true)
         // Closed windows are durable now; memory keeps only open ones.
         windows.dropClosed()
-        let messages = newOutbox.map { sequence, entry in
-            OutgoingMessage(topic: entry.topic, partition: entry.partition, key: entry.key, value: entry.value, token: sequence)
-        }
-        newOutbox.removeAll(keepingCapacity: true)
-        return messages
+        return outbox.committed()
     }
 
     /// The broker acknowledged `token`: its outbox entry is deleted with the next batch.
     public func acknowledge(_ token: UInt64) {
-        acknowledged.append(token)
-        unacknowledged -= 1
+        outbox.acknowledge(token)
     }
 
     /// Deletes closed windows and dedupe keys past every metric's retention.

@@ -17,15 +17,9 @@ extension StreamRater {
             }
             persistedSymbols = symbols.count
             if let c = try txn.get(.meta, StateLayout.Meta.counters) { counters = try c.withUnsafeBytes { try Counters(decoding: $0) } }
-            if let s = try txn.get(.meta, StateLayout.Meta.outboxSequence) {
-                outboxSequence = try s.withUnsafeBytes { var r = ByteReader($0, what: "outbox sequence"); return try r.u64() }
-            }
             if let g = try txn.get(.meta, StateLayout.Meta.globalClock) {
                 partitions.restoreClosingClock(
                     EventTime(micros: try g.withUnsafeBytes { var r = ByteReader($0, what: "global clock"); return try r.i64() }))
-            }
-            for p in chainHeads.indices {
-                if let h = try txn.get(.meta, StateLayout.Meta.chainHead(p)) { chainHeads[p] = String(decoding: h, as: UTF8.self) }
             }
             for (i, input) in settings.inputs.enumerated() {
                 try txn.scan(.offsets, from: StateLayout.offsetKey(input.topic, Int32.min)) { k, v in
@@ -51,15 +45,8 @@ extension StreamRater {
             try windows.restore(from: txn)
             try dedupe.restore(from: txn)
             try tiers.restore(from: txn)
-            try txn.scan(.outbox, from: []) { k, v in
-                let sequence = try StateLayout.sequence(decoding: k, what: "outbox key")
-                let entry = try OutboxEntry(decoding: v)
-                resend.append(OutgoingMessage(topic: entry.topic, partition: entry.partition, key: entry.key,
-                                              value: entry.value, token: sequence))
-                return true
-            }
+            resend = try outbox.restore(from: txn)
         }
-        unacknowledged = resend.count
         return (resend, positions)
     }
 }

@@ -48,11 +48,9 @@ public final class StreamRater {
     let tiers: TierLedger
     var offsets: [PartitionID: Int64] = [:]
     public internal(set) var counters = Counters()
-    var outboxSequence: UInt64 = 0
-    var newOutbox: [(UInt64, OutboxEntry)] = []
-    var acknowledged: [UInt64] = []
-    var unacknowledged = 0
-    var chainHeads: [String]
+    /// Frames, dead letters, checkpoints and receipts until acknowledged, and the frames
+    /// chains' heads and counts (State/Outbox.swift).
+    var outbox: Outbox
     var persistedSymbols = 0
     var lastMaintenance: EventTime?
     var groupScratch: [UInt8] = []
@@ -62,8 +60,6 @@ public final class StreamRater {
     var scopePartitions = ScopePartitions()
     /// Meta entries written by the next commit (executed corrections, their topic offset).
     var pendingMetaWrites: [([UInt8], [UInt8])] = []
-    /// Frames emitted per frames partition (loaded from the store on first use).
-    var chainCounts: [Int64]?
     /// Nanoseconds spent closing windows and writing state, for `tally run`'s timing line.
     public internal(set) var phaseNanos: [String: UInt64] = [:]
     /// The same phases in this thread's CPU time (`tally-bench fold`: wall time on the shared
@@ -99,7 +95,7 @@ public final class StreamRater {
         windows = WindowStore(store: store, catalog: catalog, topicIndex: topics)
         topicNames = settings.inputs.map(\.topic)
         topicNameBytes = topicNames.map { Array($0.utf8) }
-        chainHeads = Array(repeating: "", count: Int(settings.framesPartitions))
+        outbox = Outbox(framesPartitions: Int(settings.framesPartitions))
     }
 
     /// Windows held in memory (open, or closed in this batch).
@@ -107,7 +103,7 @@ public final class StreamRater {
     /// Sample ids and content keys held in memory for dedupe (until their batch expires).
     public var dedupeKeys: Int { dedupe.count }
     /// Messages written to the outbox and not yet acknowledged.
-    public var pendingMessages: Int { unacknowledged }
+    public var pendingMessages: Int { outbox.unacknowledged }
 
     /// Declares the partitions the rater reads: until each has delivered a sample or
     /// been read to its end, the closing clock does not move.
