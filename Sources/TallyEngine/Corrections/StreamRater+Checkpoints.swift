@@ -33,12 +33,6 @@ extension StreamRater {
         settings.ownedFramesPartition.map { [Int($0)] } ?? Array(outbox.chainHeads.indices)
     }
 
-    /// The frames partition of a frame of `scope` (hashed once per scope: `ScopePartitions`).
-    func framesPartition(ofScope scope: Symbol) -> Int32 {
-        if let owned = settings.ownedFramesPartition { return owned }
-        return scopePartitions.partition(of: scope, count: settings.framesPartitions, text: symbols.string)
-    }
-
     /// Counts the frames this batch put in the outbox per partition and, if there were
     /// any, queues a checkpoint after them. Called by `commitBatch` before it writes.
     func checkpointChains() throws {

@@ -81,7 +81,7 @@ extension StreamRater {
                 continue
             }
             let scope = symbols.string(w.key.scope)
-            let partition = framesPartition(ofScope: w.key.scope)
+            let partition = frames.framesPartition(ofScope: w.key.scope)
             var body = item.body
             body["revision"] = .integer(Int64(w.revision) + 1)
             body["previous_price"] = .decimal(w.lastPrice)
@@ -141,7 +141,7 @@ extension StreamRater {
     private func frameID(of w: WindowState) -> String {
         let metric = catalog.metrics[w.metric]
         let definition = metric.definition
-        let groupby = metric.extraGroupby.map { (metric.groupby[$0].name, json(w.groupValues[$0]).text) }
+        let groupby = metric.extraGroupby.map { (metric.groupby[$0].name, frames.json(w.groupValues[$0]).text) }
         return Frame.id(metric: definition.key, scopeKind: definition.scope.rawValue, scope: symbols.string(w.key.scope),
                         resource: symbols.string(w.key.resource), groupby: groupby, windowStart: w.bounds.start)
     }

@@ -56,8 +56,6 @@ public final class StreamRater {
     var groupScratch: [UInt8] = []
     var rejections: [SampleRejection] = []
     var unknownMeterNames: [Symbol: String] = [:]
-    /// The frames partition of each scope symbol, hashed once (`framesPartition(ofScope:)`).
-    var scopePartitions = ScopePartitions()
     /// Meta entries written by the next commit (executed corrections, their topic offset).
     var pendingMetaWrites: [([UInt8], [UInt8])] = []
     /// Nanoseconds spent closing windows and writing state, for `tally run`'s timing line.
@@ -65,17 +63,21 @@ public final class StreamRater {
     /// The same phases in this thread's CPU time (`tally-bench fold`: wall time on the shared
     /// machine mostly measures the scheduler).
     public internal(set) var phaseCPUNanos: [String: UInt64] = [:]
-    /// Every closed frame is sealed in this one buffer (TallyCore's `FrameBuffer`).
-    var frameBuffer = FrameBuffer()
-    /// The closing window's description for rating, refilled for every window.
-    var descriptionScratch = RatingDescription()
+    /// Prices a closing window and writes its frame (Stream/FrameAssembler.swift).
+    let frames: FrameAssembler
     /// A replay's scratch rater takes each frame it closes here, as a value with its sealed
     /// bytes, instead of through the outbox: nothing is sent, and the replay diffs frame by
     /// frame without parsing its own bytes back. nil (the live rater): frames go to the outbox.
-    public var frameSink: ((Frame, [UInt8]) -> Void)?
+    public var frameSink: ((Frame, [UInt8]) -> Void)? {
+        get { frames.frameSink }
+        set { frames.frameSink = newValue }
+    }
     /// `tally rate`'s rater takes each frame's sealed bytes here instead of through the
     /// outbox, and no `Frame` value is built for it (`frameSink` builds one per frame).
-    public var frameRecordSink: (([UInt8]) -> Void)?
+    public var frameRecordSink: (([UInt8]) -> Void)? {
+        get { frames.frameRecordSink }
+        set { frames.frameRecordSink = newValue }
+    }
 
     public init(settings: EngineSettings, metrics: MetricsConfig, pricer: WindowPricer, store: StateStore) throws {
         self.settings = settings
@@ -95,6 +97,7 @@ public final class StreamRater {
         windows = WindowStore(store: store, catalog: catalog, topicIndex: topics)
         topicNames = settings.inputs.map(\.topic)
         topicNameBytes = topicNames.map { Array($0.utf8) }
+        frames = FrameAssembler(settings: settings, symbols: symbols, pricer: pricer, topicNames: topicNames)
         outbox = Outbox(framesPartitions: Int(settings.framesPartitions))
     }
 
