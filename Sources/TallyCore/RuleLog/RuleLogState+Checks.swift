@@ -208,7 +208,6 @@ extension RuleLogState {
         guard !item.kind.isDeclaration else {
             throw Rejection(.invalidEvent, "a \(item.kind.rawValue) has no content to update: end it and create another")
         }
-        let id = Self.ruleID(item)
         let (key, history) = try existing(item.target)
         let current = history.current
         if current.deleted { throw Rejection(.alreadyDeleted, "\(item.target) was deleted") }

@@ -120,19 +120,12 @@ extension RuleLogState {
     /// `indexing`: what the check found for the item (nil: work it out from the item).
     mutating func index(_ item: RuleItem, _ key: ItemKey, indexing: RuleIndexing? = nil) {
         guard let indexing else {
-            // Snapshot decoding: the declarations a rule uses come before it, so their numbers
-            // are found once and serve both the users lists and the clash key (this path
-            // searched each name twice and built an array per rule).
-            var found = declarationNumbers(usedBy: item)
-            if Self.declarationsFound(found, usedBy: item) {
-                found.clashKey = Self.clashKey(item, found: found)
-                index(item, key, indexing: found)
-                return
-            }
-            for declaration in Self.declarations(usedBy: item) {
-                targets[Int(intern(declaration))].addUser(key.position)
-            }
-            if let clash = clashKey(item) { clashIndex.update(clash, default: []) { $0.append(key.position) } }
+            // Snapshot decoding (and any rule the check did not number): the declarations a
+            // rule uses are numbered once, interned if new, and serve both the users lists and
+            // the clash key.
+            var found = internDeclarations(usedBy: item)
+            found.clashKey = Self.clashKey(item, found: found)
+            index(item, key, indexing: found)
             return
         }
         if let clash = indexing.clashKey {
@@ -156,17 +149,21 @@ extension RuleLogState {
         }
     }
 
-    /// Whether `found` (`declarationNumbers(usedBy: item)`) numbers every declaration the
-    /// item names; else the item names one never interned, which `index` then interns.
-    static func declarationsFound(_ found: RuleIndexing, usedBy item: RuleItem) -> Bool {
-        func all(_ field: String?, _ group: String?) -> Bool {
-            found.service >= 0 && (field == nil || found.field >= 0) && (group == nil || found.group >= 0)
+    /// The target numbers of the service, field and group a mapping or threshold names,
+    /// each interned if it has none yet (-1: the item names none).
+    mutating func internDeclarations(usedBy item: RuleItem) -> RuleIndexing {
+        var found = RuleIndexing(clashKey: nil)
+        func note(_ service: String, _ field: String?, _ group: String?) {
+            found.service = intern(.service(service))
+            if let field { found.field = intern(.field(service: service, name: field)) }
+            if let group { found.group = intern(.group(group)) }
         }
         switch item {
-        case .mapping(let m): return all(m.field, m.group)
-        case .threshold(let t): return all(t.field, t.group)
-        default: return true
+        case .mapping(let m): note(m.service, m.field, m.group)
+        case .threshold(let t): note(t.service, t.field, t.group)
+        default: break
         }
+        return found
     }
 
     static func declarations(usedBy item: RuleItem) -> [RuleTarget] {
