@@ -4,6 +4,13 @@
 /// Exponents beyond Int32 trap; Python's Emax/Emin (±999999) are never reached by prices.
 extension ExactDecimal {
     public static func + (a: ExactDecimal, b: ExactDecimal) -> ExactDecimal {
+        // The usual operands in machine words, exact (below 2^63, nothing rounds), else wide.
+        DecimalWord.sum(a, b)
+    }
+
+    /// `+` without the word path: the reference `DecimalWord` must equal.
+    @usableFromInline
+    static func wideSum(_ a: ExactDecimal, _ b: ExactDecimal) -> ExactDecimal {
         // Fast path: align within Int128 and stay under 28 digits, so nothing rounds.
         var x = a.coefficient, y = b.coefficient
         let gap = Int(a.exponent) - Int(b.exponent)
@@ -26,6 +33,13 @@ extension ExactDecimal {
     }
 
     public static func * (a: ExactDecimal, b: ExactDecimal) -> ExactDecimal {
+        if let x = DecimalWord(a), let y = DecimalWord(b), let product = x * y { return product.exact }
+        return wideProduct(a, b)
+    }
+
+    /// `*` without the word path: the reference `DecimalWord` must equal.
+    @usableFromInline
+    static func wideProduct(_ a: ExactDecimal, _ b: ExactDecimal) -> ExactDecimal {
         let negative = (a.coefficient < 0) != (b.coefficient < 0)
         let ma = a.coefficient.magnitude, mb = b.coefficient.magnitude
         let exponent = Int(a.exponent) + Int(b.exponent)

@@ -12,9 +12,11 @@ enum HashmapModule {
     /// Prices one window's (quantity, description) of `service`. The caller passes the
     /// pieces, not the `RatingInput`: taking the whole input copied it (a retain per member
     /// and a 160-byte move) for every window.
+    /// `spareTrace`: where the caller keeps its last trace for reuse (`HashmapTrace.make`).
     static func rate(_ index: UnsafePointer<ServiceIndex.Lookup>, quantity: ExactDecimal, description: borrowing RatingDescription,
-                     service: borrowing String, incoming: ExactDecimal, explain: Bool) -> Outcome {
-        let outcome: Outcome? = withRun(index, description, explain: explain) { run, entries, bytes in
+                     service: borrowing String, incoming: ExactDecimal, explain: Bool,
+                     spareTrace: UnsafeMutablePointer<HashmapTrace?>? = nil) -> Outcome {
+        let outcome: Outcome? = withRun(index, description, explain: explain, spareTrace: spareTrace) { run, entries, bytes in
             run.serviceStage(quantity: quantity)
             if run.fieldStage(entries, bytes: bytes) != nil { return nil }
             return run.price(quantity: quantity, incoming: incoming)
@@ -32,6 +34,7 @@ enum HashmapModule {
     /// Runs `body` on a fresh `HashmapRun` whose scratch memory is on the stack.
     @inline(__always)
     private static func withRun<R>(_ index: UnsafePointer<ServiceIndex.Lookup>, _ description: borrowing RatingDescription, explain: Bool,
+                                   spareTrace: UnsafeMutablePointer<HashmapTrace?>? = nil,
                                    _ body: (inout HashmapRun, UnsafeBufferPointer<RatingDescription.Entry>, UnsafeRawBufferPointer) -> R) -> R {
         let groupCount = index.pointee.groupCount
         // Each field's value run and the service mappings hold at most one mapping per group.
@@ -40,8 +43,12 @@ enum HashmapModule {
             description.bytes.withUnsafeBytes { bytes in
                 withUnsafeTemporaryAllocation(of: Accumulator.self, capacity: groupCount) { groups in
                     withUnsafeTemporaryAllocation(of: Int32.self, capacity: groupCount + 2 * matchedCapacity) { scratch in
-                        groups.initialize(repeating: Accumulator())
-                        var run = HashmapRun(index: index, groups: groups, scratch: scratch, groupCount: groupCount, explain: explain)
+                        // The service mappings' effect, the same for every window (`ServiceStart`).
+                        let start = index.pointee.serviceStart
+                        if groupCount > 0 { groups.baseAddress!.initialize(from: start.pointee.groups, count: groupCount) }
+                        var run = HashmapRun(index: index, groups: groups, scratch: scratch, groupCount: groupCount, explain: explain,
+                                             spareTrace: spareTrace)
+                        run.begin(at: start)
                         return body(&run, entries, bytes)
                     }
                 }
@@ -68,9 +75,41 @@ enum HashmapModule {
         var thresholdLevelKey: Int128 { threshold?.pointee.levelKey ?? OrderKey.minusOne }
     }
 
-    /// Step 4 of the algorithm, in CloudKitty's operation order.
+    /// Step 4 of the algorithm, in CloudKitty's operation order: in machine words when
+    /// every operand and intermediate fits one (the usual prices), else with `ExactDecimal`.
+    /// Both give the same coefficient and exponent (`DecimalWord`).
     @inline(__always)
     static func groupResult(_ acc: Accumulator, quantity: ExactDecimal) -> ExactDecimal {
+        if let q = DecimalWord(quantity), let result = wordResult(acc, quantity: q) { return result.exact }
+        return generalResult(acc, quantity: quantity)
+    }
+
+    /// `groupResult` in words; nil when a value or step does not fit one.
+    @inline(__always)
+    static func wordResult(_ acc: Accumulator, quantity: DecimalWord) -> DecimalWord? {
+        guard var flat = DecimalWord(acc.flat), var rate = DecimalWord(acc.rate) else { return nil }
+        guard let t = acc.threshold?.pointee else {
+            guard let product = rate * flat else { return nil }
+            return product * quantity
+        }
+        guard let cost = DecimalWord(t.cost) else { return nil }
+        if !acc.thresholdOnService {
+            switch t.type {
+            case .flat: guard let f = flat + cost else { return nil }; flat = f
+            case .rate: guard let r = rate * cost else { return nil }; rate = r
+            }
+            guard let product = rate * flat else { return nil }
+            return product * quantity
+        }
+        guard let product = rate * flat, let result = product * quantity else { return nil }
+        switch t.type {
+        case .flat: return result + cost
+        case .rate: return result * cost
+        }
+    }
+
+    /// `groupResult` with `ExactDecimal` (the reference the word path must equal).
+    static func generalResult(_ acc: Accumulator, quantity: ExactDecimal) -> ExactDecimal {
         var flat = acc.flat
         var rate = acc.rate
         guard let t = acc.threshold?.pointee else { return rate * flat * quantity }

@@ -12,13 +12,16 @@ struct HashmapRun {
     let scratch: UnsafeMutableBufferPointer<Int32>
     let groupCount: Int
     let explain: Bool
+    /// The caller's spare trace (`HashmapTrace.make`), if it keeps one.
+    let spareTrace: UnsafeMutablePointer<HashmapTrace?>?
     var touchCount = 0
     var matchedCount = 0
 
     init(index: UnsafePointer<ServiceIndex.Lookup>, groups: UnsafeMutableBufferPointer<HashmapModule.Accumulator>,
-         scratch: UnsafeMutableBufferPointer<Int32>, groupCount: Int, explain: Bool) {
+         scratch: UnsafeMutableBufferPointer<Int32>, groupCount: Int, explain: Bool,
+         spareTrace: UnsafeMutablePointer<HashmapTrace?>?) {
         self.tables = index; self.groups = groups; self.scratch = scratch
-        self.groupCount = groupCount; self.explain = explain
+        self.groupCount = groupCount; self.explain = explain; self.spareTrace = spareTrace
     }
 
     /// Unretained: the caller holds the index for the whole run (no retain per window).
@@ -59,10 +62,21 @@ struct HashmapRun {
         }
     }
 
-    /// 1. Every service mapping; service thresholds with qty >= level.
+    /// Every service mapping applied: the index's `ServiceStart` copied in (the groups'
+    /// accumulators by the caller, which initializes them).
+    @inline(__always) mutating func begin(at start: UnsafePointer<ServiceStart>) {
+        touchCount = start.pointee.touchCount
+        if touchCount == 0 { return }
+        scratch.baseAddress!.update(from: start.pointee.scratch, count: touchCount)
+        if explain && start.pointee.matchedCount > 0 {
+            matchedCount = start.pointee.matchedCount
+            (scratch.baseAddress! + groupCount).update(from: start.pointee.scratch + groupCount, count: 2 * matchedCount)
+        }
+    }
+
+    /// 1. Every service mapping (applied already: `begin`); service thresholds with
+    /// qty >= level.
     mutating func serviceStage(quantity: ExactDecimal) {
-        let mappings = tables.pointee.serviceMappings
-        for i in 0..<mappings.count { apply(mappings.baseAddress! + i) }
         let thresholds = tables.pointee.serviceThresholds
         if thresholds.isEmpty { return }
         let key = OrderKey.of(quantity)
@@ -131,21 +145,36 @@ struct HashmapRun {
         return nil
     }
 
+    /// `price` in machine words, the `ExactDecimal` built once at the end: nil when some
+    /// value or step does not fit a word (then `ExactDecimal` computes it all; the same
+    /// digits and exponent either way, see `DecimalWord`).
+    @inline(__always)
+    private func wordPrice(quantity: ExactDecimal, incoming: ExactDecimal) -> ExactDecimal? {
+        guard var sum = DecimalWord(incoming), let q = DecimalWord(quantity) else { return nil }
+        for k in 0..<touchCount {
+            guard let result = HashmapModule.wordResult(groups[Int(scratch[k])], quantity: q),
+                  let next = sum + result else { return nil }
+            sum = next
+        }
+        return sum.exact
+    }
+
     /// 3–4. Each group's result, summed onto the incoming price in first-touch order.
     func price(quantity: ExactDecimal, incoming: ExactDecimal) -> HashmapModule.Outcome {
         var price = incoming
         if !explain {
-            for k in 0..<touchCount { price = price + HashmapModule.groupResult(groups[Int(scratch[k])], quantity: quantity) }
+            if let wordPrice = wordPrice(quantity: quantity, incoming: incoming) { return .priced(wordPrice, nil) }
+            for k in 0..<touchCount { price = price + HashmapModule.generalResult(groups[Int(scratch[k])], quantity: quantity) }
             return .priced(price, nil)
         }
-        let trace = HashmapTrace.make(index: index, priceBefore: incoming, priceAfter: .zero, quantity: quantity,
+        let trace = HashmapTrace.make(reusing: spareTrace, index: index, priceBefore: incoming, priceAfter: .zero, quantity: quantity,
                                       groups: touchCount, rules: matchedCount) { traced, rules in
             var ruleCount: Int32 = 0
             for k in 0..<touchCount {
                 let g = scratch[k]
                 let acc = groups[Int(g)]
                 let result = HashmapModule.groupResult(acc, quantity: quantity)
-                price = price + result
+                price = DecimalWord.sum(price, result)
                 let first = ruleCount
                 for i in 0..<matchedCount where scratch[groupCount + 2 * i] == g {
                     rules[Int(ruleCount)] = scratch[groupCount + 2 * i + 1]

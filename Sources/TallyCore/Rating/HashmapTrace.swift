@@ -10,17 +10,39 @@
 final class HashmapTrace: ManagedBuffer<HashmapTraceHeader, TracedGroup>, @unchecked Sendable {
     /// A trace with room for `groups` groups and `rules` applied mappings, filled by `body`
     /// (which must set every group and `ruleCount` rule numbers).
-    static func make(index: ServiceIndex, priceBefore: ExactDecimal, priceAfter: ExactDecimal, quantity: ExactDecimal,
-                     groups: Int, rules: Int,
+    ///
+    /// `spare` is the caller's last trace: when nothing else holds it any more (the window
+    /// it explained was written and dropped, the usual case) and it has room, it is filled
+    /// again instead of allocating, and freeing, one per explained window (malloc, free and
+    /// the object's set-up were ~1,100 instructions a window). A trace still held elsewhere
+    /// is left alone, so a trace handed out never changes; the new one becomes the spare.
+    static func make(reusing spare: UnsafeMutablePointer<HashmapTrace?>?, index: ServiceIndex, priceBefore: ExactDecimal,
+                     priceAfter: ExactDecimal, quantity: ExactDecimal, groups: Int, rules: Int,
                      _ body: (UnsafeMutablePointer<TracedGroup>, UnsafeMutablePointer<Int32>) -> Void) -> HashmapTrace {
         // The rule numbers live after the groups, in the same allocation.
         let stride = MemoryLayout<TracedGroup>.stride
-        let ruleSlots = (rules * MemoryLayout<Int32>.stride + stride - 1) / stride
-        let buffer = create(minimumCapacity: groups + ruleSlots) { _ in
-            HashmapTraceHeader(index: index, priceBefore: priceBefore, priceAfter: priceAfter, quantity: quantity,
-                               groupCount: Int32(groups), ruleCount: Int32(rules))
+        let slots = groups + (rules * MemoryLayout<Int32>.stride + stride - 1) / stride
+        let trace: HashmapTrace
+        // The header is read and written through its pointer: `header` itself is a class's
+        // stored property, each access a dynamic exclusivity check (~130 instructions a window).
+        if let spare, spare.pointee != nil, isKnownUniquelyReferenced(&spare.pointee!),
+           spare.pointee!.withUnsafeMutablePointerToHeader({ $0.pointee.capacity }) >= slots {
+            trace = spare.pointee!
+            trace.withUnsafeMutablePointerToHeader { h in
+                if h.pointee.index !== index { h.pointee.index = index }
+                h.pointee.priceBefore = priceBefore; h.pointee.priceAfter = priceAfter; h.pointee.quantity = quantity
+                h.pointee.groupCount = Int32(groups); h.pointee.ruleCount = Int32(rules)
+            }
+        } else {
+            // Room for a few more groups and rules than this window needs, so the spare
+            // fits the next windows of the service too.
+            let buffer = create(minimumCapacity: slots + 4) { _ in
+                HashmapTraceHeader(index: index, priceBefore: priceBefore, priceAfter: priceAfter, quantity: quantity,
+                                   groupCount: Int32(groups), ruleCount: Int32(rules), capacity: slots + 4)
+            }
+            trace = unsafeDowncast(buffer, to: HashmapTrace.self)
+            spare?.pointee = trace
         }
-        let trace = unsafeDowncast(buffer, to: HashmapTrace.self)
         trace.withUnsafeMutablePointerToElements { elements in
             let rulesStart = UnsafeMutableRawPointer(elements + groups).bindMemory(to: Int32.self, capacity: rules)
             body(elements, rulesStart)
@@ -29,7 +51,7 @@ final class HashmapTrace: ManagedBuffer<HashmapTraceHeader, TracedGroup>, @unche
     }
 
     /// The price after the module: known only once the groups are summed into the trace.
-    func setPriceAfter(_ price: ExactDecimal) { header.priceAfter = price }
+    func setPriceAfter(_ price: ExactDecimal) { withUnsafeMutablePointerToHeader { $0.pointee.priceAfter = price } }
 
     @inline(__always) private func withParts<R>(
         _ body: (HashmapTraceHeader, UnsafeBufferPointer<TracedGroup>, UnsafeBufferPointer<Int32>) -> R) -> R {
@@ -99,14 +121,17 @@ final class HashmapTrace: ManagedBuffer<HashmapTraceHeader, TracedGroup>, @unche
     }
 }
 
+/// Set by `HashmapTrace.make` (again when it refills an unshared spare), then read only.
 struct HashmapTraceHeader {
-    let index: ServiceIndex
-    let priceBefore: ExactDecimal
-    /// Set once by the builder, after summing the groups (`setPriceAfter`).
+    var index: ServiceIndex
+    var priceBefore: ExactDecimal
+    /// Set by the builder, after summing the groups (`setPriceAfter`).
     var priceAfter: ExactDecimal
-    let quantity: ExactDecimal
-    let groupCount: Int32
-    let ruleCount: Int32
+    var quantity: ExactDecimal
+    var groupCount: Int32
+    var ruleCount: Int32
+    /// Elements allocated: the groups, then the rule numbers packed into the rest.
+    var capacity: Int
 }
 
 /// One touched group: its accumulator after the mappings, the kept threshold and the

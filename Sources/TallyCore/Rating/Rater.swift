@@ -21,6 +21,14 @@ public final class Rater {
     /// Per-scope shortcut for the epoch seen last: one hash lookup per window.
     private var scopeEpoch = -1
     private let byScope = ScopeCache()
+    /// The last explanation's hashmap trace, refilled when nothing else holds it
+    /// (`HashmapTrace.make`). Raw memory in a `let`: a stored `var` of the class would cost
+    /// each window a dynamic exclusivity check.
+    private let spareTrace: UnsafeMutablePointer<HashmapTrace?> = {
+        let slot = UnsafeMutablePointer<HashmapTrace?>.allocate(capacity: 1)
+        slot.initialize(to: nil)
+        return slot
+    }()
 
     private struct CacheKey: Hashable { var epoch: Int; var tenant: String? }
 
@@ -43,6 +51,11 @@ public final class Rater {
         instants.remove(.distantPast)
         boundaries = instants.sorted()
         tenantRules = TenantRules(r)
+    }
+
+    deinit {
+        spareTrace.deinitialize(count: 1)
+        spareTrace.deallocate()
     }
 
     /// Prices one closed window. `incomingPrice` is the price before the first module
@@ -83,7 +96,7 @@ public final class Rater {
     private func rateHashmap(_ input: borrowing RatingInput, index: UnsafePointer<ServiceIndex.Lookup>,
                              incomingPrice: ExactDecimal, explain: Bool) -> RatingResult {
         switch HashmapModule.rate(index, quantity: input.quantity, description: input.description,
-                                  service: input.service, incoming: incomingPrice, explain: explain) {
+                                  service: input.service, incoming: incomingPrice, explain: explain, spareTrace: spareTrace) {
         case .priced(let price, let trace):
             guard explain, let trace else { return RatingResult(price: price, status: .rated, explanation: Explanation()) }
             return RatingResult(price: price, status: .rated, explanation: Explanation(hashmap: trace))
@@ -112,7 +125,7 @@ public final class Rater {
             case .hashmap:
                 guard let index = serviceLookup(live, input.service) else { continue }
                 let outcome = HashmapModule.rate(index, quantity: input.quantity, description: input.description,
-                                                 service: input.service, incoming: price, explain: explain)
+                                                 service: input.service, incoming: price, explain: explain, spareTrace: spareTrace)
                 switch outcome {
                 case .priced(let p, let t):
                     price = p

@@ -90,7 +90,8 @@ final class ServiceIndex {
     struct Lookup {
         // The first cache line (the allocation is line-aligned): everything a window of a
         // shared-fields overlay reads of its own index; the rest it reads from the base's.
-        var serviceMappings: UnsafeBufferPointer<CompiledMapping>
+        /// The accumulators after the service mappings, where every window starts.
+        var serviceStart: UnsafePointer<ServiceStart>
         var serviceThresholds: UnsafeBufferPointer<CompiledThreshold>
         /// A shared-fields overlay's runs by base slot (empty otherwise).
         var overrides: UnsafeMutableBufferPointer<Override>
@@ -148,6 +149,10 @@ final class ServiceIndex {
     private let ownRuleIDs: [String]
     let fieldNames: [String]
     let serviceMappings: UnsafeBufferPointer<CompiledMapping>
+    /// Where windows start (`ServiceStart`): the base's when this overlay keeps its service
+    /// mappings and groups, else its own (`ownServiceStart`, freed with the index).
+    let serviceStart: UnsafePointer<ServiceStart>
+    private let ownServiceStart: UnsafeMutablePointer<ServiceStart>?
     let serviceThresholds: UnsafeBufferPointer<CompiledThreshold>
     let fields: UnsafeMutableBufferPointer<Field>
     private let mappings: UnsafeMutableBufferPointer<CompiledMapping>
@@ -214,7 +219,15 @@ final class ServiceIndex {
         // A shared-fields overlay matches against the base's fields and value dictionary
         // (read from the base's lookup, in cache for every tenant), with its runs by base slot.
         let shared = b.sharesBaseFields ? b.base!.matchingTables : nil
-        lookupPointer.initialize(to: Lookup(serviceMappings: serviceMappings, serviceThresholds: serviceThresholds,
+        if case .base = b.serviceMappings, let base = b.base, base.groupCount == groupCount {
+            ownServiceStart = nil
+            serviceStart = base.serviceStart
+        } else {
+            let start = ServiceStart.make(serviceMappings, groupCount: groupCount, lookup: lookupPointer)
+            ownServiceStart = start
+            serviceStart = UnsafePointer(start)
+        }
+        lookupPointer.initialize(to: Lookup(serviceStart: serviceStart, serviceThresholds: serviceThresholds,
                                             overrides: overrides, groupCount: groupCount, matching: shared ?? ownTables, owner: nil,
                                             own: own, base: b.sharesBaseFields ? .empty : (b.base?.lookup.own ?? .empty)))
         fields = shared?.pointee.fields ?? placedFields
@@ -248,7 +261,10 @@ final class ServiceIndex {
     /// The tables' memory (trivial values only, so nothing to deinitialize).
     private let storage: UnsafeMutableRawPointer
 
-    deinit { storage.deallocate() }
+    deinit {
+        if let ownServiceStart { ServiceStart.free(ownServiceStart) }
+        storage.deallocate()
+    }
 
     /// `items` copied to `at` (aligned for `T` by the layout), as a buffer.
     private static func place<T>(_ items: [T], in at: UnsafeMutableRawPointer) -> UnsafeMutableBufferPointer<T> {
