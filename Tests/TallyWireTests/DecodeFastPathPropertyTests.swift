@@ -113,16 +113,15 @@ import TallyCore
         #expect(refused > 100 && refused < 500)
     }
 
-    /// The wide string scan stops exactly where a byte loop stops, from every start in
-    /// buffers of every length (so every alignment and every tail), with the bytes that
-    /// must stop it (`"`, `\`, control bytes, non-ASCII lead and continuation bytes) and
-    /// their neighbours (0x1F/0x20, 0x7F/0x80, 0x21, 0x5B/0x5D) sprinkled sparsely or densely.
-    @Test(arguments: 0..<4)
-    func stringScanStopsWhereTheByteLoopStops(seed: Int) {
-        var rng = Rng(state: UInt64(seed) &* 0x5CA7 &+ 1)
-        let plain = Array("abcdefXYZ0189-_./:, {}[]".utf8) + [0x21, 0x5B, 0x5D, 0x7E, 0x20]
-        let stops: [UInt8] = [0x22, 0x5C, 0x00, 0x01, 0x09, 0x0A, 0x1F, 0x7F, 0x80, 0xBF, 0xC3, 0xE6, 0xF0, 0xFF]
-        var checked = 0
+    /// Random buffers of every length up to 70 (so every alignment and every tail), plain
+    /// bytes with the bytes that must stop a scan (`"`, `\`, control bytes, non-ASCII lead
+    /// and continuation bytes) and their neighbours (0x1F/0x20, 0x7F/0x80, 0x21, 0x5B/0x5D,
+    /// 0xA2/0xDC: a quote or backslash with the high bit set) sprinkled sparsely or densely;
+    /// `check` gets a scanner at every start and where the byte loop stops from there.
+    static func forEveryScanStart(seed: UInt64, _ check: (inout JSONScanner, _ expected: Int, _ context: String) -> Void) {
+        var rng = Rng(state: seed)
+        let plain = Array("abcdefXYZ0189-_./:, {}[]".utf8) + [0x21, 0x23, 0x5B, 0x5D, 0x7E, 0x20, 0x7F]
+        let stops: [UInt8] = [0x22, 0x5C, 0x00, 0x01, 0x09, 0x0A, 0x1F, 0x80, 0xA2, 0xBF, 0xC3, 0xDC, 0xE6, 0xF0, 0xFF]
         for _ in 0..<1_500 {
             let length = rng.int(0...70)
             let density = rng.int(0...3)  // 0: no stop bytes at all; 3: about one in four
@@ -134,14 +133,44 @@ import TallyCore
                 for start in 0...length {
                     var scanner = JSONScanner(raw)
                     scanner.position = start
-                    let expected = scanner.plainRunReference(from: start)
-                    scanner.skipPlainStringBytes()
-                    #expect(scanner.position == expected, "from \(start) in \(bytes)")
-                    checked += 1
+                    check(&scanner, scanner.plainRunReference(from: start), "from \(start) in \(bytes)")
                 }
             }
         }
+    }
+
+    /// The wide string scan stops exactly where a byte loop stops, from every start.
+    @Test(arguments: 0..<4)
+    func stringScanStopsWhereTheByteLoopStops(seed: Int) {
+        var checked = 0
+        Self.forEveryScanStart(seed: UInt64(seed) &* 0x5CA7 &+ 1) { scanner, expected, context in
+            scanner.skipPlainStringBytes()
+            #expect(scanner.position == expected, "\(context)")
+            checked += 1
+        }
         #expect(checked > 40_000)
+    }
+
+    /// The 8-byte word loop (the scan on CPUs without SSE2, so not otherwise run on x86-64),
+    /// called directly: from every start it stops at the first byte the byte loop stops at,
+    /// or earlier only where fewer than eight bytes remain, never past a byte that needs
+    /// attention.
+    @Test(arguments: 0..<4)
+    func wordLoopStopsWhereTheByteLoopStops(seed: Int) {
+        var stoppedEarly = 0, stoppedAtStop = 0
+        Self.forEveryScanStart(seed: UInt64(seed) &* 0x3D0B &+ 7) { scanner, expected, context in
+            let start = scanner.position
+            scanner.skipPlainStringWords()
+            let stopped = scanner.position
+            #expect(stopped >= start && stopped <= expected, "\(context)")
+            if stopped != expected {
+                #expect(scanner.count - stopped < 8, "stopped at \(stopped), not \(expected), \(context)")
+                stoppedEarly += 1
+            } else if expected < scanner.count {
+                stoppedAtStop += 1
+            }
+        }
+        #expect(stoppedEarly > 1_000 && stoppedAtStop > 10_000)  // both ways of stopping were exercised
     }
 
     /// `ByteKeyTable` finds a key exactly when it is one of the table's, for keys of

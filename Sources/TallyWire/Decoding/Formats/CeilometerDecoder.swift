@@ -101,8 +101,8 @@ public final class CeilometerDecoder {
         var inner = JSONScanner(scanner.bytes(0..<scanner.count), quoteIsEscaped: true, keys: state.duplicateKeys)
         inner.position = start + 1
         do throws(JSONSyntaxError) {
-            guard try inner.peekKind() == .object else { return false }
-            let summary = try readNotification(&inner)
+            guard try inner.peekKind(EscapedJSONText.self) == .object else { return false }
+            let summary = try readNotification(&inner, EscapedJSONText.self)
             guard try inner.peek() == UInt8(ascii: "\""), (try? checkNotification(summary, in: inner, what: "")) != nil else {
                 state.discard()
                 state.duplicateKeys.unwind(to: depth)
@@ -124,7 +124,7 @@ public final class CeilometerDecoder {
         try requireObject(&scanner, what: what)
         let summary: NotificationSummary
         do throws(JSONSyntaxError) {
-            summary = try readNotification(&scanner)
+            summary = try readNotification(&scanner, RawJSONText.self)
             try scanner.expectEnd()
         } catch {
             throw .malformed(error, in: what)
@@ -142,26 +142,36 @@ public final class CeilometerDecoder {
     }
 
     /// Reads the notification object at the scanner, staging the samples of `payload`.
-    private func readNotification(_ scanner: inout JSONScanner) throws(JSONSyntaxError) -> NotificationSummary {
+    /// `Q` is the scanner's quoting: escaped when read in place, raw otherwise.
+    private func readNotification<Q: JSONQuoting>(_ scanner: inout JSONScanner,
+                                                  _: Q.Type) throws(JSONSyntaxError) -> NotificationSummary {
         var summary = NotificationSummary()
-        try scanner.beginObject()
+        try scanner.beginObject(Q.self)
         var first = true
-        while let key = try scanner.nextMember(&first) {
+        while let key = try scanner.nextMember(&first, Q.self) {
             switch Self.notificationKeys.index.lookup(state.key(key, in: scanner)) {
             case 0:
-                summary.payloadKind = try scanner.peekKind()
+                summary.payloadKind = try scanner.peekKind(Q.self)
                 if summary.payloadKind == .array {
-                    summary.payloadCount = try readPayload(&scanner)
+                    summary.payloadCount = try readPayload(&scanner, Q.self)
                 } else {
-                    try scanner.skipValue()
+                    try scanner.skipValue(Q.self)
                 }
             case 1:
-                if try scanner.peekKind() == .string { summary.eventType = try scanner.readString() } else { try scanner.skipValue() }
+                if try scanner.peekKind(Q.self) == .string {
+                    summary.eventType = try scanner.readString(at: Q.self)
+                } else {
+                    try scanner.skipValue(Q.self)
+                }
             case 2:
-                summary.priorityKind = try scanner.peekKind()
-                if summary.priorityKind == .string { summary.priority = try scanner.readString() } else { try scanner.skipValue() }
+                summary.priorityKind = try scanner.peekKind(Q.self)
+                if summary.priorityKind == .string {
+                    summary.priority = try scanner.readString(at: Q.self)
+                } else {
+                    try scanner.skipValue(Q.self)
+                }
             default:
-                try scanner.skipValue()
+                try scanner.skipValue(Q.self)
             }
         }
         return summary
@@ -202,14 +212,14 @@ public final class CeilometerDecoder {
     }
 
     /// Stages each sample of the payload list at the scanner; returns how many there were.
-    private func readPayload(_ scanner: inout JSONScanner) throws(JSONSyntaxError) -> Int {
+    private func readPayload<Q: JSONQuoting>(_ scanner: inout JSONScanner, _: Q.Type) throws(JSONSyntaxError) -> Int {
         try scanner.beginArray()
         var first = true
         var index = 0
-        while try scanner.nextElement(&first) {
+        while try scanner.nextElement(&first, Q.self) {
             let slots = state.beginSample()
             let start = scanner.position
-            var draft = try state.readSample(&scanner, schema: .ceilometer, index: index, slots: slots)
+            var draft = try state.readSample(&scanner, Q.self, schema: .ceilometer, index: index, slots: slots)
             if let check = state.signatureCheck, scanner.bytes(start..<(start + 1)).first == UInt8(ascii: "{") {
                 // Checked before anything else the sample says: unsigned content is not evidence.
                 switch check.verify(sampleAt: start, in: scanner, state: state) {

@@ -47,7 +47,7 @@ public final class CloudEventsDecoder {
                     else { try scanner.skipValue() }
                 case 6:
                     let slots = state.beginSample()
-                    draft = try state.readSample(&scanner, schema: .cloudEventData, index: 0, slots: slots)
+                    draft = try state.readSample(&scanner, RawJSONText.self, schema: .cloudEventData, index: 0, slots: slots)
                 default:
                     try scanner.skipValue()
                 }

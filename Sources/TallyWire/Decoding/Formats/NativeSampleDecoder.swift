@@ -21,7 +21,7 @@ public final class NativeSampleDecoder {
         state.duplicateKeys.reset()
         do throws(JSONSyntaxError) {
             let slots = state.beginSample()
-            let draft = try state.readSample(&scanner, schema: .native, index: 0, slots: slots)
+            let draft = try state.readSample(&scanner, RawJSONText.self, schema: .native, index: 0, slots: slots)
             try scanner.expectEnd()
             if let reason = draft.problem {
                 state.stage(SampleRejection(reason: reason, sampleIndex: 0, detail: draft.problemDetail))

@@ -23,6 +23,9 @@ final class DuplicateKeyDetector {
 
     private struct Frame {
         var start: Int  // of its keys on the stack
+        /// `start + linearLimit`: a key pushed at `top` below it is in the linear regime,
+        /// and the stack has room for it (`enterObject` grows the stack to make sure).
+        var limit: Int
         var serial: UInt32
         var hashed: Bool  // its keys (beyond the linear limit) are in the table
         /// One bit per key, chosen by its fingerprint: a key whose bit is clear is new
@@ -116,7 +119,8 @@ final class DuplicateKeyDetector {
     func enterObject() {
         lastSerial &+= 1
         if frameCount == frameCapacity { growFrames() }
-        (frames + frameCount).initialize(to: Frame(start: top, serial: lastSerial, hashed: false))
+        if top + Self.linearLimit >= stackCapacity { growStack() }
+        (frames + frameCount).initialize(to: Frame(start: top, limit: top + Self.linearLimit, serial: lastSerial, hashed: false))
         frameCount += 1
     }
 
@@ -128,19 +132,20 @@ final class DuplicateKeyDetector {
     }
 
     /// Records `key` as a member of the innermost open object; throws if it has it already.
-    /// The common case (a raw key whose bit in its object's mask is clear) is a few
-    /// loads and stores; everything else is in `noteSlowly`.
+    /// The common case (a raw key among its object's first `linearLimit`, whose bit in the
+    /// object's mask is clear) is a few loads and stores; everything else is in
+    /// `noteSlowly`. One compare with the frame's `limit` covers both the object's size
+    /// (an object is hashed only past it) and the stack's room.
     @inline(__always)
     func note(_ key: JSONStringSpan, in scanner: JSONScanner) throws(JSONSyntaxError) {
         let f = frameCount - 1
         guard f >= 0 else { return }
-        if key.hasEscapes || frames[f].hashed || top == stackCapacity {
+        if key.hasEscapes || top >= frames[f].limit {
             return try noteSlowly(key, in: scanner)
         }
         let fingerprint = Self.fingerprint(scanner.bytes(key.range))
-        let bitWasSet = frames[f].testAndSet(fingerprint)
-        if bitWasSet || top - frames[f].start >= Self.linearLimit {
-            return try noteSlowly(key, in: scanner, raw: (fingerprint, bitWasSet))
+        if frames[f].testAndSet(fingerprint) {
+            return try noteSlowly(key, in: scanner, raw: (fingerprint, true))
         }
         push(fingerprint, key)
     }

@@ -11,7 +11,32 @@ extension JSONScanner {
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, or one of `NaN`,
     /// `Infinity`, `-Infinity`.
     mutating func readNumber() throws(JSONSyntaxError) -> JSONNumberSpan {
-        let first = try peek()
+        quoteIsEscaped ? try readNumber(EscapedJSONText.self) : try readNumber(RawJSONText.self)
+    }
+
+    /// `readNumber()` for a scanner whose quoting is `Q` (only the whitespace before it differs).
+    /// A plain integer right at the scanner (most of Ceilometer's numbers) is read inline;
+    /// anything else, errors included, by `readNumberInFull`.
+    @inline(__always)
+    mutating func readNumber<Q: JSONQuoting>(_: Q.Type) throws(JSONSyntaxError) -> JSONNumberSpan {
+        if position < count, isDigit(base[position]) {
+            let start = position
+            position += 1
+            if base[start] != UInt8(ascii: "0") { skipDigits() }
+            // A digit here can only follow a leading zero: an error, reported by the full read.
+            if position == count || !isDigit(base[position]) && base[position] != UInt8(ascii: ".")
+                && base[position] | 0x20 != UInt8(ascii: "e") {
+                return JSONNumberSpan(range: start..<position, isInteger: true, isNonFinite: false)
+            }
+            position = start
+        }
+        return try readNumberInFull(Q.self)
+    }
+
+    /// The whole grammar, with whitespace before the number and every error.
+    @inline(never)
+    mutating func readNumberInFull<Q: JSONQuoting>(_: Q.Type) throws(JSONSyntaxError) -> JSONNumberSpan {
+        let first = try peek(Q.self)
         let start = position
         // The literals are tried only when the first bytes can start one (`N`, `I`, `-I`):
         // three literal compares per number cost more than the digits of most numbers.

@@ -19,26 +19,36 @@ extension JSONScanner {
     /// enough to inline at every caller; anything else continues in `readStringRest`.
     @inline(__always)
     mutating func readString() throws(JSONSyntaxError) -> JSONStringSpan {
+        quoteIsEscaped ? try readString(at: EscapedJSONText.self) : try readString(at: RawJSONText.self)
+    }
+
+    /// `readString()` for a scanner whose quoting is `Q`.
+    @inline(__always)
+    mutating func readString<Q: JSONQuoting>(at _: Q.Type) throws(JSONSyntaxError) -> JSONStringSpan {
         // Callers have usually just peeked at the quote; only skip whitespace if not.
-        if position >= count || !atQuote() {
-            _ = try peek()
-            guard atQuote() else { throw fail("expected a string, found \(describeByte())") }
-        }
-        position += quoteIsEscaped ? 2 : 1
+        if position >= count || !atQuote(Q.self) { try skipToQuote(Q.self) }
+        position += Q.isEscaped ? 2 : 1
         let start = position
         skipPlainStringBytes()
         if position < count {
-            let c = base[position]
-            if c == UInt8(ascii: "\"") && !quoteIsEscaped {
+            if !Q.isEscaped && base[position] == UInt8(ascii: "\"") {
                 position += 1
                 return JSONStringSpan(range: start..<(position - 1), hasEscapes: false)
             }
-            if c == UInt8(ascii: "\\") && quoteIsEscaped && position + 1 < count && base[position + 1] == UInt8(ascii: "\"") {
+            if Q.isEscaped && atQuote(Q.self) {
                 position += 2
                 return JSONStringSpan(range: start..<(position - 2), hasEscapes: false)
             }
         }
         return try readStringRest(start: start)
+    }
+
+    /// Skips whitespace up to the opening quote of a string, or throws: kept out of line so
+    /// that `readString`, inlined at every caller, carries no error text.
+    @inline(never)
+    mutating func skipToQuote<Q: JSONQuoting>(_: Q.Type) throws(JSONSyntaxError) {
+        _ = try peek(Q.self)
+        guard atQuote(Q.self) else { throw fail("expected a string, found \(describeByte())") }
     }
 
     /// The rest of a string that `readString` began at `start` (its contents), with the
@@ -77,10 +87,10 @@ extension JSONScanner {
 
     /// Advances over bytes that need no attention (ASCII other than `"`, `\` and below
     /// 0x20): sixteen at a time with SSE2 on x86-64 (`tally_string_stops16`, inlined from
-    /// the C header), elsewhere eight at a time with the classic "has a byte equal to /
-    /// less than" word tricks; then byte by byte for the last few bytes of the input (on
-    /// x86-64 a word loop there too would load its constants at every inlined call).
-    /// Non-ASCII bytes stop it too, so that `readString` validates their UTF-8. `plainRunReference` is the byte loop this must agree with
+    /// the C header), elsewhere eight at a time (`skipPlainStringWords`); then byte by byte
+    /// for the last few bytes of the input (on x86-64 a word loop there too would load its
+    /// constants at every inlined call). Non-ASCII bytes stop it too, so that `readString`
+    /// validates their UTF-8. `plainRunReference` is the byte loop this must agree with
     /// (DecodeFastPathPropertyTests).
     @inline(__always)
     mutating func skipPlainStringBytes() {
@@ -93,7 +103,19 @@ extension JSONScanner {
             }
             position += 16
         }
-        #elseif _endian(little)
+        #else
+        skipPlainStringWords()
+        #endif
+        while position < count && !Self.stopsPlainRun(base[position]) { position += 1 }
+    }
+
+    /// The word loop of `skipPlainStringBytes` on CPUs without the SSE2 scan: eight bytes
+    /// at a time with the classic "has a byte equal to / less than" tricks, stopping at the
+    /// first byte that needs attention or where fewer than eight bytes remain. Compiled on
+    /// every CPU so that the property tests can hold it to the byte loop on x86-64 too.
+    @inline(__always)
+    mutating func skipPlainStringWords() {
+        #if _endian(little)
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         while position + 8 <= count {
@@ -110,7 +132,6 @@ extension JSONScanner {
             position += 8
         }
         #endif
-        while position < count && !Self.stopsPlainRun(base[position]) { position += 1 }
     }
 
     /// Whether a string scan must look at byte `c` (the definition the wide scans implement).

@@ -42,9 +42,20 @@ struct JSONScanner {
     /// Whether a string starts at `position` (`"`, or `\"` when quotes are escaped).
     @inline(__always)
     func atQuote() -> Bool {
-        guard quoteIsEscaped else { return base[position] == UInt8(ascii: "\"") }
-        return base[position] == UInt8(ascii: "\\") && position + 1 < count && base[position + 1] == UInt8(ascii: "\"")
+        quoteIsEscaped ? atQuote(EscapedJSONText.self) : atQuote(RawJSONText.self)
     }
+
+    /// `atQuote()` for a scanner whose quoting is `Q`: the escaped quote is compared as one
+    /// two-byte word.
+    @inline(__always)
+    func atQuote<Q: JSONQuoting>(_: Q.Type) -> Bool {
+        guard Q.isEscaped else { return base[position] == UInt8(ascii: "\"") }
+        return atQuote(at: position)
+    }
+
+    /// `\"` as a two-byte word loaded from memory (bytes 0x5C, 0x22), on either endianness.
+    @inline(__always)
+    static var escapedQuote: UInt16 { UInt16(littleEndian: 0x225C) }
 
     private static let emptyBase: UnsafePointer<UInt8> = {
         let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
@@ -66,9 +77,14 @@ struct JSONScanner {
     /// where a raw tab or line break would be a control character inside a string.
     @inline(__always)
     mutating func skipWhitespace() {
+        quoteIsEscaped ? skipWhitespace(EscapedJSONText.self) : skipWhitespace(RawJSONText.self)
+    }
+
+    @inline(__always)
+    mutating func skipWhitespace<Q: JSONQuoting>(_: Q.Type) {
         while position < count {
             let c = base[position]
-            guard c == 0x20 || (c == 0x0A || c == 0x0D || c == 0x09) && !quoteIsEscaped else { return }
+            guard c == 0x20 || !Q.isEscaped && (c == 0x0A || c == 0x0D || c == 0x09) else { return }
             position += 1
         }
     }
@@ -76,14 +92,24 @@ struct JSONScanner {
     /// The next non-whitespace byte, not consumed.
     @inline(__always)
     mutating func peek() throws(JSONSyntaxError) -> UInt8 {
-        skipWhitespace()
+        quoteIsEscaped ? try peek(EscapedJSONText.self) : try peek(RawJSONText.self)
+    }
+
+    @inline(__always)
+    mutating func peek<Q: JSONQuoting>(_: Q.Type) throws(JSONSyntaxError) -> UInt8 {
+        skipWhitespace(Q.self)
         guard position < count else { throw fail("unexpected end of input") }
         return base[position]
     }
 
     @inline(__always)
     mutating func expect(_ byte: UInt8, _ what: StaticString) throws(JSONSyntaxError) {
-        guard try peek() == byte else { throw fail("expected \(what), found \(describeByte())") }
+        quoteIsEscaped ? try expect(byte, what, EscapedJSONText.self) : try expect(byte, what, RawJSONText.self)
+    }
+
+    @inline(__always)
+    mutating func expect<Q: JSONQuoting>(_ byte: UInt8, _ what: StaticString, _: Q.Type) throws(JSONSyntaxError) {
+        guard try peek(Q.self) == byte else { throw unexpected(what) }
         position += 1
     }
 
@@ -91,6 +117,13 @@ struct JSONScanner {
     mutating func expectEnd() throws(JSONSyntaxError) {
         skipWhitespace()
         guard position == count else { throw fail("unexpected \(describeByte()) after the top-level value") }
+    }
+
+    /// "expected `what`, found …" at the scanner: out of line, so that the inlined token
+    /// steps carry no string building.
+    @inline(never)
+    func unexpected(_ what: StaticString) -> JSONSyntaxError {
+        fail("expected \(what), found \(describeByte())")
     }
 
     func describeByte() -> String {
@@ -101,49 +134,99 @@ struct JSONScanner {
     }
 
     // MARK: Containers
+    //
+    // Each reading method comes twice: generic over the text's quoting `Q` (the decoders'
+    // hot loops, specialised once per quoting, so no quote check branches on
+    // `quoteIsEscaped`), and without it for everyone else, choosing by the flag.
 
     mutating func beginObject() throws(JSONSyntaxError) {
-        try expect(UInt8(ascii: "{"), "'{'")
+        quoteIsEscaped ? try beginObject(EscapedJSONText.self) : try beginObject(RawJSONText.self)
+    }
+
+    @inline(__always)
+    mutating func beginObject<Q: JSONQuoting>(_: Q.Type) throws(JSONSyntaxError) {
+        try expect(UInt8(ascii: "{"), "'{'", Q.self)
         keys?.enterObject()
     }
+
     mutating func beginArray() throws(JSONSyntaxError) { try expect(UInt8(ascii: "["), "'['") }
 
     /// The next member's key, with the scanner left at its value; nil after the closing
     /// brace. `first` must start true for each object.
     @inline(__always)
     mutating func nextMember(_ first: inout Bool) throws(JSONSyntaxError) -> JSONStringSpan? {
-        var c = try peek()
-        if c == UInt8(ascii: "}") {
-            position += 1
-            keys?.leaveObject()
-            return nil
+        quoteIsEscaped ? try nextMember(&first, EscapedJSONText.self) : try nextMember(&first, RawJSONText.self)
+    }
+
+    ///
+    /// Python's `json.dumps` (Ceilometer's encoder) separates members with `", "` and keys
+    /// from values with `": "`: those are stepped over with one compare each, and anything
+    /// else takes the general path (whitespace, the closing brace, errors).
+    @inline(__always)
+    mutating func nextMember<Q: JSONQuoting>(_ first: inout Bool, _: Q.Type) throws(JSONSyntaxError) -> JSONStringSpan? {
+        if !first && position + 2 < count && loadPair(at: position) == Self.commaSpace
+            && (Q.isEscaped ? atQuote(at: position + 2) : base[position + 2] == UInt8(ascii: "\"")) {
+            position += 2
+        } else {
+            var c = try peek(Q.self)
+            if c == UInt8(ascii: "}") {
+                position += 1
+                keys?.leaveObject()
+                return nil
+            }
+            if !first {
+                guard c == UInt8(ascii: ",") else { throw unexpected("',' or '}' in object") }
+                position += 1
+                c = try peek(Q.self)
+            }
+            guard atQuote(Q.self) else { throw unexpected("a string key") }
+            first = false
         }
-        if !first {
-            guard c == UInt8(ascii: ",") else { throw fail("expected ',' or '}' in object, found \(describeByte())") }
-            position += 1
-            c = try peek()
-        }
-        guard atQuote() else { throw fail("expected a string key, found \(describeByte())") }
-        first = false
-        let key = try readString()
+        let key = try readString(at: Q.self)
         try keys?.note(key, in: self)
-        try expect(UInt8(ascii: ":"), "':' after object key")
-        skipWhitespace()
+        if position + 1 < count && loadPair(at: position) == Self.colonSpace {
+            position += 2
+        } else {
+            try expect(UInt8(ascii: ":"), "':' after object key", Q.self)
+        }
+        skipWhitespace(Q.self)
         return key
     }
+
+    /// The two bytes at `offset` as one word, as `escapedQuote`, `commaSpace` and
+    /// `colonSpace` spell them. `offset + 1` must be inside the input.
+    @inline(__always)
+    func loadPair(at offset: Int) -> UInt16 {
+        UnsafeRawPointer(base + offset).loadUnaligned(as: UInt16.self)
+    }
+
+    /// Whether `\"` starts at `offset` (which must leave room for two bytes).
+    @inline(__always)
+    func atQuote(at offset: Int) -> Bool { offset + 1 < count && loadPair(at: offset) == Self.escapedQuote }
+
+    /// `, ` and `: ` as two-byte words loaded from memory, on either endianness.
+    @inline(__always)
+    static var commaSpace: UInt16 { UInt16(littleEndian: 0x202C) }
+    @inline(__always)
+    static var colonSpace: UInt16 { UInt16(littleEndian: 0x203A) }
 
     /// True when another element follows (scanner at it); false after the closing bracket.
     @inline(__always)
     mutating func nextElement(_ first: inout Bool) throws(JSONSyntaxError) -> Bool {
-        let c = try peek()
+        quoteIsEscaped ? try nextElement(&first, EscapedJSONText.self) : try nextElement(&first, RawJSONText.self)
+    }
+
+    @inline(__always)
+    mutating func nextElement<Q: JSONQuoting>(_ first: inout Bool, _: Q.Type) throws(JSONSyntaxError) -> Bool {
+        let c = try peek(Q.self)
         if c == UInt8(ascii: "]") {
             position += 1
             return false
         }
         if !first {
-            guard c == UInt8(ascii: ",") else { throw fail("expected ',' or ']' in array, found \(describeByte())") }
+            guard c == UInt8(ascii: ",") else { throw unexpected("',' or ']' in array") }
             position += 1
-            _ = try peek()
+            _ = try peek(Q.self)
         }
         first = false
         return true
@@ -154,16 +237,21 @@ struct JSONScanner {
     /// What kind of value starts at the next non-whitespace byte.
     @inline(__always)
     mutating func peekKind() throws(JSONSyntaxError) -> JSONValueKind {
-        switch try peek() {
-        case UInt8(ascii: "\"") where !quoteIsEscaped: return .string
-        case UInt8(ascii: "\\") where atQuote(): return .string
+        quoteIsEscaped ? try peekKind(EscapedJSONText.self) : try peekKind(RawJSONText.self)
+    }
+
+    @inline(__always)
+    mutating func peekKind<Q: JSONQuoting>(_: Q.Type) throws(JSONSyntaxError) -> JSONValueKind {
+        switch try peek(Q.self) {
+        case UInt8(ascii: "\"") where !Q.isEscaped: return .string
+        case UInt8(ascii: "\\") where atQuote(Q.self): return .string
         case UInt8(ascii: "{"): return .object
         case UInt8(ascii: "["): return .array
         case UInt8(ascii: "t"), UInt8(ascii: "f"): return .bool
         case UInt8(ascii: "n"): return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "N"), UInt8(ascii: "I"):
             return .number
-        default: throw fail("expected a JSON value, found \(describeByte())")
+        default: throw unexpected("a JSON value")
         }
     }
 
@@ -193,33 +281,58 @@ struct JSONScanner {
     /// containers recurse through `skipContainer`.
     @inline(__always)
     mutating func skipValue(depth: Int = 0) throws(JSONSyntaxError) {
+        quoteIsEscaped ? try skipValue(EscapedJSONText.self, depth: depth) : try skipValue(RawJSONText.self, depth: depth)
+    }
+
+    @inline(__always)
+    mutating func skipValue<Q: JSONQuoting>(_: Q.Type, depth: Int = 0) throws(JSONSyntaxError) {
         // Most skipped values are strings right at the scanner (after `": "`): read them
         // without classifying first.
-        if position < count && atQuote() {
-            _ = try readString()
+        if position < count && atQuote(Q.self) {
+            _ = try readString(at: Q.self)
             return
         }
-        switch try peekKind() {
-        case .string: _ = try readString()
-        case .number: _ = try readNumber()
+        switch try peekKind(Q.self) {
+        case .string: _ = try readString(at: Q.self)
+        case .number: _ = try readNumber(Q.self)
         case .bool: _ = try readBool()
         case .null: try readNull()
-        case .object, .array: try skipContainer(depth: depth)
+        case .object, .array: try skipContainer(Q.self, depth: depth)
         }
     }
 
-    private mutating func skipContainer(depth: Int) throws(JSONSyntaxError) {
+    @inline(never)
+    private mutating func skipContainer<Q: JSONQuoting>(_: Q.Type, depth: Int) throws(JSONSyntaxError) {
         guard depth < JSONScanner.maxDepth else { throw fail("nesting deeper than \(JSONScanner.maxDepth)") }
         var first = true
         if base[position] == UInt8(ascii: "{") {
             position += 1
             keys?.enterObject()
-            while try nextMember(&first) != nil { try skipValue(depth: depth + 1) }
+            while try nextMember(&first, Q.self) != nil { try skipValue(Q.self, depth: depth + 1) }
         } else {
             position += 1
-            while try nextElement(&first) { try skipValue(depth: depth + 1) }
+            while try nextElement(&first, Q.self) { try skipValue(Q.self, depth: depth + 1) }
         }
     }
+}
+
+/// How the scanned text spells JSON's quotes, as a type: the decoders' hot loops are
+/// generic over it, so each is compiled once for plain JSON and once for JSON read in
+/// place inside a string (`\"`), and the quote checks at every token are constants.
+/// A scanner must be read with the quoting its `quoteIsEscaped` says.
+protocol JSONQuoting {
+    /// True for `\"`, false for `"`.
+    static var isEscaped: Bool { get }
+}
+
+/// JSON as written: quotes are `"`.
+enum RawJSONText: JSONQuoting {
+    @inline(__always) static var isEscaped: Bool { false }
+}
+
+/// JSON inside a JSON string, read without unescaping (Ceilometer's `oslo.message`).
+enum EscapedJSONText: JSONQuoting {
+    @inline(__always) static var isEscaped: Bool { true }
 }
 
 /// The kinds of JSON value, as seen from their first byte.

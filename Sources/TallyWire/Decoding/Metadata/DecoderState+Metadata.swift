@@ -3,16 +3,17 @@ import TallyCore
 extension DecoderState {
     /// Walks an object value (scanner at `{`) that trie node `node` stands for, filling
     /// the slots of every path that ends inside it and skipping everything else.
-    func extractObject(node: Int, _ scanner: inout JSONScanner,
-                       into slots: UnsafeMutablePointer<MetaValue>) throws(JSONSyntaxError) {
-        try scanner.beginObject()
+    /// `Q` is the scanner's quoting (see `JSONQuoting`).
+    func extractObject<Q: JSONQuoting>(node: Int, _ scanner: inout JSONScanner, _: Q.Type,
+                                       into slots: UnsafeMutablePointer<MetaValue>) throws(JSONSyntaxError) {
+        try scanner.beginObject(Q.self)
         var first = true
-        while let keySpan = try scanner.nextMember(&first) {
+        while let keySpan = try scanner.nextMember(&first, Q.self) {
             let child = trie.child(of: node, key: key(keySpan, in: scanner))
             if child < 0 {
-                try scanner.skipValue()
+                try scanner.skipValue(Q.self)
             } else {
-                try capture(node: child, &scanner, into: slots)
+                try capture(node: child, &scanner, Q.self, into: slots)
             }
         }
     }
@@ -20,23 +21,23 @@ extension DecoderState {
     /// Reads the value at the scanner for trie node `node`: stores it in the node's
     /// target slots (where this path outranks what is there) and descends if paths go
     /// deeper. Consumes the value.
-    func capture(node: Int, _ scanner: inout JSONScanner,
-                 into slots: UnsafeMutablePointer<MetaValue>) throws(JSONSyntaxError) {
+    func capture<Q: JSONQuoting>(node: Int, _ scanner: inout JSONScanner, _: Q.Type,
+                                 into slots: UnsafeMutablePointer<MetaValue>) throws(JSONSyntaxError) {
         let targets = trie.targetRange(of: node)
         var wanted = false
         for t in targets where trie.targets[t].rank < ranks[trie.targets[t].slot] { wanted = true }
 
-        if trie.hasChildren(node), try scanner.peekKind() == .object {
+        if trie.hasChildren(node), try scanner.peekKind(Q.self) == .object {
             let start = scanner.position
-            try extractObject(node: node, &scanner, into: slots)
+            try extractObject(node: node, &scanner, Q.self, into: slots)
             if wanted {
                 let raw = symbols.intern(rawJSON(start..<scanner.position, in: scanner))
                 store(MetaValue(kind: .other, text: raw), targets: targets, in: slots)
             }
         } else if wanted {
-            store(try readMetaValue(&scanner), targets: targets, in: slots)
+            store(try readMetaValue(&scanner, Q.self), targets: targets, in: slots)
         } else {
-            try scanner.skipValue()
+            try scanner.skipValue(Q.self)
         }
     }
 
@@ -53,12 +54,12 @@ extension DecoderState {
 
     /// One value as a `MetaValue`: unescaped text for strings, the token for numbers,
     /// `true`/`false`, `null` (kind null), raw JSON text for objects and arrays.
-    func readMetaValue(_ scanner: inout JSONScanner) throws(JSONSyntaxError) -> MetaValue {
-        switch try scanner.peekKind() {
+    func readMetaValue<Q: JSONQuoting>(_ scanner: inout JSONScanner, _: Q.Type) throws(JSONSyntaxError) -> MetaValue {
+        switch try scanner.peekKind(Q.self) {
         case .string:
-            return MetaValue(kind: .string, text: intern(try scanner.readString(), in: scanner))
+            return MetaValue(kind: .string, text: intern(try scanner.readString(at: Q.self), in: scanner))
         case .number:
-            let number = try scanner.readNumber()
+            let number = try scanner.readNumber(Q.self)
             return MetaValue(kind: number.isInteger ? .int : .float,
                              text: symbols.intern(scanner.bytes(number.range)))
         case .bool:
@@ -68,7 +69,7 @@ extension DecoderState {
             return MetaValue(kind: .null, text: nullText)
         case .object, .array:
             let start = scanner.position
-            try scanner.skipValue()
+            try scanner.skipValue(Q.self)
             return MetaValue(kind: .other, text: symbols.intern(rawJSON(start..<scanner.position, in: scanner)))
         }
     }

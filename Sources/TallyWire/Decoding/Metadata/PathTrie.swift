@@ -14,6 +14,7 @@ final class PathTrie: @unchecked Sendable {  // immutable after init
     private let children: UnsafeMutablePointer<Int>
     private let targetRanges: UnsafeMutablePointer<Range<Int>>
     private let targets: UnsafeMutablePointer<Target>
+    private let parents: UnsafeMutablePointer<Bool>
 
     static let metadataRoot = 0
     static let sampleRoot = 1
@@ -52,6 +53,8 @@ final class PathTrie: @unchecked Sendable {  // immutable after init
         for (node, map) in edges.enumerated() {
             for (component, child) in map { children[node * componentCount + component] = child }
         }
+        parents = .allocate(capacity: nodeCount)
+        for (node, map) in edges.enumerated() { parents[node] = !map.isEmpty }
         targetRanges = .allocate(capacity: nodeCount)
         let flatTargets = nodeTargets.flatMap { $0 }
         targets = .allocate(capacity: max(1, flatTargets.count))
@@ -62,12 +65,13 @@ final class PathTrie: @unchecked Sendable {  // immutable after init
             start += nodeTargets[node].count
         }
         view = PathTrieView(components: componentTable.index, componentCount: componentCount,
-                            children: UnsafePointer(children), targetRanges: UnsafePointer(targetRanges),
+                            children: UnsafePointer(children), parents: UnsafePointer(parents), targetRanges: UnsafePointer(targetRanges),
                             targets: UnsafePointer(targets))
     }
 
     deinit {
         children.deallocate()
+        parents.deallocate()
         targetRanges.deallocate()
         targets.deallocate()
     }
@@ -78,6 +82,8 @@ struct PathTrieView {
     let components: ByteKeyIndex
     let componentCount: Int
     let children: UnsafePointer<Int>
+    /// Whether each node has children (one load, not a scan of its row per captured value).
+    let parents: UnsafePointer<Bool>
     let targetRanges: UnsafePointer<Range<Int>>
     let targets: UnsafePointer<PathTrie.Target>
 
@@ -91,11 +97,7 @@ struct PathTrieView {
 
     /// Whether any key descends below `node`.
     @inline(__always)
-    func hasChildren(_ node: Int) -> Bool {
-        let row = children + node * componentCount
-        for i in 0..<componentCount where row[i] >= 0 { return true }
-        return false
-    }
+    func hasChildren(_ node: Int) -> Bool { parents[node] }
 
     @inline(__always)
     func targetRange(of node: Int) -> Range<Int> { targetRanges[node] }

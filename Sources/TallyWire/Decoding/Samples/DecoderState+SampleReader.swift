@@ -5,35 +5,36 @@ extension DecoderState {
     /// metadata plan. Problems with the sample's content are recorded in the draft (the
     /// scanner still consumes the whole value, so the record's other samples stay
     /// readable); only malformed JSON throws.
-    func readSample(_ scanner: inout JSONScanner, schema: SampleSchema, index: Int,
-                    slots: UnsafeMutablePointer<MetaValue>) throws(JSONSyntaxError) -> SampleDraft {
+    /// `Q` is the scanner's quoting (see `JSONQuoting`).
+    func readSample<Q: JSONQuoting>(_ scanner: inout JSONScanner, _ quoting: Q.Type, schema: SampleSchema, index: Int,
+                                    slots: UnsafeMutablePointer<MetaValue>) throws(JSONSyntaxError) -> SampleDraft {
         var draft = SampleDraft()
-        let kind = try scanner.peekKind()
+        let kind = try scanner.peekKind(Q.self)
         guard kind == .object else {
             draft.fail(.schemaViolation, "\(schema.label(index)) is \(kind.name), not an object")
-            try scanner.skipValue()
+            try scanner.skipValue(Q.self)
             return draft
         }
-        try scanner.beginObject()
+        try scanner.beginObject(Q.self)
         var first = true
-        while let keySpan = try scanner.nextMember(&first) {
+        while let keySpan = try scanner.nextMember(&first, Q.self) {
             let key = key(keySpan, in: scanner)
             if readsSampleFields {
                 let node = trie.child(of: PathTrie.sampleRoot, key: key)
                 if node >= 0 {
                     // Read the value for the plan, then rewind so the schema reads it too.
                     let start = scanner.position
-                    try capture(node: node, &scanner, into: slots)
+                    try capture(node: node, &scanner, Q.self, into: slots)
                     scanner.position = start
                 }
             }
             let fieldIndex = schema.fields.lookup(key)
             guard fieldIndex >= 0, let field = SampleSchema.Field(rawValue: fieldIndex) else {
-                try scanner.skipValue()
+                try scanner.skipValue(Q.self)
                 continue
             }
             draft.seen |= 1 << UInt32(fieldIndex)
-            try readField(field, &scanner, into: &draft, schema: schema, index: index, slots: slots)
+            try readField(field, &scanner, Q.self, into: &draft, schema: schema, index: index, slots: slots)
         }
         let missing = schema.required & ~draft.seen  // one test per sample; the loop only for a bad one
         if missing != 0 {
@@ -44,24 +45,25 @@ extension DecoderState {
         return draft
     }
 
-    private func readField(_ field: SampleSchema.Field, _ scanner: inout JSONScanner, into draft: inout SampleDraft,
+    private func readField<Q: JSONQuoting>(_ field: SampleSchema.Field, _ scanner: inout JSONScanner, _: Q.Type,
+                                           into draft: inout SampleDraft,
                            schema: SampleSchema, index: Int,
                            slots: UnsafeMutablePointer<MetaValue>) throws(JSONSyntaxError) {
-        let kind = try scanner.peekKind()
+        let kind = try scanner.peekKind(Q.self)
         func mistyped(_ expected: String) throws(JSONSyntaxError) {
             draft.fail(.schemaViolation,
                        "\(schema.label(index)).\(schema.name(field)) must be \(expected), found \(kind.name)")
-            try scanner.skipValue()
+            try scanner.skipValue(Q.self)
         }
         switch field {
         case .id:
             guard kind == .string else { return try mistyped("a string") }
-            let id = text(try scanner.readString(), in: scanner)
+            let id = text(try scanner.readString(at: Q.self), in: scanner)
             guard id.count > 0 else { return draft.fail(.schemaViolation, "\(schema.label(index)).\(schema.name(field)) is empty") }
             draft.key = SampleKey.identity(of: id)
         case .metric, .unit, .resource:
             guard kind == .string else { return try mistyped("a string") }
-            let bytes = text(try scanner.readString(), in: scanner)
+            let bytes = text(try scanner.readString(at: Q.self), in: scanner)
             guard bytes.count > 0 || field == .unit else {
                 return draft.fail(.schemaViolation, "\(schema.label(index)).\(schema.name(field)) is empty")
             }
@@ -77,22 +79,22 @@ extension DecoderState {
                 try scanner.readNull()
             } else {
                 guard kind == .string else { return try mistyped("a string or null") }
-                symbol = intern(try scanner.readString(), in: scanner)
+                symbol = intern(try scanner.readString(at: Q.self), in: scanner)
             }
             if field == .project { draft.project = symbol } else { draft.user = symbol }
         case .counterType:
             guard kind == .string else { return try mistyped("a string") }
-            let name = text(try scanner.readString(), in: scanner)
+            let name = text(try scanner.readString(at: Q.self), in: scanner)
             guard let type = CounterType(name: name) else {
                 return draft.fail(.unsupportedCounterType, "\(schema.label(index)).\(schema.name(field)) is "
                     + "'\(String(decoding: name, as: UTF8.self))', not gauge, delta or cumulative")
             }
             draft.counterType = type
         case .volume:
-            try readVolume(kind, &scanner, into: &draft, label: "\(schema.label(index)).\(schema.name(field))")
+            try readVolume(kind, &scanner, Q.self, into: &draft, label: "\(schema.label(index)).\(schema.name(field))")
         case .timestamp:
             guard kind == .string else { return try mistyped("an ISO 8601 string") }
-            let stamp = text(try scanner.readString(), in: scanner)
+            let stamp = text(try scanner.readString(at: Q.self), in: scanner)
             do throws(TimestampProblem) {
                 draft.timestamp = try TimestampParser.parse(stamp)
             } catch {
@@ -103,28 +105,29 @@ extension DecoderState {
             if kind == .null { return try scanner.readNull() }
             guard kind == .object else { return try mistyped("an object or null") }
             if readsMetadata {
-                try extractObject(node: PathTrie.metadataRoot, &scanner, into: slots)
+                try extractObject(node: PathTrie.metadataRoot, &scanner, Q.self, into: slots)
             } else {
-                try scanner.skipValue()
+                try scanner.skipValue(Q.self)
             }
         }
     }
 
-    private func readVolume(_ kind: JSONValueKind, _ scanner: inout JSONScanner, into draft: inout SampleDraft,
+    private func readVolume<Q: JSONQuoting>(_ kind: JSONValueKind, _ scanner: inout JSONScanner, _: Q.Type,
+                                            into draft: inout SampleDraft,
                             label: @autoclosure () -> String) throws(JSONSyntaxError) {
         let outcome: VolumeParser.Outcome
         let token: UnsafeRawBufferPointer
         switch kind {
         case .number:
-            let number = try scanner.readNumber()
+            let number = try scanner.readNumber(Q.self)
             token = scanner.bytes(number.range)
             outcome = VolumeParser.parse(number: token, isInteger: number.isInteger, isNonFinite: number.isNonFinite)
         case .string:
-            token = text(try scanner.readString(), in: scanner)
+            token = text(try scanner.readString(at: Q.self), in: scanner)
             outcome = VolumeParser.parse(text: token)
         default:
             draft.fail(.schemaViolation, "\(label()) must be a number or a decimal string, found \(kind.name)")
-            return try scanner.skipValue()
+            return try scanner.skipValue(Q.self)
         }
         switch outcome {
         case let .value(volume): draft.volume = volume
