@@ -108,13 +108,13 @@ public final class RaterService {
         adminConfig["bootstrap.servers"] = config.bootstrapServers
         let admin = try KafkaAdmin(config: adminConfig)
         var assignment: [(topic: String, partition: Int32, offset: KafkaOffset)] = []
-        var atEnd: [String: Bool] = [:]
+        var atEnd = InputEnds()
         for input in config.inputs {
             let count = try atBroker("reading the partitions of \(input.topic)") { try admin.partitionCount(of: input.topic) } ?? 0
             for p in 0..<Int32(count) {
                 let stored = positions.first { $0.topic == input.topic && $0.partition == p }
                 assignment.append((input.topic, p, stored.map { .exact($0.offset) } ?? .beginning))
-                atEnd["\(input.topic)/\(p)"] = false
+                atEnd.track(input.topic, p)
             }
         }
         rater.assign(assignment.map { ($0.topic, $0.partition) })
@@ -130,7 +130,7 @@ public final class RaterService {
         // run reads them to their end too.
         if try admin.partitionCount(of: config.correctionsTopic) != nil {
             assignment.append((config.correctionsTopic, 0, .exact(try rater.correctionsNextOffset())))
-            atEnd["\(config.correctionsTopic)/0"] = false
+            atEnd.track(config.correctionsTopic, 0)
         }
         try consumer.assign(assignment)
 
@@ -166,7 +166,7 @@ public final class RaterService {
                         options.ruleEvent?(bytes, record.offset, outcome)
                         continue
                     }
-                    atEnd["\(topic)/\(record.partition)"] = false
+                    atEnd.mark(topic, record.partition, atEnd: false)
                     if topic == config.correctionsTopic {
                         try receiveCorrection(Array(record.value), offset: record.offset)
                         continue
@@ -177,7 +177,7 @@ public final class RaterService {
                                            formatHeader: record.headerBytes(named: InputFormat.headerName)), wallNow: wallNow)
                 }
                 for end in batch.partitionEnds where !(ruleLog != nil && end.topic == config.rulesTopic) {
-                    atEnd["\(end.topic)/\(end.partition)"] = true
+                    atEnd.mark(end.topic, end.partition, atEnd: true)
                     rater.reachedEnd(topic: end.topic, partition: end.partition)
                 }
                 try handleConsumerErrors(batch.errors, consumer: consumer, admin: admin, assignment: &assignment, log: options.log)
@@ -187,7 +187,7 @@ public final class RaterService {
             }
             let now = WallClock.monotonicMillis()
             let batchFull = rater.counters.samplesIn - samplesAtBatchStart >= UInt64(config.batchSamples)
-            let allAtEnd = !atEnd.isEmpty && atEnd.values.allSatisfy { $0 }
+            let allAtEnd = atEnd.all
             if batchFull || now - batchStart >= Int64(config.batchMillis) || stopping || allAtEnd {
                 let endOfInput = options.untilDrained && allAtEnd
                 let t0 = WallClock.monotonicMillis()

@@ -58,3 +58,43 @@ import TallyCore
         #expect(index.count == keys.count - (keys.count + 2) / 3)
     }
 }
+
+/// The generic table under the window index, with the values the close phase keeps in it
+/// (last points, optional counter marks), against `Dictionary`.
+@Suite struct WindowKeyTableTests {
+    @Test(arguments: [4, 5])
+    func agreesWithADictionaryIncludingRetainAndNilValues(seed: UInt64) {
+        var random = WindowIndexTests.SplitMix(state: seed)
+        let keys = WindowIndexTests.keys(&random)
+        var table = WindowKeyTable<Int?>()
+        var reference: [WindowKey: Int?] = [:]
+        for step in 0..<20_000 {
+            let key = keys[Int(random.next() % UInt64(keys.count))]
+            switch random.next() % 5 {
+            case 0:
+                table[key] = nil
+                reference[key] = nil
+            case 1:
+                // A stored nil (a cached "none stored") is an entry, not a removal.
+                table[key] = .some(nil)
+                reference.updateValue(nil, forKey: key)
+            default:
+                table[key] = .some(step)
+                reference.updateValue(step, forKey: key)
+            }
+            #expect(table.count == reference.count)
+            if step % 5000 == 4999 {
+                table.retain { key, value in (value ?? 1) % 2 == 1 && key.start.micros % 3 != 0 }
+                reference = reference.filter { (($0.value ?? 1) % 2 == 1) && $0.key.start.micros % 3 != 0 }
+                #expect(table.count == reference.count)
+            }
+        }
+        for key in keys { #expect(table[key] == reference[key]) }
+        var visited: [WindowKey: Int?] = [:]
+        table.forEach { key, value in visited.updateValue(value, forKey: key) }
+        #expect(visited == reference)
+        table.removeAll()
+        #expect(table.count == 0)
+        for key in keys { #expect(table[key] == nil) }
+    }
+}

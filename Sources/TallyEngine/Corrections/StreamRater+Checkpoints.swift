@@ -10,10 +10,6 @@ import TallyCore
 extension StreamRater {
     public static let checkpointSchema = "tally.checkpoint/1"
 
-    enum CheckpointKey {
-        static func count(_ partition: Int) -> [UInt8] { Array("chain_count/\(partition)".utf8) }
-    }
-
     /// One frames partition's anchor: frames emitted on it (-1: unknown, state from before
     /// counts were kept) and the last one's content hash.
     public struct ChainAnchor: Sendable, Equatable {
@@ -27,58 +23,34 @@ extension StreamRater {
 
     /// The anchors as of the last commit (what the frames topic must hold once the outbox is sent).
     public func chainAnchors() throws -> [ChainAnchor] {
-        let counts = try loadedChainCounts()
-        return chainHeads.indices.map { ChainAnchor(partition: Int32($0), count: counts[$0], head: chainHeads[$0]) }
-    }
-
-    func loadedChainCounts() throws -> [Int64] {
-        if let chainCounts { return chainCounts }
-        let loaded = try store.read { txn in
-            // State from a version without counts: a partition with frames has an unknown
-            // count (-1); its checkpoints then anchor the head alone.
-            try chainHeads.indices.map { p in try txn.get(.meta, CheckpointKey.count(p)).map(Self.int64) ?? (chainHeads[p].isEmpty ? 0 : -1) }
-        }
-        chainCounts = loaded
-        return loaded
+        let counts = try outbox.chainCounts(in: store)
+        return outbox.chainHeads.indices.map { ChainAnchor(partition: Int32($0), count: counts[$0], head: outbox.chainHeads[$0]) }
     }
 
     /// The frames partitions a checkpoint of this rater anchors: all of them, or in group
     /// mode only the task's own (other tasks write the other chains).
     var anchoredPartitions: [Int] {
-        settings.ownedFramesPartition.map { [Int($0)] } ?? Array(chainHeads.indices)
-    }
-
-    /// The frames partition of a frame of `scope`.
-    func framesPartition(ofScope scope: String) -> Int32 {
-        settings.ownedFramesPartition ?? Int32(bitPattern: StreamRater.fnv1a(scope) % UInt32(settings.framesPartitions))
+        settings.ownedFramesPartition.map { [Int($0)] } ?? Array(outbox.chainHeads.indices)
     }
 
     /// Counts the frames this batch put in the outbox per partition and, if there were
     /// any, queues a checkpoint after them. Called by `commitBatch` before it writes.
     func checkpointChains() throws {
-        var counts = try loadedChainCounts()
-        var changed = false
-        // Read in place: binding each entry copied it (a retain of its topic, key and frame).
-        for i in newOutbox.indices where newOutbox[i].1.kind == .frame && newOutbox[i].1.topic == settings.framesTopic {
-            let partition = Int(newOutbox[i].1.partition)
-            if counts[partition] >= 0 { counts[partition] += 1 }
-            changed = true
-        }
-        guard changed else { return }
-        chainCounts = counts
+        _ = try outbox.chainCounts(in: store)
+        guard let counts = outbox.countPendingFrames(on: settings.framesTopic) else { return }
         for p in counts.indices {
             var w = ByteWriter(); w.i64(counts[p])
-            pendingMetaWrites.append((CheckpointKey.count(p), w.bytes))
+            pendingMetaWrites.append((StateLayout.Meta.chainCount(p), w.bytes))
         }
         let record: CanonicalJSON = .object([
             "schema": .string(Self.checkpointSchema),
             "frames_topic": .string(settings.framesTopic),
             "clock": partitions.closingClock.map { .string(Timestamps.iso8601($0)) } ?? .null,
             "partitions": .array(anchoredPartitions.map {
-                .object(["partition": .integer(Int64($0)), "count": .integer(counts[$0]), "head": .string(chainHeads[$0])])
+                .object(["partition": .integer(Int64($0)), "count": .integer(counts[$0]), "head": .string(outbox.chainHeads[$0])])
             }),
         ])
-        enqueue(OutboxEntry(kind: .checkpoint, topic: settings.checkpointsTopic, partition: 0,
-                            key: Array(settings.framesTopic.utf8), value: record.bytes))
+        outbox.enqueue(OutboxEntry(kind: .checkpoint, topic: settings.checkpointsTopic, partition: 0,
+                                   key: Array(settings.framesTopic.utf8), value: record.bytes))
     }
 }

@@ -9,20 +9,15 @@ import TallyWire
 /// executes the items of its own chain and answers for them alone, with a receipt naming
 /// its partition (docs/SCALE.md, "Corrections in group mode").
 extension StreamRater {
-    enum CorrectionKey {
-        static let nextOffset = Array("corrections/next_offset".utf8)
-        static func done(_ replayId: String, _ part: Int) -> [UInt8] { Array("corrections/done/\(replayId)/\(part)".utf8) }
-    }
-
     /// The next offset of the corrections topic to read (0 when none was read).
     public func correctionsNextOffset() throws -> Int64 {
-        if let pending = pendingMetaWrites.last(where: { $0.0 == CorrectionKey.nextOffset }) { return Self.int64(pending.1) }
-        return try store.read { txn in try txn.get(.meta, CorrectionKey.nextOffset).map(Self.int64) ?? 0 }
+        if let pending = pendingMetaWrites.last(where: { $0.0 == StateLayout.Meta.correctionsNextOffset }) { return StateLayout.int64(pending.1) }
+        return try store.read { txn in try txn.get(.meta, StateLayout.Meta.correctionsNextOffset).map(StateLayout.int64) ?? 0 }
     }
 
     /// Whether part `part` of replay `replayId` was executed (committed or in this batch).
     public func correctionExecuted(replayId: String, part: Int) throws -> Bool {
-        let key = CorrectionKey.done(replayId, part)
+        let key = StateLayout.Meta.correctionDone(replayId, part)
         if pendingMetaWrites.contains(where: { $0.0 == key }) { return true }
         return try store.read { txn in try txn.get(.meta, key) != nil }
     }
@@ -42,7 +37,7 @@ extension StreamRater {
     public func receiveCorrection(_ bytes: [UInt8], offset: Int64) throws -> CorrectionOutcome {
         guard offset >= (try correctionsNextOffset()) else { return .passedOver }
         var w = ByteWriter(); w.i64(offset + 1)
-        pendingMetaWrites.append((CorrectionKey.nextOffset, w.bytes))
+        pendingMetaWrites.append((StateLayout.Meta.correctionsNextOffset, w.bytes))
         let record: CorrectionsRecord
         do { record = try CorrectionsRecord(bytes: bytes, offset: offset) } catch { return .malformed("\(error)") }
         guard case let .command(command) = record else { return .passedOver }
@@ -50,9 +45,9 @@ extension StreamRater {
         let items = try itemsOfThisRater(command)
         guard !items.isEmpty else { return .passedOver }  // in group mode: every item is another task's
         let receipt = try execute(command, items: items, offset: offset)
-        pendingMetaWrites.append((CorrectionKey.done(command.replayId, command.part), receipt.json.bytes))
-        enqueue(OutboxEntry(kind: .correctionReceipt, topic: settings.correctionsTopic, partition: 0,
-                            key: Array(command.replayId.utf8), value: receipt.json.bytes))
+        pendingMetaWrites.append((StateLayout.Meta.correctionDone(command.replayId, command.part), receipt.json.bytes))
+        outbox.enqueue(OutboxEntry(kind: .correctionReceipt, topic: settings.correctionsTopic, partition: 0,
+                                   key: Array(command.replayId.utf8), value: receipt.json.bytes))
         return .executed(receipt)
     }
 
@@ -78,7 +73,7 @@ extension StreamRater {
                 skip("no such window in the rater's state (never closed here, or past its retention)")
                 continue
             }
-            var w = cache[slot]
+            var w = windows.cache[slot]
             guard Int(w.revision) == item.baseRevision else {
                 // The window was revised (a late sample, another correction) after the replay
                 // read the frames topic: its content would be stale. Replay again.
@@ -86,7 +81,7 @@ extension StreamRater {
                 continue
             }
             let scope = symbols.string(w.key.scope)
-            let partition = framesPartition(ofScope: scope)
+            let partition = frames.framesPartition(ofScope: w.key.scope)
             var body = item.body
             body["revision"] = .integer(Int64(w.revision) + 1)
             body["previous_price"] = .decimal(w.lastPrice)
@@ -95,16 +90,16 @@ extension StreamRater {
             body["output_partition"] = .integer(Int64(partition))
             let contentHash = SHA256.hex(CanonicalJSON.object(body).bytes)
             body["content_hash"] = .string(contentHash)
-            body["previous_hash"] = .string(chainHeads[Int(partition)])
-            chainHeads[Int(partition)] = contentHash
-            enqueue(OutboxEntry(kind: .frame, topic: settings.framesTopic, partition: partition,
-                                key: Array(scope.utf8), value: CanonicalJSON.object(body).bytes))
+            body["previous_hash"] = .string(outbox.chainHeads[Int(partition)])
+            outbox.chainHeads[Int(partition)] = contentHash
+            outbox.enqueue(OutboxEntry(kind: .frame, topic: settings.framesTopic, partition: partition,
+                                       key: Array(scope.utf8), value: CanonicalJSON.object(body).bytes))
             counters.framesEmitted += 1
             counters.framesRevised += 1
             w.revision += 1
             w.lastPrice = price
             w.lastTierUsage = nil
-            cache.store(w, in: slot)
+            windows.cache.store(w, in: slot)
             corrected[item.frameId] = Int(w.revision)
         }
         return CorrectionReceipt(replayId: command.replayId, part: command.part, parts: command.parts,
@@ -121,7 +116,7 @@ extension StreamRater {
               case let .string(startText)? = window["start"], let start = try? TimestampParser.parse(startText),
               let m = catalog.metrics.firstIndex(where: { $0.definition.key == metricName }) else { return nil }
         let metricSymbol = catalog.metrics[m].name
-        let held = cache.firstSlot { w in
+        let held = windows.cache.firstSlot { w in
             w.key.start == start && w.key.metric == metricSymbol && frameID(of: w) == frameId
         }
         if let held { return held }
@@ -131,31 +126,27 @@ extension StreamRater {
             try txn.scan(.windows, from: from.encoded) { k, v in
                 let key = try WindowKey(decoding: k)
                 guard key.start == start, key.metric == metricSymbol else { return false }
-                guard cache.slot(of: key) == nil else { return true }
-                let state = try WindowState(key: key, metric: m, decoding: v, topicIndex: topicIndex(named:))
+                guard windows.cache.slot(of: key) == nil else { return true }
+                let state = try WindowState(key: key, metric: m, decoding: v, topicIndex: windows.topic(named:))
                 if frameID(of: state) == frameId { found = state; return false }
                 return true
             }
         }
         guard let state = found else { return nil }
         // Read back only to look at or correct: written if corrected, dropped at the commit.
-        return cache.add(state, dirty: false)
+        return windows.cache.add(state, dirty: false)
     }
 
     /// The frame id a window's frames carry (as `close` computes it).
     private func frameID(of w: WindowState) -> String {
         let metric = catalog.metrics[w.metric]
         let definition = metric.definition
-        let groupby = metric.extraGroupby.map { (metric.groupby[$0].name, json(w.groupValues[$0]).text) }
+        let groupby = metric.extraGroupby.map { (metric.groupby[$0].name, frames.json(w.groupValues[$0]).text) }
         return Frame.id(metric: definition.key, scopeKind: definition.scope.rawValue, scope: symbols.string(w.key.scope),
                         resource: symbols.string(w.key.resource), groupby: groupby, windowStart: w.bounds.start)
     }
 
     static func decimal(_ value: CanonicalJSON?) -> ExactDecimal? {
         if case let .string(s)? = value { return ExactDecimal(s) } else { return nil }
-    }
-
-    static func int64(_ bytes: [UInt8]) -> Int64 {
-        bytes.withUnsafeBytes { b in var r = ByteReader(b, what: "corrections offset"); return (try? r.i64()) ?? 0 }
     }
 }

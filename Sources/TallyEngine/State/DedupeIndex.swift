@@ -79,11 +79,10 @@ public struct DedupeIndex {
     /// Writes the keys added since the last call into `txn`, as one record.
     public mutating func persist(into txn: StateTransaction) throws {
         guard !pending.isEmpty else { return }
-        var key = ByteWriter(capacity: 8)
-        key.u64(nextSequence)
+        let key = StateLayout.dedupeKey(sequence: nextSequence)
         // ~3 MB for a batch of 50,000 samples: written in place, a word at a time (byte by
         // byte into an array, then copied into LMDB, it was most of the dedupe's commit time).
-        try txn.put(.dedupe, key.bytes, count: 9 + pending.count * 32, append: true) { buffer in
+        try txn.put(.dedupe, key, count: 9 + pending.count * 32, append: true) { buffer in
             var value = RawByteWriter(buffer)
             value.i64(pendingLatest.micros)
             value.u8(DedupeIndex.recordVersion)
@@ -114,8 +113,7 @@ public struct DedupeIndex {
     /// Loads every persisted key.
     public mutating func restore(from txn: StateTransaction) throws {
         try txn.scan(.dedupe, from: []) { k, v in
-            var kr = ByteReader(k, what: "dedupe sequence")
-            nextSequence = max(nextSequence, try kr.u64() + 1)
+            nextSequence = max(nextSequence, try StateLayout.sequence(decoding: k, what: "dedupe sequence") + 1)
             var r = ByteReader(v, what: "dedupe batch")
             _ = try r.i64()
             try DedupeIndex.readKeys(&r, count: v.count) { key, first in

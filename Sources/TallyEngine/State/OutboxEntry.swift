@@ -41,8 +41,4 @@ public struct OutboxEntry: Equatable, Sendable {
         self.kind = kind
         topic = try r.string(); partition = try r.i32(); key = try r.bytes(); value = try r.bytes()
     }
-
-    public static func key(sequence: UInt64) -> [UInt8] {
-        var w = ByteWriter(capacity: 8); w.u64(sequence); return w.bytes
-    }
 }

@@ -6,7 +6,7 @@ extension StreamRater {
     /// to the latest closing time of the open windows.
     func advanceClock(wallNow: EventTime, endOfInput: Bool) {
         partitions.advance(wallNow: wallNow, idleTimeout: catalog.idleTimeout, endOfInput: endOfInput,
-                           latestDue: closeQueue.latestDue)
+                           latestDue: windows.closeQueue.latestDue)
     }
 
     /// Closes every window the clock has passed, pricing it into a frame. Re-pricing
@@ -18,7 +18,7 @@ extension StreamRater {
         // the pricer's rules do not change while windows close.
         var tieredMetrics: [Bool]?
         while true {
-            let due = closeQueue.popDue(clock)
+            let due = windows.closeQueue.popDue(clock)
             if due.isEmpty { return }
             // Tier-priced windows close last, in content order (TierOrder); the others keep
             // the queue's order.
@@ -27,8 +27,8 @@ extension StreamRater {
             tieredMetrics = tieredMetric
             for (_, key) in due {
                 // Read in place: binding the window would copy it (and retain its arrays).
-                guard let slot = cache.slot(of: key), cache.isOpen(slot) else { continue }
-                let cumulative = tieredMetric[cache[slot].metric]
+                guard let slot = windows.cache.slot(of: key), windows.cache.isOpen(slot) else { continue }
+                let cumulative = tieredMetric[windows.cache[slot].metric]
                 if cumulative {
                     tiered.append(key)
                 } else {
@@ -36,7 +36,7 @@ extension StreamRater {
                 }
             }
             for key in tiered.count > 1 ? TierOrder.sorted(tiered, symbols) : tiered {
-                guard let slot = cache.slot(of: key), cache.isOpen(slot) else { continue }
+                guard let slot = windows.cache.slot(of: key), windows.cache.isOpen(slot) else { continue }
                 close(slot, cumulative: true)
             }
         }
@@ -45,40 +45,12 @@ extension StreamRater {
     /// The later windows of `key`'s cycle series must be priced again: reopen them
     /// (from memory or the store) for closing in this batch.
     private func repriceLaterWindows(after key: WindowKey, metric m: Int) {
-        for later in tiers.windows(after: key) { reopen(later, metric: m, repricing: true) }
-    }
-
-    /// Reopens the closed window `key` (from memory or the store) so that it closes
-    /// again in this batch. `repricing`: it is revised only if its price or its
-    /// quantity (known from the tier ledger) changed. A window still open, or purged
-    /// past its retention, is left alone.
-    /// Returns whether the window exists.
-    @discardableResult
-    func reopen(_ key: WindowKey, metric m: Int, repricing: Bool) -> Bool {
-        guard let clock = partitions.closingClock else { return false }
-        if let slot = cache.slot(of: key) {
-            guard cache[slot].closed else {
-                // Already reopened in this batch: a request that must revise wins over one that may not.
-                if !repricing { cache[slot].repricing = false }
-                return true
-            }
-            cache[slot].closed = false
-            cache[slot].repricing = repricing
-        } else {
-            let state: WindowState?
-            do { state = try loadWindow(key, metric: m) } catch { storeFailure = error; return false }
-            guard var window = state else { return false }
-            window.closed = false
-            window.repricing = repricing
-            _ = cache.add(window, dirty: false)  // written when it closes again
-        }
-        closeQueue.push(clock, key)
-        return true
+        for later in tiers.windows(after: key) { windows.reopen(later, metric: m, repricing: true, at: partitions.closingClock) }
     }
 
     /// `cumulative`: the window's service is tier-priced (`WindowPricer.usesCumulativeUsage`).
     private func close(_ slot: Int, cumulative: Bool) {
-        var w = cache.takeOut(slot)  // every path below stores it back
+        var w = windows.cache.takeOut(slot)  // every path below stores it back
         let metric = catalog.metrics[w.metric]
         let definition = metric.definition
         // Counter increases and time-weighted averages start from the previous window's
@@ -87,7 +59,7 @@ extension StreamRater {
         // Only a seeded aggregate needs a copy of the accumulator (a copy retains its arrays).
         let aggregate: ExactDecimal
         if definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage,
-           let previous = previousPoint(of: w.key, definition: definition, metric: w.metric) {
+           let previous = windows.previousPoint(of: w.key, definition: definition, metric: w.metric) {
             var accumulator = w.accumulator
             accumulator.seedPrevious(previous.value, at: previous.time)
             aggregate = accumulator.quantity
@@ -95,41 +67,21 @@ extension StreamRater {
             aggregate = w.accumulator.quantity
         }
         let quantity = definition.ratedQuantity(fromAggregate: aggregate)
-        let scope = symbols.string(w.key.scope)
-        let resource = symbols.string(w.key.resource)
-        let user = w.user.isNone ? nil : symbols.string(w.user)
-
-        // The description: metadata overlaid by the groupby values (groupby wins), refilled
-        // in one reused description from the symbols' bytes.
-        descriptionScratch.removeAll()
-        for (i, field) in metric.metadata.enumerated() where w.metadata[i].kind != .absent {
-            describe(field.name, w.metadata[i])
-        }
-        for (i, field) in metric.groupby.enumerated() where w.groupValues[i].kind != .absent {
-            describe(field.name, w.groupValues[i])
-        }
-        let input = RatingInput(service: definition.serviceName, scope: scope, user: user, resource: resource,
-                                quantity: quantity, unit: definition.unit, windowStart: w.bounds.start,
-                                windowEnd: w.bounds.end, description: descriptionScratch)
         if cumulative { tiers.current = w.key }
-        let result = pricer.price(input, metric: definition, usage: cumulative ? tiers : nil)
+        let (result, scope) = frames.price(w, metric: metric, quantity: quantity, usage: cumulative ? tiers : nil)
         // The ledger knows the quantity this window was last priced at; without a ledger
         // (no cumulative tier) a recomputed window is always revised.
         let quantityChanged = cumulative ? tiers.record(w.key, quantity: quantity) : true
         if cumulative, quantityChanged { repriceLaterWindows(after: w.key, metric: w.metric) }
-        if definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage {
-            closedLastPoints[w.key] = w.accumulator.lastPoint
-        }
-        if definition.aggregation == .increase, let last = w.accumulator.lastPoint {
-            do { try counterMarks.note(w.key, last: last, store: store) } catch { storeFailure = error }
-        }
+        windows.noteClosed(w, definition: definition)
         if w.lastPointChanged {
             // A late sample moved this window's last point, which the next window starts from.
             // Its quantity is recomputed when it closes; with a tier ledger to compare
             // against, it is revised only if its quantity or price moved.
             w.lastPointChanged = false
-            reopenNextWindow(after: w.key, bounds: w.bounds, lastPoint: w.accumulator.lastPoint,
-                             definition: definition, metric: w.metric, repricing: cumulative)
+            windows.reopenNextWindow(after: w.key, bounds: w.bounds, lastPoint: w.accumulator.lastPoint,
+                                     definition: definition, metric: w.metric, repricing: cumulative,
+                                     at: partitions.closingClock)
         }
         if w.repricing {
             w.repricing = false
@@ -141,7 +93,7 @@ extension StreamRater {
             if !quantityChanged, result.price == w.lastPrice, case .rated = result.status,
                w.lastTierUsage == TierUsageMark(result.explanation) {
                 w.closed = true
-                cache.store(w, in: slot)
+                windows.cache.store(w, in: slot)
                 return
             }
         }
@@ -152,95 +104,19 @@ extension StreamRater {
             status = .ratingFailed(reason)
             counters.windowsRatingFailed += 1
         }
-        let book = pricer.ruleBookIdentity(forWindowStarting: w.bounds.start)
-        let partition = framesPartition(ofScope: scope)
-        // The frame is written straight from the window's state (FrameFields): no `Frame`
-        // value unless a frame sink (a replay) asks for one.
-        let fields = FrameFields(
-            revision: Int(w.revision) + 1, metric: definition.key, service: definition.serviceName,
-            scopeKind: definition.scope.rawValue, scope: w.key.scope, project: w.project, user: w.user,
-            resource: w.key.resource, groupbyLayout: metric.groupbyLayout, groupValues: w.groupValues,
-            metadataLayout: metric.metadataLayout, metadata: w.metadata, windowStart: w.bounds.start,
-            windowEnd: w.bounds.end, quantity: quantity, unit: definition.unit, price: result.price,
-            previousPrice: w.lastPrice, currency: settings.currency, status: status, explanation: result.explanation,
-            ruleBookVersion: book.version, ruleBookHash: book.hash, lineage: w.lineage, topics: topicNames,
-            sampleCount: w.accumulator.sampleCount, sampleDigest: w.digest, engineVersion: settings.engineVersion,
-            outputPartition: partition)
-        let previousHash = chainHeads[Int(partition)]
-        let (bytes, contentHash) = frameBuffer.seal(fields, symbols: symbols, previousHash: previousHash)
-        chainHeads[Int(partition)] = contentHash
-        if let frameSink {
-            var frame = frameValue(fields, metric: metric, window: w)
-            frame.previousHash = previousHash
-            frame.contentHash = contentHash
-            frameSink(frame, bytes)
-        } else if let frameRecordSink {
-            frameRecordSink(bytes)
-        } else {
-            enqueue(OutboxEntry(kind: .frame, topic: settings.framesTopic, partition: partition,
-                                key: Array(scope.utf8), value: bytes))
-        }
+        // The frame goes after its partition's chain head, which it becomes.
+        let partition = frames.framesPartition(ofScope: w.key.scope)
+        let (contentHash, entry) = frames.emit(w, metric: metric, quantity: quantity, result: result, status: status,
+                                               scope: scope, partition: partition,
+                                               previousHash: outbox.chainHeads[Int(partition)])
+        outbox.chainHeads[Int(partition)] = contentHash
+        if let entry { outbox.enqueue(entry) }
         counters.framesEmitted += 1
         if w.revision > 0 { counters.framesRevised += 1 }
         w.revision += 1
         w.lastPrice = result.price
         w.lastTierUsage = cumulative ? TierUsageMark(result.explanation) : nil
         w.closed = true
-        cache.store(w, in: slot)
-    }
-
-    /// Sets `name` in the description being built: plain ASCII straight from the symbol
-    /// table, anything else through `String(decoding:)` as before (invalid UTF-8 becomes
-    /// U+FFFD, which the rules then see).
-    private func describe(_ name: String, _ value: MetaValue) {
-        var name = name
-        let copied = symbols.withBytes(value.text) { text -> Bool in
-            for b in text where b >= 0x80 { return false }
-            name.withUTF8 { descriptionScratch.set(name: UnsafeRawBufferPointer($0), kind: value.kind, value: text) }
-            return true
-        }
-        if !copied { descriptionScratch.set(name, kind: value.kind, text: symbols.string(value.text)) }
-    }
-
-    /// The `Frame` value of `fields`, for a frame sink (a replay diffs frame values). Built
-    /// the way the engine built every frame before it wrote them from `FrameFields`; the
-    /// frame-sink tests hold its sealed bytes equal to the fields' bytes.
-    func frameValue(_ f: FrameFields, metric: MetricCatalog.Compiled, window w: WindowState) -> Frame {
-        let scope = symbols.string(f.scope), resource = symbols.string(f.resource)
-        let groupby = metric.extraGroupby.map { (metric.groupby[$0].name, w.groupValues[$0]) }
-        let frameID = Frame.id(metric: f.metric, scopeKind: f.scopeKind, scope: scope, resource: resource,
-                               groupby: groupby.map { ($0.0, json($0.1).text) }, windowStart: f.windowStart)
-        return Frame(
-            frameId: frameID, revision: f.revision, metric: f.metric, service: f.service, scopeKind: f.scopeKind,
-            scope: scope, projectId: f.project.isNone ? nil : symbols.string(f.project),
-            userId: f.user.isNone ? nil : symbols.string(f.user), resourceId: resource,
-            groupby: Dictionary(groupby.map { ($0.0, json($0.1)) }, uniquingKeysWith: { a, _ in a }),
-            metadata: Dictionary(metric.metadata.indices.map { (metric.metadata[$0].name, json(w.metadata[$0])) },
-                                 uniquingKeysWith: { a, _ in a }),
-            windowStart: f.windowStart, windowEnd: f.windowEnd, quantity: f.quantity, unit: f.unit, price: f.price,
-            previousPrice: f.previousPrice, currency: f.currency, status: f.status, explanation: f.explanation,
-            ruleBookVersion: f.ruleBookVersion, ruleBookHash: f.ruleBookHash,
-            lineage: f.lineage.map {
-                Frame.LineageRange(topic: f.topics[Int($0.topic)], partition: $0.partition,
-                                   firstOffset: $0.firstOffset, lastOffset: $0.lastOffset, samples: $0.samples)
-            },
-            sampleCount: f.sampleCount, sampleDigest: f.sampleDigest.hex, engineVersion: f.engineVersion,
-            outputPartition: f.outputPartition)
-    }
-
-    /// A metadata or groupby value in a frame: strings as strings, booleans and
-    /// null as themselves, numbers and nested JSON as their original text.
-    func json(_ value: MetaValue) -> CanonicalJSON {
-        switch value.kind {
-        case .absent, .null: return .null
-        case .bool: return .bool(symbols.string(value.text) == "true")
-        default: return .string(symbols.string(value.text))
-        }
-    }
-
-    static func fnv1a(_ text: String) -> UInt32 {
-        var h: UInt32 = 0x811C_9DC5
-        for b in text.utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
-        return h
+        windows.cache.store(w, in: slot)
     }
 }

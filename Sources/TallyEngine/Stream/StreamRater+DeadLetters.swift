@@ -48,9 +48,9 @@ extension StreamRater {
         if let key = record.key, key.count > DeadLetterLimits.keptBytes { members["key_size"] = .integer(Int64(key.count)) }
         let body: CanonicalJSON = .object(members)
         let partition = record.partition % settings.deadLetterPartitions
-        enqueue(OutboxEntry(kind: .deadLetter, topic: settings.deadLetterTopic, partition: partition,
-                            key: record.key.map { Array($0.prefix(DeadLetterLimits.keptBytes)) } ?? [],
-                            value: Array(body.text.utf8)))
+        outbox.enqueue(OutboxEntry(kind: .deadLetter, topic: settings.deadLetterTopic, partition: partition,
+                                   key: record.key.map { Array($0.prefix(DeadLetterLimits.keptBytes)) } ?? [],
+                                   value: Array(body.text.utf8)))
     }
 
     static func digest(_ bytes: UnsafeRawBufferPointer) -> String {
@@ -74,11 +74,5 @@ extension StreamRater {
             unknownMeterNames[metric] = name
         }
         counters.unknownMeters[name, default: 0] += 1
-    }
-
-    func enqueue(_ entry: OutboxEntry) {
-        outboxSequence += 1
-        newOutbox.append((outboxSequence, entry))
-        unacknowledged += 1
     }
 }

@@ -8,9 +8,9 @@ extension StreamRater {
     /// Frames go to `frameSink` (or `frameRecordSink`), which a scratch rater must have.
     public func closeEverything(wallNow: EventTime) throws {
         precondition(frameSink != nil || frameRecordSink != nil, "closeEverything is for a scratch rater with a frame sink")
-        if let failure = storeFailure { throw failure }
+        if let failure = windows.readFailure { throw failure }
         advanceClock(wallNow: wallNow, endOfInput: true)
         closeDueWindows()
-        if let failure = storeFailure { throw failure }
+        if let failure = windows.readFailure { throw failure }
     }
 }

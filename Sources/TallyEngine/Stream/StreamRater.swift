@@ -31,9 +31,9 @@ public final class StreamRater {
     /// The same names as bytes, as window records store them.
     let topicNameBytes: [[UInt8]]
 
-    /// The windows held in memory (State/WindowCache.swift).
-    var cache = WindowCache()
-    var closeQueue = CloseQueue()
+    /// The windows, in memory and in the store, their close queue and the baselines closing
+    /// reads (State/WindowStore.swift).
+    let windows: WindowStore
 
     /// Partition clocks and the closing clock (PartitionGroup.swift).
     var partitions = PartitionGroup()
@@ -46,44 +46,38 @@ public final class StreamRater {
     /// Copies the live rater refused as conflicting duplicates (a replay's only: `honour`).
     var refused = Set<RefusedCopyKey>()
     let tiers: TierLedger
-    /// Last points of recently closed increase/time-weighted windows: the next window
-    /// starts from them, and this saves a store read per closing window.
-    var closedLastPoints: [WindowKey: SamplePoint] = [:]
-    /// Each counter series' latest closed window and last point, for baselines across gaps.
-    let counterMarks = CounterMarks()
     var offsets: [PartitionID: Int64] = [:]
     public internal(set) var counters = Counters()
-    var outboxSequence: UInt64 = 0
-    var newOutbox: [(UInt64, OutboxEntry)] = []
-    var acknowledged: [UInt64] = []
-    var unacknowledged = 0
-    var chainHeads: [String]
+    /// Frames, dead letters, checkpoints and receipts until acknowledged, and the frames
+    /// chains' heads and counts (State/Outbox.swift).
+    var outbox: Outbox
     var persistedSymbols = 0
     var lastMaintenance: EventTime?
     var groupScratch: [UInt8] = []
     var rejections: [SampleRejection] = []
     var unknownMeterNames: [Symbol: String] = [:]
-    var storeFailure: Error?
     /// Meta entries written by the next commit (executed corrections, their topic offset).
     var pendingMetaWrites: [([UInt8], [UInt8])] = []
-    /// Frames emitted per frames partition (loaded from the store on first use).
-    var chainCounts: [Int64]?
     /// Nanoseconds spent closing windows and writing state, for `tally run`'s timing line.
     public internal(set) var phaseNanos: [String: UInt64] = [:]
     /// The same phases in this thread's CPU time (`tally-bench fold`: wall time on the shared
     /// machine mostly measures the scheduler).
     public internal(set) var phaseCPUNanos: [String: UInt64] = [:]
-    /// Every closed frame is sealed in this one buffer (TallyCore's `FrameBuffer`).
-    var frameBuffer = FrameBuffer()
-    /// The closing window's description for rating, refilled for every window.
-    var descriptionScratch = RatingDescription()
+    /// Prices a closing window and writes its frame (Stream/FrameAssembler.swift).
+    let frames: FrameAssembler
     /// A replay's scratch rater takes each frame it closes here, as a value with its sealed
     /// bytes, instead of through the outbox: nothing is sent, and the replay diffs frame by
     /// frame without parsing its own bytes back. nil (the live rater): frames go to the outbox.
-    public var frameSink: ((Frame, [UInt8]) -> Void)?
+    public var frameSink: ((Frame, [UInt8]) -> Void)? {
+        get { frames.frameSink }
+        set { frames.frameSink = newValue }
+    }
     /// `tally rate`'s rater takes each frame's sealed bytes here instead of through the
     /// outbox, and no `Frame` value is built for it (`frameSink` builds one per frame).
-    public var frameRecordSink: (([UInt8]) -> Void)?
+    public var frameRecordSink: (([UInt8]) -> Void)? {
+        get { frames.frameRecordSink }
+        set { frames.frameRecordSink = newValue }
+    }
 
     public init(settings: EngineSettings, metrics: MetricsConfig, pricer: WindowPricer, store: StateStore) throws {
         self.settings = settings
@@ -100,17 +94,19 @@ public final class StreamRater {
         var topics: [String: UInt16] = [:]
         for (i, input) in settings.inputs.enumerated() { topics[input.topic] = UInt16(i) }
         topicIndex = topics
+        windows = WindowStore(store: store, catalog: catalog, topicIndex: topics)
         topicNames = settings.inputs.map(\.topic)
         topicNameBytes = topicNames.map { Array($0.utf8) }
-        chainHeads = Array(repeating: "", count: Int(settings.framesPartitions))
+        frames = FrameAssembler(settings: settings, symbols: symbols, pricer: pricer, topicNames: topicNames)
+        outbox = Outbox(framesPartitions: Int(settings.framesPartitions))
     }
 
     /// Windows held in memory (open, or closed in this batch).
-    public var openWindows: Int { cache.count }
+    public var openWindows: Int { windows.cache.count }
     /// Sample ids and content keys held in memory for dedupe (until their batch expires).
     public var dedupeKeys: Int { dedupe.count }
     /// Messages written to the outbox and not yet acknowledged.
-    public var pendingMessages: Int { unacknowledged }
+    public var pendingMessages: Int { outbox.unacknowledged }
 
     /// Declares the partitions the rater reads: until each has delivered a sample or
     /// been read to its end, the closing clock does not move.
@@ -245,22 +241,23 @@ public final class StreamRater {
 
         let group = groupSymbol(metric, sample)
         let key = WindowKey(start: bounds.start, metric: metric.name, scope: scope, resource: sample.resource, group: group)
-        let slot = self.slot(for: key, metric: m, bounds: bounds, sample: sample, late: late)
+        let windows = self.windows
+        let slot = windows.slot(for: key, metric: m, bounds: bounds, sample: sample, late: late)
         // A window past its closing time (closed, or created by this late sample) whose last
         // point moves changes the baseline of the window after it.
-        let reopening = cache[slot].closed
-        let lastBefore = reopening || late ? cache[slot].accumulator.lastPoint : nil
-        cache[slot].fold(sample, content: fingerprint, metric: metric, topic: pid.topic, partition: pid.partition, offset: offset)
+        let reopening = windows.cache[slot].closed
+        let lastBefore = reopening || late ? windows.cache[slot].accumulator.lastPoint : nil
+        windows.cache[slot].fold(sample, content: fingerprint, metric: metric, topic: pid.topic, partition: pid.partition, offset: offset)
         if reopening || late, definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage,
-           cache[slot].accumulator.lastPoint != lastBefore {
-            cache[slot].lastPointChanged = true
+           windows.cache[slot].accumulator.lastPoint != lastBefore {
+            windows.cache[slot].lastPointChanged = true
         }
-        cache.markDirty(slot)
-        if cache[slot].closed {
+        windows.cache.markDirty(slot)
+        if windows.cache[slot].closed {
             // A late sample reopens the window: it closes again at the end of this batch.
-            cache[slot].closed = false
+            windows.cache[slot].closed = false
             counters.samplesLate += 1
-            closeQueue.push(bounds.end + definition.grace, key)
+            windows.closeQueue.push(bounds.end + definition.grace, key)
         } else if late {
             counters.samplesLate += 1
         }
@@ -285,45 +282,6 @@ public final class StreamRater {
             withUnsafeBytes(of: v.text.raw.bigEndian) { groupScratch.append(contentsOf: $0) }
         }
         return groupScratch.withUnsafeBytes { symbols.intern($0) }
-    }
-
-    /// The slot of window `key`: in memory, else (for a late sample) from the store, else new.
-    func slot(for key: WindowKey, metric m: Int, bounds: WindowBounds, sample: DecodedSample, late: Bool) -> Int {
-        if let slot = cache.slot(of: key) { return slot }
-        var stored: WindowState?
-        if late {
-            // A read error must not pass for "no such window": it stops the batch at commit.
-            do { stored = try loadWindow(key, metric: m) } catch { storeFailure = error }
-        }
-        let compiled = catalog.metrics[m]
-        let slot: Int
-        if let stored {
-            slot = cache.add(stored, dirty: true)
-        } else {
-            // Built in its slot, reusing the arrays of the window the slot held last.
-            slot = cache.addNew(key: key, metric: m, bounds: bounds,
-                                accumulator: Accumulator(aggregation: compiled.definition.aggregation, window: bounds),
-                                metadataCount: compiled.metadata.count) { values in
-                values.reserveCapacity(compiled.groupby.count)
-                for field in compiled.groupby { values.append(MetricCatalog.value(of: field, in: sample)) }
-            }
-        }
-        if !cache[slot].closed { closeQueue.push(bounds.end + compiled.definition.grace, key) }
-        return slot
-    }
-}
-
-extension StreamRater {
-    /// The last point of the window before `key`'s (same metric, scope, resource and
-    /// group), which counter increases and time-weighted averages start from. A counter
-    /// whose previous window is missing (an outage) starts from the last point before the
-    /// gap, within the metric's retention (StreamRater+CounterGaps.swift).
-    func previousPoint(of key: WindowKey, definition: MetricDefinition, metric m: Int) -> SamplePoint? {
-        var previous = key
-        previous.start = definition.period.windowStart(containing: key.start - TimeSpan(micros: 1))
-        if let found = existingWindow(previous, metric: m) { return found.lastPoint }
-        guard definition.aggregation == .increase else { return nil }
-        return pointAcrossGap(before: key, definition: definition, metric: m)
     }
 }
 

@@ -76,29 +76,19 @@ final class TierLedger: TierUsageSource {
                              resource: $0.resource, group: $0.group) }
     }
 
-    static func storageKey(_ key: WindowKey) -> [UInt8] {
-        var w = ByteWriter(capacity: 24)
-        w.u32(key.scope.raw); w.u32(key.metric.raw); w.i64(key.start.micros); w.u32(key.resource.raw); w.u32(key.group.raw)
-        return w.bytes
-    }
-
     func persist(into txn: StateTransaction) throws {
         for (key, quantity) in dirty {
             var w = ByteWriter(capacity: 24)
             w.u64(UInt64(truncatingIfNeeded: quantity.coefficient >> 64)); w.u64(UInt64(truncatingIfNeeded: quantity.coefficient))
             w.i32(quantity.exponent)
-            try txn.put(.tierUsage, TierLedger.storageKey(key), w.bytes, append: false)
+            try txn.put(.tierUsage, StateLayout.tierUsageKey(key), w.bytes, append: false)
         }
         dirty.removeAll(keepingCapacity: true)
     }
 
     func restore(from txn: StateTransaction) throws {
         try txn.scan(.tierUsage, from: []) { k, v in
-            var kr = ByteReader(k, what: "tier usage key")
-            let scope = Symbol(raw: try kr.u32()), metric = Symbol(raw: try kr.u32())
-            let start = EventTime(micros: try kr.i64())
-            let key = WindowKey(start: start, metric: metric, scope: scope, resource: Symbol(raw: try kr.u32()),
-                                group: Symbol(raw: try kr.u32()))
+            let key = try StateLayout.tierUsageWindow(decoding: k)
             var vr = ByteReader(v, what: "tier usage")
             let high = Int128(Int64(bitPattern: try vr.u64())) << 64, low = Int128(try vr.u64())
             record(key, quantity: ExactDecimal(coefficient: high | low, exponent: try vr.i32()), persist: false)

@@ -131,6 +131,14 @@ extension WindowState {
         accumulator = try Accumulator.decode(from: acc)
         dirty = false
     }
+
+    /// The window's end, read from the front of its record without decoding the rest (the
+    /// purge reads every stored window's).
+    static func end(ofRecord bytes: UnsafeRawBufferPointer) throws -> EventTime {
+        var r = ByteReader(bytes, what: "window record")
+        _ = try r.u8()
+        return EventTime(micros: try r.i64())
+    }
 }
 
 extension UInt64 {

@@ -8,7 +8,7 @@ import TallyCore
 /// retention of this window's start: the rise during the outage counts in the window of the
 /// first sample after it, as Gnocchi's rate aggregation attributes it. A drop is still a
 /// restart (the new value is the rise).
-extension StreamRater {
+extension WindowStore {
     /// A window that exists: in memory, recently closed, or in the store.
     struct ExistingWindow { var lastPoint: SamplePoint? }
 
@@ -16,16 +16,16 @@ extension StreamRater {
         if let slot = cache.slot(of: key) { return ExistingWindow(lastPoint: cache[slot].accumulator.lastPoint) }
         if let point = closedLastPoints[key] { return ExistingWindow(lastPoint: point) }
         do {
-            guard let window = try loadWindow(key, metric: m) else { return nil }
+            guard let window = try load(key, metric: m) else { return nil }
             return ExistingWindow(lastPoint: window.accumulator.lastPoint)
-        } catch { storeFailure = error; return nil }
+        } catch { failed(error); return nil }
     }
 
     /// The baseline of window `key` when the window just before it is missing.
     func pointAcrossGap(before key: WindowKey, definition: MetricDefinition, metric m: Int) -> SamplePoint? {
         let earliest = key.start - definition.retention
         let mark: CounterMarks.Mark?
-        do { mark = try counterMarks.mark(of: key, store: store) } catch { storeFailure = error; return nil }
+        do { mark = try counterMarks.mark(of: key, store: store) } catch { failed(error); return nil }
         guard let mark else { return nil }  // the series never closed a window: a new counter
         if mark.windowStart < key.start {
             // Windows close in order, so the latest closed window is the latest before this one.
@@ -48,20 +48,20 @@ extension StreamRater {
     /// Window `key`'s last point changed after it closed: the next window of the series,
     /// which starts from it, must be recomputed. For a counter that is the next window that
     /// exists, across a gap, up to the series' latest closed window and within retention.
-    /// `repricing`: see `reopen`.
+    /// `repricing` and `clock`: see `reopen`.
     func reopenNextWindow(after key: WindowKey, bounds: WindowBounds, lastPoint: SamplePoint?,
-                          definition: MetricDefinition, metric m: Int, repricing: Bool) {
+                          definition: MetricDefinition, metric m: Int, repricing: Bool, at clock: EventTime?) {
         var next = key
         next.start = bounds.end
-        if reopen(next, metric: m, repricing: repricing) { return }
+        if reopen(next, metric: m, repricing: repricing, at: clock) { return }
         guard definition.aggregation == .increase, let lastPoint else { return }
         let mark: CounterMarks.Mark?
-        do { mark = try counterMarks.mark(of: key, store: store) } catch { storeFailure = error; return }
+        do { mark = try counterMarks.mark(of: key, store: store) } catch { failed(error); return }
         guard let latest = mark?.windowStart, latest > key.start else { return }
         while true {
             next.start = definition.period.windowEnd(startingAt: next.start)
             guard next.start <= latest, next.start - definition.retention <= lastPoint.time else { return }
-            if reopen(next, metric: m, repricing: repricing) { return }
+            if reopen(next, metric: m, repricing: repricing, at: clock) { return }
         }
     }
 }
