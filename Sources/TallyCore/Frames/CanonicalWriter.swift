@@ -14,6 +14,10 @@ struct CanonicalWriter: ~Copyable {
     /// a bit stack, so nesting allocates nothing.
     private var firstBits: UInt64 = 0
     private var depth = 0
+    /// The day number and `YYYY-MM-DDT` text of the last timestamp written (a frame's
+    /// window start and end, and the frames a rater closes in turn, nearly always share it).
+    private var lastDay = Int64.min
+    private var lastDate: (UInt64, UInt64) = (0, 0)
 
     init(capacity: Int = 2048) {
         self.capacity = max(capacity, 64)
@@ -62,13 +66,15 @@ struct CanonicalWriter: ~Copyable {
     mutating func element() { separate() }
 
     /// A JSON string; texts with nothing to escape (nearly all) are copied in one go.
+    /// (Read through the UTF-8 view, which needs no copy of the string: `withUTF8` is
+    /// mutating, and the copy it needs was a retain and a release per text.)
     mutating func string(_ s: String) {
-        var s = s
-        let copied = s.withUTF8 { utf8 -> Bool in
-            for b in utf8 where b < 0x20 || b == 0x22 || b == 0x5C { return false }
-            quoted(UnsafeRawBufferPointer(utf8))
+        let copied = s.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            let bytes = UnsafeRawBufferPointer(utf8)
+            guard PlainText.isPlain(bytes, asciiOnly: false) else { return false }
+            quoted(bytes)
             return true
-        }
+        } ?? false
         if !copied {
             var escaped: [UInt8] = []
             CanonicalJSON.writeString(s, into: &escaped)
@@ -82,7 +88,7 @@ struct CanonicalWriter: ~Copyable {
     /// UTF-8 becomes U+FFFD exactly as before.
     mutating func string(_ symbol: Symbol, in symbols: SymbolTable) {
         let copied = symbols.withBytes(symbol) { bytes -> Bool in
-            for b in bytes where b < 0x20 || b == 0x22 || b == 0x5C || b >= 0x80 { return false }
+            guard PlainText.isPlain(bytes, asciiOnly: true) else { return false }
             quoted(bytes)
             return true
         }
@@ -113,18 +119,11 @@ struct CanonicalWriter: ~Copyable {
         count += 34
     }
 
-    /// Bytes already in canonical form (a laid-out member's `"key":`).
-    mutating func encoded(_ bytes: [UInt8]) {
-        guard !bytes.isEmpty else { return }
-        reserve(bytes.count)
-        bytes.withUnsafeBufferPointer { (base + count).update(from: $0.baseAddress!, count: $0.count) }
-        count += bytes.count
-    }
-
-    /// The next member of an object whose key the caller encoded (`"key":`).
-    mutating func encodedKey(_ bytes: [UInt8]) {
-        separate()
-        encoded(bytes)
+    /// Bytes already in canonical form (a laid-out member's `,"key":`), copied inline.
+    @inline(__always) mutating func copy(_ bytes: UnsafeRawBufferPointer) {
+        let n = bytes.count
+        guard let source = bytes.baseAddress else { return }
+        withTail(n) { Self.copyShort(to: UnsafeMutableRawPointer($0), from: source, n) }
     }
 
     /// Room for `n` bytes at the end, written by the caller through `withTail`.
@@ -143,57 +142,31 @@ struct CanonicalWriter: ~Copyable {
         closeArray()
     }
 
+    /// Counted, then written right to left in place as digit pairs.
     mutating func integer(_ i: Int64) {
-        reserve(20)
-        if i < 0 { byte(UInt8(ascii: "-")) }
-        digits(UInt64(i.magnitude))
+        reserve(21)
+        var at = count
+        if i < 0 { base[at] = UInt8(ascii: "-"); at += 1 }
+        let n = DigitPairs.count(i.magnitude)
+        _ = DigitPairs.writeDigits(i.magnitude, endingAt: UnsafeMutableRawPointer(base + at + n))
+        count = at + n
     }
 
-    /// Money as its canonical text in a JSON string (never a JSON number). Through
-    /// `explanationDecimal`, the same text: `decimalText` builds zero (a first revision's
-    /// previous price) in a heap array.
+    /// Money as its canonical text in a JSON string (never a JSON number), through
+    /// `explanationDecimal` (plain values and zero written in place).
     mutating func decimal(_ d: ExactDecimal) {
         byte(UInt8(ascii: "\""))
         explanationDecimal(d)
         byte(UInt8(ascii: "\""))
     }
 
-    /// A decimal's canonical text without quotes (inside a string): see
-    /// `CanonicalJSON.writeDecimalText`, which this matches (ExplanationEncodingTests).
+    /// A decimal's canonical text without quotes (inside a string), for the values
+    /// `explanationDecimal` leaves to it (coefficients over 64 bits, exponents above 0 or
+    /// below −30): `CanonicalJSON.writeDecimalText`'s bytes.
     mutating func decimalText(_ d: ExactDecimal) {
-        let magnitude = d.coefficient.magnitude
-        // Plain prices: a 64-bit coefficient and a small exponent, written here;
-        // anything else takes the general path.
-        guard magnitude != 0, magnitude <= UInt128(UInt64.max), (-30...0).contains(d.exponent) else {
-            var text: [UInt8] = []
-            CanonicalJSON.writeDecimalText(d, into: &text)
-            append(text)
-            return
-        }
-        var m = UInt64(magnitude)
-        var scale = Int(-d.exponent)
-        while scale > 0 && m % 10 == 0 { m /= 10; scale -= 1 }  // normalize
-        reserve(64)
-        if d.coefficient < 0 { byte(UInt8(ascii: "-")) }
-        let start = count
-        digits(m)
-        if scale == 0 { return }
-        let n = count - start
-        if n > scale {
-            // ddd.ddd: move the last `scale` digits one place right for the point.
-            let point = start + n - scale
-            (base + point + 1).update(from: base + point, count: scale)
-            base[point] = UInt8(ascii: ".")
-            count += 1
-        } else {
-            // 0.00ddd: shift the digits right by the "0." and the leading zeros.
-            let shift = 2 + scale - n
-            (base + start + shift).update(from: base + start, count: n)
-            base[start] = UInt8(ascii: "0")
-            base[start + 1] = UInt8(ascii: ".")
-            for k in 0..<(scale - n) { base[start + 2 + k] = UInt8(ascii: "0") }
-            count += shift
-        }
+        var text: [UInt8] = []
+        CanonicalJSON.writeDecimalText(d, into: &text)
+        append(text)
     }
 
     /// Raw text with nothing to escape (inside a string the caller opened with `raw("\"")`).
@@ -230,16 +203,74 @@ struct CanonicalWriter: ~Copyable {
         close()
     }
 
-    /// An ISO 8601 instant as a JSON string, written in place.
+    /// An ISO 8601 instant as a JSON string, written in place (`Timestamps.iso8601`'s text:
+    /// FrameRenderingTests): the date from the last one's when the day is the same, the
+    /// time of day and microseconds as digit pairs.
     mutating func timestamp(_ t: EventTime) {
-        reserve(29)
-        guard let n = Timestamps.fill(t, UnsafeMutableBufferPointer(start: base + count + 1, count: 27)) else {
-            string(Timestamps.iso8601(t))  // years outside 0–9999: never a real window
-            return
+        let (day, secondOfDay, fraction) = Timestamps.split(t)
+        if day != lastDay {
+            guard let date = Timestamps.datePrefix(ofDay: day) else {
+                string(Timestamps.iso8601(t))  // years outside 0–9999: never a real window
+                return
+            }
+            lastDate = date
+            lastDay = day
         }
-        base[count] = UInt8(ascii: "\"")
-        base[count + n + 1] = UInt8(ascii: "\"")
+        reserve(32)
+        let out = UnsafeMutableRawPointer(base + count)
+        out.storeBytes(of: UInt8(ascii: "\""), as: UInt8.self)
+        out.storeBytes(of: lastDate.0, toByteOffset: 1, as: UInt64.self)
+        out.storeBytes(of: lastDate.1, toByteOffset: 9, as: UInt64.self)  // 3 bytes of it; the rest is overwritten
+        let hms = Int(secondOfDay)
+        DigitPairs.write(hms / 3600, to: out + 12)
+        out.storeBytes(of: UInt8(ascii: ":"), toByteOffset: 14, as: UInt8.self)
+        DigitPairs.write(hms / 60 % 60, to: out + 15)
+        out.storeBytes(of: UInt8(ascii: ":"), toByteOffset: 17, as: UInt8.self)
+        DigitPairs.write(hms % 60, to: out + 18)
+        var n = 20
+        if fraction != 0 {
+            let f = Int(fraction)
+            out.storeBytes(of: UInt8(ascii: "."), toByteOffset: 20, as: UInt8.self)
+            DigitPairs.write(f / 10_000, to: out + 21)
+            DigitPairs.write(f / 100 % 100, to: out + 23)
+            DigitPairs.write(f % 100, to: out + 25)
+            n = 27
+        }
+        out.storeBytes(of: UInt8(ascii: "Z"), toByteOffset: n, as: UInt8.self)
+        out.storeBytes(of: UInt8(ascii: "\""), toByteOffset: n + 1, as: UInt8.self)
         count += n + 2
+    }
+
+    /// A string's UTF-8 bytes as they are, unquoted and unescaped: input to a hash written
+    /// in the buffer (`replaceWithQuotedDigestHex`), not JSON.
+    mutating func text(_ s: String) {
+        let copied: Void? = s.utf8.withContiguousStorageIfAvailable { copy(UnsafeRawBufferPointer($0)) }
+        if copied == nil { for b in s.utf8 { literalByte(b) } }
+    }
+
+    /// A symbol's text as `text(symbols.string(symbol))` writes it: ASCII copied from the
+    /// table, anything else through `String(decoding:)` (invalid UTF-8 as U+FFFD).
+    mutating func text(_ symbol: Symbol, in symbols: SymbolTable) {
+        let copied = symbols.withBytes(symbol) { bytes -> Bool in
+            guard PlainText.isASCII(bytes) else { return false }
+            copy(bytes)
+            return true
+        }
+        if !copied { text(symbols.string(symbol)) }
+    }
+
+    /// Hashes the bytes from `start` to the end and puts in their place the hex digits of
+    /// the digest's first `prefixBytes` bytes, in quotes (a frame id from its input).
+    mutating func replaceWithQuotedDigestHex(from start: Int, prefixBytes: Int) {
+        precondition(start <= count && prefixBytes <= 32)
+        var h = SHA256()
+        h.update(buffer: UnsafeRawBufferPointer(start: base + start, count: count - start))
+        count = start
+        withTail(2 * prefixBytes + 2) { out in
+            out[0] = UInt8(ascii: "\"")
+            h.writeHex(to: out + 1, prefixBytes: prefixBytes)
+            out[2 * prefixBytes + 1] = UInt8(ascii: "\"")
+        }
     }
 
     /// Hashes `{` + the bytes in `first` + the bytes from `resume` to the end (a frame's
@@ -291,16 +322,6 @@ struct CanonicalWriter: ~Copyable {
         reserve(bytes.count)
         bytes.withUnsafeBufferPointer { if let source = $0.baseAddress { (base + count).update(from: source, count: $0.count) } }
         count += bytes.count
-    }
-
-    /// Decimal digits of `v`, most significant first (room reserved by the caller).
-    @inline(__always) private mutating func digits(_ v: UInt64) {
-        var v = v, n = 0, probe = v
-        repeat { n += 1; probe /= 10 } while probe > 0
-        reserve(n)
-        var at = count + n
-        repeat { at -= 1; base[at] = UInt8(truncatingIfNeeded: v % 10) + 48; v /= 10 } while v > 0
-        count += n
     }
 
     @inline(__always) private mutating func push() {

@@ -4,6 +4,20 @@
 public struct FrameBuffer: ~Copyable {
     var writer = CanonicalWriter(capacity: 4096)
     public init() {}
+
+    /// Starts a record: `{"content_hash":"`, room for its 64 hex digits (filled in once the
+    /// body is hashed), `",`, and the body's members next, without a comma before the first.
+    /// Returns where the digits go and where the body's members start.
+    mutating func startRecord() -> (hashAt: Int, bodyStart: Int) {
+        writer.reset()
+        writer.literal(#"{"content_hash":""#)
+        let hashAt = writer.count
+        writer.withTail(64) { _ in }
+        writer.literal(#"","#)
+        let bodyStart = writer.count
+        writer.continueObject()
+        return (hashAt, bodyStart)
+    }
 }
 
 extension Frame {
@@ -22,13 +36,7 @@ extension Frame {
     /// in front: one pass over the bytes, no second copy of the body.
     public mutating func seal(previousHash: String, into buffer: inout FrameBuffer) -> [UInt8] {
         self.previousHash = previousHash
-        buffer.writer.reset()
-        buffer.writer.raw(#"{"content_hash":""#)
-        let hashAt = buffer.writer.count
-        buffer.writer.raw("0000000000000000000000000000000000000000000000000000000000000000")
-        buffer.writer.raw(#"","#)
-        let bodyStart = buffer.writer.count
-        buffer.writer.continueObject()
+        let (hashAt, bodyStart) = buffer.startRecord()
         let (cut, resume) = writeMembers(to: &buffer.writer, previousHash: previousHash)
         contentHash = buffer.writer.fillContentHash(at: hashAt, body: bodyStart..<cut, resume)
         return buffer.writer.bytes

@@ -132,9 +132,9 @@ public struct Frame: Sendable {
         h.update(resource); h.update(byte: 0)
         for (k, v) in groupby { h.update(k); h.update(byte: 0x3D); h.update(v); h.update(byte: 0) }
         hashDecimal(windowStart.micros, into: &h)
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { hex in
-            h.writeHex(to: hex.baseAddress!)
-            return String(decoding: UnsafeBufferPointer(rebasing: hex[0..<32]), as: UTF8.self)
+        return String(unsafeUninitializedCapacity: 32) { hex in
+            h.writeHex(to: hex.baseAddress!, prefixBytes: 16)
+            return 32
         }
     }
 

@@ -72,15 +72,19 @@ public struct LineageEntry: Equatable, Sendable {
 }
 
 /// A frame's `groupby` or `metadata` object for one metric, laid out once: member names
-/// in canonical (byte) order, each already encoded as `"name":`, with the value slot it
-/// reads. A name given twice keeps its first slot (as the `Frame` value's dictionary did).
-/// `idOrder` keeps the configuration's order, which the frame id hashes in.
+/// in canonical (byte) order, each already encoded as `,"name":` in one shared byte array
+/// (a member's text is a range of it, so writing it retains nothing), with the value slot
+/// it reads. A name given twice keeps its first slot (as the `Frame` value's dictionary
+/// did). `idOrder` keeps the configuration's order, which the frame id hashes in.
 public struct FrameObjectLayout: Sendable {
     struct Member: Sendable {
-        var keyBytes: [UInt8]
+        /// `,"name":` at `keys[keyStart..<keyStart + keyCount]` (the first member skips the comma).
+        var keyStart: Int32
+        var keyCount: Int32
         var slot: Int
     }
     let sorted: [Member]
+    let keys: [UInt8]
     /// (name, slot) in configuration order, duplicates included: the frame id's input.
     public let idOrder: [(name: String, slot: Int)]
 
@@ -90,12 +94,15 @@ public struct FrameObjectLayout: Sendable {
         idOrder = Array(zip(names, slots)).map { (name: $0.0, slot: $0.1) }
         var firstSlot: [String: Int] = [:]
         for (name, slot) in zip(names, slots) where firstSlot[name] == nil { firstSlot[name] = slot }
+        var keys: [UInt8] = []
         sorted = firstSlot.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { name in
-            var key: [UInt8] = []
-            CanonicalJSON.writeString(name, into: &key)
-            key.append(UInt8(ascii: ":"))
-            return Member(keyBytes: key, slot: firstSlot[name]!)
+            let start = keys.count
+            keys.append(UInt8(ascii: ","))
+            CanonicalJSON.writeString(name, into: &keys)
+            keys.append(UInt8(ascii: ":"))
+            return Member(keyStart: Int32(start), keyCount: Int32(keys.count - start), slot: firstSlot[name]!)
         }
+        self.keys = keys
     }
 
     public static let empty = FrameObjectLayout(names: [], slots: [])

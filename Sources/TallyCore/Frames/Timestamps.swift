@@ -18,13 +18,7 @@ public enum Timestamps {
     }
 
     private static func fields(_ t: EventTime) -> (y: Int64, m: Int64, d: Int64, secondOfDay: Int64, fraction: Int64) {
-        let micros = t.micros
-        var seconds = micros / 1_000_000
-        var fraction = micros % 1_000_000
-        if fraction < 0 { fraction += 1_000_000; seconds -= 1 }
-        var days = seconds / 86_400
-        var secondOfDay = seconds % 86_400
-        if secondOfDay < 0 { secondOfDay += 86_400; days -= 1 }
+        let (days, secondOfDay, fraction) = split(t)
         let (y, m, d) = CivilCalendar.date(ofDay: days)
         return (y, m, d, secondOfDay, fraction)
     }
@@ -47,6 +41,39 @@ public enum Timestamps {
         if fraction != 0 { char("."); put(fraction, 6) }
         char("Z")
         return i
+    }
+
+    /// The split of `t` into its day number, second of the day and microseconds (floored,
+    /// so times before 1970 count back from the day's start as `fields` does).
+    @inline(__always) static func split(_ t: EventTime) -> (day: Int64, secondOfDay: Int64, fraction: Int64) {
+        let micros = t.micros
+        var seconds = micros / 1_000_000
+        var fraction = micros % 1_000_000
+        if fraction < 0 { fraction += 1_000_000; seconds -= 1 }
+        var day = seconds / 86_400
+        var secondOfDay = seconds % 86_400
+        if secondOfDay < 0 { secondOfDay += 86_400; day -= 1 }
+        return (day, secondOfDay, fraction)
+    }
+
+    /// `YYYY-MM-DDT` of day number `day` (11 bytes, in the first 11 of the 16 returned in
+    /// memory order); nil outside years 0–9999. A frame's writer keeps the last one: a
+    /// window's start and end, and the windows closed together, nearly always share it.
+    static func datePrefix(ofDay day: Int64) -> (UInt64, UInt64)? {
+        let (y, m, d) = CivilCalendar.date(ofDay: day)
+        guard (0...9999).contains(y) else { return nil }
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { b in
+            let out = b.baseAddress!
+            DigitPairs.write(Int(y / 100), to: out)
+            DigitPairs.write(Int(y % 100), to: out + 2)
+            out.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 4, as: UInt8.self)
+            DigitPairs.write(Int(m), to: out + 5)
+            out.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 7, as: UInt8.self)
+            DigitPairs.write(Int(d), to: out + 8)
+            out.storeBytes(of: UInt8(ascii: "T"), toByteOffset: 10, as: UInt8.self)
+        }
+        return words
     }
 
     /// Years outside 0–9999 (never a real window): plain string building.

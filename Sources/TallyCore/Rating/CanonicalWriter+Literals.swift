@@ -44,29 +44,39 @@ extension CanonicalWriter {
     }
 
     /// `decimalText(d)`, the canonical text of a decimal (zero as "0", no trailing zeros),
-    /// built right to left in a small stack buffer and copied once: the writer's own
-    /// version moves the digits again for the point and takes a general path for zero,
-    /// which an explanation's flats and results often are. Other values (exponents above
-    /// 0 or below −30, coefficients over 64 bits) go to `decimalText`.
+    /// measured first and then written right to left in place, two digits at a time
+    /// (`DigitPairs`): an explanation writes ~30 of these. Other values (exponents above 0
+    /// or below −30, coefficients over 64 bits) go to `decimalText`.
     @inline(__always) mutating func explanationDecimal(_ d: ExactDecimal) {
         let magnitude = d.coefficient.magnitude
         if magnitude == 0 { literalByte(UInt8(ascii: "0")); return }
         guard magnitude <= UInt128(UInt64.max), d.exponent <= 0, d.exponent >= -30 else { decimalText(d); return }
         var m = UInt64(magnitude)
         var scale = Int(-d.exponent)
-        while scale > 0 && m % 10 == 0 { m /= 10; scale -= 1 }
-        // At most 30 fraction digits, "0.", 20 integer digits and a sign: 54 bytes.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 56) { buffer in
-            var at = 56
+        // Trailing zeros: most values have none (one check); products and sums keep every
+        // digit (1.00 × 0.001 × 0.1 is 0.000100, held as 100 × 10⁻⁶, and a sum takes the
+        // finest exponent), so a run of them goes four at a time, then one at a time.
+        if scale > 0 && m % 10 == 0 {
+            m /= 10; scale -= 1
+            while scale >= 4 && m % 10_000 == 0 { m /= 10_000; scale -= 4 }
+            while scale > 0 && m % 10 == 0 { m /= 10; scale -= 1 }
+        }
+        let digits = DigitPairs.count(m)
+        let sign = d.coefficient < 0 ? 1 : 0
+        // ddd.ddd, or 0.00ddd when the digits do not reach the point: at most a sign, 20
+        // integer digits or "0", the point and 30 fraction digits.
+        let length = sign + (scale == 0 ? digits : max(digits - scale, 1) + 1 + scale)
+        withTail(length) { out in
+            let text = UnsafeMutableRawPointer(out)
+            var at = length
             if scale > 0 {
-                for _ in 0..<scale { at -= 1; buffer[at] = UInt8(truncatingIfNeeded: m % 10) &+ 48; m /= 10 }
-                at -= 1; buffer[at] = UInt8(ascii: ".")
-                if m == 0 { at -= 1; buffer[at] = UInt8(ascii: "0") }
+                var left = scale  // fraction digits, zeros included once m runs out
+                while left >= 2 { at -= 2; DigitPairs.write(Int(m % 100), to: text + at); m /= 100; left -= 2 }
+                if left == 1 { at -= 1; out[at] = UInt8(truncatingIfNeeded: m % 10) &+ 48; m /= 10 }
+                at -= 1; out[at] = UInt8(ascii: ".")
             }
-            while m > 0 { at -= 1; buffer[at] = UInt8(truncatingIfNeeded: m % 10) &+ 48; m /= 10 }
-            if d.coefficient < 0 { at -= 1; buffer[at] = UInt8(ascii: "-") }
-            let n = 56 - at
-            withTail(n) { Self.copyShort(to: UnsafeMutableRawPointer($0), from: UnsafeRawPointer(buffer.baseAddress! + at), n) }
+            at -= DigitPairs.writeDigits(m, endingAt: text + at)  // "0" before the point when m is 0
+            if sign == 1 { out[0] = UInt8(ascii: "-") }
         }
     }
 }
