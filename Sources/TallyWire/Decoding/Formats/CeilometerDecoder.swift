@@ -20,6 +20,13 @@ public final class CeilometerDecoder {
     /// Tests turn it off to check that both paths decode the same.
     var readsMessageInPlace = true
 
+    /// Whether metadata objects seen before are taken from the decoder's cache
+    /// (`MetadataSpanCache`). Tests turn it off to check that both decode the same.
+    var cachesMetadata: Bool {
+        get { state.cachesMetadata }
+        set { state.cachesMetadata = newValue }
+    }
+
     private static let envelopeKeys = ByteKeyTable(["oslo.message", "oslo.version", "payload"])
     private static let notificationKeys = ByteKeyTable(["payload", "event_type", "priority"])
 

@@ -67,19 +67,19 @@ public final class CeilometerRecordSplitter {
     }
 
     private func readLayout(_ record: UnsafeRawBufferPointer) -> Layout? {
-        var scanner = JSONScanner(record)
+        var scanner = JSONScanner(record)  // plain JSON: the steps compiled for `RawJSONText` only
         var envelope: Range<Int>?
         var text = record
         do throws(JSONSyntaxError) {
-            try scanner.beginObject()
+            try scanner.beginObject(RawJSONText.self)
             var first = true
-            while let key = try scanner.nextMember(&first) {
-                if !key.hasEscapes, scanner.bytes(key.range).elementsEqual("oslo.message".utf8), try scanner.peekKind() == .string {
+            while let key = try scanner.nextMember(&first, RawJSONText.self) {
+                if !key.hasEscapes, scanner.bytes(key.range).elementsEqual("oslo.message".utf8), try scanner.peekKind(RawJSONText.self) == .string {
                     let start = scanner.position
                     text = try scanner.readStringUnescaping(into: messageScratch)
                     envelope = start..<scanner.position
                 } else {
-                    try scanner.skipValue()
+                    try scanner.skipValue(RawJSONText.self)
                 }
             }
         } catch {
@@ -92,23 +92,23 @@ public final class CeilometerRecordSplitter {
     /// Finds the notification's `payload` list and each of its elements.
     private func readPayload(_ text: UnsafeRawBufferPointer) -> Range<Int>? {
         elements.removeAll(keepingCapacity: true)
-        var scanner = JSONScanner(text)
+        var scanner = JSONScanner(text)  // plain JSON, as above
         var payload: Range<Int>?
         do throws(JSONSyntaxError) {
-            try scanner.beginObject()
+            try scanner.beginObject(RawJSONText.self)
             var first = true
-            while let key = try scanner.nextMember(&first) {
+            while let key = try scanner.nextMember(&first, RawJSONText.self) {
                 guard payload == nil, !key.hasEscapes, scanner.bytes(key.range).elementsEqual("payload".utf8),
-                      try scanner.peekKind() == .array else {
-                    try scanner.skipValue()
+                      try scanner.peekKind(RawJSONText.self) == .array else {
+                    try scanner.skipValue(RawJSONText.self)
                     continue
                 }
                 let start = scanner.position
                 try scanner.beginArray()
                 var firstElement = true
-                while try scanner.nextElement(&firstElement) {
+                while try scanner.nextElement(&firstElement, RawJSONText.self) {
                     let elementStart = scanner.position
-                    try scanner.skipValue()
+                    try scanner.skipValue(RawJSONText.self)
                     elements.append(elementStart..<scanner.position)
                 }
                 payload = start..<scanner.position

@@ -34,6 +34,12 @@ public final class SampleDecoder {
     public var symbols: SymbolTable { native.state.symbols }
     /// The plan that defines `DecodedSample.metadata`'s slots.
     public var plan: MetadataPlan { native.state.plan }
+    /// How often a sample's metadata object was found in the decoder's cache of objects
+    /// decoded before (`hits`), and how often it was walked (`misses`); both 0 when the
+    /// plan reads no metadata or a sample names no resource before its metadata.
+    public var metadataCacheCounts: (hits: Int, misses: Int) {
+        native.state.metadataCache.map { ($0.hits, $0.misses) } ?? (0, 0)
+    }
 
     /// Decodes one record value. `emit` receives each good sample (its `metadata` is valid
     /// only during the call); `reject` each refused sample with its index. A record-wide
@@ -69,14 +75,14 @@ public final class SampleDecoder {
 /// decoder then reports what is wrong with it.
 public enum SampleFormatSniffer {
     public static func isCloudEvent(_ record: UnsafeRawBufferPointer) -> Bool {
-        var scanner = JSONScanner(record)
+        var scanner = JSONScanner(record)  // plain JSON: the steps compiled for `RawJSONText` only
         do throws(JSONSyntaxError) {
-            try scanner.beginObject()
+            try scanner.beginObject(RawJSONText.self)
             var first = true
-            while let key = try scanner.nextMember(&first) {
+            while let key = try scanner.nextMember(&first, RawJSONText.self) {
                 let name = scanner.bytes(key.range)
                 if !key.hasEscapes, name.elementsEqual("specversion".utf8) { return true }
-                try scanner.skipValue()
+                try scanner.skipValue(RawJSONText.self)
             }
         } catch {
             return false

@@ -1,6 +1,51 @@
 import TallyCore
 
 extension DecoderState {
+    /// Reads the sample's metadata object (scanner at its `{`) into `slots`: from
+    /// `metadataCache` when the object's bytes are ones already walked for `resource`
+    /// (`Symbol.none` when the sample named none before its metadata) and that walk's
+    /// outcome holds for these slots, otherwise by the walk, whose outcome is remembered.
+    ///
+    /// A walk stores a path's value when it outranks what the slot holds (a `@field` read
+    /// earlier in the sample may fill a slot first), so an outcome is kept with the ranks
+    /// it was found under: it holds for a slot that holds a rank no better than then
+    /// (`bound`), since the walk saw every path that could then win. Such a slot would
+    /// also make the walk intern no value the first walk did not (a value is interned
+    /// only when it is wanted), so a hit leaves the symbol table as the walk would.
+    @inline(__always)
+    func readMetadata<Q: JSONQuoting>(_ scanner: inout JSONScanner, _: Q.Type, resource: Symbol,
+                                      into slots: UnsafeMutablePointer<MetaValue>) throws(JSONSyntaxError) {
+        guard let cache = metadataCache, resource != .none else {
+            return try extractObject(node: PathTrie.metadataRoot, &scanner, Q.self, into: slots)
+        }
+        let start = scanner.position
+        if let hit = cache.lookup(resource: resource, escaped: Q.isEscaped, text: scanner.bytes(start..<scanner.count)),
+           applies(hit.outcomes) {
+            for i in 0..<slotCount where hit.outcomes[i].rank < ranks[i] {
+                slots[i] = hit.outcomes[i].value
+                ranks[i] = hit.outcomes[i].rank
+            }
+            scanner.position = start + hit.length
+            return
+        }
+        priorRanks.update(from: ranks, count: slotCount)
+        try extractObject(node: PathTrie.metadataRoot, &scanner, Q.self, into: slots)
+        guard let outcomes = cache.insert(resource: resource, escaped: Q.isEscaped,
+                                          bytes: scanner.bytes(start..<scanner.position)) else { return }
+        for i in 0..<slotCount {
+            let found = ranks[i] < priorRanks[i]
+            outcomes[i] = MetadataSpanCache.SlotOutcome(value: found ? slots[i] : .absent, rank: found ? ranks[i] : .max,
+                                                        bound: slotHasMetadataPath[i] ? priorRanks[i] : .max)
+        }
+    }
+
+    /// Whether a cached walk's outcome holds for the slots as they are (see `readMetadata`).
+    @inline(__always)
+    private func applies(_ outcomes: UnsafePointer<MetadataSpanCache.SlotOutcome>) -> Bool {
+        for i in 0..<slotCount where ranks[i] > outcomes[i].bound { return false }
+        return true
+    }
+
     /// Walks an object value (scanner at `{`) that trie node `node` stands for, filling
     /// the slots of every path that ends inside it and skipping everything else.
     /// `Q` is the scanner's quoting (see `JSONQuoting`).

@@ -67,7 +67,7 @@ extension DecoderState {
             guard bytes.count > 0 || field == .unit else {
                 return draft.fail(.schemaViolation, "\(schema.label(index)).\(schema.name(field)) is empty")
             }
-            let symbol = symbols.intern(bytes)
+            let symbol = field == .resource ? symbols.intern(bytes) : recentSymbols.intern(bytes)
             switch field {
             case .metric: draft.metric = symbol
             case .unit: draft.unit = symbol
@@ -79,7 +79,7 @@ extension DecoderState {
                 try scanner.readNull()
             } else {
                 guard kind == .string else { return try mistyped("a string or null") }
-                symbol = intern(try scanner.readString(at: Q.self), in: scanner)
+                symbol = recentSymbols.intern(text(try scanner.readString(at: Q.self), in: scanner))
             }
             if field == .project { draft.project = symbol } else { draft.user = symbol }
         case .counterType:
@@ -105,7 +105,7 @@ extension DecoderState {
             if kind == .null { return try scanner.readNull() }
             guard kind == .object else { return try mistyped("an object or null") }
             if readsMetadata {
-                try extractObject(node: PathTrie.metadataRoot, &scanner, Q.self, into: slots)
+                try readMetadata(&scanner, Q.self, resource: draft.resource, into: slots)
             } else {
                 try scanner.skipValue(Q.self)
             }

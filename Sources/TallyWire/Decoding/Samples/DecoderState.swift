@@ -9,6 +9,9 @@ import TallyCore
 /// engine never folds part of a record it then dead-letters. Not thread-safe.
 final class DecoderState {
     let symbols: SymbolTable
+    /// In front of `symbols` for the sample fields whose values repeat (metric, unit,
+    /// project, user).
+    let recentSymbols: RecentSymbols
     let plan: MetadataPlan
     let trie: PathTrieView
     let slotCount: Int
@@ -46,9 +49,17 @@ final class DecoderState {
     @exclusivity(unchecked) private var slotCapacity: Int
     /// For the sample being read: the rank of the alternative that filled each slot.
     let ranks: UnsafeMutablePointer<Int>
+    /// The ranks before the metadata walk, to tell what it stored (`readMetadata`).
+    let priorRanks: UnsafeMutablePointer<Int>
+    /// Per slot, whether some alternative is a path into the metadata object.
+    let slotHasMetadataPath: [Bool]
+    /// Metadata objects decoded before, by resource (nil when the plan reads no metadata,
+    /// or a test turned it off with `cachesMetadata`).
+    private(set) var metadataCache: MetadataSpanCache?
 
     init(symbols: SymbolTable, plan: MetadataPlan, options: DecoderOptions = DecoderOptions()) {
         self.symbols = symbols
+        recentSymbols = RecentSymbols(symbols: symbols)
         signatureCheck = options.signatures.map { CeilometerSignatureCheck(authenticator: $0) }
         acceptedPriorities = options.acceptedPriorities.map { Array($0.utf8) }
         self.plan = plan
@@ -62,12 +73,32 @@ final class DecoderState {
         slotCapacity = max(1, slotCount) * 16
         slotStorage = .allocate(capacity: slotCapacity)
         ranks = .allocate(capacity: max(1, slotCount))
+        priorRanks = .allocate(capacity: max(1, slotCount))
+        priorRanks.initialize(repeating: .max, count: max(1, slotCount))
+        slotHasMetadataPath = plan.keys.map { $0.alternatives.contains { $0.root == .metadata } }
         staged.reserveCapacity(16)
+        cacheMetadata()
+    }
+
+    /// Whether metadata objects are looked up in (and added to) `metadataCache`; tests
+    /// turn it off to check that decoding with and without the cache is the same.
+    var cachesMetadata: Bool {
+        get { metadataCache != nil }
+        set {
+            if !newValue { metadataCache = nil } else if metadataCache == nil { cacheMetadata() }
+        }
+    }
+
+    /// Starts an empty metadata cache (none when the plan reads no metadata); tests give
+    /// it a small arena to make it start over often.
+    func cacheMetadata(arenaBudget: Int = MetadataSpanCache.defaultArenaBudget) {
+        metadataCache = readsMetadata ? MetadataSpanCache(slotCount: slotCount, arenaBudget: arenaBudget) : nil
     }
 
     deinit {
         slotStorage.deallocate()
         ranks.deallocate()
+        priorRanks.deallocate()
     }
 
     /// Prepares the slots of the next sample (all absent) and returns them.
