@@ -170,7 +170,9 @@ import TallyCore
         #expect(cached.lines == walked.lines)
         #expect(cached.symbols == walked.symbols)
         #expect(cached.lines.count == 1254)
-        #expect(cached.hits > 0)
+        // Each resource's metadata repeats from poll to poll: most samples hit.
+        #expect(cached.hits > 1_000, "\(cached.hits) hits")
+        print("metadata cache on the fixture: \(cached.hits) hits of 1,254 samples")
     }
 
     /// The cache's own bookkeeping: entries survive the table's growth, a full arena
