@@ -157,6 +157,75 @@ import Testing
         #expect(count.shared > 50 && count.general > 10, "\(count.shared) shared, \(count.general) general")
     }
 
+    /// Threshold lists reduced per interval of levels (`ThresholdSteps`) against the walk
+    /// over every threshold: same price and exponent, same explanation bytes (touch order,
+    /// kept threshold), same failures, for global indexes and tenant overlays.
+    @Test func steppedThresholdsGiveTheWalksResult() async throws {
+        final class Count: @unchecked Sendable { var stepped = 0 }
+        let count = Count()
+        await propertyCheck(count: 200, input: Self.seeds, Self.seeds, Self.windowGen.array(of: 1...8)) { global, own, windows in
+            let (m, t) = Self.rules(global)
+            let (tm, tt) = Self.rules(own, tenant: "acct")
+            _ = try RuleBook(validating: RuleSet(groups: Self.groups, services: [Self.service], mappings: m + tm, thresholds: t + tt))
+            guard let base = ServiceIndexBuilder.compile(Self.service, base: nil, mappings: m, thresholds: t),
+                  let walkedBase = ServiceIndexBuilder.compile(Self.service, base: nil, mappings: m, thresholds: t, steppedThresholds: false),
+                  let overlay = ServiceIndexBuilder.compile(Self.service, base: base, mappings: tm, thresholds: tt),
+                  let walkedOverlay = ServiceIndexBuilder.compile(Self.service, base: walkedBase, mappings: tm, thresholds: tt,
+                                                                  steppedThresholds: false)
+            else { return }
+            let lists = [overlay.serviceSteps] + overlay.fields.map(\.steps)
+            if lists.contains(where: { $0?.pointee.isStepped == true }) { count.stepped += 1 }
+            #expect(!([walkedOverlay.serviceSteps] + walkedOverlay.fields.map(\.steps)).contains { $0?.pointee.isStepped == true })
+            for p in windows {
+                let input = Self.window(p, scope: "acct")
+                for (index, walked) in [(base, walkedBase), (overlay, walkedOverlay)] {
+                    for explain in [false, true] {
+                        let a = HashmapModule.rate(index.lookupPointer, quantity: input.quantity, description: input.description,
+                                                   service: "compute", incoming: .zero, explain: explain)
+                        let b = HashmapModule.rate(walked.lookupPointer, quantity: input.quantity, description: input.description,
+                                                   service: "compute", incoming: .zero, explain: explain)
+                        switch (a, b) {
+                        case (.priced(let x, let tx), .priced(let y, let ty)):
+                            #expect(x.coefficient == y.coefficient && x.exponent == y.exponent, "\(x) against \(y)")
+                            #expect(tx.map { Explanation(hashmap: $0).canonicalBytes } == ty.map { Explanation(hashmap: $0).canonicalBytes })
+                        case (.failed(let x), .failed(let y)):
+                            #expect(x == y)
+                        default:
+                            Issue.record("stepped and walked differ: \(a) against \(b)")
+                        }
+                    }
+                }
+            }
+        }
+        #expect(count.stepped > 50, "\(count.stepped) books with stepped lists")
+    }
+
+    /// A list's steps: one threshold per group for each count of levels, the first of the
+    /// group's highest level, in first-hit order; none when a level has no key.
+    @Test func thresholdStepsReduceHitsPerGroup() {
+        let ts = [(0, 10), (1, 5), (0, 10), (0, 20), (1, 5), (2, 0)].enumerated().map { i, p in
+            CompiledThreshold(rule: Int32(i), group: Int32(p.0), level: ExactDecimal(p.1), type: .flat, cost: .one)
+        }
+        ts.withUnsafeBufferPointer { list in
+            let steps = ThresholdSteps.make(list)
+            defer { ThresholdSteps.free(steps) }
+            let s = steps.pointee
+            #expect(Array(s.keys) == [0, 5, 10, 20].map { Int128($0) * OrderKey.one })
+            func rules(_ v: Int) -> [Int32] { s.offers(at: Int128(v) * OrderKey.one).map(\.pointee.rule) }
+            #expect(rules(-1).isEmpty)
+            #expect(rules(0) == [5])
+            #expect(rules(7) == [1, 5])
+            #expect(rules(10) == [0, 1, 5])      // rule 2 ties rule 0's level: the first stays
+            #expect(rules(25) == [3, 1, 5])      // group 0's highest, at its first hit's place
+            let keyless = [CompiledThreshold(rule: 0, group: 0, level: ExactDecimal(coefficient: 1, exponent: -30), type: .flat, cost: .one)]
+            keyless.withUnsafeBufferPointer { k in
+                let none = ThresholdSteps.make(k)
+                defer { ThresholdSteps.free(none) }
+                #expect(!none.pointee.isStepped && none.pointee.all.count == 1)
+            }
+        }
+    }
+
     /// Prices against rating-semantics.md read literally, with `ExactDecimal` compares.
     @Test func pricesFollowTheSemanticsWithAndWithoutKeys() async throws {
         await propertyCheck(count: 200, input: Self.seeds, Self.windowGen.array(of: 1...6)) { seeds, windows in
