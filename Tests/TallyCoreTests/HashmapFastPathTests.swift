@@ -137,24 +137,30 @@ import Testing
             #expect(shared.groupNames == general.groupNames && shared.ruleIDs == general.ruleIDs)
             for p in windows {
                 let input = Self.window(p, scope: "acct")
-                for explain in [false, true] {
-                    let a = HashmapModule.rate(shared.lookupPointer, quantity: input.quantity, description: input.description,
-                                               service: "compute", incoming: .zero, explain: explain)
-                    let b = HashmapModule.rate(general.lookupPointer, quantity: input.quantity, description: input.description,
-                                               service: "compute", incoming: .zero, explain: explain)
-                    switch (a, b) {
-                    case (.priced(let x, let tx), .priced(let y, let ty)):
-                        #expect(x.coefficient == y.coefficient && x.exponent == y.exponent, "\(x) against \(y)")
-                        #expect(tx.map { Explanation(hashmap: $0).canonicalBytes } == ty.map { Explanation(hashmap: $0).canonicalBytes })
-                    case (.failed(let x), .failed(let y)):
-                        #expect(x == y)
-                    default:
-                        Issue.record("one overlay priced, the other failed: \(a) against \(b)")
-                    }
-                }
+                Self.expectSameOutcomes(shared, general, input)
             }
         }
         #expect(count.shared > 50 && count.general > 10, "\(count.shared) shared, \(count.general) general")
+    }
+
+    /// `input` priced by two indexes, with and without explanation: the same price and
+    /// exponent, the same explanation bytes, or the same failure.
+    static func expectSameOutcomes(_ one: ServiceIndex, _ other: ServiceIndex, _ input: RatingInput) {
+        for explain in [false, true] {
+            let a = HashmapModule.rate(one.lookupPointer, quantity: input.quantity, description: input.description,
+                                       service: "compute", incoming: .zero, explain: explain)
+            let b = HashmapModule.rate(other.lookupPointer, quantity: input.quantity, description: input.description,
+                                       service: "compute", incoming: .zero, explain: explain)
+            switch (a, b) {
+            case (.priced(let x, let tx), .priced(let y, let ty)):
+                #expect(x.coefficient == y.coefficient && x.exponent == y.exponent, "\(x) against \(y)")
+                #expect(tx.map { Explanation(hashmap: $0).canonicalBytes } == ty.map { Explanation(hashmap: $0).canonicalBytes })
+            case (.failed(let x), .failed(let y)):
+                #expect(x == y)
+            default:
+                Issue.record("one index priced, the other failed: \(a) against \(b)")
+            }
+        }
     }
 
     /// Threshold lists reduced per interval of levels (`ThresholdSteps`) against the walk
@@ -178,23 +184,8 @@ import Testing
             #expect(!([walkedOverlay.serviceSteps] + walkedOverlay.fields.map(\.steps)).contains { $0?.pointee.isStepped == true })
             for p in windows {
                 let input = Self.window(p, scope: "acct")
-                for (index, walked) in [(base, walkedBase), (overlay, walkedOverlay)] {
-                    for explain in [false, true] {
-                        let a = HashmapModule.rate(index.lookupPointer, quantity: input.quantity, description: input.description,
-                                                   service: "compute", incoming: .zero, explain: explain)
-                        let b = HashmapModule.rate(walked.lookupPointer, quantity: input.quantity, description: input.description,
-                                                   service: "compute", incoming: .zero, explain: explain)
-                        switch (a, b) {
-                        case (.priced(let x, let tx), .priced(let y, let ty)):
-                            #expect(x.coefficient == y.coefficient && x.exponent == y.exponent, "\(x) against \(y)")
-                            #expect(tx.map { Explanation(hashmap: $0).canonicalBytes } == ty.map { Explanation(hashmap: $0).canonicalBytes })
-                        case (.failed(let x), .failed(let y)):
-                            #expect(x == y)
-                        default:
-                            Issue.record("stepped and walked differ: \(a) against \(b)")
-                        }
-                    }
-                }
+                Self.expectSameOutcomes(base, walkedBase, input)
+                Self.expectSameOutcomes(overlay, walkedOverlay, input)
             }
         }
         #expect(count.stepped > 50, "\(count.stepped) books with stepped lists")
