@@ -191,6 +191,38 @@ import Testing
         #expect(count.stepped > 50, "\(count.stepped) books with stepped lists")
     }
 
+    /// Threshold steps are compiled into each epoch's indexes (global and a tenant's
+    /// overlay), so windows alternating between two epochs price by the thresholds in force
+    /// at their start: nothing carries over when the rules change.
+    @Test func thresholdStepsFollowTheEpoch() throws {
+        let t1 = EventTime(micros: RT.t0.micros + 86_400_000_000), later = EventTime(micros: t1.micros + 3_600_000_000)
+        let before = RuleValidity(end: t1), after = RuleValidity(start: t1)
+        func th(_ id: String, _ field: String?, _ level: Int, _ cost: String, _ validity: RuleValidity,
+                tenant: String? = nil) -> HashThreshold {
+            HashThreshold(id: id, service: "compute", field: field, level: ExactDecimal(level), type: .flat, cost: RT.d(cost),
+                          group: field == nil ? "qty" : "mem", tenant: tenant, validity: validity)
+        }
+        let book = try RT.book(groups: ["qty", "mem"], thresholds: [
+            th("q-old", nil, 1, "10", before), th("q-new", nil, 1, "20", after),
+            th("m-old", "memory", 64, "1", before), th("m-new", "memory", 64, "2", after),
+            th("m-acct", "memory", 32, "5", after, tenant: "acct"),
+        ])
+        let rater = Rater(book: book)
+        // (start, memory, scope) → service flat threshold + field flat threshold × qty 2.
+        let cases: [(EventTime, String, String, String)] = [
+            (RT.t0, "64", RT.scope, "12"), (later, "64", RT.scope, "24"), (RT.t0, "48", "acct", "10"),
+            (later, "48", "acct", "30"), (later, "48", RT.scope, "20"), (RT.t0, "64", "acct", "12"),
+            (later, "64", "acct", "24"), (RT.t0, "48", RT.scope, "10"),
+        ]
+        for round in 0..<2 {
+            for (at, memory, scope, expected) in cases {
+                let input = RT.input(qty: "2", scope: scope, at: at, [("memory", .string, memory)])
+                let result = rater.rate(input, explain: round == 1)
+                #expect(result.isRated && result.price.canonicalText == expected, "\(at) \(memory) \(scope): \(result.price)")
+            }
+        }
+    }
+
     /// A list's steps: one threshold per group for each count of levels, the first of the
     /// group's highest level, in first-hit order; none when a level has no key.
     @Test func thresholdStepsReduceHitsPerGroup() {
