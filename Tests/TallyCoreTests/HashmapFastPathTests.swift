@@ -246,6 +246,13 @@ import Testing
                 defer { ThresholdSteps.free(none) }
                 #expect(!none.pointee.isStepped && none.pointee.all.count == 1)
             }
+            // 100 levels × 100 thresholds: past the build's bound, walked instead.
+            let long = (0..<100).map { CompiledThreshold(rule: Int32($0), group: 0, level: ExactDecimal($0), type: .flat, cost: .one) }
+            long.withUnsafeBufferPointer { l in
+                let walked = ThresholdSteps.make(l)
+                defer { ThresholdSteps.free(walked) }
+                #expect(!walked.pointee.isStepped && walked.pointee.all.count == 100)
+            }
         }
     }
 

@@ -11,8 +11,9 @@
 /// hits; offering those gives the same accumulators and touch order as offering every hit
 /// (HashmapFastPathTests holds the two equal over random books).
 ///
-/// Built only when every level has an `OrderKey` and the reduced lists stay small; the
-/// window's value then needs a key too, else matching walks the list as before.
+/// Built only when every level has an `OrderKey` and the list is short enough (levels ×
+/// thresholds ≤ 4,096, which also bounds the reduced lists); the window's value then needs a
+/// key too, else matching walks the list as before.
 struct ThresholdSteps {
     /// Every threshold of the list, in its order (the general path).
     var all: UnsafeBufferPointer<CompiledThreshold>
@@ -49,6 +50,9 @@ struct ThresholdSteps {
                                             starts: .init(start: nil, count: 0), offers: .init(start: nil, count: 0)))
         guard stepped, !thresholds.isEmpty, thresholds.allSatisfy({ $0.levelKey != OrderKey.none }) else { return steps }
         let keys = Array(Set(thresholds.map(\.levelKey))).sorted()
+        // Building walks the list once per level: a long list with many levels keeps the walk
+        // rather than costing its compile (each tenant overlay with thresholds builds its own).
+        guard thresholds.count * keys.count <= 4096 else { return steps }
         var starts: [Int32] = [0, 0]
         var offers: [UnsafePointer<CompiledThreshold>] = []
         for bound in keys {
@@ -66,8 +70,6 @@ struct ThresholdSteps {
             }
             offers += reduced
             starts.append(Int32(offers.count))
-            // Many levels in many groups: the lists grow as their product; walk `all` instead.
-            if offers.count > 4096 { return steps }
         }
         steps.pointee.keys = copy(keys)
         steps.pointee.starts = copy(starts)
