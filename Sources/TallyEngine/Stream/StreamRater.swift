@@ -42,6 +42,8 @@ public final class StreamRater {
     var previewed: [PartitionID: [(offset: Int64, latest: EventTime?)]] = [:]
     /// The records `preview` decoded, for `fold` to take instead of decoding them again.
     var predecoded = PredecodedRecords()
+    /// The decode thread's symbols in this rater's table (`adopt`, SymbolRemap.swift).
+    var remap = SymbolRemap()
     var dedupe = DedupeIndex()
     /// Copies the live rater refused as conflicting duplicates (a replay's only: `honour`).
     var refused = Set<RefusedCopyKey>()
@@ -157,7 +159,11 @@ public final class StreamRater {
         }
         func reject(_ rejection: SampleRejection) { rejections.append(rejection) }
         if let decoded = predecoded.take(partition: pid, offset: record.offset) {
-            // Decoded already by the pre-clock preview.
+            // Decoded already, by the pre-clock preview or the decode thread (its symbols first).
+            if decoded.symbols > 0 {
+                remap.catchUp(to: decoded.symbols, in: symbols)
+                predecoded.remap(decoded, remap)
+            }
             if let error = decoded.error { recordError = error } else { predecoded.replay(decoded, emit: emit, reject: reject) }
         } else {
             do {
