@@ -39,11 +39,13 @@ final class DecodeThread {
             ThreadName.setCurrent(DecodeThread.name)
             defer { ThreadName.noteEnding() }
             while let polled = jobs.take() {
+                let wallNow = WallClock.now()
                 for record in polled {
                     // A routed record names its format (`tally route`; docs/SCALE.md).
                     decoder.decode(InputRecord(topic: record.topic, partition: record.partition, offset: record.offset,
                                                key: record.key, value: record.value,
-                                               formatHeader: record.headerBytes(named: InputFormat.headerName)))
+                                               formatHeader: record.headerBytes(named: InputFormat.headerName)),
+                                   wallNow: wallNow)
                 }
                 guard done.put(Decoded(polled: polled, decoded: decoder.finish())) else { return }
             }

@@ -178,7 +178,7 @@ public final class RaterService {
         var stopDeadline: Int64?
         while true {
             let stopping = shouldStop()
-            if !stopping && !drained, let decodeThread, decoding > 0 || !rater.needsPreview {
+            if !stopping && !drained, let decodeThread {
                 // Poll ahead while a batch is free (the decode thread decodes it meanwhile), then
                 // fold the oldest once the pool is out or the broker has nothing more now.
                 var t0 = WallClock.monotonicMillis()

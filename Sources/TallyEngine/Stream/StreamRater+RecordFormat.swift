@@ -9,18 +9,24 @@ extension StreamRater {
         try decoders[topic].decode(record, emit: emit, reject: reject)
     }
 
-    /// A decoder for the decode thread, with this rater's inputs and metadata plan and a symbol
-    /// table of its own (AheadDecoder.swift).
+    /// A decoder for the decode thread, with this rater's inputs, metrics and metadata plan and
+    /// a symbol table of its own (AheadDecoder.swift).
     public func makeAheadDecoder() -> AheadDecoder {
-        AheadDecoder(settings: settings, plan: catalog.plan, topicIndex: topicIndex)
+        AheadDecoder(settings: settings, catalog: catalog, topicIndex: topicIndex)
     }
 
     /// Hands in a batch the decode thread decoded: `fold` takes its records instead of decoding
-    /// them, in the order they are folded. Only once the closing clock exists (before it, the
-    /// preview decodes on this thread: StreamRater+PreClock.swift); the batch before it must
-    /// be folded.
+    /// them, in the order they are folded (the batch before it must be folded). Before the
+    /// closing clock exists, each record's latest event time is noted as `preview` notes it
+    /// (StreamRater+PreClock.swift), for the whole batch before any of it folds.
     public func adopt(_ batch: DecodedBatch) {
-        precondition(!needsPreview, "a decoded batch before the closing clock exists (the preview decodes then)")
+        if needsPreview {
+            for (pid, offset, latest) in batch.previews {
+                if let next = offsets[pid], offset < next { continue }
+                if let last = previewed[pid]?.last, last.offset >= offset { continue }  // offsets only grow
+                previewed[pid, default: []].append((offset, latest))
+            }
+        }
         predecoded = batch.records
         remap.receive(batch.newSymbols)
     }

@@ -7,7 +7,8 @@ import TallyWire
 ///
 /// Single-threaded by design (performance-notes.md): the run loop calls `fold`
 /// for each record of a batch, then `commitBatch`, then sends what that returned,
-/// then reports acknowledgements with `acknowledge`. Exactly-once: nothing a
+/// then reports acknowledgements with `acknowledge`; `tally run`'s decode thread decodes a
+/// batch ahead with an `AheadDecoder` and the rater takes it with `adopt`. Exactly-once: nothing a
 /// batch did exists outside memory until `commitBatch` commits it, and nothing
 /// is sent before that commit.
 public final class StreamRater {
