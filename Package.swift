@@ -78,6 +78,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         .target(name: "TallyTestSupport", dependencies: ["TallyCore", "TallyWire", "TallyKafka"], swiftSettings: v5),
+        .target(name: "TallyTestRandom", swiftSettings: v5),
         .executableTarget(name: "tally", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyRuntime",
             "TallyRater", "TallyAudit", "TallyRoute", "TallyDemo", "TallyService", "TallyCrypto",
@@ -90,23 +91,23 @@ let package = Package(
         ], path: "tools/bench", swiftSettings: v5),
 
         .testTarget(name: "TallyCoreTests", dependencies: [
-            "TallyCore", .product(name: "PropertyBased", package: "swift-property-based"),
+            "TallyCore", "TallyTestRandom", .product(name: "PropertyBased", package: "swift-property-based"),
         ], swiftSettings: v5),
-        .testTarget(name: "TallyWireTests", dependencies: ["TallyCore", "TallyWire", "TallyCrypto"],
+        .testTarget(name: "TallyWireTests", dependencies: ["TallyCore", "TallyWire", "TallyCrypto", "TallyTestRandom"],
                     resources: [.copy("Fixtures")], swiftSettings: v5),
         .testTarget(name: "TallyKafkaTests", dependencies: ["TallyKafka", "TallyTestSupport"], swiftSettings: v5),
         .testTarget(name: "TallyLMDBTests", dependencies: ["TallyLMDB"], swiftSettings: v5),
         .testTarget(name: "TallyScriptTests", dependencies: ["TallyScript", "TallyCore"], swiftSettings: v5),
-        .testTarget(name: "TallyEngineTests", dependencies: ["TallyEngine", "TallyCore", "TallyWire"], swiftSettings: v5),
+        .testTarget(name: "TallyEngineTests", dependencies: ["TallyEngine", "TallyCore", "TallyWire", "TallyTestRandom"], swiftSettings: v5),
         .testTarget(name: "ServiceTests", dependencies: [
             "TallyCore", "TallyWire", "TallyRuntime", "TallyAudit", "TallyService", "TallyTestSupport", "TallyIndex", "TallyKafka",
-            "TallyCrypto",
+            "TallyCrypto", "TallyTestRandom",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyTestSupport", "TallyRuntime", "TallyRater", "TallyAudit",
-            "TallyDemo", "TallyCrypto", "tally", "TallyIndex",
+            "TallyDemo", "TallyCrypto", "tally", "TallyIndex", "TallyTestRandom",
         ], swiftSettings: v5),
     ]
 )

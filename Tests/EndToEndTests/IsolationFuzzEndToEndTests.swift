@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TallyCore
+import TallyTestRandom
 
 /// Issue 11 item 4, tenant isolation on the endpoints of the rules side: random readers send
 /// random requests (hashmap configuration with every filter, modules, reprocessing, quotes
@@ -9,16 +10,7 @@ import TallyCore
 /// own tenant's rules, and naming another project is 403. (The frames/summary endpoints of the
 /// read side join this fuzz when they land.)
 @Suite(.serialized) struct IsolationFuzzEndToEndTests {
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias SplitMix = SplitMix64
 
     @Test func aReaderNeverObtainsAnotherProjectsNumbers() async throws {
         let fixture = try EndToEndFixture()

@@ -6,23 +6,14 @@ import TallyLMDB
 import TallyWire
 @testable import TallyIndex
 @testable import TallyService
+import TallyTestRandom
 
 /// The index's compact summary records against the frames' own JSON: random frames with
 /// revisions (out of order, resent), several scopes, currencies, statuses and periods. Every
 /// number a summary, report or the overview shows is computed once from the compact values
 /// and once from the decoded frames (as the service did before), and must be identical.
 @Suite struct CompactSummaryTests {
-    /// SplitMix64: a fixed sequence per seed, so a failure names its seed.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias Generator = SplitMix64
 
     static let scopes = ["proj-a", "proj-b", "proj-c", "tenant-d"]
     static let metrics = ["instance", "volume.size", "image.size", "network.outgoing.bytes"]

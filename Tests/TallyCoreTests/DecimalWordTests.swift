@@ -1,5 +1,6 @@
 import Testing
 @testable import TallyCore
+import TallyTestRandom
 
 /// Holds the machine-word arithmetic (`DecimalWord`, the word paths of `ExactDecimal`'s
 /// `*` and `+`, the hashmap's word-computed group results) to the general `ExactDecimal`
@@ -9,17 +10,7 @@ import Testing
 /// the word range's edges (±2^28) and far beyond, so both the word path and its fallback
 /// (overflow, wide gaps, long coefficients) run many times.
 @Suite struct DecimalWordTests {
-    /// SplitMix64: a fixed sequence per seed, so a failure names its seed.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias Generator = SplitMix64
 
     static let edgeCoefficients: [Int128] = [
         0, 1, 7, 10, 999, 1_000_000, Int128(Int64.max), Int128(Int64.max) - 1, Int128(Int64.min), Int128(Int64.min) + 1,

@@ -137,24 +137,123 @@ import Testing
             #expect(shared.groupNames == general.groupNames && shared.ruleIDs == general.ruleIDs)
             for p in windows {
                 let input = Self.window(p, scope: "acct")
-                for explain in [false, true] {
-                    let a = HashmapModule.rate(shared.lookupPointer, quantity: input.quantity, description: input.description,
-                                               service: "compute", incoming: .zero, explain: explain)
-                    let b = HashmapModule.rate(general.lookupPointer, quantity: input.quantity, description: input.description,
-                                               service: "compute", incoming: .zero, explain: explain)
-                    switch (a, b) {
-                    case (.priced(let x, let tx), .priced(let y, let ty)):
-                        #expect(x.coefficient == y.coefficient && x.exponent == y.exponent, "\(x) against \(y)")
-                        #expect(tx.map { Explanation(hashmap: $0).canonicalBytes } == ty.map { Explanation(hashmap: $0).canonicalBytes })
-                    case (.failed(let x), .failed(let y)):
-                        #expect(x == y)
-                    default:
-                        Issue.record("one overlay priced, the other failed: \(a) against \(b)")
-                    }
-                }
+                Self.expectSameOutcomes(shared, general, input)
             }
         }
         #expect(count.shared > 50 && count.general > 10, "\(count.shared) shared, \(count.general) general")
+    }
+
+    /// `input` priced by two indexes, with and without explanation: the same price and
+    /// exponent, the same explanation bytes, or the same failure.
+    static func expectSameOutcomes(_ one: ServiceIndex, _ other: ServiceIndex, _ input: RatingInput) {
+        for explain in [false, true] {
+            let a = HashmapModule.rate(one.lookupPointer, quantity: input.quantity, description: input.description,
+                                       service: "compute", incoming: .zero, explain: explain)
+            let b = HashmapModule.rate(other.lookupPointer, quantity: input.quantity, description: input.description,
+                                       service: "compute", incoming: .zero, explain: explain)
+            switch (a, b) {
+            case (.priced(let x, let tx), .priced(let y, let ty)):
+                #expect(x.coefficient == y.coefficient && x.exponent == y.exponent, "\(x) against \(y)")
+                #expect(tx.map { Explanation(hashmap: $0).canonicalBytes } == ty.map { Explanation(hashmap: $0).canonicalBytes })
+            case (.failed(let x), .failed(let y)):
+                #expect(x == y)
+            default:
+                Issue.record("one index priced, the other failed: \(a) against \(b)")
+            }
+        }
+    }
+
+    /// Threshold lists reduced per interval of levels (`ThresholdSteps`) against the walk
+    /// over every threshold: same price and exponent, same explanation bytes (touch order,
+    /// kept threshold), same failures, for global indexes and tenant overlays.
+    @Test func steppedThresholdsGiveTheWalksResult() async throws {
+        final class Count: @unchecked Sendable { var stepped = 0 }
+        let count = Count()
+        await propertyCheck(count: 200, input: Self.seeds, Self.seeds, Self.windowGen.array(of: 1...8)) { global, own, windows in
+            let (m, t) = Self.rules(global)
+            let (tm, tt) = Self.rules(own, tenant: "acct")
+            _ = try RuleBook(validating: RuleSet(groups: Self.groups, services: [Self.service], mappings: m + tm, thresholds: t + tt))
+            guard let base = ServiceIndexBuilder.compile(Self.service, base: nil, mappings: m, thresholds: t),
+                  let walkedBase = ServiceIndexBuilder.compile(Self.service, base: nil, mappings: m, thresholds: t, steppedThresholds: false),
+                  let overlay = ServiceIndexBuilder.compile(Self.service, base: base, mappings: tm, thresholds: tt),
+                  let walkedOverlay = ServiceIndexBuilder.compile(Self.service, base: walkedBase, mappings: tm, thresholds: tt,
+                                                                  steppedThresholds: false)
+            else { return }
+            let lists = [overlay.serviceSteps] + overlay.fields.map(\.steps)
+            if lists.contains(where: { $0?.pointee.isStepped == true }) { count.stepped += 1 }
+            #expect(!([walkedOverlay.serviceSteps] + walkedOverlay.fields.map(\.steps)).contains { $0?.pointee.isStepped == true })
+            for p in windows {
+                let input = Self.window(p, scope: "acct")
+                Self.expectSameOutcomes(base, walkedBase, input)
+                Self.expectSameOutcomes(overlay, walkedOverlay, input)
+            }
+        }
+        #expect(count.stepped > 50, "\(count.stepped) books with stepped lists")
+    }
+
+    /// Threshold steps are compiled into each epoch's indexes (global and a tenant's
+    /// overlay), so windows alternating between two epochs price by the thresholds in force
+    /// at their start: nothing carries over when the rules change.
+    @Test func thresholdStepsFollowTheEpoch() throws {
+        let t1 = EventTime(micros: RT.t0.micros + 86_400_000_000), later = EventTime(micros: t1.micros + 3_600_000_000)
+        let before = RuleValidity(end: t1), after = RuleValidity(start: t1)
+        func th(_ id: String, _ field: String?, _ level: Int, _ cost: String, _ validity: RuleValidity,
+                tenant: String? = nil) -> HashThreshold {
+            HashThreshold(id: id, service: "compute", field: field, level: ExactDecimal(level), type: .flat, cost: RT.d(cost),
+                          group: field == nil ? "qty" : "mem", tenant: tenant, validity: validity)
+        }
+        let book = try RT.book(groups: ["qty", "mem"], thresholds: [
+            th("q-old", nil, 1, "10", before), th("q-new", nil, 1, "20", after),
+            th("m-old", "memory", 64, "1", before), th("m-new", "memory", 64, "2", after),
+            th("m-acct", "memory", 32, "5", after, tenant: "acct"),
+        ])
+        let rater = Rater(book: book)
+        // (start, memory, scope) → service flat threshold + field flat threshold × qty 2.
+        let cases: [(EventTime, String, String, String)] = [
+            (RT.t0, "64", RT.scope, "12"), (later, "64", RT.scope, "24"), (RT.t0, "48", "acct", "10"),
+            (later, "48", "acct", "30"), (later, "48", RT.scope, "20"), (RT.t0, "64", "acct", "12"),
+            (later, "64", "acct", "24"), (RT.t0, "48", RT.scope, "10"),
+        ]
+        for round in 0..<2 {
+            for (at, memory, scope, expected) in cases {
+                let input = RT.input(qty: "2", scope: scope, at: at, [("memory", .string, memory)])
+                let result = rater.rate(input, explain: round == 1)
+                #expect(result.isRated && result.price.canonicalText == expected, "\(at) \(memory) \(scope): \(result.price)")
+            }
+        }
+    }
+
+    /// A list's steps: one threshold per group for each count of levels, the first of the
+    /// group's highest level, in first-hit order; none when a level has no key.
+    @Test func thresholdStepsReduceHitsPerGroup() {
+        let ts = [(0, 10), (1, 5), (0, 10), (0, 20), (1, 5), (2, 0)].enumerated().map { i, p in
+            CompiledThreshold(rule: Int32(i), group: Int32(p.0), level: ExactDecimal(p.1), type: .flat, cost: .one)
+        }
+        ts.withUnsafeBufferPointer { list in
+            let steps = ThresholdSteps.make(list)
+            defer { ThresholdSteps.free(steps) }
+            let s = steps.pointee
+            #expect(Array(s.keys) == [0, 5, 10, 20].map { Int128($0) * OrderKey.one })
+            func rules(_ v: Int) -> [Int32] { s.offers(at: Int128(v) * OrderKey.one).map(\.pointee.rule) }
+            #expect(rules(-1).isEmpty)
+            #expect(rules(0) == [5])
+            #expect(rules(7) == [1, 5])
+            #expect(rules(10) == [0, 1, 5])      // rule 2 ties rule 0's level: the first stays
+            #expect(rules(25) == [3, 1, 5])      // group 0's highest, at its first hit's place
+            let keyless = [CompiledThreshold(rule: 0, group: 0, level: ExactDecimal(coefficient: 1, exponent: -30), type: .flat, cost: .one)]
+            keyless.withUnsafeBufferPointer { k in
+                let none = ThresholdSteps.make(k)
+                defer { ThresholdSteps.free(none) }
+                #expect(!none.pointee.isStepped && none.pointee.all.count == 1)
+            }
+            // 100 levels × 100 thresholds: past the build's bound, walked instead.
+            let long = (0..<100).map { CompiledThreshold(rule: Int32($0), group: 0, level: ExactDecimal($0), type: .flat, cost: .one) }
+            long.withUnsafeBufferPointer { l in
+                let walked = ThresholdSteps.make(l)
+                defer { ThresholdSteps.free(walked) }
+                #expect(!walked.pointee.isStepped && walked.pointee.all.count == 100)
+            }
+        }
     }
 
     /// Prices against rating-semantics.md read literally, with `ExactDecimal` compares.

@@ -1,5 +1,6 @@
 import Testing
 @testable import TallyCore
+import TallyTestRandom
 
 /// The fold's clash index keys rules by `RuleClashKey` (declarations as their interned
 /// target numbers) where the checker joins the names into one string. These hold the two
@@ -10,13 +11,7 @@ struct RuleClashKeyTests {
     /// Few names, some with the separator, so that equal and colliding keys both occur.
     static let names = ["a", "b", "a\u{1F}b", "\u{1F}", "b\u{1F}"]
 
-    struct Numbers {
-        var state: UInt64
-        mutating func next(_ n: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((state >> 33) % UInt64(n))
-        }
-    }
+    typealias Numbers = SplitMix64
 
     /// A state where every name is a group and a service with every name as a field.
     static func declaredState() -> RuleLogState {

@@ -1,18 +1,13 @@
 import Testing
 @testable import TallyCore
+import TallyTestRandom
 
 /// The fold's tables (`ByteHashTable`: targets, rule kinds, event ids) against
 /// `Dictionary`, the reference: same lookups after any run of inserts and overwrites,
 /// through growth, with keys of every length around the hash's eight-byte steps, non-ASCII
 /// keys and keys that differ only in their last byte or their length.
 struct RuleLogByteHashTableTests {
-    struct Numbers {
-        var state: UInt64
-        mutating func next(_ n: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((state >> 33) % UInt64(n))
-        }
-    }
+    typealias Numbers = SplitMix64
 
     static func key(_ r: inout Numbers) -> String {
         // "e\u{301}" is "é" decomposed: `String.==` (and so `Dictionary`) calls them equal.

@@ -1,6 +1,7 @@
 import Testing
 import TallyCore
 import TallyEngine
+import TallyTestRandom
 
 /// Issue 15 and issue 9 item 10: counter (increase) windows under late data, across
 /// outages and restarts; issue 15 item 2 and issue 14 item 5: what must not be billed.
@@ -194,14 +195,4 @@ import TallyEngine
     }
 }
 
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next(below n: UInt64) -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return (z ^ (z >> 31)) % n
-    }
-}
+typealias SplitMix = SplitMix64

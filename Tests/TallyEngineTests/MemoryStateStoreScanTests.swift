@@ -1,5 +1,6 @@
 import Testing
 import TallyEngine
+import TallyTestRandom
 
 /// The memory store's scans keep LMDB's contract (keys in byte order, from a start key)
 /// while its key order is maintained incrementally: random puts, deletes, rolled-back
@@ -7,14 +8,8 @@ import TallyEngine
 @Suite struct MemoryStateStoreScanTests {
     struct Rollback: Error {}
 
-    /// A small deterministic generator (xorshift), so a failure replays the same steps.
-    struct Steps {
-        var state: UInt64
-        mutating func next(_ bound: Int) -> Int {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return Int(state % UInt64(bound))
-        }
-    }
+    /// A seeded generator, so a failure replays the same steps.
+    typealias Steps = SplitMix64
 
     @Test func scansMatchASortedModelThroughPutsDeletesAndRollbacks() throws {
         let store = MemoryStateStore()

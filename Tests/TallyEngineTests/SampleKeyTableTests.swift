@@ -1,21 +1,13 @@
 import Testing
 import TallyCore
 @testable import TallyEngine
+import TallyTestRandom
 
 /// The dedupe index's hash table against `Dictionary` as the reference: the same
 /// answers after every insert, update and removal, over a key space small enough that
 /// probe runs collide, wrap around the end of the table and are cut by removals.
 @Suite struct SampleKeyTableTests {
-    /// A seeded generator, so a failure repeats.
-    struct SplitMix { var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias SplitMix = SplitMix64
 
     @Test(arguments: [1, 2, 3])
     func agreesWithADictionaryUnderRandomOperations(seed: UInt64) {

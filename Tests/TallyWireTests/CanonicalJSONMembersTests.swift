@@ -1,6 +1,7 @@
 import Testing
 @testable import TallyCore
 @testable import TallyWire
+import TallyTestRandom
 
 /// `CanonicalJSONParser.members` (the replay's selective frame reader) must answer as the
 /// tree parser or not at all: on random documents and on their bytes altered (duplicate
@@ -8,16 +9,7 @@ import Testing
 /// the documents `parse` refuses, and the members it keeps are the trees `parse` gives.
 @Suite struct CanonicalJSONMembersTests {
     /// SplitMix64: a fixed sequence per seed, so a failure names its seed.
-    struct Numbers {
-        var state: UInt64
-        mutating func next(_ n: Int) -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(n))
-        }
-    }
+    typealias Numbers = SplitMix64
 
     static let plainKeys = ["frame_id", "revision", "price", "scope", "window", "id", "start", "explanation", "a", "b"]
     /// Keys the selective reader leaves to the tree parser (escaped, non-ASCII, canonically equal pairs): rarer.

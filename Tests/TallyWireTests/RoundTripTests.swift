@@ -2,26 +2,13 @@ import Foundation
 import Testing
 import TallyCore
 @testable import TallyWire
+import TallyTestRandom
 
 /// Random samples written by Foundation's JSON encoder (independent of the decoder),
 /// then decoded: every field must come back exactly.
 @Suite struct RoundTripTests {
-    /// A small deterministic generator (SplitMix64), so failures reproduce.
-    struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
-        mutating func text() -> String {
-            let alphabet = Array("abcXYZ09-_./ \"\\é日😀\u{1}\t")
-            return String((0..<int(0...12)).map { _ in alphabet[int(0...(alphabet.count - 1))] })
-        }
-    }
+    /// A seeded generator, so failures reproduce.
+    typealias Rng = SplitMix64
 
     struct Expected {
         var id: String, metric: String, type: CounterType, unit: String, volumeText: String
@@ -90,5 +77,13 @@ import TallyCore
             #expect(d.user == (e.user.map { symbols.intern($0) } ?? .none))
             #expect(d.metadata.map(\.text) == [e.label, e.label])
         }
+    }
+}
+
+extension SplitMix64 {
+    /// A short text with quotes, backslashes, control characters and non-ASCII letters.
+    mutating func text() -> String {
+        let alphabet = Array("abcXYZ09-_./ \"\\é日😀\u{1}\t")
+        return String((0..<int(0...12)).map { _ in alphabet[int(0...(alphabet.count - 1))] })
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import TallyCore
 @testable import TallyWire
+import TallyTestRandom
 
 /// The one-pass rule-event decoder must answer exactly as the tree decoder or not at
 /// all: on random events, and on those events' bytes altered (whitespace, reordered or
@@ -9,16 +10,7 @@ import Testing
 /// `RuleEventCodec.decode` and the tree decoder give the same event or the same error.
 @Suite struct RuleEventDirectDecoderTests {
     /// SplitMix64: a fixed sequence per seed, so a failure names its seed.
-    struct Numbers {
-        var state: UInt64
-        mutating func next(_ n: Int) -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(n))
-        }
-    }
+    typealias Numbers = SplitMix64
 
     static let texts = ["a", "", "compute", "m1.\"tiny\"", "back\\slash", "tab\there", "ünï", "\u{1}ctl", "☃", "value-7"]
 

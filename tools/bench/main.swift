@@ -15,6 +15,21 @@ let quick = arguments.contains("--quick")
 let benchBinary = URL(fileURLWithPath: CommandLine.arguments[0]).path
 let tallyBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tally").path
 
+let benchNames: Set = ["e2e", "fold", "decode", "rating", "closing", "rate", "script", "rulelog", "replay", "memory", "latency",
+                        "adapters", "route", "group", "parking", "summary", "dashboard", "all", "open-windows-child"]
+if arguments.contains("--help") || arguments.contains("-h") || !benchNames.contains(which) {
+    // An unknown name used to run nothing silently, and `--help` ran the whole bench.
+    if !benchNames.contains(which) { print("tally-bench: no benchmark named \(which)") }
+    print("""
+    usage: tally-bench [e2e|fold|decode|rating|closing|rate|script|rulelog|replay|memory|latency|adapters|route|group|parking|summary|dashboard|all]
+                       [--records N] [--windows N] [--latency-seconds N] [--idle-seconds N] [--frames N] [--resources N] [--quick]
+                       [--no-sync] [--no-replay] [--keep] [--kafka NAME=VALUE ...] [--passes N]
+    Prints figures (release build: swift build -c release --product tally-bench); asserts nothing.
+    Without a name, runs `all` (every row of README's issue-10 table; route, group, parking and adapters only by name).
+    """)
+    exit(arguments.contains("--help") || arguments.contains("-h") ? 0 : 2)
+}
+
 if which == "open-windows-child" {  // the memory row's own process (OpenWindowsBench.swift)
     do { try runOpenWindowsChild(windows: intOption("--windows") ?? 1_000_000, dir: arguments.last!) } catch { print("\(error)"); exit(1) }
     exit(0)

@@ -78,9 +78,15 @@ extension GroupStep {
     /// hold only ASCII, "×" and decimals, so nothing needs escaping), from a group's
     /// values (a `GroupStep`'s or a hashmap trace's): the whole array, its fixed words as
     /// literals.
+    ///
+    /// `result`: the group's result when the caller computed it with the same operations
+    /// (a hashmap trace's, `HashmapModule.groupResult`). Without a service threshold it is
+    /// `rate × flat × qty` itself, so the line writes it instead of multiplying again (two
+    /// products per group, ~150 instructions); with one, the product before the threshold
+    /// is not kept, so it is computed as before.
     static func writeArithmeticSteps(flat: ExactDecimal, rate: ExactDecimal,
                                      threshold: (onService: Bool, type: CostType, cost: ExactDecimal)?,
-                                     quantity: ExactDecimal, to w: inout CanonicalWriter) {
+                                     quantity: ExactDecimal, result: ExactDecimal? = nil, to w: inout CanonicalWriter) {
         w.literal("[\"")
         var flat = flat, rate = rate
         if let t = threshold, !t.onService {
@@ -97,7 +103,8 @@ extension GroupStep {
             }
             w.literal("\",\"")
         }
-        let res = rate * flat * quantity
+        let onService = threshold?.onService ?? false
+        let res = !onService ? result ?? rate * flat * quantity : rate * flat * quantity
         w.literal("res = rate × flat × qty = "); w.explanationDecimal(rate); w.literal(" × "); w.explanationDecimal(flat); w.literal(" × ")
         w.explanationDecimal(quantity); w.literal(" = "); w.explanationDecimal(res)
         if let t = threshold, t.onService {

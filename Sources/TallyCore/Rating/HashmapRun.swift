@@ -77,9 +77,14 @@ struct HashmapRun {
     /// 1. Every service mapping (applied already: `begin`); service thresholds with
     /// qty >= level.
     mutating func serviceStage(quantity: ExactDecimal) {
-        let thresholds = tables.pointee.serviceThresholds
-        if thresholds.isEmpty { return }
+        guard let steps = tables.pointee.serviceSteps else { return }
         let key = OrderKey.of(quantity)
+        if key != OrderKey.none && steps.pointee.isStepped {
+            let offers = steps.pointee.offers(at: key)
+            for i in 0..<offers.count { offer(offers[i], onService: true) }
+            return
+        }
+        let thresholds = steps.pointee.all
         for i in 0..<thresholds.count {
             let t = thresholds.baseAddress! + i
             // qty >= level, as !(level > qty)
@@ -89,58 +94,71 @@ struct HashmapRun {
 
     /// 2. Fields in declaration order, each present in the description. Returns the
     /// failure reason when a field with thresholds holds a non-number.
+    /// Each entry carries its name as (length, first eight bytes), taken when it was set:
+    /// finding a field's entry is a compare per entry, bytes only for names over eight bytes.
     mutating func fieldStage(_ entries: UnsafeBufferPointer<RatingDescription.Entry>, bytes: UnsafeRawBufferPointer) -> Failure? {
-        // Each entry's name as (length, first eight bytes): finding a field's entry is then
-        // a compare per entry, and a byte compare only for names longer than eight bytes.
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: entries.count) { words in
-            for i in 0..<entries.count {
-                let e = entries[i]
-                words[i] = ByteText.prefixWord(UnsafeRawBufferPointer(rebasing: bytes[Int(e.nameStart)..<Int(e.nameEnd)]))
-            }
-            return fieldStage(entries, nameWords: UnsafeBufferPointer(words), bytes: bytes)
+        let fields = tables.pointee.matching.pointee.fields
+        for f in 0..<fields.count {
+            let field = UnsafePointer(fields.baseAddress! + f)
+            guard let entry = entry(field, entries, bytes: bytes) else { continue }
+            if let failure = match(field, entry, bytes: bytes) { return failure }
         }
+        return nil
     }
 
     /// The entry named like `field`, if present (absent values count as missing).
     @inline(__always)
-    private func entry(_ field: ServiceIndex.Field, _ entries: UnsafeBufferPointer<RatingDescription.Entry>,
-                       nameWords: UnsafeBufferPointer<UInt64>, bytes: UnsafeRawBufferPointer) -> RatingDescription.Entry? {
-        let count = field.name.count
-        for i in 0..<entries.count where nameWords[i] == field.nameWord {
+    private func entry(_ field: UnsafePointer<ServiceIndex.Field>, _ entries: UnsafeBufferPointer<RatingDescription.Entry>,
+                       bytes: UnsafeRawBufferPointer) -> RatingDescription.Entry? {
+        let name = field.pointee.name, word = field.pointee.nameWord
+        let count = Int(name.upperBound) &- Int(name.lowerBound)
+        for i in 0..<entries.count where entries[i].nameWord == word {
             let e = entries[i]
-            guard Int(e.nameEnd - e.nameStart) == count, e.kind != .absent else { continue }
-            if count <= 8 || ByteText.equal(UnsafeRawBufferPointer(rebasing: bytes[Int(e.nameStart)..<Int(e.nameEnd)]),
-                                            UnsafeRawBufferPointer(rebasing: tables.pointee.matching.pointee.text[
-                                                Int(field.name.lowerBound)..<Int(field.name.upperBound)])) {
+            guard Int(e.nameEnd) &- Int(e.nameStart) == count, e.kind != .absent else { continue }
+            if count <= 8 || ByteText.memcmpBytes(bytes.baseAddress! + Int(e.nameStart),
+                                                  tables.pointee.matching.pointee.text.baseAddress! + Int(name.lowerBound), count) {
                 return e
             }
         }
         return nil
     }
 
-    private mutating func fieldStage(_ entries: UnsafeBufferPointer<RatingDescription.Entry>, nameWords: UnsafeBufferPointer<UInt64>,
-                                     bytes: UnsafeRawBufferPointer) -> Failure? {
-        for field in tables.pointee.matching.pointee.fields {
-            guard let entry = entry(field, entries, nameWords: nameWords, bytes: bytes) else { continue }
-            let value = UnsafeRawBufferPointer(rebasing: bytes[Int(entry.valueStart)..<Int(entry.valueEnd)])
-            if field.hasMappings,
-               let run = PythonText.withStr(kind: entry.kind, value: value, { ServiceIndex.Lookup.run(tables, field, value: $0) }) {
-                for i in 0..<run.count { apply(run.baseAddress! + i) }
-            }
-            let thresholds = field.thresholds
-            if thresholds.isEmpty { continue }
-            guard let number = MetaNumber.parse(kind: entry.kind, bytes: value) else {
-                return Failure(field: index.fieldNames[Int(field.number)], value: String(decoding: value, as: UTF8.self))
-            }
-            // The number's key, when it is exact (an inexact long value has none).
-            var key = OrderKey.none
-            if case .finite(let v, false) = number { key = OrderKey.of(v) }
-            for i in 0..<thresholds.count {
-                let t = thresholds.baseAddress! + i
-                let hit = key != OrderKey.none && t.pointee.levelKey != OrderKey.none
-                    ? key >= t.pointee.levelKey : number.isAtLeast(t.pointee.level)
-                if hit { offer(t, onService: false) }
-            }
+    /// One field's mappings and thresholds for its entry `entry`.
+    @inline(__always)
+    private mutating func match(_ field: UnsafePointer<ServiceIndex.Field>, _ entry: RatingDescription.Entry,
+                                bytes: UnsafeRawBufferPointer) -> Failure? {
+        let value = UnsafeRawBufferPointer(start: bytes.baseAddress.map { $0 + Int(entry.valueStart) },
+                                           count: Int(entry.valueEnd) &- Int(entry.valueStart))
+        if field.pointee.hasMappings,
+           let run = PythonText.withStr(kind: entry.kind, value: value, { ServiceIndex.Lookup.run(tables, field, value: $0) }) {
+            for i in 0..<run.count { apply(run.baseAddress! + i) }
+        }
+        guard let steps = field.pointee.steps else { return nil }
+        // 1–18 plain digits (the usual "memory": "2048") are their own key at exponent 0,
+        // what `MetaNumber.parse` and `OrderKey.of` give, without building the decimal.
+        if steps.pointee.isStepped && (entry.kind == .int || entry.kind == .string),
+           let digits = MetaNumber.plainDigits(value) {
+            let offers = steps.pointee.offers(at: Int128(digits) * OrderKey.one)
+            for i in 0..<offers.count { offer(offers[i], onService: false) }
+            return nil
+        }
+        guard let number = MetaNumber.parse(kind: entry.kind, bytes: value) else {
+            return Failure(field: index.fieldNames[Int(field.pointee.number)], value: String(decoding: value, as: UTF8.self))
+        }
+        // The number's key, when it is exact (an inexact long value has none).
+        var key = OrderKey.none
+        if case .finite(let v, false) = number { key = OrderKey.of(v) }
+        if key != OrderKey.none && steps.pointee.isStepped {
+            let offers = steps.pointee.offers(at: key)
+            for i in 0..<offers.count { offer(offers[i], onService: false) }
+            return nil
+        }
+        let thresholds = steps.pointee.all
+        for i in 0..<thresholds.count {
+            let t = thresholds.baseAddress! + i
+            let hit = key != OrderKey.none && t.pointee.levelKey != OrderKey.none
+                ? key >= t.pointee.levelKey : number.isAtLeast(t.pointee.level)
+            if hit { offer(t, onService: false) }
         }
         return nil
     }

@@ -99,7 +99,8 @@ final class HashmapTrace: ManagedBuffer<HashmapTraceHeader, TracedGroup>, @unche
                 w.literal("\",\"result\":\""); w.explanationDecimal(g.result)
                 w.literal("\",\"steps\":")
                 let threshold = g.thresholdRule >= 0 ? (onService: g.thresholdOnService, type: g.thresholdType, cost: g.thresholdCost) : nil
-                GroupStep.writeArithmeticSteps(flat: g.flat, rate: g.rate, threshold: threshold, quantity: h.quantity, to: &w)
+                GroupStep.writeArithmeticSteps(flat: g.flat, rate: g.rate, threshold: threshold, quantity: h.quantity,
+                                                result: g.result, to: &w)
                 if g.thresholdRule >= 0 {
                     w.literal(",\"threshold\":{\"cost\":\""); w.explanationDecimal(g.thresholdCost)
                     w.literal("\",\"id\":"); h.index.writeRuleID(Int(g.thresholdRule), to: &w)

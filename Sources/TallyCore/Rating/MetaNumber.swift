@@ -42,7 +42,7 @@ public enum MetaNumber: Sendable, Equatable {
     /// The value of 1–18 ASCII digits and nothing else (what `parsePythonDecimal` reads as
     /// that integer at exponent 0, leading zeros included), else nil. The usual threshold
     /// field ("memory": "2048") skips the general grammar: ~320 instructions per window there.
-    @inline(__always) private static func plainDigits(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+    @inline(__always) static func plainDigits(_ bytes: UnsafeRawBufferPointer) -> Int64? {
         guard bytes.count > 0, bytes.count <= 18 else { return nil }
         var value: Int64 = 0
         for c in bytes {

@@ -26,6 +26,9 @@ enum OrderKey {
         return b < a
     }
 
+    /// The key of 1 (10^18): an integer n below 10^18 has the key n × `one`.
+    @inline(__always) static var one: Int128 { 1_000_000_000_000_000_000 }
+
     /// The key of −1: CloudKitty's starting threshold level.
     @inline(__always) static var minusOne: Int128 { -1_000_000_000_000_000_000 }
 

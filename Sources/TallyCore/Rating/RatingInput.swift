@@ -8,6 +8,10 @@ public struct RatingDescription: Sendable {
     struct Entry: Sendable {
         var nameStart: Int32, nameEnd: Int32, valueStart: Int32, valueEnd: Int32
         var kind: MetaKind
+        /// `ByteText.prefixWord` of the name, taken once when the entry is set: with the
+        /// length it decides a name of up to eight bytes in one compare (matching a rule's
+        /// field, finding a name to replace) and filters longer ones.
+        var nameWord: UInt64
     }
 
     @usableFromInline var bytes: [UInt8] = []
@@ -46,7 +50,8 @@ public struct RatingDescription: Sendable {
 
     /// Sets a value from raw UTF-8 bytes (e.g. straight from a symbol table's arena).
     public mutating func set(name: UnsafeRawBufferPointer, kind: MetaKind, value: UnsafeRawBufferPointer) {
-        let existing = bytes.withUnsafeBytes { Self.find(name, in: $0, entries) }
+        let word = ByteText.prefixWord(name)
+        let existing = bytes.withUnsafeBytes { b in entries.withUnsafeBufferPointer { Self.find(name, word: word, in: b, $0) } }
         let valueStart = Int32(bytes.count)
         bytes.append(contentsOf: value)
         if let i = existing {
@@ -58,7 +63,7 @@ public struct RatingDescription: Sendable {
         let nameStart = Int32(bytes.count)
         bytes.append(contentsOf: name)
         entries.append(Entry(nameStart: nameStart, nameEnd: Int32(bytes.count), valueStart: valueStart,
-                             valueEnd: nameStart, kind: kind))
+                             valueEnd: nameStart, kind: kind, nameWord: word))
     }
 
     /// Empties the description, keeping its storage for the next window.
@@ -70,15 +75,18 @@ public struct RatingDescription: Sendable {
     /// The entry whose name equals `name`, absent values counting as missing.
     @usableFromInline
     static func find(_ name: UnsafeRawBufferPointer, in bytes: UnsafeRawBufferPointer, _ entries: [Entry]) -> Int? {
-        entries.withUnsafeBufferPointer { find(name, in: bytes, $0) }
+        entries.withUnsafeBufferPointer { find(name, word: ByteText.prefixWord(name), in: bytes, $0) }
     }
 
+    /// `word`: `ByteText.prefixWord(name)`.
     @inline(__always)
-    static func find(_ name: UnsafeRawBufferPointer, in bytes: UnsafeRawBufferPointer, _ entries: UnsafeBufferPointer<Entry>) -> Int? {
-        for i in 0..<entries.count {
+    static func find(_ name: UnsafeRawBufferPointer, word: UInt64, in bytes: UnsafeRawBufferPointer,
+                     _ entries: UnsafeBufferPointer<Entry>) -> Int? {
+        for i in 0..<entries.count where entries[i].nameWord == word {
             let e = entries[i]
             if Int(e.nameEnd - e.nameStart) == name.count && e.kind != .absent
-                && ByteText.equal(UnsafeRawBufferPointer(rebasing: bytes[Int(e.nameStart)..<Int(e.nameEnd)]), name) {
+                && (name.count <= 8
+                    || ByteText.equal(UnsafeRawBufferPointer(rebasing: bytes[Int(e.nameStart)..<Int(e.nameEnd)]), name)) {
                 return i
             }
         }

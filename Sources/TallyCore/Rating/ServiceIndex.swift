@@ -16,6 +16,8 @@ final class ServiceIndex {
         var baseField: Int32                              // in `base.fields` (−1: none)
         var hasMappings: Bool                             // own or base values exist
         var thresholds: UnsafeBufferPointer<CompiledThreshold>
+        /// `thresholds` reduced per interval of levels (nil without thresholds).
+        var steps: UnsafePointer<ThresholdSteps>?
         var number: Int32                                 // in `fieldNames`
     }
 
@@ -46,18 +48,24 @@ final class ServiceIndex {
         /// on the value copied the tables per call.
         @inline(__always) static func slot(_ t: UnsafePointer<Tables>, _ table: Range<Int32>, value: UnsafeRawBufferPointer,
                                            hash h: UInt64) -> Int? {
-            let size = table.count
-            if size == 0 { return nil }
-            let slots = t.pointee.slots, text = t.pointee.text
-            var i = Int(truncatingIfNeeded: h) & (size - 1)
+            // Plain Int arithmetic on the table's bounds: `Range<Int32>.count` and a slice per
+            // probe cost a dozen overflow and bounds checks each.
+            let start = Int(table.lowerBound), mask = Int(table.upperBound) &- start &- 1
+            if mask < 0 { return nil }
+            let slots = UnsafePointer(t.pointee.slots.baseAddress!) + start
+            let n = value.count
+            var i = Int(truncatingIfNeeded: h) & mask
             while true {
-                let slot = slots[Int(table.lowerBound) + i]
-                if !slot.used { return nil }
-                if slot.hash == h
-                    && ByteText.equal(UnsafeRawBufferPointer(rebasing: text[Int(slot.key.lowerBound)..<Int(slot.key.upperBound)]), value) {
-                    return Int(table.lowerBound) + i
+                let slot = slots + i
+                if !slot.pointee.used { return nil }
+                if slot.pointee.hash == h {
+                    let key = slot.pointee.key
+                    if Int(key.upperBound) &- Int(key.lowerBound) == n
+                        && (n == 0 || ByteText.memcmpBytes(t.pointee.text.baseAddress! + Int(key.lowerBound), value.baseAddress!, n)) {
+                        return start + i
+                    }
                 }
-                i = (i + 1) & (size - 1)
+                i = (i &+ 1) & mask
             }
         }
 
@@ -92,7 +100,8 @@ final class ServiceIndex {
         // shared-fields overlay reads of its own index; the rest it reads from the base's.
         /// The accumulators after the service mappings, where every window starts.
         var serviceStart: UnsafePointer<ServiceStart>
-        var serviceThresholds: UnsafeBufferPointer<CompiledThreshold>
+        /// The service thresholds, reduced per interval of levels (nil without any).
+        var serviceSteps: UnsafePointer<ThresholdSteps>?
         /// A shared-fields overlay's runs by base slot (empty otherwise).
         var overrides: UnsafeMutableBufferPointer<Override>
         /// Groups numbered across base and overlay.
@@ -110,18 +119,21 @@ final class ServiceIndex {
         /// if it has one, else the base's. Static over the lookup's address, reading only
         /// the members it needs: a method on the lookup (`tables.pointee.run`) copied all
         /// of it (~250 bytes, a `memmove`) for every field of every window.
-        @inline(__always) static func run(_ lookup: UnsafePointer<Lookup>, _ field: Field,
+        /// `field` points into the fields of `lookup.matching`: reading it in place, not a
+        /// copy of the whole `Field` per call.
+        @inline(__always) static func run(_ lookup: UnsafePointer<Lookup>, _ field: UnsafePointer<Field>,
                                           value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<CompiledMapping>? {
             let h = ByteText.hash(value)
             let tables = lookup.pointee.matching
-            if let slot = Tables.slot(tables, field.slots, value: value, hash: h) {
+            if let slot = Tables.slot(tables, field.pointee.slots, value: value, hash: h) {
                 let overrides = lookup.pointee.overrides
                 if overrides.count != 0, let found = override(overrides, slot) { return found }
                 return Tables.run(tables, of: slot)
             }
-            guard field.baseField >= 0 else { return nil }
+            let baseField = Int(field.pointee.baseField)
+            guard baseField >= 0 else { return nil }
             let base = (UnsafeRawPointer(lookup) + MemoryLayout<Lookup>.offset(of: \Lookup.base)!).assumingMemoryBound(to: Tables.self)
-            return Tables.ownRun(base, base.pointee.fields[Int(field.baseField)].slots, value: value, hash: h)
+            return Tables.ownRun(base, base.pointee.fields[baseField].slots, value: value, hash: h)
         }
 
         /// The overlay's run for base slot `slot`, if the tenant prices that value.
@@ -154,6 +166,9 @@ final class ServiceIndex {
     let serviceStart: UnsafePointer<ServiceStart>
     private let ownServiceStart: UnsafeMutablePointer<ServiceStart>?
     let serviceThresholds: UnsafeBufferPointer<CompiledThreshold>
+    let serviceSteps: UnsafePointer<ThresholdSteps>?
+    /// The threshold steps this index built (the others are its base's), freed with it.
+    private let ownSteps: [UnsafeMutablePointer<ThresholdSteps>]
     let fields: UnsafeMutableBufferPointer<Field>
     private let mappings: UnsafeMutableBufferPointer<CompiledMapping>
     private let thresholds: UnsafeMutableBufferPointer<CompiledThreshold>
@@ -201,10 +216,23 @@ final class ServiceIndex {
         }
         serviceMappings = resolve(b.serviceMappings, own: ownMappings)
         serviceThresholds = resolve(b.serviceThresholds, own: ownThresholds)
+        // Threshold steps: the base's for lists read from it, else built here.
+        var built: [UnsafeMutablePointer<ThresholdSteps>] = []
+        func steps(_ source: ServiceIndexBuilder.Source<CompiledThreshold>, base: UnsafePointer<ThresholdSteps>?) -> UnsafePointer<ThresholdSteps>? {
+            let list = resolve(source, own: ownThresholds)
+            if list.isEmpty { return nil }
+            if case .base = source, let base { return base }
+            let made = ThresholdSteps.make(list, stepped: b.steppedThresholds)
+            built.append(made)
+            return UnsafePointer(made)
+        }
+        serviceSteps = steps(b.serviceThresholds, base: b.base?.serviceSteps)
         let placedFields = Self.place(b.fields.enumerated().map { i, f in
             Field(name: f.nameRange, nameWord: ByteText.prefixWord(of: f.name), slots: f.slots, baseField: f.baseField, hasMappings: f.hasMappings,
-                  thresholds: resolve(f.thresholds, own: ownThresholds), number: Int32(i))
+                  thresholds: resolve(f.thresholds, own: ownThresholds),
+                  steps: steps(f.thresholds, base: f.baseField >= 0 ? b.base!.fields[Int(f.baseField)].steps : nil), number: Int32(i))
         }, in: storage + fieldsAt)
+        ownSteps = built
         var overrides = Self.place(Array(repeating: Override(), count: overrideCount), in: storage + overridesAt)
         let own = Tables(fields: placedFields, slots: slots, mappings: mappings, text: text,
                          serviceMappings: serviceMappings, serviceThresholds: serviceThresholds)
@@ -227,7 +255,7 @@ final class ServiceIndex {
             ownServiceStart = start
             serviceStart = UnsafePointer(start)
         }
-        lookupPointer.initialize(to: Lookup(serviceStart: serviceStart, serviceThresholds: serviceThresholds,
+        lookupPointer.initialize(to: Lookup(serviceStart: serviceStart, serviceSteps: serviceSteps,
                                             overrides: overrides, groupCount: groupCount, matching: shared ?? ownTables, owner: nil,
                                             own: own, base: b.sharesBaseFields ? .empty : (b.base?.lookup.own ?? .empty)))
         fields = shared?.pointee.fields ?? placedFields
@@ -263,6 +291,7 @@ final class ServiceIndex {
 
     deinit {
         if let ownServiceStart { ServiceStart.free(ownServiceStart) }
+        ownSteps.forEach(ThresholdSteps.free)
         storage.deallocate()
     }
 
@@ -332,6 +361,6 @@ final class ServiceIndex {
     }
 
     func run(_ field: Field, value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<CompiledMapping>? {
-        Lookup.run(lookupPointer, field, value: value)
+        withUnsafePointer(to: field) { Lookup.run(lookupPointer, $0, value: value) }
     }
 }

@@ -38,6 +38,9 @@ struct ServiceIndexBuilder {
     /// in the base's dictionary) to the tenant's merged run, a range of `mappings`.
     var sharesBaseFields = false
     var overrides: [(slot: Int32, run: Range<Int32>)] = []
+    /// Whether threshold lists get their per-level steps (`ThresholdSteps`); tests turn
+    /// them off to hold the reduced offers to the plain walk.
+    var steppedThresholds = true
 
     private init(base: ServiceIndex?) {
         self.base = base
@@ -55,9 +58,10 @@ struct ServiceIndexBuilder {
     /// plus one small table of its own (base slot → its run). `sharedFields: false` builds
     /// the general overlay instead (tests hold the two to each other).
     static func compile(_ service: ServiceDeclaration, base: ServiceIndex?, mappings: [HashMapping],
-                        thresholds: [HashThreshold], sharedFields: Bool = true) -> ServiceIndex? {
+                        thresholds: [HashThreshold], sharedFields: Bool = true, steppedThresholds: Bool = true) -> ServiceIndex? {
         if mappings.isEmpty && thresholds.isEmpty { return base }
         var b = ServiceIndexBuilder(base: base)
+        b.steppedThresholds = steppedThresholds
         b.addServiceRules(mappings.filter { $0.field == nil }, thresholds.filter { $0.field == nil })
         if sharedFields, let base, base.canShareFields(service, mappings, thresholds) {
             b.sharesBaseFields = true
@@ -79,12 +83,18 @@ struct ServiceIndexBuilder {
     }
 
     private mutating func group(_ name: String?) -> Int32 {
-        if let g = groupNumbers[name] { return g }
-        let g = Int32((base?.groupCount ?? 0) + groupNames.count)
-        groupNumbers[name] = g
-        groupNames.append(name)
+        // A tenant's rules are mostly in one group: the last answer saves a SipHash of the name.
+        if let last = lastGroup, last.name == name { return last.number }
+        let g: Int32
+        if let known = groupNumbers[name] { g = known } else {
+            g = Int32((base?.groupCount ?? 0) + groupNames.count)
+            groupNumbers[name] = g
+            groupNames.append(name)
+        }
+        lastGroup = (name, g)
         return g
     }
+    private var lastGroup: (name: String?, number: Int32)?
 
     private mutating func rule(_ id: String) -> Int32 {
         ruleIDs.append(id)
@@ -159,14 +169,20 @@ struct ServiceIndexBuilder {
     private mutating func mergedRuns(_ ms: [HashMapping], baseEntry: ServiceIndex.Field?) -> ([String], [[CompiledMapping]]) {
         var values: [String] = []
         var runs: [[CompiledMapping]] = []
+        // Values by position: a linear search while there are few (a tenant prices ~10),
+        // a dictionary beyond (hashing each value with SipHash cost more than the search).
         var position: [String: Int] = [:]
         for m in ms {
             let value = m.value ?? ""
             let i: Int
-            if let known = position[value] { i = known } else {
+            if let known = position.isEmpty ? values.firstIndex(of: value) : position[value] { i = known } else {
                 i = values.count
-                position[value] = i
                 values.append(value)
+                if values.count == 16 {
+                    position = Dictionary(uniqueKeysWithValues: values.enumerated().map { ($1, $0) })
+                } else if values.count > 16 {
+                    position[value] = i
+                }
                 var inherited: [CompiledMapping] = []
                 if let baseEntry {
                     var v = value

@@ -1,0 +1,28 @@
+/// SplitMix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number generators",
+/// 2014): a fixed sequence per seed, so a property test's failure names a seed that
+/// repeats it. Test-only: every test target that draws random cases uses this one
+/// generator instead of a copy of its own (it has no dependencies, so the pure targets'
+/// tests need not link Kafka through `TallyTestSupport`).
+public struct SplitMix64: RandomNumberGenerator {
+    public var state: UInt64
+
+    public init(state: UInt64) { self.state = state }
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A number in `0..<n` (`n` > 0; the modulo's bias is irrelevant for test cases).
+    public mutating func next(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+
+    /// A number in `0..<n` (`n` > 0).
+    public mutating func next(below n: UInt64) -> UInt64 { next() % n }
+
+    /// A number in `range`.
+    public mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
+}

@@ -1,0 +1,44 @@
+import Testing
+@testable import TallyRater
+
+/// `tally rate` sorts each line to its format by looking for `"oslo.message"` or
+/// `"payload"` in it (`OfflineRating.contains`, a `memchr` scan): held against a plain
+/// search on edge cases and on random lines over a small alphabet, so that near misses,
+/// overlapping starts and needles at either end are common.
+@Suite struct OfflineRatingLineTests {
+    /// The reference: every start position compared byte by byte.
+    static func plainContains(_ line: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, line.count >= needle.count else { return false }
+        return (0...(line.count - needle.count)).contains { Array(line[$0..<($0 + needle.count)]) == needle }
+    }
+
+    @Test func edgeCases() {
+        let needle = Array(#""payload""#.utf8)
+        let cases: [(String, Bool)] = [
+            ("", false), ("\"", false), (#""payload"#, false), (#""payload""#, true),
+            (#"x"payload""#, true), (#""payload"x"#, true), (#"""payload""#, true),
+            (#""paylo"payload""#, true), (#"{"payloa":1,"payload":[]}"#, true), (#"{"Payload":[]}"#, false),
+        ]
+        for (text, expected) in cases {
+            let line = Array(text.utf8)
+            #expect(OfflineRating.contains(line, #""payload""#) == expected, "\(text)")
+            #expect(Self.plainContains(line, needle) == expected, "\(text)")
+        }
+    }
+
+    @Test func randomLinesAgreeWithAPlainSearch() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array(#""oslo.mesagpyd"#.utf8)
+        for _ in 0..<5_000 {
+            let line = (0..<Int.random(in: 0...40, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+            #expect(OfflineRating.contains(line, #""oslo.message""#) == Self.plainContains(line, Array(#""oslo.message""#.utf8)))
+            #expect(OfflineRating.contains(line, #""payload""#) == Self.plainContains(line, Array(#""payload""#.utf8)))
+        }
+        // Lines built to contain the needle somewhere.
+        for _ in 0..<1_000 {
+            let noise = { (0..<Int.random(in: 0...12, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! } }
+            let line = noise() + Array(#""oslo.message""#.utf8) + noise()
+            #expect(OfflineRating.contains(line, #""oslo.message""#))
+        }
+    }
+}
