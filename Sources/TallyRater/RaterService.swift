@@ -134,7 +134,42 @@ public final class RaterService {
         }
         try consumer.assign(assignment)
 
-        let batch = KafkaRecordBatch(capacity: 4096)
+        // Folds one polled batch in poll order: rule events, corrections and samples as they
+        // come, then the partitions read to their end and the consumer's errors. The batch's
+        // input records are decoded already when the decode thread did it (`rater.adopt`).
+        func foldPolled(_ batch: KafkaRecordBatch, wallNow: EventTime) throws {
+            for record in batch {
+                let topic = record.topic
+                if let ruleLog, topic == config.rulesTopic {
+                    let bytes = Array(record.value)
+                    let outcome = ruleLog.apply(eventBytes: bytes, offset: record.offset)
+                    options.ruleEvent?(bytes, record.offset, outcome)
+                    continue
+                }
+                atEnd.mark(topic, record.partition, atEnd: false)
+                if topic == config.correctionsTopic {
+                    try receiveCorrection(Array(record.value), offset: record.offset)
+                    continue
+                }
+                // A routed record names its format (`tally route`; docs/SCALE.md).
+                rater.fold(InputRecord(topic: topic, partition: record.partition, offset: record.offset,
+                                       key: record.key, value: record.value,
+                                       formatHeader: record.headerBytes(named: InputFormat.headerName)), wallNow: wallNow)
+            }
+            for end in batch.partitionEnds where !(ruleLog != nil && end.topic == config.rulesTopic) {
+                atEnd.mark(end.topic, end.partition, atEnd: true)
+                rater.reachedEnd(topic: end.topic, partition: end.partition)
+            }
+            try handleConsumerErrors(batch.errors, consumer: consumer, admin: admin, assignment: &assignment, log: options.log)
+            batch.release()
+        }
+
+        // The batches to poll into: with the decode thread, `DecodeThread.depth` of them, so
+        // while this thread folds one the decode thread decodes the next.
+        var idle = (0 ..< (config.decodeThread ? DecodeThread.depth : 1)).map { _ in KafkaRecordBatch(capacity: 4096) }
+        let decodeThread = config.decodeThread ? DecodeThread(decoder: rater.makeAheadDecoder(), depth: DecodeThread.depth) : nil
+        defer { decodeThread?.stop() }  // before the consumer closes: the thread reads its records
+        var decoding = 0
         var batchStart = WallClock.monotonicMillis()
         var samplesAtBatchStart = rater.counters.samplesIn
         var lastProgress = batchStart
@@ -143,7 +178,35 @@ public final class RaterService {
         var stopDeadline: Int64?
         while true {
             let stopping = shouldStop()
-            if !stopping && !drained {
+            if !stopping && !drained, let decodeThread {
+                // Poll ahead while a batch is free (the decode thread decodes it meanwhile), then
+                // fold the oldest once the pool is out or the broker has nothing more now.
+                var t0 = WallClock.monotonicMillis()
+                var polledSome = false
+                if let batch = idle.popLast() {
+                    try consumer.poll(into: batch, timeoutMs: decoding == 0 ? 50 : 0)
+                    if batch.isEmpty && batch.partitionEnds.isEmpty && batch.errors.isEmpty {
+                        idle.append(batch)
+                    } else {
+                        decodeThread.submit(batch)
+                        decoding += 1
+                        polledSome = true
+                    }
+                }
+                var t1 = WallClock.monotonicMillis()
+                timing["poll", default: 0] += t1 - t0
+                if decoding > 0 && (idle.isEmpty || !polledSome), let next = decodeThread.next() {
+                    t0 = WallClock.monotonicMillis()
+                    timing["decode_wait", default: 0] += t0 - t1
+                    decoding -= 1
+                    rater.adopt(next.decoded)
+                    try foldPolled(next.polled, wallNow: WallClock.now())
+                    idle.append(next.polled)
+                    t1 = WallClock.monotonicMillis()
+                    timing["fold", default: 0] += t1 - t0
+                }
+            } else if !stopping && !drained {
+                let batch = idle[0]
                 var t0 = WallClock.monotonicMillis()
                 try consumer.poll(into: batch, timeoutMs: 50)
                 var t1 = WallClock.monotonicMillis()
@@ -158,30 +221,7 @@ public final class RaterService {
                                                   formatHeader: record.headerBytes(named: InputFormat.headerName)), wallNow: wallNow)
                     }
                 }
-                for record in batch {
-                    let topic = record.topic
-                    if let ruleLog, topic == config.rulesTopic {
-                        let bytes = Array(record.value)
-                        let outcome = ruleLog.apply(eventBytes: bytes, offset: record.offset)
-                        options.ruleEvent?(bytes, record.offset, outcome)
-                        continue
-                    }
-                    atEnd.mark(topic, record.partition, atEnd: false)
-                    if topic == config.correctionsTopic {
-                        try receiveCorrection(Array(record.value), offset: record.offset)
-                        continue
-                    }
-                    // A routed record names its format (`tally route`; docs/SCALE.md).
-                    rater.fold(InputRecord(topic: topic, partition: record.partition, offset: record.offset,
-                                           key: record.key, value: record.value,
-                                           formatHeader: record.headerBytes(named: InputFormat.headerName)), wallNow: wallNow)
-                }
-                for end in batch.partitionEnds where !(ruleLog != nil && end.topic == config.rulesTopic) {
-                    atEnd.mark(end.topic, end.partition, atEnd: true)
-                    rater.reachedEnd(topic: end.topic, partition: end.partition)
-                }
-                try handleConsumerErrors(batch.errors, consumer: consumer, admin: admin, assignment: &assignment, log: options.log)
-                batch.release()
+                try foldPolled(batch, wallNow: wallNow)
                 t1 = WallClock.monotonicMillis()
                 timing["fold", default: 0] += t1 - t0
             }

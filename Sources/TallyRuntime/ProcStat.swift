@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 
 /// One line of Linux's `/proc/PID/stat` or `/proc/PID/task/TID/stat` (proc(5)): the
 /// command name, the parent and the CPU time used. `tally run`'s per-thread CPU report and
@@ -51,4 +52,17 @@ public enum ThreadName {
         (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?
             .trimmingCharacters(in: .newlines)
     }
+
+    /// Notes the calling thread's CPU time under its name, as its last act: a thread that is
+    /// joined before the process reports (`tally run`'s decode thread) is gone from
+    /// /proc/self/task by then, and would otherwise count only as `ended_threads`.
+    public static func noteEnding() {
+        guard let stat = ProcStat.read(path: "/proc/thread-self/stat") else { return }
+        ended.withLock { $0[stat.name, default: 0] += stat.ticks }
+    }
+
+    /// The clock ticks of the threads that noted their ending, by name.
+    public static var endedTicks: [String: Int] { ended.withLock { $0 } }
+
+    private static let ended = Mutex<[String: Int]>([:])
 }

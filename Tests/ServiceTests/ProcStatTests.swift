@@ -51,4 +51,16 @@ import TallyRuntime
         #expect(box.after == "tally-test-thre")  // Linux keeps 15 bytes
         #expect(box.stat?.name == "tally-test-thre")
     }
+
+    @Test func aThreadThatNotesItsEndingIsCountedUnderItsNameAfterItIsGone() throws {
+        let done = DispatchSemaphore(value: 0)
+        #expect(ThreadName.endedTicks["tally-noted-end"] == nil)
+        Thread {
+            ThreadName.setCurrent("tally-noted-end")
+            ThreadName.noteEnding()
+            done.signal()
+        }.start()
+        done.wait()
+        #expect(ThreadName.endedTicks["tally-noted-end"] != nil)
+    }
 }

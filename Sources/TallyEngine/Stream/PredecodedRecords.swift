@@ -15,7 +15,12 @@ import TallyWire
 /// The partition's queue is found by comparing with the last one used before any hashing:
 /// a batch's records mostly come from one partition, and `keep`, `take` and `replay` each
 /// hashed its `PartitionID` (SipHash) for every record.
-struct PredecodedRecords {
+///
+/// The decode thread (`AheadDecoder`, `tally run`'s pipeline) fills one of these per polled
+/// batch with symbols of its own table; each record then notes how many symbols that table
+/// held after it (`symbols`), so the engine can intern them into its own table in the same
+/// order before the record folds (`SymbolRemap`). A record the preview kept has `symbols` 0.
+public struct PredecodedRecords {
     enum Event {
         case sample(Int)
         case rejection(SampleRejection)
@@ -26,6 +31,8 @@ struct PredecodedRecords {
         fileprivate var queue: Int
         var events: Range<Int>
         var error: RecordDecodeError?
+        /// The decode thread's symbol count after this record (0: the engine's own symbols).
+        var symbols: Int
     }
 
     /// One partition's kept records in offset order (the preview sees offsets only grow),
@@ -33,7 +40,7 @@ struct PredecodedRecords {
     /// is a look at the head, not a hash of its offset. Every record's events, samples and
     /// metadata are in the queue's own arrays.
     struct Queue {
-        var records: [(offset: Int64, events: Range<Int>, error: RecordDecodeError?)] = []
+        var records: [(offset: Int64, events: Range<Int>, error: RecordDecodeError?, symbols: Int)] = []
         var events: [Event] = []
         var samples: [(sample: DecodedSample, metadata: Range<Int>)] = []
         var metadata: [MetaValue] = []
@@ -55,21 +62,30 @@ struct PredecodedRecords {
         /// Ends the record at `offset` whose events were appended since the last one ended.
         /// A record that failed keeps only its error: what it emitted before is dropped,
         /// as the fold of a failed record folds nothing.
-        mutating func finish(offset: Int64, error: RecordDecodeError?) {
+        mutating func finish(offset: Int64, error: RecordDecodeError?, symbols: Int = 0) {
             if error != nil {
                 events.removeSubrange(recordStart.events...)
                 samples.removeSubrange(recordStart.samples...)
                 metadata.removeSubrange(recordStart.metadata...)
             }
-            records.append((offset, recordStart.events ..< events.count, error))
+            records.append((offset, recordStart.events ..< events.count, error, symbols))
             recordStart = (events.count, samples.count, metadata.count)
         }
 
-        mutating func take(_ offset: Int64) -> (events: Range<Int>, error: RecordDecodeError?)? {
+        mutating func take(_ offset: Int64) -> (events: Range<Int>, error: RecordDecodeError?, symbols: Int)? {
             while head < records.count, records[head].offset < offset { head += 1 }  // fold skipped them
             guard head < records.count, records[head].offset == offset else { return nil }
             defer { head += 1 }
-            return (records[head].events, records[head].error)
+            return (records[head].events, records[head].error, records[head].symbols)
+        }
+
+        /// Rewrites the symbols of the samples in `events` (and their metadata) through `remap`.
+        mutating func remap(_ events: Range<Int>, _ remap: SymbolRemap) {
+            for event in self.events[events] {
+                guard case .sample(let i) = event else { continue }
+                remap.apply(&samples[i].sample)
+                for m in samples[i].metadata { metadata[m].text = remap[metadata[m].text] }
+            }
         }
     }
 
@@ -78,7 +94,12 @@ struct PredecodedRecords {
     /// The partition and queue used last, looked at before `queueOf` is hashed.
     private var recent: (partition: StreamRater.PartitionID, queue: Int)?
 
+    public init() {}
+
     var isEmpty: Bool { queues.isEmpty }
+
+    /// The number of records kept (taken or not).
+    public var recordCount: Int { queues.reduce(0) { $0 + $1.records.count } }
 
     private mutating func queue(of partition: StreamRater.PartitionID, adding: Bool) -> Int? {
         if let recent, recent.partition == partition { return recent.queue }
@@ -94,17 +115,24 @@ struct PredecodedRecords {
 
     /// Keeps the record at `offset` of `partition` as `decode` gives it: `decode` appends
     /// its samples and rejections to the queue in order and returns the record's error.
-    mutating func keep(partition: StreamRater.PartitionID, offset: Int64, decode: (inout Queue) -> RecordDecodeError?) {
+    /// `symbols` is read after `decode`: the decode thread's symbol count (0 from the preview).
+    mutating func keep(partition: StreamRater.PartitionID, offset: Int64, symbols: () -> Int = { 0 },
+                       decode: (inout Queue) -> RecordDecodeError?) {
         let q = queue(of: partition, adding: true)!
         let error = decode(&queues[q])
-        queues[q].finish(offset: offset, error: error)
+        queues[q].finish(offset: offset, error: error, symbols: symbols())
     }
 
     /// The record decoded at `offset` of `partition`, if the preview kept it; forgets it and
     /// any kept before it (records fold skipped).
     mutating func take(partition: StreamRater.PartitionID, offset: Int64) -> Kept? {
         guard !queues.isEmpty, let q = queue(of: partition, adding: false), let taken = queues[q].take(offset) else { return nil }
-        return Kept(queue: q, events: taken.events, error: taken.error)
+        return Kept(queue: q, events: taken.events, error: taken.error, symbols: taken.symbols)
+    }
+
+    /// Puts `kept`'s samples into the engine's symbols (a record the decode thread kept).
+    mutating func remap(_ kept: Kept, _ remap: SymbolRemap) {
+        queues[kept.queue].remap(kept.events, remap)
     }
 
     /// Hands `kept`'s events back in order, each sample with its metadata valid during `emit`.

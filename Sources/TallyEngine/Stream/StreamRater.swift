@@ -7,7 +7,8 @@ import TallyWire
 ///
 /// Single-threaded by design (performance-notes.md): the run loop calls `fold`
 /// for each record of a batch, then `commitBatch`, then sends what that returned,
-/// then reports acknowledgements with `acknowledge`. Exactly-once: nothing a
+/// then reports acknowledgements with `acknowledge`; `tally run`'s decode thread decodes a
+/// batch ahead with an `AheadDecoder` and the rater takes it with `adopt`. Exactly-once: nothing a
 /// batch did exists outside memory until `commitBatch` commits it, and nothing
 /// is sent before that commit.
 public final class StreamRater {
@@ -42,6 +43,8 @@ public final class StreamRater {
     var previewed: [PartitionID: [(offset: Int64, latest: EventTime?)]] = [:]
     /// The records `preview` decoded, for `fold` to take instead of decoding them again.
     var predecoded = PredecodedRecords()
+    /// The decode thread's symbols in this rater's table (`adopt`, SymbolRemap.swift).
+    var remap = SymbolRemap()
     var dedupe = DedupeIndex()
     /// Copies the live rater refused as conflicting duplicates (a replay's only: `honour`).
     var refused = Set<RefusedCopyKey>()
@@ -157,7 +160,11 @@ public final class StreamRater {
         }
         func reject(_ rejection: SampleRejection) { rejections.append(rejection) }
         if let decoded = predecoded.take(partition: pid, offset: record.offset) {
-            // Decoded already by the pre-clock preview.
+            // Decoded already, by the pre-clock preview or the decode thread (its symbols first).
+            if decoded.symbols > 0 {
+                remap.catchUp(to: decoded.symbols, in: symbols)
+                predecoded.remap(decoded, remap)
+            }
             if let error = decoded.error { recordError = error } else { predecoded.replay(decoded, emit: emit, reject: reject) }
         } else {
             do {

@@ -16,6 +16,8 @@ enum ThreadCPU {
             guard let stat = ProcStat.read(path: "/proc/self/task/\(tid)/stat") else { continue }
             ticks[stat.name.replacingOccurrences(of: " ", with: "_"), default: 0] += Int64(stat.ticks)
         }
+        // Threads joined before this report that noted their time (the decode thread).
+        for (name, n) in ThreadName.endedTicks { ticks[name.replacingOccurrences(of: " ", with: "_"), default: 0] += Int64(n) }
         let live = ticks.sorted { $0.key < $1.key }.map { ($0.key, $0.value * 1000 / ticksPerSecond) }
         // Threads that already ended (librdkafka's, once its clients are destroyed) are
         // gone from /proc/self/task but still in the process's own total.

@@ -1,0 +1,73 @@
+import Foundation
+
+/// A bounded first-in first-out queue between two threads: `put` waits while it is full,
+/// `take` while it is empty, and `close` wakes both (a closed queue accepts nothing; what it
+/// holds can still be taken, then `take` returns nil). The rater's decode thread sits
+/// between two of these (RaterService+Pipeline.swift).
+// @unchecked: every stored property is read and written only under `condition`.
+final class BoundedHandOff<Element>: @unchecked Sendable {
+    let capacity: Int
+    private let condition = NSCondition()
+    private var items: [Element] = []
+    private var head = 0
+    private var closed = false
+    /// Threads waiting in `put` or `take` now, and the most items ever held (tests read them).
+    private var waiting = 0
+    private var mostHeld = 0
+
+    init(capacity: Int) {
+        precondition(capacity > 0, "a hand-off holds at least one item")
+        self.capacity = capacity
+    }
+
+    /// Appends `item`, waiting while the queue is full; false (and `item` dropped) if the
+    /// queue is or becomes closed.
+    @discardableResult
+    func put(_ item: Element) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !closed && items.count - head >= capacity { wait() }
+        guard !closed else { return false }
+        items.append(item)
+        mostHeld = max(mostHeld, items.count - head)
+        condition.broadcast()
+        return true
+    }
+
+    /// The oldest item, waiting while the queue is empty and open; nil once it is closed and empty.
+    func take() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while !closed && head == items.count { wait() }
+        guard head < items.count else { return nil }
+        let item = items[head]
+        head += 1
+        if head == items.count { items.removeAll(keepingCapacity: true); head = 0 }
+        condition.broadcast()
+        return item
+    }
+
+    /// Accepts no more items and wakes every waiting thread.
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    var count: Int { locked { items.count - head } }
+    var waitingThreads: Int { locked { waiting } }
+    var mostEverHeld: Int { locked { mostHeld } }
+
+    private func wait() {
+        waiting += 1
+        condition.wait()
+        waiting -= 1
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return body()
+    }
+}
