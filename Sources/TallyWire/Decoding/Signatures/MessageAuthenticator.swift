@@ -9,8 +9,11 @@ public protocol MessageAuthenticator: AnyObject {
 }
 
 /// Per-input decoding policy (`kafka.inputs[]` in the service configuration).
-/// Sendable because engine settings carry it; the authenticator in it is used only by
-/// the one decoder built from it, on the rater's thread.
+/// Sendable because engine settings carry it. The authenticator in it keeps one MAC context
+/// and is not thread-safe: a rater builds two decoders from it, its own and, with
+/// `engine.decode_thread`, the decode thread's (`AheadDecoder`), and only one of them decodes
+/// at a time (with the decode thread every input record folds from what it decoded, so the
+/// rater's own decoder is not used; without it there is no decode thread).
 public struct DecoderOptions: @unchecked Sendable, Equatable {
     /// When set, every Ceilometer sample must carry a `message_signature` that this
     /// authenticator (keyed with the telemetry secret) reproduces; others are
