@@ -31,7 +31,15 @@ public final class HMACSHA256: MessageAuthenticator, CustomStringConvertible {
         self.context = context
     }
 
+    private init(context: OpaquePointer) { self.context = context }
+
     deinit { EVP_MAC_CTX_free(context) }
+
+    /// A context of its own with the same key (`EVP_MAC_CTX_dup` copies HMAC's key).
+    public func independentCopy() throws -> MessageAuthenticator {
+        guard let copy = EVP_MAC_CTX_dup(context) else { throw SetupError(description: "EVP_MAC_CTX_dup failed") }
+        return HMACSHA256(context: copy)
+    }
 
     public func authenticate(_ message: UnsafeRawBufferPointer, into digest: UnsafeMutablePointer<UInt8>) {
         // A null key re-initialises with the key given at init.

@@ -167,7 +167,7 @@ public final class RaterService {
         // The batches to poll into: with the decode thread, `DecodeThread.depth` of them, so
         // while this thread folds one the decode thread decodes the next.
         var idle = (0 ..< (config.decodeThread ? DecodeThread.depth : 1)).map { _ in KafkaRecordBatch(capacity: 4096) }
-        let decodeThread = config.decodeThread ? DecodeThread(decoder: rater.makeAheadDecoder(), depth: DecodeThread.depth) : nil
+        let decodeThread = try config.decodeThread ? DecodeThread(decoder: rater.makeAheadDecoder(), depth: DecodeThread.depth) : nil
         defer { decodeThread?.stop() }  // before the consumer closes: the thread reads its records
         var decoding = 0
         var batchStart = WallClock.monotonicMillis()

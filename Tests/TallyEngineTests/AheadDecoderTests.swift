@@ -44,7 +44,7 @@ import TallyWire
 
     @Test func aRaterFedDecodedBatchesWritesTheSameBytesAndSymbolsAsOneThatDecodes() throws {
         let inline = try EngineHarness(), ahead = try EngineHarness()
-        let decoder = ahead.rater.makeAheadDecoder()
+        let decoder = try ahead.rater.makeAheadDecoder()
         var beforeClock = 0
         for (i, batch) in Self.batches.enumerated() {
             let last = i == Self.batches.count - 1
@@ -70,7 +70,7 @@ import TallyWire
 
     @Test func aDecodedBatchKeepsOnlyInputRecordsAndShipsItsNewStringsOnce() throws {
         let h = try EngineHarness()
-        let decoder = h.rater.makeAheadDecoder()
+        let decoder = try h.rater.makeAheadDecoder()
         func decode(_ topic: String, _ values: [String]) -> DecodedBatch {
             for (i, value) in values.enumerated() {
                 var bytes = Array(value.utf8)

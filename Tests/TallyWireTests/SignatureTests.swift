@@ -106,6 +106,26 @@ import TallyCrypto
         #expect(outcome.samples.count == 1)
     }
 
+    /// The decode thread's decoders take a copy (a MAC context of their own): it must give the
+    /// original's MACs, and using one must not disturb the other; another key must differ.
+    @Test func anIndependentCopyAuthenticatesWithTheSameKey() throws {
+        let mac = try HMACSHA256(key: Self.secret)
+        let copy = try mac.independentCopy()
+        #expect(copy !== mac)
+        func digest(_ m: MessageAuthenticator, _ text: String) -> [UInt8] {
+            var out = [UInt8](repeating: 0, count: 32)
+            Array(text.utf8).withUnsafeBytes { message in out.withUnsafeMutableBufferPointer { m.authenticate(message, into: $0.baseAddress!) } }
+            return out
+        }
+        let messages = ["", "a", String(repeating: "ceilometer ", count: 200)]
+        let expected = messages.map { digest(mac, $0) }
+        for (i, text) in messages.enumerated() {
+            #expect(digest(copy, text) == expected[i])
+            #expect(digest(mac, text) == expected[i])
+        }
+        #expect(digest(try HMACSHA256(key: Array("another".utf8)), "a") != expected[1])
+    }
+
     @Test func theAuthenticatorNeverPrintsItsKey() throws {
         let mac = try HMACSHA256(key: Self.secret)
         #expect(!"\(mac)".contains("tally-fixture-secret"))

@@ -32,9 +32,14 @@ public final class AheadDecoder {
     private var configured: [UInt8] = []
     private let maxFutureSkew: TimeSpan
 
-    init(settings: EngineSettings, catalog: MetricCatalog, topicIndex: [String: UInt16]) {
+    init(settings: EngineSettings, catalog: MetricCatalog, topicIndex: [String: UInt16]) throws {
         let symbols = symbols
-        decoders = settings.inputs.map { SampleDecoder(format: $0.format, symbols: symbols, plan: catalog.plan, options: $0.decoding) }
+        decoders = try settings.inputs.map {
+            // A signature check's MAC context of its own: the rater's decoders keep theirs.
+            var options = $0.decoding
+            options.signatures = try options.signatures?.independentCopy()
+            return SampleDecoder(format: $0.format, symbols: symbols, plan: catalog.plan, options: options)
+        }
         self.topicIndex = topicIndex
         metricNames = Set(catalog.metrics.map(\.definition.key))
         maxFutureSkew = catalog.maxFutureSkew

@@ -11,8 +11,8 @@ extension StreamRater {
 
     /// A decoder for the decode thread, with this rater's inputs, metrics and metadata plan and
     /// a symbol table of its own (AheadDecoder.swift).
-    public func makeAheadDecoder() -> AheadDecoder {
-        AheadDecoder(settings: settings, catalog: catalog, topicIndex: topicIndex)
+    public func makeAheadDecoder() throws -> AheadDecoder {
+        try AheadDecoder(settings: settings, catalog: catalog, topicIndex: topicIndex)
     }
 
     /// Hands in a batch the decode thread decoded: `fold` takes its records instead of decoding

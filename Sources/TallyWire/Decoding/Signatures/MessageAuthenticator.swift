@@ -6,14 +6,16 @@ public protocol MessageAuthenticator: AnyObject {
     /// Writes the 32-byte MAC of `message` to `digest`. Called once per signed sample
     /// on the hot path: implementations must not allocate.
     func authenticate(_ message: UnsafeRawBufferPointer, into digest: UnsafeMutablePointer<UInt8>)
+
+    /// An authenticator with the same key and state of its own, for a decoder on another
+    /// thread: an implementation may keep one context that is not thread-safe.
+    func independentCopy() throws -> MessageAuthenticator
 }
 
 /// Per-input decoding policy (`kafka.inputs[]` in the service configuration).
-/// Sendable because engine settings carry it. The authenticator in it keeps one MAC context
-/// and is not thread-safe: a rater builds two decoders from it, its own and, with
-/// `engine.decode_thread`, the decode thread's (`AheadDecoder`), and only one of them decodes
-/// at a time (with the decode thread every input record folds from what it decoded, so the
-/// rater's own decoder is not used; without it there is no decode thread).
+/// Sendable because engine settings carry it. The authenticator in it may keep one MAC
+/// context, which is not thread-safe: the decode thread's decoders (`AheadDecoder`) take an
+/// `independentCopy()` of it, so no two threads ever share one.
 public struct DecoderOptions: @unchecked Sendable, Equatable {
     /// When set, every Ceilometer sample must carry a `message_signature` that this
     /// authenticator (keyed with the telemetry secret) reproduces; others are
