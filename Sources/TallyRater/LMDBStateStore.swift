@@ -1,5 +1,6 @@
 import TallyEngine
 import TallyLMDB
+import TallyRuntime
 
 /// The engine's `StateStore` on an LMDB environment: one named database per
 /// `StateTable`, one write transaction per batch (durable unless the
@@ -27,13 +28,24 @@ public final class LMDBStateStore: StateStore {
     /// Whether writes commit on a thread of their own (`write` returns before the commit).
     public var commitsBehind: Bool { committer != nil }
 
+    /// Time the caller's thread spent waiting for the commit thread (in `read`, `write` and
+    /// `awaitCommitted`), in nanoseconds: `tally run`'s `timing_ms` `commit_wait`.
+    public private(set) var commitWaitNanos: UInt64 = 0
+
     /// The last write handed to `write`, to wait for (0 before any, and always without a commit thread).
     public var lastWrite: UInt64 { committer?.lastTicket ?? 0 }
 
     /// Waits until write `ticket` (every write if nil) and those before it are committed;
     /// throws the error of the first commit that failed (then every later read and write
     /// throws it too).
-    public func awaitCommitted(through ticket: UInt64? = nil) throws { try committer?.awaitEnded(through: ticket) }
+    public func awaitCommitted(through ticket: UInt64? = nil) throws { try awaitCommit(through: ticket) }
+
+    private func awaitCommit(through ticket: UInt64? = nil) throws {
+        guard let committer else { return }
+        let started = WallClock.monotonicNanos()
+        defer { commitWaitNanos &+= WallClock.monotonicNanos() &- started }
+        try committer.awaitEnded(through: ticket)
+    }
 
     /// Whether write `ticket` and those before it are committed, without waiting; throws as `awaitCommitted`.
     public func isCommitted(through ticket: UInt64) throws -> Bool { try committer?.hasEnded(through: ticket) ?? true }
@@ -41,7 +53,7 @@ public final class LMDBStateStore: StateStore {
     /// Empties every table (a group task's cache that cannot be trusted, before it is
     /// restored from the changelog).
     public func clear() throws {
-        try committer?.awaitEnded()
+        try awaitCommit()
         try environment.write { txn in for db in databases { try txn.clear(db) } }
     }
 
@@ -51,7 +63,7 @@ public final class LMDBStateStore: StateStore {
         guard let committer else {
             return try environment.write { txn in try body(Transaction(txn: txn.lent(), databases: databases)) }
         }
-        try committer.awaitEnded()
+        try awaitCommit()
         return try withoutActuallyEscaping(body) { body in
             let handOff = BodyHandOff(body)
             committer.run { [environment, databases] finishBody in
@@ -80,7 +92,7 @@ public final class LMDBStateStore: StateStore {
     }
 
     public func read<T>(_ body: (StateTransaction) throws -> T) throws -> T {
-        try committer?.awaitEnded()
+        try awaitCommit()
         return try environment.read { txn in try body(Transaction(txn: txn.lent(), databases: databases)) }
     }
 
