@@ -30,8 +30,12 @@ extension RuleLogReader {
         var outcomes: [RuleEventOutcome] = []
         outcomes.reserveCapacity(records.count)
         var index = 0
-        while let batch = decoder.next() {
-            for decoded in batch {
+        while var batch = decoder.next() {
+            for i in batch.indices {
+                // Moved out, not copied: a copy retains each of the event's strings (cache
+                // lines the decode thread's core wrote) and releasing the batch releases them.
+                var decoded = DecodedRuleRecord.taken
+                swap(&decoded, &batch[i])
                 outcomes.append(apply(decoded, offset: records[index].offset))
                 index += 1
             }

@@ -29,6 +29,8 @@ public struct RuleLogReader: Sendable {
             return state.apply(event, offset: offset, contentHash: contentHash)
         case .undecodable(let problem):
             return state.recordUndecodable(offset: offset, problem: problem)
+        case .taken:
+            preconditionFailure("a decoded record applied twice")
         }
     }
 
@@ -57,6 +59,8 @@ public struct RuleLogReader: Sendable {
 enum DecodedRuleRecord {
     case event(RuleEvent, contentHash: String?)
     case undecodable(String)
+    /// What is left in a batch's slot once its record was moved out to be applied.
+    case taken
 }
 
 /// Checking a stored log (`tally rules verify`).
