@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import TallyCore
 @testable import TallyWire
-import TallyTestRandom
+import TallySeededRandom
 
 /// `RuleLogReader.apply(records:)` decodes and hashes on a second thread while this one
 /// applies; only where the decoding runs may change. On random logs (valid chains, random
