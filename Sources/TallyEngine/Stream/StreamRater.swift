@@ -207,15 +207,16 @@ public final class StreamRater {
         guard let m = catalog.index(of: sample.metric) else {
             return .rejected(.unknownMetric, "metric '\(symbols.string(sample.metric))' is not in the metrics configuration")
         }
+        // Its fields are read through the metric (a class): bound to a local, the definition
+        // was copied, a retain and a release of each of its strings per sample.
         let metric = catalog.metrics[m]
-        let definition = metric.definition
         if PartitionClock.isFutureTimestamp(sample.timestamp, wallNow: wallNow, maxSkew: catalog.maxFutureSkew) {
             return .rejected(.futureTimestamp, "timestamp \(Timestamps.iso8601(sample.timestamp)) is more than \(catalog.maxFutureSkew) ahead of the clock")
         }
-        let scope = definition.scope == .userId ? sample.user : sample.project
+        let scope = metric.definition.scope == .userId ? sample.user : sample.project
         if scope.isNone || symbols.withBytes(scope, { $0.allSatisfy(StreamRater.isBlank) }) {
             let what = scope.isNone ? "missing or null" : symbols.withBytes(scope, { $0.isEmpty }) ? "empty" : "blank (only white space)"
-            return .rejected(.noScope, "\(definition.scope.rawValue) is \(what), and metric '\(definition.key)' is rated per \(definition.scope.rawValue)")
+            return .rejected(.noScope, "\(metric.definition.scope.rawValue) is \(what), and metric '\(metric.definition.key)' is rated per \(metric.definition.scope.rawValue)")
         }
         // A duplicate is recognised before anything else, so a copy of a sample folded
         // long ago counts as a duplicate rather than as too late. A sample re-published
@@ -235,24 +236,24 @@ public final class StreamRater {
             return .rejected(.conflictingDuplicate, conflictDetail(sample, first: first))
         }
         if dedupe.containsContent(fingerprint) { return .duplicate }
-        let bounds = definition.period.window(containing: sample.timestamp)
+        let bounds = metric.definition.period.window(containing: sample.timestamp)
         if let earliest = catalog.earliestEventTime, sample.timestamp < earliest {
             counters.samplesTooLate += 1
             return .rejected(.tooLate, "timestamp \(Timestamps.iso8601(sample.timestamp)) is before earliest_event_time \(Timestamps.iso8601(earliest))")
         }
-        let lateness = partitions.lateness(windowEnd: bounds.end, grace: definition.grace, retention: definition.retention)
+        let lateness = partitions.lateness(windowEnd: bounds.end, grace: metric.definition.grace, retention: metric.definition.retention)
         if lateness == .tooLate {
             counters.samplesTooLate += 1
-            return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention)")
+            return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(metric.definition.key)' is past its retention of \(metric.definition.retention)")
         }
         let late = lateness == .late
-        if partitions.closingClock == nil, let horizon = preClockHorizon(pid, offset: offset), bounds.end + definition.grace <= horizon,
-                  horizon - (bounds.end + definition.grace) > definition.retention {
+        if partitions.closingClock == nil, let horizon = preClockHorizon(pid, offset: offset), bounds.end + metric.definition.grace <= horizon,
+                  horizon - (bounds.end + metric.definition.grace) > metric.definition.retention {
             // No closing clock yet (a new state's first batches): its record's and the next
             // record's latest samples stand in for it, so a 1970 sample is not billed just
             // because it came first (StreamRater+PreClock.swift).
             counters.samplesTooLate += 1
-            return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention), counted from \(Timestamps.iso8601(horizon)), the latest sample of its record and the next one on its partition (the event clock is not set yet)")
+            return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(metric.definition.key)' is past its retention of \(metric.definition.retention), counted from \(Timestamps.iso8601(horizon)), the latest sample of its record and the next one on its partition (the event clock is not set yet)")
         }
         let here = DedupeIndex.FirstCopy(fingerprint: shortFingerprint, topic: pid.topic, partition: pid.partition, offset: offset)
         dedupe.insert(sample.key, at: sample.timestamp, first: here)
@@ -267,7 +268,7 @@ public final class StreamRater {
         if reopened {
             // A late sample reopens the window: it closes again at the end of this batch.
             counters.samplesLate += 1
-            windows.closeQueue.push(bounds.end + definition.grace, key)
+            windows.closeQueue.push(bounds.end + metric.definition.grace, key)
         } else if late {
             counters.samplesLate += 1
         }
