@@ -241,13 +241,16 @@ public final class StreamRater {
             counters.samplesTooLate += 1
             return .rejected(.tooLate, "timestamp \(Timestamps.iso8601(sample.timestamp)) is before earliest_event_time \(Timestamps.iso8601(earliest))")
         }
-        let lateness = partitions.lateness(windowEnd: bounds.end, grace: metric.definition.grace, retention: metric.definition.retention)
+        // Read once: each read of the class's `partitions` is a dynamic exclusivity check.
+        let closingClock = partitions.closingClock
+        let lateness = PartitionGroup.lateness(windowEnd: bounds.end, grace: metric.definition.grace,
+                                               retention: metric.definition.retention, closingClock: closingClock)
         if lateness == .tooLate {
             counters.samplesTooLate += 1
             return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(metric.definition.key)' is past its retention of \(metric.definition.retention)")
         }
         let late = lateness == .late
-        if partitions.closingClock == nil, let horizon = preClockHorizon(pid, offset: offset), bounds.end + metric.definition.grace <= horizon,
+        if closingClock == nil, let horizon = preClockHorizon(pid, offset: offset), bounds.end + metric.definition.grace <= horizon,
                   horizon - (bounds.end + metric.definition.grace) > metric.definition.retention {
             // No closing clock yet (a new state's first batches): its record's and the next
             // record's latest samples stand in for it, so a 1970 sample is not billed just
