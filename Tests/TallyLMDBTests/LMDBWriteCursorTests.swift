@@ -45,12 +45,17 @@ import Testing
         for round in 0..<12 {
             try env.write { txn throws in
                 let cursor = try txn.writeCursor(db)
-                // A sorted run (the batch's windows), some keys new, some overwritten.
+                // A sorted run (the batch's windows), some keys new, some overwritten; half of
+                // them reserved and filled in place (as window records are).
                 let base = mix.next(3000)
                 for n in stride(from: base, to: base + 600, by: 1 + mix.next(3)) {
                     let v = value(n, round: round)
                     try bigEndianKey(UInt64(n)).withUnsafeBytes { k in
-                        try v.withUnsafeBytes { try cursor.put(key: k, value: $0) }
+                        if n % 2 == 0 {
+                            try v.withUnsafeBytes { try cursor.put(key: k, value: $0) }
+                        } else {
+                            try cursor.putReserving(key: k, count: v.count) { $0.copyBytes(from: v) }
+                        }
                     }
                     model[UInt64(n)] = v
                 }
