@@ -13,7 +13,7 @@ import TallyCore
     /// Reads `@fields` too, so the plan's trie nodes come from the shape as well.
     static let plan = MetadataCacheTests.plan
 
-    /// Everything observable about decoding `records` with one decoder, in order.
+    /// `observeDecoding` with a decoder that predicts shapes or not.
     static func decodeAll(_ records: [[UInt8]], format: InputFormat, predicting: Bool, inPlace: Bool = true,
                           caching: Bool = true) -> (lines: [String], symbols: [String]) {
         let symbols = SymbolTable()
@@ -21,20 +21,9 @@ import TallyCore
         decoder.predictsShapes = predicting
         decoder.ceilometer.readsMessageInPlace = inPlace
         decoder.ceilometer.cachesMetadata = caching
-        var lines: [String] = []
-        for record in records {
-            let outcome = decodeRecord(record, with: { (r, e, j) throws(RecordDecodeError) in
-                try decoder.decode(r, emit: e, reject: j)
-            }, symbols: symbols)
-            for s in outcome.samples {
-                lines.append("sample \(s.key) \(s.metric) \(s.counterType) \(s.unit) \(s.volume) \(s.timestamp.micros) "
-                    + "\(s.project) \(s.user) \(s.resource) " + s.metadata.map { "\($0.kind):\($0.text)" }.joined(separator: "|"))
-            }
-            lines += outcome.rejections.map { "rejected \($0)" } + (outcome.error.map { ["record \($0)"] } ?? [])
+        return observeDecoding(records, symbols: symbols) { (r, e, j) throws(RecordDecodeError) in
+            try decoder.decode(r, emit: e, reject: j)
         }
-        var table: [String] = []
-        symbols.forEachSymbol(after: 0) { _, bytes in table.append(String(decoding: bytes, as: UTF8.self)) }
-        return (lines, table)
     }
 
     /// A Ceilometer sample's members (key and value as JSON text), with values that vary.
