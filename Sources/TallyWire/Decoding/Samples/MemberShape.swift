@@ -39,6 +39,10 @@ struct MemberShape {
     let keyStarts: UnsafeMutablePointer<Int>
     var count = 0
     var byteCount = 0
+    /// Objects that went another way than the shape before their end (counted on that slow
+    /// path only), and members read the general way after that: for tests and reports.
+    var departures = 0
+    var membersRead = 0
 
     init() {
         members = .allocate(capacity: Self.maxMembers)
@@ -116,6 +120,7 @@ struct ShapeFollower {
     private var index = 0
     private var following: Bool
     private var learning: Bool
+    private let enabled: Bool
 
     /// A follower that neither follows nor learns when `enabled` is false.
     init(_ shape: UnsafeMutablePointer<MemberShape>, enabled: Bool) {
@@ -126,6 +131,7 @@ struct ShapeFollower {
         remaining = enabled ? shape.pointee.count : 0
         following = enabled
         learning = enabled
+        self.enabled = enabled
     }
 
     /// The next member when the bytes at the scanner are the shape's next member's: the
@@ -161,6 +167,7 @@ struct ShapeFollower {
     private mutating func leaveSlowly(_ scanner: JSONScanner) throws(JSONSyntaxError) {
         following = false
         remaining = 0
+        shape.pointee.departures += 1
         shape.pointee.truncate(to: index)
         guard let keys = scanner.keys else { return }
         for i in 0..<index {
@@ -173,6 +180,8 @@ struct ShapeFollower {
     /// has left it, so the shape ends where the object's keys so far end).
     @inline(__always)
     mutating func learn(from entry: Int, key: JSONStringSpan, field: Int, node: Int, in scanner: JSONScanner) {
+        guard enabled else { return }
+        shape.pointee.membersRead += 1
         guard learning else { return }
         learning = shape.pointee.append(from: entry, key: key, field: field, node: node, in: scanner)
     }
