@@ -202,4 +202,106 @@ import TallyCore
             }
         }
     }
+
+    /// The timestamp's common spellings read whole (`parseCommon`) against the field-by-
+    /// field parser: random dates and times in those spellings and near them (other
+    /// lengths, zones and separators, days past the month's end, leap days, a byte changed),
+    /// so both what the fast path takes and what it leaves are exercised. `parse` must
+    /// give exactly what `parseFields` gives, value or problem.
+    @Test(arguments: 0..<4)
+    func timestampFastPathMatchesTheFieldParser(seed: Int) {
+        var rng = Rng(state: UInt64(seed) &* 0x2545_F491_4F6C_DD1D)
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        func six(_ v: Int) -> String { String(repeating: "0", count: 6 - String(v).count) + String(v) }
+        func outcome(_ r: Result<EventTime, TimestampProblem>) -> String {
+            switch r {
+            case let .success(time): "time \(time.micros)"
+            case let .failure(problem): "problem \(problem)"
+            }
+        }
+        let near = Array("0189:-.TtZz +/\u{0}".utf8) + [0x80, 0xFF]
+        var common = 0, left = 0
+        for _ in 0..<6_000 {
+            let year = [rng.int(1...9999), rng.int(1999...2101), 2000, 1900, 2024, 0][rng.int(0...5)]
+            var text = String(repeating: "0", count: 4 - min(4, String(year).count)) + "\(year)-\(two(rng.int(0...13)))-"
+                + "\(two(rng.int(0...32)))T\(two(rng.int(0...24))):\(two(rng.int(0...60))):\(two(rng.int(0...60)))"
+            switch rng.int(0...5) {
+            case 0: text += "." + six(rng.int(0...999_999))
+            case 1: text += "." + six(rng.int(0...999_999)) + "Z"
+            case 2: text += "Z"
+            case 3: text += ["+01:30", ".123", ",123456", "z", ".1234567Z", "-0500", ""][rng.int(0...6)]
+            default: break
+            }
+            var bytes = Array(text.utf8)
+            if rng.int(0...5) == 0 { bytes[rng.int(0...(bytes.count - 1))] = near[rng.int(0...(near.count - 1))] }
+            let fast = bytes.withUnsafeBytes { TimestampParser.parseCommon($0) }
+            let reference = bytes.withUnsafeBytes { raw in Result { () throws(TimestampProblem) in try TimestampParser.parseFields(raw) } }
+            let parsed = bytes.withUnsafeBytes { raw in Result { () throws(TimestampProblem) in try TimestampParser.parse(raw) } }
+            let label = String(decoding: bytes, as: UTF8.self)
+            #expect(outcome(parsed) == outcome(reference), "\(label)")
+            if let fast {
+                common += 1
+                #expect(fast == (try? reference.get()), "\(label)")
+            } else if (try? reference.get()) != nil {
+                left += 1
+            }
+        }
+        #expect(common > 1_000 && left > 100, "\(common) read whole, \(left) left to the field parser")
+    }
+
+    /// The UUID's word path against the digit path it stands in front of: the same bits
+    /// for every dashed UUID, nil for anything the digit path refuses.
+    @Test(arguments: 0..<4)
+    func uuidWordsMatchUUIDDigits(seed: Int) {
+        var rng = Rng(state: UInt64(seed) &+ 0xC0FFEE)
+        let hex = Array("0123456789abcdefABCDEF".utf8)
+        let near = Array("/:@G`g-xX ".utf8) + [0x00, 0x7F, 0x80, 0xFF, 0xB0, 0xC1]
+        var taken = 0
+        for _ in 0..<4_000 {
+            var text = (0..<36).map { _ in hex[rng.int(0...(hex.count - 1))] }
+            for i in [8, 13, 18, 23] { text[i] = UInt8(ascii: "-") }
+            if rng.int(0...1) == 0 { text[rng.int(0...35)] = near[rng.int(0...(near.count - 1))] }
+            let words = text.withUnsafeBytes { SampleKey.uuidWords($0) }
+            let digits = text.withUnsafeBytes { SampleKey.uuidDigits($0) }
+            #expect(words == digits, "\(String(decoding: text, as: UTF8.self))")
+            if words != nil { taken += 1 }
+        }
+        #expect(taken > 1_500 && taken < 4_000)
+    }
+
+    /// A `\u` escape's four digits read at once (`hexDigits4`) against `Int(_:radix:)`:
+    /// in plain JSON and in JSON read in place (`\\u`), a string with one escape of random
+    /// digits and bytes just outside the hex ranges reads exactly when all four are hex
+    /// digits and the unit is not a surrogate (the digit loop, kept for the rest, gives the errors).
+    @Test(arguments: 0..<4)
+    func unicodeEscapeDigitsMatchTheReference(seed: Int) {
+        var rng = Rng(state: UInt64(seed) &+ 0x5EED)
+        let alphabet = Array("0123456789abcdefABCDEFdD".utf8) + Array("/:@G`g\"".utf8) + [0x80, 0xFF]
+        var read = 0
+        for _ in 0..<3_000 {
+            let digits = (0..<4).map { _ in alphabet[rng.int(0...(alphabet.count - 1))] }
+            let unit = Int(String(decoding: digits, as: UTF8.self), radix: 16)
+            let expected = digits.allSatisfy { $0 < 0x80 && $0 != UInt8(ascii: "\"") } && unit != nil
+                && !(0xD800..<0xE000).contains(unit!)
+            for escaped in [false, true] {
+                let quote: [UInt8] = escaped ? Array("\\\"".utf8) : Array("\"".utf8)
+                let text = quote + Array((escaped ? "a\\\\u" : "a\\u").utf8) + digits + Array("b".utf8) + quote + Array(" ".utf8)
+                let outcome: String = text.withUnsafeBytes { raw in
+                    var scanner = JSONScanner(raw, quoteIsEscaped: escaped)
+                    do throws(JSONSyntaxError) {
+                        let span = try scanner.readString()
+                        return "read \(span.range) at \(scanner.position)"
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+                #expect(outcome.hasPrefix("read") == expected, "\(String(decoding: text, as: UTF8.self)): \(outcome)")
+                if expected {
+                    read += 1
+                    #expect(outcome == "read \(quote.count)..<\(text.count - quote.count - 1) at \(text.count - 1)")
+                }
+            }
+        }
+        #expect(read > 1_000 && read < 6_000)
+    }
 }

@@ -28,20 +28,10 @@ import TallyCore
         decoder.readsMessageInPlace = inPlace
         decoder.cachesMetadata = caching
         if caching { decoder.state.cacheMetadata(arenaBudget: arenaBudget) }
-        var lines: [String] = []
-        for record in records {
-            let outcome = decodeRecord(record, with: { (r, e, j) throws(RecordDecodeError) in
-                try decoder.decode(r, emit: e, reject: j)
-            }, symbols: symbols)
-            for s in outcome.samples {
-                lines.append("sample \(s.key) \(s.metric) \(s.resource) \(s.volume) \(s.timestamp.micros) \(s.project) "
-                    + s.metadata.map { "\($0.kind):\($0.text)" }.joined(separator: "|"))
-            }
-            lines += outcome.rejections.map { "rejected \($0)" } + (outcome.error.map { ["record \($0)"] } ?? [])
+        let observed = observeDecoding(records, symbols: symbols) { (r, e, j) throws(RecordDecodeError) in
+            try decoder.decode(r, emit: e, reject: j)
         }
-        var table: [String] = []
-        symbols.forEachSymbol(after: 0) { _, bytes in table.append(String(decoding: bytes, as: UTF8.self)) }
-        return (lines, table, decoder.state.metadataCache?.hits ?? 0)
+        return (observed.lines, observed.symbols, decoder.state.metadataCache?.hits ?? 0)
     }
 
     /// A random metadata member's value as JSON text.

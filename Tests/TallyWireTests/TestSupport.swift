@@ -63,6 +63,27 @@ func decodeRecord(_ bytes: [UInt8], with decode: (UnsafeRawBufferPointer, (Decod
     return outcome
 }
 
+/// Everything observable about decoding `records` one after another with one decoder: a
+/// line per sample (every field, strings as text), per rejection and per record error, in
+/// order, and the symbol table's strings in id order (the table is persisted by id).
+func observeDecoding(_ records: [[UInt8]], symbols: SymbolTable,
+                     with decode: (UnsafeRawBufferPointer, (DecodedSample) -> Void,
+                                   (SampleRejection) -> Void) throws(RecordDecodeError) -> Void)
+    -> (lines: [String], symbols: [String]) {
+    var lines: [String] = []
+    for record in records {
+        let outcome = decodeRecord(record, with: decode, symbols: symbols)
+        for s in outcome.samples {
+            lines.append("sample \(s.key) \(s.metric) \(s.counterType) \(s.unit) \(s.volume) \(s.timestamp.micros) "
+                + "\(s.project) \(s.user) \(s.resource) " + s.metadata.map { "\($0.kind):\($0.text)" }.joined(separator: "|"))
+        }
+        lines += outcome.rejections.map { "rejected \($0)" } + (outcome.error.map { ["record \($0)"] } ?? [])
+    }
+    var table: [String] = []
+    symbols.forEachSymbol(after: 0) { _, bytes in table.append(String(decoding: bytes, as: UTF8.self)) }
+    return (lines, table)
+}
+
 func decodeCeilometer(_ text: String, plan: MetadataPlan = .empty, symbols: SymbolTable = SymbolTable()) -> Outcome {
     let decoder = CeilometerDecoder(symbols: symbols, plan: plan)
     return decodeRecord(Array(text.utf8), with: { (r, e, j) throws(RecordDecodeError) in

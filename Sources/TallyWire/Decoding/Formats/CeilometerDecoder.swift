@@ -27,6 +27,13 @@ public final class CeilometerDecoder {
         set { state.cachesMetadata = newValue }
     }
 
+    /// Whether sample objects follow the shape of the one before (`MemberShape`). Tests turn
+    /// it off to check that both decode the same.
+    var predictsShapes: Bool {
+        get { state.predictsShapes }
+        set { state.predictsShapes = newValue }
+    }
+
     private static let envelopeKeys = ByteKeyTable(["oslo.message", "oslo.version", "payload"])
     private static let notificationKeys = ByteKeyTable(["payload", "event_type", "priority"])
 
@@ -84,7 +91,7 @@ public final class CeilometerDecoder {
             throw .malformed(error, in: "record")
         }
 
-        if let version, !scanner.bytes(version.range).elementsEqual("2.0".utf8) {
+        if let version, !bytesEqual(scanner.bytes(version.range), "2.0") {
             throw .envelope("oslo.version is '\(String(decoding: scanner.bytes(version.range), as: UTF8.self))', not '2.0'")
         }
         guard let messageKind else {
@@ -188,7 +195,7 @@ public final class CeilometerDecoder {
                                    what: String) throws(RecordDecodeError) {
         if let eventType = summary.eventType {
             let name = state.text(eventType, in: scanner)
-            guard name.elementsEqual("metering".utf8) else {
+            guard bytesEqual(name, "metering") else {
                 throw .envelope("event_type is '\(String(decoding: name, as: UTF8.self))', not 'metering'")
             }
         }

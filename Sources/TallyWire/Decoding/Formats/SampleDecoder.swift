@@ -17,7 +17,7 @@ public enum InputFormat: String, Sendable, CaseIterable {
 /// (`SampleFormatSniffer`). All formats share one symbol table, plan and buffers.
 public final class SampleDecoder {
     public let format: InputFormat
-    private let ceilometer: CeilometerDecoder
+    let ceilometer: CeilometerDecoder
     private let native: NativeSampleDecoder
     private let cloudEvents: CloudEventsDecoder
 
@@ -39,6 +39,13 @@ public final class SampleDecoder {
     /// plan reads no metadata or a sample names no resource before its metadata.
     public var metadataCacheCounts: (hits: Int, misses: Int) {
         native.state.metadataCache.map { ($0.hits, $0.misses) } ?? (0, 0)
+    }
+
+    /// Whether sample objects follow the shape of the one before (`MemberShape`), in every
+    /// format. Tests turn it off to check that both decode the same.
+    var predictsShapes: Bool {
+        get { native.state.predictsShapes }
+        set { native.state.predictsShapes = newValue }
     }
 
     /// Decodes one record value. `emit` receives each good sample (its `metadata` is valid

@@ -113,6 +113,14 @@ struct KeyWords: Equatable {
     }
 }
 
+/// Whether `bytes` are exactly the UTF-8 of `literal` (`elementsEqual` over a `String`'s
+/// UTF-8 view costs ~300 instructions per call; this is a length check and a few words).
+@inline(__always)
+func bytesEqual(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+    bytes.count == literal.utf8CodeUnitCount
+        && (bytes.count == 0 || bytesEqual(bytes.baseAddress!, literal.utf8Start, bytes.count))
+}
+
 /// Compares `n` bytes a word at a time; keys are short, so this beats calling memcmp.
 @inline(__always)
 func bytesEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {

@@ -198,6 +198,11 @@ extension JSONScanner {
             position += 2
         case UInt8(ascii: "u"):
             guard position + 6 <= count else { throw fail("truncated \\u escape") }
+            // Four digits at once; the loop below only for a bad digit or a surrogate.
+            if let unit = hexDigits4(base + position + 2), !(0xD800..<0xE000).contains(unit) {
+                position += 6
+                return
+            }
             for i in 2..<6 where hexValue(base[position + i]) < 0 {
                 throw fail("invalid hex digit in \\u escape", at: position + i)
             }
@@ -238,6 +243,11 @@ extension JSONScanner {
             position += 1
         case UInt8(ascii: "u"):
             guard position + 5 <= count else { throw fail("truncated \\u escape") }
+            // Four digits at once; the loop below only for a bad digit or a surrogate.
+            if let unit = hexDigits4(base + position + 1), !(0xD800..<0xE000).contains(unit) {
+                position += 5
+                return
+            }
             for i in 1..<5 where hexValue(base[position + i]) < 0 {
                 throw fail("invalid hex digit in \\u escape", at: position + i)
             }

@@ -17,18 +17,30 @@ extension DecoderState {
         }
         try scanner.beginObject(Q.self)
         var first = true
-        while let keySpan = try scanner.nextMember(&first, Q.self) {
-            let key = key(keySpan, in: scanner)
-            if readsSampleFields {
-                let node = trie.child(of: PathTrie.sampleRoot, key: key)
-                if node >= 0 {
-                    // Read the value for the plan, then rewind so the schema reads it too.
-                    let start = scanner.position
-                    try capture(node: node, &scanner, Q.self, into: slots)
-                    scanner.position = start
-                }
+        var shape = ShapeFollower(memberShapes.shape(schema.shapeKind, Q.self), enabled: predictsShapes)
+        while true {
+            // The member's key as the schema and the plan know it: from the shape when the
+            // bytes at the scanner are its next member's, otherwise read and matched.
+            let fieldIndex: Int, node: Int
+            if let followed = shape.follow(&scanner, Q.self) {
+                first = false
+                fieldIndex = Int(followed.field)
+                node = Int(followed.node)
+            } else {
+                try shape.leave(scanner)
+                let entry = scanner.position
+                guard let keySpan = try scanner.nextMember(&first, Q.self) else { break }
+                let key = key(keySpan, in: scanner)
+                node = readsSampleFields ? trie.child(of: PathTrie.sampleRoot, key: key) : -1
+                fieldIndex = schema.fields.lookup(key)
+                shape.learn(from: entry, key: keySpan, field: fieldIndex, node: node, in: scanner)
             }
-            let fieldIndex = schema.fields.lookup(key)
+            if node >= 0 {
+                // Read the value for the plan, then rewind so the schema reads it too.
+                let start = scanner.position
+                try capture(node: node, &scanner, Q.self, into: slots)
+                scanner.position = start
+            }
             guard fieldIndex >= 0, let field = SampleSchema.Field(rawValue: fieldIndex) else {
                 try scanner.skipValue(Q.self)
                 continue
@@ -143,13 +155,9 @@ extension DecoderState {
 extension CounterType {
     /// `gauge`, `delta` or `cumulative`, exactly as Ceilometer spells them.
     init?(name: UnsafeRawBufferPointer) {
-        func equals(_ literal: StaticString) -> Bool {
-            name.count == literal.utf8CodeUnitCount
-                && (name.count == 0 || bytesEqual(name.baseAddress!, literal.utf8Start, name.count))
-        }
-        if equals("cumulative") { self = .cumulative }
-        else if equals("gauge") { self = .gauge }
-        else if equals("delta") { self = .delta }
+        if bytesEqual(name, "cumulative") { self = .cumulative }
+        else if bytesEqual(name, "gauge") { self = .gauge }
+        else if bytesEqual(name, "delta") { self = .delta }
         else { return nil }
     }
 }

@@ -29,6 +29,12 @@ final class DecoderState {
 
     /// Finds repeated keys in the objects of the record being read.
     let duplicateKeys = DuplicateKeyDetector()
+    /// The last sample object's keys per format and quoting, which the next one's members
+    /// are compared with before they are read (`MemberShape`).
+    let memberShapes = MemberShapes()
+    /// Whether `readSample` follows `memberShapes`; tests turn it off to check that
+    /// decoding with and without them is the same.
+    var predictsShapes = true
     /// Set when the input verifies Ceilometer signatures.
     let signatureCheck: CeilometerSignatureCheck?
     /// Ceilometer notification priorities accepted (empty: any).

@@ -13,8 +13,36 @@ extension SampleKey {
         return id.withUTF8 { identity(of: UnsafeRawBufferPointer($0)) }
     }
 
-    /// The 128 bits of a UUID in text form, or nil if `text` is not one.
+    /// The 128 bits of a UUID in text form, or nil if `text` is not one: eight digits at a
+    /// time (`uuidWords`), and digit by digit (`uuidDigits`, the reference) for what that
+    /// does not take.
     static func uuid(_ text: UnsafeRawBufferPointer) -> SampleKey? {
+        uuidWords(text) ?? uuidDigits(text)
+    }
+
+    /// The 36-byte dashed spelling, any case, as four words of eight hex digits each:
+    /// `8`, `4+4`, `4+4` and `8` (each pair of four-digit groups loaded as two halves).
+    /// Nil for anything else, or a byte that is not a hex digit.
+    @inline(__always)
+    static func uuidWords(_ text: UnsafeRawBufferPointer) -> SampleKey? {
+        guard text.count == 36, let p = text.baseAddress else { return nil }
+        let dash = UInt8(ascii: "-")
+        guard p.load(fromByteOffset: 8, as: UInt8.self) == dash, p.load(fromByteOffset: 13, as: UInt8.self) == dash,
+              p.load(fromByteOffset: 18, as: UInt8.self) == dash, p.load(fromByteOffset: 23, as: UInt8.self) == dash else {
+            return nil
+        }
+        func halves(_ a: Int, _ b: Int) -> UInt64 {
+            UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: a, as: UInt32.self)))
+                | UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: b, as: UInt32.self))) << 32
+        }
+        guard let a = hexDigits8(UInt64(littleEndian: p.loadUnaligned(as: UInt64.self))),
+              let bc = hexDigits8(halves(9, 14)), let de = hexDigits8(halves(19, 24)),
+              let f = hexDigits8(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 28, as: UInt64.self))) else { return nil }
+        return SampleKey(high: a << 32 | bc, low: de << 32 | f)
+    }
+
+    /// `uuid` digit by digit: the reference, and the spelling without dashes.
+    static func uuidDigits(_ text: UnsafeRawBufferPointer) -> SampleKey? {
         let count = text.count
         guard count == 36 || count == 32, let base = text.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             return nil

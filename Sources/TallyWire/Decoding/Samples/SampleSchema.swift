@@ -15,8 +15,11 @@ final class SampleSchema: @unchecked Sendable {  // immutable after init
     let fields: ByteKeyIndex
     /// How a sample is named in details: `payload[3]`, `sample`, `data`.
     let label: (Int) -> String
+    /// Which of a decoder's `MemberShapes` its objects follow (0..<`MemberShapes.kinds`).
+    let shapeKind: Int
 
-    init(names: [Field: String], required: [Field], label: @escaping @Sendable (Int) -> String) {
+    init(names: [Field: String], required: [Field], shapeKind: Int, label: @escaping @Sendable (Int) -> String) {
+        self.shapeKind = shapeKind
         self.names = Field.allCases.map { names[$0]! }
         self.required = required.reduce(0) { $0 | 1 << UInt32($1.rawValue) }
         table = ByteKeyTable(self.names)
@@ -31,7 +34,7 @@ final class SampleSchema: @unchecked Sendable {  // immutable after init
         names: [.id: "message_id", .metric: "counter_name", .counterType: "counter_type", .unit: "counter_unit",
                 .volume: "counter_volume", .timestamp: "timestamp", .project: "project_id", .user: "user_id",
                 .resource: "resource_id", .metadata: "resource_metadata"],
-        required: [.id, .metric, .counterType, .unit, .volume, .timestamp, .resource],
+        required: [.id, .metric, .counterType, .unit, .volume, .timestamp, .resource], shapeKind: 0,
         label: { "payload[\($0)]" })
 
     /// `schemas/sample.schema.json`.
@@ -39,7 +42,7 @@ final class SampleSchema: @unchecked Sendable {  // immutable after init
         names: [.id: "id", .metric: "metric", .counterType: "type", .unit: "unit", .volume: "volume",
                 .timestamp: "timestamp", .project: "project_id", .user: "user_id", .resource: "resource_id",
                 .metadata: "metadata"],
-        required: [.id, .metric, .counterType, .unit, .volume, .timestamp, .project, .resource],
+        required: [.id, .metric, .counterType, .unit, .volume, .timestamp, .project, .resource], shapeKind: 1,
         label: { _ in "sample" })
 
     /// A CloudEvent's `data`: a native sample whose identity comes from the event's
@@ -48,7 +51,7 @@ final class SampleSchema: @unchecked Sendable {  // immutable after init
         names: [.id: "id", .metric: "metric", .counterType: "type", .unit: "unit", .volume: "volume",
                 .timestamp: "timestamp", .project: "project_id", .user: "user_id", .resource: "resource_id",
                 .metadata: "metadata"],
-        required: [.metric, .counterType, .unit, .volume, .project, .resource],
+        required: [.metric, .counterType, .unit, .volume, .project, .resource], shapeKind: 2,
         label: { _ in "data" })
 }
 

@@ -32,7 +32,15 @@ public enum TimestampProblem: Error, Sendable, Equatable, CustomStringConvertibl
 /// zone: `Z`/`z`, `±hh:mm`, `±hhmm` or `±hh`. No zone means UTC, which is what
 /// Ceilometer means by its zone-less `utcnow().isoformat()` stamps. Years 0001–9999.
 public enum TimestampParser {
+    /// The common spellings are read whole (`parseCommon`); the rest, and every error, field
+    /// by field.
     public static func parse(_ text: UnsafeRawBufferPointer) throws(TimestampProblem) -> EventTime {
+        if let time = parseCommon(text) { return time }
+        return try parseFields(text)
+    }
+
+    /// The reference parser: any accepted spelling, and the precise problem with the rest.
+    static func parseFields(_ text: UnsafeRawBufferPointer) throws(TimestampProblem) -> EventTime {
         var reader = FieldReader(text: text)
         let year = try reader.digits(4, "a 4-digit year")
         try reader.separator(UInt8(ascii: "-"), "'-' after the year")

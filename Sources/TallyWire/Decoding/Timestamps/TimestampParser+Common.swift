@@ -1,0 +1,71 @@
+import TallyCore
+
+/// The spellings nearly every sample's timestamp takes, read eight bytes at a time:
+/// `YYYY-MM-DDThh:mm:ss`, then optionally `.` and exactly six digits, then optionally `Z`
+/// (Ceilometer's `utcnow().isoformat()` writes the 26-byte form; native samples and
+/// CloudEvents the ones with `Z`). Anything else, and any value out of range, is left to
+/// the field-by-field parser (`TimestampParser.parseFields`), which is the reference:
+/// a spelling read here gives what it gives (DecodeFastPathPropertyTests holds the two
+/// together), and every error comes from it.
+extension TimestampParser {
+    @inline(__always)
+    static func parseCommon(_ text: UnsafeRawBufferPointer) -> EventTime? {
+        let n = text.count
+        guard n == 26 || n == 19 || n == 20 || n == 27, let p = text.baseAddress else { return nil }
+        // Bytes 0–7 `YYYY-MM-`, 8–15 `DDThh:mm`, 11–18 `hh:mm:ss` (overlapping: the template
+        // checks each byte where it is a digit or a separator).
+        let dateWord = p.loadUnaligned(as: UInt64.self)
+        let dayWord = p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        let timeWord = p.loadUnaligned(fromByteOffset: 11, as: UInt64.self)
+        guard let date = digits(dateWord, Self.dateTemplate), let dayTime = digits(dayWord, Self.dayTemplate),
+              let time = digits(timeWord, Self.timeTemplate) else { return nil }
+        var micros: Int64 = 0
+        if n >= 26 {
+            // `.ffffff` at 19–25, as bytes 18–25 `s.ffffff` (its first byte is a seconds digit).
+            guard let fraction = digits(p.loadUnaligned(fromByteOffset: 18, as: UInt64.self), Self.fractionTemplate) else {
+                return nil
+            }
+            micros = Int64(byte(fraction, 2)) * 100_000 + Int64(byte(fraction, 3)) * 10_000 + Int64(byte(fraction, 4)) * 1_000
+                + Int64(byte(fraction, 5)) * 100 + Int64(byte(fraction, 6)) * 10 + Int64(byte(fraction, 7))
+        }
+        if n == 20 || n == 27 {
+            guard p.load(fromByteOffset: n - 1, as: UInt8.self) == UInt8(ascii: "Z") else { return nil }
+        }
+        let year = byte(date, 0) * 1000 + byte(date, 1) * 100 + byte(date, 2) * 10 + byte(date, 3)
+        let month = byte(date, 5) * 10 + byte(date, 6)
+        let day = byte(dayTime, 0) * 10 + byte(dayTime, 1)
+        let hour = byte(time, 0) * 10 + byte(time, 1)
+        let minute = byte(time, 3) * 10 + byte(time, 4)
+        let second = byte(time, 6) * 10 + byte(time, 7)
+        guard year >= 1, month >= 1, month <= 12, day >= 1, day <= 28 || day <= daysIn(month: month, year: year),
+              hour < 24, minute < 60, second < 60 else { return nil }
+        let days = daysSinceEpoch(year: year, month: month, day: day)
+        let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        return EventTime(micros: seconds * EventTime.microsPerSecond + micros)
+    }
+
+    /// A template: `0` where a digit goes and the separator itself elsewhere, as a
+    /// little-endian word holds the eight bytes, and a mask of the separators' bytes.
+    /// Literals, not computed: a computed static is initialised lazily, a check per use.
+    private typealias Template = (bytes: UInt64, separators: UInt64)
+    private static let dateTemplate: Template = (0x2D30_302D_3030_3030, 0xFF00_00FF_0000_0000)  // "0000-00-"
+    private static let dayTemplate: Template = (0x3030_3A30_3054_3030, 0x0000_FF00_00FF_0000)  // "00T00:00"
+    private static let timeTemplate: Template = (0x3030_3A30_303A_3030, 0x0000_FF00_00FF_0000)  // "00:00:00"
+    private static let fractionTemplate: Template = (0x3030_3030_3030_2E30, 0x0000_0000_0000_FF00)  // "0.000000"
+
+    /// The word with each byte's digit value where the template has a digit (0 at its
+    /// separators), or nil when a digit is not one or a separator differs.
+    @inline(__always)
+    private static func digits(_ word: UInt64, _ template: Template) -> UInt64? {
+        let word = UInt64(littleEndian: word)
+        let x = word ^ template.bytes  // a digit becomes 0–9, a matching separator 0
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        // Bytes below 0x80 plus 0x76 stay below 0x80 exactly when they are below 10 (no
+        // carry between bytes, since the first term rules out bytes from 0x80).
+        guard (x | (x &+ 0x7676_7676_7676_7676)) & highs == 0, x & template.separators == 0 else { return nil }
+        return x
+    }
+
+    @inline(__always)
+    private static func byte(_ word: UInt64, _ i: Int) -> Int { Int(truncatingIfNeeded: word >> (8 * i)) & 0xFF }
+}
