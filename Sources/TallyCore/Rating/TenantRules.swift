@@ -19,17 +19,33 @@ struct TenantRules {
         }
     }
 
-    private var byTenant: [String: Own] = [:]
+    /// Each tenant's rules, and its position in `owns` by name.
+    private var owns: [Own] = []
+    private var byTenant: [String: Int] = [:]
 
     init(_ rules: RuleSet) {
-        for m in rules.mappings { if let t = m.tenant { byTenant[t, default: Own()].mappings.append(m) } }
-        for h in rules.thresholds { if let t = h.tenant { byTenant[t, default: Own()].thresholds.append(h) } }
-        for r in rules.tiers { if let t = r.tenant { byTenant[t, default: Own()].tiers.append(r) } }
+        // A tenant's rules usually follow one another (created together): the last
+        // tenant's position answers them without hashing its name again.
+        var last: (tenant: String, position: Int)?
+        func position(_ t: String) -> Int {
+            if let last, last.tenant == t { return last.position }
+            let p: Int
+            if let known = byTenant[t] { p = known } else {
+                p = owns.count
+                owns.append(Own())
+                byTenant[t] = p
+            }
+            last = (t, p)
+            return p
+        }
+        for m in rules.mappings { if let t = m.tenant { owns[position(t)].mappings.append(m) } }
+        for h in rules.thresholds { if let t = h.tenant { owns[position(t)].thresholds.append(h) } }
+        for r in rules.tiers { if let t = r.tenant { owns[position(t)].tiers.append(r) } }
     }
 
     /// Tenants with at least one rule of their own.
     var tenants: Set<String> { Set(byTenant.keys) }
 
     /// `tenant`'s own rules; nil when it has none (it prices by the global rules).
-    func own(_ tenant: String) -> Own? { byTenant[tenant] }
+    func own(_ tenant: String) -> Own? { byTenant[tenant].map { owns[$0] } }
 }
