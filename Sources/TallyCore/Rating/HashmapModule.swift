@@ -70,11 +70,6 @@ enum HashmapModule {
         var touched = false
 
         var flat: ExactDecimal { flatMapping?.pointee.cost ?? .zero }
-        /// `DecimalWord(flat)`: zero without a mapping, else the mapping's own word.
-        @inline(__always) var flatWord: DecimalWord? {
-            guard let flatMapping else { return DecimalWord(coefficient: 0, exponent: 0) }
-            return flatMapping.pointee.costWord
-        }
         var flatKey: Int128 { flatMapping?.pointee.costKey ?? 0 }
         var thresholdLevel: ExactDecimal { threshold?.pointee.level ?? ExactDecimal(-1) }
         var thresholdLevelKey: Int128 { threshold?.pointee.levelKey ?? OrderKey.minusOne }
@@ -92,12 +87,12 @@ enum HashmapModule {
     /// `groupResult` in words; nil when a value or step does not fit one.
     @inline(__always)
     static func wordResult(_ acc: Accumulator, quantity: DecimalWord) -> DecimalWord? {
-        guard var flat = acc.flatWord, var rate = DecimalWord(acc.rate) else { return nil }
+        guard var flat = DecimalWord(acc.flat), var rate = DecimalWord(acc.rate) else { return nil }
         guard let t = acc.threshold?.pointee else {
             guard let product = rate * flat else { return nil }
             return product * quantity
         }
-        guard let cost = t.costWord else { return nil }
+        guard let cost = DecimalWord(t.cost) else { return nil }
         if !acc.thresholdOnService {
             switch t.type {
             case .flat: guard let f = flat + cost else { return nil }; flat = f

@@ -40,11 +40,7 @@ struct HashmapRun {
         switch m.type {
         case .flat:
             if OrderKey.greater(m.costKey, m.cost, groups[g].flatKey, groups[g].flat) { groups[g].flatMapping = pointer }
-        case .rate:
-            // `ExactDecimal`'s `*` in words, the cost's word read, not converted.
-            if let c = m.costWord, let r = DecimalWord(groups[g].rate), let p = r * c { groups[g].rate = p.exact } else {
-                groups[g].rate = groups[g].rate * m.cost
-            }
+        case .rate: groups[g].rate = groups[g].rate * m.cost
         }
         if explain {
             // Validation leaves one mapping per group in a run (`HashmapModule.withRun`'s bound).

@@ -4,31 +4,16 @@
 /// Rule data the per-window loop reads. Trivial (no references), so reading it costs
 /// no reference counting; the rule's id lives in `ServiceIndex.ruleIDs[rule]`.
 /// `costKey` and `levelKey` order the values in one integer compare (`OrderKey`).
-/// `costWord` is the cost as a `DecimalWord` when it fits one, taken once here so the word
-/// paths (a rate's product, a group's result) do not convert it per window. Its parts sit in
-/// the padding around `cost` (the struct stays 64 bytes, one line).
 struct CompiledMapping {
     let rule: Int32
     let group: Int32
     let type: CostType
-    private let costFitsWord: Bool
-    private let costWordExponent: Int32
     let cost: ExactDecimal
-    private let costWordCoefficient: Int64
     let costKey: Int128
 
     init(rule: Int32, group: Int32, type: CostType, cost: ExactDecimal) {
         self.rule = rule; self.group = group; self.type = type; self.cost = cost
         costKey = OrderKey.of(cost)
-        let word = DecimalWord(cost)
-        costFitsWord = word != nil
-        costWordCoefficient = word?.coefficient ?? 0
-        costWordExponent = Int32(truncatingIfNeeded: word?.exponent ?? 0)
-    }
-
-    /// `DecimalWord(cost)`, read instead of computed.
-    @inline(__always) var costWord: DecimalWord? {
-        costFitsWord ? DecimalWord(coefficient: costWordCoefficient, exponent: Int(costWordExponent)) : nil
     }
 }
 
@@ -37,24 +22,12 @@ struct CompiledThreshold {
     let group: Int32
     let level: ExactDecimal
     let type: CostType
-    private let costFitsWord: Bool
-    private let costWordExponent: Int32
     let cost: ExactDecimal
-    private let costWordCoefficient: Int64
     let levelKey: Int128
 
     init(rule: Int32, group: Int32, level: ExactDecimal, type: CostType, cost: ExactDecimal) {
         self.rule = rule; self.group = group; self.level = level; self.type = type; self.cost = cost
         levelKey = OrderKey.of(level)
-        let word = DecimalWord(cost)
-        costFitsWord = word != nil
-        costWordCoefficient = word?.coefficient ?? 0
-        costWordExponent = Int32(truncatingIfNeeded: word?.exponent ?? 0)
-    }
-
-    /// `DecimalWord(cost)`, read instead of computed (as `CompiledMapping.costWord`).
-    @inline(__always) var costWord: DecimalWord? {
-        costFitsWord ? DecimalWord(coefficient: costWordCoefficient, exponent: Int(costWordExponent)) : nil
     }
 }
 
