@@ -67,6 +67,7 @@ let package = Package(
         // `tally demo` and the usage simulator that tests and benchmarks feed from.
         .target(name: "TallyDemo", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyEngine", "TallyRuntime", "TallyRater", "TallyAudit",
+            "TallySeededRandom",
         ], swiftSettings: v5),
         // The frame index of `tally serve`: LMDB, fed from the frames topic.
         .target(name: "TallyIndex", dependencies: ["TallyCore", "TallyWire", "TallyKafka", "TallyLMDB"], swiftSettings: v5),
@@ -78,7 +79,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         .target(name: "TallyTestSupport", dependencies: ["TallyCore", "TallyWire", "TallyKafka"], swiftSettings: v5),
-        .target(name: "TallyTestRandom", swiftSettings: v5),
+        .target(name: "TallySeededRandom", swiftSettings: v5),
         .executableTarget(name: "tally", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyRuntime",
             "TallyRater", "TallyAudit", "TallyRoute", "TallyDemo", "TallyService", "TallyCrypto",
@@ -88,26 +89,27 @@ let package = Package(
         .executableTarget(name: "tally-bench", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyRuntime",
             "TallyRater", "TallyDemo", "TallyTestSupport", "TallyCrypto", "TallyIndex", "TallyService",
+            "TallySeededRandom",
         ], path: "tools/bench", swiftSettings: v5),
 
         .testTarget(name: "TallyCoreTests", dependencies: [
-            "TallyCore", "TallyTestRandom", .product(name: "PropertyBased", package: "swift-property-based"),
+            "TallyCore", "TallySeededRandom", .product(name: "PropertyBased", package: "swift-property-based"),
         ], swiftSettings: v5),
-        .testTarget(name: "TallyWireTests", dependencies: ["TallyCore", "TallyWire", "TallyCrypto", "TallyTestRandom"],
+        .testTarget(name: "TallyWireTests", dependencies: ["TallyCore", "TallyWire", "TallyCrypto", "TallySeededRandom"],
                     resources: [.copy("Fixtures")], swiftSettings: v5),
         .testTarget(name: "TallyKafkaTests", dependencies: ["TallyKafka", "TallyTestSupport"], swiftSettings: v5),
         .testTarget(name: "TallyLMDBTests", dependencies: ["TallyLMDB"], swiftSettings: v5),
         .testTarget(name: "TallyScriptTests", dependencies: ["TallyScript", "TallyCore"], swiftSettings: v5),
-        .testTarget(name: "TallyEngineTests", dependencies: ["TallyEngine", "TallyCore", "TallyWire", "TallyTestRandom"], swiftSettings: v5),
+        .testTarget(name: "TallyEngineTests", dependencies: ["TallyEngine", "TallyCore", "TallyWire", "TallySeededRandom"], swiftSettings: v5),
         .testTarget(name: "ServiceTests", dependencies: [
             "TallyCore", "TallyWire", "TallyRuntime", "TallyAudit", "TallyService", "TallyTestSupport", "TallyIndex", "TallyKafka",
-            "TallyCrypto", "TallyTestRandom",
+            "TallyCrypto", "TallySeededRandom",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         .testTarget(name: "EndToEndTests", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyTestSupport", "TallyRuntime", "TallyRater", "TallyAudit",
-            "TallyDemo", "TallyCrypto", "tally", "TallyIndex", "TallyTestRandom",
+            "TallyDemo", "TallyCrypto", "tally", "TallyIndex", "TallySeededRandom",
         ], swiftSettings: v5),
     ]
 )

@@ -1,4 +1,5 @@
 import TallyCore
+import TallySeededRandom
 import TallyWire
 
 /// Writes samples the way Ceilometer's Kafka publisher does: an oslo.messaging

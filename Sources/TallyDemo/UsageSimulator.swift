@@ -1,4 +1,5 @@
 import TallyCore
+import TallySeededRandom
 
 /// A small cloud, simulated deterministically from a seed: projects with
 /// instances (flavours, one resized mid-run, reboots that reset counters),
@@ -136,17 +137,10 @@ public struct UsageSimulator {
     }
 }
 
-/// A small, fast, seedable generator (SplitMix64) so runs are reproducible.
-public struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The demo draws from the project's one seeded generator (`TallySeededRandom.SplitMix64`,
+/// shared with the property tests), so runs are reproducible; these two draws shape the
+/// identifiers it makes up.
+extension SplitMix64 {
     mutating func hex(_ n: Int) -> String {
         var s = ""
         while s.count < n { s += String(next(), radix: 16).leftPadded(16) }

@@ -4,31 +4,84 @@ import TallyLMDB
 /// The engine's `StateStore` on an LMDB environment: one named database per
 /// `StateTable`, one write transaction per batch (durable unless the
 /// configuration turns syncing off for a benchmark).
+///
+/// `commitBehind`: write transactions run on a `CommitThread`, and `write` returns once its
+/// body has run, while the commit (and its waits for the disk) goes on there. Every later
+/// `read` and `write` first waits for that commit, so they see it; whoever acts on
+/// durability (sends the batch's frames) calls `awaitCommitted` or `isCommitted` first.
 public final class LMDBStateStore: StateStore {
     public let environment: LMDBEnvironment
     private let databases: [LMDBDatabase]
+    private let committer: CommitThread?
 
-    public init(path: String, mapSizeMiB: Int, durable: Bool = true) throws {
+    public init(path: String, mapSizeMiB: Int, durable: Bool = true, commitBehind: Bool = false) throws {
         let environment = try LMDBEnvironment(path: path, mapSize: mapSizeMiB << 20, maxDatabases: 16,
                                               flags: durable ? [] : [.noSync, .noMetaSync])
         self.environment = environment
         databases = try StateTable.allCases.map { try environment.openDatabase(named: $0.name) }
+        committer = commitBehind ? CommitThread() : nil
     }
+
+    deinit { committer?.stop() }  // the commit in flight ends first
+
+    /// Whether writes commit on a thread of their own (`write` returns before the commit).
+    public var commitsBehind: Bool { committer != nil }
+
+    /// The last write handed to `write`, to wait for (0 before any, and always without a commit thread).
+    public var lastWrite: UInt64 { committer?.lastTicket ?? 0 }
+
+    /// Waits until write `ticket` (every write if nil) and those before it are committed;
+    /// throws the error of the first commit that failed (then every later read and write
+    /// throws it too).
+    public func awaitCommitted(through ticket: UInt64? = nil) throws { try committer?.awaitEnded(through: ticket) }
+
+    /// Whether write `ticket` and those before it are committed, without waiting; throws as `awaitCommitted`.
+    public func isCommitted(through ticket: UInt64) throws -> Bool { try committer?.hasEnded(through: ticket) ?? true }
 
     /// Empties every table (a group task's cache that cannot be trusted, before it is
     /// restored from the changelog).
     public func clear() throws {
+        try committer?.awaitEnded()
         try environment.write { txn in for db in databases { try txn.clear(db) } }
     }
 
     public var sizeOnDisk: Int { (try? environment.info().fileSizeBytes) ?? 0 }
 
     public func write<T>(_ body: (StateTransaction) throws -> T) throws -> T {
-        try environment.write { txn in try body(Transaction(txn: txn.lent(), databases: databases)) }
+        guard let committer else {
+            return try environment.write { txn in try body(Transaction(txn: txn.lent(), databases: databases)) }
+        }
+        try committer.awaitEnded()
+        return try withoutActuallyEscaping(body) { body in
+            let handOff = BodyHandOff(body)
+            committer.run { [environment, databases] finishBody in
+                let txn: LMDBWriteTransaction
+                do {
+                    txn = try environment.beginWrite()
+                } catch {
+                    handOff.end(.failure(error))
+                    finishBody()
+                    return
+                }
+                do {
+                    let value = try handOff.body!(Transaction(txn: txn.lent(), databases: databases))
+                    handOff.end(.success(value))
+                } catch {
+                    txn.abort()
+                    handOff.end(.failure(error))
+                    finishBody()
+                    return
+                }
+                finishBody()  // the rater's thread goes on while this one waits for the disk
+                try txn.commit()
+            }
+            return try handOff.outcome!.get()
+        }
     }
 
     public func read<T>(_ body: (StateTransaction) throws -> T) throws -> T {
-        try environment.read { txn in try body(Transaction(txn: txn.lent(), databases: databases)) }
+        try committer?.awaitEnded()
+        return try environment.read { txn in try body(Transaction(txn: txn.lent(), databases: databases)) }
     }
 
     /// A view of a transaction that `LMDBEnvironment.write`/`read` owns and ends;
@@ -64,5 +117,20 @@ public final class LMDBStateStore: StateStore {
                 }
             }
         }
+    }
+}
+
+/// A write's body and its outcome, between the rater's thread and the commit thread. The body
+/// is the caller's non-escaping closure (`withoutActuallyEscaping`): `end` drops it before the
+/// caller is woken, so nothing holds it once `write` returns.
+private final class BodyHandOff<T> {
+    private(set) var body: ((StateTransaction) throws -> T)?
+    private(set) var outcome: Result<T, Error>?
+
+    init(_ body: @escaping (StateTransaction) throws -> T) { self.body = body }
+
+    func end(_ outcome: Result<T, Error>) {
+        body = nil
+        self.outcome = outcome
     }
 }

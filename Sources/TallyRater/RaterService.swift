@@ -51,7 +51,9 @@ public final class RaterService {
         self.config = config
         try FileManager.default.createDirectory(atPath: config.statePath, withIntermediateDirectories: true)
         stateLock = try StateDirectoryLock(directory: config.statePath)
-        let store = try LMDBStateStore(path: config.statePath, mapSizeMiB: config.mapSizeMiB, durable: config.durableCommits)
+        // Durable commits wait for the disk on a thread of their own (`engine.commit_thread`).
+        let store = try LMDBStateStore(path: config.statePath, mapSizeMiB: config.mapSizeMiB, durable: config.durableCommits,
+                                       commitBehind: config.durableCommits && config.commitThread)
         self.store = store
         let pricer = try Self.atBroker(config.bootstrapServers, "reading the rule log \(config.rulesTopic)") { try makePricer(store) }
         ruleLog = pricer as? RuleLogPricer
@@ -170,6 +172,24 @@ public final class RaterService {
         let decodeThread = try config.decodeThread ? DecodeThread(decoder: rater.makeAheadDecoder(), depth: DecodeThread.depth) : nil
         defer { decodeThread?.stop() }  // before the consumer closes: the thread reads its records
         var decoding = 0
+        // A committed batch's frames while its commit waits for the disk on the commit thread
+        // (`engine.commit_thread`): sent once it is durable, before the next batch commits.
+        var unsent: [(write: UInt64, messages: [OutgoingMessage])] = []
+        func sendCommitted(wait: Bool) throws {
+            while let (write, messages) = unsent.first {
+                if wait {
+                    let t0 = WallClock.monotonicMillis()
+                    try store.awaitCommitted(through: write)
+                    timing["commit_wait", default: 0] += WallClock.monotonicMillis() - t0
+                } else if try !store.isCommitted(through: write) {
+                    return
+                }
+                unsent.removeFirst()
+                let t1 = WallClock.monotonicMillis()
+                try send(messages)
+                timing["send", default: 0] += WallClock.monotonicMillis() - t1
+            }
+        }
         var batchStart = WallClock.monotonicMillis()
         var samplesAtBatchStart = rater.counters.samplesIn
         var lastProgress = batchStart
@@ -233,13 +253,19 @@ public final class RaterService {
                 let t0 = WallClock.monotonicMillis()
                 let messages = try commitTimed(wallNow: WallClock.now(), endOfInput: endOfInput)
                 let t1 = WallClock.monotonicMillis()
-                try send(messages)
                 timing["commit", default: 0] += t1 - t0
-                timing["send", default: 0] += WallClock.monotonicMillis() - t1
+                if store.commitsBehind {
+                    // Sent in commit order once durable (this write waited for the last one's commit).
+                    unsent.append((store.lastWrite, messages))
+                } else {
+                    try send(messages)
+                    timing["send", default: 0] += WallClock.monotonicMillis() - t1
+                }
                 batchStart = now
                 samplesAtBatchStart = rater.counters.samplesIn
                 if endOfInput { drained = true }
             }
+            try sendCommitted(wait: false)
             try sender.poll(timeoutMs: 0)
             if now - lastGroupCommit >= 5000 {
                 try? consumer.commitAsync(rater.positions.map {
@@ -252,6 +278,7 @@ public final class RaterService {
                 lastProgress = now
             }
             if stopping || drained {
+                try sendCommitted(wait: true)
                 let t0 = WallClock.monotonicMillis()
                 let deadline = stopDeadline ?? t0 + Int64(config.stopTimeoutMs)
                 stopDeadline = deadline
@@ -259,6 +286,7 @@ public final class RaterService {
                 timing["flush", default: 0] += WallClock.monotonicMillis() - t0
                 if allAcknowledged || WallClock.monotonicMillis() >= deadline {
                     _ = try rater.commitBatch(wallNow: WallClock.now(), endOfInput: false)  // deletes acked outbox entries
+                    try store.awaitCommitted()  // the state as this stop leaves it, durable
                     if !allAcknowledged { throw unsentAtStop() }
                     return rater.counters
                 }

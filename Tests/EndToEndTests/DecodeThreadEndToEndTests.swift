@@ -7,7 +7,7 @@ import TallyRuntime
 /// `tally run` with its decode thread (the default; `engine.decode_thread`), through a real
 /// broker and many small batches over three partitions: every window exact, every record
 /// counted once, duplicates and bad records handled as on one thread, and the thread's CPU
-/// reported under its own name.
+/// reported under its own name; the same for the commit thread (`engine.commit_thread`).
 @Suite(.serialized) struct DecodeThreadEndToEndTests {
     static func thread(_ name: String, in output: String) -> Int? {
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("thread_cpu_ms ") }) else { return nil }
@@ -44,10 +44,12 @@ import TallyRuntime
         // (`decode_wait` is timed only there) and the thread reported its CPU by name.
         #expect(run.output.contains("decode_wait="), "\(run.output)")
         #expect(Self.thread("tally-decode", in: run.output) != nil, "\(run.output)")
+        // Durable commits (the default) went through the commit thread.
+        #expect(Self.thread("tally-commit", in: run.output) != nil, "\(run.output)")
     }
 
     @Test func withTheDecodeThreadOffTheRaterDecodesOnItsOwnThread() throws {
-        let fixture = try EndToEndFixture(extraConfig: "engine: {batch_samples: 300, decode_thread: false}")
+        let fixture = try EndToEndFixture(extraConfig: "engine: {batch_samples: 300, decode_thread: false, commit_thread: false}")
         let start = EventTime(micros: (WallClock.now().micros / 3_600_000_000 - 8) * 3_600_000_000)
         let samples = UsageSimulator(seed: 43, start: start, hours: 4, projects: 2, instancesPerProject: 2, volumesPerProject: 1).samples()
         try fixture.produce(CeilometerEncoder.records(samples, perRecord: 5))
@@ -56,5 +58,6 @@ import TallyRuntime
         #expect(EndToEndFixture.compare(try fixture.frames(), with: ExpectedWindows(samples)).isEmpty)
         #expect(!run.output.contains("decode_wait="))
         #expect(Self.thread("tally-decode", in: run.output) == nil)
+        #expect(Self.thread("tally-commit", in: run.output) == nil)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TallyCore
-import TallyTestRandom
+import TallySeededRandom
 
 /// Issue 11 item 4, tenant isolation on the endpoints of the rules side: random readers send
 /// random requests (hashmap configuration with every filter, modules, reprocessing, quotes

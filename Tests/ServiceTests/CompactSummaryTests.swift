@@ -6,7 +6,7 @@ import TallyLMDB
 import TallyWire
 @testable import TallyIndex
 @testable import TallyService
-import TallyTestRandom
+import TallySeededRandom
 
 /// The index's compact summary records against the frames' own JSON: random frames with
 /// revisions (out of order, resent), several scopes, currencies, statuses and periods. Every

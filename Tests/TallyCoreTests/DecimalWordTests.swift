@@ -1,6 +1,6 @@
 import Testing
 @testable import TallyCore
-import TallyTestRandom
+import TallySeededRandom
 
 /// Holds the machine-word arithmetic (`DecimalWord`, the word paths of `ExactDecimal`'s
 /// `*` and `+`, the hashmap's word-computed group results) to the general `ExactDecimal`

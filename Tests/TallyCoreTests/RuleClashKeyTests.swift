@@ -1,6 +1,6 @@
 import Testing
 @testable import TallyCore
-import TallyTestRandom
+import TallySeededRandom
 
 /// The fold's clash index keys rules by `RuleClashKey` (declarations as their interned
 /// target numbers) where the checker joins the names into one string. These hold the two

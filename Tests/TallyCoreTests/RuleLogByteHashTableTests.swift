@@ -1,6 +1,6 @@
 import Testing
 @testable import TallyCore
-import TallyTestRandom
+import TallySeededRandom
 
 /// The fold's tables (`ByteHashTable`: targets, rule kinds, event ids) against
 /// `Dictionary`, the reference: same lookups after any run of inserts and overwrites,

@@ -1,7 +1,7 @@
 import Testing
 import TallyCore
 import TallyEngine
-import TallyTestRandom
+import TallySeededRandom
 
 /// Issue 15 and issue 9 item 10: counter (increase) windows under late data, across
 /// outages and restarts; issue 15 item 2 and issue 14 item 5: what must not be billed.

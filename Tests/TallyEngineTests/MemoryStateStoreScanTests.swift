@@ -1,6 +1,6 @@
 import Testing
 import TallyEngine
-import TallyTestRandom
+import TallySeededRandom
 
 /// The memory store's scans keep LMDB's contract (keys in byte order, from a start key)
 /// while its key order is maintained incrementally: random puts, deletes, rolled-back

@@ -1,7 +1,7 @@
 import Testing
 import TallyCore
 @testable import TallyEngine
-import TallyTestRandom
+import TallySeededRandom
 
 /// The dedupe index's hash table against `Dictionary` as the reference: the same
 /// answers after every insert, update and removal, over a key space small enough that

@@ -1,7 +1,7 @@
 import Testing
 @testable import TallyCore
 @testable import TallyWire
-import TallyTestRandom
+import TallySeededRandom
 
 /// `CanonicalJSONParser.members` (the replay's selective frame reader) must answer as the
 /// tree parser or not at all: on random documents and on their bytes altered (duplicate

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TallyCore
 @testable import TallyWire
-import TallyTestRandom
+import TallySeededRandom
 
 /// Random samples written by Foundation's JSON encoder (independent of the decoder),
 /// then decoded: every field must come back exactly.

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import TallyCore
 @testable import TallyWire
-import TallyTestRandom
+import TallySeededRandom
 
 /// The one-pass rule-event decoder must answer exactly as the tree decoder or not at
 /// all: on random events, and on those events' bytes altered (whitespace, reordered or

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import TallyCore
 import TallyDemo
+import TallySeededRandom
 import TallyKafka
 import TallyRuntime
 import TallyTestSupport

@@ -1,6 +1,7 @@
 import Foundation
 import TallyCore
 import TallyDemo
+import TallySeededRandom
 import TallyEngine
 import TallyRater
 import TallyRuntime

@@ -59,6 +59,10 @@ public struct ServiceConfig: Sendable {
     /// Decode input records on a thread of their own while the rater's thread folds, closes
     /// and commits (`engine.decode_thread`; docs/ARCHITECTURE.md, "The hot path").
     public var decodeThread = true
+    /// With durable commits, commit each batch's LMDB transaction on a thread of its own, so
+    /// its waits for the disk overlap the next batch's poll and fold; the batch's frames are
+    /// sent once it is durable (`engine.commit_thread`; docs/ARCHITECTURE.md, "The hot path").
+    public var commitThread = true
     /// How long a stopping rater waits for the broker to acknowledge the outbox
     /// (`engine.stop_timeout_ms`) before it exits non-zero, leaving the rest in the outbox.
     public var stopTimeoutMs = 30_000
@@ -208,6 +212,7 @@ extension ServiceConfig {
         config.batchSamples = try engine["batch_samples"]?.integer(in: 1...10_000_000) ?? config.batchSamples
         config.batchMillis = try engine["batch_ms"]?.integer(in: 1...3_600_000) ?? config.batchMillis
         config.decodeThread = try engine["decode_thread"]?.bool() ?? config.decodeThread
+        config.commitThread = try engine["commit_thread"]?.bool() ?? config.commitThread
         config.metricsListen = try engine["metrics_listen"]?.nonEmptyString()
         config.stopTimeoutMs = try engine["stop_timeout_ms"]?.integer(in: 0...3_600_000) ?? config.stopTimeoutMs
         config.replayReadsWholeTopics = try replay["whole_topics"]?.bool() ?? false
@@ -233,7 +238,7 @@ extension ServiceConfig {
     static let inputKeys: Set<String> = ["topic", "format", "signature_secret", "priorities", "unknown_meters"]
     static let stateKeys: Set<String> = ["path", "map_size_mib", "durable"]
     static let ratingKeys: Set<String> = ["currency"]
-    static let engineKeys: Set<String> = ["batch_samples", "batch_ms", "decode_thread", "stop_timeout_ms", "metrics_listen"]
+    static let engineKeys: Set<String> = ["batch_samples", "batch_ms", "decode_thread", "commit_thread", "stop_timeout_ms", "metrics_listen"]
     static let replayKeys: Set<String> = ["whole_topics"]
     static let logKeys: Set<String> = ["format", "level"]
     static let apiKeys: Set<String> = ["listen", "auth", "tokens_file", "signing_key", "index_path"]

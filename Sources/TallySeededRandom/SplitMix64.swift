@@ -1,8 +1,9 @@
 /// SplitMix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number generators",
-/// 2014): a fixed sequence per seed, so a property test's failure names a seed that
-/// repeats it. Test-only: every test target that draws random cases uses this one
-/// generator instead of a copy of its own (it has no dependencies, so the pure targets'
-/// tests need not link Kafka through `TallyTestSupport`).
+/// 2014): a fixed sequence per seed. The project's one seeded generator: the demo's usage
+/// simulator and the benchmarks draw from it so a run is reproducible, and every test
+/// target's property tests so a failure names a seed that repeats it. It has no
+/// dependencies, so the pure targets' tests link nothing through it and the demo does not
+/// depend on a test target.
 public struct SplitMix64: RandomNumberGenerator {
     public var state: UInt64
 
