@@ -1,5 +1,6 @@
 import TallyEngine
 import TallyLMDB
+import TallyRuntime
 
 /// The engine's `StateStore` on an LMDB environment: one named database per
 /// `StateTable`, one write transaction per batch (durable unless the
@@ -27,13 +28,24 @@ public final class LMDBStateStore: StateStore {
     /// Whether writes commit on a thread of their own (`write` returns before the commit).
     public var commitsBehind: Bool { committer != nil }
 
+    /// Time the caller's thread spent waiting for the commit thread (in `read`, `write` and
+    /// `awaitCommitted`), in nanoseconds: `tally run`'s `timing_ms` `commit_wait`.
+    public private(set) var commitWaitNanos: UInt64 = 0
+
     /// The last write handed to `write`, to wait for (0 before any, and always without a commit thread).
     public var lastWrite: UInt64 { committer?.lastTicket ?? 0 }
 
     /// Waits until write `ticket` (every write if nil) and those before it are committed;
     /// throws the error of the first commit that failed (then every later read and write
     /// throws it too).
-    public func awaitCommitted(through ticket: UInt64? = nil) throws { try committer?.awaitEnded(through: ticket) }
+    public func awaitCommitted(through ticket: UInt64? = nil) throws { try awaitCommit(through: ticket) }
+
+    private func awaitCommit(through ticket: UInt64? = nil) throws {
+        guard let committer else { return }
+        let started = WallClock.monotonicNanos()
+        defer { commitWaitNanos &+= WallClock.monotonicNanos() &- started }
+        try committer.awaitEnded(through: ticket)
+    }
 
     /// Whether write `ticket` and those before it are committed, without waiting; throws as `awaitCommitted`.
     public func isCommitted(through ticket: UInt64) throws -> Bool { try committer?.hasEnded(through: ticket) ?? true }
@@ -41,7 +53,7 @@ public final class LMDBStateStore: StateStore {
     /// Empties every table (a group task's cache that cannot be trusted, before it is
     /// restored from the changelog).
     public func clear() throws {
-        try committer?.awaitEnded()
+        try awaitCommit()
         try environment.write { txn in for db in databases { try txn.clear(db) } }
     }
 
@@ -49,9 +61,11 @@ public final class LMDBStateStore: StateStore {
 
     public func write<T>(_ body: (StateTransaction) throws -> T) throws -> T {
         guard let committer else {
-            return try environment.write { txn in try body(Transaction(txn: txn.lent(), databases: databases)) }
+            return try environment.write { txn in
+                try body(Transaction(txn: txn.lent(), databases: databases, cursors: WriteCursors(count: databases.count)))
+            }
         }
-        try committer.awaitEnded()
+        try awaitCommit()
         return try withoutActuallyEscaping(body) { body in
             let handOff = BodyHandOff(body)
             committer.run { [environment, databases] finishBody in
@@ -64,7 +78,8 @@ public final class LMDBStateStore: StateStore {
                     return
                 }
                 do {
-                    let value = try handOff.body!(Transaction(txn: txn.lent(), databases: databases))
+                    let value = try handOff.body!(Transaction(txn: txn.lent(), databases: databases,
+                                                              cursors: WriteCursors(count: databases.count)))
                     handOff.end(.success(value))
                 } catch {
                     txn.abort()
@@ -80,8 +95,17 @@ public final class LMDBStateStore: StateStore {
     }
 
     public func read<T>(_ body: (StateTransaction) throws -> T) throws -> T {
-        try committer?.awaitEnded()
-        return try environment.read { txn in try body(Transaction(txn: txn.lent(), databases: databases)) }
+        try awaitCommit()
+        return try environment.read { txn in try body(Transaction(txn: txn.lent(), databases: databases, cursors: nil)) }
+    }
+
+    /// A write transaction's cursors, one per table, opened at the table's first put or
+    /// delete and kept for the rest of the transaction (LMDB frees them when it ends, on
+    /// whichever thread runs it): a batch's puts go in key order or at the end of their
+    /// table, where a kept cursor saves each the descent from the root (`LMDBWriteCursor`).
+    private final class WriteCursors {
+        var cursors: [LMDBWriteCursor?]
+        init(count: Int) { cursors = Array(repeating: nil, count: count) }
     }
 
     /// A view of a transaction that `LMDBEnvironment.write`/`read` owns and ends;
@@ -89,24 +113,50 @@ public final class LMDBStateStore: StateStore {
     private struct Transaction: StateTransaction {
         let txn: LMDBLentTransaction
         let databases: [LMDBDatabase]
+        /// nil in a read transaction, whose puts LMDB refuses (through `txn`, with an error).
+        let cursors: WriteCursors?
+
+        /// The write cursor of `table`; nil in a read transaction.
+        private func cursor(_ table: StateTable) throws -> LMDBWriteCursor? {
+            guard let cursors else { return nil }
+            if let cursor = cursors.cursors[table.rawValue] { return cursor }
+            let cursor = try txn.writeCursor(databases[table.rawValue])
+            cursors.cursors[table.rawValue] = cursor
+            return cursor
+        }
 
         func get(_ table: StateTable, _ key: [UInt8]) throws -> [UInt8]? {
             try txn.get(databases[table.rawValue], key: key)
         }
 
         func put(_ table: StateTable, _ key: [UInt8], _ value: [UInt8], append: Bool) throws {
-            try txn.put(databases[table.rawValue], key: key, value: value, options: append ? .append : [])
+            guard let cursor = try cursor(table) else {
+                return try txn.put(databases[table.rawValue], key: key, value: value, options: append ? .append : [])
+            }
+            try key.withUnsafeBytes { k in
+                try value.withUnsafeBytes { v in try cursor.put(key: k, value: v, options: append ? .append : []) }
+            }
         }
 
         func put(_ table: StateTable, _ key: [UInt8], count: Int, append: Bool,
                  fill: (UnsafeMutableRawBufferPointer) -> Void) throws {
+            let options: LMDBPutOptions = append ? .append : []
+            let cursor = try cursor(table)
             try key.withUnsafeBytes { k in
-                try txn.putReserving(databases[table.rawValue], key: k, count: count, options: append ? .append : [], fill)
+                if let cursor {
+                    try cursor.putReserving(key: k, count: count, options: options, fill)
+                } else {
+                    try txn.putReserving(databases[table.rawValue], key: k, count: count, options: options, fill)
+                }
             }
         }
 
         func delete(_ table: StateTable, _ key: [UInt8]) throws {
-            try txn.delete(databases[table.rawValue], key: key)
+            guard let cursor = try cursor(table) else {
+                try txn.delete(databases[table.rawValue], key: key)
+                return
+            }
+            try key.withUnsafeBytes { _ = try cursor.delete(key: $0) }
         }
 
         func scan(_ table: StateTable, from: [UInt8],

@@ -14,17 +14,27 @@ func runRuleLogBench() {
         let wall = clock.measure(body)
         return Timing(cpuNanos: threadCPUNanos() - cpu, wall: wall)
     }
-    func seconds(_ t: Timing) -> String {
-        let wall = Double(t.wall.components.seconds) + Double(t.wall.components.attoseconds) / 1e18
-        return "\(Int((Double(t.cpuNanos) / 1e6).rounded())) ms CPU (\(Int((wall * 1000).rounded())) ms wall)"
+    func millis(_ nanos: UInt64) -> Int { Int((Double(nanos) / 1e6).rounded()) }
+    func wallMillis(_ t: Timing) -> Int {
+        Int(((Double(t.wall.components.seconds) + Double(t.wall.components.attoseconds) / 1e18) * 1000).rounded())
     }
+    func seconds(_ t: Timing) -> String { "\(millis(t.cpuNanos)) ms CPU (\(wallMillis(t)) ms wall)" }
 
     var fromBytes = RuleLogReader()
     let bytesTime = timed {
         for (i, record) in records.enumerated() { fromBytes.apply(bytes: record, offset: Int64(i)) }
     }
     precondition(fromBytes.state.rejected.isEmpty, "bench log has rejections: \(fromBytes.state.rejected.prefix(3))")
-    print("rule log: fold \(records.count) events from bytes: \(seconds(bytesTime))")
+    print("rule log: fold \(records.count) events from bytes, one thread: \(seconds(bytesTime))")
+
+    // Two threads (`apply(records:)`): the row is the wall time; both threads' CPU beside it.
+    let stored = records.enumerated().map { (offset: Int64($0.offset), bytes: $0.element) }
+    var twoThreads = RuleLogReader()
+    var decodeCPU: UInt64 = 0
+    let twoTime = timed { decodeCPU = twoThreads.apply(records: stored).decodeThreadCPUNanos }
+    precondition(twoThreads.state == fromBytes.state, "the two-thread fold differs from the one-thread fold")
+    print("rule log: fold \(records.count) events from bytes, two threads: \(wallMillis(twoTime)) ms wall "
+          + "(folding thread \(millis(twoTime.cpuNanos)) ms CPU, decode thread \(millis(decodeCPU)) ms CPU)")
 
     var fromEvents = RuleLogState()
     let eventsTime = timed {
@@ -38,13 +48,15 @@ func runRuleLogBench() {
     var snapshot: [UInt8] = []
     let encodeTime = timed { snapshot = head.encode() }
     var restored = RuleLogReader()
+    var tailDecodeCPU: UInt64 = 0
     let restoreTime = timed {
         do { restored = RuleLogReader(state: try RuleLogState(decoding: snapshot)) } catch { fatalError("\(error)") }
-        for i in (records.count - tail)..<records.count { restored.apply(bytes: records[i], offset: Int64(i)) }
+        // As a rater's start-up folds the tail (`RuleLogClient.fold`).
+        tailDecodeCPU = restored.apply(records: Array(stored.suffix(tail))).decodeThreadCPUNanos
     }
     precondition(restored.state.head == fromBytes.state.head, "snapshot + tail differs from the full fold")
     print("rule log: snapshot of \(records.count - tail) events: \(snapshot.count / 1024) KiB, encode \(seconds(encodeTime))")
-    print("rule log: start from snapshot + \(tail)-event tail: \(seconds(restoreTime))")
+    print("rule log: start from snapshot + \(tail)-event tail: \(seconds(restoreTime)), tail decode thread \(millis(tailDecodeCPU)) ms CPU")
 
     var rules = 0
     let bookTime = timed {

@@ -63,12 +63,13 @@ public struct RuleLogClient: Sendable {
     /// The fold of the whole log.
     public func readState() throws -> RuleLogState { try Self.fold(readEvents()).state }
 
-    /// Folds stored records; `outcomes` has each record's outcome by offset.
+    /// Folds stored records (decoding on a second thread when there are many:
+    /// `RuleLogReader.apply(records:)`); `outcomes` has each record's outcome by offset.
     public static func fold(_ events: [StoredEvent], into start: RuleLogReader = RuleLogReader())
         -> (state: RuleLogState, outcomes: [Int64: RuleEventOutcome]) {
         var reader = start
         var outcomes: [Int64: RuleEventOutcome] = [:]
-        for event in events { outcomes[event.offset] = reader.apply(bytes: event.bytes, offset: event.offset) }
+        for (event, outcome) in zip(events, reader.apply(records: events).outcomes) { outcomes[event.offset] = outcome }
         return (reader.state, outcomes)
     }
 

@@ -7,7 +7,7 @@ public struct RuleLogReader: Sendable {
     public var state: RuleLogState
     /// The last decoded author: most events repeat it, and the decoder then takes this
     /// string instead of making one.
-    private var lastAuthor = ""
+    var lastAuthor = ""
 
     /// Starts empty, or from a snapshot's state.
     public init(state: RuleLogState = RuleLogState()) { self.state = state }
@@ -17,17 +17,50 @@ public struct RuleLogReader: Sendable {
     /// is decoded as `RuleEventCodec.decode` does and hashed by encoding it again.
     @discardableResult
     public mutating func apply(bytes: [UInt8], offset: Int64) -> RuleEventOutcome {
-        let known = RuleEventDirectDecoder.KnownStrings(previousHash: state.head, author: lastAuthor)
-        if let decoded = RuleEventDirectDecoder.decodeWithContentHash(bytes, known: known) {
-            lastAuthor = decoded.event.author
-            return state.apply(decoded.event, offset: offset, contentHash: decoded.contentHash)
-        }
-        let event: RuleEvent
-        do throws(RuleEventDecodingError) { event = try RuleEventCodec.decodeTree(bytes) } catch {
-            return state.recordUndecodable(offset: offset, problem: error.description)
-        }
-        return state.apply(event, offset: offset)
+        let decoded = Self.decode(bytes, known: .init(previousHash: state.head, author: lastAuthor), hashEveryEvent: false)
+        return apply(decoded, offset: offset)
     }
+
+    /// Folds one decoded record (`decode`), as `apply(bytes:offset:)` does.
+    mutating func apply(_ decoded: DecodedRuleRecord, offset: Int64) -> RuleEventOutcome {
+        switch decoded {
+        case .event(let event, let contentHash):
+            lastAuthor = event.author
+            return state.apply(event, offset: offset, contentHash: contentHash)
+        case .undecodable(let problem):
+            return state.recordUndecodable(offset: offset, problem: problem)
+        case .taken:
+            preconditionFailure("a decoded record applied twice")
+        }
+    }
+
+    /// What the state is handed for one stored record. Pure (nothing of the state is read:
+    /// `known` only lends strings the bytes may spell), so it can run on another thread.
+    /// `hashEveryEvent`: also hash an event the one-pass decoder could not prove canonical
+    /// (by encoding it again, as `RuleLogState.apply` would), so that the state's thread
+    /// never does.
+    static func decode(_ bytes: [UInt8], known: RuleEventDirectDecoder.KnownStrings,
+                       hashEveryEvent: Bool) -> DecodedRuleRecord {
+        if let decoded = RuleEventDirectDecoder.decodeWithContentHash(bytes, known: known) {
+            let hash = decoded.contentHash ?? (hashEveryEvent ? decoded.event.computedHash() : nil)
+            return .event(decoded.event, contentHash: hash)
+        }
+        do throws(RuleEventDecodingError) {
+            let event = try RuleEventCodec.decodeTree(bytes)
+            return .event(event, contentHash: hashEveryEvent ? event.computedHash() : nil)
+        } catch {
+            return .undecodable(error.description)
+        }
+    }
+}
+
+/// One stored record as decoded for the fold: an event with the hash its content calls
+/// for (nil: the state computes it), or the reason the bytes are not an event.
+enum DecodedRuleRecord {
+    case event(RuleEvent, contentHash: String?)
+    case undecodable(String)
+    /// What is left in a batch's slot once its record was moved out to be applied.
+    case taken
 }
 
 /// Checking a stored log (`tally rules verify`).

@@ -96,6 +96,7 @@ struct RunCommand: ParsableCommand {
         for anchor in try service.rater.chainAnchors() { print("frames_head \(anchor.text)") }
         var timing = service.timing
         for (phase, nanos) in service.rater.phaseNanos { timing["commit." + phase] = Int64(nanos / 1_000_000) }
+        if service.store.commitsBehind { timing["commit_wait"] = Int64(service.store.commitWaitNanos / 1_000_000) }
         print("timing_ms " + timing.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         print("thread_cpu_ms " + ThreadCPU.millisByName().map { "\($0.name)=\($0.millis)" }.joined(separator: " "))
     }
