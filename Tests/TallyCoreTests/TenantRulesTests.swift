@@ -117,4 +117,32 @@ import Testing
     @Test func tenantsAreThoseWithRulesOfTheirOwn() throws {
         #expect(TenantRules(try Self.book().rules).tenants == ["t0", "t1", "t2"])
     }
+
+    /// `TenantRules` remembers the last tenant while sorting the book's rules: with tenants
+    /// interleaved, in runs and alone, each still gets exactly its own rules in book order.
+    @Test func interleavedTenantsKeepTheirOwnRulesInBookOrder() {
+        let tenants: [String?] = ["t0", "t1", nil, "t2", "t1"]
+        var mappings: [HashMapping] = [], thresholds: [HashThreshold] = [], tiers: [TierRule] = []
+        let schedule = TierSchedule(mode: .graduated, tiers: [.init(upTo: nil, unitPrice: .one)])
+        for i in 0..<60 {
+            let tenant = tenants[(i * 7 + i / 4) % tenants.count]
+            mappings.append(HashMapping(id: "m\(i)", service: "compute", type: .flat, cost: .one, tenant: tenant))
+            if i % 3 == 0 {
+                thresholds.append(HashThreshold(id: "h\(i)", service: "compute", level: ExactDecimal(i), type: .flat,
+                                                cost: .one, tenant: tenants[(i / 3) % tenants.count]))
+            }
+            if i % 5 == 0 { tiers.append(TierRule(id: "r\(i)", service: "s\(i)", schedule: schedule, tenant: tenants[i % 4])) }
+        }
+        var rules = RuleSet(mappings: mappings, thresholds: thresholds)
+        rules.tiers = tiers
+        let byTenant = TenantRules(rules)
+        #expect(byTenant.tenants == ["t0", "t1", "t2"])
+        for t in ["t0", "t1", "t2"] {
+            let own = byTenant.own(t)
+            #expect(own?.mappings.map(\.id) == mappings.filter { $0.tenant == t }.map(\.id))
+            #expect(own?.thresholds.map(\.id) == thresholds.filter { $0.tenant == t }.map(\.id))
+            #expect(own?.tiers.map(\.id) == tiers.filter { $0.tenant == t }.map(\.id))
+        }
+        #expect(byTenant.own("t3") == nil)
+    }
 }

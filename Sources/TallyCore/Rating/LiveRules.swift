@@ -127,6 +127,12 @@ final class LiveRules {
 
     private static func byService(_ mappings: [HashMapping], _ thresholds: [HashThreshold])
         -> [String: ([HashMapping], [HashThreshold])] {
+        // The usual tenant prices one service: its rules as they are, without hashing
+        // the service's name once per rule.
+        if let service = mappings.first?.service ?? thresholds.first?.service,
+           mappings.allSatisfy({ $0.service == service }), thresholds.allSatisfy({ $0.service == service }) {
+            return [service: (mappings, thresholds)]
+        }
         var result: [String: ([HashMapping], [HashThreshold])] = [:]
         for m in mappings { result[m.service, default: ([], [])].0.append(m) }
         for t in thresholds { result[t.service, default: ([], [])].1.append(t) }

@@ -40,15 +40,17 @@ public final class Rater {
         noopEnabled = order.contains(.noop)
         let r = book.rules
         var instants: Set<EventTime> = []
+        // Most rules have always been in force and never end: no instant to note, and
+        // skipping them saves a set insert per rule (10,000 tenants' books hold 100,000).
         func note(_ v: RuleValidity) {
-            instants.insert(v.start)
+            if v.start != .distantPast { instants.insert(v.start) }
             if let end = v.end { instants.insert(end) }
         }
         r.mappings.forEach { note($0.validity) }
         r.thresholds.forEach { note($0.validity) }
         r.tiers.forEach { note($0.validity) }
         r.scripts.forEach { note($0.validity) }
-        instants.remove(.distantPast)
+        instants.remove(.distantPast)  // an end at the distant past, if any
         boundaries = instants.sorted()
         tenantRules = TenantRules(r)
     }

@@ -260,6 +260,7 @@ final class ServiceIndex {
                                             own: own, base: b.sharesBaseFields ? .empty : (b.base?.lookup.own ?? .empty)))
         fields = shared?.pointee.fields ?? placedFields
         var encoded: [UInt8] = []
+        encoded.reserveCapacity(24 * (b.groupNames.count + b.ruleIDs.count))  // ids are short: one allocation
         func encode(_ name: String?) -> Range<Int32> {
             let start = Int32(encoded.count)
             if let name { CanonicalJSON.writeString(name, into: &encoded) } else { encoded += Array("null".utf8) }
@@ -338,15 +339,23 @@ final class ServiceIndex {
     /// The position of the field named `name` in `fields`.
     func fieldPosition(_ name: String) -> Int? { fieldNames.firstIndex(of: name) }
 
-    /// Whether a tenant's rules on this (global) index fit a shared-fields overlay: every
-    /// field rule is a mapping of a value this index already prices.
-    func canShareFields(_ service: ServiceDeclaration, _ mappings: [HashMapping], _ thresholds: [HashThreshold]) -> Bool {
-        guard base == nil, thresholds.allSatisfy({ $0.field == nil }) else { return false }
-        return mappings.allSatisfy { m in
-            guard let name = m.field else { return true }
-            return service.fields.contains(name) && slot(field: name, value: m.value ?? "") != nil
+    /// When a tenant's rules on this (global) index fit a shared-fields overlay (every
+    /// field rule is a mapping of a value this index already prices): each mapping's slot
+    /// in this index's dictionary, −1 for a service mapping. Nil when they do not fit.
+    func sharedSlots(_ service: ServiceDeclaration, _ mappings: [HashMapping], _ thresholds: [HashThreshold]) -> [Int32]? {
+        guard base == nil, thresholds.allSatisfy({ $0.field == nil }) else { return nil }
+        var slots: [Int32] = []
+        slots.reserveCapacity(mappings.count)
+        for m in mappings {
+            guard let name = m.field else { slots.append(-1); continue }
+            guard service.fields.contains(name), let slot = slot(field: name, value: m.value ?? "") else { return nil }
+            slots.append(slot)
         }
+        return slots
     }
+
+    /// The run of slot `slot` of this index's own value tables.
+    func run(ofSlot slot: Int) -> UnsafeBufferPointer<CompiledMapping> { Tables.run(ownTables, of: slot) }
 
     /// The slot of `value` in the value table of the field named `name`: the value's id in
     /// this index's dictionary.

@@ -63,17 +63,9 @@ struct ServiceIndexBuilder {
         var b = ServiceIndexBuilder(base: base)
         b.steppedThresholds = steppedThresholds
         b.addServiceRules(mappings.filter { $0.field == nil }, thresholds.filter { $0.field == nil })
-        if sharedFields, let base, base.canShareFields(service, mappings, thresholds) {
+        if sharedFields, let base, let slots = base.sharedSlots(service, mappings, thresholds) {
             b.sharesBaseFields = true
-            for name in service.fields {
-                let ms = mappings.filter { $0.field == name }
-                guard !ms.isEmpty, let position = base.fieldPosition(name) else { continue }
-                let (values, runs) = b.mergedRuns(ms, baseEntry: base.fields[position])
-                for (value, run) in zip(values, runs) {
-                    guard case .own(let range) = b.own(run) else { continue }
-                    b.overrides.append((slot: base.slot(field: name, value: value)!, run: range))
-                }
-            }
+            b.addOverrides(service, mappings, slots: slots)
             return ServiceIndex(b)
         }
         for name in service.fields {
@@ -194,6 +186,34 @@ struct ServiceIndexBuilder {
             if let k = runs[i].firstIndex(where: { $0.group == c.group }) { runs[i][k] = c } else { runs[i].append(c) }
         }
         return (values, runs)
+    }
+
+    /// A shared-fields overlay's runs, by field in declaration order: each value the field's
+    /// mappings price (first appearance first) gets the base's run of that value with the
+    /// mappings merged in (same group replaces, else appended), entered in `overrides` by
+    /// the value's base slot. `slots`: each mapping's base slot (`ServiceIndex.sharedSlots`),
+    /// so a value is looked up in the base's dictionary once, not once per step.
+    private mutating func addOverrides(_ service: ServiceDeclaration, _ mappings: [HashMapping], slots: [Int32]) {
+        let base = base!
+        for name in service.fields {
+            var values: [Int32] = []  // base slots, first appearance first
+            var runs: [[CompiledMapping]] = []
+            for i in mappings.indices where slots[i] >= 0 && mappings[i].field == name {
+                let slot = slots[i]
+                let k: Int
+                if let known = values.firstIndex(of: slot) { k = known } else {
+                    k = values.count
+                    values.append(slot)
+                    runs.append(Array(base.run(ofSlot: Int(slot))))
+                }
+                let c = compiled(mappings[i])
+                if let j = runs[k].firstIndex(where: { $0.group == c.group }) { runs[k][j] = c } else { runs[k].append(c) }
+            }
+            for (slot, run) in zip(values, runs) {
+                guard case .own(let range) = own(run) else { continue }
+                overrides.append((slot: slot, run: range))
+            }
+        }
     }
 
     /// An open-addressing table (power of two, at most half full) from value to run.
