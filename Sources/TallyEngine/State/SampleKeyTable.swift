@@ -8,16 +8,9 @@ import TallyCore
 /// probing, grown at a load of 3/4 (as `Dictionary`), backward-shift deletion (no
 /// tombstones). The all-zero key, which marks an empty slot, is kept beside the slots.
 struct SampleKeyTable<Value> {
-    /// A key and its value side by side, so that a probe and the write of its value touch one
-    /// cache line: the tables outgrow the caches (a million keys in `tally-bench fold`), and
-    /// with keys and values in two arrays a new id cost two misses, the probe and the value.
-    /// A free slot holds the all-zero key and `filler` (occupancy is the key's, so no optional).
-    private struct Slot {
-        var key: SampleKey
-        var value: Value
-    }
-
-    private var slots: [Slot]
+    private var keys: [SampleKey]
+    /// Beside each key; a free slot holds `filler` (occupancy is the key's, so no optional).
+    private var values: [Value]
     private let filler: Value
     private var mask: Int
     /// 64 − log2(slot count).
@@ -27,7 +20,8 @@ struct SampleKeyTable<Value> {
 
     init(filler: Value) {
         self.filler = filler
-        slots = Array(repeating: Slot(key: SampleKeyTable.empty, value: filler), count: 16)
+        keys = Array(repeating: SampleKeyTable.empty, count: 16)
+        values = Array(repeating: filler, count: 16)
         mask = 15
     }
 
@@ -46,7 +40,7 @@ struct SampleKeyTable<Value> {
     private func find(_ key: SampleKey) -> (slot: Int, found: Bool) {
         var i = home(key)
         while true {
-            let k = slots[i].key
+            let k = keys[i]
             if k == key { return (i, true) }
             if k.high == 0 && k.low == 0 { return (i, false) }
             i = (i &+ 1) & mask
@@ -56,7 +50,7 @@ struct SampleKeyTable<Value> {
     subscript(key: SampleKey) -> Value? {
         if key == SampleKeyTable.empty { return zeroValue }
         let (slot, found) = find(key)
-        return found ? slots[slot].value : nil
+        return found ? values[slot] : nil
     }
 
     func contains(_ key: SampleKey) -> Bool {
@@ -75,7 +69,8 @@ struct SampleKeyTable<Value> {
         }
         let (slot, found) = find(key)
         if found { return false }
-        slots[slot] = Slot(key: key, value: value)
+        keys[slot] = key
+        values[slot] = value
         count += 1
         if count * 4 > (mask + 1) * 3 { grow() }
         return true
@@ -92,11 +87,12 @@ struct SampleKeyTable<Value> {
         }
         let (slot, found) = find(key)
         if found {
-            let old = slots[slot].value
-            slots[slot].value = value
+            let old = values[slot]
+            values[slot] = value
             return old
         }
-        slots[slot] = Slot(key: key, value: value)
+        keys[slot] = key
+        values[slot] = value
         count += 1
         if count * 4 > (mask + 1) * 3 { grow() }
         return nil
@@ -114,26 +110,31 @@ struct SampleKeyTable<Value> {
         var i = hole
         while true {
             i = (i &+ 1) & mask
-            let k = slots[i].key
+            let k = keys[i]
             if k.high == 0 && k.low == 0 { break }
             // The entry at i may fill the hole unless its home lies cyclically in (hole, i].
             let h = home(k)
             let stays = hole <= i ? (hole < h && h <= i) : (hole < h || h <= i)
             if stays { continue }
-            slots[hole] = slots[i]
+            keys[hole] = k
+            values[hole] = values[i]
             hole = i
         }
-        slots[hole] = Slot(key: SampleKeyTable.empty, value: filler)
+        keys[hole] = SampleKeyTable.empty
+        values[hole] = filler
     }
 
     private mutating func grow() {
-        let old = slots
+        let oldKeys = keys, oldValues = values
         let capacity = (mask + 1) * 2
-        slots = Array(repeating: Slot(key: SampleKeyTable.empty, value: filler), count: capacity)
+        keys = Array(repeating: SampleKeyTable.empty, count: capacity)
+        values = Array(repeating: filler, count: capacity)
         mask = capacity - 1
         shift -= 1
-        for entry in old where !(entry.key.high == 0 && entry.key.low == 0) {
-            slots[find(entry.key).slot] = entry
+        for i in oldKeys.indices where !(oldKeys[i].high == 0 && oldKeys[i].low == 0) {
+            let (slot, _) = find(oldKeys[i])
+            keys[slot] = oldKeys[i]
+            values[slot] = oldValues[i]
         }
     }
 }
