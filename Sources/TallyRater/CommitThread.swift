@@ -3,7 +3,7 @@ import TallyKafka
 import TallyRuntime
 
 /// The thread that commits the rater's LMDB write transactions when commits are durable
-/// (`engine.commit_thread`; LMDBStateStore+CommitBehind.swift). A durable LMDB commit waits
+/// (`engine.commit_thread`; `LMDBStateStore(commitBehind:)`). A durable LMDB commit waits
 /// for two `fdatasync`s; on this thread they overlap the rater's next poll and fold instead of
 /// stopping it. LMDB ties a write transaction to the thread that began it (its writer mutex),
 /// so the whole transaction runs here: `run` hands over a job, which runs the rater's body
