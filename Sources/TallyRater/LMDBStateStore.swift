@@ -61,7 +61,9 @@ public final class LMDBStateStore: StateStore {
 
     public func write<T>(_ body: (StateTransaction) throws -> T) throws -> T {
         guard let committer else {
-            return try environment.write { txn in try body(Transaction(txn: txn.lent(), databases: databases)) }
+            return try environment.write { txn in
+                try body(Transaction(txn: txn.lent(), databases: databases, cursors: WriteCursors(count: databases.count)))
+            }
         }
         try awaitCommit()
         return try withoutActuallyEscaping(body) { body in
@@ -76,7 +78,8 @@ public final class LMDBStateStore: StateStore {
                     return
                 }
                 do {
-                    let value = try handOff.body!(Transaction(txn: txn.lent(), databases: databases))
+                    let value = try handOff.body!(Transaction(txn: txn.lent(), databases: databases,
+                                                              cursors: WriteCursors(count: databases.count)))
                     handOff.end(.success(value))
                 } catch {
                     txn.abort()
@@ -93,7 +96,16 @@ public final class LMDBStateStore: StateStore {
 
     public func read<T>(_ body: (StateTransaction) throws -> T) throws -> T {
         try awaitCommit()
-        return try environment.read { txn in try body(Transaction(txn: txn.lent(), databases: databases)) }
+        return try environment.read { txn in try body(Transaction(txn: txn.lent(), databases: databases, cursors: nil)) }
+    }
+
+    /// A write transaction's cursors, one per table, opened at the table's first put or
+    /// delete and kept for the rest of the transaction (LMDB frees them when it ends, on
+    /// whichever thread runs it): a batch's puts go in key order or at the end of their
+    /// table, where a kept cursor saves each the descent from the root (`LMDBWriteCursor`).
+    private final class WriteCursors {
+        var cursors: [LMDBWriteCursor?]
+        init(count: Int) { cursors = Array(repeating: nil, count: count) }
     }
 
     /// A view of a transaction that `LMDBEnvironment.write`/`read` owns and ends;
@@ -101,24 +113,50 @@ public final class LMDBStateStore: StateStore {
     private struct Transaction: StateTransaction {
         let txn: LMDBLentTransaction
         let databases: [LMDBDatabase]
+        /// nil in a read transaction, whose puts LMDB refuses (through `txn`, with an error).
+        let cursors: WriteCursors?
+
+        /// The write cursor of `table`; nil in a read transaction.
+        private func cursor(_ table: StateTable) throws -> LMDBWriteCursor? {
+            guard let cursors else { return nil }
+            if let cursor = cursors.cursors[table.rawValue] { return cursor }
+            let cursor = try txn.writeCursor(databases[table.rawValue])
+            cursors.cursors[table.rawValue] = cursor
+            return cursor
+        }
 
         func get(_ table: StateTable, _ key: [UInt8]) throws -> [UInt8]? {
             try txn.get(databases[table.rawValue], key: key)
         }
 
         func put(_ table: StateTable, _ key: [UInt8], _ value: [UInt8], append: Bool) throws {
-            try txn.put(databases[table.rawValue], key: key, value: value, options: append ? .append : [])
+            guard let cursor = try cursor(table) else {
+                return try txn.put(databases[table.rawValue], key: key, value: value, options: append ? .append : [])
+            }
+            try key.withUnsafeBytes { k in
+                try value.withUnsafeBytes { v in try cursor.put(key: k, value: v, options: append ? .append : []) }
+            }
         }
 
         func put(_ table: StateTable, _ key: [UInt8], count: Int, append: Bool,
                  fill: (UnsafeMutableRawBufferPointer) -> Void) throws {
+            let options: LMDBPutOptions = append ? .append : []
+            let cursor = try cursor(table)
             try key.withUnsafeBytes { k in
-                try txn.putReserving(databases[table.rawValue], key: k, count: count, options: append ? .append : [], fill)
+                if let cursor {
+                    try cursor.putReserving(key: k, count: count, options: options, fill)
+                } else {
+                    try txn.putReserving(databases[table.rawValue], key: k, count: count, options: options, fill)
+                }
             }
         }
 
         func delete(_ table: StateTable, _ key: [UInt8]) throws {
-            try txn.delete(databases[table.rawValue], key: key)
+            guard let cursor = try cursor(table) else {
+                try txn.delete(databases[table.rawValue], key: key)
+                return
+            }
+            try key.withUnsafeBytes { _ = try cursor.delete(key: $0) }
         }
 
         func scan(_ table: StateTable, from: [UInt8],

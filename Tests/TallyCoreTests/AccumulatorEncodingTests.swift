@@ -39,6 +39,36 @@ import Testing
         }
     }
 
+    /// The stored format, byte for byte: the writer appends words and groups of bytes, and
+    /// must write exactly what LEB128 and big-endian keys written a byte at a time give.
+    @Test func theWriterWritesWhatAByteAtATimeWriterWrites() {
+        func reference(_ value: UInt128) -> [UInt8] {
+            var v = value, out: [UInt8] = []
+            while v >= 0x80 { out.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
+            out.append(UInt8(truncatingIfNeeded: v))
+            return out
+        }
+        var values: [UInt128] = [0, 1, 0x7F, 0x80, 0x3FFF, 0x4000, UInt128(UInt64.max) - 1, UInt128(UInt64.max),
+                                 UInt128(UInt64.max) + 1, UInt128.max, UInt128(1) << 70]
+        var state: UInt64 = 7
+        for _ in 0..<2000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            values.append(UInt128(state >> (state % 64)))
+            values.append(UInt128(state) << (state % 60))
+        }
+        var writer = WindowStateWriter(bytes: [0xAA])
+        var expected: [UInt8] = [0xAA]
+        for (i, v) in values.enumerated() {
+            writer.unsigned(v)
+            expected += reference(v)
+            let key = SampleKey(high: UInt64(truncatingIfNeeded: v &* 31), low: UInt64(truncatingIfNeeded: v >> 3) ^ UInt64(i))
+            writer.key(key)
+            for shift in stride(from: 56, through: 0, by: -8) { expected.append(UInt8(truncatingIfNeeded: key.high >> UInt64(shift))) }
+            for shift in stride(from: 56, through: 0, by: -8) { expected.append(UInt8(truncatingIfNeeded: key.low >> UInt64(shift))) }
+        }
+        #expect(writer.bytes == expected)
+    }
+
     @Test func rejectsDamagedBytes() throws {
         var bytes: [UInt8] = []
         folded(.increase, samples).encode(into: &bytes)

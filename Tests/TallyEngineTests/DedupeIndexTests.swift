@@ -24,6 +24,8 @@ import TallyEngine
         try store.read { try restored.restore(from: $0) }
         #expect(restored.firstCopy(Self.id) == first)
         #expect(restored.contains(Self.content) && restored.firstCopy(Self.content) == nil)
+        // Ids and content keys are kept apart: a content key is looked for among content keys only.
+        #expect(restored.containsContent(Self.content) && !restored.containsContent(Self.id))
         #expect(restored.count == 2)
         try store.write { try restored.expire(before: Self.at + TimeSpan(micros: 1), in: $0) }
         #expect(!restored.contains(Self.id) && !restored.contains(Self.content))
@@ -38,6 +40,8 @@ import TallyEngine
         var restored = DedupeIndex()
         try store.read { try restored.restore(from: $0) }
         #expect(restored.contains(Self.id) && restored.contains(Self.content))
+        // A bare key may have been a content key: the content check still finds it.
+        #expect(restored.containsContent(Self.content) && restored.containsContent(Self.id))
         #expect(restored.firstCopy(Self.id)?.fingerprint == 0)  // unknown: a later copy is a plain duplicate
     }
 }

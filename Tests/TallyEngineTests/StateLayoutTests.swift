@@ -27,6 +27,11 @@ import TallyCore
 
     @Test func sequenceAndSymbolKeysAreBigEndian() throws {
         #expect(StateLayout.outboxKey(sequence: 0x0102) == [0, 0, 0, 0, 0, 0, 1, 2])
+        var reused = StateLayout.outboxKey(sequence: 7)
+        for sequence: UInt64 in [0, 0x0102, 0x0102_0304_0506_0708, .max] {
+            StateLayout.setOutboxKey(&reused, sequence: sequence)
+            #expect(reused == StateLayout.outboxKey(sequence: sequence))
+        }
         #expect(StateLayout.dedupeKey(sequence: 7) == [0, 0, 0, 0, 0, 0, 0, 7])
         #expect(StateLayout.symbolKey(Symbol(raw: 0x0A0B)) == [0, 0, 0x0A, 0x0B])
         #expect(try ([0, 0, 0, 0, 0, 0, 1, 2] as [UInt8]).withUnsafeBytes { try StateLayout.sequence(decoding: $0, what: "t") } == 0x0102)

@@ -46,6 +46,26 @@ import TallyCore
         #expect(cache[c].key.resource.raw == 3)
     }
 
+    @Test func aCommitWritesEachDirtyWindowOnceInKeyOrder() {
+        var cache = WindowCache()
+        // Added out of key order, over three window starts; one changed again before the commit.
+        var slots: [Int] = []
+        for (resource, hour) in [(5, 2), (3, 0), (9, 1), (1, 2), (4, 0), (2, 1)] as [(UInt32, Int64)] {
+            slots.append(cache.add(WindowCacheTests.window(resource, hour: hour), dirty: true))
+        }
+        var again = cache[slots[2]]
+        again.revision += 1
+        cache.store(again, in: slots[2])
+        var order: [WindowKey] = []
+        cache.writeDirty { order.append($0.key) }
+        #expect(order.count == 6)
+        #expect(order == order.sorted())
+        #expect(order.map(\.resource.raw) == [3, 4, 2, 9, 1, 5])
+        var none: [WindowKey] = []
+        cache.writeDirty { none.append($0.key) }
+        #expect(none.isEmpty)
+    }
+
     @Test func aClosedWindowReadBackAndLeftAloneIsDroppedWithoutBeingWritten() {
         var cache = WindowCache()
         var stored = WindowCacheTests.window(7, hour: 5)

@@ -1,12 +1,31 @@
 /// Little helpers for the compact binary form of accumulators: LEB128 varints,
 /// zigzag for signed numbers, decimals as zigzag coefficient + zigzag exponent.
+///
+/// Every window record the rater commits goes through here (a counter window's points: a
+/// key and two varints each), so bytes are gathered in words and appended a group at a
+/// time: appended one by one, each paid the array's uniqueness and capacity checks (3.5 k
+/// instructions per window in `tally-bench fold`, a fifth of the store phase). The bytes
+/// are the same (AccumulatorEncodingTests compares them with a byte-at-a-time writer).
 struct WindowStateWriter {
     var bytes: [UInt8]
 
     mutating func unsigned(_ value: UInt128) {
-        var v = value
+        if value < 0x80 { bytes.append(UInt8(truncatingIfNeeded: value)); return }
+        if value >> 64 == 0 { unsigned64(UInt64(truncatingIfNeeded: value)); return }
+        var v = value  // beyond 64 bits: rare (a coefficient of 20 digits or more)
         while v >= 0x80 { bytes.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
         bytes.append(UInt8(truncatingIfNeeded: v))
+    }
+
+    /// LEB128 of a 64-bit value (at most 10 bytes), gathered on the stack and appended at once.
+    private mutating func unsigned64(_ value: UInt64) {
+        var scratch: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &scratch) { buffer in
+            var v = value, n = 0
+            while v >= 0x80 { buffer[n] = UInt8(truncatingIfNeeded: v) | 0x80; v >>= 7; n += 1 }
+            buffer[n] = UInt8(truncatingIfNeeded: v)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0...n]))
+        }
     }
     mutating func signed(_ value: Int64) {
         unsigned(UInt128(UInt64(bitPattern: (value << 1) ^ (value >> 63))))
@@ -16,9 +35,10 @@ struct WindowStateWriter {
         unsigned(UInt128(bitPattern: (c << 1) ^ (c >> 127)))
         signed(Int64(value.exponent))
     }
+    /// The key's 16 bytes, big-endian.
     mutating func key(_ key: SampleKey) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: key.high >> UInt64(shift))) }
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: key.low >> UInt64(shift))) }
+        let words = (key.high.bigEndian, key.low.bigEndian)
+        withUnsafeBytes(of: words) { bytes.append(contentsOf: $0) }
     }
 }
 

@@ -45,6 +45,10 @@ public struct DedupeIndex {
     private var pending: [(SampleKey, FirstCopy?)] = []
     private var pendingLatest = EventTime(micros: .min)
     private var nextSequence: UInt64 = 1
+    /// Keys restored from version-1 records (bare keys, ids and content keys alike) are held
+    /// as ids, so a content key is looked for among the ids too while any may be held. State
+    /// written since version 2 never sets it: a content key is then one probe, not two.
+    private var holdsBareKeys = false
     /// Batch records written from now on carry first copies (a version byte after the time).
     private static let recordVersion: UInt8 = 2
 
@@ -54,6 +58,12 @@ public struct DedupeIndex {
 
     /// Whether `key` (an id or a content key) was seen.
     public func contains(_ key: SampleKey) -> Bool { ids.contains(key) || contents.contains(key) }
+
+    /// Whether the content key `key` was seen: the content keys, and the ids only while keys
+    /// of the earlier format (which did not tell the two apart) are held.
+    public func containsContent(_ key: SampleKey) -> Bool {
+        contents.contains(key) || (holdsBareKeys && ids.contains(key))
+    }
 
     /// Where the sample with id `key` was first read, if it was.
     public func firstCopy(_ key: SampleKey) -> FirstCopy? { ids[key] }
@@ -116,6 +126,7 @@ public struct DedupeIndex {
             nextSequence = max(nextSequence, try StateLayout.sequence(decoding: k, what: "dedupe sequence") + 1)
             var r = ByteReader(v, what: "dedupe batch")
             _ = try r.i64()
+            if DedupeIndex.isBareKeyRecord(count: v.count) { holdsBareKeys = true }
             try DedupeIndex.readKeys(&r, count: v.count) { key, first in
                 if let first { ids.updateValue(first, forKey: key) } else { contents.insertIfAbsent(key, ()) }
             }
@@ -123,12 +134,16 @@ public struct DedupeIndex {
         }
     }
 
+    /// Whether a batch record of `count` bytes is of version 1 (bare keys): 8 + 16n bytes,
+    /// which a version 2 record (8 + 1 + 32n) never is.
+    private static func isBareKeyRecord(count: Int) -> Bool { (count - 8) % 16 == 0 }
+
     /// The keys of one batch record (after its time): version 1 records hold bare keys
     /// (16 bytes each, so their length is 8 + 16n), read as ids of unknown content;
     /// version 2 a version byte then keys with their first copies (32 bytes each; nil for
     /// a content key, written as 0).
     private static func readKeys(_ r: inout ByteReader, count: Int, _ body: (SampleKey, FirstCopy?) -> Void) throws {
-        if (count - 8) % 16 == 0 {
+        if isBareKeyRecord(count: count) {
             while !r.isAtEnd { body(SampleKey(high: try r.u64(), low: try r.u64()), FirstCopy(packed: 0, offset: -1)) }
             return
         }

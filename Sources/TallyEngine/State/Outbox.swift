@@ -43,12 +43,16 @@ struct Outbox {
     /// Writes the batch's entries, deletes the acknowledged ones, and stores the sequence and
     /// the chain heads.
     func persist(into txn: StateTransaction) throws {
+        var key = [UInt8](repeating: 0, count: 8)
         for i in pending.indices {
             // Encoded straight into the page LMDB reserves: the ~2 KB frame is copied once.
-            try txn.put(.outbox, StateLayout.outboxKey(sequence: pending[i].sequence), count: pending[i].entry.encodedCount,
-                        append: true) { pending[i].entry.encode(into: $0) }
+            StateLayout.setOutboxKey(&key, sequence: pending[i].sequence)
+            try txn.put(.outbox, key, count: pending[i].entry.encodedCount, append: true) { pending[i].entry.encode(into: $0) }
         }
-        for sequence in acknowledged { try txn.delete(.outbox, StateLayout.outboxKey(sequence: sequence)) }
+        for sequence in acknowledged {
+            StateLayout.setOutboxKey(&key, sequence: sequence)
+            try txn.delete(.outbox, key)
+        }
         var seq = ByteWriter(); seq.u64(sequence)
         try txn.put(.meta, StateLayout.Meta.outboxSequence, seq.bytes, append: false)
         for (p, head) in chainHeads.enumerated() { try txn.put(.meta, StateLayout.Meta.chainHead(p), Array(head.utf8), append: false) }

@@ -42,6 +42,13 @@ enum StateLayout {
         var w = ByteWriter(capacity: 8); w.u64(sequence); return w.bytes
     }
 
+    /// `outboxKey(sequence:)` written over `key` (8 bytes): the outbox reuses one array for
+    /// every entry it writes or deletes in a batch (an array each was ~600 instructions).
+    static func setOutboxKey(_ key: inout [UInt8], sequence: UInt64) {
+        precondition(key.count == 8, "an outbox key is 8 bytes")
+        key.withUnsafeMutableBytes { $0.storeBytes(of: sequence.bigEndian, as: UInt64.self) }
+    }
+
     /// The sequence number of an `.outbox` or `.dedupe` key.
     static func sequence(decoding key: UnsafeRawBufferPointer, what: String) throws -> UInt64 {
         var r = ByteReader(key, what: what); return try r.u64()

@@ -73,6 +73,11 @@ struct PartitionGroup {
     }
 
     func lateness(windowEnd: EventTime, grace: TimeSpan, retention: TimeSpan) -> Lateness {
+        PartitionGroup.lateness(windowEnd: windowEnd, grace: grace, retention: retention, closingClock: closingClock)
+    }
+
+    /// The same against a closing clock read once (the fold reads it once per sample).
+    static func lateness(windowEnd: EventTime, grace: TimeSpan, retention: TimeSpan, closingClock: EventTime?) -> Lateness {
         guard let clock = closingClock, windowEnd + grace <= clock else { return .onTime }
         return clock - (windowEnd + grace) > retention ? .tooLate : .late
     }

@@ -142,6 +142,11 @@ public final class StreamRater {
         let unknownMeters = settings.inputs[Int(topic)].unknownMeters
         rejections.removeAll(keepingCapacity: true)
         var recordError: RecordDecodeError?
+        // The partition's clock moves once per record, to its latest folded sample: nothing
+        // reads the partition clocks while a record folds (lateness reads the closing clock,
+        // which moves at the commit), and a clock is a maximum, so the result is the same as
+        // a move per sample, at one probe of the clocks' table instead of ten.
+        var latestFolded: EventTime?
         func emit(_ sample: DecodedSample) {
             if unknownMeters != .deadLetter, catalog.index(of: sample.metric) == nil {
                 // Decided before foldSample, which would build a dead letter's detail text.
@@ -149,8 +154,11 @@ public final class StreamRater {
                 if unknownMeters == .count { countUnknownMeter(sample.metric) }
                 return
             }
-            switch foldSample(sample, partition: pid, offset: record.offset, wallNow: wallNow) {
-            case .folded: folded += 1
+            // The dedupe index is lent for the whole sample: one exclusivity check, not one per probe.
+            switch foldSample(sample, partition: pid, offset: record.offset, wallNow: wallNow, dedupe: &dedupe) {
+            case .folded:
+                folded += 1
+                if latestFolded.map({ $0 < sample.timestamp }) ?? true { latestFolded = sample.timestamp }
             case .duplicate: duplicates += 1
             case .rejected(let reason, let detail):
                 // The decoder emits good samples without their payload index; name the sample instead.
@@ -173,6 +181,7 @@ public final class StreamRater {
                 recordError = error
             }
         }
+        if let latestFolded { partitions.observe(pid, eventTime: latestFolded, wallNow: wallNow) }
         partitions.noteActivity(pid, wallNow: wallNow)
         counters.samplesIn += UInt64(folded + duplicates + unknown + rejections.count)
         counters.samplesUnknownMeter += UInt64(unknown)
@@ -191,19 +200,23 @@ public final class StreamRater {
         }
     }
 
-    func foldSample(_ sample: DecodedSample, partition pid: PartitionID, offset: Int64, wallNow: EventTime) -> SampleOutcome {
+    /// `dedupe` is the rater's `dedupe`, lent by the caller (the class's stored property
+    /// cost a dynamic exclusivity check at each of its four uses here).
+    func foldSample(_ sample: DecodedSample, partition pid: PartitionID, offset: Int64, wallNow: EventTime,
+                    dedupe: inout DedupeIndex) -> SampleOutcome {
         guard let m = catalog.index(of: sample.metric) else {
             return .rejected(.unknownMetric, "metric '\(symbols.string(sample.metric))' is not in the metrics configuration")
         }
+        // Its fields are read through the metric (a class): bound to a local, the definition
+        // was copied, a retain and a release of each of its strings per sample.
         let metric = catalog.metrics[m]
-        let definition = metric.definition
         if PartitionClock.isFutureTimestamp(sample.timestamp, wallNow: wallNow, maxSkew: catalog.maxFutureSkew) {
             return .rejected(.futureTimestamp, "timestamp \(Timestamps.iso8601(sample.timestamp)) is more than \(catalog.maxFutureSkew) ahead of the clock")
         }
-        let scope = definition.scope == .userId ? sample.user : sample.project
+        let scope = metric.definition.scope == .userId ? sample.user : sample.project
         if scope.isNone || symbols.withBytes(scope, { $0.allSatisfy(StreamRater.isBlank) }) {
             let what = scope.isNone ? "missing or null" : symbols.withBytes(scope, { $0.isEmpty }) ? "empty" : "blank (only white space)"
-            return .rejected(.noScope, "\(definition.scope.rawValue) is \(what), and metric '\(definition.key)' is rated per \(definition.scope.rawValue)")
+            return .rejected(.noScope, "\(metric.definition.scope.rawValue) is \(what), and metric '\(metric.definition.key)' is rated per \(metric.definition.scope.rawValue)")
         }
         // A duplicate is recognised before anything else, so a copy of a sample folded
         // long ago counts as a duplicate rather than as too late. A sample re-published
@@ -222,25 +235,28 @@ public final class StreamRater {
             guard first.fingerprint != 0, first.fingerprint != shortFingerprint else { return .duplicate }
             return .rejected(.conflictingDuplicate, conflictDetail(sample, first: first))
         }
-        if dedupe.contains(fingerprint) { return .duplicate }
-        let bounds = definition.period.window(containing: sample.timestamp)
+        if dedupe.containsContent(fingerprint) { return .duplicate }
+        let bounds = metric.definition.period.window(containing: sample.timestamp)
         if let earliest = catalog.earliestEventTime, sample.timestamp < earliest {
             counters.samplesTooLate += 1
             return .rejected(.tooLate, "timestamp \(Timestamps.iso8601(sample.timestamp)) is before earliest_event_time \(Timestamps.iso8601(earliest))")
         }
-        let lateness = partitions.lateness(windowEnd: bounds.end, grace: definition.grace, retention: definition.retention)
+        // Read once: each read of the class's `partitions` is a dynamic exclusivity check.
+        let closingClock = partitions.closingClock
+        let lateness = PartitionGroup.lateness(windowEnd: bounds.end, grace: metric.definition.grace,
+                                               retention: metric.definition.retention, closingClock: closingClock)
         if lateness == .tooLate {
             counters.samplesTooLate += 1
-            return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention)")
+            return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(metric.definition.key)' is past its retention of \(metric.definition.retention)")
         }
         let late = lateness == .late
-        if partitions.closingClock == nil, let horizon = preClockHorizon(pid, offset: offset), bounds.end + definition.grace <= horizon,
-                  horizon - (bounds.end + definition.grace) > definition.retention {
+        if closingClock == nil, let horizon = preClockHorizon(pid, offset: offset), bounds.end + metric.definition.grace <= horizon,
+                  horizon - (bounds.end + metric.definition.grace) > metric.definition.retention {
             // No closing clock yet (a new state's first batches): its record's and the next
             // record's latest samples stand in for it, so a 1970 sample is not billed just
             // because it came first (StreamRater+PreClock.swift).
             counters.samplesTooLate += 1
-            return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(definition.key)' is past its retention of \(definition.retention), counted from \(Timestamps.iso8601(horizon)), the latest sample of its record and the next one on its partition (the event clock is not set yet)")
+            return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(metric.definition.key)' is past its retention of \(metric.definition.retention), counted from \(Timestamps.iso8601(horizon)), the latest sample of its record and the next one on its partition (the event clock is not set yet)")
         }
         let here = DedupeIndex.FirstCopy(fingerprint: shortFingerprint, topic: pid.topic, partition: pid.partition, offset: offset)
         dedupe.insert(sample.key, at: sample.timestamp, first: here)
@@ -250,25 +266,15 @@ public final class StreamRater {
         let key = WindowKey(start: bounds.start, metric: metric.name, scope: scope, resource: sample.resource, group: group)
         let windows = self.windows
         let slot = windows.slot(for: key, metric: m, bounds: bounds, sample: sample, late: late)
-        // A window past its closing time (closed, or created by this late sample) whose last
-        // point moves changes the baseline of the window after it.
-        let reopening = windows.cache[slot].closed
-        let lastBefore = reopening || late ? windows.cache[slot].accumulator.lastPoint : nil
-        windows.cache[slot].fold(sample, content: fingerprint, metric: metric, topic: pid.topic, partition: pid.partition, offset: offset)
-        if reopening || late, definition.aggregation == .increase || definition.aggregation == .timeWeightedAverage,
-           windows.cache[slot].accumulator.lastPoint != lastBefore {
-            windows.cache[slot].lastPointChanged = true
-        }
-        windows.cache.markDirty(slot)
-        if windows.cache[slot].closed {
+        let reopened = windows.cache.fold(sample, into: slot, content: fingerprint, metric: metric, topic: pid.topic,
+                                          partition: pid.partition, offset: offset, late: late)
+        if reopened {
             // A late sample reopens the window: it closes again at the end of this batch.
-            windows.cache[slot].closed = false
             counters.samplesLate += 1
-            windows.closeQueue.push(bounds.end + definition.grace, key)
+            windows.closeQueue.push(bounds.end + metric.definition.grace, key)
         } else if late {
             counters.samplesLate += 1
         }
-        partitions.observe(pid, eventTime: sample.timestamp, wallNow: wallNow)
         return .folded
     }
 
