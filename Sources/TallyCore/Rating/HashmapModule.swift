@@ -13,17 +13,19 @@ enum HashmapModule {
     /// pieces, not the `RatingInput`: taking the whole input copied it (a retain per member
     /// and a 160-byte move) for every window.
     /// `spareTrace`: where the caller keeps its last trace for reuse (`HashmapTrace.make`).
-    static func rate(_ index: UnsafePointer<ServiceIndex.Lookup>, quantity: ExactDecimal, description: borrowing RatingDescription,
+    /// `front`: the scope table's copy of the index's `Front` (nil: the lookup's own).
+    static func rate(_ index: UnsafePointer<ServiceIndex.Lookup>, front: UnsafePointer<ServiceIndex.Front>? = nil, quantity: ExactDecimal, description: borrowing RatingDescription,
                      service: borrowing String, incoming: ExactDecimal, explain: Bool,
                      spareTrace: UnsafeMutablePointer<HashmapTrace?>? = nil) -> Outcome {
-        let outcome: Outcome? = withRun(index, description, explain: explain, spareTrace: spareTrace) { run, entries, bytes in
+        let front = front ?? ServiceIndex.Lookup.front(index)
+        let outcome: Outcome? = withRun(index, front, description, explain: explain, spareTrace: spareTrace) { run, entries, bytes in
             run.serviceStage(quantity: quantity)
             if run.fieldStage(entries, bytes: bytes) != nil { return nil }
             return run.price(quantity: quantity, incoming: incoming)
         }
         if let outcome { return outcome }
         // Rare: find the failing field again, now building its message.
-        let failure = withRun(index, description, explain: false) { run, entries, bytes in
+        let failure = withRun(index, front, description, explain: false) { run, entries, bytes in
             run.fieldStage(entries, bytes: bytes)
         }
         guard let failure else { preconditionFailure("hashmap failure not reproduced") }
@@ -33,20 +35,21 @@ enum HashmapModule {
 
     /// Runs `body` on a fresh `HashmapRun` whose scratch memory is on the stack.
     @inline(__always)
-    private static func withRun<R>(_ index: UnsafePointer<ServiceIndex.Lookup>, _ description: borrowing RatingDescription, explain: Bool,
+    private static func withRun<R>(_ index: UnsafePointer<ServiceIndex.Lookup>, _ front: UnsafePointer<ServiceIndex.Front>,
+                                   _ description: borrowing RatingDescription, explain: Bool,
                                    spareTrace: UnsafeMutablePointer<HashmapTrace?>? = nil,
                                    _ body: (inout HashmapRun, UnsafeBufferPointer<RatingDescription.Entry>, UnsafeRawBufferPointer) -> R) -> R {
-        let groupCount = index.pointee.groupCount
+        let groupCount = Int(front.pointee.groupCount)
         // Each field's value run and the service mappings hold at most one mapping per group.
-        let matchedCapacity = explain ? groupCount * (index.pointee.matching.pointee.fields.count + 1) : 0
+        let matchedCapacity = explain ? groupCount * (front.pointee.matching.unsafelyUnwrapped.pointee.fields.count + 1) : 0
         return description.entries.withUnsafeBufferPointer { entries in
             description.bytes.withUnsafeBytes { bytes in
                 withUnsafeTemporaryAllocation(of: Accumulator.self, capacity: groupCount) { groups in
                     withUnsafeTemporaryAllocation(of: Int32.self, capacity: groupCount + 2 * matchedCapacity) { scratch in
                         // The service mappings' effect, the same for every window (`ServiceStart`).
-                        let start = index.pointee.serviceStart
+                        let start = front.pointee.serviceStart.unsafelyUnwrapped
                         if groupCount > 0 { groups.baseAddress!.initialize(from: start.pointee.groups, count: groupCount) }
-                        var run = HashmapRun(index: index, groups: groups, scratch: scratch, groupCount: groupCount, explain: explain,
+                        var run = HashmapRun(index: index, front: front, groups: groups, scratch: scratch, groupCount: groupCount, explain: explain,
                                              spareTrace: spareTrace)
                         run.begin(at: start)
                         return body(&run, entries, bytes)

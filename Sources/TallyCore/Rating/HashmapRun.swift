@@ -6,6 +6,8 @@ struct HashmapRun {
     /// The index's tables, by pointer: no copy per window, and the `ServiceIndex` object
     /// itself is read only for explanations and failures (`index`).
     let tables: UnsafePointer<ServiceIndex.Lookup>
+    /// What the window reads of them: the lookup's `Front`, or the scope table's copy.
+    let front: UnsafePointer<ServiceIndex.Front>
     let groups: UnsafeMutableBufferPointer<HashmapModule.Accumulator>
     /// Stack scratch: the touched groups in touch order (`groupCount` slots), then, for
     /// explanations, (group, rule) of each applied mapping in application order.
@@ -17,10 +19,10 @@ struct HashmapRun {
     var touchCount = 0
     var matchedCount = 0
 
-    init(index: UnsafePointer<ServiceIndex.Lookup>, groups: UnsafeMutableBufferPointer<HashmapModule.Accumulator>,
+    init(index: UnsafePointer<ServiceIndex.Lookup>, front: UnsafePointer<ServiceIndex.Front>, groups: UnsafeMutableBufferPointer<HashmapModule.Accumulator>,
          scratch: UnsafeMutableBufferPointer<Int32>, groupCount: Int, explain: Bool,
          spareTrace: UnsafeMutablePointer<HashmapTrace?>?) {
-        self.tables = index; self.groups = groups; self.scratch = scratch
+        self.tables = index; self.front = front; self.groups = groups; self.scratch = scratch
         self.groupCount = groupCount; self.explain = explain; self.spareTrace = spareTrace
     }
 
@@ -77,7 +79,7 @@ struct HashmapRun {
     /// 1. Every service mapping (applied already: `begin`); service thresholds with
     /// qty >= level.
     mutating func serviceStage(quantity: ExactDecimal) {
-        guard let steps = tables.pointee.serviceSteps else { return }
+        guard let steps = front.pointee.serviceSteps else { return }
         let key = OrderKey.of(quantity)
         if key != OrderKey.none && steps.pointee.isStepped {
             let offers = steps.pointee.offers(at: key)
@@ -97,7 +99,7 @@ struct HashmapRun {
     /// Each entry carries its name as (length, first eight bytes), taken when it was set:
     /// finding a field's entry is a compare per entry, bytes only for names over eight bytes.
     mutating func fieldStage(_ entries: UnsafeBufferPointer<RatingDescription.Entry>, bytes: UnsafeRawBufferPointer) -> Failure? {
-        let fields = tables.pointee.matching.pointee.fields
+        let fields = front.pointee.matching.unsafelyUnwrapped.pointee.fields
         for f in 0..<fields.count {
             let field = UnsafePointer(fields.baseAddress! + f)
             guard let entry = entry(field, entries, bytes: bytes) else { continue }
@@ -116,7 +118,7 @@ struct HashmapRun {
             let e = entries[i]
             guard Int(e.nameEnd) &- Int(e.nameStart) == count, e.kind != .absent else { continue }
             if count <= 8 || ByteText.memcmpBytes(bytes.baseAddress! + Int(e.nameStart),
-                                                  tables.pointee.matching.pointee.text.baseAddress! + Int(name.lowerBound), count) {
+                                                  front.pointee.matching.unsafelyUnwrapped.pointee.text.baseAddress! + Int(name.lowerBound), count) {
                 return e
             }
         }
@@ -130,7 +132,7 @@ struct HashmapRun {
         let value = UnsafeRawBufferPointer(start: bytes.baseAddress.map { $0 + Int(entry.valueStart) },
                                            count: Int(entry.valueEnd) &- Int(entry.valueStart))
         if field.pointee.hasMappings,
-           let run = PythonText.withStr(kind: entry.kind, value: value, { ServiceIndex.Lookup.run(tables, field, value: $0) }) {
+           let run = PythonText.withStr(kind: entry.kind, value: value, { ServiceIndex.Lookup.run(tables, front, field, value: $0) }) {
             for i in 0..<run.count { apply(run.baseAddress! + i) }
         }
         guard let steps = field.pointee.steps else { return nil }

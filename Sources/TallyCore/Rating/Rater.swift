@@ -73,8 +73,8 @@ public final class Rater {
         // The usual window: only the hashmap prices its scope's first service, read from
         // the scope table's entry without touching the scope's `LiveRules`.
         if hashmapEnabled && !(explain && noopEnabled) && epochIndex(of: input.windowStart) == scopeEpoch,
-           let index = byScope.hashmapOnlyLookup(input.scope, service: input.service) {
-            return rateHashmap(input, index: index, incomingPrice: incomingPrice, explain: explain)
+           let found = byScope.hashmapOnlyLookup(input.scope, service: input.service) {
+            return rateHashmap(input, index: found.lookup, front: found.front, incomingPrice: incomingPrice, explain: explain)
         }
         unowned(unsafe) let live = unretainedLiveRules(at: input.windowStart, scope: input.scope).takeUnretainedValue()
         if hashmapEnabled && live.onlyHashmap && !(explain && noopEnabled) {
@@ -95,9 +95,11 @@ public final class Rater {
     }
 
     /// The hashmap-only path's pricing with `index`, the tables of the window's service.
+    /// `front`: the scope table's copy of the index's front (nil: the lookup's own).
     private func rateHashmap(_ input: borrowing RatingInput, index: UnsafePointer<ServiceIndex.Lookup>,
+                             front: UnsafePointer<ServiceIndex.Front>? = nil,
                              incomingPrice: ExactDecimal, explain: Bool) -> RatingResult {
-        switch HashmapModule.rate(index, quantity: input.quantity, description: input.description,
+        switch HashmapModule.rate(index, front: front, quantity: input.quantity, description: input.description,
                                   service: input.service, incoming: incomingPrice, explain: explain, spareTrace: spareTrace) {
         case .priced(let price, let trace):
             guard explain, let trace else { return RatingResult(price: price, status: .rated, explanation: Explanation()) }

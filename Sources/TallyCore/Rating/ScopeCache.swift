@@ -1,8 +1,12 @@
 /// The rules of each scope seen in the current epoch: an open-addressing table hashed
 /// with `ByteText.hash` over the scope's UTF-8 bytes, because a `[String: _]` lookup
 /// (SipHash, seeded per lookup) was the largest single cost of pricing a window.
-/// A probe reads one entry (hash, key and rules side by side: one cache line), which
-/// matters when windows of thousands of tenants interleave.
+/// A probe reads one entry (hash, key and rules side by side in its first cache line),
+/// which matters when windows of thousands of tenants interleave. When only the hashmap
+/// prices for the scope, the entry's next two lines hold a copy of its first service's
+/// `ServiceIndex.Front`: the usual window reads nothing else of its own (three adjacent
+/// lines at an address known after the hash, fetched together), then only tables every
+/// scope shares (the global index's) and, for a value the tenant prices itself, its run.
 ///
 /// A class whose table is raw memory, held by the `Rater` in a `let`: as a struct in a
 /// `var` of the Rater, every window's lookup was a dynamic exclusivity check
@@ -21,9 +25,11 @@ final class ScopeCache {
         /// (one dependent cache miss less per window when thousands of tenants interleave).
         var hashmapService = ""
         var hashmapLookup: UnsafePointer<ServiceIndex.Lookup>?
-        /// Pads the entry to 64 bytes: in a line-aligned table each probe reads one cache
-        /// line (at 56 bytes, most entries straddled two).
+        /// Pads the first part to 64 bytes: in a line-aligned table a probe reads one cache
+        /// line, and `front` starts the next.
         var padding: UInt64 = 0
+        /// A copy of `hashmapLookup`'s front (unused without it).
+        var front = ServiceIndex.Front()
     }
     /// `mask + 1` entries, a power of two; free entries have no `rules`.
     private var entries: UnsafeMutablePointer<Entry>
@@ -41,7 +47,8 @@ final class ScopeCache {
     }
 
     private static func allocate(_ count: Int) -> UnsafeMutablePointer<Entry> {
-        assert(MemoryLayout<Entry>.stride == 64, "a scope entry is one cache line")
+        assert(MemoryLayout<Entry>.stride == 192 && MemoryLayout<Entry>.offset(of: \Entry.front) == 64,
+               "a scope entry is one cache line, then its front's two")
         let table = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Entry>.stride, alignment: 64)
             .bindMemory(to: Entry.self, capacity: count)
         table.initialize(repeating: Entry(), count: count)
@@ -82,10 +89,13 @@ final class ScopeCache {
     }
 
     /// The tables of `service` for `scope` when only the hashmap can price for that scope
-    /// and `service` is its first service; nil otherwise (also when `scope` is absent).
-    @inline(__always) func hashmapOnlyLookup(_ scope: String, service: String) -> UnsafePointer<ServiceIndex.Lookup>? {
+    /// and `service` is its first service, with the entry's copy of their front (valid until
+    /// the next `insert` or `removeAll`); nil otherwise (also when `scope` is absent).
+    @inline(__always) func hashmapOnlyLookup(_ scope: String, service: String)
+        -> (lookup: UnsafePointer<ServiceIndex.Lookup>, front: UnsafePointer<ServiceIndex.Front>)? {
         guard let e = entry(scope), let lookup = e.pointee.hashmapLookup, e.pointee.hashmapService == service else { return nil }
-        return lookup
+        let front = (UnsafeRawPointer(e) + 64).assumingMemoryBound(to: ServiceIndex.Front.self)
+        return (lookup, front)
     }
 
     /// Adds `scope` (not present yet); grows at half full.
@@ -109,8 +119,9 @@ final class ScopeCache {
         let table = entries, mask = mask
         var i = Int(truncatingIfNeeded: h) & mask
         while table[i].rules != nil { i = (i + 1) & mask }
+        let lookup = rules.onlyHashmap ? rules.firstLookup : nil
         table[i] = Entry(hash: h, key: scope, rules: Unmanaged.passUnretained(rules),
                          hashmapService: rules.onlyHashmap ? rules.firstName : "",
-                         hashmapLookup: rules.onlyHashmap ? rules.firstLookup : nil)
+                         hashmapLookup: lookup, front: lookup?.pointee.front ?? ServiceIndex.Front())
     }
 }

@@ -96,24 +96,23 @@ final class ServiceIndex {
     /// pricing a window reads neither the object nor a separate block (which matters when
     /// windows of thousands of tenants, each with its overlay, interleave).
     struct Lookup {
-        // The first cache line (the allocation is line-aligned): everything a window of a
-        // shared-fields overlay reads of its own index; the rest it reads from the base's.
-        /// The accumulators after the service mappings, where every window starts.
-        var serviceStart: UnsafePointer<ServiceStart>
-        /// The service thresholds, reduced per interval of levels (nil without any).
-        var serviceSteps: UnsafePointer<ThresholdSteps>?
-        /// A shared-fields overlay's runs by base slot (empty otherwise).
+        /// The first two cache lines (the allocation is line-aligned): everything a usual
+        /// window reads of its own index; the rest it reads from the base's. The scope
+        /// table keeps a copy of it per scope (`Front`).
+        var front: Front
+        /// A shared-fields overlay's runs by base slot, when they are not inline in `front`
+        /// (empty otherwise).
         var overrides: UnsafeMutableBufferPointer<Override>
-        /// Groups numbered across base and overlay.
-        var groupCount: Int
-        /// The fields, value tables, mappings and texts a window matches against: `own`,
-        /// or the base's `own` for a shared-fields overlay (then `base` is empty).
-        var matching: UnsafePointer<Tables>
         /// The index these tables belong to (names for explanations and failures).
         var owner: Unmanaged<ServiceIndex>?
         var own: Tables
         /// The base's tables (a general overlay's fallback).
         var base: Tables
+
+        /// `front` in place (it is the lookup's first member).
+        @inline(__always) static func front(_ lookup: UnsafePointer<Lookup>) -> UnsafePointer<Front> {
+            UnsafeRawPointer(lookup).assumingMemoryBound(to: Front.self)
+        }
 
         /// The mappings of `field` whose value text is `value`: the overlay's merged run
         /// if it has one, else the base's. Static over the lookup's address, reading only
@@ -121,13 +120,18 @@ final class ServiceIndex {
         /// of it (~250 bytes, a `memmove`) for every field of every window.
         /// `field` points into the fields of `lookup.matching`: reading it in place, not a
         /// copy of the whole `Field` per call.
-        @inline(__always) static func run(_ lookup: UnsafePointer<Lookup>, _ field: UnsafePointer<Field>,
+        /// `front` is the lookup's `Front` or the scope table's copy of it: the lookup
+        /// itself is read only for overrides that are not inline and a general overlay's base.
+        @inline(__always) static func run(_ lookup: UnsafePointer<Lookup>, _ front: UnsafePointer<Front>, _ field: UnsafePointer<Field>,
                                           value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<CompiledMapping>? {
             let h = ByteText.hash(value)
-            let tables = lookup.pointee.matching
+            let tables = front.pointee.matching.unsafelyUnwrapped
             if let slot = Tables.slot(tables, field.pointee.slots, value: value, hash: h) {
-                let overrides = lookup.pointee.overrides
-                if overrides.count != 0, let found = override(overrides, slot) { return found }
+                if front.pointee.overrideFilter & (1 &<< UInt64(slot & 63)) != 0 {
+                    if front.pointee.inlineCount >= 0 {
+                        if let found = Front.inlineOverride(front, slot) { return found }
+                    } else if let found = override(lookup.pointee.overrides, slot) { return found }
+                }
                 return Tables.run(tables, of: slot)
             }
             let baseField = Int(field.pointee.baseField)
@@ -193,7 +197,7 @@ final class ServiceIndex {
             return at
         }
         var overrideCount = 0
-        if !b.overrides.isEmpty {
+        if !Front.fitsInline(b.overrides) {  // else they are inline in the lookup's front
             overrideCount = 4
             while overrideCount < b.overrides.count * 2 { overrideCount <<= 1 }
         }
@@ -236,7 +240,7 @@ final class ServiceIndex {
         var overrides = Self.place(Array(repeating: Override(), count: overrideCount), in: storage + overridesAt)
         let own = Tables(fields: placedFields, slots: slots, mappings: mappings, text: text,
                          serviceMappings: serviceMappings, serviceThresholds: serviceThresholds)
-        for (slot, run) in b.overrides {
+        for (slot, run) in b.overrides where overrideCount > 0 {
             var i = Int(slot) & (overrideCount - 1)
             while overrides[i].slot >= 0 { i = (i + 1) & (overrideCount - 1) }
             overrides[i] = Override(slot: slot, count: Int32(run.count), start: ownMappings.baseAddress! + Int(run.lowerBound))
@@ -255,9 +259,11 @@ final class ServiceIndex {
             ownServiceStart = start
             serviceStart = UnsafePointer(start)
         }
-        lookupPointer.initialize(to: Lookup(serviceStart: serviceStart, serviceSteps: serviceSteps,
-                                            overrides: overrides, groupCount: groupCount, matching: shared ?? ownTables, owner: nil,
-                                            own: own, base: b.sharesBaseFields ? .empty : (b.base?.lookup.own ?? .empty)))
+        let front = Front(serviceStart: serviceStart, serviceSteps: serviceSteps, matching: shared ?? ownTables,
+                          groupCount: groupCount, mappings: ownMappings.baseAddress, overrides: b.overrides)
+        assert(MemoryLayout<Front>.size == 128, "a lookup's front is two cache lines")
+        lookupPointer.initialize(to: Lookup(front: front, overrides: overrides,
+                                            owner: nil, own: own, base: b.sharesBaseFields ? .empty : (b.base?.lookup.own ?? .empty)))
         fields = shared?.pointee.fields ?? placedFields
         var encoded: [UInt8] = []
         encoded.reserveCapacity(24 * (b.groupNames.count + b.ruleIDs.count))  // ids are short: one allocation
@@ -285,7 +291,7 @@ final class ServiceIndex {
     private let ownTables: UnsafePointer<Tables>
     /// The tables windows of this index match against, in place: its lookup's `own` unless
     /// it shares its base's (a shared-fields overlay of a global index points here).
-    var matchingTables: UnsafePointer<Tables> { lookupPointer.pointee.matching }
+    var matchingTables: UnsafePointer<Tables> { lookupPointer.pointee.front.matching! }
 
     /// The tables' memory (trivial values only, so nothing to deinitialize).
     private let storage: UnsafeMutableRawPointer
@@ -370,6 +376,6 @@ final class ServiceIndex {
     }
 
     func run(_ field: Field, value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<CompiledMapping>? {
-        withUnsafePointer(to: field) { Lookup.run(lookupPointer, $0, value: value) }
+        withUnsafePointer(to: field) { Lookup.run(lookupPointer, Lookup.front(lookupPointer), $0, value: value) }
     }
 }

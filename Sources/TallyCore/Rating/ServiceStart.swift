@@ -23,7 +23,7 @@ struct ServiceStart {
         let scratchCount = groupCount + 2 * mappings.count + 2
         let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: scratchCount)
         scratch.initialize(repeating: 0, count: scratchCount)
-        var run = HashmapRun(index: lookup, groups: UnsafeMutableBufferPointer(start: groups, count: groupCount),
+        var run = HashmapRun(index: lookup, front: ServiceIndex.Lookup.front(lookup), groups: UnsafeMutableBufferPointer(start: groups, count: groupCount),
                              scratch: UnsafeMutableBufferPointer(start: scratch, count: scratchCount), groupCount: groupCount,
                              explain: true, spareTrace: nil)
         for i in 0..<mappings.count { run.apply(mappings.baseAddress! + i) }
