@@ -34,10 +34,10 @@ import TallyCore
                       "\"2026-11-02T00:01:16.1234567890\"", "\"2026-11-02T00:01:16+01:30\"", "null"]
         let volumes = ["1034595718072280", "\"12.5\"", "-1", "NaN", "0.25", "\"x\"", "1e3"]
         return [
-            ("source", "\"openstack\""), ("counter_name", ["\"cpu\"", "\"memory\"", "\"\"", "3"][rng.int(0...3)]),
+            ("source", Self.skippedValues[rng.int(0...(Self.skippedValues.count - 1))]), ("counter_name", ["\"cpu\"", "\"memory\"", "\"\"", "3"][rng.int(0...3)]),
             ("counter_type", ["\"cumulative\"", "\"gauge\"", "\"delta\"", "\"rate\""][rng.int(0...3)]),
             ("counter_unit", ["\"ns\"", "\"MiB\"", "\"\""][rng.int(0...2)]), ("counter_volume", volumes[rng.int(0...6)]),
-            ("user_id", ["\"u-1\"", "null", "\"u-\\u00e9\""][rng.int(0...2)]), ("user_name", "\"alice\""),
+            ("user_id", ["\"u-1\"", "null", "\"u-\\u00e9\""][rng.int(0...2)]), ("user_name", rng.int(0...3) == 0 ? Self.skippedValues[rng.int(0...(Self.skippedValues.count - 1))] : "\"alice\""),
             ("project_id", ["\"p-1\"", "\"p-2\"", "null"][rng.int(0...2)]),
             ("project_name", ["\"aurora-01\"", "\"\\u00e9quipe\"", "null"][rng.int(0...2)]),
             ("resource_id", "\"res-\(rng.int(0...3))\""), ("timestamp", stamps[rng.int(0...5)]),
@@ -46,6 +46,16 @@ import TallyCore
             ("message_id", ids[rng.int(0...4)]), ("monotonic_time", "null"), ("message_signature", "\"00\""),
         ]
     }
+
+    /// Values of members the decoder skips, which shapes keep and step over when they
+    /// repeat: strings that share a prefix or differ in length, escapes, non-ASCII, the
+    /// literals, and what is never kept (numbers, one a prefix of another; containers; a
+    /// string longer than `MemberShape.maxValueBytes`).
+    static let skippedValues = [
+        "\"openstack\"", "\"openstack\"", "\"openstack2\"", "\"opens\"", "\"\"", "\"a\\\"b\"", "\"\\u00e9t\u{e9}\"",
+        "null", "true", "false", "7", "71", "7.5", "{\"a\": 1}", "[1, 2]", "{}",
+        "\"" + String(repeating: "s", count: 47) + "\"", "\"" + String(repeating: "s", count: 60) + "\"",
+    ]
 
     /// A native sample's members.
     static func nativeMembers(_ rng: inout Rng) -> [(String, String)] {
@@ -116,6 +126,30 @@ import TallyCore
     func ceilometerDecodesAlikeWithAndWithoutShapes(seed: Int) {
         Self.expectAlike(Self.ceilometerRecords(seed: seed, enveloped: seed % 4 != 3), format: .ceilometer,
                          inPlace: seed % 3 != 2, caching: seed % 2 == 0)
+    }
+
+    /// The notification around the samples follows a shape of its own: its members vary,
+    /// move, repeat, are escaped or damaged as a sample's do, with and without the envelope.
+    @Test(arguments: 0..<6)
+    func notificationsDecodeAlikeWithAndWithoutShapes(seed: Int) {
+        var rng = Rng(state: UInt64(seed) &* 0x5851_F42D &+ 3)
+        let records: [[UInt8]] = (0..<200).map { _ in
+            let samples = (0..<rng.int(1...3)).map { _ in
+                rng.int(0...3) == 0 ? Self.object(Self.ceilometerMembers(&rng), &rng) : Ceilometer.sample()
+            }
+            let members: [(String, String)] = [
+                ("message_id", "\"94614ad5-947d-4d5a-9169-7b76258\(rng.int(10_000...99_999))\""),
+                ("publisher_id", rng.int(0...2) == 0 ? Self.skippedValues[rng.int(0...(Self.skippedValues.count - 1))]
+                    : "\"telemetry.publisher.ctl-01\""),
+                ("event_type", ["\"metering\"", "\"metering\"", "\"compute.instance\"", "7"][rng.int(0...3)]),
+                ("priority", ["\"SAMPLE\"", "\"SAMPLE\"", "\"INFO\"", "null"][rng.int(0...3)]),
+                ("payload", ["[" + samples.joined(separator: ", ") + "]", "[]", "{}"][rng.int(0...9) == 0 ? rng.int(1...2) : 0]),
+                ("timestamp", "\"2026-11-02 03:42:0\(rng.int(0...9)).047924\""), ("_context", ["{}", "null"][rng.int(0...1)]),
+            ]
+            let notification = Self.object(members, &rng)
+            return Array((rng.int(0...4) == 0 ? notification : Ceilometer.envelope(notification)).utf8)
+        }
+        Self.expectAlike(records, format: .ceilometer, inPlace: seed % 3 != 2, caching: seed % 2 == 0)
     }
 
     @Test(arguments: 0..<4)

@@ -15,16 +15,52 @@ extension SymbolTable {
             i += 8
         }
         if i < count {
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < count {
-                tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << shift
-                shift += 8
-                i += 1
-            }
-            h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+            h = (h ^ tailWord(base, count: count, from: i)) &* 0xC4CE_B9FE_1A85_EC53
         }
         return avalanche(h)
+    }
+
+    /// The last `count - from` bytes (1 to 7) as a little-endian word, zero above them:
+    /// the value the hash has always mixed in (byte `from` lowest), which persisted
+    /// content hashes (`contentHash`) depend on. Read with one load that ends at the last
+    /// byte (shifted down past the bytes already hashed) or, below eight bytes, two that
+    /// overlap, instead of a byte at a time. `tailWordReference` is the byte loop this
+    /// must equal (SymbolHashPropertyTests). `from` is where the eight-byte steps stopped,
+    /// so 0 for a string shorter than eight bytes.
+    @inlinable @inline(__always)
+    static func tailWord(_ base: UnsafeRawPointer, count: Int, from: Int) -> UInt64 {
+        #if _endian(little)
+        let rest = count - from
+        if count >= 8 {
+            return base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) >> UInt64(8 * (8 - rest))
+        }
+        // count == rest here: the whole string is shorter than a word.
+        if rest >= 4 {
+            let high = UInt64(base.loadUnaligned(fromByteOffset: rest - 4, as: UInt32.self)) >> UInt64(8 * (8 - rest))
+            return UInt64(base.loadUnaligned(as: UInt32.self)) | high << 32
+        }
+        if rest >= 2 {
+            let high = UInt64(base.loadUnaligned(fromByteOffset: rest - 2, as: UInt16.self)) >> UInt64(8 * (4 - rest))
+            return UInt64(base.loadUnaligned(as: UInt16.self)) | high << 16
+        }
+        return UInt64(base.load(as: UInt8.self))
+        #else
+        return tailWordReference(base, count: count, from: from)
+        #endif
+    }
+
+    /// `tailWord` a byte at a time: the definition.
+    @inlinable
+    static func tailWordReference(_ base: UnsafeRawPointer, count: Int, from: Int) -> UInt64 {
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        var i = from
+        while i < count {
+            tail |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << shift
+            shift += 8
+            i += 1
+        }
+        return tail
     }
 
     @inlinable
@@ -53,6 +89,11 @@ extension SymbolTable {
             if a.loadUnaligned(fromByteOffset: i, as: UInt64.self)
                 != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
             i += 8
+        }
+        // At least eight bytes: the last eight, overlapping what was compared, in one load.
+        if i < count && count >= 8 {
+            return a.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+                == b.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
         }
         while i < count {
             if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }

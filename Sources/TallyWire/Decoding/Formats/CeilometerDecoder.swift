@@ -162,8 +162,26 @@ public final class CeilometerDecoder {
         var summary = NotificationSummary()
         try scanner.beginObject(Q.self)
         var first = true
-        while let key = try scanner.nextMember(&first, Q.self) {
-            switch Self.notificationKeys.index.lookup(state.key(key, in: scanner)) {
+        // Notifications from one publisher write their keys in one order, as samples do:
+        // followed like a sample's (`MemberShape`), the key's index in `notificationKeys`
+        // standing for the schema field.
+        var shape = ShapeFollower(state.memberShapes.shape(MemberShapes.notificationKind, Q.self),
+                                  enabled: state.predictsShapes)
+        while true {
+            let keyIndex: Int
+            var followed = false
+            if let member = shape.follow(&scanner, Q.self) {
+                first = false
+                followed = true
+                keyIndex = Int(member.field)
+            } else {
+                try shape.leave(scanner)
+                let entry = scanner.position
+                guard let key = try scanner.nextMember(&first, Q.self) else { break }
+                keyIndex = Self.notificationKeys.index.lookup(state.key(key, in: scanner))
+                shape.learn(from: entry, key: key, field: keyIndex, node: -1, in: scanner)
+            }
+            switch keyIndex {
             case 0:
                 summary.payloadKind = try scanner.peekKind(Q.self)
                 if summary.payloadKind == .array {
@@ -185,7 +203,7 @@ public final class CeilometerDecoder {
                     try scanner.skipValue(Q.self)
                 }
             default:
-                try scanner.skipValue(Q.self)
+                if followed { try shape.skipFollowedValue(&scanner, Q.self) } else { try scanner.skipValue(Q.self) }
             }
         }
         return summary
@@ -230,10 +248,11 @@ public final class CeilometerDecoder {
         try scanner.beginArray()
         var first = true
         var index = 0
+        let schema = SampleSchema.ceilometer  // a lazily initialised static: checked once, not per sample
         while try scanner.nextElement(&first, Q.self) {
             let slots = state.beginSample()
             let start = scanner.position
-            var draft = try state.readSample(&scanner, Q.self, schema: .ceilometer, index: index, slots: slots)
+            var draft = try state.readSample(&scanner, Q.self, schema: schema, index: index, slots: slots)
             if let check = state.signatureCheck, scanner.bytes(start..<(start + 1)).first == UInt8(ascii: "{") {
                 // Checked before anything else the sample says: unsigned content is not evidence.
                 switch check.verify(sampleAt: start, in: scanner, state: state) {

@@ -26,6 +26,10 @@ extension DecoderState {
                 first = false
                 fieldIndex = Int(followed.field)
                 node = Int(followed.node)
+                if fieldIndex < 0 && node < 0 {
+                    try shape.skipFollowedValue(&scanner, Q.self)
+                    continue
+                }
             } else {
                 try shape.leave(scanner)
                 let entry = scanner.position

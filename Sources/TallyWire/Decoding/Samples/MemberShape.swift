@@ -13,6 +13,17 @@
 /// cannot repeat a key: the repeated-key check is needed only once it leaves the shape,
 /// and is then given the keys followed so far before anything else (`ShapeFollower.leave`).
 /// Memory is fixed (`maxMembers`, `maxBytes`); a longer object is followed as far as kept.
+///
+/// For a member the decoder only skips (no schema field, no plan node), the shape also
+/// keeps the value it last skipped there when that was a short string or `null`/`true`/
+/// `false` (`ShapeFollower.skipValue`): such values repeat from sample to sample (`source`,
+/// `user_name`, `project_name`, `monotonic_time`), and equal bytes at the cursor are
+/// stepped over without scanning them. Equal bytes are the same value skipped the same way:
+/// a string ends at its closing quote and a literal after its letters, so the scan reads
+/// no byte past them, and they hold no keys for the repeated-key check. Numbers are not
+/// kept (where one ends depends on the byte after it), nor containers (their keys must be
+/// noted), nor long strings (signatures, ids: unique per sample, so comparing and keeping
+/// them again would cost at every sample and never save).
 struct MemberShape {
     struct Member {
         /// Where its bytes start in `bytes`, and how many.
@@ -31,12 +42,19 @@ struct MemberShape {
     static let maxBytes = 4096
     /// Longer member bytes (long keys, much whitespace) end the shape.
     static let maxMemberBytes = 256
+    /// Longest skipped value kept per member (`values`): `"openstack"`, a project's name,
+    /// `null`; not a 64-digit signature.
+    static let maxValueBytes = 48
 
     let members: UnsafeMutablePointer<Member>
     let bytes: UnsafeMutablePointer<UInt8>
     /// Per member, where its key's contents started in the object being read (for the
     /// repeated-key check, should the object leave the shape).
     let keyStarts: UnsafeMutablePointer<Int>
+    /// Per member, `maxValueBytes` bytes: the value last skipped there, as read.
+    let values: UnsafeMutablePointer<UInt8>
+    /// Per member, the length of its kept value, 0 when none is kept.
+    let valueLengths: UnsafeMutablePointer<Int>
     var count = 0
     var byteCount = 0
     /// Objects that went another way than the shape before their end (counted on that slow
@@ -48,12 +66,16 @@ struct MemberShape {
         members = .allocate(capacity: Self.maxMembers)
         bytes = .allocate(capacity: Self.maxBytes)
         keyStarts = .allocate(capacity: Self.maxMembers)
+        values = .allocate(capacity: Self.maxMembers * Self.maxValueBytes)
+        valueLengths = .allocate(capacity: Self.maxMembers)
     }
 
     func deallocate() {
         members.deallocate()
         bytes.deallocate()
         keyStarts.deallocate()
+        values.deallocate()
+        valueLengths.deallocate()
     }
 
     /// Keeps the member `nextMember` read from `entry` to the scanner's position; false when
@@ -66,6 +88,7 @@ struct MemberShape {
         members[count] = Member(offset: Int32(byteCount), length: Int32(length),
                                 keyOffset: Int32(key.range.lowerBound - entry), keyLength: Int32(key.range.count),
                                 field: Int32(field), node: Int32(node))
+        valueLengths[count] = 0
         byteCount += length
         count += 1
         return true
@@ -80,10 +103,12 @@ struct MemberShape {
 }
 
 /// One decoder's shapes: one per sample format (`SampleSchema.shapeKind`) and quoting,
-/// since the bytes of a key differ between plain JSON and JSON read in place. Not
-/// thread-safe.
+/// since the bytes of a key differ between plain JSON and JSON read in place, and one
+/// per quoting for Ceilometer's notification object around the samples. Not thread-safe.
 final class MemberShapes {
-    static let kinds = 3
+    static let kinds = 4
+    /// The kind of the notification's shape (after the sample formats' kinds).
+    static let notificationKind = 3
     let shapes: UnsafeMutablePointer<MemberShape>
 
     init() {
@@ -114,6 +139,8 @@ struct ShapeFollower {
     private let members: UnsafeMutablePointer<MemberShape.Member>
     private let bytes: UnsafePointer<UInt8>
     private let keyStarts: UnsafeMutablePointer<Int>
+    private let values: UnsafeMutablePointer<UInt8>
+    private let valueLengths: UnsafeMutablePointer<Int>
     /// How many of the shape's members are left to follow: 0 once the object has left it.
     private var remaining: Int
     /// Members followed so far.
@@ -128,6 +155,8 @@ struct ShapeFollower {
         members = shape.pointee.members
         bytes = UnsafePointer(shape.pointee.bytes)
         keyStarts = shape.pointee.keyStarts
+        values = shape.pointee.values
+        valueLengths = shape.pointee.valueLengths
         remaining = enabled ? shape.pointee.count : 0
         following = enabled
         learning = enabled
@@ -149,6 +178,39 @@ struct ShapeFollower {
         scanner.position = start + length
         scanner.skipWhitespace(Q.self)
         return member
+    }
+
+    /// Skips the value of the member `follow` just returned, which the decoder does not
+    /// read: stepped over when the bytes at the scanner are the value kept for it (see
+    /// `MemberShape`), otherwise skipped and kept for the next object.
+    @inline(__always)
+    mutating func skipFollowedValue<Q: JSONQuoting>(_ scanner: inout JSONScanner, _: Q.Type) throws(JSONSyntaxError) {
+        let member = index - 1
+        let start = scanner.position, kept = valueLengths[member]
+        if kept > 0 && start + kept <= scanner.count
+            && bytesEqualOverlapping(scanner.base + start, values + member * MemberShape.maxValueBytes, kept) {
+            scanner.position = start + kept
+            return
+        }
+        try scanner.skipValue(Q.self)
+        keepValue(of: member, from: start, scanner)
+    }
+
+    /// Keeps the value just skipped from `start` for `member` when it is a string or a
+    /// literal that fits, else forgets the one kept.
+    @inline(never)
+    private func keepValue(of member: Int, from start: Int, _ scanner: JSONScanner) {
+        let length = scanner.position - start
+        let first = scanner.base[start]
+        // Skipped without error, so `"` or `\` starts a string and `n`, `t`, `f` a literal.
+        let keepable = first == UInt8(ascii: "\"") || first == UInt8(ascii: "\\") || first == UInt8(ascii: "n")
+            || first == UInt8(ascii: "t") || first == UInt8(ascii: "f")
+        guard keepable && length <= MemberShape.maxValueBytes else {
+            valueLengths[member] = 0
+            return
+        }
+        (values + member * MemberShape.maxValueBytes).update(from: scanner.base + start, count: length)
+        valueLengths[member] = length
     }
 
     /// Called when `follow` returned nil, before `nextMember`: unless the object ends here,
