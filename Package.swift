@@ -36,24 +36,32 @@ let package = Package(
         // into TallyWire's loops (docs/ARCHITECTURE.md, "The hot path", step 2).
         .target(name: "CTallySIMD"),
 
+        // Threads of Tally's own and what they share: the bounded hand-off between two threads,
+        // the follower thread (started under an OS name, stopped by a flag, joined), the thread
+        // CPU and monotonic clocks. No dependencies but libc and Foundation, so that every
+        // target, `TallyWire` included, can use the one copy (`CTallyThreads`: the OS thread
+        // name, which Swift's Glibc module does not import).
+        .target(name: "CTallyThreads"),
+        .target(name: "TallyThreads", dependencies: ["CTallyThreads"], swiftSettings: v5),
+
         .target(name: "TallyCore", dependencies: ["CCrypto"], swiftSettings: hot),
-        .target(name: "TallyWire", dependencies: ["TallyCore", "CTallySIMD", "Yams"], swiftSettings: hot),
-        .target(name: "TallyKafka", dependencies: ["CRdKafka"], swiftSettings: v5),
+        .target(name: "TallyWire", dependencies: ["TallyCore", "CTallySIMD", "TallyThreads", "Yams"], swiftSettings: hot),
+        .target(name: "TallyKafka", dependencies: ["CRdKafka", "TallyThreads"], swiftSettings: v5),
         .target(name: "TallyCrypto", dependencies: ["CCrypto", "TallyWire"], swiftSettings: v5),
         .target(name: "TallyLMDB", dependencies: ["CLMDB"], swiftSettings: v5),
         .target(name: "TallyScript", dependencies: ["TallyCore", "CLua"], swiftSettings: v5),
-        .target(name: "TallyEngine", dependencies: ["TallyCore", "TallyWire"], swiftSettings: hot),
+        .target(name: "TallyEngine", dependencies: ["TallyCore", "TallyWire", "TallyThreads"], swiftSettings: hot),
         // What every Tally process shares: the configuration file, the wall clock and stop
         // signals, structured log lines, whole-topic I/O, the rule-log client and the pricer
         // it folds into.
         .target(name: "TallyRuntime", dependencies: [
-            "TallyCore", "TallyWire", "TallyKafka", "TallyScript", "TallyEngine", "TallyCrypto", "Yams",
+            "TallyCore", "TallyWire", "TallyKafka", "TallyScript", "TallyEngine", "TallyCrypto", "TallyThreads", "Yams",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         // `tally run` and `tally rate`: the rater's run loop, its outbox sender and its LMDB
         // state store (the engine's ports over the adapters).
         .target(name: "TallyRater", dependencies: [
-            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyEngine", "TallyRuntime",
+            "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyEngine", "TallyRuntime", "TallyThreads",
         ], swiftSettings: v5),
         // Reading back what the rater wrote: replay, verify, reports and trace (reports and
         // traces from the frame index of `tally serve` when it is caught up).
@@ -70,11 +78,11 @@ let package = Package(
             "TallySeededRandom",
         ], swiftSettings: v5),
         // The frame index of `tally serve`: LMDB, fed from the frames topic.
-        .target(name: "TallyIndex", dependencies: ["TallyCore", "TallyWire", "TallyKafka", "TallyLMDB"], swiftSettings: v5),
+        .target(name: "TallyIndex", dependencies: ["TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyThreads"], swiftSettings: v5),
         // The HTTP service (`tally serve`): CloudKitty-compatible API, Tally's own API, metrics.
         .target(name: "TallyService", dependencies: [
             "TallyCore", "TallyWire", "TallyRuntime", "TallyRater", "TallyAudit", "TallyIndex", "TallyKafka", "TallyCrypto",
-            "TallyEngine",
+            "TallyEngine", "TallyThreads",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
@@ -82,14 +90,14 @@ let package = Package(
         .target(name: "TallySeededRandom", swiftSettings: v5),
         .executableTarget(name: "tally", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyRuntime",
-            "TallyRater", "TallyAudit", "TallyRoute", "TallyDemo", "TallyService", "TallyCrypto",
+            "TallyRater", "TallyAudit", "TallyRoute", "TallyDemo", "TallyService", "TallyCrypto", "TallyThreads",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),
         .executableTarget(name: "tally-bench", dependencies: [
             "TallyCore", "TallyWire", "TallyKafka", "TallyLMDB", "TallyScript", "TallyEngine", "TallyRuntime",
             "TallyRater", "TallyDemo", "TallyTestSupport", "TallyCrypto", "TallyIndex", "TallyService",
-            "TallySeededRandom",
+            "TallySeededRandom", "TallyThreads",
         ], path: "tools/bench", swiftSettings: v5),
 
         .testTarget(name: "TallyCoreTests", dependencies: [
@@ -97,13 +105,14 @@ let package = Package(
         ], swiftSettings: v5),
         .testTarget(name: "TallyWireTests", dependencies: ["TallyCore", "TallyWire", "TallyCrypto", "TallySeededRandom"],
                     resources: [.copy("Fixtures")], swiftSettings: v5),
+        .testTarget(name: "TallyThreadsTests", dependencies: ["TallyThreads"], swiftSettings: v5),
         .testTarget(name: "TallyKafkaTests", dependencies: ["TallyKafka", "TallyTestSupport"], swiftSettings: v5),
         .testTarget(name: "TallyLMDBTests", dependencies: ["TallyLMDB"], swiftSettings: v5),
         .testTarget(name: "TallyScriptTests", dependencies: ["TallyScript", "TallyCore"], swiftSettings: v5),
         .testTarget(name: "TallyEngineTests", dependencies: ["TallyEngine", "TallyCore", "TallyWire", "TallySeededRandom"], swiftSettings: v5),
         .testTarget(name: "ServiceTests", dependencies: [
             "TallyCore", "TallyWire", "TallyRuntime", "TallyAudit", "TallyService", "TallyTestSupport", "TallyIndex", "TallyKafka",
-            "TallyCrypto", "TallySeededRandom",
+            "TallyCrypto", "TallySeededRandom", "TallyThreads",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: v5),

@@ -1,6 +1,7 @@
 import Foundation
 import TallyCore
 import TallyKafka
+import TallyThreads
 
 /// Follows the frames topic into a `FrameIndex` on a thread of its own, for as long as the
 /// service runs: it starts at the offsets the index stored (the beginning for a new index),
@@ -43,7 +44,7 @@ public final class FrameIndexFollower: @unchecked Sendable {
     private var watermarkCheckRunning = false
     /// The least time between two high-watermark checks (tests set 0).
     var watermarkCheckInterval: TimeInterval = 1
-    private let thread = FollowerThread(name: "tally-frame-index")
+    private let thread = FollowerThread(name: "tally-frame-idx")
     /// Where broker and index errors are named (once per distinct error); set before `start`.
     public var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 

@@ -111,10 +111,3 @@ final class EndOfPartitionParking {
         return result
     }
 }
-
-/// Milliseconds of CLOCK_MONOTONIC (for the parking interval; TallyKafka has no clock of its own).
-func monotonicMillis() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-}

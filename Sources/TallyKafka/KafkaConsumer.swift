@@ -1,5 +1,6 @@
 import CRdKafka
 import Synchronization
+import TallyThreads
 
 /// Owns the consumer's `rd_kafka_t` and its queue; shared with batches that hold messages
 /// so the handle is destroyed only after the last message is freed.

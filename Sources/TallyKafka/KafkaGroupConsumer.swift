@@ -1,4 +1,5 @@
 import CRdKafka
+import TallyThreads
 
 /// A topic partition without an offset: what a consumer group assigns and revokes.
 public struct KafkaPartitionID: Hashable, Sendable, CustomStringConvertible {

@@ -1,6 +1,6 @@
 import Foundation
-import TallyKafka
 import TallyRuntime
+import TallyThreads
 
 /// The thread that commits the rater's LMDB write transactions when commits are durable
 /// (`engine.commit_thread`; `LMDBStateStore(commitBehind:)`). A durable LMDB commit waits
@@ -34,7 +34,6 @@ final class CommitThread: @unchecked Sendable {
 
     init() {
         thread.start { [self] in
-            ThreadName.setCurrent(CommitThread.name)
             defer { ThreadName.noteEnding() }
             while let job = nextJob() {
                 do { try job(finishBody) } catch { fail(error) }

@@ -2,6 +2,7 @@ import Foundation
 import TallyEngine
 import TallyKafka
 import TallyRuntime
+import TallyThreads
 import TallyWire
 
 /// `tally run`'s decode thread (`engine.decode_thread`, RaterService.swift): takes the
@@ -36,7 +37,6 @@ final class DecodeThread {
         jobs = BoundedHandOff(capacity: depth)
         done = BoundedHandOff(capacity: depth)
         thread.start { [jobs, done] in
-            ThreadName.setCurrent(DecodeThread.name)
             defer { ThreadName.noteEnding() }
             while let polled = jobs.take() {
                 let wallNow = WallClock.now()

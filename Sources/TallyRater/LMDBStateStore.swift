@@ -1,6 +1,7 @@
 import TallyEngine
 import TallyLMDB
 import TallyRuntime
+import TallyThreads
 
 /// The engine's `StateStore` on an LMDB environment: one named database per
 /// `StateTable`, one write transaction per batch (durable unless the
@@ -42,8 +43,8 @@ public final class LMDBStateStore: StateStore {
 
     private func awaitCommit(through ticket: UInt64? = nil) throws {
         guard let committer else { return }
-        let started = WallClock.monotonicNanos()
-        defer { commitWaitNanos &+= WallClock.monotonicNanos() &- started }
+        let started = monotonicNanos()
+        defer { commitWaitNanos &+= monotonicNanos() &- started }
         try committer.awaitEnded(through: ticket)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import TallyThreads
 
 /// One line of Linux's `/proc/PID/stat` or `/proc/PID/task/TID/stat` (proc(5)): the
 /// command name, the parent and the CPU time used. `tally run`'s per-thread CPU report and
@@ -35,24 +36,9 @@ public struct ProcStat: Sendable, Equatable {
     }
 }
 
-/// The name Linux shows for the calling thread (`comm`: top, perf, `thread_cpu_ms`).
-public enum ThreadName {
-    /// Renames the calling thread (at most 15 bytes are kept). Writes
-    /// `/proc/thread-self/comm`: `pthread_setname_np` is a GNU extension Swift's Glibc
-    /// module does not import, and `prctl` is variadic. Best effort: false if it failed.
-    @discardableResult
-    public static func setCurrent(_ name: String) -> Bool {
-        guard let handle = FileHandle(forWritingAtPath: "/proc/thread-self/comm") else { return false }
-        defer { try? handle.close() }
-        return (try? handle.write(contentsOf: Array(name.utf8.prefix(15)))) != nil
-    }
-
-    /// The calling thread's name, or nil if it cannot be read.
-    public static var current: String? {
-        (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?
-            .trimmingCharacters(in: .newlines)
-    }
-
+/// The CPU time of threads that ended, by the name they ran under (`tally run`'s
+/// `thread_cpu_ms`); the names themselves are `TallyThreads`'.
+extension ThreadName {
     /// Notes the calling thread's CPU time under its name, as its last act: a thread that is
     /// joined before the process reports (`tally run`'s decode thread) is gone from
     /// /proc/self/task by then, and would otherwise count only as `ended_threads`.

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import TallyRuntime
+import TallyThreads
 
 /// `ProcStat` reads the CPU figures `tally run` prints per thread and the benchmarks per
 /// process: the name may hold spaces and parentheses, so the fields are counted after the
@@ -32,26 +33,9 @@ import TallyRuntime
     }
 }
 
-@Suite struct ThreadNameTests {
-    @Test func aThreadOfItsOwnCanBeRenamed() throws {
-        // A thread of the test's own, so no other test's thread is renamed.
-        final class Box: @unchecked Sendable { var before: String?; var after: String?; var stat: ProcStat? }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            box.before = ThreadName.current
-            ThreadName.setCurrent("tally-test-thread-long-name")
-            box.after = ThreadName.current
-            box.stat = ProcStat.read(path: "/proc/thread-self/stat")
-            done.signal()
-        }
-        thread.start()
-        done.wait()
-        #expect(box.before != nil)
-        #expect(box.after == "tally-test-thre")  // Linux keeps 15 bytes
-        #expect(box.stat?.name == "tally-test-thre")
-    }
-
+/// Threads joined before `tally run` reports keep their CPU time under their name
+/// (`TallyThreads` names them; its tests show the names reach /proc).
+@Suite struct ThreadEndingTests {
     @Test func aThreadThatNotesItsEndingIsCountedUnderItsNameAfterItIsGone() throws {
         let done = DispatchSemaphore(value: 0)
         #expect(ThreadName.endedTicks["tally-noted-end"] == nil)

@@ -133,6 +133,28 @@ import TallySeededRandom
         }
     }
 
+    /// The decode thread runs under its OS name (top, perf, `thread_cpu_ms`): held full, it
+    /// waits in its hand-off, and /proc lists it under that name while it does.
+    @Test func theDecodeThreadRunsUnderItsName() {
+        let records = Self.log(seed: 6, count: 64)
+        let decoder = RuleLogDecodeThread(records: records, batchSize: 1, known: .init())
+        func threadNames() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []).compactMap {
+                try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8)
+            }
+        }
+        var shown = false
+        for _ in 0..<100_000 where !shown {
+            shown = threadNames().contains(RuleLogDecodeThread.name + "\n")
+            if !shown { sched_yield() }
+        }
+        var handedOver = 0
+        while let batch = decoder.next() { handedOver += batch.count }
+        _ = decoder.finish()
+        #expect(shown)
+        #expect(handedOver == records.count)
+    }
+
     /// Few records are folded on this thread: no thread is started for them.
     @Test func fewRecordsStartNoThread() {
         let records = Self.log(seed: 5, count: 40)

@@ -1,5 +1,6 @@
 import Glibc
 import TallyCore
+import TallyThreads
 
 /// Closing one window in the core: price with explanation, frame id, frame and seal
 /// (content hash over the canonical body), as the engine does per closed window: the
@@ -137,10 +138,4 @@ func timed(_ name: String, count: Int, unit: String, _ body: (Int) -> Int) -> Do
     let perItem = ns >= 10_000 ? "\((ns / 100).rounded() / 10) µs" : "\(Int(ns.rounded())) ns"
     print("\(name): \(Int(rate)) \(unit)s/s (\(perItem) CPU per \(unit)) [check \(sink & 0xff)]")
     return ns
-}
-
-func threadCPUNanos() -> UInt64 {
-    var t = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-    return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
 }

@@ -1,6 +1,7 @@
 import Foundation
 import TallyCore
 import TallyWire
+import TallyThreads
 
 /// Decoding throughput of the Ceilometer path on one core: realistic records (oslo
 /// envelope, 10 samples each, full `resource_metadata` as in the public fixture), a

@@ -5,6 +5,7 @@ import TallyEngine
 import TallyRater
 import TallyRuntime
 import TallyWire
+import TallyThreads
 
 /// The engine alone, without a broker: the same Ceilometer records the end-to-end
 /// benchmark uses, folded, closed, priced and committed to LMDB (no-sync) by a

@@ -3,6 +3,7 @@ import TallyCore
 import TallyRater
 import TallyRuntime
 import TallyWire
+import TallyThreads
 
 /// `tally rate`'s engine path (OfflineRating) on synthetic native samples with the
 /// example metrics and rules: lines → fold → close → price → frames, CPU time.

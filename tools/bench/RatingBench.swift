@@ -1,4 +1,5 @@
 import TallyCore
+import TallyThreads
 
 /// Rating throughput on one core: windows/s for a 100-rule hashmap book and for a tiered
 /// book, and decimal ops/s. Called by the bench executable's main (owned elsewhere).

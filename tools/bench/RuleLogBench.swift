@@ -1,5 +1,6 @@
 import TallyCore
 import TallyWire
+import TallyThreads
 
 /// Start-up cost of the rule log: folding 100,000 stored rule events from scratch (bytes
 /// → decode → hash check → validation), from decoded events, and from a snapshot plus

@@ -2,6 +2,7 @@ import Foundation
 import TallyCore
 import TallyIndex
 import TallyService
+import TallyThreads
 
 /// Issue 11 item 6: a frame index holding `frames` frames (hourly windows of 14 resources per
 /// project over 31 days, so 1 M frames ≈ 96 projects), its ingest rate in batches of 2,048

@@ -1,4 +1,5 @@
 import TallyCore
+import TallyThreads
 
 extension StreamRater {
     /// Ends a batch: advances the clock, closes due windows, and commits windows,

@@ -2,6 +2,7 @@ import Foundation
 import TallyCore
 import TallyKafka
 import TallyRuntime
+import TallyThreads
 import TallyWire
 
 /// Follows the rule log (`tally.rules`, one partition) on a thread of its own for as long as

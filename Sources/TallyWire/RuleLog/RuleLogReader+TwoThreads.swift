@@ -1,5 +1,5 @@
 import TallyCore
-import Foundation
+import TallyThreads
 
 /// Folding many stored records at once (a rater's start-up, `tally rules` reading the whole
 /// log) on two threads: decoding and hashing are pure (bytes in, event and content hash
@@ -45,31 +45,31 @@ extension RuleLogReader {
     }
 }
 
-/// The second thread of `RuleLogReader.apply(records:)`: decodes and hashes the records in
-/// order into batches and hands them over through a queue of at most `depth` batches.
-// @unchecked: `queue`, `done` and `cpuNanos` are read and written only under `condition`;
-// `records` and the settings never change.
+/// The second thread of `RuleLogReader.apply(records:)` (`tally-rules-dec` in top, perf and
+/// `thread_cpu_ms`): decodes and hashes the records in order into batches and hands them
+/// over through a `BoundedHandOff` of at most `depth` batches, closing it after the last.
+// @unchecked: `cpuNanos` is written by the thread before it returns and read by `finish()`
+// only after joining it (`FollowerThread.stop` waits on a semaphore the thread signals last);
+// `records`, `batchSize` and the hand-off never change (the hand-off is thread-safe).
 final class RuleLogDecodeThread: @unchecked Sendable {
+    static let name = "tally-rules-dec"
     /// Batches decoded ahead at most: enough to ride over a slow stretch of either thread,
     /// few enough that the decoded events waiting stay in the cache.
     static let depth = 4
     private let records: [RuleLogReader.StoredRecord]
     private let batchSize: Int
-    private let condition = NSCondition()
-    private var queue: [[DecodedRuleRecord]] = []
-    private var done = false
+    private let batches = BoundedHandOff<[DecodedRuleRecord]>(capacity: RuleLogDecodeThread.depth)
+    private let thread = FollowerThread(name: RuleLogDecodeThread.name)
     private var cpuNanos: UInt64 = 0
 
     init(records: [RuleLogReader.StoredRecord], batchSize: Int, known: RuleEventDirectDecoder.KnownStrings) {
         self.records = records
         self.batchSize = batchSize
-        let thread = Thread { [self] in run(known: known) }
-        thread.name = "tally-rules-decode"
-        thread.start()
+        thread.start { [self] in run(known: known) }
     }
 
     private func run(known start: RuleEventDirectDecoder.KnownStrings) {
-        let started = Self.threadCPUNanos()
+        let started = threadCPUNanos()
         // The strings the next event likely repeats: the previous event's hash (the head
         // once it is chained) and its author. Only lent: the decoder compares bytes first.
         var known = start
@@ -83,47 +83,20 @@ final class RuleLogDecodeThread: @unchecked Sendable {
                 if case .event(let event, _) = decoded { known = .init(previousHash: event.hash, author: event.author) }
                 batch.append(decoded)
             }
-            put(batch)
+            batches.put(batch)
             from = to
         }
-        let used = Self.threadCPUNanos() - started
-        condition.lock()
-        done = true
-        cpuNanos = used
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    private func put(_ batch: [DecodedRuleRecord]) {
-        condition.lock()
-        while queue.count >= Self.depth { condition.wait() }
-        queue.append(batch)
-        condition.broadcast()
-        condition.unlock()
+        cpuNanos = threadCPUNanos() - started
+        batches.close()
     }
 
     /// The next batch in order, waiting for it; nil once every record was handed over.
-    func next() -> [DecodedRuleRecord]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.isEmpty && !done { condition.wait() }
-        guard !queue.isEmpty else { return nil }
-        condition.broadcast()
-        return queue.removeFirst()
-    }
+    func next() -> [DecodedRuleRecord]? { batches.take() }
 
-    /// The decode thread's CPU time, once it has handed everything over (`next` said nil).
+    /// Joins the thread (it has ended or is ending once `next` said nil) and returns the CPU
+    /// time it used.
     func finish() -> UInt64 {
-        condition.lock()
-        defer { condition.unlock() }
-        while !done { condition.wait() }
+        thread.stop()
         return cpuNanos
-    }
-
-    /// CLOCK_THREAD_CPUTIME_ID in nanoseconds.
-    static func threadCPUNanos() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 }

@@ -6,6 +6,7 @@ import TallyKafka
 import TallyRater
 import TallyRuntime
 import TallyService
+import TallyThreads
 import TallyWire
 
 struct RunCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import TallyRuntime
+import TallyThreads
 
 /// CPU time of this process's threads, summed per thread name (Linux `/proc/self/task`).
 /// `tally run` prints it at the end so a benchmark can tell the rating thread from

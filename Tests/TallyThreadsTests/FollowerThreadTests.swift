@@ -1,9 +1,9 @@
 import Foundation
 import Synchronization
 import Testing
-import TallyKafka
+import TallyThreads
 
-/// The follower thread both topic followers run on: `stop()` raises the flag the loop
+/// The thread the topic followers and the decode threads run on: `stop()` raises the flag the loop
 /// watches, wakes waiters, and returns only after the loop has returned.
 @Suite struct FollowerThreadTests {
     @Test func stopRaisesTheFlagAndJoinsTheLoop() {

@@ -3,10 +3,11 @@ import Foundation
 /// A bounded first-in first-out queue between two threads: `put` waits while it is full,
 /// `take` while it is empty, and `close` wakes both (a closed queue accepts nothing; what it
 /// holds can still be taken, then `take` returns nil). The rater's decode thread sits
-/// between two of these (RaterService+Pipeline.swift).
+/// between two of these (TallyRater/DecodeThread.swift); the rule log's decode thread hands
+/// its batches through one (TallyWire, RuleLogReader+TwoThreads.swift).
 // @unchecked: every stored property is read and written only under `condition`.
-final class BoundedHandOff<Element>: @unchecked Sendable {
-    let capacity: Int
+public final class BoundedHandOff<Element>: @unchecked Sendable {
+    public let capacity: Int
     private let condition = NSCondition()
     private var items: [Element] = []
     private var head = 0
@@ -15,7 +16,7 @@ final class BoundedHandOff<Element>: @unchecked Sendable {
     private var waiting = 0
     private var mostHeld = 0
 
-    init(capacity: Int) {
+    public init(capacity: Int) {
         precondition(capacity > 0, "a hand-off holds at least one item")
         self.capacity = capacity
     }
@@ -23,7 +24,7 @@ final class BoundedHandOff<Element>: @unchecked Sendable {
     /// Appends `item`, waiting while the queue is full; false (and `item` dropped) if the
     /// queue is or becomes closed.
     @discardableResult
-    func put(_ item: Element) -> Bool {
+    public func put(_ item: Element) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while !closed && items.count - head >= capacity { wait() }
@@ -35,7 +36,7 @@ final class BoundedHandOff<Element>: @unchecked Sendable {
     }
 
     /// The oldest item, waiting while the queue is empty and open; nil once it is closed and empty.
-    func take() -> Element? {
+    public func take() -> Element? {
         condition.lock()
         defer { condition.unlock() }
         while !closed && head == items.count { wait() }
@@ -48,14 +49,14 @@ final class BoundedHandOff<Element>: @unchecked Sendable {
     }
 
     /// Accepts no more items and wakes every waiting thread.
-    func close() {
+    public func close() {
         condition.lock()
         closed = true
         condition.broadcast()
         condition.unlock()
     }
 
-    var count: Int { locked { items.count - head } }
+    public var count: Int { locked { items.count - head } }
     var waitingThreads: Int { locked { waiting } }
     var mostEverHeld: Int { locked { mostHeld } }
 

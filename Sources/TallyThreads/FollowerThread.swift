@@ -1,9 +1,10 @@
 import Foundation
 import Synchronization
 
-/// The thread of a topic follower (the frame index's, the rule log's): started once, asked to
-/// stop by a flag its loop checks between polls, and joined by `stop()`, which therefore waits
-/// at most one poll of the loop.
+/// A thread of Tally's own (the topic followers of the frame index and the rule log, the
+/// rater's decode and commit threads, the rule log's decode thread): started once under an OS
+/// thread name, asked to stop by a flag its loop checks between polls, and joined by
+/// `stop()`, which therefore waits at most one poll of the loop.
 // @unchecked: the flags are atomics and the semaphore is thread-safe; `name` never changes.
 public final class FollowerThread: @unchecked Sendable {
     private let name: String
@@ -16,9 +17,10 @@ public final class FollowerThread: @unchecked Sendable {
     /// Whether `stop()` was called: the loop ends when it sees this.
     public var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
-    /// Runs `body` on a new thread named after the follower.
+    /// Runs `body` on a new thread named after the follower (for the OS: `ThreadName`).
     public func start(_ body: @escaping () -> Void) {
-        let thread = Thread { [finished] in
+        let thread = Thread { [name, finished] in
+            ThreadName.setCurrent(name)
             body()
             finished.signal()
         }

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 import Synchronization
-@testable import TallyRater
+@testable import TallyThreads
 
-/// The hand-off between the rater's thread and its decode thread: bounded, first in first
-/// out, and closing it wakes a thread waiting on either side.
+/// The hand-off between two threads (the rater's and its decode thread, the rule log's fold and
+/// its decode thread): bounded, first in first out, and closing it wakes a thread waiting on
+/// either side.
 @Suite struct BoundedHandOffTests {
     /// Runs `body` on a new thread; the returned semaphore is signalled when it returns.
     static func onThread(_ body: @escaping @Sendable () -> Void) -> DispatchSemaphore {
