@@ -41,4 +41,25 @@ import Testing
             #expect(OfflineRating.contains(line, #""oslo.message""#))
         }
     }
+
+    /// Both keys in one pass (`isCeilometer`), against the plain search for either, on random
+    /// lines long enough for several eight-byte words and a tail, with the needles planted at
+    /// every alignment.
+    @Test func ceilometerLinesAgreeWithAPlainSearchForEitherKey() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array(#""oslo.mesagpyd"#.utf8)
+        let oslo = Array(#""oslo.message""#.utf8), payload = Array(#""payload""#.utf8)
+        func plain(_ line: [UInt8]) -> Bool { Self.plainContains(line, oslo) || Self.plainContains(line, payload) }
+        for _ in 0..<5_000 {
+            let line = (0..<Int.random(in: 0...70, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+            #expect(OfflineRating.isCeilometer(line) == plain(line), "\(String(decoding: line, as: UTF8.self))")
+        }
+        for shift in 0..<17 {
+            for needle in [oslo, payload, Array(oslo.dropLast()), Array(payload.dropLast())] {
+                let noise = (0..<Int.random(in: 0...20, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+                let line = Array(repeating: UInt8(ascii: "x"), count: shift) + needle + noise
+                #expect(OfflineRating.isCeilometer(line) == plain(line), "\(String(decoding: line, as: UTF8.self))")
+            }
+        }
+    }
 }
