@@ -46,9 +46,11 @@ import TallyCore
         #expect(cache[c].key.resource.raw == 3)
     }
 
-    @Test func aCommitWritesEachDirtyWindowOnceInKeyOrder() {
+    @Test func aCommitWritesEachDirtyWindowOnceInFoldOrder() {
         var cache = WindowCache()
-        // Added out of key order, over three window starts; one changed again before the commit.
+        // Added out of key order, over three window starts; one changed again before the
+        // commit. Written in the order they became dirty, not sorted by key (sorting raised
+        // `tally-bench memory`'s peak RSS by ~150 MiB: WindowCache.writeDirty).
         var slots: [Int] = []
         for (resource, hour) in [(5, 2), (3, 0), (9, 1), (1, 2), (4, 0), (2, 1)] as [(UInt32, Int64)] {
             slots.append(cache.add(WindowCacheTests.window(resource, hour: hour), dirty: true))
@@ -59,8 +61,7 @@ import TallyCore
         var order: [WindowKey] = []
         cache.writeDirty { order.append($0.key) }
         #expect(order.count == 6)
-        #expect(order == order.sorted())
-        #expect(order.map(\.resource.raw) == [3, 4, 2, 9, 1, 5])
+        #expect(order.map(\.resource.raw) == [5, 3, 9, 1, 4, 2])
         var none: [WindowKey] = []
         cache.writeDirty { none.append($0.key) }
         #expect(none.isEmpty)
