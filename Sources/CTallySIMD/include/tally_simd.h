@@ -27,4 +27,11 @@ static inline uint32_t tally_string_stops16(const uint8_t *p) {
 #define TALLY_HAS_SIMD16 0
 #endif
 
+#include <stddef.h>
+
+/// glibc's substring search (a GNU extension, in glibc since 2.0), declared here because
+/// Swift's Glibc module does not import it: `SampleFormatSniffer` (TallyWire) first asks
+/// whether a record holds the bytes `"specversion"` at all before walking its keys.
+void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
+
 #endif

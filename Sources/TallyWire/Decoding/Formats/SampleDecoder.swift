@@ -1,3 +1,4 @@
+import CTallySIMD
 import TallyCore
 
 /// The format of an input topic's record values.
@@ -80,8 +81,26 @@ public final class SampleDecoder {
 /// has no such field). Scans top-level keys only, skipping values, and stops at the
 /// first `specversion`. Anything that is not a JSON object counts as native, whose
 /// decoder then reports what is wrong with it.
+///
+/// A key `specversion` written without escapes is the bytes `"specversion"` in the record,
+/// so a record without them is native, found by one `memmem` (glibc's, SIMD) instead of
+/// walking every key and value: `tally rate` and `tally route` ask this of every native
+/// line (~3,300 instructions a line walked, about a tenth of `tally rate`'s time per window).
 public enum SampleFormatSniffer {
     public static func isCloudEvent(_ record: UnsafeRawBufferPointer) -> Bool {
+        guard mayHoldSpecversionKey(record) else { return false }
+        return hasSpecversionKey(record)
+    }
+
+    /// Whether the bytes `"specversion"` occur anywhere in `record`.
+    static func mayHoldSpecversionKey(_ record: UnsafeRawBufferPointer) -> Bool {
+        guard let base = record.baseAddress else { return false }
+        let needle: StaticString = #""specversion""#  // a literal's bytes: no array, no lazy static
+        return memmem(base, record.count, needle.utf8Start, needle.utf8CodeUnitCount) != nil
+    }
+
+    /// The key walk itself: a top-level key spelled `specversion` without escapes.
+    static func hasSpecversionKey(_ record: UnsafeRawBufferPointer) -> Bool {
         var scanner = JSONScanner(record)  // plain JSON: the steps compiled for `RawJSONText` only
         do throws(JSONSyntaxError) {
             try scanner.beginObject(RawJSONText.self)
