@@ -16,12 +16,24 @@ extension RuleEventDirectDecoder {
     /// `hash` is answered with the event's own `hash` string (no second string).
     static func decodeWithContentHash(_ bytes: [UInt8], known: KnownStrings = KnownStrings())
         -> (event: RuleEvent, contentHash: String?)? {
-        bytes.withUnsafeBytes { raw -> (event: RuleEvent, contentHash: String?)? in
+        var contentHash: String?
+        guard let event = decode(bytes, known: known, contentHash: &contentHash) else { return nil }
+        return (event, contentHash)
+    }
+
+    /// `decodeWithContentHash`, the hash written to `contentHash` (left nil when the bytes
+    /// are not canonical). What the fold calls: returned in an optional tuple, the event
+    /// was copied through the tuple's generic value witness (`tuple_initializeWithCopy`,
+    /// ~300 instructions a copy under callgrind) on its way into the decoded record.
+    static func decode(_ bytes: [UInt8], known: KnownStrings, contentHash hashOut: inout String?) -> RuleEvent? {
+        bytes.withUnsafeBytes { raw -> RuleEvent? in
             var reader = Reader(scanner: JSONScanner(raw), canonical: true, known: known)
             let event: RuleEvent
             do throws(Unhandled) { event = try reader.event() } catch { return nil }
-            guard reader.canonical, let hashMember = reader.hashMember else { return (event, nil) }
-            return (event, contentHash(raw, cutting: hashMember, reader.signatureMember, stored: event.hash))
+            if reader.canonical, let hashMember = reader.hashMember {
+                hashOut = contentHash(raw, cutting: hashMember, reader.signatureMember, stored: event.hash)
+            }
+            return event
         }
     }
 

@@ -79,9 +79,7 @@ final class RuleLogDecodeThread: @unchecked Sendable {
             var batch: [DecodedRuleRecord] = []
             batch.reserveCapacity(to - from)
             for i in from..<to {
-                let decoded = RuleLogReader.decode(records[i].bytes, known: known, hashEveryEvent: true)
-                if case .event(let event, _) = decoded { known = .init(previousHash: event.hash, author: event.author) }
-                batch.append(decoded)
+                batch.append(RuleLogReader.decode(records[i].bytes, known: &known, hashEveryEvent: true))
             }
             batches.put(batch)
             from = to

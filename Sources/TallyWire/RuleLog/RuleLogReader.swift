@@ -17,8 +17,8 @@ public struct RuleLogReader: Sendable {
     /// is decoded as `RuleEventCodec.decode` does and hashed by encoding it again.
     @discardableResult
     public mutating func apply(bytes: [UInt8], offset: Int64) -> RuleEventOutcome {
-        let decoded = Self.decode(bytes, known: .init(previousHash: state.head, author: lastAuthor), hashEveryEvent: false)
-        return apply(decoded, offset: offset)
+        var known = RuleEventDirectDecoder.KnownStrings(previousHash: state.head, author: lastAuthor)
+        return apply(Self.decode(bytes, known: &known, hashEveryEvent: false), offset: offset)
     }
 
     /// Folds one decoded record (`decode`), as `apply(bytes:offset:)` does.
@@ -36,17 +36,22 @@ public struct RuleLogReader: Sendable {
 
     /// What the state is handed for one stored record. Pure (nothing of the state is read:
     /// `known` only lends strings the bytes may spell), so it can run on another thread.
+    /// On return `known` holds the event's own hash and author (what the next record
+    /// likely repeats); set here, where the event is still a local, because taking them
+    /// from the decoded record copied the whole event out of it.
     /// `hashEveryEvent`: also hash an event the one-pass decoder could not prove canonical
     /// (by encoding it again, as `RuleLogState.apply` would), so that the state's thread
     /// never does.
-    static func decode(_ bytes: [UInt8], known: RuleEventDirectDecoder.KnownStrings,
+    static func decode(_ bytes: [UInt8], known: inout RuleEventDirectDecoder.KnownStrings,
                        hashEveryEvent: Bool) -> DecodedRuleRecord {
-        if let decoded = RuleEventDirectDecoder.decodeWithContentHash(bytes, known: known) {
-            let hash = decoded.contentHash ?? (hashEveryEvent ? decoded.event.computedHash() : nil)
-            return .event(decoded.event, contentHash: hash)
+        var contentHash: String?
+        if let event = RuleEventDirectDecoder.decode(bytes, known: known, contentHash: &contentHash) {
+            known = .init(previousHash: event.hash, author: event.author)
+            return .event(event, contentHash: contentHash ?? (hashEveryEvent ? event.computedHash() : nil))
         }
         do throws(RuleEventDecodingError) {
             let event = try RuleEventCodec.decodeTree(bytes)
+            known = .init(previousHash: event.hash, author: event.author)
             return .event(event, contentHash: hashEveryEvent ? event.computedHash() : nil)
         } catch {
             return .undecodable(error.description)
