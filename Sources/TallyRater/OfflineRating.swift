@@ -90,76 +90,16 @@ public struct OfflineRating {
     }
 
     /// Whether `line` is a Ceilometer record: the only records with an oslo envelope or a
-    /// payload list. Both keys are looked for in one pass (`containsEither`).
+    /// payload list.
     static func isCeilometer(_ line: [UInt8]) -> Bool {
-        containsEither(line, #""oslo.message""#, #""payload""#)
+        contains(line, #""oslo.message""#) || contains(line, #""payload""#)
     }
 
-    /// Whether `needle` occurs in `line`.
+    /// Whether `needle` occurs in `line` (`ByteSearch`: glibc's `memmem`, no allocation, no
+    /// slicing). Before, a `memchr` from each candidate first byte, per needle, which was
+    /// ~2.8% of `tally rate`'s time (`perf`, 7 Dec 2026): a native sample has ~40 quotes.
     static func contains(_ line: [UInt8], _ needle: StaticString) -> Bool {
-        containsEither(line, needle, needle)
-    }
-
-    /// Whether `a` or `b` occurs in `line`; both start with the same byte. No allocation, no
-    /// slicing, one pass: the line is read eight bytes at a time for that first byte (a
-    /// word's bytes equal to it found with the zero-byte bit trick), and each candidate's
-    /// next eight bytes are compared with each needle's first eight as one word before any
-    /// `memcmp`. Before, `memchr` from each candidate, once per needle: a native sample has
-    /// ~40 quotes, and the two scans with their call per quote were ~2.8% of `tally rate`'s
-    /// time (`perf`, 7 Dec 2026, session 31). The trick can flag a byte that is not the first
-    /// byte (after a true one in the same word); the compare rejects it.
-    static func containsEither(_ line: [UInt8], _ a: StaticString, _ b: StaticString) -> Bool {
-        precondition(a.utf8CodeUnitCount > 0 && b.utf8CodeUnitCount > 0 && a.utf8Start.pointee == b.utf8Start.pointee)
-        let headA = NeedleHead(a), headB = NeedleHead(b)
-        let both = a.utf8Start != b.utf8Start
-        return line.withUnsafeBytes { hay in
-            guard let base = hay.baseAddress else { return false }
-            let count = hay.count
-            func startsAt(_ i: Int, _ needle: StaticString) -> Bool {
-                let n = needle.utf8CodeUnitCount
-                return i + n <= count && memcmp(base + i, needle.utf8Start, n) == 0
-            }
-            // Nearly every candidate is another quote: one word and two masked compares reject it.
-            @inline(__always) func matchAt(_ i: Int) -> Bool {
-                if i + 8 <= count {
-                    let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                    let maybeA = word & headA.mask == headA.bits, maybeB = both && word & headB.mask == headB.bits
-                    if !maybeA && !maybeB { return false }
-                    return (maybeA && startsAt(i, a)) || (maybeB && startsAt(i, b))
-                }
-                return startsAt(i, a) || (both && startsAt(i, b))
-            }
-            let first = a.utf8Start.pointee
-            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-            let pattern = ones &* UInt64(first)
-            var i = 0
-            while i + 8 <= count {
-                let x = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) ^ pattern
-                var flagged = (x &- ones) & ~x & highs  // the high bit of each byte that may equal `first`
-                while flagged != 0 {
-                    if matchAt(i + flagged.trailingZeroBitCount / 8) { return true }
-                    flagged &= flagged &- 1
-                }
-                i += 8
-            }
-            while i < count {
-                if base.load(fromByteOffset: i, as: UInt8.self) == first, matchAt(i) { return true }
-                i += 1
-            }
-            return false
-        }
-    }
-
-    /// A needle's first (up to) eight bytes as a little-endian word, and the mask of the bytes
-    /// it has: a candidate whose next eight bytes differ there cannot start the needle.
-    private struct NeedleHead {
-        var bits: UInt64 = 0, mask: UInt64 = 0
-        init(_ needle: StaticString) {
-            for k in 0..<min(8, needle.utf8CodeUnitCount) {
-                bits |= UInt64(needle.utf8Start[k]) << (8 * k)
-                mask |= 0xFF << (8 * k)
-            }
-        }
+        line.withUnsafeBytes { ByteSearch.contains($0, needle) }
     }
 
     /// Splits file contents into lines of bytes (a `\n` ends each; it is not part of the line).

@@ -2,7 +2,7 @@ import Testing
 @testable import TallyRater
 
 /// `tally rate` sorts each line to its format by looking for `"oslo.message"` or
-/// `"payload"` in it (`OfflineRating.contains`, a `memchr` scan): held against a plain
+/// `"payload"` in it (`OfflineRating.contains`: `ByteSearch`, glibc's `memmem`): held against a plain
 /// search on edge cases and on random lines over a small alphabet, so that near misses,
 /// overlapping starts and needles at either end are common.
 @Suite struct OfflineRatingLineTests {
@@ -42,7 +42,7 @@ import Testing
         }
     }
 
-    /// Both keys in one pass (`isCeilometer`), against the plain search for either, on random
+    /// Either key (`isCeilometer`), against the plain search for either, on random
     /// lines long enough for several eight-byte words and a tail, with the needles planted at
     /// every alignment.
     @Test func ceilometerLinesAgreeWithAPlainSearchForEitherKey() {

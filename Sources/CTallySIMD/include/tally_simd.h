@@ -30,8 +30,8 @@ static inline uint32_t tally_string_stops16(const uint8_t *p) {
 #include <stddef.h>
 
 /// glibc's substring search (a GNU extension, in glibc since 2.0), declared here because
-/// Swift's Glibc module does not import it: `SampleFormatSniffer` (TallyWire) first asks
-/// whether a record holds the bytes `"specversion"` at all before walking its keys.
+/// Swift's Glibc module does not import it: TallyWire's `ByteSearch`, with which the format
+/// sniffs ask whether a record holds a key's bytes at all before anything walks it.
 void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen);
 
 #endif

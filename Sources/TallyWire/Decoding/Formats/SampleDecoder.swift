@@ -1,4 +1,3 @@
-import CTallySIMD
 import TallyCore
 
 /// The format of an input topic's record values.
@@ -83,7 +82,7 @@ public final class SampleDecoder {
 /// decoder then reports what is wrong with it.
 ///
 /// A key `specversion` written without escapes is the bytes `"specversion"` in the record,
-/// so a record without them is native, found by one `memmem` (glibc's, SIMD) instead of
+/// so a record without them is native, found by one `ByteSearch` (glibc's `memmem`) instead of
 /// walking every key and value: `tally rate` and `tally route` ask this of every native
 /// line (~3,300 instructions a line walked, about a tenth of `tally rate`'s time per window).
 public enum SampleFormatSniffer {
@@ -94,9 +93,7 @@ public enum SampleFormatSniffer {
 
     /// Whether the bytes `"specversion"` occur anywhere in `record`.
     static func mayHoldSpecversionKey(_ record: UnsafeRawBufferPointer) -> Bool {
-        guard let base = record.baseAddress else { return false }
-        let needle: StaticString = #""specversion""#  // a literal's bytes: no array, no lazy static
-        return memmem(base, record.count, needle.utf8Start, needle.utf8CodeUnitCount) != nil
+        ByteSearch.contains(record, #""specversion""#)
     }
 
     /// The key walk itself: a top-level key spelled `specversion` without escapes.
