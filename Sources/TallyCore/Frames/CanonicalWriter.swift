@@ -162,11 +162,13 @@ struct CanonicalWriter: ~Copyable {
 
     /// A decimal's canonical text without quotes (inside a string), for the values
     /// `explanationDecimal` leaves to it (coefficients over 64 bits, exponents above 0 or
-    /// below −30): `CanonicalJSON.writeDecimalText`'s bytes.
+    /// below −30): `CanonicalJSON.writeDecimalText`'s bytes, placed in one piece.
     mutating func decimalText(_ d: ExactDecimal) {
-        var text: [UInt8] = []
-        CanonicalJSON.writeDecimalText(d, into: &text)
-        append(text)
+        withUnsafeTemporaryAllocation(byteCount: DecimalText.scratchSize, alignment: 8) { scratch in
+            let digits = scratch.baseAddress!
+            guard let text = DecimalText(d, digits: digits) else { literalByte(UInt8(ascii: "0")); return }
+            withTail(text.length) { text.write(from: digits, to: $0) }
+        }
     }
 
     /// Raw text with nothing to escape (inside a string the caller opened with `raw("\"")`).
