@@ -18,29 +18,37 @@ public struct OfflineRating {
         public var description: String { "\(file):\(line): \(reason): \(detail)" }
     }
 
+    /// The frames in the order they were sealed; empty when a `frameSink` took them.
     public var frames: [[UInt8]] = []
     public var problems: [Problem] = []
     public var counters = Counters()
 
     /// - Parameters:
     ///   - decoding, unknownMeters: the policies of a `kafka.inputs[]` entry, applied to every file.
+    ///   - frameSink: takes each frame as it is sealed, in the order `frames` would hold them,
+    ///     so that a caller that writes them out keeps none (100,000 frames are ~115 MB). Only
+    ///     the engine's construction and restore throw before the first frame: the memory store
+    ///     fails no read or write, so a caller that streams the frames never has to take back
+    ///     some of them for an error.
     public init(metrics: MetricsConfig, pricer: WindowPricer, files: [(name: String, lines: [[UInt8]])],
                 decoding: DecoderOptions = DecoderOptions(), unknownMeters: UnknownMeterPolicy = .deadLetter,
-                wallNow: EventTime = WallClock.now()) throws {
+                wallNow: EventTime = WallClock.now(), frameSink: (([UInt8]) -> Void)? = nil) throws {
         var inputs: [EngineSettings.Input] = []
         for file in files {
             inputs.append(.init(topic: file.name, format: .nativeOrCloudEvents, decoding: decoding, unknownMeters: unknownMeters))
             inputs.append(.init(topic: file.name + "#ceilometer", format: .ceilometer, decoding: decoding,
                                 unknownMeters: unknownMeters))
         }
-        let rater = try StreamRater(settings: EngineSettings(inputs: inputs, framesPartitions: 1),
-                                    metrics: metrics, pricer: pricer, store: MemoryStateStore())
+        // A transaction that throws ends the rating (the error leaves this initialiser and
+        // the store with it), so the store keeps no undo log for one.
+        let rater = try StreamRater(settings: EngineSettings(inputs: inputs, framesPartitions: 1), metrics: metrics,
+                                    pricer: pricer, store: MemoryStateStore(rollsBackFailedWrites: false))
         _ = try rater.restore(wallNow: wallNow)
         // Frames are taken as they close, not through the outbox: nothing is sent, and
         // an outbox entry would copy each frame into the memory store. Only their bytes:
         // a frame sink would also build each frame's `Frame` value.
         var closed: [[UInt8]] = []
-        rater.frameRecordSink = { bytes in closed.append(bytes) }
+        rater.frameRecordSink = frameSink ?? { bytes in closed.append(bytes) }
         var sent: [OutgoingMessage] = []
         for file in files {
             let ceilometerTopic = file.name + "#ceilometer"
@@ -63,7 +71,10 @@ public struct OfflineRating {
             }
             sent += try rater.commitBatch(wallNow: wallNow)
         }
-        sent += try rater.commitBatch(wallNow: wallNow, endOfInput: true)
+        // The end of the input closes every open window exactly as `commitBatch(endOfInput:)`
+        // would, without writing them to the store a second time (nothing reads it after
+        // this): no record is folded after the last batch, so no dead letter is left to send.
+        try rater.closeEverything(wallNow: wallNow)
         frames = closed
         for letter in sent where letter.topic == "tally.deadletter" {
             guard let object = try? JSONSerialization.jsonObject(with: Data(letter.value)) as? [String: Any],

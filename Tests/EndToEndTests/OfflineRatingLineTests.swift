@@ -1,4 +1,5 @@
 import Testing
+import TallySeededRandom
 @testable import TallyRater
 
 /// `tally rate` sorts each line to its format by looking for `"oslo.message"` or
@@ -6,6 +7,10 @@ import Testing
 /// search on edge cases and on random lines over a small alphabet, so that near misses,
 /// overlapping starts and needles at either end are common.
 @Suite struct OfflineRatingLineTests {
+    /// The random lines' seed (`SplitMix64`): printed, and named by every failure, so that
+    /// a failing line repeats with it.
+    static let seed: UInt64 = 0x7A11_7A7E
+
     /// The reference: every start position compared byte by byte.
     static func plainContains(_ line: [UInt8], _ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty, line.count >= needle.count else { return false }
@@ -27,18 +32,21 @@ import Testing
     }
 
     @Test func randomLinesAgreeWithAPlainSearch() {
-        var rng = SystemRandomNumberGenerator()
+        print("OfflineRatingLineTests: random lines from seed \(Self.seed)")
+        var rng = SplitMix64(seed: Self.seed)
         let alphabet = Array(#""oslo.mesagpyd"#.utf8)
         for _ in 0..<5_000 {
             let line = (0..<Int.random(in: 0...40, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
-            #expect(OfflineRating.contains(line, #""oslo.message""#) == Self.plainContains(line, Array(#""oslo.message""#.utf8)))
-            #expect(OfflineRating.contains(line, #""payload""#) == Self.plainContains(line, Array(#""payload""#.utf8)))
+            #expect(OfflineRating.contains(line, #""oslo.message""#) == Self.plainContains(line, Array(#""oslo.message""#.utf8)),
+                    "seed \(Self.seed): \(String(decoding: line, as: UTF8.self))")
+            #expect(OfflineRating.contains(line, #""payload""#) == Self.plainContains(line, Array(#""payload""#.utf8)),
+                    "seed \(Self.seed): \(String(decoding: line, as: UTF8.self))")
         }
         // Lines built to contain the needle somewhere.
         for _ in 0..<1_000 {
             let noise = { (0..<Int.random(in: 0...12, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! } }
             let line = noise() + Array(#""oslo.message""#.utf8) + noise()
-            #expect(OfflineRating.contains(line, #""oslo.message""#))
+            #expect(OfflineRating.contains(line, #""oslo.message""#), "seed \(Self.seed): \(String(decoding: line, as: UTF8.self))")
         }
     }
 
@@ -46,19 +54,20 @@ import Testing
     /// lines long enough for several eight-byte words and a tail, with the needles planted at
     /// every alignment.
     @Test func ceilometerLinesAgreeWithAPlainSearchForEitherKey() {
-        var rng = SystemRandomNumberGenerator()
+        print("OfflineRatingLineTests: random lines from seed \(Self.seed &+ 1)")
+        var rng = SplitMix64(seed: Self.seed &+ 1)
         let alphabet = Array(#""oslo.mesagpyd"#.utf8)
         let oslo = Array(#""oslo.message""#.utf8), payload = Array(#""payload""#.utf8)
         func plain(_ line: [UInt8]) -> Bool { Self.plainContains(line, oslo) || Self.plainContains(line, payload) }
         for _ in 0..<5_000 {
             let line = (0..<Int.random(in: 0...70, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
-            #expect(OfflineRating.isCeilometer(line) == plain(line), "\(String(decoding: line, as: UTF8.self))")
+            #expect(OfflineRating.isCeilometer(line) == plain(line), "seed \(Self.seed &+ 1): \(String(decoding: line, as: UTF8.self))")
         }
         for shift in 0..<17 {
             for needle in [oslo, payload, Array(oslo.dropLast()), Array(payload.dropLast())] {
                 let noise = (0..<Int.random(in: 0...20, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
                 let line = Array(repeating: UInt8(ascii: "x"), count: shift) + needle + noise
-                #expect(OfflineRating.isCeilometer(line) == plain(line), "\(String(decoding: line, as: UTF8.self))")
+                #expect(OfflineRating.isCeilometer(line) == plain(line), "seed \(Self.seed &+ 1): \(String(decoding: line, as: UTF8.self))")
             }
         }
     }

@@ -28,6 +28,13 @@ struct RateCommand: ParsableCommand {
 
     enum OutputFormat: String, ExpressibleByArgument { case table, json }
 
+    /// `bytes` and a newline on standard output, through its buffer (what `print` wrote,
+    /// without making a `String` of each frame first).
+    static func writeLine(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
+        _ = fputc(0x0A, stdout)
+    }
+
     func run() throws {
         guard !samples.isEmpty else { throw ValidationError("give at least one sample file (or - for standard input)") }
         guard let unknownPolicy = UnknownMeterPolicy(rawValue: unknownMeters) else {
@@ -58,17 +65,17 @@ struct RateCommand: ParsableCommand {
             input.signatureSecret = signatureSecretFile.map { .file($0) } ?? signatureSecretEnv.map { .environment($0) }
             if !priority.isEmpty { input.priorities = priority }
             let decoding = try input.engineInput().decoding
+            // JSON frames are written as they are sealed, one a line, and none is kept; the
+            // table needs them all (its total counts each window's latest revision).
+            let frameSink: (([UInt8]) -> Void)? = format == .json ? Self.writeLine : nil
             result = try OfflineRating(metrics: config, pricer: try PricerFactory.make(rulesFile: rules), files: files,
-                                       decoding: decoding, unknownMeters: unknownPolicy)
+                                       decoding: decoding, unknownMeters: unknownPolicy, frameSink: frameSink)
         } catch let failure as CommandFailure {
             throw failure
         } catch {
             throw CommandFailure("\(error)")
         }
-        switch format {
-        case .json: for frame in result.frames { print(String(decoding: frame, as: UTF8.self)) }
-        case .table: print(FrameTable.render(result.frames))
-        }
+        if format == .table { print(FrameTable.render(result.frames)) }
         fflush(stdout)  // the frames first, then the problems, even when both go to one file
         for problem in result.problems { FileHandle.standardError.write(Data("tally rate: \(problem)\n".utf8)) }
         if result.counters.samplesUnknownMeter > 0 {
