@@ -39,15 +39,10 @@ import Testing
         }
     }
 
-    /// The stored format, byte for byte: the writer appends words and groups of bytes, and
-    /// must write exactly what LEB128 and big-endian keys written a byte at a time give.
+    /// The stored format, byte for byte: the writer stores into memory sized by its length
+    /// functions, and must write exactly what LEB128 and big-endian keys written a byte at a
+    /// time give, filling exactly the length it announced.
     @Test func theWriterWritesWhatAByteAtATimeWriterWrites() {
-        func reference(_ value: UInt128) -> [UInt8] {
-            var v = value, out: [UInt8] = []
-            while v >= 0x80 { out.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
-            out.append(UInt8(truncatingIfNeeded: v))
-            return out
-        }
         var values: [UInt128] = [0, 1, 0x7F, 0x80, 0x3FFF, 0x4000, UInt128(UInt64.max) - 1, UInt128(UInt64.max),
                                  UInt128(UInt64.max) + 1, UInt128.max, UInt128(1) << 70]
         var state: UInt64 = 7
@@ -56,17 +51,62 @@ import Testing
             values.append(UInt128(state >> (state % 64)))
             values.append(UInt128(state) << (state % 60))
         }
-        var writer = WindowStateWriter(bytes: [0xAA])
-        var expected: [UInt8] = [0xAA]
+        var expected: [UInt8] = []
+        var length = 0
         for (i, v) in values.enumerated() {
-            writer.unsigned(v)
-            expected += reference(v)
+            let bytes = ReferenceEncoder.unsigned(v)
+            #expect(WindowStateWriter.length(v) == bytes.count, "\(v)")
+            expected += bytes
             let key = SampleKey(high: UInt64(truncatingIfNeeded: v &* 31), low: UInt64(truncatingIfNeeded: v >> 3) ^ UInt64(i))
-            writer.key(key)
-            for shift in stride(from: 56, through: 0, by: -8) { expected.append(UInt8(truncatingIfNeeded: key.high >> UInt64(shift))) }
-            for shift in stride(from: 56, through: 0, by: -8) { expected.append(UInt8(truncatingIfNeeded: key.low >> UInt64(shift))) }
+            expected += ReferenceEncoder.key(key)
+            length += WindowStateWriter.length(v) + 16
         }
-        #expect(writer.bytes == expected)
+        var out = [UInt8](repeating: 0xEE, count: length)
+        out.withUnsafeMutableBytes { buffer in
+            var writer = WindowStateWriter(buffer)
+            for (i, v) in values.enumerated() {
+                writer.unsigned(v)
+                writer.key(SampleKey(high: UInt64(truncatingIfNeeded: v &* 31), low: UInt64(truncatingIfNeeded: v >> 3) ^ UInt64(i)))
+            }
+            #expect(writer.isFull)
+        }
+        #expect(out == expected)
+    }
+
+    /// Random accumulators of every aggregation (values of up to 38 digits, any exponent,
+    /// points out of order, a previous point or none): `encodedCount` is the length of the
+    /// form written a byte at a time (the encoder the in-place writer replaced), the writer
+    /// writes those bytes, appended or in place, and they read back.
+    @Test func randomAccumulatorsEncodeAsWrittenAByteAtATime() throws {
+        var state: UInt64 = 0x5EED
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 11 }
+        func value() -> ExactDecimal {
+            let digits = Int(next() % 39)
+            var c: Int128 = 0
+            for _ in 0..<digits { c = c * 10 + Int128(next() % 10) }
+            if next() % 3 == 0 { c = -c }
+            return ExactDecimal(coefficient: c, exponent: Int32(Int64(next() % 41) - 20))
+        }
+        for round in 0..<600 {
+            let aggregation = Aggregation.allCases[round % Aggregation.allCases.count]
+            let start = Int64(next() % 1_000_000) * 3_600_000_000 - 500 * 3_600_000_000
+            let window = WindowBounds(start: EventTime(micros: start), end: EventTime(micros: start + 3_600_000_000))
+            var acc = Accumulator(aggregation: aggregation, window: window)
+            if next() % 2 == 0 { acc.seedPrevious(value(), at: EventTime(micros: start - Int64(next() % 7_200_000_000))) }
+            for _ in 0..<Int(next() % 40) {
+                acc.fold(value(), at: EventTime(micros: start + Int64(next() % 3_600_000_000)),
+                         key: SampleKey(high: next() << 11 | next(), low: next()))
+            }
+            let expected = ReferenceEncoder.encode(acc)
+            #expect(acc.encodedCount == expected.count, "\(aggregation)")
+            var appended: [UInt8] = [0xAA]
+            acc.encode(into: &appended)
+            #expect(appended == [0xAA] + expected, "\(aggregation)")
+            var inPlace = [UInt8](repeating: 0xEE, count: acc.encodedCount)
+            inPlace.withUnsafeMutableBytes { acc.encode(into: $0) }
+            #expect(inPlace == expected, "\(aggregation)")
+            #expect(try Accumulator.decode(from: inPlace) == acc)
+        }
     }
 
     @Test func rejectsDamagedBytes() throws {
@@ -79,5 +119,46 @@ import Testing
         var badTag = bytes; badTag[1] = 200
         #expect(throws: AccumulatorDecodingError.self) { try Accumulator.decode(from: badTag) }
         #expect(throws: AccumulatorDecodingError.self) { try Accumulator.decode(from: []) }
+    }
+}
+
+/// The accumulator's form written a byte at a time, as the array encoder before the in-place
+/// writer wrote it: the reference the writer is held to.
+enum ReferenceEncoder {
+    static func unsigned(_ value: UInt128) -> [UInt8] {
+        var v = value, out: [UInt8] = []
+        while v >= 0x80 { out.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
+        out.append(UInt8(truncatingIfNeeded: v))
+        return out
+    }
+    static func signed(_ value: Int64) -> [UInt8] { unsigned(UInt128(UInt64(bitPattern: (value << 1) ^ (value >> 63)))) }
+    static func decimal(_ value: ExactDecimal) -> [UInt8] {
+        let c = value.coefficient
+        return unsigned(UInt128(bitPattern: (c << 1) ^ (c >> 127))) + signed(Int64(value.exponent))
+    }
+    static func key(_ key: SampleKey) -> [UInt8] {
+        stride(from: 56, through: 0, by: -8).map { UInt8(truncatingIfNeeded: key.high >> UInt64($0)) }
+            + stride(from: 56, through: 0, by: -8).map { UInt8(truncatingIfNeeded: key.low >> UInt64($0)) }
+    }
+
+    static func encode(_ acc: Accumulator) -> [UInt8] {
+        var out: [UInt8] = [Accumulator.encodingVersion, acc.aggregation.rawValue]
+        let start = acc.window.start.micros
+        out += signed(start) + signed(acc.window.end.micros - start) + signed(acc.sampleCount)
+        func point(_ p: SamplePoint) -> [UInt8] { signed(p.time.micros - start) + key(p.key) + decimal(p.value) }
+        switch acc.state {
+        case .total(let total): out += decimal(total)
+        case .extremum(let value): out += [value == nil ? 0 : 1] + (value.map(decimal) ?? [])
+        case .last(let p): out += [p == nil ? 0 : 1] + (p.map(point) ?? [])
+        case .distinct(let values):
+            out += [values.saturated ? 1 : 0] + signed(Int64(values.fingerprints.count))
+            var before: UInt64 = 0
+            for f in values.fingerprints { out += unsigned(UInt128(f - before)); before = f }
+        case .series(let series):
+            out += [series.previous == nil ? 0 : 1] + (series.previous.map(point) ?? [])
+            out += signed(Int64(series.points.count))
+            for p in series.points { out += point(p) }
+        }
+        return out
     }
 }

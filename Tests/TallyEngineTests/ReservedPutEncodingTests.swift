@@ -59,6 +59,21 @@ import TallyCore
         #expect(window.encoded(topics: topics) == Self.oldLayout(window, topics: topics))
     }
 
+    /// The key the commit writes over one reused buffer is the key's `encoded` bytes.
+    @Test func aWindowKeyWrittenInPlaceIsItsEncodedForm() throws {
+        var state: UInt64 = 11
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state }
+        var buffer = [UInt8](repeating: 0xEE, count: WindowKey.encodedSize)
+        for _ in 0..<500 {
+            let key = WindowKey(start: EventTime(micros: Int64(bitPattern: next())), metric: Symbol(raw: UInt32(truncatingIfNeeded: next())),
+                                scope: Symbol(raw: UInt32(truncatingIfNeeded: next())), resource: Symbol(raw: UInt32(truncatingIfNeeded: next())),
+                                group: Symbol(raw: UInt32(truncatingIfNeeded: next())))
+            buffer.withUnsafeMutableBytes { key.encode(into: $0) }
+            #expect(buffer == key.encoded)
+            #expect(try buffer.withUnsafeBytes { try WindowKey(decoding: $0) } == key)
+        }
+    }
+
     @Test func anOutboxEntryKeepsItsLayoutAndReadsBack() throws {
         let entry = OutboxEntry(kind: .frame, topic: "tally.frames", partition: 3, key: Array("project-ü".utf8),
                                 value: (0..<1_900).map { UInt8(truncatingIfNeeded: $0 &* 7) })

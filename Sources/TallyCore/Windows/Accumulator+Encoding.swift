@@ -12,36 +12,66 @@ extension Accumulator {
 
     /// Appends the binary form to `bytes`.
     public func encode(into bytes: inout [UInt8]) {
-        var w = WindowStateWriter(bytes: [])
-        swap(&w.bytes, &bytes)
-        defer { swap(&w.bytes, &bytes) }
-        w.bytes.append(Self.encodingVersion)
-        w.bytes.append(aggregation.rawValue)
+        let count = encodedCount, old = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: count))
+        bytes.withUnsafeMutableBytes { encode(into: UnsafeMutableRawBufferPointer(rebasing: $0[old...])) }
+    }
+
+    /// The length of the binary form: what `encode(into:)` writes.
+    public var encodedCount: Int {
+        typealias W = WindowStateWriter
+        var n = 2 + W.signedLength(window.start.micros) + W.signedLength(window.end.micros - window.start.micros)
+            + W.signedLength(sampleCount)
+        let start = window.start.micros
+        func point(_ p: SamplePoint) -> Int { W.signedLength(p.time.micros - start) + 16 + W.decimalLength(p.value) }
+        switch state {
+        case .total(let total): n += W.decimalLength(total)
+        case .extremum(let value): n += 1 + (value.map(W.decimalLength) ?? 0)
+        case .last(let p): n += 1 + (p.map(point) ?? 0)
+        case .distinct(let values):
+            n += 1 + W.signedLength(Int64(values.fingerprints.count))
+            var before: UInt64 = 0
+            for f in values.fingerprints { n += W.length64(f - before); before = f }
+        case .series(let series):
+            n += 1 + (series.previous.map(point) ?? 0) + W.signedLength(Int64(series.points.count))
+            for p in series.points { n += point(p) }
+        }
+        return n
+    }
+
+    /// Writes the binary form into `buffer`, which must be `encodedCount` bytes: the commit
+    /// writes it straight into the window's record, in the space the store reserved for it.
+    public func encode(into buffer: UnsafeMutableRawBufferPointer) {
+        var w = WindowStateWriter(buffer)
+        w.byte(Self.encodingVersion)
+        w.byte(aggregation.rawValue)
         w.signed(window.start.micros)
         w.signed(window.end.micros - window.start.micros)
         w.signed(sampleCount)
+        let start = window.start.micros
         func point(_ p: SamplePoint) {
-            w.signed(p.time.micros - window.start.micros); w.key(p.key); w.decimal(p.value)
+            w.signed(p.time.micros - start); w.key(p.key); w.decimal(p.value)
         }
         switch state {
         case .total(let total): w.decimal(total)
         case .extremum(let value):
-            w.bytes.append(value == nil ? 0 : 1)
+            w.byte(value == nil ? 0 : 1)
             if let value { w.decimal(value) }
         case .last(let p):
-            w.bytes.append(p == nil ? 0 : 1)
+            w.byte(p == nil ? 0 : 1)
             if let p { point(p) }
         case .distinct(let values):
-            w.bytes.append(values.saturated ? 1 : 0)
+            w.byte(values.saturated ? 1 : 0)
             w.signed(Int64(values.fingerprints.count))
             var before: UInt64 = 0
-            for f in values.fingerprints { w.unsigned(UInt128(f - before)); before = f }
+            for f in values.fingerprints { w.unsigned64(f - before); before = f }
         case .series(let series):
-            w.bytes.append(series.previous == nil ? 0 : 1)
+            w.byte(series.previous == nil ? 0 : 1)
             if let p = series.previous { point(p) }
             w.signed(Int64(series.points.count))
             for p in series.points { point(p) }
         }
+        precondition(w.isFull, "accumulator: encodedCount is not what was written")
     }
 
     /// Reads an accumulator written by `encode(into:)`; the bytes must hold exactly one.

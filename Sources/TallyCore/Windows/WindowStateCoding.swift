@@ -2,43 +2,76 @@
 /// zigzag for signed numbers, decimals as zigzag coefficient + zigzag exponent.
 ///
 /// Every window record the rater commits goes through here (a counter window's points: a
-/// key and two varints each), so bytes are gathered in words and appended a group at a
-/// time: appended one by one, each paid the array's uniqueness and capacity checks (3.5 k
-/// instructions per window in `tally-bench fold`, a fifth of the store phase). The bytes
-/// are the same (AccumulatorEncodingTests compares them with a byte-at-a-time writer).
+/// key and three varints each), so the form is written straight into memory sized
+/// beforehand (`Accumulator.encodedCount`): the commit encodes each dirty window's
+/// accumulator into the space LMDB reserves for its record. Appended to an array, even a
+/// group of bytes at a time, each group paid the array's uniqueness and capacity checks
+/// (~2,600 instructions per window put in `tally-bench fold`, callgrind, a fifth of the
+/// store phase); here a byte is one store. The bytes are the same (AccumulatorEncodingTests
+/// compares them with a byte-at-a-time writer and with the array encoder it replaced).
 struct WindowStateWriter {
-    var bytes: [UInt8]
+    let base: UnsafeMutableRawPointer
+    let count: Int
+    private(set) var index = 0
+
+    /// Writes into `buffer`; a write past its end traps.
+    init(_ buffer: UnsafeMutableRawBufferPointer) {
+        base = buffer.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 8)!
+        count = buffer.count
+    }
+
+    /// Whether every byte of the buffer was written.
+    var isFull: Bool { index == count }
+
+    mutating func byte(_ value: UInt8) {
+        precondition(index < count, "WindowStateWriter: past the end")
+        base.storeBytes(of: value, toByteOffset: index, as: UInt8.self)
+        index += 1
+    }
 
     mutating func unsigned(_ value: UInt128) {
-        if value < 0x80 { bytes.append(UInt8(truncatingIfNeeded: value)); return }
         if value >> 64 == 0 { unsigned64(UInt64(truncatingIfNeeded: value)); return }
+        precondition(index + WindowStateWriter.length(value) <= count, "WindowStateWriter: past the end")
         var v = value  // beyond 64 bits: rare (a coefficient of 20 digits or more)
-        while v >= 0x80 { bytes.append(UInt8(truncatingIfNeeded: v) | 0x80); v >>= 7 }
-        bytes.append(UInt8(truncatingIfNeeded: v))
+        while v >= 0x80 { base.storeBytes(of: UInt8(truncatingIfNeeded: v) | 0x80, toByteOffset: index, as: UInt8.self); index += 1; v >>= 7 }
+        base.storeBytes(of: UInt8(truncatingIfNeeded: v), toByteOffset: index, as: UInt8.self)
+        index += 1
     }
 
-    /// LEB128 of a 64-bit value (at most 10 bytes), gathered on the stack and appended at once.
-    private mutating func unsigned64(_ value: UInt64) {
-        var scratch: (UInt64, UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &scratch) { buffer in
-            var v = value, n = 0
-            while v >= 0x80 { buffer[n] = UInt8(truncatingIfNeeded: v) | 0x80; v >>= 7; n += 1 }
-            buffer[n] = UInt8(truncatingIfNeeded: v)
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0...n]))
-        }
+    /// LEB128 of a 64-bit value (at most 10 bytes).
+    mutating func unsigned64(_ value: UInt64) {
+        precondition(index + WindowStateWriter.length64(value) <= count, "WindowStateWriter: past the end")
+        var v = value, i = index
+        while v >= 0x80 { base.storeBytes(of: UInt8(truncatingIfNeeded: v) | 0x80, toByteOffset: i, as: UInt8.self); i += 1; v >>= 7 }
+        base.storeBytes(of: UInt8(truncatingIfNeeded: v), toByteOffset: i, as: UInt8.self)
+        index = i + 1
     }
-    mutating func signed(_ value: Int64) {
-        unsigned(UInt128(UInt64(bitPattern: (value << 1) ^ (value >> 63))))
-    }
+    mutating func signed(_ value: Int64) { unsigned64(WindowStateWriter.zigzag(value)) }
     mutating func decimal(_ value: ExactDecimal) {
-        let c = value.coefficient
-        unsigned(UInt128(bitPattern: (c << 1) ^ (c >> 127)))
+        unsigned(WindowStateWriter.zigzag(value.coefficient))
         signed(Int64(value.exponent))
     }
     /// The key's 16 bytes, big-endian.
     mutating func key(_ key: SampleKey) {
-        let words = (key.high.bigEndian, key.low.bigEndian)
-        withUnsafeBytes(of: words) { bytes.append(contentsOf: $0) }
+        precondition(index + 16 <= count, "WindowStateWriter: past the end")
+        base.storeBytes(of: key.high.bigEndian, toByteOffset: index, as: UInt64.self)
+        base.storeBytes(of: key.low.bigEndian, toByteOffset: index + 8, as: UInt64.self)
+        index += 16
+    }
+
+    // The lengths of what the writes above write, for sizing the buffer first.
+
+    @inline(__always) static func zigzag(_ value: Int64) -> UInt64 { UInt64(bitPattern: (value << 1) ^ (value >> 63)) }
+    @inline(__always) static func zigzag(_ value: Int128) -> UInt128 { UInt128(bitPattern: (value << 1) ^ (value >> 127)) }
+    /// LEB128 takes a byte per 7 significant bits, at least one.
+    @inline(__always) static func length64(_ value: UInt64) -> Int { (64 - (value | 1).leadingZeroBitCount + 6) / 7 }
+    static func length(_ value: UInt128) -> Int {
+        if value >> 64 == 0 { return length64(UInt64(truncatingIfNeeded: value)) }
+        return (128 - value.leadingZeroBitCount + 6) / 7
+    }
+    @inline(__always) static func signedLength(_ value: Int64) -> Int { length64(zigzag(value)) }
+    @inline(__always) static func decimalLength(_ value: ExactDecimal) -> Int {
+        length(zigzag(value.coefficient)) + signedLength(Int64(value.exponent))
     }
 }
 

@@ -50,6 +50,13 @@ public struct RawByteWriter {
         if let base = b.baseAddress, b.count > 0 { (buffer.baseAddress! + position).copyMemory(from: base, byteCount: b.count) }
         position += b.count
     }
+    /// The next `count` bytes, counted as written, for a nested encoder to fill (a window
+    /// record's accumulator).
+    public mutating func next(_ count: Int) -> UnsafeMutableRawBufferPointer {
+        precondition(count >= 0 && position + count <= buffer.count, "RawByteWriter: past the end")
+        defer { position += count }
+        return UnsafeMutableRawBufferPointer(rebasing: buffer[position..<(position + count)])
+    }
     /// Whether every byte of the buffer was written.
     public var isFull: Bool { position == buffer.count }
 }

@@ -37,9 +37,17 @@ public struct WindowKey: Hashable, Comparable, Sendable {
         return w.bytes
     }
 
-    /// Appends the 24 bytes of `encoded` to `w` (a buffer the commit reuses for every window).
+    /// Appends the 24 bytes of `encoded` to `w`.
     public func encode(into w: inout ByteWriter) {
         w.i64(start.micros); w.u32(metric.raw); w.u32(scope.raw); w.u32(resource.raw); w.u32(group.raw)
+    }
+
+    /// Writes the 24 bytes of `encoded` over `buffer` (the key the commit reuses for every
+    /// window: appended a byte at a time, it was ~330 instructions per window put).
+    public func encode(into buffer: UnsafeMutableRawBufferPointer) {
+        var w = RawByteWriter(buffer)
+        w.i64(start.micros); w.u32(metric.raw); w.u32(scope.raw); w.u32(resource.raw); w.u32(group.raw)
+        precondition(w.isFull, "a window key is 24 bytes")
     }
 
     public init(decoding bytes: UnsafeRawBufferPointer) throws {

@@ -122,17 +122,14 @@ final class WindowStore {
     /// topics' names as bytes, by index (window records name their lineage's topics).
     func persist(into txn: StateTransaction, topics: [[UInt8]]) throws {
         // Each window is read in place and written straight into the space LMDB reserves
-        // for it; only its key and its accumulator's bytes go through buffers, reused.
-        var keyBytes = ByteWriter(capacity: WindowKey.encodedSize), accumulatorBytes: [UInt8] = []
-        accumulatorBytes.reserveCapacity(256)
+        // for it, its accumulator included; only its key goes through a buffer, reused.
+        var keyBytes = [UInt8](repeating: 0, count: WindowKey.encodedSize)
         try cache.writeDirty { window in
-            keyBytes.bytes.removeAll(keepingCapacity: true)
-            window.key.encode(into: &keyBytes)
-            accumulatorBytes.removeAll(keepingCapacity: true)
-            window.accumulator.encode(into: &accumulatorBytes)
-            let count = window.encodedCount(accumulatorCount: accumulatorBytes.count, topics: topics)
-            try txn.put(.windows, keyBytes.bytes, count: count, append: false) {
-                window.encode(into: $0, accumulator: accumulatorBytes, topics: topics)
+            keyBytes.withUnsafeMutableBytes { window.key.encode(into: $0) }
+            let accumulatorCount = window.accumulator.encodedCount
+            let count = window.encodedCount(accumulatorCount: accumulatorCount, topics: topics)
+            try txn.put(.windows, keyBytes, count: count, append: false) {
+                window.encode(into: $0, accumulatorCount: accumulatorCount, topics: topics)
             }
         }
         try counterMarks.persist(into: txn)

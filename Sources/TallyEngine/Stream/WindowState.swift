@@ -53,11 +53,10 @@ extension WindowState {
     /// The durable form; `topics` maps lineage topic indexes to their names' bytes, so the
     /// record does not depend on the order of inputs in the configuration.
     func encoded(topics: [[UInt8]]) -> [UInt8] {
-        var accumulatorBytes: [UInt8] = []
-        accumulator.encode(into: &accumulatorBytes)
-        let count = encodedCount(accumulatorCount: accumulatorBytes.count, topics: topics)
+        let accumulatorCount = accumulator.encodedCount
+        let count = encodedCount(accumulatorCount: accumulatorCount, topics: topics)
         return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            encode(into: UnsafeMutableRawBufferPointer(buffer), accumulator: accumulatorBytes, topics: topics)
+            encode(into: UnsafeMutableRawBufferPointer(buffer), accumulatorCount: accumulatorCount, topics: topics)
             initialized = count
         }
     }
@@ -70,11 +69,11 @@ extension WindowState {
         return count
     }
 
-    /// Writes the durable form into `buffer` (`encodedCount` bytes), with the accumulator's
-    /// bytes (`Accumulator.encode`) already encoded: the commit writes each dirty window
-    /// straight into the space LMDB reserves for it, a word at a time (appended to an array
-    /// byte by byte, then copied into LMDB, it was a third of the store phase).
-    func encode(into buffer: UnsafeMutableRawBufferPointer, accumulator accumulatorBytes: [UInt8], topics: [[UInt8]]) {
+    /// Writes the durable form into `buffer` (`encodedCount` bytes; `accumulatorCount` is the
+    /// accumulator's `encodedCount`): the commit writes each dirty window straight into the
+    /// space LMDB reserves for it, a word at a time, its accumulator included (appended to an
+    /// array byte by byte, then copied into LMDB, it was a third of the store phase).
+    func encode(into buffer: UnsafeMutableRawBufferPointer, accumulatorCount: Int, topics: [[UInt8]]) {
         var w = RawByteWriter(buffer)
         w.u8(WindowState.recordVersion)
         w.i64(bounds.end.micros)
@@ -93,7 +92,8 @@ extension WindowState {
         w.i32(lastPrice.exponent)
         w.u8(closed ? 1 : 0)
         if let mark = lastTierUsage { w.u8(1); w.u64(mark.value) } else { w.u8(0) }
-        accumulatorBytes.withUnsafeBytes { w.bytes($0) }
+        w.u32(UInt32(accumulatorCount))
+        accumulator.encode(into: w.next(accumulatorCount))
         precondition(w.isFull, "window record: encodedCount is not what was written")
     }
 
