@@ -12,25 +12,32 @@ import TallyCore
 /// reordered bytes.
 extension RuleEventDirectDecoder {
     /// A key list's names as the canonical encoding writes them between members,
-    /// `,"name":`, one after the other (an object's first member drops the comma).
+    /// `,"name":` (an object's first member drops the comma), each held as three
+    /// little-endian words and their masks, so that a try is three loads and compares.
     struct KeyLiterals {
+        static let width = 24
         let names: [StaticString]
-        let bytes: [UInt8]
-        /// Literal `i` is `bytes[starts[i]..<starts[i + 1]]`.
-        let starts: [Int]
+        /// Per name, for a later member then for the first: `words`, `masks`, the length.
+        let packed: [UInt64]
+        static let stride = 14
 
         init(_ names: [StaticString]) {
             self.names = names
-            var bytes: [UInt8] = [], starts = [0]
+            var packed: [UInt64] = []
             for name in names {
-                bytes.append(UInt8(ascii: ","))
-                bytes.append(UInt8(ascii: "\""))
-                bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-                bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
-                starts.append(bytes.count)
+                let quoted = [UInt8(ascii: "\"")] + UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+                    + [UInt8(ascii: "\""), UInt8(ascii: ":")]
+                for literal in [[UInt8(ascii: ",")] + quoted, quoted] {
+                    precondition(literal.count <= Self.width, "a key literal longer than \(Self.width) bytes")
+                    var words = [UInt64](repeating: 0, count: 3), masks = [UInt64](repeating: 0, count: 3)
+                    for (i, byte) in literal.enumerated() {
+                        words[i / 8] |= UInt64(byte) << (8 * UInt64(i % 8))
+                        masks[i / 8] |= 0xFF << (8 * UInt64(i % 8))
+                    }
+                    packed += words + masks + [UInt64(literal.count)]
+                }
             }
-            self.bytes = bytes
-            self.starts = starts
+            self.packed = packed
         }
     }
 }
@@ -60,18 +67,22 @@ extension RuleEventDirectDecoder.Reader {
     private mutating func canonicalKey(_ keys: RuleEventDirectDecoder.KeyLiterals, from expected: Int,
                                        first: Bool) -> Int? {
         let position = scanner.position
-        guard position < scanner.count,
+        // Three words are read from here: near the end of the bytes, the general path.
+        guard position + RuleEventDirectDecoder.KeyLiterals.width < scanner.count,
               scanner.base[position] == (first ? UInt8(ascii: "\"") : UInt8(ascii: ",")) else { return nil }
-        let skip = first ? 1 : 0
-        return keys.bytes.withUnsafeBytes { literals -> Int? in
+        let here = UnsafeRawPointer(scanner.base + position)
+        let b0 = here.loadUnaligned(as: UInt64.self).littleEndian
+        let b1 = here.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian
+        let b2 = here.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian
+        return keys.packed.withUnsafeBufferPointer { packed -> Int? in
+            let stride = RuleEventDirectDecoder.KeyLiterals.stride
             var i = expected
             while i < keys.names.count {
-                let start = keys.starts[i] + skip, end = keys.starts[i + 1]
-                let after = position + (end - start)
-                if after < scanner.count
-                    && RuleEventDirectDecoder.equal(scanner.bytes(position..<after),
-                                                    UnsafeRawBufferPointer(rebasing: literals[start..<end]))
-                    && !isJSONWhitespace(scanner.base[after]) {
+                let at = i * stride + (first ? stride / 2 : 0)
+                if (b0 ^ packed[at]) & packed[at + 3] | (b1 ^ packed[at + 1]) & packed[at + 4]
+                    | (b2 ^ packed[at + 2]) & packed[at + 5] == 0 {
+                    let after = position + Int(packed[at + 6])
+                    guard !isJSONWhitespace(scanner.base[after]) else { return nil }
                     scanner.position = after
                     return i
                 }
