@@ -9,7 +9,9 @@ import Foundation
 public final class BoundedHandOff<Element>: @unchecked Sendable {
     public let capacity: Int
     private let condition = NSCondition()
-    private var items: [Element] = []
+    /// Taken items leave `nil` behind, so the taker holds the only reference (a batch it
+    /// then changes is not copied) until the queue drains and the slots are cleared.
+    private var items: [Element?] = []
     private var head = 0
     private var closed = false
     /// Threads waiting in `put` or `take` now, and the most items ever held (tests read them).
@@ -41,7 +43,7 @@ public final class BoundedHandOff<Element>: @unchecked Sendable {
         defer { condition.unlock() }
         while !closed && head == items.count { wait() }
         guard head < items.count else { return nil }
-        let item = items[head]
+        let item = items[head].take()
         head += 1
         if head == items.count { items.removeAll(keepingCapacity: true); head = 0 }
         condition.broadcast()

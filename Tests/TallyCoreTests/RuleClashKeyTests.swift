@@ -79,4 +79,20 @@ struct RuleClashKeyTests {
             #expect(RuleLogState.clashKey(item, found: found) == state.clashKey(item), "\(item)")
         }
     }
+
+    @Test func theSeparatorTestReadsTheBytesAsTheUTF8ViewDoes() {
+        // Random names of 0 to 40 units (small and heap strings) from pieces that hold the
+        // separator, other control bytes, ASCII and multi-byte characters.
+        let pieces = ["a", "\u{1F}", "\u{1E}", "\u{7F}", "é", "e\u{301}", "\u{1F}\u{301}", "服", "🜁", "-0123456789"]
+        var r = Numbers(state: 31)
+        var held = 0
+        for _ in 0..<2_000 {
+            var name = ""
+            while name.utf8.count < r.next(41) { name += pieces[r.next(pieces.count)] }
+            let expected = name.utf8.contains(0x1F)
+            #expect(RuleLogState.holdsSeparator(name) == expected, "\(Array(name.utf8))")
+            if expected { held += 1 }
+        }
+        #expect(held > 200 && held < 1_800, "\(held) of 2,000 names hold the separator")
+    }
 }

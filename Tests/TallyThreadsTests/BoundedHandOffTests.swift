@@ -46,6 +46,19 @@ import Synchronization
         #expect(queue.take() == 2)
     }
 
+    /// A taken item is the taker's alone, even while later items wait: the rule log's fold
+    /// changes each batch it takes, and a reference left in the queue made that a copy.
+    @Test func aTakenItemIsNoLongerHeldByTheQueue() {
+        final class Box {}
+        let queue = BoundedHandOff<Box>(capacity: 3)
+        for _ in 0 ..< 3 { queue.put(Box()) }
+        for left in [2, 1, 0] {
+            var item = queue.take()!
+            #expect(isKnownUniquelyReferenced(&item))
+            #expect(queue.count == left)
+        }
+    }
+
     @Test func closingWakesAWaitingTakerWithNothing() {
         let queue = BoundedHandOff<Int>(capacity: 2)
         let result = Mutex<Int??>(nil)

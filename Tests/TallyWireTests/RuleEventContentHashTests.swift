@@ -153,6 +153,10 @@ import Testing
             text.replacingOccurrences(of: #","id":"e1""#, with: #","id" :"e1""#),
             text.replacingOccurrences(of: #","id":"e1""#, with: #","id": "e1""#),
             text.replacingOccurrences(of: #","id":"e1""#, with: #" ,"id":"e1""#),
+            // Whitespace right after a key spelled canonically (the keys' fast path), in
+            // `change` and on an object's first key.
+            text.replacingOccurrences(of: #""kind":"mapping""#, with: #""kind": "mapping""#),
+            text.replacingOccurrences(of: #"{"author":"alice""#, with: "{\"author\":\t\"alice\""),
             " " + text, text + "\n",
         ]
         for variant in variants {

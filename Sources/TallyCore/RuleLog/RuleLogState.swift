@@ -83,6 +83,21 @@ public struct RuleLogState: Sendable, Hashable {
         return .accepted
     }
 
+    /// Room for `count` more events without growing: each has an id and names at most one
+    /// new incarnation, target, rule id and clash key (a service's fields and batches may
+    /// need more, which then grow as before). A fold of a whole log (`RuleLogReader.apply(records:)`)
+    /// otherwise rehashed its tables and copied its arrays each time they doubled. Changes
+    /// no content, only capacity.
+    package mutating func reserve(events count: Int) {
+        histories.reserveCapacity(histories.count + count)
+        order.reserveCapacity(order.count + count)
+        targets.reserveCapacity(targets.count + count)
+        targetNumbers.reserve(targetNumbers.count + count)
+        ruleKinds.reserve(ruleKinds.count + count)
+        clashIndex.reserve(clashIndex.count + count)
+        eventIDs.reserve(eventIDs.count + count)
+    }
+
     /// The rejection a reader would record for `event` if it came next, or nil when it
     /// would be accepted. Changes nothing (writers call it before publishing).
     public func rejection(of event: RuleEvent) -> RuleEventRejection? {

@@ -17,17 +17,17 @@ import TallyCore
 /// (`RuleEventDirectDecoder+ContentHash.swift`).
 enum RuleEventDirectDecoder {
     /// Top-level members, by bit.
-    private static let topKeys: [StaticString] = ["author", "change", "end", "force", "hash", "id", "previous_hash",
-                                                  "reason", "recorded_at", "signature", "start"]
+    private static let topKeys = KeyLiterals(["author", "change", "end", "force", "hash", "id", "previous_hash",
+                                              "reason", "recorded_at", "signature", "start"])
     /// Members of `change`, by index into `texts`. Both lists are in canonical order
     /// (sorted by their bytes), so a member's index is also its rank there.
-    private static let changeKeys: [StaticString] = ["cost", "field", "fields", "group", "id", "kind", "level", "name",
-                                                     "op", "service", "source", "tenant", "type", "value"]
+    private static let changeKeys = KeyLiterals(["cost", "field", "fields", "group", "id", "kind", "level", "name",
+                                                 "op", "service", "source", "tenant", "type", "value"])
     private enum C {
         static let cost = 0, field = 1, fields = 2, group = 3, id = 4, kind = 5, level = 6, name = 7, op = 8, service = 9,
                    source = 10, tenant = 11, type = 12, value = 13
     }
-    private enum Top { static let force = 3, hash = 4, signature = 9 }
+    private enum Top { static let change = 1, force = 3, hash = 4, signature = 9 }
     /// `RuleItemKind.allCases`, `CostType.allCases` and the four item operations, as bytes.
     private static let kindNames: [StaticString] = ["group", "service", "field", "mapping", "threshold", "tier", "script"]
     private static let costTypeNames: [StaticString] = ["flat", "rate"]
@@ -54,6 +54,10 @@ enum RuleEventDirectDecoder {
         /// The `,"hash":…` and `,"signature":…` members' bytes, comma included.
         var hashMember: Range<Int>?, signatureMember: Range<Int>?
         var decimalScratch: [UInt8] = []
+        /// Where `change`'s members lie, written in place by `readChangeMembers`: a local
+        /// optional of this 148-byte value was copied (`memcpy`) at every turn of the key loop,
+        /// about twenty times per event.
+        var changeMembers = ChangeMembers()
         /// Strings the event is likely to repeat (the chain head, the last author): equal
         /// bytes take the known `String` instead of a new one.
         let known: KnownStrings
@@ -71,21 +75,18 @@ enum RuleEventDirectDecoder {
             var force = false
             // end, recorded_at, start: parsed from the bytes, no `String` made for them.
             var end: EventTime?, recorded: EventTime?, start: EventTime?
-            var members: ChangeMembers?
             var signature: RuleEventSignature?
-            if canonical && scanner.count > 0 && isWhitespace(scanner.base[0]) { canonical = false }
+            if canonical && scanner.count > 0 && isJSONWhitespace(scanner.base[0]) { canonical = false }
             try beginObject()
             var first = true
             var expected = 0
-            while let key = try nextKey(&first) {
-                guard let index = Self.match(key, RuleEventDirectDecoder.topKeys, from: expected) else { throw Unhandled() }
+            while let (index, memberStart) = try nextKeyIndex(&first, RuleEventDirectDecoder.topKeys, from: expected) {
                 expected = index + 1
                 guard seen & (1 << index) == 0 else { throw Unhandled() }
                 if canonical && seen >> index != 0 { canonical = false }  // a later key came first
                 seen |= 1 << index
-                let memberStart = UnsafeRawPointer(scanner.base).distance(to: key.baseAddress!) - 2  // its comma
                 switch index {
-                case 1: members = try changeMembers()
+                case 1: try readChangeMembers()
                 case 2: end = try time()
                 case 3: force = try bool()
                 case 8: recorded = try time()
@@ -106,12 +107,13 @@ enum RuleEventDirectDecoder {
             // The canonical encoding always writes `force`, and nothing after the object.
             if canonical && (seen & (1 << Top.force) == 0 || scanner.position != scanner.count) { canonical = false }
             try step { s throws(JSONSyntaxError) in try s.expectEnd() }
-            guard let author, let members, let hash, let id, let previous, let reason, let recorded, let start else {
+            guard seen & (1 << Top.change) != 0, let author, let hash, let id, let previous, let reason, let recorded,
+                  let start else {
                 throw Unhandled()
             }
             // The change is built once the times are known, its item already dated, so the
             // event does not copy the item again to set its validity.
-            let change = try self.change(members, validity: RuleValidity(start: start, end: end))
+            let change = try self.change(validity: RuleValidity(start: start, end: end))
             var event = RuleEvent(id: id, author: author, reason: reason, recordedAt: recorded, start: start,
                                   end: end, force: force,
                                   datedChange: change, previousHash: previous, hash: hash)
@@ -129,32 +131,30 @@ enum RuleEventDirectDecoder {
             var seen: UInt32 = 0
         }
 
-        mutating func changeMembers() throws(Unhandled) -> ChangeMembers {
-            var members = ChangeMembers()
+        /// Reads `change`'s members into `changeMembers`.
+        mutating func readChangeMembers() throws(Unhandled) {
             var seen: UInt32 = 0
             try beginObject()
             var first = true
             var expected = 0
-            while let key = try nextKey(&first) {
-                guard let index = Self.match(key, RuleEventDirectDecoder.changeKeys, from: expected) else { throw Unhandled() }
+            while let (index, _) = try nextKeyIndex(&first, RuleEventDirectDecoder.changeKeys, from: expected) {
                 expected = index + 1
                 guard seen & (1 << index) == 0 else { throw Unhandled() }
                 if canonical && seen >> index != 0 { canonical = false }  // a later key came first
                 seen |= 1 << index
-                if index == C.fields { members.fields = try stringArray(); continue }
+                if index == C.fields { changeMembers.fields = try stringArray(); continue }
                 let span = try stringSpan()
-                members.starts[index] = Int32(span.range.lowerBound)
-                members.ends[index] = Int32(span.range.upperBound)
-                if span.hasEscapes { members.escaped |= 1 << index }
+                changeMembers.starts[index] = Int32(span.range.lowerBound)
+                changeMembers.ends[index] = Int32(span.range.upperBound)
+                if span.hasEscapes { changeMembers.escaped |= 1 << index }
             }
-            members.seen = seen
-            return members
+            changeMembers.seen = seen
         }
 
-        /// The change `members` spell, its item (if any) in effect over `validity`.
-        mutating func change(_ members: ChangeMembers, validity: RuleValidity) throws(Unhandled) -> RuleChange {
-            let (starts, ends, escaped, seen, fields) = (members.starts, members.ends, members.escaped, members.seen,
-                                                         members.fields)
+        /// The change `changeMembers` spell, its item (if any) in effect over `validity`.
+        mutating func change(validity: RuleValidity) throws(Unhandled) -> RuleChange {
+            let (starts, ends, escaped, seen, fields) = (changeMembers.starts, changeMembers.ends, changeMembers.escaped,
+                                                         changeMembers.seen, changeMembers.fields)
             func has(_ i: Int) -> Bool { seen & (1 << i) != 0 }
             /// The member's raw bytes; an escaped one (never so in practice) is the tree decoder's.
             func raw(_ i: Int) throws(Unhandled) -> UnsafeRawBufferPointer {
@@ -283,7 +283,7 @@ enum RuleEventDirectDecoder {
         /// Canonical form: no whitespace before the `,` or `}`, after the `{` or `,`, or
         /// around the `:`.
         mutating func nextKey(_ first: inout Bool) throws(Unhandled) -> UnsafeRawBufferPointer? {
-            if canonical && (scanner.isAtEnd || isWhitespace(scanner.base[scanner.position])) { canonical = false }
+            if canonical && (scanner.isAtEnd || isJSONWhitespace(scanner.base[scanner.position])) { canonical = false }
             let opener = first ? UInt8(ascii: "{") : UInt8(ascii: ",")
             var isFirst = first
             let span = try step { s throws(JSONSyntaxError) in try s.nextMember(&isFirst) }
@@ -334,10 +334,10 @@ enum RuleEventDirectDecoder {
             var items: [String] = []
             var first = true
             while true {
-                if canonical && (scanner.isAtEnd || isWhitespace(scanner.base[scanner.position])) { canonical = false }
+                if canonical && (scanner.isAtEnd || isJSONWhitespace(scanner.base[scanner.position])) { canonical = false }
                 var isFirst = first
                 guard try step({ s throws(JSONSyntaxError) in try s.nextElement(&isFirst) }) else { break }
-                if canonical && isWhitespace(scanner.base[scanner.position - 1]) { canonical = false }
+                if canonical && isJSONWhitespace(scanner.base[scanner.position - 1]) { canonical = false }
                 first = isFirst
                 items.append(try string())
             }
@@ -409,6 +409,6 @@ extension RuleEventDirectDecoder {
 
 /// JSON's insignificant whitespace (RFC 8259): none of it is in a canonical encoding.
 @inline(__always)
-private func isWhitespace(_ byte: UInt8) -> Bool {
+func isJSONWhitespace(_ byte: UInt8) -> Bool {
     byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
 }

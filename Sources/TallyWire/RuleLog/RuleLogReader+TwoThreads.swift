@@ -25,6 +25,7 @@ extension RuleLogReader {
         guard records.count >= max(threadFrom, 1) else {
             return BulkFold(outcomes: records.map { apply(bytes: $0.bytes, offset: $0.offset) }, decodeThreadCPUNanos: 0)
         }
+        state.reserve(events: records.count)
         let decoder = RuleLogDecodeThread(records: records, batchSize: max(batchSize, 1),
                                           known: .init(previousHash: state.head, author: lastAuthor))
         var outcomes: [RuleEventOutcome] = []
