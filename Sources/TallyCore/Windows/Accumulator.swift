@@ -39,6 +39,20 @@ public struct Accumulator: Hashable, Sendable {
         self.sampleCount = sampleCount; self.state = state
     }
 
+    /// Takes over the storage of `spare`'s points, emptied with its capacity kept, if both keep
+    /// points and this one holds none yet; `spare` is left holding nothing. The engine builds a
+    /// new window in the slot of a window it let go of: growing a new window's points from
+    /// empty cost a malloc, a copy and a free at each doubling (~2% of the fold's instructions
+    /// in `tally-bench fold`). Nothing observable changes: the points are the same values.
+    public mutating func reuseStorage(of spare: inout Accumulator) {
+        guard sampleCount == 0, case .series(let mine) = state, mine.points.isEmpty, mine.previous == nil,
+              case .series(var storage) = spare.state else { return }
+        spare.state = .total(.zero)  // let go of the array, so it stays uniquely referenced
+        storage.points.removeAll(keepingCapacity: true)
+        storage.previous = nil
+        state = .series(storage)
+    }
+
     /// Folds one sample's volume, taken at `time`, identified by `key`.
     public mutating func fold(_ value: ExactDecimal, at time: EventTime, key: SampleKey) {
         sampleCount += 1

@@ -42,8 +42,11 @@ public final class MetricCatalog {
     let metrics: [Compiled]
     public let plan: MetadataPlan
     private let symbols: SymbolTable
-    /// Indexed by symbol raw value: metric index + 1, 0 unresolved, -1 unknown.
-    private var indexBySymbol: [Int32] = []
+    /// Indexed by symbol raw value: metric index + 1, 0 for any other symbol. Built once: the
+    /// metrics' names are interned here, so a symbol interned later never names a metric. (Filled
+    /// in as symbols were looked up, it was a stored `var` of a class, and each sample's lookup
+    /// paid a dynamic exclusivity check, ~90 instructions.)
+    private let indexBySymbol: [Int32]
 
     public var definitions: [MetricDefinition] { config.metrics }
     public var timeZone: ZoneRules { config.timeZone }
@@ -108,6 +111,11 @@ public final class MetricCatalog {
                                      metadataLayout: FrameObjectLayout(names: metadata.map(\.name), slots: Array(metadata.indices))))
         }
         metrics = compiled
+        var index = [Int32](repeating: 0, count: Int(compiled.map(\.name.raw).max() ?? 0) + 1)
+        for (i, metric) in compiled.enumerated() where index[Int(metric.name.raw)] == 0 {
+            index[Int(metric.name.raw)] = Int32(i + 1)  // the first metric of a name, as before
+        }
+        indexBySymbol = index
         plan = try MetadataPlan(keys: specs)
     }
 
@@ -115,22 +123,9 @@ public final class MetricCatalog {
     @inline(__always)
     func index(of symbol: Symbol) -> Int? {
         let raw = Int(symbol.raw)
-        if raw < indexBySymbol.count {
-            let v = indexBySymbol[raw]
-            if v > 0 { return Int(v - 1) }
-            if v < 0 { return nil }
-        }
-        return resolve(symbol)
-    }
-
-    private func resolve(_ symbol: Symbol) -> Int? {
-        let raw = Int(symbol.raw)
-        if raw >= indexBySymbol.count {
-            indexBySymbol.append(contentsOf: repeatElement(0, count: max(raw + 1 - indexBySymbol.count, 256)))
-        }
-        let found = metrics.firstIndex { $0.name == symbol }
-        indexBySymbol[raw] = found.map { Int32($0 + 1) } ?? -1
-        return found
+        guard raw < indexBySymbol.count else { return nil }
+        let v = indexBySymbol[raw]
+        return v > 0 ? Int(v - 1) : nil
     }
 
     /// The value of `field` in `sample`: the first source present.

@@ -28,6 +28,19 @@ struct PartitionGroup {
     mutating func reachedEnd(_ pid: ID) { caughtUp.insert(pid) }
     mutating func notAtEnd(_ pid: ID) { caughtUp.remove(pid) }
 
+    /// A record of the partition was folded, its latest folded sample stamped `latestFolded`
+    /// (nil: none): the partition is not at its end, nor idle, and its clock moves to that
+    /// sample. `notAtEnd`, `observe` and `noteActivity` in one call, the clock probed once.
+    mutating func noteRecord(_ pid: ID, latestFolded: EventTime?, wallNow: EventTime) {
+        if !caughtUp.isEmpty { caughtUp.remove(pid) }
+        PartitionGroup.note(&clocks[pid, default: PartitionClock()], latestFolded: latestFolded, wallNow: wallNow)
+    }
+
+    private static func note(_ clock: inout PartitionClock, latestFolded: EventTime?, wallNow: EventTime) {
+        if let latestFolded { clock.observe(eventTime: latestFolded, wallTime: wallNow) }
+        clock.noteActivity(wallTime: wallNow)
+    }
+
     /// A record arrived: the partition is not idle, whether or not its clock moves.
     mutating func noteActivity(_ pid: ID, wallNow: EventTime) {
         clocks[pid, default: PartitionClock()].noteActivity(wallTime: wallNow)

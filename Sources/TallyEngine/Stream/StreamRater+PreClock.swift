@@ -28,7 +28,7 @@ extension StreamRater {
     /// Notes the latest event time of `record`'s samples (known metrics, not in the
     /// future). Folds nothing, counts nothing.
     public func preview(_ record: InputRecord, wallNow: EventTime) {
-        guard partitions.closingClock == nil, let topic = topicIndex[record.topic] else { return }
+        guard partitions.closingClock == nil, let topic = input(ofTopic: record.topic) else { return }
         let pid = PartitionID(topic: topic, partition: record.partition)
         if let next = offsets[pid], record.offset < next { return }
         if let last = previewed[pid]?.last, last.offset >= record.offset { return }  // offsets only grow

@@ -56,8 +56,6 @@ public final class StreamRater {
     var outbox: Outbox
     var persistedSymbols = 0
     var lastMaintenance: EventTime?
-    var groupScratch: [UInt8] = []
-    var rejections: [SampleRejection] = []
     var unknownMeterNames: [Symbol: String] = [:]
     /// Meta entries written by the next commit (executed corrections, their topic offset).
     var pendingMetaWrites: [([UInt8], [UInt8])] = []
@@ -131,86 +129,113 @@ public final class StreamRater {
     // MARK: Folding
 
     /// Folds one record. The record's bytes are only read during the call.
+    ///
+    /// Each read or write of one of the rater's stored properties is a dynamic exclusivity check
+    /// (~90 instructions with its end: the rater is a class), so what the record's samples are
+    /// checked against is read from them once per record into a `RecordFold`, which also
+    /// collects what the samples came to; the dedupe index is lent for the whole record; the
+    /// partition's offset, clock and counts are each moved with one access.
     public func fold(_ record: InputRecord, wallNow: EventTime) {
-        guard let topic = topicIndex[record.topic] else { return }
+        guard let topic = input(ofTopic: record.topic) else { return }
         let pid = PartitionID(topic: topic, partition: record.partition)
-        if let next = offsets[pid], record.offset < next { return }  // already folded before a restart
-        partitions.notAtEnd(pid)
-        offsets[pid] = record.offset + 1
-        counters.recordsIn += 1
-        var folded = 0, duplicates = 0, unknown = 0
-        let unknownMeters = settings.inputs[Int(topic)].unknownMeters
-        rejections.removeAll(keepingCapacity: true)
-        var recordError: RecordDecodeError?
+        guard StreamRater.advance(&offsets, pid, past: record.offset) else { return }  // already folded before a restart
+        var fold = RecordFold(partition: pid, offset: record.offset, wallNow: wallNow, closingClock: partitions.closingClock,
+                              checksRefusals: !refused.isEmpty, unknownMeters: settings.inputs[Int(topic)].unknownMeters)
+        let recordError = foldSamples(of: record, topic: topic, into: &fold, dedupe: &dedupe)
         // The partition's clock moves once per record, to its latest folded sample: nothing
         // reads the partition clocks while a record folds (lateness reads the closing clock,
         // which moves at the commit), and a clock is a maximum, so the result is the same as
         // a move per sample, at one probe of the clocks' table instead of ten.
-        var latestFolded: EventTime?
-        func emit(_ sample: DecodedSample) {
-            if unknownMeters != .deadLetter, catalog.index(of: sample.metric) == nil {
-                // Decided before foldSample, which would build a dead letter's detail text.
-                unknown += 1
-                if unknownMeters == .count { countUnknownMeter(sample.metric) }
-                return
-            }
-            // The dedupe index is lent for the whole sample: one exclusivity check, not one per probe.
-            switch foldSample(sample, partition: pid, offset: record.offset, wallNow: wallNow, dedupe: &dedupe) {
-            case .folded:
-                folded += 1
-                if latestFolded.map({ $0 < sample.timestamp }) ?? true { latestFolded = sample.timestamp }
-            case .duplicate: duplicates += 1
-            case .rejected(let reason, let detail):
-                // The decoder emits good samples without their payload index; name the sample instead.
-                let which = "sample \(symbols.string(sample.resource))@\(Timestamps.iso8601(sample.timestamp))"
-                rejections.append(SampleRejection(reason: reason, sampleIndex: -1, detail: which + ": " + detail))
-            }
+        partitions.noteRecord(pid, latestFolded: fold.latestFolded, wallNow: wallNow)
+        fold.count(failed: recordError != nil, into: &counters)
+        if recordError != nil || !fold.rejections.isEmpty {
+            deadLetter(record, error: recordError, rejections: fold.rejections)
         }
-        func reject(_ rejection: SampleRejection) { rejections.append(rejection) }
-        if let decoded = predecoded.take(partition: pid, offset: record.offset) {
+    }
+
+    /// The index of the input that reads `topic`, as `topicIndex` gives it. A rater reads one
+    /// or two topics: comparing the name with theirs (the same string storage, mostly, so one
+    /// compare) costs less than hashing it with SipHash for every record, which `tally rate`
+    /// (one sample a record) paid per sample.
+    @inline(__always)
+    func input(ofTopic topic: String) -> UInt16? {
+        guard topicNames.count <= 4 else { return topicIndex[topic] }
+        // From the last: where two inputs name one topic, `topicIndex` holds the last.
+        for i in topicNames.indices.reversed() where topicNames[i] == topic { return UInt16(i) }
+        return nil
+    }
+
+    /// Moves `pid`'s next offset past `offset` unless the record at `offset` was folded before
+    /// (a restart reads some again); false then. One probe of the table for both.
+    static func advance(_ offsets: inout [PartitionID: Int64], _ pid: PartitionID, past offset: Int64) -> Bool {
+        func move(_ next: inout Int64) -> Bool {
+            guard offset >= next else { return false }
+            next = offset + 1
+            return true
+        }
+        // The default subscript changes the entry in place (a new partition's starts below any offset).
+        return move(&offsets[pid, default: .min])
+    }
+
+    /// Folds the samples of `record`, taken from what was decoded ahead or decoded now, into
+    /// `fold`; returns the record's decoding error, if it has one.
+    private func foldSamples(of record: InputRecord, topic: UInt16, into fold: inout RecordFold,
+                             dedupe: inout DedupeIndex) -> RecordDecodeError? {
+        if let decoded = predecoded.take(partition: fold.partition, offset: record.offset) {
             // Decoded already, by the pre-clock preview or the decode thread (its symbols first).
             if decoded.symbols > 0 {
                 remap.catchUp(to: decoded.symbols, in: symbols)
                 predecoded.remap(decoded, remap)
             }
-            if let error = decoded.error { recordError = error } else { predecoded.replay(decoded, emit: emit, reject: reject) }
-        } else {
-            do {
-                try decode(record, topic: Int(topic), emit: emit, reject: reject)
-            } catch {
-                recordError = error
-            }
+            if let error = decoded.error { return error }
+            predecoded.replay(decoded, emit: { foldDecoded($0, into: &fold, dedupe: &dedupe) },
+                              reject: { fold.rejections.append($0) })
+            return nil
         }
-        if let latestFolded { partitions.observe(pid, eventTime: latestFolded, wallNow: wallNow) }
-        partitions.noteActivity(pid, wallNow: wallNow)
-        counters.samplesIn += UInt64(folded + duplicates + unknown + rejections.count)
-        counters.samplesUnknownMeter += UInt64(unknown)
-        counters.samplesFolded += UInt64(folded)
-        counters.samplesDuplicate += UInt64(duplicates)
-        counters.samplesDeadLettered += UInt64(rejections.count)
-        if recordError != nil || !rejections.isEmpty {
-            counters.recordsDeadLettered += 1
-            deadLetter(record, error: recordError, rejections: rejections)
-        } else if folded == 0 && unknown > 0 {
-            counters.recordsUnknownMeter += 1
-        } else if folded == 0 && duplicates > 0 {
-            counters.recordsDuplicate += 1
-        } else {
-            counters.recordsFolded += 1
+        do {
+            try decode(record, topic: Int(topic), emit: { foldDecoded($0, into: &fold, dedupe: &dedupe) },
+                       reject: { fold.rejections.append($0) })
+            return nil
+        } catch {
+            return error
         }
     }
 
-    /// `dedupe` is the rater's `dedupe`, lent by the caller (the class's stored property
-    /// cost a dynamic exclusivity check at each of its four uses here).
-    func foldSample(_ sample: DecodedSample, partition pid: PartitionID, offset: Int64, wallNow: EventTime,
+    /// One sample of the record `fold` folds: counted as of an unknown meter, folded, counted
+    /// as a duplicate, or kept as a rejection.
+    private func foldDecoded(_ sample: DecodedSample, into fold: inout RecordFold, dedupe: inout DedupeIndex) {
+        let m = catalog.index(of: sample.metric)
+        if m == nil, fold.unknownMeters != .deadLetter {
+            // Decided before foldSample, which would build a dead letter's detail text.
+            fold.unknown += 1
+            if fold.unknownMeters == .count { countUnknownMeter(sample.metric) }
+            return
+        }
+        switch foldSample(sample, metric: m, in: &fold, dedupe: &dedupe) {
+        case .folded:
+            fold.folded += 1
+            if fold.latestFolded.map({ $0 < sample.timestamp }) ?? true { fold.latestFolded = sample.timestamp }
+        case .duplicate: fold.duplicates += 1
+        case .rejected(let reason, let detail):
+            // The decoder emits good samples without their payload index; name the sample instead.
+            let which = "sample \(symbols.string(sample.resource))@\(Timestamps.iso8601(sample.timestamp))"
+            fold.rejections.append(SampleRejection(reason: reason, sampleIndex: -1, detail: which + ": " + detail))
+        }
+    }
+
+    /// Folds one sample of metric `m` (nil: not configured) of the record `fold` folds.
+    /// `dedupe` is the rater's `dedupe`, lent by the caller for the whole record (the class's
+    /// stored property cost a dynamic exclusivity check at each use).
+    func foldSample(_ sample: DecodedSample, metric m: Int?, in fold: inout RecordFold,
                     dedupe: inout DedupeIndex) -> SampleOutcome {
-        guard let m = catalog.index(of: sample.metric) else {
+        guard let m else {
             return .rejected(.unknownMetric, "metric '\(symbols.string(sample.metric))' is not in the metrics configuration")
         }
+        let pid = fold.partition, offset = fold.offset
         // Its fields are read through the metric (a class): bound to a local, the definition
         // was copied, a retain and a release of each of its strings per sample.
         let metric = catalog.metrics[m]
-        if PartitionClock.isFutureTimestamp(sample.timestamp, wallNow: wallNow, maxSkew: catalog.maxFutureSkew) {
+        if PartitionClock.isFutureTimestamp(sample.timestamp, wallNow: fold.wallNow, maxSkew: catalog.maxFutureSkew) {
             return .rejected(.futureTimestamp, "timestamp \(Timestamps.iso8601(sample.timestamp)) is more than \(catalog.maxFutureSkew) ahead of the clock")
         }
         let scope = metric.definition.scope == .userId ? sample.user : sample.project
@@ -228,7 +253,7 @@ public final class StreamRater {
         // `tally rate`), and this one is refused, naming the first (issue 14 item 2).
         let fingerprint = SampleDigest.contentKey(of: sample, in: symbols)
         let shortFingerprint = DedupeIndex.FirstCopy.fingerprint(fingerprint)
-        if wasRefused(sample.key, partition: pid, offset: offset) {
+        if fold.checksRefusals, wasRefused(sample.key, partition: pid, offset: offset) {
             return .rejected(.conflictingDuplicate, "sample id \(SampleDigest.uuidText(sample.key)) was refused by the rater as a conflicting duplicate")
         }
         if let first = dedupe.firstCopy(sample.key) {
@@ -241,8 +266,7 @@ public final class StreamRater {
             counters.samplesTooLate += 1
             return .rejected(.tooLate, "timestamp \(Timestamps.iso8601(sample.timestamp)) is before earliest_event_time \(Timestamps.iso8601(earliest))")
         }
-        // Read once: each read of the class's `partitions` is a dynamic exclusivity check.
-        let closingClock = partitions.closingClock
+        let closingClock = fold.closingClock
         let lateness = PartitionGroup.lateness(windowEnd: bounds.end, grace: metric.definition.grace,
                                                retention: metric.definition.retention, closingClock: closingClock)
         if lateness == .tooLate {
@@ -250,7 +274,7 @@ public final class StreamRater {
             return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(metric.definition.key)' is past its retention of \(metric.definition.retention)")
         }
         let late = lateness == .late
-        if closingClock == nil, let horizon = preClockHorizon(pid, offset: offset), bounds.end + metric.definition.grace <= horizon,
+        if closingClock == nil, let horizon = fold.preClockHorizon(self), bounds.end + metric.definition.grace <= horizon,
                   horizon - (bounds.end + metric.definition.grace) > metric.definition.retention {
             // No closing clock yet (a new state's first batches): its record's and the next
             // record's latest samples stand in for it, so a 1970 sample is not billed just
@@ -265,9 +289,16 @@ public final class StreamRater {
         let group = groupSymbol(metric, sample)
         let key = WindowKey(start: bounds.start, metric: metric.name, scope: scope, resource: sample.resource, group: group)
         let windows = self.windows
-        let slot = windows.slot(for: key, metric: m, bounds: bounds, sample: sample, late: late)
-        let reopened = windows.cache.fold(sample, into: slot, content: fingerprint, metric: metric, topic: pid.topic,
+        let reopened: Bool
+        if let held = windows.cache.foldIfHeld(sample, key: key, content: fingerprint, metric: metric, topic: pid.topic,
+                                               partition: pid.partition, offset: offset, late: late) {
+            reopened = held
+        } else {
+            // Not in memory: read back (a late sample's) or new, then folded.
+            let slot = windows.slot(for: key, metric: m, bounds: bounds, sample: sample, late: late)
+            reopened = windows.cache.fold(sample, into: slot, content: fingerprint, metric: metric, topic: pid.topic,
                                           partition: pid.partition, offset: offset, late: late)
+        }
         if reopened {
             // A late sample reopens the window: it closes again at the end of this batch.
             counters.samplesLate += 1
@@ -285,16 +316,22 @@ public final class StreamRater {
             + "topic \(topic) partition \(first.partition) offset \(first.offset); that copy stands"
     }
 
-    /// The interned tuple of the metric's extra groupby values (`.none` if it has none).
+    /// The interned tuple of the metric's extra groupby values (`.none` if it has none): each
+    /// value's kind and its symbol, big-endian, 5 bytes a value. Built on the stack: a scratch
+    /// array of the rater's cost an exclusivity check and a uniqueness check per sample.
     func groupSymbol(_ metric: MetricCatalog.Compiled, _ sample: DecodedSample) -> Symbol {
-        guard !metric.extraGroupby.isEmpty else { return .none }
-        groupScratch.removeAll(keepingCapacity: true)
-        for i in metric.extraGroupby {
-            let v = MetricCatalog.value(of: metric.groupby[i], in: sample)
-            groupScratch.append(v.kind.rawValue)
-            withUnsafeBytes(of: v.text.raw.bigEndian) { groupScratch.append(contentsOf: $0) }
+        let fields = metric.extraGroupby
+        guard !fields.isEmpty else { return .none }
+        return withUnsafeTemporaryAllocation(byteCount: 5 * fields.count, alignment: 1) { tuple in
+            var at = 0
+            for i in fields {
+                let v = MetricCatalog.value(of: metric.groupby[i], in: sample)
+                tuple[at] = v.kind.rawValue
+                tuple.storeBytes(of: v.text.raw.bigEndian, toByteOffset: at + 1, as: UInt32.self)
+                at += 5
+            }
+            return symbols.intern(UnsafeRawBufferPointer(tuple))
         }
-        return groupScratch.withUnsafeBytes { symbols.intern($0) }
     }
 }
 
