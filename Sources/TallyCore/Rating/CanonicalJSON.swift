@@ -62,31 +62,14 @@ public indirect enum CanonicalJSON: Sendable, Hashable {
         members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
+    /// The decimal digits of `value`, written as digit pairs on the stack and appended once.
     static func writeInteger(_ value: Int64, into out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
-        writeDigits(UInt128(value.magnitude), into: &out)
-    }
-
-    /// The decimal digits of `value`, most significant first, without allocating.
-    static func writeDigits(_ value: UInt128, into out: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { digits in
-            let at = fillDigits(value, digits)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[at..<40]))
+        withUnsafeTemporaryAllocation(byteCount: 20, alignment: 8) { digits in
+            let end = digits.baseAddress! + 20
+            let count = DigitPairs.writeDigits(value.magnitude, endingAt: end)
+            out.append(contentsOf: UnsafeRawBufferPointer(start: end - count, count: count))
         }
-    }
-
-    /// Writes `value`'s digits at the end of the 40-byte `digits`; returns where they start.
-    /// 64-bit division when the value fits (prices almost always do).
-    @inline(__always) private static func fillDigits(_ value: UInt128, _ digits: UnsafeMutableBufferPointer<UInt8>) -> Int {
-        var at = 40
-        if value <= UInt128(UInt64.max) {
-            var v = UInt64(value)
-            repeat { at -= 1; digits[at] = UInt8(truncatingIfNeeded: v % 10) + 48; v /= 10 } while v > 0
-        } else {
-            var v = value
-            repeat { at -= 1; digits[at] = UInt8(truncatingIfNeeded: v % 10) + 48; v /= 10 } while v > 0
-        }
-        return at
     }
 
     /// `value.canonicalText` as a JSON string, written without an intermediate `String`:
