@@ -18,7 +18,7 @@ public struct OfflineRating {
         public var description: String { "\(file):\(line): \(reason): \(detail)" }
     }
 
-    /// The frames in the order they were sealed; empty when a `frameSink` took them.
+    /// The frames in the order they were sealed; empty when a `frameSink` or `frameValueSink` took them.
     public var frames: [[UInt8]] = []
     public var problems: [Problem] = []
     public var counters = Counters()
@@ -30,9 +30,13 @@ public struct OfflineRating {
     ///     the engine's construction and restore throw before the first frame: the memory store
     ///     fails no read or write, so a caller that streams the frames never has to take back
     ///     some of them for an error.
+    ///   - frameValueSink: as `frameSink`, but takes each frame's `Frame` value (its fields, for
+    ///     a caller that reads them: the table), not its bytes. At most one of the two.
     public init(metrics: MetricsConfig, pricer: WindowPricer, files: [(name: String, lines: [[UInt8]])],
                 decoding: DecoderOptions = DecoderOptions(), unknownMeters: UnknownMeterPolicy = .deadLetter,
-                wallNow: EventTime = WallClock.now(), frameSink: (([UInt8]) -> Void)? = nil) throws {
+                wallNow: EventTime = WallClock.now(), frameSink: (([UInt8]) -> Void)? = nil,
+                frameValueSink: ((Frame) -> Void)? = nil) throws {
+        precondition(frameSink == nil || frameValueSink == nil, "give OfflineRating a frame sink or a frame value sink, not both")
         var inputs: [EngineSettings.Input] = []
         for file in files {
             inputs.append(.init(topic: file.name, format: .nativeOrCloudEvents, decoding: decoding, unknownMeters: unknownMeters))
@@ -48,7 +52,11 @@ public struct OfflineRating {
         // an outbox entry would copy each frame into the memory store. Only their bytes:
         // a frame sink would also build each frame's `Frame` value.
         var closed: [[UInt8]] = []
-        rater.frameRecordSink = frameSink ?? { bytes in closed.append(bytes) }
+        if let frameValueSink {
+            rater.frameSink = { frame, _ in frameValueSink(frame) }
+        } else {
+            rater.frameRecordSink = frameSink ?? { bytes in closed.append(bytes) }
+        }
         var sent: [OutgoingMessage] = []
         for file in files {
             let ceilometerTopic = file.name + "#ceilometer"

@@ -44,6 +44,7 @@ struct RateCommand: ParsableCommand {
             throw ValidationError("give --signature-secret-file or --signature-secret-env, not both")
         }
         let result: OfflineRating
+        var table = FrameTable()
         do {
             _ = try readUserFile(metrics, what: "metrics file")
             let config = try MetricsConfigLoader.load(contentsOf: metrics)
@@ -66,16 +67,23 @@ struct RateCommand: ParsableCommand {
             if !priority.isEmpty { input.priorities = priority }
             let decoding = try input.engineInput().decoding
             // JSON frames are written as they are sealed, one a line, and none is kept; the
-            // table needs them all (its total counts each window's latest revision).
-            let frameSink: (([UInt8]) -> Void)? = format == .json ? Self.writeLine : nil
-            result = try OfflineRating(metrics: config, pricer: try PricerFactory.make(rulesFile: rules), files: files,
-                                       decoding: decoding, unknownMeters: unknownPolicy, frameSink: frameSink)
+            // table keeps each frame's row (it is aligned, and its total counts each window's
+            // latest revision), taken from the frame's fields, not parsed back from its bytes.
+            switch format {
+            case .json:
+                result = try OfflineRating(metrics: config, pricer: try PricerFactory.make(rulesFile: rules), files: files,
+                                           decoding: decoding, unknownMeters: unknownPolicy, frameSink: Self.writeLine)
+            case .table:
+                result = try OfflineRating(metrics: config, pricer: try PricerFactory.make(rulesFile: rules), files: files,
+                                           decoding: decoding, unknownMeters: unknownPolicy,
+                                           frameValueSink: { table.add($0) })
+            }
         } catch let failure as CommandFailure {
             throw failure
         } catch {
             throw CommandFailure("\(error)")
         }
-        if format == .table { print(FrameTable.render(result.frames)) }
+        if format == .table { print(table.render()) }
         fflush(stdout)  // the frames first, then the problems, even when both go to one file
         for problem in result.problems { FileHandle.standardError.write(Data("tally rate: \(problem)\n".utf8)) }
         if result.counters.samplesUnknownMeter > 0 {
