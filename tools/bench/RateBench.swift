@@ -36,8 +36,31 @@ func runRateBench(windows: Int = 100_000) {
         let seconds = Double(threadCPUNanos() - started) / 1e9
         print("tally rate path (OfflineRating), \(lines.count - 1) samples → \(frames) frames (\(frameBytes / max(frames, 1)) bytes each), "
               + "\(result.problems.count) problems: \(Int(Double(frames) / seconds)) windows per CPU-second")
+        try runRateCommand(text: text, windows: frames, examples: examples)
     } catch {
         print("rate benchmark failed: \(error)")
+    }
+}
+
+/// The command as a user runs it, on the same lines written to a file: `tally rate` (the
+/// release binary beside this one) in both formats, its output to /dev/null; the CPU time is
+/// the whole process's (wait4: reading and splitting the file, rating, writing the output; the
+/// table also keeps a row per frame and aligns them), the peak RSS its own VmHWM.
+private func runRateCommand(text: String, windows: Int, examples: URL) throws {
+    guard FileManager.default.isExecutableFile(atPath: tallyBinary) else {
+        print("tally rate command: \(tallyBinary) not built (swift build -c release --product tally), not measured")
+        return
+    }
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("tally-bench-rate-\(getpid()).jsonl").path
+    guard FileManager.default.createFile(atPath: file, contents: Data(text.utf8)) else { throw BenchError("cannot write \(file)") }
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    for format in ["json", "table"] {
+        let run = try spawnAndWait(tallyBinary, ["rate", "--metrics", examples.appendingPathComponent("metrics.yaml").path,
+                                                 "--rules", examples.appendingPathComponent("rules.yaml").path,
+                                                 "--format", format, file], stdout: "/dev/null")
+        guard run.status == 0 else { throw BenchError("tally rate --format \(format) exited \(run.status)") }
+        print("tally rate command, --format \(format): " + String(format: "%.2f s CPU = %.0f windows per CPU-second; peak RSS %d MiB",
+                                                                 run.cpuSeconds, Double(windows) / run.cpuSeconds, run.maxRSSKiB / 1024))
     }
 }
 
