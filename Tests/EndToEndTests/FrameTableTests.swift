@@ -117,3 +117,41 @@ import TallySeededRandom
         #expect(FrameTable.cellText(.array([.integer(1), .string("a")])) == #"[1,"a"]"#)
     }
 }
+
+/// `TextTable.render` writes into one byte buffer and reads an ASCII cell's width off its byte
+/// count. Held to the way it rendered before (padded `String`s joined, widths by `count`) on
+/// random tables: ASCII, accented and combining characters, emoji, CJK, empty cells, rows
+/// shorter than the header.
+@Suite struct TextTableTests {
+    static let seed: UInt64 = 0x7E47_AB1E
+
+    static func reference(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        var widths = Array(repeating: 0, count: first.count)
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        return rows.enumerated().map { n, row in
+            let line = row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+            }.joined(separator: "  ")
+            return n == 0 ? line + "\n" + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") : line
+        }.joined(separator: "\n")
+    }
+
+    @Test func rendersAsTheJoinedStringsDid() {
+        print("TextTableTests: random tables from seed \(Self.seed)")
+        let pieces = ["a", "vm-1", "0.025 EUR", "", " ", "é", "e\u{301}", "日本", "🇫🇷", "👩‍💻", "-", "x=y,z=w", "2026-11-02T00:00:00Z"]
+        var rng = SplitMix64(seed: Self.seed)
+        var nonASCII = 0
+        for round in 0..<300 {
+            let columns = rng.int(1...6)
+            let rows = (0..<rng.int(0...8)).map { n -> [String] in
+                (0..<(n == 0 ? columns : rng.int(1...columns))).map { _ in
+                    (0..<rng.next(4)).map { _ in pieces[rng.next(pieces.count)] }.joined()
+                }
+            }
+            nonASCII += rows.joined().filter { $0.utf8.count != $0.count }.count
+            #expect(TextTable.render(rows) == Self.reference(rows), "seed \(Self.seed), round \(round): \(rows)")
+        }
+        #expect(nonASCII > 100, "the rounds must hold cells whose characters are not one byte each")
+    }
+}
