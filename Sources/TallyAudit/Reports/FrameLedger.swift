@@ -83,13 +83,18 @@ public struct FrameLedger {
     }
 
 
-    /// Totals of the latest revisions by `key` (e.g. scope, or scope and metric).
-    public func totals<K: Hashable>(by key: (Entry) -> K) -> [K: (quantity: ExactDecimal, price: ExactDecimal, frames: Int)] {
-        var out: [K: (quantity: ExactDecimal, price: ExactDecimal, frames: Int)] = [:]
+    /// Totals of the latest revisions by `key` (e.g. scope, or scope and metric), exact
+    /// (`ExactSum`): the entries come in a dictionary's order, and an `ExactDecimal` running
+    /// sum rounds to 28 digits at each addition, so it would depend on that order.
+    public func totals<K: Hashable>(by key: (Entry) -> K) -> [K: (quantity: ExactSum, price: ExactSum, frames: Int)] {
+        var out: [K: (quantity: ExactSum, price: ExactSum, frames: Int)] = [:]
         for entry in latest.values {
             let k = key(entry)
-            let t = out[k] ?? (.zero, .zero, 0)
-            out[k] = (t.quantity + entry.quantity, t.price + entry.price, t.frames + 1)
+            var t = out[k] ?? (ExactSum(), ExactSum(), 0)
+            t.quantity.add(entry.quantity)
+            t.price.add(entry.price)
+            t.frames += 1
+            out[k] = t
         }
         return out
     }
