@@ -91,4 +91,56 @@ struct RuleLogByteHashTableTests {
         backward.set(true, for: "event-100")
         #expect(forward != backward)
     }
+
+    /// The hash as it was written first, a byte at a time: the reference for the word-wise
+    /// `ByteHash` (whole words, the tail in at most three loads, the ASCII test folded in).
+    static func referenceHash(_ bytes: [UInt8]) -> UInt64 {
+        var h: UInt64 = 0x243F_6A88_85A3_08D3
+        var i = 0
+        while i + 8 <= bytes.count {
+            var word: UInt64 = 0
+            for k in 0..<8 { word |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
+            h = ByteHash.mix(h, word)
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < bytes.count {
+            tail |= UInt64(bytes[i]) << shift
+            shift += 8
+            i += 1
+        }
+        return ByteHash.mix(ByteHash.mix(h, tail), UInt64(bytes.count))
+    }
+
+    @Test func wordWiseHashesEqualTheByteAtATimeReference() {
+        let seed: UInt64 = 0xB17E_5EED
+        print("wordWiseHashesEqualTheByteAtATimeReference seed \(seed)")
+        var r = Numbers(state: seed)
+        var ascii = 0, other = 0
+        for round in 0..<5_000 {
+            let count = r.next(41)
+            // Mostly ASCII; now and then one byte from 0x80 up, anywhere (a multi-byte
+            // character's bytes are all from 0x80 up, so a lone one stands for any).
+            var bytes = (0..<count).map { _ in UInt8(r.next(0x80)) }
+            if count > 0 && round % 3 == 0 { bytes[r.next(count)] = 0x80 | UInt8(r.next(0x80)) }
+            let isASCII = bytes.allSatisfy { $0 < 0x80 }
+            let reference = Self.referenceHash(bytes)
+            #expect(ByteHash.of(bytes) == reference, "round \(round): \(bytes)")
+            let word = bytes.withUnsafeBytes { ByteHash.asciiHash($0) }
+            #expect(word == (isASCII ? reference : nil), "round \(round): \(bytes)")
+            if isASCII {
+                // A small string, and the same text in a heap string (reserved beyond 15 bytes).
+                let small = String(decoding: bytes, as: UTF8.self)
+                var large = String()
+                large.reserveCapacity(64)
+                large.append(small)
+                #expect(ByteHash.of(small) == reference && ByteHash.of(large) == reference, "round \(round): \(bytes)")
+                ascii += 1
+            } else {
+                other += 1
+            }
+        }
+        #expect(ascii > 2_000 && other > 1_000, "ascii \(ascii), other \(other)")
+    }
 }

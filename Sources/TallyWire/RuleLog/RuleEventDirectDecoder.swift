@@ -350,8 +350,15 @@ enum RuleEventDirectDecoder {
             let span = try step { s throws(JSONSyntaxError) in try s.readString() }
             if span.hasEscapes { throw Unhandled() }
             let text = scanner.bytes(span.range)
+            // The common spellings (all canonical ones among them) are read whole and judged
+            // by their form; any other spelling is parsed field by field and written again
+            // to compare, as before.
+            if let time = TimestampParser.parseCommon(text) {
+                if canonical && !TimestampParser.commonIsCanonical(text, time) { canonical = false }
+                return time
+            }
             let time: EventTime
-            do throws(TimestampProblem) { time = try TimestampParser.parse(text) } catch { throw Unhandled() }
+            do throws(TimestampProblem) { time = try TimestampParser.parseFields(text) } catch { throw Unhandled() }
             if canonical && !CanonicalTextChecks.isCanonical(text, time: time) { canonical = false }
             return time
         }

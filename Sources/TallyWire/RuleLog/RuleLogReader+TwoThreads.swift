@@ -57,6 +57,8 @@ final class RuleLogDecodeThread: @unchecked Sendable {
     /// Batches decoded ahead at most: enough to ride over a slow stretch of either thread,
     /// few enough that the decoded events waiting stay in the cache.
     static let depth = 4
+    /// What a decoded event leaves allocated, about (`ThreadHeap.reserve`).
+    static let heapBytesPerRecord = 320
     private let records: [RuleLogReader.StoredRecord]
     private let batchSize: Int
     private let batches = BoundedHandOff<[DecodedRuleRecord]>(capacity: RuleLogDecodeThread.depth)
@@ -71,6 +73,9 @@ final class RuleLogDecodeThread: @unchecked Sendable {
 
     private func run(known start: RuleEventDirectDecoder.KnownStrings) {
         let started = threadCPUNanos()
+        // What the decoded events allocate lives on in the state: ~300 bytes an event (the
+        // stored hash's string, a rule's payload box), in this thread's own heap.
+        ThreadHeap.reserve(bytes: records.count * RuleLogDecodeThread.heapBytesPerRecord)
         // The strings the next event likely repeats: the previous event's hash (the head
         // once it is chained) and its author. Only lent: the decoder compares bytes first.
         var known = start
