@@ -1,4 +1,5 @@
 import TallyCore
+import CTallySIMD
 
 /// The windows a rater holds in memory: open ones, and those closed, reopened or read
 /// back from the store in the current batch. Kafka Streams' state store cache, for one task.
@@ -27,6 +28,21 @@ struct WindowCache {
 
     /// The slot holding `key`'s window, if it is in memory.
     func slot(of key: WindowKey) -> Int? { index[key] }
+
+    /// Hints for closing (nothing is decided on them): the windows due at a commit were last
+    /// touched long before, so their index entries and states are misses to memory. Closing a
+    /// window takes microseconds, so the closing loop asks for the index entry of a window two
+    /// ahead and, through it, the state of the next one, while it closes this one.
+    func prefetchIndexEntry(of key: WindowKey) { index.prefetch(key) }
+
+    /// Starts loading the state of `key`'s window, if it is held (see `prefetchIndexEntry`).
+    func prefetchWindow(of key: WindowKey) {
+        guard let slot = index[key] else { return }
+        windows.withUnsafeBufferPointer { buffer in
+            let start = UnsafeRawPointer(buffer.baseAddress! + slot)
+            for offset in stride(from: 0, to: MemoryLayout<WindowState?>.stride, by: 64) { tally_prefetch(start + offset) }
+        }
+    }
 
     /// One probe of the index for `key` (`add` and `addNew` take it where a lookup missed).
     func probe(_ key: WindowKey) -> WindowIndex.Probe { index.probe(key) }

@@ -1,4 +1,5 @@
 import TallyCore
+import CTallySIMD
 
 /// A table keyed by `WindowKey`, probed with a multiply of the key's own words: the window
 /// index (probed once per folded sample) and the close phase's tables (recently closed
@@ -127,6 +128,13 @@ struct WindowKeyTable<Value> {
         let found: Bool
     }
 
+    /// Starts loading the cache line where a probe for `key` begins (a hint: it changes nothing).
+    @inline(__always)
+    func prefetch(_ key: WindowKey) {
+        let i = home(key)
+        entries.withUnsafeBufferPointer { tally_prefetch(UnsafeRawPointer($0.baseAddress! + i)) }
+    }
+
     /// One probe for `key`: whether it is held, and where it is or would go.
     @inline(__always)
     func probe(_ key: WindowKey) -> Probe {
@@ -193,6 +201,10 @@ struct WindowIndex {
     var count: Int { table.count }
 
     typealias Probe = WindowKeyTable<Int32>.Probe
+
+    /// Starts loading where a lookup of `key` begins (a hint).
+    @inline(__always)
+    func prefetch(_ key: WindowKey) { table.prefetch(key) }
 
     /// One probe for `key`: its slot if held, else where it would be inserted (`insert(_:slot:at:)`).
     @inline(__always)
