@@ -33,7 +33,8 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("lua5.4")]),
 
         // Sixteen-byte SSE2 scans for the JSON decoder, `static inline` so that they inline
-        // into TallyWire's loops (docs/ARCHITECTURE.md, "The hot path", step 2).
+        // into TallyWire's loops (docs/ARCHITECTURE.md, "The hot path", step 2), and the
+        // prefetch hint the engine's dedupe tables use (step 3).
         .target(name: "CTallySIMD"),
 
         // Threads of Tally's own and what they share: the bounded hand-off between two threads,
@@ -50,7 +51,7 @@ let package = Package(
         .target(name: "TallyCrypto", dependencies: ["CCrypto", "TallyWire"], swiftSettings: v5),
         .target(name: "TallyLMDB", dependencies: ["CLMDB"], swiftSettings: v5),
         .target(name: "TallyScript", dependencies: ["TallyCore", "CLua"], swiftSettings: v5),
-        .target(name: "TallyEngine", dependencies: ["TallyCore", "TallyWire", "TallyThreads"], swiftSettings: hot),
+        .target(name: "TallyEngine", dependencies: ["TallyCore", "TallyWire", "TallyThreads", "CTallySIMD"], swiftSettings: hot),
         // What every Tally process shares: the configuration file, the wall clock and stop
         // signals, structured log lines, whole-topic I/O, the rule-log client and the pricer
         // it folds into.

@@ -44,12 +44,14 @@ import TallySeededRandom
             let reopenedReference = reference.fold(sample, into: referenceSlot, content: content, metric: metric, topic: 0,
                                                    partition: partition, offset: offset, late: late)
             let reopenedShortcut: Bool
-            if let held = shortcut.foldIfHeld(sample, key: key, content: content, metric: metric, topic: 0,
-                                              partition: partition, offset: offset, late: late) {
+            switch shortcut.foldIfHeld(sample, key: key, content: content, metric: metric, topic: 0,
+                                       partition: partition, offset: offset, late: late) {
+            case .folded(let held):
                 #expect(reference.slot(of: key) != nil)
                 reopenedShortcut = held
-            } else {
-                let slot = shortcut.add(FoldPathTests.window(key, aggregation: aggregation), dirty: true)
+            case .missing(let probe):
+                // The new window's key goes where the missed lookup stopped (no second lookup).
+                let slot = shortcut.add(FoldPathTests.window(key, aggregation: aggregation), dirty: true, at: probe)
                 reopenedShortcut = shortcut.fold(sample, into: slot, content: content, metric: metric, topic: 0,
                                                  partition: partition, offset: offset, late: late)
             }

@@ -39,6 +39,33 @@ import TallySeededRandom
         }
     }
 
+    /// The dedupe index's one-probe path (engine9): a probe, its value if found, else an insert
+    /// where it stopped, against `Dictionary`, under random inserts and removals (the zero key too).
+    @Test(arguments: [4, 5, 6])
+    func aProbeThenInsertAgreesWithADictionary(seed: UInt64) {
+        var random = SplitMix(state: seed)
+        var table = SampleKeyTable(filler: Int64(-1))
+        var reference: [SampleKey: Int64] = [:]
+        let keys = (0..<600).map { i in i == 0 ? SampleKey(high: 0, low: 0) : SampleKey(high: random.next(), low: random.next()) }
+        for step in 0..<20_000 {
+            let key = keys[Int(random.next() % UInt64(keys.count))]
+            if random.next() % 4 == 0 {
+                table.remove(key); reference[key] = nil
+            } else {
+                let probe = table.probe(key)
+                #expect(probe.found == (reference[key] != nil))
+                if probe.found {
+                    #expect(table.value(at: probe) == reference[key])
+                } else if random.next() % 5 != 0 {  // sometimes the sample is refused: no insert
+                    table.insert(key, Int64(step), at: probe)
+                    reference[key] = Int64(step)
+                }
+            }
+            #expect(table.count == reference.count)
+        }
+        for key in keys { #expect(table[key] == reference[key]) }
+    }
+
     @Test func removingFromAFullRunKeepsEveryOtherKeyReachable() {
         var table = SampleKeyTable(filler: ())
         // Many keys in a table that grows from 16 slots: long runs form and wrap.

@@ -128,7 +128,7 @@ import TallyCore
 
         let fresh = WindowCacheTests.window(2, hour: 1)
         let reused = cache.addNew(key: fresh.key, metric: 0, bounds: fresh.bounds, accumulator: fresh.accumulator,
-                                  metadataCount: 1) { $0.append(MetaValue(kind: .int, text: Symbol(raw: 21))) }
+                                  metadataCount: 1, at: cache.probe(fresh.key)) { $0.append(MetaValue(kind: .int, text: Symbol(raw: 21))) }
         #expect(reused == slot)
         let w = cache[reused]
         #expect(w.key == fresh.key && w.bounds == fresh.bounds)

@@ -47,6 +47,33 @@ import TallyCore
         for key in keys { #expect(index[key] == reference[key]) }
     }
 
+    /// The new-window path (engine9): one probe, and on a miss the key inserted where it stopped,
+    /// against the subscript's lookup then insert, under the same random inserts and removals.
+    @Test(arguments: [11, 12, 13])
+    func aMissedProbeInsertsWhereItsLookupStopped(seed: UInt64) {
+        var random = SplitMix(state: seed)
+        let keys = WindowIndexTests.keys(&random)
+        var index = WindowIndex(), reference = WindowIndex()
+        var expected: [WindowKey: Int] = [:]
+        for step in 0..<20_000 {
+            let key = keys[Int(random.next() % UInt64(keys.count))]
+            if random.next() % 3 == 0 {
+                index[key] = nil; reference[key] = nil; expected[key] = nil
+            } else {
+                let probe = index.probe(key)
+                #expect(probe.found == (expected[key] != nil))
+                if probe.found {
+                    #expect(index.slot(at: probe) == expected[key])
+                } else {
+                    index.insert(key, slot: step, at: probe)
+                    reference[key] = step; expected[key] = step
+                }
+            }
+            #expect(index.count == expected.count && reference.count == expected.count)
+        }
+        for key in keys { #expect(index[key] == expected[key] && reference[key] == expected[key]) }
+    }
+
     @Test func removingEveryThirdKeyKeepsTheOthersReachable() {
         var random = SplitMix(state: 7)
         let keys = WindowIndexTests.keys(&random)

@@ -1,4 +1,5 @@
 import TallyCore
+import CTallySIMD
 
 /// An open-addressing hash table from `SampleKey` to `Value`, for the dedupe index.
 ///
@@ -24,6 +25,8 @@ struct SampleKeyTable<Value> {
     private var shift: UInt64 = 60
     private var zeroValue: Value?
     private(set) var count = 0
+    /// Inserts and removals so far (wrapping), which a `Probe` is checked against.
+    private var changes: UInt32 = 0
 
     init(filler: Value) {
         self.filler = filler
@@ -64,17 +67,71 @@ struct SampleKeyTable<Value> {
         return find(key).found
     }
 
+    /// Where a probe for a key ended: the slot holding it, or the free slot it would go in
+    /// (`zeroKeySlot` for the all-zero key, held beside the slots). It stays valid while the
+    /// table does not change, so the dedupe index looks a key up and, if the sample is folded,
+    /// inserts it where the lookup stopped: one probe a key, not two.
+    struct Probe {
+        fileprivate let slot: Int
+        /// The table's change count when probed: any insert or removal since may have moved keys.
+        fileprivate let stamp: UInt32
+        let found: Bool
+    }
+
+    private static var zeroKeySlot: Int { -1 }
+
+    /// Starts loading the cache line of `key`'s home slot, where its probe begins (a hint: it
+    /// changes nothing). Once the table outgrows the caches that line is a miss to memory; asked
+    /// for early, it arrives while the caller does other work.
+    @inline(__always)
+    func prefetch(_ key: SampleKey) {
+        let i = home(key)
+        slots.withUnsafeBufferPointer { tally_prefetch(UnsafeRawPointer($0.baseAddress! + i)) }
+    }
+
+    /// One probe for `key`: whether it is held, and where it is or would go.
+    @inline(__always)
+    func probe(_ key: SampleKey) -> Probe {
+        if key == SampleKeyTable.empty { return Probe(slot: SampleKeyTable.zeroKeySlot, stamp: changes, found: zeroValue != nil) }
+        let (slot, found) = find(key)
+        return Probe(slot: slot, stamp: changes, found: found)
+    }
+
+    /// The value of the key `probe` found.
+    func value(at probe: Probe) -> Value {
+        precondition(probe.found && probe.stamp == changes, "a stale or missed probe")
+        return probe.slot == SampleKeyTable.zeroKeySlot ? zeroValue! : slots[probe.slot].value
+    }
+
+    /// Adds `key`, which `probe` did not find, with `value` where the probe stopped. The table
+    /// must not have changed since the probe (checked with a count of changes, so a misuse
+    /// traps rather than losing a key).
+    mutating func insert(_ key: SampleKey, _ value: Value, at probe: Probe) {
+        precondition(!probe.found && probe.stamp == changes, "a stale or found probe")
+        changes &+= 1
+        if probe.slot == SampleKeyTable.zeroKeySlot {
+            precondition(key == SampleKeyTable.empty, "a probe for another key")
+            zeroValue = value; count += 1
+            return
+        }
+        precondition(key != SampleKeyTable.empty, "a probe for another key")
+        slots[probe.slot] = Slot(key: key, value: value)
+        count += 1
+        if count * 4 > (mask + 1) * 3 { grow() }
+    }
+
     /// Adds `key` with `value` unless it is present; returns whether it was added (an
     /// existing entry keeps its value).
     @discardableResult
     mutating func insertIfAbsent(_ key: SampleKey, _ value: Value) -> Bool {
         if key == SampleKeyTable.empty {
             guard zeroValue == nil else { return false }
-            zeroValue = value; count += 1
+            zeroValue = value; count += 1; changes &+= 1
             return true
         }
         let (slot, found) = find(key)
         if found { return false }
+        changes &+= 1
         slots[slot] = Slot(key: key, value: value)
         count += 1
         if count * 4 > (mask + 1) * 3 { grow() }
@@ -86,7 +143,7 @@ struct SampleKeyTable<Value> {
     mutating func updateValue(_ value: Value, forKey key: SampleKey) -> Value? {
         if key == SampleKeyTable.empty {
             let old = zeroValue
-            if old == nil { count += 1 }
+            if old == nil { count += 1; changes &+= 1 }
             zeroValue = value
             return old
         }
@@ -96,6 +153,7 @@ struct SampleKeyTable<Value> {
             slots[slot].value = value
             return old
         }
+        changes &+= 1
         slots[slot] = Slot(key: key, value: value)
         count += 1
         if count * 4 > (mask + 1) * 3 { grow() }
@@ -105,12 +163,13 @@ struct SampleKeyTable<Value> {
     /// Removes `key`; the entries after it in its probe run move back to close the gap.
     mutating func remove(_ key: SampleKey) {
         if key == SampleKeyTable.empty {
-            if zeroValue != nil { zeroValue = nil; count -= 1 }
+            if zeroValue != nil { zeroValue = nil; count -= 1; changes &+= 1 }
             return
         }
         var (hole, found) = find(key)
         guard found else { return }
         count -= 1
+        changes &+= 1
         var i = hole
         while true {
             i = (i &+ 1) & mask

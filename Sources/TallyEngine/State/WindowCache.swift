@@ -1,4 +1,5 @@
 import TallyCore
+import CTallySIMD
 
 /// The windows a rater holds in memory: open ones, and those closed, reopened or read
 /// back from the store in the current batch. Kafka Streams' state store cache, for one task.
@@ -28,6 +29,24 @@ struct WindowCache {
     /// The slot holding `key`'s window, if it is in memory.
     func slot(of key: WindowKey) -> Int? { index[key] }
 
+    /// Hints for closing (nothing is decided on them): the windows due at a commit were last
+    /// touched long before, so their index entries and states are misses to memory. Closing a
+    /// window takes microseconds, so the closing loop asks for the index entry of a window two
+    /// ahead and, through it, the state of the next one, while it closes this one.
+    func prefetchIndexEntry(of key: WindowKey) { index.prefetch(key) }
+
+    /// Starts loading the state of `key`'s window, if it is held (see `prefetchIndexEntry`).
+    func prefetchWindow(of key: WindowKey) {
+        guard let slot = index[key] else { return }
+        windows.withUnsafeBufferPointer { buffer in
+            let start = UnsafeRawPointer(buffer.baseAddress! + slot)
+            for offset in stride(from: 0, to: MemoryLayout<WindowState?>.stride, by: 64) { tally_prefetch(start + offset) }
+        }
+    }
+
+    /// One probe of the index for `key` (`add` and `addNew` take it where a lookup missed).
+    func probe(_ key: WindowKey) -> WindowIndex.Probe { index.probe(key) }
+
     /// The window in `slot`, read or changed in place. The slot must hold one.
     subscript(slot: Int) -> WindowState {
         _read { yield windows[slot]! }
@@ -46,12 +65,13 @@ struct WindowCache {
     /// must be written at commit (a new window); a window read back only to look at or to
     /// reopen is written if it changes.
     /// Takes `window` over (consumed, so a new window is moved in rather than copied).
-    mutating func add(_ window: consuming WindowState, dirty: Bool) -> Int {
+    /// `probe`: where a lookup of its key that missed stopped (`foldIfHeld`), if nothing changed since.
+    mutating func add(_ window: consuming WindowState, dirty: Bool, at probe: WindowIndex.Probe? = nil) -> Int {
         window.dirty = dirty
         let key = window.key
         let slot: Int
         if let free = freeSlots.popLast() { slot = free; windows[slot] = window } else { slot = windows.count; windows.append(window) }
-        index[key] = slot
+        if let probe { index.insert(key, slot: slot, at: probe) } else { index[key] = slot }
         touched.append(slot)
         return slot
     }
@@ -61,9 +81,11 @@ struct WindowCache {
     /// new window (group values, metadata, lineage) and freed when it left memory were a
     /// malloc and a free each for every window of a batch; so is the array of points an
     /// `increase` or `time_weighted_avg` window keeps (`Accumulator.reuseStorage`). `groupValues` fills its group
-    /// values; its metadata starts as `metadataCount` absent values.
+    /// values; its metadata starts as `metadataCount` absent values. `probe`: where the lookup of
+    /// `key` that missed stopped (`foldIfHeld`); nothing may have changed in the cache since.
     mutating func addNew(key: WindowKey, metric: Int, bounds: WindowBounds, accumulator: Accumulator,
-                         metadataCount: Int, groupValues fill: (inout [MetaValue]) -> Void) -> Int {
+                         metadataCount: Int, at probe: WindowIndex.Probe,
+                         groupValues fill: (inout [MetaValue]) -> Void) -> Int {
         var accumulator = accumulator
         var groupValues: [MetaValue] = [], metadata: [MetaValue] = [], lineage: [LineageEntry] = []
         let slot: Int
@@ -87,7 +109,7 @@ struct WindowCache {
         metadata.append(contentsOf: repeatElement(.absent, count: metadataCount))
         windows[slot] = WindowState(key: key, metric: metric, bounds: bounds, accumulator: accumulator,
                                     groupValues: groupValues, metadata: metadata, lineage: lineage)
-        index[key] = slot
+        index.insert(key, slot: slot, at: probe)
         touched.append(slot)
         return slot
     }
@@ -116,14 +138,26 @@ struct WindowCache {
         return reopening
     }
 
+    /// What `foldIfHeld` did: folded into a held window (whether it reopened it), or found no
+    /// window, with where its key goes in the index.
+    enum HeldFold {
+        case folded(reopened: Bool)
+        /// Not in memory: `add(_:dirty:at:)` or `addNew(...at:)` insert its key where this probe
+        /// stopped, if the cache did not change in between (one probe of the index for a new
+        /// window, where a second lookup and the insert's own probe cost two more).
+        case missing(WindowIndex.Probe)
+    }
+
     /// Folds `sample` into `key`'s window if it is in memory, as `fold(_:into:...)` does;
-    /// nil if it is not. The lookup and the fold are one mutating call: one exclusivity check
-    /// on the store's `cache` for a sample of a window already held (most samples), not two.
+    /// else `.missing` with the probe. The lookup and the fold are one mutating call: one
+    /// exclusivity check on the store's `cache` for a sample of a window already held (most
+    /// samples), not two.
     mutating func foldIfHeld(_ sample: DecodedSample, key: WindowKey, content: SampleKey, metric: MetricCatalog.Compiled,
-                             topic: UInt16, partition: Int32, offset: Int64, late: Bool) -> Bool? {
-        guard let slot = index[key] else { return nil }
-        return fold(sample, into: slot, content: content, metric: metric, topic: topic, partition: partition,
-                    offset: offset, late: late)
+                             topic: UInt16, partition: Int32, offset: Int64, late: Bool) -> HeldFold {
+        let probe = index.probe(key)
+        guard probe.found else { return .missing(probe) }
+        return .folded(reopened: fold(sample, into: index.slot(at: probe), content: content, metric: metric, topic: topic,
+                                      partition: partition, offset: offset, late: late))
     }
 
     /// The window in `slot` changed: it is written at the next commit.

@@ -1,4 +1,5 @@
 import TallyCore
+import CTallySIMD
 
 /// A table keyed by `WindowKey`, probed with a multiply of the key's own words: the window
 /// index (probed once per folded sample) and the close phase's tables (recently closed
@@ -10,21 +11,30 @@ import TallyCore
 /// distinct (interned symbols, a start in microseconds), so a multiply of its three words
 /// spreads it well enough. Linear probing, grown at a load of 3/4, backward-shift deletion
 /// (no tombstones). An entry is empty when its value is nil, so keys need no sentinel value.
+///
+/// Each key sits beside its value in one array (`Entry`: 32 bytes for the window index), so a
+/// probe reads one cache line, not one in a keys array and one in a values array: the fold is
+/// bound by memory, and the index is probed for every sample.
 struct WindowKeyTable<Value> {
-    private var keys: [WindowKey]
-    private var values: [Value?]
+    private struct Entry {
+        var key: WindowKey
+        var value: Value?
+    }
+
+    private var entries: [Entry]
     private var mask: Int
     /// 64 − log2(entry count).
     private var shift: UInt64 = 60
     private(set) var count = 0
+    /// Inserts and removals so far (wrapping), which a `Probe` is checked against.
+    private var changes: UInt32 = 0
 
     private static var placeholder: WindowKey {
         WindowKey(start: EventTime(micros: 0), metric: .none, scope: .none, resource: .none, group: .none)
     }
 
     init() {
-        keys = Array(repeating: WindowKeyTable.placeholder, count: 16)
-        values = Array(repeating: nil, count: 16)
+        entries = Array(repeating: Entry(key: WindowKeyTable.placeholder, value: nil), count: 16)
         mask = 15
     }
 
@@ -49,8 +59,8 @@ struct WindowKeyTable<Value> {
     private func find(_ key: WindowKey) -> (entry: Int, found: Bool) {
         var i = home(key)
         while true {
-            if values[i] == nil { return (i, false) }
-            if WindowKeyTable.same(keys[i], key) { return (i, true) }
+            if entries[i].value == nil { return (i, false) }
+            if WindowKeyTable.same(entries[i].key, key) { return (i, true) }
             i = (i &+ 1) & mask
         }
     }
@@ -59,7 +69,7 @@ struct WindowKeyTable<Value> {
     subscript(key: WindowKey) -> Value? {
         @inline(__always) get {
             let (entry, found) = find(key)
-            return found ? values[entry] : nil
+            return found ? entries[entry].value : nil
         }
         set {
             if let value = newValue { insert(key, value) } else { remove(key) }
@@ -69,40 +79,84 @@ struct WindowKeyTable<Value> {
     /// The first value, in table order, for which `matches` holds (a correction looks for
     /// its window among the open ones this way: rare, so a walk is fine).
     func first(where matches: (WindowKey, Value) -> Bool) -> Value? {
-        for i in values.indices {
-            if let value = values[i], matches(keys[i], value) { return value }
+        for entry in entries {
+            if let value = entry.value, matches(entry.key, value) { return value }
         }
         return nil
     }
 
     /// Keeps only the entries for which `keep` holds (a purge: rare, a walk and a rebuild).
     mutating func retain(where keep: (WindowKey, Value) -> Bool) {
-        let oldKeys = keys, oldValues = values
-        for i in values.indices { values[i] = nil }
+        let old = entries
+        for i in entries.indices { entries[i].value = nil }
         count = 0
-        for i in oldValues.indices {
-            if let value = oldValues[i], keep(oldKeys[i], value) { insert(oldKeys[i], value) }
+        changes &+= 1
+        for entry in old {
+            if let value = entry.value, keep(entry.key, value) { insert(entry.key, value) }
         }
     }
 
     /// Every entry, in table order.
     func forEach(_ body: (WindowKey, Value) throws -> Void) rethrows {
-        for i in values.indices {
-            if let value = values[i] { try body(keys[i], value) }
+        for entry in entries {
+            if let value = entry.value { try body(entry.key, value) }
         }
     }
 
     mutating func removeAll() {
-        for i in values.indices { values[i] = nil }
+        for i in entries.indices { entries[i].value = nil }
         count = 0
+        changes &+= 1
     }
 
     private mutating func insert(_ key: WindowKey, _ value: Value) {
         let (entry, found) = find(key)
-        values[entry] = value
-        if found { return }
-        keys[entry] = key
+        if found { entries[entry].value = value; return }
+        entries[entry] = Entry(key: key, value: value)
         count += 1
+        changes &+= 1
+        if count * 4 > (mask + 1) * 3 { grow() }
+    }
+
+    /// Where a probe for a key ended: the entry holding it, or the free entry it would go in.
+    /// Valid while the table does not change, so a lookup that missed hands its place to the
+    /// insert that follows (a new window: one probe, not three).
+    struct Probe {
+        fileprivate let entry: Int
+        /// The table's change count when probed: any insert or removal since may have moved keys.
+        fileprivate let stamp: UInt32
+        let found: Bool
+    }
+
+    /// Starts loading the cache line where a probe for `key` begins (a hint: it changes nothing).
+    @inline(__always)
+    func prefetch(_ key: WindowKey) {
+        let i = home(key)
+        entries.withUnsafeBufferPointer { tally_prefetch(UnsafeRawPointer($0.baseAddress! + i)) }
+    }
+
+    /// One probe for `key`: whether it is held, and where it is or would go.
+    @inline(__always)
+    func probe(_ key: WindowKey) -> Probe {
+        let (entry, found) = find(key)
+        return Probe(entry: entry, stamp: changes, found: found)
+    }
+
+    /// The value of the key `probe` found.
+    @inline(__always)
+    func value(at probe: Probe) -> Value {
+        precondition(probe.found && probe.stamp == changes, "a stale or missed probe")
+        return entries[probe.entry].value!
+    }
+
+    /// Adds `key`, which `probe` did not find, with `value` where the probe stopped. The table
+    /// must not have changed since the probe (checked with a count of changes, so a misuse
+    /// traps rather than losing a key).
+    mutating func insert(_ key: WindowKey, _ value: Value, at probe: Probe) {
+        precondition(!probe.found && probe.stamp == changes, "a stale or found probe")
+        entries[probe.entry] = Entry(key: key, value: value)
+        count += 1
+        changes &+= 1
         if count * 4 > (mask + 1) * 3 { grow() }
     }
 
@@ -111,33 +165,29 @@ struct WindowKeyTable<Value> {
         var (hole, found) = find(key)
         guard found else { return }
         count -= 1
+        changes &+= 1
         var i = hole
         while true {
             i = (i &+ 1) & mask
-            if values[i] == nil { break }
+            if entries[i].value == nil { break }
             // The entry at i may fill the hole unless its home lies cyclically in (hole, i].
-            let h = home(keys[i])
+            let h = home(entries[i].key)
             let stays = hole <= i ? (hole < h && h <= i) : (hole < h || h <= i)
             if stays { continue }
-            keys[hole] = keys[i]
-            values[hole] = values[i]
+            entries[hole] = entries[i]
             hole = i
         }
-        values[hole] = nil
+        entries[hole].value = nil
     }
 
     private mutating func grow() {
-        let oldKeys = keys, oldValues = values
+        let old = entries
         let capacity = (mask + 1) * 2
-        keys = Array(repeating: WindowKeyTable.placeholder, count: capacity)
-        values = Array(repeating: nil, count: capacity)
+        entries = Array(repeating: Entry(key: WindowKeyTable.placeholder, value: nil), count: capacity)
         mask = capacity - 1
         shift -= 1
-        for i in oldValues.indices {
-            guard let value = oldValues[i] else { continue }
-            let (entry, _) = find(oldKeys[i])
-            keys[entry] = oldKeys[i]
-            values[entry] = value
+        for entry in old where entry.value != nil {
+            entries[find(entry.key).entry] = entry
         }
     }
 }
@@ -149,6 +199,26 @@ struct WindowIndex {
     private var table = WindowKeyTable<Int32>()
 
     var count: Int { table.count }
+
+    typealias Probe = WindowKeyTable<Int32>.Probe
+
+    /// Starts loading where a lookup of `key` begins (a hint).
+    @inline(__always)
+    func prefetch(_ key: WindowKey) { table.prefetch(key) }
+
+    /// One probe for `key`: its slot if held, else where it would be inserted (`insert(_:slot:at:)`).
+    @inline(__always)
+    func probe(_ key: WindowKey) -> Probe { table.probe(key) }
+
+    /// The slot of the window `probe` found.
+    @inline(__always)
+    func slot(at probe: Probe) -> Int { Int(table.value(at: probe)) }
+
+    /// Adds `key` at `slot` where `probe`, which missed it, stopped; nothing may have changed since.
+    mutating func insert(_ key: WindowKey, slot: Int, at probe: Probe) {
+        precondition(slot >= 0 && slot <= Int(Int32.max), "window slot \(slot) out of range")
+        table.insert(key, Int32(slot), at: probe)
+    }
 
     /// The slot of `key`'s window; setting nil removes the key.
     subscript(key: WindowKey) -> Int? {

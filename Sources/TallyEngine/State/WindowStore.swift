@@ -35,10 +35,11 @@ final class WindowStore {
     /// Records a failed read of the store (the next commit throws it).
     func failed(_ error: Error) { readFailure = error }
 
-    /// The slot of window `key`: in memory, else (for a late sample) from the store, else
-    /// new, built from `sample`. A window that is not closed is queued to close.
-    func slot(for key: WindowKey, metric m: Int, bounds: WindowBounds, sample: DecodedSample, late: Bool) -> Int {
-        if let slot = cache.slot(of: key) { return slot }
+    /// The slot of window `key`, which is not in memory (`probe`: where the cache's lookup of
+    /// it stopped, `WindowCache.foldIfHeld`): for a late sample from the store, else new, built
+    /// from `sample`. A window that is not closed is queued to close.
+    func slot(for key: WindowKey, metric m: Int, bounds: WindowBounds, sample: DecodedSample, late: Bool,
+              missing probe: WindowIndex.Probe) -> Int {
         var stored: WindowState?
         if late {
             do { stored = try load(key, metric: m) } catch { readFailure = error }
@@ -46,12 +47,12 @@ final class WindowStore {
         let compiled = catalog.metrics[m]
         let slot: Int
         if let stored {
-            slot = cache.add(stored, dirty: true)
+            slot = cache.add(stored, dirty: true, at: probe)  // reading the store left the cache alone
         } else {
             // Built in its slot, reusing the arrays of the window the slot held last.
             slot = cache.addNew(key: key, metric: m, bounds: bounds,
                                 accumulator: Accumulator(aggregation: compiled.definition.aggregation, window: bounds),
-                                metadataCount: compiled.metadata.count) { values in
+                                metadataCount: compiled.metadata.count, at: probe) { values in
                 values.reserveCapacity(compiled.groupby.count)
                 for field in compiled.groupby { values.append(MetricCatalog.value(of: field, in: sample)) }
             }

@@ -30,25 +30,31 @@ final class CounterMarks {
     }
 
     /// The series' latest closed window and its last point, if any is stored.
+    /// A miss is read from the store and cached where the cache's probe stopped (reading the
+    /// store leaves the cache alone): one probe either way.
     func mark(of key: WindowKey, store: StateStore) throws -> Mark? {
         let s = CounterMarks.series(key)
-        if let cached = cache[s] { return cached }
+        let probe = cache.probe(s)
+        if probe.found { return cache.value(at: probe) }
         let loaded = try store.read { txn in
             try txn.get(.counterMarks, StateLayout.counterMarkKey(s)).map { bytes in
                 try bytes.withUnsafeBytes { try CounterMarks.decode($0) }
             }
         }
-        cache[s] = .some(loaded)
+        cache.insert(s, loaded, at: probe)  // a stored nil: "none stored", cached too
         return loaded
     }
 
     /// Window `key` closed with last point `last`: it becomes the series' mark unless a
     /// later window of the series has closed already (a late revision of an older window).
+    /// `mark(of:)` leaves the series' current mark cached, so it is compared as returned rather
+    /// than looked up again (a probe and an exclusivity check per closed counter window).
     func note(_ key: WindowKey, last: SamplePoint, store: StateStore) throws {
-        if let current = try mark(of: key, store: store), current.windowStart > key.start { return }
+        let current = try mark(of: key, store: store)
+        if let current, current.windowStart > key.start { return }
         let mark = Mark(windowStart: key.start, point: last)
+        guard current != mark else { return }
         let s = CounterMarks.series(key)
-        guard cache[s] != .some(mark) else { return }
         cache[s] = .some(mark)
         dirty[s] = mark
     }

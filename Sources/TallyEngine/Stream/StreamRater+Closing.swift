@@ -25,7 +25,11 @@ extension StreamRater {
             var tiered: [WindowKey] = []
             let tieredMetric = tieredMetrics ?? catalog.metrics.map { pricer.usesCumulativeUsage(service: $0.definition.serviceName) }
             tieredMetrics = tieredMetric
-            for (_, key) in due {
+            for (i, (_, key)) in due.enumerated() {
+                // Hints only: the index entry two windows ahead and the next window's state
+                // start loading while this one closes (WindowCache.prefetchIndexEntry).
+                if i + 2 < due.count { windows.cache.prefetchIndexEntry(of: due[i + 2].key) }
+                if i + 1 < due.count { windows.cache.prefetchWindow(of: due[i + 1].key) }
                 // Read in place: binding the window would copy it (and retain its arrays).
                 guard let slot = windows.cache.slot(of: key), windows.cache.isOpen(slot) else { continue }
                 let cumulative = tieredMetric[windows.cache[slot].metric]

@@ -235,6 +235,9 @@ public final class StreamRater {
         // Its fields are read through the metric (a class): bound to a local, the definition
         // was copied, a retain and a release of each of its strings per sample.
         let metric = catalog.metrics[m]
+        // The dedupe tables outgrow the caches: their slots for this sample are asked for now,
+        // so the misses overlap the checks and the content key below instead of stalling the probes.
+        dedupe.prefetch(id: sample.key)
         if PartitionClock.isFutureTimestamp(sample.timestamp, wallNow: fold.wallNow, maxSkew: catalog.maxFutureSkew) {
             return .rejected(.futureTimestamp, "timestamp \(Timestamps.iso8601(sample.timestamp)) is more than \(catalog.maxFutureSkew) ahead of the clock")
         }
@@ -253,14 +256,18 @@ public final class StreamRater {
         // `tally rate`), and this one is refused, naming the first (issue 14 item 2).
         let fingerprint = SampleDigest.contentKey(of: sample, in: symbols)
         let shortFingerprint = DedupeIndex.FirstCopy.fingerprint(fingerprint)
+        dedupe.prefetch(content: fingerprint)
         if fold.checksRefusals, wasRefused(sample.key, partition: pid, offset: offset) {
             return .rejected(.conflictingDuplicate, "sample id \(SampleDigest.uuidText(sample.key)) was refused by the rater as a conflicting duplicate")
         }
-        if let first = dedupe.firstCopy(sample.key) {
+        // Each key is probed once: a sample that folds is inserted where its lookup stopped.
+        let idProbe = dedupe.probe(id: sample.key)
+        if let first = idProbe.first {
             guard first.fingerprint != 0, first.fingerprint != shortFingerprint else { return .duplicate }
             return .rejected(.conflictingDuplicate, conflictDetail(sample, first: first))
         }
-        if dedupe.containsContent(fingerprint) { return .duplicate }
+        let contentProbe = dedupe.probe(content: fingerprint)
+        if contentProbe.seen { return .duplicate }
         let bounds = metric.definition.period.window(containing: sample.timestamp)
         if let earliest = catalog.earliestEventTime, sample.timestamp < earliest {
             counters.samplesTooLate += 1
@@ -283,19 +290,20 @@ public final class StreamRater {
             return .rejected(.tooLate, "window \(Timestamps.iso8601(bounds.start))–\(Timestamps.iso8601(bounds.end)) of '\(metric.definition.key)' is past its retention of \(metric.definition.retention), counted from \(Timestamps.iso8601(horizon)), the latest sample of its record and the next one on its partition (the event clock is not set yet)")
         }
         let here = DedupeIndex.FirstCopy(fingerprint: shortFingerprint, topic: pid.topic, partition: pid.partition, offset: offset)
-        dedupe.insert(sample.key, at: sample.timestamp, first: here)
-        dedupe.insert(content: fingerprint, at: sample.timestamp)
+        dedupe.insert(sample.key, at: sample.timestamp, first: here, probe: idProbe)
+        dedupe.insert(content: fingerprint, at: sample.timestamp, probe: contentProbe)
 
         let group = groupSymbol(metric, sample)
         let key = WindowKey(start: bounds.start, metric: metric.name, scope: scope, resource: sample.resource, group: group)
         let windows = self.windows
         let reopened: Bool
-        if let held = windows.cache.foldIfHeld(sample, key: key, content: fingerprint, metric: metric, topic: pid.topic,
-                                               partition: pid.partition, offset: offset, late: late) {
+        switch windows.cache.foldIfHeld(sample, key: key, content: fingerprint, metric: metric, topic: pid.topic,
+                                        partition: pid.partition, offset: offset, late: late) {
+        case .folded(let held):
             reopened = held
-        } else {
+        case .missing(let probe):
             // Not in memory: read back (a late sample's) or new, then folded.
-            let slot = windows.slot(for: key, metric: m, bounds: bounds, sample: sample, late: late)
+            let slot = windows.slot(for: key, metric: m, bounds: bounds, sample: sample, late: late, missing: probe)
             reopened = windows.cache.fold(sample, into: slot, content: fingerprint, metric: metric, topic: pid.topic,
                                           partition: pid.partition, offset: offset, late: late)
         }
