@@ -106,4 +106,18 @@ import TallyEngine
         #expect(problems.contains { $0.revision == 3 && $0.detail.contains("revision 2 was due") })
         #expect(problems.contains { $0.revision == 2 && $0.detail.contains("previous_price 5") })
     }
+
+    /// `tally verify` lists revision problems frame by frame in frame-id order, whatever order
+    /// its table of sequences holds them in (it listed them in a dictionary's order).
+    @Test func revisionProblemsAreListedInFrameIdOrder() throws {
+        let resources = (0..<40).map { "vm-\($0)" }  // one frame id each (a hash of the window's identity)
+        let bad = Self.topic(Self.chained(resources.flatMap { resource in
+            [Self.frame(resource, price: "1"), Self.frame(resource, price: "3", revision: 3, previousPrice: "1")]
+        }))
+        let request = ReplayRequest(from: EventTime(micros: 0), to: EventTime(micros: Int64.max))
+        let problems = RevisionAudit.sequenceProblems(RevisionAudit.sequences(bad), request: request)
+        #expect(problems.count == 40)
+        #expect(Set(problems.map(\.frameId)).count == 40)
+        #expect(problems.map(\.frameId) == problems.map(\.frameId).sorted(), "\(problems.map(\.frameId))")
+    }
 }

@@ -28,9 +28,11 @@ enum RevisionAudit {
     /// Revisions run 1, 2, 3… in emission order; each one's `previous_price` is the price
     /// of the revision before it (0 for the first) and `price_delta = price − previous_price`,
     /// so the deltas add up to the latest price a consumer bills.
+    /// Frame by frame in frame-id order, so a report lists its problems in the same order
+    /// every run (a dictionary's order differs from one process, or dictionary, to the next).
     static func sequenceProblems(_ sequences: [String: [FrameRecord]], request: ReplayRequest) -> [Problem] {
         var problems: [Problem] = []
-        for (_, revisions) in sequences where request.selects(revisions[0]) {
+        for (_, revisions) in sequences.sorted(by: { $0.key < $1.key }) where request.selects(revisions[0]) {
             var previous = ExactDecimal.zero
             for (i, f) in revisions.enumerated() {
                 func fail(_ detail: String) {
@@ -60,7 +62,7 @@ enum RevisionAudit {
         var problems: [Problem] = []
         var checked = 0
         var toReplay: [String: [(FrameRecord, CorrectionCommand)]] = [:]
-        for (_, revisions) in sequences where request.selects(revisions[0]) {
+        for (_, revisions) in sequences.sorted(by: { $0.key < $1.key }) where request.selects(revisions[0]) {
             for f in revisions where f.isCorrection {
                 checked += 1
                 func fail(_ detail: String) {
