@@ -71,7 +71,7 @@ import TallyEngine
                                          currency: "EUR")
         for f in replayedFrames { builder.add(f) }
         let diff = builder.build()
-        #expect(diff.scopes.map(\.difference) == [ExactDecimal("1.5")!])
+        #expect(diff.scopes.map(\.difference.canonicalText) == ["1.5"])
         let id = request.replayId(rulesIdentity: "file@x", author: "ana", reason: "fix")
         #expect(id == request.replayId(rulesIdentity: "file@x", author: "ana", reason: "fix"))
         #expect(id != request.replayId(rulesIdentity: "file@x", author: "bob", reason: "fix"))
@@ -91,6 +91,31 @@ import TallyEngine
             Issue.record("the command does not read back"); return
         }
         #expect(parsed == commands[0])
+    }
+
+    /// A scope's old and new totals and their difference are exact: 100 windows of a 28-digit
+    /// price and 100 of a tiny one, whose `ExactDecimal` running sum rounds the tiny ones away.
+    @Test func scopeTotalsAreExact() throws {
+        let large = "1.000000000000000000000000001", tiny = "0.0000000000000000000000000004"
+        let resources = (0..<200).map { "vm-\($0)" }
+        let emitted = Self.chained(resources.map { Self.frame($0, price: "0") })
+        var head = ""
+        let replayedFrames = resources.enumerated().map { i, resource -> Frame in
+            var f = Self.frame(resource, price: i < 100 ? large : tiny)
+            _ = f.seal(previousHash: head)
+            head = f.contentHash
+            return f
+        }
+        let request = ReplayRequest(from: EventTime(micros: 0), to: EventTime(micros: Int64.max))
+        let stored = emitted.enumerated().map { TopicIO.Record(partition: 0, offset: Int64($0.offset), key: nil, value: $0.element) }
+        var builder = ReplayDiff.Builder(request: request, emitted: EmittedFrames.latestSummaries(records: stored, request: request),
+                                         currency: "EUR")
+        for f in replayedFrames { builder.add(f) }
+        let scopes = builder.build().scopes
+        let exact = "100.00000000000000000000000014"
+        #expect(scopes.map(\.newTotal.canonicalText) == [exact])
+        #expect(scopes.map(\.difference.canonicalText) == [exact])
+        #expect(scopes.map(\.oldTotal.canonicalText) == ["0"])
     }
 
     @Test func everyRevisionMustFollowTheOneBeforeIt() throws {

@@ -28,13 +28,16 @@ public struct ReplayDiff: Sendable {
         public var differs: Bool { old == nil || new == nil || oldPrice != newPrice || oldQuantity != newQuantity }
     }
 
+    /// A scope's totals, exact (`ExactSum`, as the reports' totals): an `ExactDecimal` running
+    /// sum rounds to 28 digits at each addition, so a scope of many long prices lost digits.
     public struct ScopeTotal: Sendable {
         public var scope: String
-        public var oldTotal: ExactDecimal
-        public var newTotal: ExactDecimal
+        public var oldTotal: ExactSum
+        public var newTotal: ExactSum
+        /// `newTotal − oldTotal`, summed frame by frame (`ExactSum` does not subtract sums).
+        public var difference: ExactSum
         public var frames: Int
         public var changedFrames: Int
-        public var difference: ExactDecimal { newTotal - oldTotal }
     }
 
     /// Builds a diff one replayed frame at a time, against the latest emitted revision of
@@ -106,9 +109,12 @@ public struct ReplayDiff: Sendable {
     public var scopes: [ScopeTotal] {
         var out: [String: ScopeTotal] = [:]
         for f in frames {
-            var t = out[f.scope] ?? ScopeTotal(scope: f.scope, oldTotal: .zero, newTotal: .zero, frames: 0, changedFrames: 0)
-            t.oldTotal = t.oldTotal + f.oldPrice
-            t.newTotal = t.newTotal + f.newPrice
+            var t = out[f.scope] ?? ScopeTotal(scope: f.scope, oldTotal: ExactSum(), newTotal: ExactSum(), difference: ExactSum(),
+                                               frames: 0, changedFrames: 0)
+            t.oldTotal.add(f.oldPrice)
+            t.newTotal.add(f.newPrice)
+            t.difference.add(f.newPrice)
+            t.difference.add(-f.oldPrice)
             t.frames += 1
             if f.differs { t.changedFrames += 1 }
             out[f.scope] = t

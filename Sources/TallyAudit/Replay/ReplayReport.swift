@@ -72,7 +72,8 @@ public enum ReplayReport {
             "changed": .integer(Int64(diff.changed.count)),
             "scopes": .array(diff.scopes.map { s in
                 .object(["scope": .string(s.scope), "frames": .integer(Int64(s.frames)), "changed": .integer(Int64(s.changedFrames)),
-                         "old_total": .decimal(s.oldTotal), "new_total": .decimal(s.newTotal), "difference": .decimal(s.difference)])
+                         "old_total": .string(s.oldTotal.canonicalText), "new_total": .string(s.newTotal.canonicalText),
+                         "difference": .string(s.difference.canonicalText)])
             }),
         ]
         if let replayId { members["replay_id"] = .string(replayId) }
