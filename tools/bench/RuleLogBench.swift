@@ -5,7 +5,9 @@ import TallyThreads
 /// Start-up cost of the rule log: folding 100,000 stored rule events from scratch (bytes
 /// → decode → hash check → validation), from decoded events, and from a snapshot plus
 /// a 1,000-event tail. Target: start-up under 1 s. Called by the bench executable's main.
-func runRuleLogBench() {
+/// `passes`: the two-thread fold (the issue-10 row) runs that many times, each from an empty
+/// state, so one process gives several figures (and `perf` a longer stretch of that phase).
+func runRuleLogBench(passes: Int = 1) {
     let (records, events) = RuleLogBenchLog.make(eventCount: 100_000)
     // CPU time of this thread (the machine is shared and noisy), with wall time beside it.
     struct Timing { var cpuNanos: UInt64; var wall: Duration }
@@ -30,12 +32,14 @@ func runRuleLogBench() {
 
     // Two threads (`apply(records:)`): the row is the wall time; both threads' CPU beside it.
     let stored = records.enumerated().map { (offset: Int64($0.offset), bytes: $0.element) }
-    var twoThreads = RuleLogReader()
-    var decodeCPU: UInt64 = 0
-    let twoTime = timed { decodeCPU = twoThreads.apply(records: stored).decodeThreadCPUNanos }
-    precondition(twoThreads.state == fromBytes.state, "the two-thread fold differs from the one-thread fold")
-    print("rule log: fold \(records.count) events from bytes, two threads: \(wallMillis(twoTime)) ms wall "
-          + "(folding thread \(millis(twoTime.cpuNanos)) ms CPU, decode thread \(millis(decodeCPU)) ms CPU)")
+    for _ in 0..<max(passes, 1) {
+        var twoThreads = RuleLogReader()
+        var decodeCPU: UInt64 = 0
+        let twoTime = timed { decodeCPU = twoThreads.apply(records: stored).decodeThreadCPUNanos }
+        precondition(twoThreads.state == fromBytes.state, "the two-thread fold differs from the one-thread fold")
+        print("rule log: fold \(records.count) events from bytes, two threads: \(wallMillis(twoTime)) ms wall "
+              + "(folding thread \(millis(twoTime.cpuNanos)) ms CPU, decode thread \(millis(decodeCPU)) ms CPU)")
+    }
 
     var fromEvents = RuleLogState()
     let eventsTime = timed {

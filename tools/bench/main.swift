@@ -2,7 +2,7 @@ import Foundation
 
 // tally-bench [e2e|fold|decode|rating|closing|rate|script|rulelog|replay|memory|latency|adapters|route|group|parking|summary|dashboard|all]
 //             [--records N] [--windows N] [--latency-seconds N] [--idle-seconds N] [--frames N] [--resources N] [--quick] [--no-sync]
-//             [--no-replay] [--keep] [--kafka NAME=VALUE ...] [--passes N (fold: rate the same records N times)]
+//             [--no-replay] [--keep] [--kafka NAME=VALUE ...] [--passes N (fold: rate the same records N times; rulelog: fold them on two threads N times)]
 // Prints figures; asserts nothing (testing.md: benchmarks are not timed tests).
 // --quick shortens the memory (200,000 windows) and latency (70 s) rows; the default prints them at full size.
 let arguments = CommandLine.arguments.dropFirst()
@@ -39,7 +39,7 @@ if which == "rating" || which == "all" { print("== rating"); runRatingBench() }
 if which == "closing" || which == "all" { print("== closing (core, one core)"); runClosingBench() }
 if which == "rate" || which == "all" { print("== rate (offline CLI path)"); runRateBench() }
 if which == "script" || which == "all" { print("== script"); runScriptBench() }
-if which == "rulelog" || which == "all" { print("== rule log"); runRuleLogBench() }
+if which == "rulelog" || which == "all" { print("== rule log"); runRuleLogBench(passes: intOption("--passes") ?? 1) }
 if which == "replay" || which == "all" { print("== replay (reading emitted frames back)"); runReplayBench() }
 if which == "summary" || which == "all" {
     let frames = intOption("--frames") ?? 1_000_000
