@@ -7,8 +7,16 @@ extension BrokerProcess {
     /// The real noida-db executable. The `noida-db` command pip installs is a Python wrapper
     /// that runs the binary as a child and does not forward SIGTERM, so signalling it would
     /// orphan the broker: resolve the binary inside the Python package instead.
-    /// `NOIDA_DB_BINARY` overrides.
-    static func brokerBinary() throws -> String {
+    /// `NOIDA_DB_BINARY` overrides. Resolved once per test process: tests start brokers in
+    /// parallel, and a python3 run per broker, spawned while another test's guardian shell
+    /// was being spawned, once left a test waiting for ever on the python process's exit
+    /// (Foundation's `Process`, 7 Dec 2026). The first start resolves it; the others wait
+    /// for that (a `static let` is initialized once, under a lock).
+    static func brokerBinary() throws -> String { try resolvedBrokerBinary.get() }
+
+    private static let resolvedBrokerBinary = Result<String, Error> { try locateBrokerBinary() }
+
+    private static func locateBrokerBinary() throws -> String {
         if let path = ProcessInfo.processInfo.environment["NOIDA_DB_BINARY"] { return path }
         let python = Process()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/env")

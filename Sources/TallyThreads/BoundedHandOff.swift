@@ -24,9 +24,12 @@ public final class BoundedHandOff<Element>: @unchecked Sendable {
     }
 
     /// Appends `item`, waiting while the queue is full; false (and `item` dropped) if the
-    /// queue is or becomes closed.
+    /// queue is or becomes closed. `item` is consumed: moved into the queue, so once the
+    /// caller let go of it (`put(consume batch)`) the taker holds the only reference. A
+    /// reference the putting thread still held when the taker changed a taken batch made
+    /// that batch copy itself, retaining every string in it.
     @discardableResult
-    public func put(_ item: Element) -> Bool {
+    public func put(_ item: consuming Element) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while !closed && items.count - head >= capacity { wait() }

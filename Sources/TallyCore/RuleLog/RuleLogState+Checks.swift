@@ -42,7 +42,7 @@ struct RuleIndexing {
     /// between an event's check and its commit (a batch commits each part right after
     /// checking it), and they are insert-only: an update's unindexing edits a value only.
     var kindProbe: ByteHashTable<String, RuleItemKind>.Probe?
-    var clashProbe: ByteHashTable<RuleClashKey, [Int32]>.Probe?
+    var clashProbe: ByteHashTable<RuleClashKey, PositionList>.Probe?
 }
 
 typealias Rejection = RuleEventRejection
@@ -208,8 +208,7 @@ extension RuleLogState {
         guard !item.kind.isDeclaration else {
             throw Rejection(.invalidEvent, "a \(item.kind.rawValue) has no content to update: end it and create another")
         }
-        let (key, history) = try existing(item.target)
-        let current = history.current
+        let (key, current) = try existing(item.target)
         if current.deleted { throw Rejection(.alreadyDeleted, "\(item.target) was deleted") }
         if current.validity.start <= e.recordedAt {
             throw Rejection(.alreadyStarted, "\(item.target) started at \(iso(current.validity.start)), before the change "
@@ -329,8 +328,9 @@ extension RuleLogState {
         throw Rejection(code, "\(target) is in effect \(describe(latest)), which does not cover the rule's \(describe(v))")
     }
 
-    /// The latest incarnation of `target`.
-    func existing(_ target: RuleTarget) throws(Rejection) -> (ItemKey, RuleItemHistory) {
+    /// The latest incarnation of `target` and its current revision (not the whole history:
+    /// a copy of that retains every revision's and event's strings).
+    func existing(_ target: RuleTarget) throws(Rejection) -> (ItemKey, RuleItemRevision) {
         if case .rule(let kind, let id) = target {
             guard let actual = ruleKinds[id] else { throw Rejection(.unknownRule, "there is no rule with id '\(id)'") }
             guard actual == kind else { throw Rejection(.unknownRule, "'\(id)' is a \(actual.rawValue), not a \(kind.rawValue)") }
@@ -339,11 +339,11 @@ extension RuleLogState {
             let code: Rejection.Code = target.kind == .group ? .unknownGroup : target.kind == .service ? .unknownService : .unknownField
             throw Rejection(code, "there is no \(target)")
         }
-        return (key, histories[Int(key.position)])
+        return (key, histories[Int(key.position)].current)
     }
 
     /// The positions of `target`'s incarnations, oldest first (one dictionary probe).
-    func incarnationPositions(_ target: RuleTarget) -> [Int32] {
+    func incarnationPositions(_ target: RuleTarget) -> PositionList {
         targetNumbers[target].map { targets[Int($0)].incarnations } ?? []
     }
 

@@ -5,8 +5,7 @@ extension RuleLogState {
     /// started) and marks the item deleted. Declarations may only end once no rule in
     /// force after `time` uses them; a service's fields end with it.
     func checkClose(_ target: RuleTarget, at time: EventTime, deleting: Bool, _ e: RuleEvent) throws(Rejection) -> FoldEffect {
-        let (key, history) = try existing(target)
-        let current = history.current
+        let (key, current) = try existing(target)
         if current.deleted { throw Rejection(.alreadyDeleted, "\(target) was deleted") }
         if !deleting, let end = current.validity.end {
             throw Rejection(.endAlreadySet, "\(target) already ends at \(iso(end)); an end can be set only once")
@@ -62,7 +61,7 @@ extension RuleLogState {
             func create(_ item: RuleItem, number: Int32) {
                 let dated = item.dated(validity)
                 let revision = RuleItemRevision(offset: offset, item: dated, validity: validity, deleted: false)
-                let key = append(item.target, RuleItemHistory(revisions: [revision], audit: [audit]), number: number)
+                let key = append(item.target, RuleItemHistory(first: revision, audit: audit), number: number)
                 if case .field(let service, let name) = item, key.incarnation == 0 {
                     fieldsByService[service, default: []].append(name)
                 }
@@ -82,9 +81,8 @@ extension RuleLogState {
                     unindex(histories[position].current.item, p.key)
                     index(p.item, p.key, indexing: p.indexing)
                 }
-                histories[position].revisions.append(RuleItemRevision(offset: offset, item: p.item, validity: p.validity,
-                                                                      deleted: p.deleted))
-                histories[position].audit.append(audit)
+                histories[position].revise(RuleItemRevision(offset: offset, item: p.item, validity: p.validity,
+                                                            deleted: p.deleted), audit: audit)
             }
         case .module(let change):
             moduleChanges.append(ModuleChangeRecord(offset: offset, start: event.start, change: change, audit: audit))
@@ -95,11 +93,12 @@ extension RuleLogState {
 
     /// Adds the next incarnation of `target` at the end of creation order; returns its key.
     /// `number`: the target's number when the caller already knows it (-1: look it up).
-    mutating func append(_ target: RuleTarget, _ history: RuleItemHistory, number known: Int32 = -1) -> ItemKey {
+    /// `history` is consumed, moved into `histories`: a copy of its ~220 bytes retained
+    /// every string of its revision and event, and dropping the copy released them again.
+    mutating func append(_ target: RuleTarget, _ history: consuming RuleItemHistory, number known: Int32 = -1) -> ItemKey {
         let number = known >= 0 ? known : intern(target)
         let position = Int32(histories.count)
         let key = ItemKey(target: target, incarnation: targets[Int(number)].incarnations.count, position: position)
-        var history = history
         history.position = position
         histories.append(history)
         order.append(key)
@@ -130,9 +129,9 @@ extension RuleLogState {
         }
         if let clash = indexing.clashKey {
             if let probe = indexing.clashProbe {
-                clashIndex.update(clash, at: probe, default: []) { $0.append(key.position) }
+                clashIndex.update(clash, at: probe, default: PositionList()) { $0.append(key.position) }
             } else {
-                clashIndex.update(clash, default: []) { $0.append(key.position) }
+                clashIndex.update(clash, default: PositionList()) { $0.append(key.position) }
             }
         }
         // Three tests, not a loop over an array of the three: that array cost an allocation.
@@ -142,7 +141,7 @@ extension RuleLogState {
     }
 
     private mutating func unindex(_ item: RuleItem, _ key: ItemKey) {
-        if let clash = clashKey(item) { clashIndex.updateIfPresent(clash) { $0.removeAll { $0 == key.position } } }
+        if let clash = clashKey(item) { clashIndex.updateIfPresent(clash) { $0.remove(key.position) } }
         for declaration in Self.declarations(usedBy: item) {
             guard let number = targetNumbers[declaration] else { continue }
             targets[Int(number)].removeUser(key.position)

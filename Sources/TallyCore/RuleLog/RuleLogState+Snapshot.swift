@@ -22,8 +22,11 @@ extension RuleLogState {
         w.array(order) { w, key in
             let history = histories[Int(key.position)]
             w.target(key.target); w.int(key.incarnation)
-            w.array(history.revisions) { w, r in w.i64(r.offset); w.item(r.item); w.validity(r.validity); w.bool(r.deleted) }
-            w.array(history.audit) { $0.audit($1) }
+            // The revisions, then their events: the layout of format 1 (two lists).
+            w.int(history.revisionCount)
+            history.forEachRevision { r, _ in w.i64(r.offset); w.item(r.item); w.validity(r.validity); w.bool(r.deleted) }
+            w.int(history.revisionCount)
+            history.forEachRevision { _, audit in w.audit(audit) }
         }
         w.array(moduleChanges) { w, m in w.i64(m.offset); w.time(m.start); w.change(m.change); w.audit(m.audit) }
         w.array(eventIDs.keys.sorted()) { $0.string($1) }
@@ -65,7 +68,10 @@ extension RuleLogState {
             }
             let audit = try r.array { r throws(RuleLogSnapshotError) in try r.audit() }
             guard !revisions.isEmpty else { throw r.fail("\(target) has no revisions") }
-            let key = append(target, RuleItemHistory(revisions: revisions, audit: audit))
+            guard let history = RuleItemHistory(revisions: revisions, audit: audit) else {
+                throw r.fail("\(target) has \(revisions.count) revisions but \(audit.count) audit entries")
+            }
+            let key = append(target, history)
             guard key.incarnation == incarnation else {
                 throw r.fail("\(target): incarnation \(incarnation) stored where \(key.incarnation) comes next")
             }

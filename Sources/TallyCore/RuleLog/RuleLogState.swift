@@ -38,7 +38,7 @@ public struct RuleLogState: Sendable, Hashable {
     /// Rule id → its kind (ids are unique across mappings, thresholds, tiers, scripts).
     var ruleKinds = ByteHashTable<String, RuleItemKind>()
     /// CloudKitty's uniqueness key (`RuleClashKey`) → the positions of the rules with it.
-    var clashIndex = ByteHashTable<RuleClashKey, [Int32]>()
+    var clashIndex = ByteHashTable<RuleClashKey, PositionList>()
     /// Service → its fields' names, in first-creation order.
     var fieldsByService: [String: [String]] = [:]
     var moduleChanges: [ModuleChangeRecord] = []
@@ -148,7 +148,7 @@ struct ItemKey: Sendable, Hashable {
 /// What the state knows of one interned target.
 struct TargetEntry: Sendable, Hashable {
     /// Positions of the target's incarnations, oldest first.
-    var incarnations: [Int32] = []
+    var incarnations = PositionList()
     /// For a declaration: the positions of the mappings and thresholds that refer to it,
     /// ascending. A sorted array, not a set: a new rule's position is the largest yet, so
     /// adding one is an append; removing (an update that moves a rule) is a binary search.
@@ -198,23 +198,75 @@ extension RuleValidity {
 }
 
 /// Every accepted revision of one incarnation of an item, and the events behind them.
+///
+/// The latest revision and its event are held inline and the earlier ones in an array
+/// that most items never fill: as two one-element arrays (`revisions`, `audit`) each
+/// created item cost two allocations and each revision two reallocations, about a quarter
+/// of the folding thread's allocations. The two lists are read whole only by the API,
+/// traces and snapshots; the fold reads `current` in place.
 public struct RuleItemHistory: Sendable, Hashable {
-    public internal(set) var revisions: [RuleItemRevision]
-    public internal(set) var audit: [RuleAuditEntry]
+    /// The latest revision.
+    public private(set) var current: RuleItemRevision
+    /// The event behind `current`.
+    private var currentAudit: RuleAuditEntry
+    /// The revisions before `current` with their events, oldest first.
+    private var earlier: [AuditedRevision] = []
     /// This incarnation's place in `RuleLogState.order` (creation order), so
     /// `createdBefore` and the `users` index need no search and no string hashing.
     var position: Int32 = -1
 
-    public var current: RuleItemRevision { revisions[revisions.count - 1] }
+    /// A new item's history: its first revision and the event that created it.
+    init(first: RuleItemRevision, audit: RuleAuditEntry) {
+        current = first
+        currentAudit = audit
+    }
+
+    /// A history from its lists (a snapshot's), paired by index: nil unless both hold the
+    /// same, non-zero number of entries.
+    init?(revisions: [RuleItemRevision], audit: [RuleAuditEntry]) {
+        guard let last = revisions.last, let lastAudit = audit.last, revisions.count == audit.count else { return nil }
+        current = last
+        currentAudit = lastAudit
+        earlier = zip(revisions.dropLast(), audit.dropLast()).map { AuditedRevision(revision: $0, audit: $1) }
+    }
+
+    /// Every revision, oldest first.
+    public var revisions: [RuleItemRevision] { earlier.map(\.revision) + [current] }
+    /// The event behind each revision, in the same order.
+    public var audit: [RuleAuditEntry] { earlier.map(\.audit) + [currentAudit] }
+    /// The number of revisions.
+    public var revisionCount: Int { earlier.count + 1 }
+
+    /// Each revision with the event behind it, oldest first, without building the lists.
+    func forEachRevision(_ body: (RuleItemRevision, RuleAuditEntry) -> Void) {
+        for e in earlier { body(e.revision, e.audit) }
+        body(current, currentAudit)
+    }
+
     /// The current revision's validity, read in place: the checks read it for every
     /// incarnation they look at, and `current` copies the whole revision, item and all.
-    var currentValidity: RuleValidity { revisions[revisions.count - 1].validity }
+    var currentValidity: RuleValidity { current.validity }
+
+    /// Makes `revision`, from the event `audit`, the current one.
+    mutating func revise(_ revision: RuleItemRevision, audit: RuleAuditEntry) {
+        earlier.append(AuditedRevision(revision: current, audit: currentAudit))
+        current = revision
+        currentAudit = audit
+    }
 
     /// The revision in force after `version` (nil: the latest); nil if created later.
+    /// Revisions are in offset order, so the last one at or before `version` is it.
     public func revision(asOf version: Int64?) -> RuleItemRevision? {
         guard let version else { return current }
-        return revisions.last { $0.offset <= version }
+        if current.offset <= version { return current }
+        return earlier.last { $0.revision.offset <= version }?.revision
     }
+}
+
+/// A revision before the current one, with the event behind it.
+struct AuditedRevision: Sendable, Hashable {
+    var revision: RuleItemRevision
+    var audit: RuleAuditEntry
 }
 
 /// A module change and when it takes effect.

@@ -87,7 +87,7 @@ final class RuleLogDecodeThread: @unchecked Sendable {
             for i in from..<to {
                 batch.append(RuleLogReader.decode(records[i].bytes, known: &known, hashEveryEvent: true))
             }
-            batches.put(batch)
+            batches.put(consume batch)
             from = to
         }
         cpuNanos = threadCPUNanos() - started
