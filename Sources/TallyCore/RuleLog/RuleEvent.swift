@@ -53,11 +53,10 @@ public struct RuleEvent: Sendable, Hashable {
     /// An event whose change already carries its validity (a create's or update's item
     /// dated from `start`/`end`, as the public init would set it): decoders that build the
     /// item knowing the times, so it is not copied again. RuleEventDirectDecoderTests holds
-    /// the decoded events equal to the tree decoder's. `signature` is set here too: set on
-    /// the built event, it made the compiler copy the whole event (a retain and a release
-    /// per string) on the rule log's decode thread; inlinable, so that the decoder's call
-    /// builds the event in place (called across the module, the init built it in a local
-    /// and copied that out, the same copy).
+    /// the decoded events equal to the tree decoder's. `signature` is set here too, so the
+    /// decoder does not set it on the built event. The decode thread's profile still shows
+    /// one `initializeWithCopy for RuleEvent` per record, now inside this init's call,
+    /// inlinable or not (docs/ARCHITECTURE.md, rulelog-dec): what is left to find.
     @inlinable
     package init(id: String, author: String, reason: String, recordedAt: EventTime, start: EventTime,
                  end: EventTime?, force: Bool, datedChange change: RuleChange, previousHash: String, hash: String,
