@@ -78,7 +78,9 @@ final class RuleLogDecodeThread: @unchecked Sendable {
         ThreadHeap.reserve(bytes: records.count * RuleLogDecodeThread.heapBytesPerRecord)
         // The strings the next event likely repeats: the previous event's hash (the head
         // once it is chained) and its author. Only lent: the decoder compares bytes first.
+        // And the names and reasons seen so far, interned by this thread alone.
         var known = start
+        known.interner = RuleTextInterner()
         var from = 0
         while from < records.count {
             let to = min(from + batchSize, records.count)

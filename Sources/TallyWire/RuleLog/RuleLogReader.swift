@@ -37,8 +37,8 @@ public struct RuleLogReader: Sendable {
     /// What the state is handed for one stored record. Pure (nothing of the state is read:
     /// `known` only lends strings the bytes may spell), so it can run on another thread.
     /// On return `known` holds the event's own hash and author (what the next record
-    /// likely repeats); set here, where the event is still a local, because taking them
-    /// from the decoded record copied the whole event out of it.
+    /// likely repeats; its interner is kept); set here, where the event is still a local,
+    /// because taking them from the decoded record copied the whole event out of it.
     /// `hashEveryEvent`: also hash an event the one-pass decoder could not prove canonical
     /// (by encoding it again, as `RuleLogState.apply` would), so that the state's thread
     /// never does.
@@ -46,12 +46,14 @@ public struct RuleLogReader: Sendable {
                        hashEveryEvent: Bool) -> DecodedRuleRecord {
         var contentHash: String?
         if let event = RuleEventDirectDecoder.decode(bytes, known: known, contentHash: &contentHash) {
-            known = .init(previousHash: event.hash, author: event.author)
+            known.previousHash = event.hash
+            known.author = event.author
             return .event(event, contentHash: contentHash ?? (hashEveryEvent ? event.computedHash() : nil))
         }
         do throws(RuleEventDecodingError) {
             let event = try RuleEventCodec.decodeTree(bytes)
-            known = .init(previousHash: event.hash, author: event.author)
+            known.previousHash = event.hash
+            known.author = event.author
             return .event(event, contentHash: hashEveryEvent ? event.computedHash() : nil)
         } catch {
             return .undecodable(error.description)
