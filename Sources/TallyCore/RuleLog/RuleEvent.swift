@@ -55,9 +55,8 @@ public struct RuleEvent: Sendable, Hashable {
     /// item knowing the times, so it is not copied again. RuleEventDirectDecoderTests holds
     /// the decoded events equal to the tree decoder's. `signature` is set here too, so the
     /// decoder does not set it on the built event. The decode thread's profile still shows
-    /// one `initializeWithCopy for RuleEvent` per record, now inside this init's call,
-    /// inlinable or not (docs/ARCHITECTURE.md, rulelog-dec): what is left to find.
-    @inlinable
+    /// one `initializeWithCopy for RuleEvent` per record, now inside this init's call, and
+    /// `@inlinable` did not remove it (docs/ARCHITECTURE.md, rulelog-dec): what is left to find.
     package init(id: String, author: String, reason: String, recordedAt: EventTime, start: EventTime,
                  end: EventTime?, force: Bool, datedChange change: RuleChange, previousHash: String, hash: String,
                  signature: RuleEventSignature? = nil) {

@@ -235,7 +235,7 @@ public struct RuleItemHistory: Sendable, Hashable {
     /// The event behind each revision, in the same order.
     public var audit: [RuleAuditEntry] { earlier.map(\.audit) + [currentAudit] }
     /// The number of revisions.
-    public var revisionCount: Int { earlier.count + 1 }
+    var revisionCount: Int { earlier.count + 1 }
 
     /// Each revision with the event behind it, oldest first, without building the lists.
     func forEachRevision(_ body: (RuleItemRevision, RuleAuditEntry) -> Void) {
