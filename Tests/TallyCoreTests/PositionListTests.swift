@@ -2,7 +2,7 @@ import Testing
 @testable import TallyCore
 import TallySeededRandom
 
-/// `PositionList` (one position inline, the rest in an array) against the `[Int32]` it
+/// `PositionList` (two positions inline, the rest in an array) against the `[Int32]` it
 /// replaced, and `RuleItemHistory`'s inline latest revision against the two lists.
 struct PositionListTests {
     @Test func randomAppendsAndRemovesMatchAnArray() {

@@ -76,7 +76,7 @@ struct RuleClashKeyTests {
                 found = try! state.requireAttachment(service: t.service, field: t.field, group: t.group, later)
             default: break
             }
-            #expect(RuleLogState.clashKey(item, found: found) == state.clashKey(item), "\(item)")
+            #expect(state.clashKey(item, found: found) == state.clashKey(item), "\(item)")
         }
     }
 

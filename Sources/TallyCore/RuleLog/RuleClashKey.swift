@@ -35,8 +35,10 @@ extension RuleClashKey: ByteHashKey {
 extension RuleLogState {
     /// `item`'s clash key, its declarations' numbers taken from `found` (the check's
     /// `requireAttachment`); nil for items that have none.
-    static func clashKey(_ item: RuleItem, found: RuleIndexing) -> RuleClashKey? {
-        if namesHoldSeparator(item), let joined = joinedClashKey(item) { return RuleClashKey(shape: .joined, text: joined) }
+    func clashKey(_ item: RuleItem, found: RuleIndexing) -> RuleClashKey? {
+        if namesHoldSeparator(item, found: found), let joined = Self.joinedClashKey(item) {
+            return RuleClashKey(shape: .joined, text: joined)
+        }
         switch item {
         case .mapping(let m):
             return RuleClashKey(shape: m.field == nil ? .serviceMapping : .fieldMapping, service: found.service,
@@ -52,15 +54,33 @@ extension RuleLogState {
         }
     }
 
-    /// Whether any part of `item`'s clash key holds U+001F (the checker's separator).
-    static func namesHoldSeparator(_ item: RuleItem) -> Bool {
+    /// Whether any part of `item`'s clash key holds U+001F (the checker's separator). A
+    /// service, field or group `found` numbers was tested when it was interned
+    /// (`TargetEntry.namesHoldSeparator`); only the others' bytes are read here.
+    func namesHoldSeparator(_ item: RuleItem, found: RuleIndexing) -> Bool {
         // One part at a time: a variadic list would cost an array per rule checked.
-        func holds(_ part: String?) -> Bool { part.map(holdsSeparator) ?? false }
+        func holds(_ part: String?) -> Bool { part.map(Self.holdsSeparator) ?? false }
+        func declared(_ number: Int32, _ name: String?) -> Bool {
+            number >= 0 ? targets[Int(number)].namesHoldSeparator : holds(name)
+        }
         switch item {
-        case .mapping(let m): return holds(m.service) || holds(m.field) || holds(m.value) || holds(m.group) || holds(m.tenant)
-        case .threshold(let t): return holds(t.service) || holds(t.field) || holds(t.group) || holds(t.tenant)
+        case .mapping(let m):
+            return declared(found.service, m.service) || declared(found.field, m.field) || holds(m.value)
+                || declared(found.group, m.group) || holds(m.tenant)
+        case .threshold(let t):
+            return declared(found.service, t.service) || declared(found.field, t.field) || declared(found.group, t.group)
+                || holds(t.tenant)
         case .tier(let t): return holds(t.service) || holds(t.tenant)
         default: return false
+        }
+    }
+
+    /// Whether a declaration's names hold U+001F (`TargetEntry.namesHoldSeparator`).
+    static func namesHoldSeparator(_ target: RuleTarget) -> Bool {
+        switch target {
+        case .group(let name), .service(let name): return holdsSeparator(name)
+        case .field(let service, let name): return holdsSeparator(service) || holdsSeparator(name)
+        case .rule: return false
         }
     }
 
@@ -93,7 +113,7 @@ extension RuleLogState {
     /// `item`'s clash key with its declarations looked up (a rule already in the state:
     /// they were declared when it was accepted).
     func clashKey(_ item: RuleItem) -> RuleClashKey? {
-        Self.clashKey(item, found: declarationNumbers(usedBy: item))
+        clashKey(item, found: declarationNumbers(usedBy: item))
     }
 
     /// The target numbers of the service, field and group a mapping or threshold names

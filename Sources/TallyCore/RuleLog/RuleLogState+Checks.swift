@@ -8,8 +8,9 @@ enum FoldEffect {
     /// rule, what the check found to index it by. The item apart from the fields: one
     /// array per created rule cost an allocation per event.
     case create(RuleItem, fields: [RuleItem] = [], RuleValidity, indexing: RuleIndexing? = nil)
-    /// New revisions of existing items.
-    case revise([PendingRevision])
+    /// New revisions of existing items: one, and for a service ended or deleted its fields'
+    /// (an array for every end, delete and update was an allocation for each).
+    case revise(PendingRevision, more: [PendingRevision] = [])
     case module(RuleChange)
     /// A batch: the state after folding every part in order.
     case batch(RuleLogState)
@@ -215,8 +216,8 @@ extension RuleLogState {
                 + "was recorded (\(iso(e.recordedAt))): only an end in the future may be set; end it and create a new rule")
         }
         let indexing = try checkRule(item.with(validity: v), v, replacing: key)
-        return .revise([PendingRevision(key: key, item: item.with(validity: v), validity: v, deleted: false,
-                                        reattaches: true, indexing: indexing)])
+        return .revise(PendingRevision(key: key, item: item.with(validity: v), validity: v, deleted: false,
+                                       reattaches: true, indexing: indexing))
     }
 
     /// References, well-formedness and CloudKitty's uniqueness for a rule over `v`.
@@ -242,7 +243,7 @@ extension RuleLogState {
         case .group, .service, .field: return nil
         }
         if !problems.isEmpty { throw Rejection(.invalidRule, problems.joined(separator: "; ")) }
-        guard let key = Self.clashKey(item, found: indexing) else { return indexing }
+        guard let key = clashKey(item, found: indexing) else { return indexing }
         indexing.clashKey = key
         let clashProbe = clashIndex.probe(key)
         indexing.clashProbe = clashProbe

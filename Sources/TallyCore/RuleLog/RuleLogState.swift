@@ -149,6 +149,13 @@ struct ItemKey: Sendable, Hashable {
 struct TargetEntry: Sendable, Hashable {
     /// Positions of the target's incarnations, oldest first.
     var incarnations = PositionList()
+    /// For a declaration: whether its names (a field's: its service's and its own) hold
+    /// U+001F, the clash key's separator (`RuleClashKey`). Tested once, when the target is
+    /// interned, so the check of a rule's clash key tests only its value and tenant, not
+    /// again the three names the check has already numbered (four or five names a rule).
+    var namesHoldSeparator = false
+
+    init(namesHoldSeparator: Bool = false) { self.namesHoldSeparator = namesHoldSeparator }
     /// For a declaration: the positions of the mappings and thresholds that refer to it,
     /// ascending. A sorted array, not a set: a new rule's position is the largest yet, so
     /// adding one is an append; removing (an update that moves a rule) is a binary search.
@@ -216,7 +223,9 @@ public struct RuleItemHistory: Sendable, Hashable {
     var position: Int32 = -1
 
     /// A new item's history: its first revision and the event that created it.
-    init(first: RuleItemRevision, audit: RuleAuditEntry) {
+    /// Both are consumed: the fold hands over an audit entry it built for this history
+    /// alone, and a copy retained its five strings (and dropping the original released them).
+    init(first: consuming RuleItemRevision, audit: consuming RuleAuditEntry) {
         current = first
         currentAudit = audit
     }
@@ -248,7 +257,7 @@ public struct RuleItemHistory: Sendable, Hashable {
     var currentValidity: RuleValidity { current.validity }
 
     /// Makes `revision`, from the event `audit`, the current one.
-    mutating func revise(_ revision: RuleItemRevision, audit: RuleAuditEntry) {
+    mutating func revise(_ revision: consuming RuleItemRevision, audit: consuming RuleAuditEntry) {
         earlier.append(AuditedRevision(revision: current, audit: currentAudit))
         current = revision
         currentAudit = audit

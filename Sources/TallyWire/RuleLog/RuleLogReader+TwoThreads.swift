@@ -37,7 +37,7 @@ extension RuleLogReader {
                 // lines the decode thread's core wrote) and releasing the batch releases them.
                 var decoded = DecodedRuleRecord.taken
                 swap(&decoded, &batch[i])
-                outcomes.append(apply(decoded, offset: records[index].offset))
+                outcomes.append(apply(consume decoded, offset: records[index].offset))
                 index += 1
             }
         }
