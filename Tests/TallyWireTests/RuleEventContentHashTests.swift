@@ -159,7 +159,14 @@ import Testing
             text.replacingOccurrences(of: #"{"author":"alice""#, with: "{\"author\":\t\"alice\""),
             " " + text, text + "\n",
         ]
-        for variant in variants {
+        // Whitespace before an object's closing brace (the object-end fast path), in
+        // `change` and at the top level.
+        let braces: [String] = [
+            text.replacingOccurrences(of: #""value":"m1.tiny"}"#, with: #""value":"m1.tiny" }"#),
+            text.replacingOccurrences(of: #""value":"m1.tiny"}"#, with: "\"value\":\"m1.tiny\"\n}"),
+            text.replacingOccurrences(of: #""start":"2026-01-01T01:00:00Z"}"#, with: "\"start\":\"2026-01-01T01:00:00Z\"\t}"),
+        ]
+        for variant in variants + braces {
             #expect(variant != text)
             let fast = try #require(Self.fastHash(Array(variant.utf8)), "\(variant)")
             #expect(fast.contentHash == nil, "\(variant)")

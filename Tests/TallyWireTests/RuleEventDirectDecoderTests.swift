@@ -154,4 +154,138 @@ import TallySeededRandom
         }
         #expect(changed > 200 && accepted > 50 && accepted < changed, "changed \(changed), accepted \(accepted)")
     }
+
+    /// Objects that end where a key could be: empty, or with whitespace before the brace
+    /// (the decoder steps over a `}` itself when no canonical key follows).
+    @Test func objectEndsGiveTheTreeDecodersAnswer() {
+        var compared = 0
+        for seed in 0..<600 {
+            var r = Numbers(state: UInt64(seed) &* 29 &+ 11)
+            let text = String(decoding: RuleEventCodec.encode(Self.event(&r)), as: UTF8.self)
+            guard let change = text.range(of: #""change":{"#) else { continue }
+            let closing = text[change.upperBound...].firstIndex(of: "}")!
+            var emptied = text
+            emptied.replaceSubrange(change.upperBound..<text.index(after: closing), with: "}")
+            let variants = [
+                emptied,
+                text.replacingOccurrences(of: "}", with: " }"),
+                text.replacingOccurrences(of: "}", with: "\n}"),
+                String(text.dropLast()) + "\r\n}",
+                String(text.dropLast()) + ",}",
+                String(text.dropLast()),
+            ]
+            for variant in variants {
+                let bytes = Array(variant.utf8)
+                let combined = Self.outcome { () throws(RuleEventDecodingError) in try RuleEventCodec.decode(bytes) }
+                let tree = Self.outcome { () throws(RuleEventDecodingError) in try RuleEventCodec.decodeTree(bytes) }
+                #expect(combined == tree, "seed \(seed): \(variant)")
+                compared += 1
+            }
+        }
+        #expect(compared > 1_000)
+    }
+
+    /// The direct decoder's kinds and cost types by index (the order of its name lists)
+    /// are `allCases`'s.
+    @Test func kindsAndCostTypesByIndexAreAllCasesOrder() {
+        for (i, kind) in RuleItemKind.allCases.enumerated() {
+            #expect(RuleEventDirectDecoder.kind(at: i) == kind)
+            let spelled = Array(kind.rawValue.utf8).withUnsafeBytes { RuleEventDirectDecoder.Reader.match($0, RuleEventDirectDecoder.kindNames) }
+            #expect(spelled == i, "\(kind)")
+        }
+        for (i, type) in CostType.allCases.enumerated() {
+            #expect(RuleEventDirectDecoder.costType(at: i) == type)
+            let spelled = Array(type.rawValue.utf8).withUnsafeBytes { RuleEventDirectDecoder.Reader.match($0, RuleEventDirectDecoder.costTypeNames) }
+            #expect(spelled == i, "\(type)")
+        }
+    }
+
+    /// `equal` (word compares, an overlapping last word) agrees with comparing byte by byte:
+    /// every length up to 80, equal buffers and a difference at every position, at every
+    /// alignment of either buffer.
+    @Test func equalAgreesWithByteComparison() {
+        var r = Numbers(state: 0xE0A1)
+        let storage = (0..<200).map { _ in UInt8(truncatingIfNeeded: r.next(256)) }
+        for n in 0...80 {
+            for shift in 0..<3 {
+                let a = Array(storage[shift..<(shift + n)])
+                var b = [UInt8](repeating: 0, count: n + 5)
+                let offset = (n + shift) % 5
+                b.replaceSubrange(offset..<(offset + n), with: a)
+                b.withUnsafeBytes { bb in
+                    let bView = UnsafeRawBufferPointer(rebasing: bb[offset..<(offset + n)])
+                    a.withUnsafeBytes { aa in #expect(RuleEventDirectDecoder.equal(aa, bView), "n \(n)") }
+                }
+                for i in 0..<n {
+                    var c = b
+                    c[offset + i] ^= UInt8(1 << r.next(8))
+                    c.withUnsafeBytes { cc in
+                        let cView = UnsafeRawBufferPointer(rebasing: cc[offset..<(offset + n)])
+                        a.withUnsafeBytes { aa in #expect(!RuleEventDirectDecoder.equal(aa, cView), "n \(n), at \(i)") }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The one-word matchers of kinds, operations and cost types answer as `match` over
+    /// the name lists: on every name, and on near misses (a byte changed, added or dropped,
+    /// NUL padding, other case, empty, long).
+    @Test func wordMatchersAgreeWithTheListSearch() {
+        let lists: [([StaticString], (UnsafeRawBufferPointer) -> Int?)] = [
+            (RuleEventDirectDecoder.kindNames, RuleEventDirectDecoder.kindIndex),
+            (RuleEventDirectDecoder.operationNames, RuleEventDirectDecoder.operationIndex),
+            (RuleEventDirectDecoder.costTypeNames, RuleEventDirectDecoder.costTypeIndex),
+        ]
+        var r = Numbers(state: 0x3A7C)
+        var keys: [[UInt8]] = [[], Array("x".utf8), Array("thresholds".utf8), Array("threshol".utf8), Array("mappings".utf8)]
+        for (names, _) in lists {
+            for name in names {
+                let bytes = Array(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+                keys.append(bytes)
+                keys.append(bytes + [0])
+                keys.append(Array(bytes.dropLast()))
+                keys.append(Array(bytes.dropFirst()))
+                keys.append(bytes.map { $0 & 0xDF })  // upper case
+                for _ in 0..<30 {
+                    var near = bytes
+                    near[r.next(near.count)] ^= UInt8(1 << r.next(8))
+                    keys.append(near)
+                }
+            }
+        }
+        var found = 0
+        for key in keys {
+            key.withUnsafeBytes { raw in
+                for (names, matcher) in lists {
+                    let expected = RuleEventDirectDecoder.Reader.match(raw, names)
+                    #expect(matcher(raw) == expected, "\(key)")
+                    if expected != nil { found += 1 }
+                }
+            }
+        }
+        #expect(found >= 13)
+    }
+
+    /// `spells` is the UTF-8 comparison (never for empty bytes): small and heap strings,
+    /// ASCII and not, equal bytes, a byte more or less, one byte changed.
+    @Test func spellsIsTheUTF8Comparison() {
+        var r = Numbers(state: 0x5EE1)
+        let pieces = ["a", "0", "f", "é", "☃", "-", "😀"]
+        for _ in 0..<3_000 {
+            var text = ""
+            for _ in 0..<r.next(40) { text += pieces[r.next(pieces.count)] }
+            let utf8 = Array(text.utf8)
+            var candidates = [utf8, utf8 + [0x61], Array(utf8.dropLast())]
+            if !utf8.isEmpty {
+                var changed = utf8
+                changed[r.next(changed.count)] ^= UInt8(1 << r.next(8))
+                candidates.append(changed)
+            }
+            for bytes in candidates {
+                let got = bytes.withUnsafeBytes { RuleEventDirectDecoder.spells($0, text) }
+                #expect(got == (!bytes.isEmpty && bytes == utf8), "\(text) against \(bytes)")
+            }
+        }
+    }
 }

@@ -46,4 +46,43 @@ import TallySeededRandom
         }
         #expect(canonical > 10_000 && other > 40_000, "canonical \(canonical), other \(other)")
     }
+
+    /// `parseCommon` with a kept date (the decode thread's, across events) answers as
+    /// without one, in any order of texts: times on a few dates (so the kept date is hit),
+    /// their other spellings, and texts that must be refused whatever was kept (year 0000,
+    /// whose digits are all zero like an empty memo's; month 13, 30 February, a letter in
+    /// the date or the time) right after a good text of the same or another date.
+    @Test func aKeptDateChangesNoAnswer() {
+        var rng = SplitMix64(seed: Self.seed &+ 1)
+        let days: [Int64] = [0, 1, 59, 60, 365, 10_956, 20_454, 20_455, -1, -719_162]
+        let refused: [String] = ["0000-00-00T00:00:00Z", "0000-01-01T00:00:00Z", "2026-13-01T00:00:00Z",
+                                 "2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2024-02-29T00:00:00Z",
+                                 "2026-01-0xT00:00:00Z", "2026-01-01T00:0x:00Z", "2026-01-01T24:00:00Z",
+                                 "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"]
+        // Each time's spellings in a row (one date: hits), a refused text among them now and then.
+        var texts: [String] = []
+        for _ in 0..<2_000 {
+            let day = days[rng.next(days.count)]
+            let micros = day * 86_400_000_000 + Int64(bitPattern: rng.next(below: 86_400_000_000))
+            for text in Self.spellings(of: EventTime(micros: micros)) {
+                if rng.next(8) == 0 { texts.append(refused[rng.next(refused.count)]) }
+                texts.append(text)
+            }
+        }
+        var kept = TimestampParser.CommonDate()
+        var hits = 0, answered = 0
+        for (round, text) in texts.enumerated() {
+            let bytes = Array(text.utf8)
+            bytes.withUnsafeBytes { raw in
+                let before = kept
+                let alone = TimestampParser.parseCommon(raw)
+                let withKept = TimestampParser.parseCommon(raw, lastDate: &kept)
+                #expect(withKept == alone, "round \(round): \(text)")
+                if alone != nil { answered += 1 }
+                if alone != nil && before.dateWord != 0 && before.dateWord == kept.dateWord
+                    && before.dayDigits == kept.dayDigits { hits += 1 }
+            }
+        }
+        #expect(hits > 5_000 && answered < texts.count, "hits \(hits), answered \(answered) of \(texts.count)")
+    }
 }

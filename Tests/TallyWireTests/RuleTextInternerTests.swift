@@ -73,4 +73,23 @@ import TallySeededRandom
             #expect(made == reference && Array(made.utf8) == Array(reference.utf8), "\(bytes)")
         }
     }
+
+    /// The first words, loaded whole, are the copied prefix (zeros beyond the text): every
+    /// length up to 40 (the word edges 4, 8, 15, 16 and 17 among them), ASCII and not, at
+    /// every offset into a larger buffer.
+    @Test func firstWordsAreTheCopiedPrefix() {
+        var rng = SplitMix64(seed: Self.seed)
+        for n in 0...40 {
+            for offset in 0..<9 {
+                for _ in 0..<20 {
+                    let buffer = (0..<(offset + n + 8)).map { _ in UInt8(truncatingIfNeeded: rng.next(256)) }
+                    buffer.withUnsafeBytes { raw in
+                        let text = UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + n)])
+                        let loaded = RuleTextInterner.firstWords(text), copied = RuleTextInterner.firstWordsByCopy(text)
+                        #expect(loaded == copied, "n \(n), offset \(offset)")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -32,39 +32,45 @@ public struct RuleEvent: Sendable, Hashable {
     /// The writer's Ed25519 signature of `hash` (nil: unsigned). Like `hash`, it is not
     /// covered by the hash: it is added after sealing (docs/RULE-LOG.md, "Signatures").
     public var signature: RuleEventSignature?
+}
 
+// The initialisers live in an extension so that the struct keeps its implicit memberwise
+// init (internal), which both call: a hand-written init that assigns the members one by
+// one compiled (Swift 6.3, -O) to building the event in one stack temporary, copying it
+// into a second one (`initializeWithCopy for RuleEvent`: a retain per string and of the
+// change) and destroying the first (a release each), ~500 instructions per decoded event
+// on the rule log's decode thread; the memberwise init stores the members straight into
+// the result. Each call passes `signature:`, which only the memberwise init takes: without
+// it, overload resolution would pick the public init again.
+extension RuleEvent {
     /// An event; the payload's validity is set from `start`/`end`. `hash` stays as
     /// given ("" by default): call `sealed(after:)` to chain and hash it.
     public init(id: String, author: String, reason: String, recordedAt: EventTime, start: EventTime,
                 end: EventTime? = nil, force: Bool = false, change: RuleChange,
                 previousHash: String = "", hash: String = "") {
-        self.id = id; self.author = author; self.reason = reason; self.recordedAt = recordedAt
-        self.start = start; self.end = end; self.force = force
-        self.previousHash = previousHash; self.hash = hash
         let validity = RuleValidity(start: start, end: end)
+        let dated: RuleChange
         switch change {
-        case .create(let item): self.change = .create(item.with(validity: validity))
-        case .update(let item): self.change = .update(item.with(validity: validity))
-        case .batch(let parts): self.change = .batch(parts.map(Self.dated))
-        default: self.change = change
+        case .create(let item): dated = .create(item.with(validity: validity))
+        case .update(let item): dated = .update(item.with(validity: validity))
+        case .batch(let parts): dated = .batch(parts.map(Self.dated))
+        default: dated = change
         }
+        self.init(id: id, author: author, reason: reason, recordedAt: recordedAt, start: start, end: end, force: force,
+                  change: dated, previousHash: previousHash, hash: hash, signature: nil)
     }
 
     /// An event whose change already carries its validity (a create's or update's item
     /// dated from `start`/`end`, as the public init would set it): decoders that build the
     /// item knowing the times, so it is not copied again. RuleEventDirectDecoderTests holds
     /// the decoded events equal to the tree decoder's. `signature` is set here too, so the
-    /// decoder does not set it on the built event. The decode thread's profile still shows
-    /// one `initializeWithCopy for RuleEvent` per record, now inside this init's call, and
-    /// `@inlinable` did not remove it (docs/ARCHITECTURE.md, rulelog-dec): what is left to find.
+    /// decoder does not set it on the built event. Through the memberwise init, so the event
+    /// is not copied on its way out (the extension's comment says why).
     package init(id: String, author: String, reason: String, recordedAt: EventTime, start: EventTime,
                  end: EventTime?, force: Bool, datedChange change: RuleChange, previousHash: String, hash: String,
                  signature: RuleEventSignature? = nil) {
-        self.id = id; self.author = author; self.reason = reason; self.recordedAt = recordedAt
-        self.start = start; self.end = end; self.force = force
-        self.previousHash = previousHash; self.hash = hash
-        self.change = change
-        self.signature = signature
+        self.init(id: id, author: author, reason: reason, recordedAt: recordedAt, start: start, end: end, force: force,
+                  change: change, previousHash: previousHash, hash: hash, signature: signature)
     }
 
     /// A batch part with its validity set on the item, as a decoded one would have it.

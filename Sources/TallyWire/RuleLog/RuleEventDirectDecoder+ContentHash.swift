@@ -17,7 +17,8 @@ extension RuleEventDirectDecoder {
     static func decodeWithContentHash(_ bytes: [UInt8], known: KnownStrings = KnownStrings())
         -> (event: RuleEvent, contentHash: String?)? {
         var contentHash: String?
-        guard let event = decode(bytes, known: known, contentHash: &contentHash) else { return nil }
+        var lastDate = TimestampParser.CommonDate()
+        guard let event = decode(bytes, known: known, lastDate: &lastDate, contentHash: &contentHash) else { return nil }
         return (event, contentHash)
     }
 
@@ -25,10 +26,14 @@ extension RuleEventDirectDecoder {
     /// are not canonical). What the fold calls: returned in an optional tuple, the event
     /// was copied through the tuple's generic value witness (`tuple_initializeWithCopy`,
     /// ~300 instructions a copy under callgrind) on its way into the decoded record.
-    static func decode(_ bytes: [UInt8], known: KnownStrings, contentHash hashOut: inout String?) -> RuleEvent? {
+    /// `lastDate`: the date the last event's times had (`TimestampParser.CommonDate`),
+    /// left at this event's.
+    static func decode(_ bytes: [UInt8], known: KnownStrings, lastDate: inout TimestampParser.CommonDate,
+                       contentHash hashOut: inout String?) -> RuleEvent? {
         bytes.withUnsafeBytes { raw -> RuleEvent? in
-            var reader = Reader(scanner: JSONScanner(raw), canonical: true, known: known)
+            var reader = Reader(scanner: JSONScanner(raw), canonical: true, known: known, lastDate: lastDate)
             let event: RuleEvent
+            defer { lastDate = reader.lastDate }
             do throws(Unhandled) { event = try reader.event() } catch { return nil }
             if reader.canonical, let hashMember = reader.hashMember {
                 hashOut = contentHash(raw, cutting: hashMember, reader.signatureMember, stored: event.hash)

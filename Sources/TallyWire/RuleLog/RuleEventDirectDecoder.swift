@@ -26,12 +26,83 @@ enum RuleEventDirectDecoder {
     private enum C {
         static let cost = 0, field = 1, fields = 2, group = 3, id = 4, kind = 5, level = 6, name = 7, op = 8, service = 9,
                    source = 10, tenant = 11, type = 12, value = 13
+        /// A member's bit in a set of them (`ChangeMembers.seen`).
+        @inline(__always) static func bit(_ i: Int) -> UInt32 { 1 &<< UInt32(truncatingIfNeeded: i) }
     }
-    private enum Top { static let change = 1, force = 3, hash = 4, signature = 9 }
-    /// `RuleItemKind.allCases`, `CostType.allCases` and the four item operations, as bytes.
-    private static let kindNames: [StaticString] = ["group", "service", "field", "mapping", "threshold", "tier", "script"]
-    private static let costTypeNames: [StaticString] = ["flat", "rate"]
-    private static let operationNames: [StaticString] = ["create", "update", "end", "delete"]
+    private enum Top {
+        static let change = 1, force = 3, hash = 4, signature = 9
+        /// The members an event must have: author, change, hash, id, previous_hash, reason,
+        /// recorded_at and start (by their bits in `topKeys`).
+        static let required: UInt32 = 1 << 0 | 1 << 1 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 10
+    }
+    /// `RuleItemKind.allCases`, `CostType.allCases` and the four item operations, as bytes:
+    /// what `kindIndex`, `costTypeIndex` and `operationIndex` match (and are tested against).
+    static let kindNames: [StaticString] = ["group", "service", "field", "mapping", "threshold", "tier", "script"]
+    static let costTypeNames: [StaticString] = ["flat", "rate"]
+    static let operationNames: [StaticString] = ["create", "update", "end", "delete"]
+
+    /// `RuleItemKind.allCases[i]` for an index into `kindNames`, without the array the
+    /// getter builds at every call. RuleEventDirectDecoderTests holds the two equal.
+    static func kind(at i: Int) -> RuleItemKind {
+        switch i {
+        case 0: .group
+        case 1: .service
+        case 2: .field
+        case 3: .mapping
+        case 4: .threshold
+        case 5: .tier
+        default: .script
+        }
+    }
+
+    /// `CostType.allCases[i]` for an index into `costTypeNames`, likewise.
+    static func costType(at i: Int) -> CostType { i == 0 ? .flat : .rate }
+
+    /// A text of one to seven bytes as one word: its bytes little-endian, its length in the
+    /// top byte; nil for any other length.
+    @inline(__always)
+    static func shortName(_ key: UnsafeRawBufferPointer) -> UInt64? {
+        guard key.count > 0 && key.count < 8 else { return nil }
+        return RuleTextInterner.firstWords(key).0 | UInt64(truncatingIfNeeded: key.count) << 56
+    }
+
+    /// `Reader.match(key, kindNames)`, `operationNames` and `costTypeNames` as one word
+    /// compare per name (`shortName`; the literals are the names so packed): the list
+    /// search cost ~60 instructions a member, three members an event.
+    /// RuleEventDirectDecoderTests holds each to `match` on every name and near misses.
+    static func kindIndex(_ key: UnsafeRawBufferPointer) -> Int? {
+        guard let word = shortName(key) else {
+            return key.count == 9 && equal(key, UnsafeRawBufferPointer(start: ("threshold" as StaticString).utf8Start, count: 9))
+                ? 4 : nil
+        }
+        switch word {
+        case 0x0500_0070_756F_7267: return 0  // group
+        case 0x0765_6369_7672_6573: return 1  // service
+        case 0x0500_0064_6C65_6966: return 2  // field
+        case 0x0767_6E69_7070_616D: return 3  // mapping
+        case 0x0400_0000_7265_6974: return 5  // tier
+        case 0x0600_7470_6972_6373: return 6  // script
+        default: return nil
+        }
+    }
+
+    static func operationIndex(_ key: UnsafeRawBufferPointer) -> Int? {
+        switch shortName(key) {
+        case 0x0600_6574_6165_7263: return 0  // create
+        case 0x0600_6574_6164_7075: return 1  // update
+        case 0x0300_0000_0064_6E65: return 2  // end
+        case 0x0600_6574_656C_6564: return 3  // delete
+        default: return nil
+        }
+    }
+
+    static func costTypeIndex(_ key: UnsafeRawBufferPointer) -> Int? {
+        switch shortName(key) {
+        case 0x0400_0000_7461_6C66: return 0  // flat
+        case 0x0400_0000_6574_6172: return 1  // rate
+        default: return nil
+        }
+    }
 
     /// Any reason not to answer; the tree decoder takes over.
     struct Unhandled: Error {}
@@ -60,11 +131,17 @@ enum RuleEventDirectDecoder {
         /// Strings the event is likely to repeat (the chain head, the last author): equal
         /// bytes take the known `String` instead of a new one.
         let known: KnownStrings
+        /// The last time's date and its day count, for the next time (the caller's, kept
+        /// from one event to the next: not in `known`, whose copy into the reader it made
+        /// a value-witness copy).
+        var lastDate: TimestampParser.CommonDate
 
-        init(scanner: JSONScanner, canonical: Bool, known: KnownStrings) {
+        init(scanner: JSONScanner, canonical: Bool, known: KnownStrings,
+             lastDate: TimestampParser.CommonDate = TimestampParser.CommonDate()) {
             self.scanner = scanner
             self.canonical = canonical
             self.known = known
+            self.lastDate = lastDate
         }
 
         mutating func event() throws(Unhandled) -> RuleEvent {
@@ -79,11 +156,15 @@ enum RuleEventDirectDecoder {
             try beginObject()
             var first = true
             var expected = 0
-            while let (index, memberStart) = try nextKeyIndex(&first, RuleEventDirectDecoder.topKeys, from: expected) {
-                expected = index + 1
-                guard seen & (1 << index) == 0 else { throw Unhandled() }
-                if canonical && seen >> index != 0 { canonical = false }  // a later key came first
-                seen |= 1 << index
+            // Read once: a static's every read is a `swift_once` check, ten times per event here.
+            let topKeys = RuleEventDirectDecoder.topKeys
+            while let (index, memberStart) = try nextKeyIndex(&first, topKeys, from: expected) {
+                // An index is below the list's count (at most 14): unchecked shifts.
+                expected = index &+ 1
+                let bit: UInt32 = 1 &<< UInt32(truncatingIfNeeded: index)
+                guard seen & bit == 0 else { throw Unhandled() }
+                if canonical && seen >= bit { canonical = false }  // a later key came first
+                seen |= bit
                 switch index {
                 case 1: try readChangeMembers()
                 case 2: end = try time()
@@ -106,15 +187,16 @@ enum RuleEventDirectDecoder {
             // The canonical encoding always writes `force`, and nothing after the object.
             if canonical && (seen & (1 << Top.force) == 0 || scanner.position != scanner.count) { canonical = false }
             try step { s throws(JSONSyntaxError) in try s.expectEnd() }
-            guard seen & (1 << Top.change) != 0, let author, let hash, let id, let previous, let reason, let recorded,
-                  let start else {
-                throw Unhandled()
-            }
+            // Every required member was seen, so each text is set (a member's case sets it or
+            // throws), and is moved out (`take()`) into the event: binding them with
+            // `guard let` copied each (a retain) and released the originals at the end.
+            guard seen & Top.required == Top.required, let recorded, let start else { throw Unhandled() }
             // The change is built once the times are known, its item already dated, so the
             // event does not copy the item again to set its validity.
             let change = try self.change(validity: RuleValidity(start: start, end: end))
-            return RuleEvent(id: id, author: author, reason: reason, recordedAt: recorded, start: start, end: end,
-                             force: force, datedChange: change, previousHash: previous, hash: hash, signature: signature)
+            return RuleEvent(id: id.take()!, author: author.take()!, reason: reason.take()!, recordedAt: recorded,
+                             start: start, end: end, force: force, datedChange: change, previousHash: previous.take()!,
+                             hash: hash.take()!, signature: signature.take())
         }
 
         /// Where each member of `change` lies (start and end offsets by member index; no
@@ -134,15 +216,17 @@ enum RuleEventDirectDecoder {
             var first = true
             var expected = 0
             while let (index, _) = try nextKeyIndex(&first, RuleEventDirectDecoder.changeKeys, from: expected) {
-                expected = index + 1
-                guard seen & (1 << index) == 0 else { throw Unhandled() }
-                if canonical && seen >> index != 0 { canonical = false }  // a later key came first
-                seen |= 1 << index
+                // An index is below the list's count (at most 14): unchecked shifts.
+                expected = index &+ 1
+                let bit: UInt32 = 1 &<< UInt32(truncatingIfNeeded: index)
+                guard seen & bit == 0 else { throw Unhandled() }
+                if canonical && seen >= bit { canonical = false }  // a later key came first
+                seen |= bit
                 if index == C.fields { changeMembers.fields = try stringArray(); continue }
                 let span = try stringSpan()
                 changeMembers.starts[index] = Int32(span.range.lowerBound)
                 changeMembers.ends[index] = Int32(span.range.upperBound)
-                if span.hasEscapes { changeMembers.escaped |= 1 << index }
+                if span.hasEscapes { changeMembers.escaped |= bit }
             }
             changeMembers.seen = seen
         }
@@ -151,22 +235,23 @@ enum RuleEventDirectDecoder {
         mutating func change(validity: RuleValidity) throws(Unhandled) -> RuleChange {
             let (starts, ends, escaped, seen, fields) = (changeMembers.starts, changeMembers.ends, changeMembers.escaped,
                                                          changeMembers.seen, changeMembers.fields)
-            func has(_ i: Int) -> Bool { seen & (1 << i) != 0 }
+            func has(_ i: Int) -> Bool { seen & C.bit(i) != 0 }
             /// The member's raw bytes; an escaped one (never so in practice) is the tree decoder's.
             func raw(_ i: Int) throws(Unhandled) -> UnsafeRawBufferPointer {
-                guard has(i), escaped & (1 << i) == 0 else { throw Unhandled() }
+                guard has(i), escaped & C.bit(i) == 0 else { throw Unhandled() }
                 return scanner.bytes(Int(starts[i])..<Int(ends[i]))
             }
             func text(_ i: Int) -> String? {
                 guard has(i) else { return nil }
                 let bytes = scanner.bytes(Int(starts[i])..<Int(ends[i]))
-                return RuleEventDirectDecoder.text(escaped & (1 << i) != 0 ? JSONUnescaper.unescape(bytes, into: scratch)
+                return RuleEventDirectDecoder.text(escaped & C.bit(i) != 0 ? JSONUnescaper.unescape(bytes, into: scratch)
                                                    : bytes)
             }
             /// `text`, for a name most events repeat (service, field, group, tenant): interned.
-            func name(_ i: Int) -> String? {
+            /// Inlined: called as a closure, its context cost ~55 instructions a call.
+            @inline(__always) func name(_ i: Int) -> String? {
                 guard has(i) else { return nil }
-                if escaped & (1 << i) == 0, let interner = known.interner {
+                if escaped & C.bit(i) == 0, let interner = known.interner {
                     return interner.text(scanner.bytes(Int(starts[i])..<Int(ends[i])))
                 }
                 return text(i)
@@ -175,23 +260,22 @@ enum RuleEventDirectDecoder {
                 guard let name = name(i) else { throw Unhandled() }
                 return name
             }
-            guard has(C.op), has(C.kind), let kindIndex = Self.match(try raw(C.kind), RuleEventDirectDecoder.kindNames) else {
+            guard has(C.op), has(C.kind), let kindIndex = RuleEventDirectDecoder.kindIndex(try raw(C.kind)) else {
                 throw Unhandled()  // batches, modules and unknown kinds: the tree decoder's
             }
-            let kind = RuleItemKind.allCases[kindIndex]
-            let op = Self.match(try raw(C.op), RuleEventDirectDecoder.operationNames)
-            func only(_ allowed: [Int]) throws(Unhandled) {
-                var mask: UInt32 = 0
-                for i in allowed { mask |= 1 << i }
-                if seen & ~mask != 0 { throw Unhandled() }
+            let kind = RuleEventDirectDecoder.kind(at: kindIndex)
+            let op = RuleEventDirectDecoder.operationIndex(try raw(C.op))
+            /// Refuses any member outside `allowed` (the members' bits, `mask(_:)`).
+            func only(_ allowed: UInt32) throws(Unhandled) {
+                if seen & ~allowed != 0 { throw Unhandled() }
             }
             func required(_ i: Int) throws(Unhandled) -> String {
                 guard let text = text(i) else { throw Unhandled() }
                 return text
             }
             func costType() throws(Unhandled) -> CostType {
-                guard let type = Self.match(try raw(C.type), RuleEventDirectDecoder.costTypeNames) else { throw Unhandled() }
-                return CostType.allCases[type]
+                guard let type = RuleEventDirectDecoder.costTypeIndex(try raw(C.type)) else { throw Unhandled() }
+                return RuleEventDirectDecoder.costType(at: type)
             }
             func decimal(_ i: Int) throws(Unhandled) -> ExactDecimal {
                 let bytes = try raw(i)
@@ -204,29 +288,31 @@ enum RuleEventDirectDecoder {
                 let item: RuleItem
                 switch kind {
                 case .group:
-                    try only([C.op, C.kind, C.name])
+                    try only(C.bit(C.op) | C.bit(C.kind) | C.bit(C.name))
                     item = .group(try requiredName(C.name))
                 case .service:
-                    try only([C.op, C.kind, C.name, C.fields])
+                    try only(C.bit(C.op) | C.bit(C.kind) | C.bit(C.name) | C.bit(C.fields))
                     guard let fields else { throw Unhandled() }
                     item = .service(ServiceDeclaration(name: try requiredName(C.name), fields: fields))
                 case .field:
-                    try only([C.op, C.kind, C.service, C.name])
+                    try only(C.bit(C.op) | C.bit(C.kind) | C.bit(C.service) | C.bit(C.name))
                     item = .field(service: try requiredName(C.service), name: try requiredName(C.name))
                 case .mapping:
-                    try only([C.op, C.kind, C.id, C.service, C.field, C.value, C.type, C.cost, C.group, C.tenant])
+                    try only(C.bit(C.op) | C.bit(C.kind) | C.bit(C.id) | C.bit(C.service) | C.bit(C.field)
+                             | C.bit(C.value) | C.bit(C.type) | C.bit(C.cost) | C.bit(C.group) | C.bit(C.tenant))
                     item = .mapping(HashMapping(id: try required(C.id), service: try requiredName(C.service),
                                                 field: name(C.field), value: text(C.value), type: try costType(),
                                                 cost: try decimal(C.cost), group: name(C.group), tenant: name(C.tenant),
                                                 validity: validity))
                 case .threshold:
-                    try only([C.op, C.kind, C.id, C.service, C.field, C.level, C.type, C.cost, C.group, C.tenant])
+                    try only(C.bit(C.op) | C.bit(C.kind) | C.bit(C.id) | C.bit(C.service) | C.bit(C.field)
+                             | C.bit(C.level) | C.bit(C.type) | C.bit(C.cost) | C.bit(C.group) | C.bit(C.tenant))
                     item = .threshold(HashThreshold(id: try required(C.id), service: try requiredName(C.service),
                                                     field: name(C.field), level: try decimal(C.level),
                                                     type: try costType(), cost: try decimal(C.cost),
                                                     group: name(C.group), tenant: name(C.tenant), validity: validity))
                 case .script:
-                    try only([C.op, C.kind, C.id, C.source])
+                    try only(C.bit(C.op) | C.bit(C.kind) | C.bit(C.id) | C.bit(C.source))
                     item = .script(ScriptRule(id: try required(C.id), source: try required(C.source), validity: validity))
                 case .tier:
                     throw Unhandled()
@@ -236,14 +322,14 @@ enum RuleEventDirectDecoder {
                 let target: RuleTarget
                 switch kind {
                 case .group, .service:
-                    try only([C.op, C.kind, C.name])
+                    try only(C.bit(C.op) | C.bit(C.kind) | C.bit(C.name))
                     let name = try requiredName(C.name)
                     target = kind == .group ? .group(name) : .service(name)
                 case .field:
-                    try only([C.op, C.kind, C.service, C.name])
+                    try only(C.bit(C.op) | C.bit(C.kind) | C.bit(C.service) | C.bit(C.name))
                     target = .field(service: try requiredName(C.service), name: try requiredName(C.name))
                 case .mapping, .threshold, .tier, .script:
-                    try only([C.op, C.kind, C.id])
+                    try only(C.bit(C.op) | C.bit(C.kind) | C.bit(C.id))
                     target = .rule(kind, try required(C.id))
                 }
                 return op == 2 ? .end(target) : .delete(target)
@@ -280,7 +366,14 @@ enum RuleEventDirectDecoder {
             guard try step({ s throws(JSONSyntaxError) in try s.peekKind() }) == kind else { throw Unhandled() }
         }
 
+        /// The `{` right here (canonical bytes) is stepped over as the scanner's
+        /// `beginObject` would, without classifying the value first.
         mutating func beginObject() throws(Unhandled) {
+            if scanner.position < scanner.count && scanner.base[scanner.position] == UInt8(ascii: "{") {
+                scanner.position += 1
+                scanner.keys?.enterObject()
+                return
+            }
             try expect(.object)
             try step { s throws(JSONSyntaxError) in try s.beginObject() }
         }
@@ -333,7 +426,9 @@ enum RuleEventDirectDecoder {
             return RuleEventDirectDecoder.text(span.hasEscapes ? JSONUnescaper.unescape(raw, into: scratch) : raw)
         }
 
-        /// The next string's place in the bytes, not yet made a `String`.
+        /// The next string's place in the bytes, not yet made a `String`. Inlined (a dozen
+        /// calls an event): the call cost about a fifth of the ~75 instructions of a read.
+        @inline(__always)
         mutating func stringSpan() throws(Unhandled) -> JSONStringSpan {
             let span = try quotedSpan()
             // Escapes are canonical only in a few spellings; such rare strings take the re-encode.
@@ -354,7 +449,12 @@ enum RuleEventDirectDecoder {
         }
 
         mutating func bool() throws(Unhandled) -> Bool {
-            try expect(.bool)
+            // `t` or `f` right here is what `expect(.bool)` would find; anything else is
+            // classified as before.
+            if scanner.position >= scanner.count
+                || (scanner.base[scanner.position] != UInt8(ascii: "t") && scanner.base[scanner.position] != UInt8(ascii: "f")) {
+                try expect(.bool)
+            }
             return try step { s throws(JSONSyntaxError) in try s.readBool() }
         }
 
@@ -382,7 +482,7 @@ enum RuleEventDirectDecoder {
             // The common spellings (all canonical ones among them) are read whole and judged
             // by their form; any other spelling is parsed field by field and written again
             // to compare, as before.
-            if let time = TimestampParser.parseCommon(text) {
+            if let time = TimestampParser.parseCommon(text, lastDate: &lastDate) {
                 if canonical && !TimestampParser.commonIsCanonical(text, time) { canonical = false }
                 return time
             }
@@ -441,20 +541,40 @@ extension RuleEventDirectDecoder {
         return same ?? bytes.elementsEqual(text.utf8)
     }
 
-    /// Two buffers of the same length compared eight bytes at a time.
+    /// Two buffers of the same length compared eight bytes at a time, thirty-two per
+    /// branch (the 64-byte hashes are compared twice per event), the last bytes as one
+    /// word that overlaps the ones before; from four to seven bytes (the item kinds and
+    /// operations), as two overlapping four-byte words; below, the first, middle and
+    /// last bytes (all of them). Nothing is read outside either buffer.
+    @inline(__always)
     static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        var i = 0
-        while i + 8 <= a.count {
-            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
-                return false
+        let n = a.count
+        guard n > 0, let p = a.baseAddress, let q = b.baseAddress else { return true }
+        if n < 8 {
+            if n >= 4 {
+                @inline(__always) func differ4(_ i: Int) -> UInt32 {
+                    p.loadUnaligned(fromByteOffset: i, as: UInt32.self) ^ q.loadUnaligned(fromByteOffset: i, as: UInt32.self)
+                }
+                return differ4(0) | differ4(n &- 4) == 0
             }
-            i += 8
+            @inline(__always) func differ1(_ i: Int) -> UInt8 {
+                p.load(fromByteOffset: i, as: UInt8.self) ^ q.load(fromByteOffset: i, as: UInt8.self)
+            }
+            return differ1(0) | differ1(n >> 1) | differ1(n &- 1) == 0
         }
-        while i < a.count {
-            if a[i] != b[i] { return false }
-            i += 1
+        @inline(__always) func differ(_ i: Int) -> UInt64 {
+            p.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ q.loadUnaligned(fromByteOffset: i, as: UInt64.self)
         }
-        return true
+        var i = 0
+        while i &+ 32 <= n {
+            if differ(i) | differ(i &+ 8) | differ(i &+ 16) | differ(i &+ 24) != 0 { return false }
+            i &+= 32
+        }
+        while i &+ 8 <= n {
+            if differ(i) != 0 { return false }
+            i &+= 8
+        }
+        return i == n || differ(n &- 8) == 0
     }
 }
 

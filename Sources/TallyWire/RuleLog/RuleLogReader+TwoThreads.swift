@@ -81,13 +81,15 @@ final class RuleLogDecodeThread: @unchecked Sendable {
         // And the names and reasons seen so far, interned by this thread alone.
         var known = start
         known.interner = RuleTextInterner()
+        // The date the last event's times had and its day count: most events share it.
+        var lastDate = TimestampParser.CommonDate()
         var from = 0
         while from < records.count {
             let to = min(from + batchSize, records.count)
             var batch: [DecodedRuleRecord] = []
             batch.reserveCapacity(to - from)
             for i in from..<to {
-                batch.append(RuleLogReader.decode(records[i].bytes, known: &known, hashEveryEvent: true))
+                batch.append(RuleLogReader.decode(records[i].bytes, known: &known, lastDate: &lastDate, hashEveryEvent: true))
             }
             batches.put(consume batch)
             from = to

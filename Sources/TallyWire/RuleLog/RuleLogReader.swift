@@ -18,7 +18,8 @@ public struct RuleLogReader: Sendable {
     @discardableResult
     public mutating func apply(bytes: [UInt8], offset: Int64) -> RuleEventOutcome {
         var known = RuleEventDirectDecoder.KnownStrings(previousHash: state.head, author: lastAuthor)
-        return apply(Self.decode(bytes, known: &known, hashEveryEvent: false), offset: offset)
+        var lastDate = TimestampParser.CommonDate()
+        return apply(Self.decode(bytes, known: &known, lastDate: &lastDate, hashEveryEvent: false), offset: offset)
     }
 
     /// Folds one decoded record (`decode`), as `apply(bytes:offset:)` does. The record is
@@ -43,11 +44,12 @@ public struct RuleLogReader: Sendable {
     /// because taking them from the decoded record copied the whole event out of it.
     /// `hashEveryEvent`: also hash an event the one-pass decoder could not prove canonical
     /// (by encoding it again, as `RuleLogState.apply` would), so that the state's thread
-    /// never does.
+    /// never does. `lastDate`: the last time's date and day count, kept across records
+    /// like `known` (`TimestampParser.CommonDate`).
     static func decode(_ bytes: [UInt8], known: inout RuleEventDirectDecoder.KnownStrings,
-                       hashEveryEvent: Bool) -> DecodedRuleRecord {
+                       lastDate: inout TimestampParser.CommonDate, hashEveryEvent: Bool) -> DecodedRuleRecord {
         var contentHash: String?
-        if let event = RuleEventDirectDecoder.decode(bytes, known: known, contentHash: &contentHash) {
+        if let event = RuleEventDirectDecoder.decode(bytes, known: known, lastDate: &lastDate, contentHash: &contentHash) {
             known.previousHash = event.hash
             known.author = event.author
             return .event(event, contentHash: contentHash ?? (hashEveryEvent ? event.computedHash() : nil))

@@ -78,9 +78,34 @@ final class RuleTextInterner {
         return text
     }
 
-    /// The first sixteen bytes as two little-endian words, zeros beyond the text.
+    /// The first sixteen bytes as two little-endian words, zeros beyond the text. Loaded
+    /// whole, never past the text: from eight bytes on, a short tail is the word ending at
+    /// the text's end shifted down (the bytes it shares with the word before drop out);
+    /// from four, two overlapping four-byte loads; below, three single bytes (the middle
+    /// one doubling the first or the last). Copying the prefix (`prefix(16)`, `memcpy`)
+    /// cost more than the lookup around it. RuleTextInternerTests holds it to the copy.
     @inline(__always)
-    private static func firstWords(_ bytes: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
+    static func firstWords(_ bytes: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
+        let n = bytes.count
+        guard n > 0, let p = bytes.baseAddress else { return (0, 0) }
+        @inline(__always) func word(_ i: Int) -> UInt64 { UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) }
+        if n >= 16 { return (word(0), word(8)) }
+        if n > 8 { return (word(0), word(n &- 8) >> (8 &* UInt64(truncatingIfNeeded: 16 &- n))) }
+        if n == 8 { return (word(0), 0) }
+        if n >= 4 {
+            let low = UInt64(UInt32(littleEndian: p.loadUnaligned(as: UInt32.self)))
+            let high = UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self)))
+            return (low | high << (8 &* UInt64(truncatingIfNeeded: n &- 4)), 0)
+        }
+        let first = UInt64(p.load(as: UInt8.self))
+        let middle = UInt64(p.load(fromByteOffset: n >> 1, as: UInt8.self))
+        let last = UInt64(p.load(fromByteOffset: n &- 1, as: UInt8.self))
+        return (first | middle << (8 &* UInt64(truncatingIfNeeded: n >> 1)) | last << (8 &* UInt64(truncatingIfNeeded: n &- 1)), 0)
+    }
+
+    /// `firstWords` the plain way (copying the prefix into zeroed words): the reference
+    /// the tests hold it to.
+    static func firstWordsByCopy(_ bytes: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
         var pair: (UInt64, UInt64) = (0, 0)
         withUnsafeMutableBytes(of: &pair) { out in
             out.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(16)))
@@ -89,21 +114,25 @@ final class RuleTextInterner {
     }
 
     /// A multiply-mix of the first words, the length and, beyond sixteen bytes, the rest a
-    /// word at a time. Not flood-resistant: the texts come from authenticated rule writers,
-    /// and the table is bounded.
+    /// word at a time (the last one zero-padded: loaded as the word ending at the text's
+    /// end, shifted down). Not flood-resistant: the texts come from authenticated rule
+    /// writers, and the table is bounded.
     @inline(__always)
     private static func hash(_ w0: UInt64, _ w1: UInt64, _ bytes: UnsafeRawBufferPointer) -> UInt64 {
         let k: UInt64 = 0x9E37_79B9_7F4A_7C15
         var h = (w0 &* k) ^ (w1 &+ UInt64(bytes.count)) &* 0xBF58_476D_1CE4_E5B9
-        var i = 16
-        while i < bytes.count {
-            var word: UInt64 = 0
-            let take = min(8, bytes.count - i)
-            withUnsafeMutableBytes(of: &word) { out in
-                out.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[i..<(i + take)]))
+        let n = bytes.count
+        if n > 16, let p = bytes.baseAddress {
+            var i = 16
+            while i &+ 8 <= n {
+                h = (h ^ UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self))) &* k
+                i &+= 8
             }
-            h = (h ^ UInt64(littleEndian: word)) &* k
-            i += take
+            if i < n {
+                let tail = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self))
+                    >> (8 &* UInt64(truncatingIfNeeded: 8 &- (n &- i)))
+                h = (h ^ tail) &* k
+            }
         }
         return h ^ (h >> 29)
     }

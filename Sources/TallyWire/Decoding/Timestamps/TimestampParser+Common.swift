@@ -8,8 +8,27 @@ import TallyCore
 /// a spelling read here gives what it gives (DecodeFastPathPropertyTests holds the two
 /// together), and every error comes from it.
 extension TimestampParser {
+    /// The date (`YYYY-MM-DD`, its bytes as loaded: `dateWord` bytes 0–7, `dayDigits` 8–9)
+    /// of the last common spelling read and its days since the epoch, for a reader whose
+    /// times mostly share their date (a rule event's `recorded_at` and `start`, and the next
+    /// event's): the calendar conversion then runs once per date. `dateWord` 0 holds nothing.
+    struct CommonDate {
+        var dateWord: UInt64 = 0
+        var dayDigits: UInt64 = 0
+        var days = 0
+    }
+
     @inline(__always)
     static func parseCommon(_ text: UnsafeRawBufferPointer) -> EventTime? {
+        var date = CommonDate()
+        return parseCommon(text, lastDate: &date)
+    }
+
+    /// `parseCommon(_:)`, the day count taken from `lastDate` when the text's date is the
+    /// one it holds (its bytes passed then and were converted); otherwise computed as
+    /// before and kept there. The same answer either way (RuleLogTimeCheckTests).
+    @inline(__always)
+    static func parseCommon(_ text: UnsafeRawBufferPointer, lastDate: inout CommonDate) -> EventTime? {
         let n = text.count
         guard n == 26 || n == 19 || n == 20 || n == 27, let p = text.baseAddress else { return nil }
         // Bytes 0–7 `YYYY-MM-`, 8–15 `DDThh:mm`, 11–18 `hh:mm:ss` (overlapping: the template
@@ -31,15 +50,26 @@ extension TimestampParser {
         if n == 20 || n == 27 {
             guard p.load(fromByteOffset: n - 1, as: UInt8.self) == UInt8(ascii: "Z") else { return nil }
         }
-        let year = byte(date, 0) * 1000 + byte(date, 1) * 100 + byte(date, 2) * 10 + byte(date, 3)
-        let month = byte(date, 5) * 10 + byte(date, 6)
-        let day = byte(dayTime, 0) * 10 + byte(dayTime, 1)
         let hour = byte(time, 0) * 10 + byte(time, 1)
         let minute = byte(time, 3) * 10 + byte(time, 4)
         let second = byte(time, 6) * 10 + byte(time, 7)
-        guard year >= 1, month >= 1, month <= 12, day >= 1, day <= 28 || day <= daysIn(month: month, year: year),
-              hour < 24, minute < 60, second < 60 else { return nil }
-        let days = daysSinceEpoch(year: year, month: month, day: day)
+        guard hour < 24, minute < 60, second < 60 else { return nil }
+        let days: Int
+        // Compared as the bytes read (not their digit values, which are all 0 for the
+        // refused year 0000): a word that passed has its `-` bytes, so never the empty 0.
+        let dayDigits = UInt64(littleEndian: dayWord) & 0xFFFF
+        if dateWord == lastDate.dateWord && dayDigits == lastDate.dayDigits {
+            days = lastDate.days
+        } else {
+            let year = byte(date, 0) * 1000 + byte(date, 1) * 100 + byte(date, 2) * 10 + byte(date, 3)
+            let month = byte(date, 5) * 10 + byte(date, 6)
+            let day = byte(dayTime, 0) * 10 + byte(dayTime, 1)
+            guard year >= 1, month >= 1, month <= 12, day >= 1, day <= 28 || day <= daysIn(month: month, year: year) else {
+                return nil
+            }
+            days = daysSinceEpoch(year: year, month: month, day: day)
+            lastDate = CommonDate(dateWord: dateWord, dayDigits: dayDigits, days: days)
+        }
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
         return EventTime(micros: seconds * EventTime.microsPerSecond + micros)
     }
