@@ -79,14 +79,13 @@ public struct RuleAuditEntry: Sendable, Hashable {
     /// `create`, `update`, `end` or `delete`.
     public var operation: String
     public var hash: String
+}
 
-    public init(offset: Int64, eventID: String, author: String, reason: String, recordedAt: EventTime,
-                start: EventTime, end: EventTime?, force: Bool, operation: String, hash: String) {
-        self.offset = offset; self.eventID = eventID; self.author = author; self.reason = reason
-        self.recordedAt = recordedAt; self.start = start; self.end = end; self.force = force
-        self.operation = operation; self.hash = hash
-    }
-
+extension RuleAuditEntry {
+    /// Through the synthesized memberwise init (internal: only the fold and snapshots build
+    /// entries): a hand-written init assigning the members one by one built the entry in a
+    /// temporary and copied it, a retain and a release per string, once per revision folded
+    /// (as `RuleEvent`'s did, docs/ARCHITECTURE.md, rulelog-dec2).
     init(_ event: RuleEvent, offset: Int64) {
         self.init(offset: offset, eventID: event.id, author: event.author, reason: event.reason,
                   recordedAt: event.recordedAt, start: event.start, end: event.end, force: event.force,
