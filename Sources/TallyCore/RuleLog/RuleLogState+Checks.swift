@@ -4,8 +4,9 @@
 
 /// What an accepted event does to the state.
 enum FoldEffect {
-    /// A new item and, for a service, its fields, all in effect over `validity`; for a
-    /// rule, what the check found to index it by. The item apart from the fields: one
+    /// A new item and, for a service, its fields, all in effect over `validity` (a rule
+    /// already dated over it: the commit does not date it again); for a rule, what the
+    /// check found to index it by. The item apart from the fields: one
     /// array per created rule cost an allocation per event.
     case create(RuleItem, fields: [RuleItem] = [], RuleValidity, indexing: RuleIndexing? = nil)
     /// New revisions of existing items: one, and for a service ended or deleted its fields'
@@ -198,10 +199,11 @@ extension RuleLogState {
                 }
                 own = try checkNewIncarnation(item.target, v) ?? -1
             }
-            var indexing = try checkRule(item.dated(v), v, replacing: nil)
+            let dated = item.dated(v)
+            var indexing = try checkRule(dated, v, replacing: nil)
             indexing?.own = own
             if own < 0 { indexing?.kindProbe = kindProbe }
-            return .create(item, v, indexing: indexing)
+            return .create(dated, v, indexing: indexing)
         }
     }
 
@@ -215,8 +217,9 @@ extension RuleLogState {
             throw Rejection(.alreadyStarted, "\(item.target) started at \(iso(current.validity.start)), before the change "
                 + "was recorded (\(iso(e.recordedAt))): only an end in the future may be set; end it and create a new rule")
         }
-        let indexing = try checkRule(item.with(validity: v), v, replacing: key)
-        return .revise(PendingRevision(key: key, item: item.with(validity: v), validity: v, deleted: false,
+        let dated = item.dated(v)  // once: `with(validity:)` twice rebuilt the item twice
+        let indexing = try checkRule(dated, v, replacing: key)
+        return .revise(PendingRevision(key: key, item: dated, validity: v, deleted: false,
                                        reattaches: true, indexing: indexing))
     }
 

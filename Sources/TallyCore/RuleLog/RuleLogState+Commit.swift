@@ -91,8 +91,8 @@ extension RuleLogState {
     /// Commits a created item (a service's fields: each, with `indexing` nil).
     private mutating func create(_ item: RuleItem, _ validity: RuleValidity, _ indexing: RuleIndexing?, number: Int32,
                                  audit: consuming RuleAuditEntry, _ offset: Int64) {
-        let dated = item.dated(validity)
-        let revision = RuleItemRevision(offset: offset, item: dated, validity: validity, deleted: false)
+        // Dated by the check (`FoldEffect.create`); declarations carry no validity.
+        let revision = RuleItemRevision(offset: offset, item: item, validity: validity, deleted: false)
         let key = append(item.target, RuleItemHistory(first: revision, audit: audit), number: number)
         if case .field(let service, let name) = item, key.incarnation == 0 {
             fieldsByService[service, default: []].append(name)
@@ -101,7 +101,7 @@ extension RuleLogState {
             // An id used before already has this kind (the check saw to it).
             if let probe = indexing?.kindProbe { ruleKinds.set(kind, for: id, at: probe) }
             else if indexing.map({ $0.own < 0 }) ?? true { ruleKinds.set(kind, for: id) }
-            index(dated, key, indexing: indexing)
+            index(item, key, indexing: indexing)
         }
     }
 
