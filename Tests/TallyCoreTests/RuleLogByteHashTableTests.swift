@@ -60,6 +60,23 @@ struct RuleLogByteHashTableTests {
         }
     }
 
+    @Test func targetHashesDerivedFromNameHashesAreTheTargets() {
+        // The fold probes with hashes it derives from names it hashed for another table
+        // (`probe(_:hash:)`); a derivation that drifted from `byteHash` would find nothing.
+        var r = Numbers(state: 77)
+        for _ in 0..<500 {
+            let service = Self.key(&r), name = Self.key(&r)
+            #expect(RuleTarget.serviceHash(name: service.byteHash) == RuleTarget.service(service).byteHash)
+            #expect(RuleTarget.fieldHash(service: service.byteHash, name: name.byteHash)
+                    == RuleTarget.field(service: service, name: name).byteHash)
+            #expect(RuleTarget.ruleHash(id: name.byteHash) == RuleTarget.rule(.mapping, name).byteHash)
+            var table = ByteHashTable<RuleTarget, Int>()
+            let target = RuleTarget.field(service: service, name: name)
+            table.set(1, for: target)
+            #expect(table.probe(target, hash: RuleTarget.fieldHash(service: service.byteHash, name: name.byteHash)).entry == 0)
+        }
+    }
+
     @Test func targetsOfEachKindAreDistinct() {
         var table = ByteHashTable<RuleTarget, Int32>()
         let targets: [RuleTarget] = [.group("a"), .service("a"), .field(service: "a", name: "b"),

@@ -92,11 +92,17 @@ extension RuleTarget: ByteHashKey {
     var byteHash: UInt64 {
         switch self {
         case .group(let name): return ByteHash.mix(1, name.byteHash)
-        case .service(let name): return ByteHash.mix(2, name.byteHash)
-        case .field(let service, let name): return ByteHash.mix(ByteHash.mix(3, service.byteHash), name.byteHash)
-        case .rule(_, let id): return ByteHash.mix(4, id.byteHash)
+        case .service(let name): return Self.serviceHash(name: name.byteHash)
+        case .field(let service, let name): return Self.fieldHash(service: service.byteHash, name: name.byteHash)
+        case .rule(_, let id): return Self.ruleHash(id: id.byteHash)
         }
     }
+
+    /// A target's hash from its names' hashes, for callers that hashed a name already: a
+    /// mapping's service for its field too, a new rule's id for `ruleKinds` and its target.
+    static func serviceHash(name: UInt64) -> UInt64 { ByteHash.mix(2, name) }
+    static func fieldHash(service: UInt64, name: UInt64) -> UInt64 { ByteHash.mix(ByteHash.mix(3, service), name) }
+    static func ruleHash(id: UInt64) -> UInt64 { ByteHash.mix(4, id) }
 }
 
 /// Keys to values by open addressing (linear probing, at most half full) over `ByteHashKey`.
@@ -126,8 +132,12 @@ struct ByteHashTable<Key: ByteHashKey & Sendable, Value: Sendable>: Sendable {
         var entry: Int?
     }
 
-    func probe(_ key: Key) -> Probe {
-        let hash = key.byteHash
+    func probe(_ key: Key) -> Probe { probe(key, hash: key.byteHash) }
+
+    /// `probe(key)` with the key's `byteHash` already known (the fold derives a target's hash
+    /// from a name it hashed for another table). `hash` must be `key.byteHash`: another value
+    /// finds nothing or the wrong slot (RuleLogByteHashTableTests holds the derivations to it).
+    func probe(_ key: Key, hash: UInt64) -> Probe {
         let mask = slots.count - 1
         let tag = Slot.tag(hash)
         var slot = Int(truncatingIfNeeded: hash) & mask

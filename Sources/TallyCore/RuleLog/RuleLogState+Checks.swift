@@ -95,7 +95,7 @@ extension RuleLogState {
             if case .batch = part.change { throw Rejection(.invalidEvent, "batch event \(e.id) nests a batch") }
             do throws(Rejection) {
                 let effect = try copy.check(part, supersedingPast: supersedes.contains(index))
-                copy.commit(effect, event: part, offset: offset)
+                copy.commit(consume effect, event: part, offset: offset)
             } catch {
                 throw Rejection(error.code, "change \(index + 1) of \(parts.count) (\(parts[index])): \(error.message)")
             }
@@ -283,8 +283,15 @@ extension RuleLogState {
     /// Returns their target numbers (no clash key yet).
     func requireAttachment(service: String, field: String?, group: String?, _ v: RuleValidity) throws(Rejection) -> RuleIndexing {
         var found = RuleIndexing(clashKey: nil)
-        found.service = try requireDeclaration(.service(service), covering: v, .unknownService)
-        if let field { found.field = try requireDeclaration(.field(service: service, name: field), covering: v, .unknownField) }
+        // The service's name hashed once: its field's target hash starts from it.
+        let serviceName = service.byteHash
+        found.service = try requireDeclaration(.service(service), hash: RuleTarget.serviceHash(name: serviceName),
+                                               covering: v, .unknownService)
+        if let field {
+            found.field = try requireDeclaration(.field(service: service, name: field),
+                                                 hash: RuleTarget.fieldHash(service: serviceName, name: field.byteHash),
+                                                 covering: v, .unknownField)
+        }
         if let group { found.group = try requireDeclaration(.group(group), covering: v, .unknownGroup) }
         return found
     }
@@ -317,8 +324,10 @@ extension RuleLogState {
     /// The declaration must exist and be in effect over the whole of `v`.
     /// Returns the declaration's target number.
     @discardableResult
-    func requireDeclaration(_ target: RuleTarget, covering v: RuleValidity, _ code: Rejection.Code) throws(Rejection) -> Int32 {
-        guard let number = targetNumbers[target], let last = targets[Int(number)].incarnations.last else {
+    func requireDeclaration(_ target: RuleTarget, hash: UInt64? = nil, covering v: RuleValidity,
+                            _ code: Rejection.Code) throws(Rejection) -> Int32 {
+        guard let entry = targetNumbers.probe(target, hash: hash ?? target.byteHash).entry,
+              case let number = targetNumbers.values[entry], let last = targets[Int(number)].incarnations.last else {
             throw Rejection(code, "there is no \(target)")
         }
         let positions = targets[Int(number)].incarnations

@@ -59,8 +59,8 @@ extension RuleLogState {
     /// Each new revision takes an audit entry of its own, built where it is stored and moved
     /// in (most events make one revision): one entry shared by copies retained and released
     /// its five strings once more per revision, ~12% of the folding thread.
-    mutating func commit(_ effect: FoldEffect, event: RuleEvent, offset: Int64) {
-        switch effect {
+    mutating func commit(_ effect: consuming FoldEffect, event: RuleEvent, offset: Int64) {
+        switch consume effect {
         case .create(let item, let fields, let validity, let indexing):
             create(item, validity, indexing, number: indexing?.own ?? -1, audit: RuleAuditEntry(event, offset: offset), offset)
             for field in fields {
@@ -93,7 +93,9 @@ extension RuleLogState {
                                  audit: consuming RuleAuditEntry, _ offset: Int64) {
         // Dated by the check (`FoldEffect.create`); declarations carry no validity.
         let revision = RuleItemRevision(offset: offset, item: item, validity: validity, deleted: false)
-        let key = append(item.target, RuleItemHistory(first: revision, audit: audit), number: number)
+        // A new rule's id was hashed for `ruleKinds` (`kindProbe`): its target's hash follows.
+        let targetHash = indexing?.kindProbe.map { RuleTarget.ruleHash(id: $0.hash) }
+        let key = append(item.target, RuleItemHistory(first: revision, audit: audit), number: number, targetHash: targetHash)
         if case .field(let service, let name) = item, key.incarnation == 0 {
             fieldsByService[service, default: []].append(name)
         }
@@ -109,8 +111,9 @@ extension RuleLogState {
     /// `number`: the target's number when the caller already knows it (-1: look it up).
     /// `history` is consumed, moved into `histories`: a copy of its ~220 bytes retained
     /// every string of its revision and event, and dropping the copy released them again.
-    mutating func append(_ target: RuleTarget, _ history: consuming RuleItemHistory, number known: Int32 = -1) -> ItemKey {
-        let number = known >= 0 ? known : intern(target)
+    mutating func append(_ target: RuleTarget, _ history: consuming RuleItemHistory, number known: Int32 = -1,
+                         targetHash: UInt64? = nil) -> ItemKey {
+        let number = known >= 0 ? known : intern(target, hash: targetHash)
         let position = Int32(histories.count)
         let key = ItemKey(target: target, incarnation: targets[Int(number)].incarnations.count, position: position)
         history.position = position
@@ -121,8 +124,8 @@ extension RuleLogState {
     }
 
     /// `target`'s number in `targets`, given one if it has none yet.
-    mutating func intern(_ target: RuleTarget) -> Int32 {
-        let probe = targetNumbers.probe(target)
+    mutating func intern(_ target: RuleTarget, hash: UInt64? = nil) -> Int32 {
+        let probe = targetNumbers.probe(target, hash: hash ?? target.byteHash)
         if let entry = probe.entry { return targetNumbers.values[entry] }
         let number = Int32(targets.count)
         targetNumbers.set(number, for: target, at: probe)

@@ -76,7 +76,7 @@ public struct RuleLogState: Sendable, Hashable {
         } catch {
             return record(error, event: event, offset: offset)
         }
-        commit(effect, event: event, offset: offset)
+        commit(consume effect, event: event, offset: offset)
         eventIDs.set(true, for: event.id, at: idProbe)
         version = offset
         acceptedCount += 1
